@@ -1,0 +1,113 @@
+import { parseArgs } from "node:util";
+import { createLogger } from "./logging/logger.js";
+import { UsageError } from "./cli/usage-error.js";
+import type { Command, Running } from "./cli/command.js";
+import { workerCommand } from "./udf-worker/worker-command.js";
+import { gatewayCommand } from "./gateway/gateway-command.js";
+
+/**
+ * `stallwatch <command> [flags]`: the one entry point. This file owns process
+ * concerns only: flags, signals, exit codes. Exit 0 on SIGINT/SIGTERM after a
+ * clean stop, 2 on usage errors, 1 on any fatal fault (so a supervisor
+ * restarts us instead of leaving a half-alive process).
+ */
+const commands: Command[] = [workerCommand, gatewayCommand];
+
+const STOP_TIMEOUT_MS = 5000;
+
+function topHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    "Usage: stallwatch <command> [flags]",
+    "",
+    "Live status and control for fleets of UDF workers.",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run `stallwatch <command> --help` for a command's flags.",
+  ].join("\n");
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(topHelp() + "\n");
+    process.exitCode = name === undefined ? 2 : 0;
+    return;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}"\n\n${topHelp()}`);
+
+  let flags;
+  try {
+    flags = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${command.help}`);
+  }
+  if (flags.help) {
+    process.stdout.write(command.help + "\n");
+    return;
+  }
+
+  const log = createLogger(command.name);
+  process.on("uncaughtException", (err) => fatal(log, err));
+  process.on("unhandledRejection", (err) => fatal(log, err));
+
+  const running = await command.run(flags, log);
+  awaitStop(running, log);
+}
+
+function awaitStop(running: Running, log: ReturnType<typeof createLogger>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal, exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "stopping");
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs: STOP_TIMEOUT_MS }, "stop timed out, exiting");
+      process.exit(1);
+    }, STOP_TIMEOUT_MS);
+    timer.unref();
+    running.stop().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => fatal(log, err),
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  running.done?.then(
+    (code) => {
+      log.info({ code }, "exited by itself");
+      process.exit(code);
+    },
+    (err: unknown) => fatal(log, err),
+  );
+}
+
+function fatal(log: ReturnType<typeof createLogger>, err: unknown): never {
+  log.fatal({ err }, "fatal error, exiting");
+  process.exit(1);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`stallwatch: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(
+    `stallwatch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import { LivenessTracker } from "../heartbeats/liveness.js";
+import { SampleRing } from "../heartbeats/sample-ring.js";
+
+export type WorkerKind = "spark" | "beam" | "agent";
+
+/** What the gateway knows about one worker, keyed by its id. */
+export interface FleetWorker {
+  id: string;
+  kind: WorkerKind;
+  /** host:port the gateway probes, or the peer address. */
+  address: string;
+  liveness: LivenessTracker;
+  /** Heartbeat round trips in milliseconds. */
+  roundTrips: SampleRing;
+  /** Latest HeartbeatResponse metrics. */
+  metrics: Record<string, string>;
+}
+
+export interface FleetWorkerOptions {
+  unresponsiveAfter: number;
+  /** Samples kept per worker (retention / interval). */
+  sampleCapacity: number;
+}
+
+export function createFleetWorker(
+  id: string,
+  kind: WorkerKind,
+  address: string,
+  opts: FleetWorkerOptions,
+  nowMs: number,
+): FleetWorker {
+  return {
+    id,
+    kind,
+    address,
+    liveness: new LivenessTracker(opts.unresponsiveAfter, nowMs),
+    roundTrips: new SampleRing(opts.sampleCapacity),
+    metrics: {},
+  };
+}

@@ -1,0 +1,145 @@
+import type { Logger } from "../logging/logger.js";
+import { formatHostPort, type HostPort } from "../net/host-port.js";
+import { createFleetWorker, type FleetWorker } from "../fleet/fleet-worker.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { LivenessChange } from "./liveness.js";
+import { ManageClient } from "./manage-client.js";
+
+export interface ProberOptions {
+  /** Time between the starts of two heartbeats to one worker. */
+  intervalMs: number;
+  /** Per-call deadline. */
+  deadlineMs: number;
+  /** Misses in a row before a worker is unresponsive. */
+  unresponsiveAfter: number;
+  /** How long round-trip samples are kept. */
+  retentionMs: number;
+  /** Longest wait between reconnect attempts to a gone worker. */
+  maxBackoffMs: number;
+  log: Logger;
+  onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
+  now?: () => number;
+}
+
+export const defaultProberOptions = {
+  intervalMs: 1000,
+  deadlineMs: 1000,
+  unresponsiveAfter: 3,
+  retentionMs: 15 * 60_000,
+  maxBackoffMs: 30_000,
+} as const;
+
+interface Target {
+  worker: FleetWorker;
+  client: ManageClient;
+  timer: NodeJS.Timeout | undefined;
+  backoffMs: number;
+}
+
+/**
+ * Sends one `Manage(Heartbeat)` per interval to each static target, with a
+ * deadline and at most one call in flight per worker. Each target runs its own
+ * timer, started at a random offset, so a slow or blackholed worker never
+ * delays another's heartbeat and a large fleet does not beat in lockstep.
+ * Gone workers are retried with jittered exponential backoff.
+ */
+export class HeartbeatProber {
+  private readonly targets = new Map<string, Target>();
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly opts: ProberOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Starts probing `address`; its worker id is the address. */
+  addTarget(address: HostPort): FleetWorker {
+    const id = formatHostPort(address);
+    const existing = this.targets.get(id);
+    if (existing) return existing.worker;
+    const worker = createFleetWorker(
+      id,
+      "spark",
+      id,
+      {
+        unresponsiveAfter: this.opts.unresponsiveAfter,
+        sampleCapacity: Math.ceil(this.opts.retentionMs / this.opts.intervalMs),
+      },
+      this.now(),
+    );
+    const target: Target = {
+      worker,
+      client: new ManageClient(address),
+      timer: undefined,
+      backoffMs: 0,
+    };
+    this.targets.set(id, target);
+    this.fleet.add(worker);
+    this.schedule(target, Math.random() * this.opts.intervalMs);
+    return worker;
+  }
+
+  removeTarget(id: string): void {
+    const target = this.targets.get(id);
+    if (!target) return;
+    clearTimeout(target.timer);
+    target.client.close();
+    this.targets.delete(id);
+    this.fleet.remove(id);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const target of this.targets.values()) {
+      clearTimeout(target.timer);
+      target.client.close();
+    }
+  }
+
+  private schedule(target: Target, delayMs: number): void {
+    if (this.stopped) return;
+    target.timer = setTimeout(() => void this.beat(target), delayMs);
+  }
+
+  private async beat(target: Target): Promise<void> {
+    const started = this.now();
+    const result = await target.client.heartbeat(this.opts.deadlineMs);
+    if (this.stopped || this.targets.get(target.worker.id) !== target) return;
+    const { worker } = target;
+    const now = this.now();
+    let change: LivenessChange | undefined;
+    if (result.ok) {
+      worker.roundTrips.push(now, result.rttMs);
+      worker.metrics = result.value;
+      target.backoffMs = 0;
+      change = worker.liveness.answered(now);
+    } else if (result.kind === "timeout" || result.kind === "status") {
+      change = worker.liveness.missed(now, result.reason);
+    } else {
+      target.client.close();
+      target.backoffMs = Math.min(
+        this.opts.maxBackoffMs,
+        Math.max(this.opts.intervalMs, target.backoffMs * 2),
+      );
+      change = worker.liveness.gone(now, result.reason);
+    }
+    this.fleet.changed(worker.id);
+    if (change) {
+      const level = change.to === "healthy" ? "info" : "warn";
+      this.opts.log[level](
+        { worker: worker.id, from: change.from, to: change.to, reason: change.reason },
+        "liveness changed",
+      );
+      this.opts.onLivenessChange?.(worker, change);
+    }
+    if (target.backoffMs > 0) {
+      // ±20% jitter so a fleet that vanished together does not return in lockstep.
+      this.schedule(target, target.backoffMs * (0.8 + Math.random() * 0.4));
+    } else {
+      this.schedule(target, Math.max(0, started + this.opts.intervalMs - now));
+    }
+  }
+}
