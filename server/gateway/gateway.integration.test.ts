@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
+import { fleetClient, waitForLiveness } from "../testing/fleet-client.js";
+import {
+  startBlackhole,
+  startHttp1Server,
+  unusedPort,
+  type Peer,
+} from "../testing/misbehaving-peers.js";
+import {
+  killAllStarted,
+  startStallwatch,
+  type StallwatchProcess,
+} from "../testing/spawn-stallwatch.js";
+
+/**
+ * The walking skeleton's whole path with real processes: two reference
+ * workers and three bad targets, watched by one gateway over real sockets,
+ * read through the browser's Connect API.
+ */
+describe("gateway watching real workers", () => {
+  let alpha: StallwatchProcess;
+  let beta: StallwatchProcess;
+  let gateway: StallwatchProcess;
+  let blackhole: Peer;
+  let http1: Peer;
+  let refused: string;
+  let client: ReturnType<typeof fleetClient>;
+  let alphaId: string;
+  let betaId: string;
+
+  beforeAll(async () => {
+    [alpha, beta, blackhole, http1, refused] = await Promise.all([
+      startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "alpha"]),
+      startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "beta"]),
+      startBlackhole(),
+      startHttp1Server(),
+      unusedPort(),
+    ]);
+    alphaId = String(alpha.listening.address);
+    betaId = String(beta.listening.address);
+    gateway = await startStallwatch([
+      "gateway",
+      "--http",
+      "127.0.0.1:0",
+      "--grpc",
+      "127.0.0.1:0",
+      "--worker",
+      alphaId,
+      "--worker",
+      betaId,
+      "--worker",
+      blackhole.address,
+      "--worker",
+      http1.address,
+      "--worker",
+      refused,
+    ]);
+    client = fleetClient(String(gateway.listening.http));
+  });
+
+  afterAll(async () => {
+    await Promise.all(
+      [alpha.stop(), beta.stop(), gateway.stop()].map((p) => p.catch(() => undefined)),
+    );
+    await Promise.all([blackhole.close(), http1.close()]);
+    killAllStarted();
+  });
+
+  it("lists both workers as healthy with latency and worker metrics", async () => {
+    const a = await waitForLiveness(client, alphaId, Liveness.HEALTHY);
+    await waitForLiveness(client, betaId, Liveness.HEALTHY);
+    expect(a.address).toBe(alphaId);
+    expect(a.latency?.samples).toBeGreaterThan(0);
+    expect(a.latency?.p99Ms).toBeGreaterThan(0);
+    expect(Number(a.metrics.uptime_ms)).toBeGreaterThan(0);
+    expect(a.metrics.active_sessions).toBe("0");
+    expect(Number(a.metrics.rss_bytes)).toBeGreaterThan(0);
+    expect(a.lastHeartbeatAtMs).toBeGreaterThan(0n);
+  });
+
+  it("shows a refused target as gone, saying so", async () => {
+    const w = await waitForLiveness(client, refused, Liveness.GONE);
+    expect(w.livenessReason).toBe("connection refused");
+  });
+
+  it("shows a target that is not a gRPC server as gone with a protocol error", async () => {
+    const w = await waitForLiveness(client, http1.address, Liveness.GONE);
+    expect(w.livenessReason).toMatch(/protocol error|not a gRPC server/);
+  });
+
+  it("catches a target that accepts TCP and never answers with the deadline", async () => {
+    const w = await waitForLiveness(client, blackhole.address, Liveness.UNRESPONSIVE, 15_000);
+    expect(w.livenessReason).toMatch(/3 missed heartbeats in a row \(no answer within 1000 ms\)/);
+    expect(w.lastHeartbeatAtMs).toBe(0n);
+  });
+
+  it("marks a frozen worker unresponsive, and healthy again once it thaws", async () => {
+    process.kill(beta.pid, "SIGSTOP");
+    try {
+      const frozen = await waitForLiveness(client, betaId, Liveness.UNRESPONSIVE, 15_000);
+      expect(frozen.consecutiveMisses).toBeGreaterThanOrEqual(3);
+      // The other worker kept beating on time meanwhile.
+      const { workers } = await client.listWorkers({});
+      const a = workers.find((w) => w.id === alphaId);
+      expect(a?.liveness).toBe(Liveness.HEALTHY);
+      expect(Date.now() - Number(a?.lastHeartbeatAtMs)).toBeLessThan(2500);
+    } finally {
+      process.kill(beta.pid, "SIGCONT");
+    }
+    const thawed = await waitForLiveness(client, betaId, Liveness.HEALTHY, 15_000);
+    expect(thawed.livenessReason).toBe("heartbeats answered again");
+  });
+
+  it("shows a killed worker as gone with the reason", async () => {
+    alpha.child.kill("SIGKILL");
+    await alpha.exited;
+    const w = await waitForLiveness(client, alphaId, Liveness.GONE, 10_000);
+    expect(w.livenessReason).toMatch(/connection (refused|reset|closed)/);
+  });
+
+  it("streams the full fleet first, then deltas", async () => {
+    const ac = new AbortController();
+    const seen: { full: boolean; ids: string[] }[] = [];
+    const timer = setTimeout(() => ac.abort(), 10_000);
+    try {
+      for await (const msg of client.watchFleet({}, { signal: ac.signal })) {
+        seen.push({ full: msg.fullState, ids: msg.workers.map((w) => w.id) });
+        if (seen.length >= 2 && seen.at(-1)?.ids.includes(betaId)) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+    expect(seen[0]?.full).toBe(true);
+    expect(seen[0]?.ids).toHaveLength(5);
+    expect(seen.slice(1).every((m) => !m.full)).toBe(true);
+  });
+});
