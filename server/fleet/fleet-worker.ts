@@ -14,6 +14,17 @@ export interface FleetWorker {
   roundTrips: SampleRing;
   /** Latest HeartbeatResponse metrics. */
   metrics: Record<string, string>;
+  /** The latest status text a Beam harness sent, raw and size-capped. */
+  beamStatus?: BeamStatusSnapshot;
+}
+
+export interface BeamStatusSnapshot {
+  receivedAtMs: number;
+  /** Exactly as received, cut at the size cap. */
+  raw: string;
+  truncated: boolean;
+  /** The harness's `error` field, when it could not produce a status. */
+  error: string;
 }
 
 export interface FleetWorkerOptions {

@@ -8,6 +8,14 @@ import { Fleet } from "../fleet/fleet.js";
 import { createFleetService } from "../fleet/fleet-service.js";
 import { HeartbeatProber, type ProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { createStaticHandler } from "./static-files.js";
+import { BeamFnWorkerStatus } from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
+import { createBeamStatusService } from "../beam-status/beam-status-service.js";
+import { peerContextValues } from "../net/peer-address.js";
+
+/** Largest single message a worker may send; larger ones fail that stream only. */
+const MAX_WORKER_MESSAGE_BYTES = 4 << 20;
+/** Beam status text kept per harness. */
+const MAX_STATUS_BYTES = 1 << 20;
 
 export interface GatewayOptions {
   targets: HostPort[];
@@ -54,7 +62,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
       serveStatic(req as IncomingMessage, res as ServerResponse);
     },
   });
-  const grpc = connectNodeAdapter({ routes, connect: false, grpcWeb: false });
+  const beamStatus = createBeamStatusService(fleet, {
+    ...opts.prober,
+    maxStatusBytes: MAX_STATUS_BYTES,
+    log: opts.log,
+  });
+  // Worker-facing: gRPC only, every message size-capped.
+  const grpc = connectNodeAdapter({
+    routes: (router) => {
+      routes(router);
+      router.service(BeamFnWorkerStatus, beamStatus);
+    },
+    connect: false,
+    grpcWeb: false,
+    readMaxBytes: MAX_WORKER_MESSAGE_BYTES,
+    contextValues: peerContextValues,
+  });
 
   return {
     fleet,
