@@ -1,3 +1,4 @@
+import type { Announce, StatusReport } from "../../gen/stallwatch/v1/agent_pb.js";
 import { LivenessTracker } from "../heartbeats/liveness.js";
 import { SampleRing } from "../heartbeats/sample-ring.js";
 
@@ -16,6 +17,19 @@ export interface FleetWorker {
   metrics: Record<string, string>;
   /** The latest status text a Beam harness sent, raw and size-capped. */
   beamStatus?: BeamStatusSnapshot;
+  /** Present once a Stallwatch agent has announced this worker. */
+  agent?: AgentLink;
+}
+
+/** The agent path of a worker, judged separately from its Manage heartbeats. */
+export interface AgentLink {
+  announce: Announce;
+  connected: boolean;
+  /** When the stream opened, or closed when `connected` is false. */
+  sinceMs: number;
+  /** Why the stream closed, when it did. */
+  closedReason: string;
+  lastReport?: { receivedAtMs: number; rttMs: number; report: StatusReport };
 }
 
 export interface BeamStatusSnapshot {

@@ -11,6 +11,8 @@ import { createStaticHandler } from "./static-files.js";
 import { BeamFnWorkerStatus } from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 import { createBeamStatusService } from "../beam-status/beam-status-service.js";
 import { peerContextValues } from "../net/peer-address.js";
+import { AgentService } from "../../gen/stallwatch/v1/agent_pb.js";
+import { createAgentService, type AgentChannels } from "../agents/agent-service.js";
 
 /** Largest single message a worker may send; larger ones fail that stream only. */
 const MAX_WORKER_MESSAGE_BYTES = 4 << 20;
@@ -27,6 +29,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   fleet: Fleet;
+  /** Live agent streams by worker id. */
+  agents: AgentChannels;
   prober: HeartbeatProber;
   /** Handler for the browser-facing HTTP/1.1 listener. */
   httpHandler: (req: IncomingMessage, res: ServerResponse) => void;
@@ -67,11 +71,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxStatusBytes: MAX_STATUS_BYTES,
     log: opts.log,
   });
+  const agents: AgentChannels = new Map();
+  const agentService = createAgentService(fleet, prober, agents, {
+    ...opts.prober,
+    statusIntervalMs: 10_000,
+    statusDeadlineMs: 2_000,
+    announceTimeoutMs: 5_000,
+    log: opts.log,
+  });
   // Worker-facing: gRPC only, every message size-capped.
   const grpc = connectNodeAdapter({
     routes: (router) => {
       routes(router);
       router.service(BeamFnWorkerStatus, beamStatus);
+      router.service(AgentService, agentService);
     },
     connect: false,
     grpcWeb: false,
@@ -81,6 +94,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   return {
     fleet,
+    agents,
     prober,
     httpHandler: http,
     grpcHandler: grpc,

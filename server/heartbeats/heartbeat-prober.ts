@@ -55,21 +55,34 @@ export class HeartbeatProber {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Starts probing `address`; its worker id is the address. */
-  addTarget(address: HostPort): FleetWorker {
-    const id = formatHostPort(address);
+  /**
+   * Starts probing `address`. A static target's worker id is its address; an
+   * agent that announces its Manage address passes its own worker entry, which
+   * replaces a static target on the same address (one worker, one row).
+   */
+  addTarget(address: HostPort, existingWorker?: FleetWorker): FleetWorker {
+    const addressId = formatHostPort(address);
+    const id = existingWorker?.id ?? addressId;
     const existing = this.targets.get(id);
-    if (existing) return existing.worker;
-    const worker = createFleetWorker(
-      id,
-      "spark",
-      id,
-      {
-        unresponsiveAfter: this.opts.unresponsiveAfter,
-        sampleCapacity: Math.ceil(this.opts.retentionMs / this.opts.intervalMs),
-      },
-      this.now(),
-    );
+    if (existing) {
+      if (existing.worker.address === addressId) return existing.worker;
+      this.removeTarget(id); // the worker came back on another port
+    }
+    if (existingWorker && id !== addressId && this.targets.has(addressId))
+      this.removeTarget(addressId);
+    const worker =
+      existingWorker ??
+      createFleetWorker(
+        id,
+        "spark",
+        id,
+        {
+          unresponsiveAfter: this.opts.unresponsiveAfter,
+          sampleCapacity: Math.ceil(this.opts.retentionMs / this.opts.intervalMs),
+        },
+        this.now(),
+      );
+    worker.address = addressId;
     const target: Target = {
       worker,
       client: new ManageClient(address),
@@ -82,13 +95,18 @@ export class HeartbeatProber {
     return worker;
   }
 
-  removeTarget(id: string): void {
+  /** Stops probing `id`; with `keepWorker` its fleet entry stays (e.g. an agent's). */
+  removeTarget(id: string, { keepWorker = false } = {}): void {
     const target = this.targets.get(id);
     if (!target) return;
     clearTimeout(target.timer);
     target.client.close();
     this.targets.delete(id);
-    this.fleet.remove(id);
+    if (!keepWorker) this.fleet.remove(id);
+  }
+
+  has(id: string): boolean {
+    return this.targets.has(id);
   }
 
   stop(): void {

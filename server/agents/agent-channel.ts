@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  CommandSchema,
+  ConnectResponseSchema,
+  StatusRequestSchema,
+  type CancelSession,
+  type CommandResult,
+  type ConnectResponse,
+  type StatusReport,
+} from "../../gen/stallwatch/v1/agent_pb.js";
+import { BoundedQueue } from "../fleet/bounded-queue.js";
+
+interface Pending<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The gateway's end of one agent stream: sends status requests and commands,
+ * matches answers by id, and gives every call a deadline. At most one status
+ * request is in flight; a caller asking while one is pending shares it.
+ */
+export class AgentChannel {
+  readonly outbox = new BoundedQueue<ConnectResponse>(64);
+  private statusInFlight: { promise: Promise<StatusReport>; id: string } | undefined;
+  private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
+  private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
+  private closedWith: Error | undefined;
+
+  constructor(readonly workerId: string) {}
+
+  /** Asks for sessions (and optionally threads); rejects after `deadlineMs`. */
+  requestStatus(
+    opts: { includeThreads: boolean; maxFinished: number },
+    deadlineMs: number,
+  ): Promise<StatusReport> {
+    if (this.statusInFlight) return this.statusInFlight.promise;
+    const id = randomUUID();
+    const promise = this.await(this.pendingStatus, id, deadlineMs, "status report").finally(() => {
+      if (this.statusInFlight?.id === id) this.statusInFlight = undefined;
+    });
+    this.statusInFlight = { promise, id };
+    this.send(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "statusRequest",
+          value: create(StatusRequestSchema, { requestId: id, ...opts }),
+        },
+      }),
+    );
+    return promise;
+  }
+
+  /** Sends a cancel-session command; resolves with the worker's outcome. */
+  cancelSession(cancel: CancelSession, deadlineMs: number): Promise<CommandResult> {
+    const id = randomUUID();
+    const promise = this.await(this.pendingCommands, id, deadlineMs, "command result");
+    this.send(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "command",
+          value: create(CommandSchema, {
+            commandId: id,
+            kind: { case: "cancelSession", value: cancel },
+          }),
+        },
+      }),
+    );
+    return promise;
+  }
+
+  /** Routes a report from the worker; false when nobody was waiting for it. */
+  onStatus(report: StatusReport): boolean {
+    return settle(this.pendingStatus, report.requestId, report);
+  }
+
+  onCommandResult(result: CommandResult): boolean {
+    return settle(this.pendingCommands, result.commandId, result);
+  }
+
+  /** Fails everything pending: the stream is gone. */
+  close(reason: string): void {
+    this.closedWith = new ConnectError(`agent stream closed: ${reason}`, Code.Unavailable);
+    for (const map of [this.pendingStatus, this.pendingCommands] as Map<
+      string,
+      Pending<unknown>
+    >[]) {
+      for (const [id, p] of map) {
+        clearTimeout(p.timer);
+        p.reject(this.closedWith);
+        map.delete(id);
+      }
+    }
+  }
+
+  private send(message: ConnectResponse): void {
+    if (this.closedWith) return;
+    this.outbox.push(message);
+  }
+
+  private await<T>(
+    map: Map<string, Pending<T>>,
+    id: string,
+    deadlineMs: number,
+    what: string,
+  ): Promise<T> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        map.delete(id);
+        reject(
+          new ConnectError(
+            `no ${what} from worker ${this.workerId} within ${deadlineMs} ms`,
+            Code.DeadlineExceeded,
+          ),
+        );
+      }, deadlineMs);
+      map.set(id, { resolve, reject, timer });
+    });
+  }
+}
+
+function settle<T>(map: Map<string, Pending<T>>, id: string, value: T): boolean {
+  const pending = map.get(id);
+  if (!pending) return false;
+  clearTimeout(pending.timer);
+  map.delete(id);
+  pending.resolve(value);
+  return true;
+}
