@@ -21,7 +21,7 @@ export interface FleetServiceOptions {
 export function createFleetService(
   fleet: Fleet,
   opts: FleetServiceOptions = {},
-): ServiceImpl<typeof FleetService> {
+): Partial<ServiceImpl<typeof FleetService>> {
   const maxQueued = opts.maxQueuedDeltas ?? 64;
   const keepaliveMs = opts.keepaliveMs ?? 5000;
 

@@ -6,13 +6,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { FinishedSession, Session, Thread } from "./agent_pb.js";
+import { file_stallwatch_v1_agent } from "./agent_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file stallwatch/v1/fleet.proto.
  */
 export const file_stallwatch_v1_fleet: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGFsbHdhdGNoL3YxL2ZsZWV0LnByb3RvEg1zdGFsbHdhdGNoLnYxIlIKDkxhdGVuY3lTdW1tYXJ5Eg8KB2xhc3RfbXMYASABKAESDgoGcDUwX21zGAIgASgBEg4KBnA5OV9tcxgDIAEoARIPCgdzYW1wbGVzGAQgASgNIvwCCgZXb3JrZXISCgoCaWQYASABKAkSJwoEa2luZBgCIAEoDjIZLnN0YWxsd2F0Y2gudjEuV29ya2VyS2luZBIPCgdhZGRyZXNzGAMgASgJEikKCGxpdmVuZXNzGAQgASgOMhcuc3RhbGx3YXRjaC52MS5MaXZlbmVzcxIZChFsaXZlbmVzc19zaW5jZV9tcxgFIAEoAxIXCg9saXZlbmVzc19yZWFzb24YBiABKAkSHAoUbGFzdF9oZWFydGJlYXRfYXRfbXMYByABKAMSLgoHbGF0ZW5jeRgIIAEoCzIdLnN0YWxsd2F0Y2gudjEuTGF0ZW5jeVN1bW1hcnkSMwoHbWV0cmljcxgJIAMoCzIiLnN0YWxsd2F0Y2gudjEuV29ya2VyLk1ldHJpY3NFbnRyeRIaChJjb25zZWN1dGl2ZV9taXNzZXMYCiABKA0aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0Ik8KE0xpc3RXb3JrZXJzUmVzcG9uc2USJgoHd29ya2VycxgBIAMoCzIVLnN0YWxsd2F0Y2gudjEuV29ya2VyEhAKCGFzX29mX21zGAIgASgDIhMKEVdhdGNoRmxlZXRSZXF1ZXN0In4KEldhdGNoRmxlZXRSZXNwb25zZRISCgpmdWxsX3N0YXRlGAEgASgIEiYKB3dvcmtlcnMYAiADKAsyFS5zdGFsbHdhdGNoLnYxLldvcmtlchIaChJyZW1vdmVkX3dvcmtlcl9pZHMYAyADKAkSEAoIYXNfb2ZfbXMYBCABKAMqbQoKV29ya2VyS2luZBIbChdXT1JLRVJfS0lORF9VTlNQRUNJRklFRBAAEhUKEVdPUktFUl9LSU5EX1NQQVJLEAESFAoQV09SS0VSX0tJTkRfQkVBTRACEhUKEVdPUktFUl9LSU5EX0FHRU5UEAMqpwEKCExpdmVuZXNzEhgKFExJVkVORVNTX1VOU1BFQ0lGSUVEEAASFAoQTElWRU5FU1NfSEVBTFRIWRABEhEKDUxJVkVORVNTX0xBVEUQAhIZChVMSVZFTkVTU19VTlJFU1BPTlNJVkUQAxIRCg1MSVZFTkVTU19HT05FEAQSFQoRTElWRU5FU1NfRFJBSU5JTkcQBRITCg9MSVZFTkVTU19FWElURUQQBjK5AQoMRmxlZXRTZXJ2aWNlElQKC0xpc3RXb3JrZXJzEiEuc3RhbGx3YXRjaC52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIi5zdGFsbHdhdGNoLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USUwoKV2F0Y2hGbGVldBIgLnN0YWxsd2F0Y2gudjEuV2F0Y2hGbGVldFJlcXVlc3QaIS5zdGFsbHdhdGNoLnYxLldhdGNoRmxlZXRSZXNwb25zZTABYgZwcm90bzM");
+  fileDesc("ChlzdGFsbHdhdGNoL3YxL2ZsZWV0LnByb3RvEg1zdGFsbHdhdGNoLnYxIlIKDkxhdGVuY3lTdW1tYXJ5Eg8KB2xhc3RfbXMYASABKAESDgoGcDUwX21zGAIgASgBEg4KBnA5OV9tcxgDIAEoARIPCgdzYW1wbGVzGAQgASgNIo8ECgZXb3JrZXISCgoCaWQYASABKAkSJwoEa2luZBgCIAEoDjIZLnN0YWxsd2F0Y2gudjEuV29ya2VyS2luZBIPCgdhZGRyZXNzGAMgASgJEikKCGxpdmVuZXNzGAQgASgOMhcuc3RhbGx3YXRjaC52MS5MaXZlbmVzcxIZChFsaXZlbmVzc19zaW5jZV9tcxgFIAEoAxIXCg9saXZlbmVzc19yZWFzb24YBiABKAkSHAoUbGFzdF9oZWFydGJlYXRfYXRfbXMYByABKAMSLgoHbGF0ZW5jeRgIIAEoCzIdLnN0YWxsd2F0Y2gudjEuTGF0ZW5jeVN1bW1hcnkSMwoHbWV0cmljcxgJIAMoCzIiLnN0YWxsd2F0Y2gudjEuV29ya2VyLk1ldHJpY3NFbnRyeRIaChJjb25zZWN1dGl2ZV9taXNzZXMYCiABKA0SFwoPYWN0aXZlX3Nlc3Npb25zGAsgASgNEhgKEHN0YWxsZWRfc2Vzc2lvbnMYDCABKA0SJwoFYWdlbnQYDSABKAsyGC5zdGFsbHdhdGNoLnYxLkFnZW50SW5mbxIZChFsYXN0X3N0YXR1c19hdF9tcxgOIAEoAxIaChJ0aHJlYWRzX25vdF9tb3ZpbmcYDyABKA0aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiyQEKCUFnZW50SW5mbxIRCgljb25uZWN0ZWQYASABKAgSEAoIc2luY2VfbXMYAiABKAMSFQoNY2xvc2VkX3JlYXNvbhgDIAEoCRILCgNwaWQYBCABKA0SDAoEaG9zdBgFIAEoCRIPCgdydW50aW1lGAYgASgJEg8KB3ZlcnNpb24YByABKAkSFQoNc3RhcnRlZF9hdF9tcxgIIAEoAxIUCgxjYXBhYmlsaXRpZXMYCSADKAkSFgoObWFuYWdlX2FkZHJlc3MYCiABKAkiKgoGU2VyaWVzEhAKCHRpbWVzX21zGAEgAygDEg4KBnZhbHVlcxgCIAMoASJDCgxNZXRyaWNTZXJpZXMSDAoEbmFtZRgBIAEoCRIlCgZzZXJpZXMYAiABKAsyFS5zdGFsbHdhdGNoLnYxLlNlcmllcyKnAQoLU2Vzc2lvblZpZXcSEQoJd29ya2VyX2lkGAEgASgJEicKB3Nlc3Npb24YAiABKAsyFi5zdGFsbHdhdGNoLnYxLlNlc3Npb24SDwoHc3RhbGxlZBgDIAEoCBIUCgxzdGFsbF9yZWFzb24YBCABKAkSGAoQc3RhbGxlZF9zaW5jZV9tcxgFIAEoAxIbChNsYXN0X3Byb2dyZXNzX2F0X21zGAYgASgDImMKClRocmVhZFZpZXcSJQoGdGhyZWFkGAEgASgLMhUuc3RhbGx3YXRjaC52MS5UaHJlYWQSGgoSdW5jaGFuZ2VkX3NpbmNlX21zGAIgASgDEhIKCm5vdF9tb3ZpbmcYAyABKAgiywEKDlRocmVhZER1bXBWaWV3EgoKAmlkGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRITCgt0YWtlbl9hdF9tcxgDIAEoAxITCgtjb3N0X21pY3JvcxgEIAEoBBIqCgd0aHJlYWRzGAUgAygLMhkuc3RhbGx3YXRjaC52MS5UaHJlYWRWaWV3Eg4KBnNvdXJjZRgGIAEoCRIQCghyYXdfdGV4dBgHIAEoCRIPCgd0cmlnZ2VyGAggASgJEhEKCXRydW5jYXRlZBgJIAEoCCJ2CgpCZWFtQnVuZGxlEhYKDmluc3RydWN0aW9uX2lkGAEgASgJEhUKDWRlc2NyaXB0b3JfaWQYAiABKAkSFgoOdHJhY2tlZF90aHJlYWQYAyABKAkSIQoZdGltZV9zaW5jZV90cmFuc2l0aW9uX3NlYxgEIAEoASKDAQoOQmVhbVN0YXR1c1ZpZXcSFgoOcmVjZWl2ZWRfYXRfbXMYASABKAMSCwoDcmF3GAIgASgJEhEKCXRydW5jYXRlZBgDIAEoCBINCgVlcnJvchgEIAEoCRIqCgdidW5kbGVzGAUgAygLMhkuc3RhbGx3YXRjaC52MS5CZWFtQnVuZGxlIsQBCgpGbGVldEV2ZW50EgoKAmlkGAEgASgJEg0KBWF0X21zGAIgASgDEhEKCXdvcmtlcl9pZBgDIAEoCRIMCgRraW5kGAQgASgJEg8KB3N1bW1hcnkYBSABKAkSEgoKZnJvbV9zdGF0ZRgGIAEoCRIQCgh0b19zdGF0ZRgHIAEoCRISCgpzZXNzaW9uX2lkGAggASgJEi8KCGV2aWRlbmNlGAkgASgLMh0uc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wVmlldyKFAwoMV29ya2VyRGV0YWlsEiUKBndvcmtlchgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuV29ya2VyEi0KDnJvdW5kX3RyaXBzX21zGAIgASgLMhUuc3RhbGx3YXRjaC52MS5TZXJpZXMSLAoHbWV0cmljcxgDIAMoCzIbLnN0YWxsd2F0Y2gudjEuTWV0cmljU2VyaWVzEiwKCHNlc3Npb25zGAQgAygLMhouc3RhbGx3YXRjaC52MS5TZXNzaW9uVmlldxIwCghmaW5pc2hlZBgFIAMoCzIeLnN0YWxsd2F0Y2gudjEuRmluaXNoZWRTZXNzaW9uEjIKC2xhdGVzdF9kdW1wGAYgASgLMh0uc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wVmlldxIyCgtiZWFtX3N0YXR1cxgHIAEoCzIdLnN0YWxsd2F0Y2gudjEuQmVhbVN0YXR1c1ZpZXcSKQoGZXZlbnRzGAggAygLMhkuc3RhbGx3YXRjaC52MS5GbGVldEV2ZW50Ij0KEEdldFdvcmtlclJlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEhYKDndpbmRvd19taW51dGVzGAIgASgNIlIKEUdldFdvcmtlclJlc3BvbnNlEisKBmRldGFpbBgBIAEoCzIbLnN0YWxsd2F0Y2gudjEuV29ya2VyRGV0YWlsEhAKCGFzX29mX21zGAIgASgDIj8KEldhdGNoV29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSFgoOd2luZG93X21pbnV0ZXMYAiABKA0iVAoTV2F0Y2hXb3JrZXJSZXNwb25zZRIrCgZkZXRhaWwYASABKAsyGy5zdGFsbHdhdGNoLnYxLldvcmtlckRldGFpbBIQCghhc19vZl9tcxgCIAEoAyJBChdXYXRjaFRocmVhZER1bXBzUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSEwoLaW50ZXJ2YWxfbXMYAiABKA0iVgoYV2F0Y2hUaHJlYWREdW1wc1Jlc3BvbnNlEisKBGR1bXAYASABKAsyHS5zdGFsbHdhdGNoLnYxLlRocmVhZER1bXBWaWV3Eg0KBWVycm9yGAIgASgJIhwKGkxpc3RTdGFsbGVkU2Vzc2lvbnNSZXF1ZXN0Il0KG0xpc3RTdGFsbGVkU2Vzc2lvbnNSZXNwb25zZRIsCghzZXNzaW9ucxgBIAMoCzIaLnN0YWxsd2F0Y2gudjEuU2Vzc2lvblZpZXcSEAoIYXNfb2ZfbXMYAiABKAMiQwoRTGlzdEV2ZW50c1JlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFbGltaXQYAyABKA0iPwoSTGlzdEV2ZW50c1Jlc3BvbnNlEikKBmV2ZW50cxgBIAMoCzIZLnN0YWxsd2F0Y2gudjEuRmxlZXRFdmVudCIUChJMaXN0V29ya2Vyc1JlcXVlc3QiTwoTTGlzdFdvcmtlcnNSZXNwb25zZRImCgd3b3JrZXJzGAEgAygLMhUuc3RhbGx3YXRjaC52MS5Xb3JrZXISEAoIYXNfb2ZfbXMYAiABKAMiEwoRV2F0Y2hGbGVldFJlcXVlc3QifgoSV2F0Y2hGbGVldFJlc3BvbnNlEhIKCmZ1bGxfc3RhdGUYASABKAgSJgoHd29ya2VycxgCIAMoCzIVLnN0YWxsd2F0Y2gudjEuV29ya2VyEhoKEnJlbW92ZWRfd29ya2VyX2lkcxgDIAMoCRIQCghhc19vZl9tcxgEIAEoAyptCgpXb3JrZXJLaW5kEhsKF1dPUktFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRV09SS0VSX0tJTkRfU1BBUksQARIUChBXT1JLRVJfS0lORF9CRUFNEAISFQoRV09SS0VSX0tJTkRfQUdFTlQQAyqnAQoITGl2ZW5lc3MSGAoUTElWRU5FU1NfVU5TUEVDSUZJRUQQABIUChBMSVZFTkVTU19IRUFMVEhZEAESEQoNTElWRU5FU1NfTEFURRACEhkKFUxJVkVORVNTX1VOUkVTUE9OU0lWRRADEhEKDUxJVkVORVNTX0dPTkUQBBIVChFMSVZFTkVTU19EUkFJTklORxAFEhMKD0xJVkVORVNTX0VYSVRFRBAGMokFCgxGbGVldFNlcnZpY2USVAoLTGlzdFdvcmtlcnMSIS5zdGFsbHdhdGNoLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBoiLnN0YWxsd2F0Y2gudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJTCgpXYXRjaEZsZWV0EiAuc3RhbGx3YXRjaC52MS5XYXRjaEZsZWV0UmVxdWVzdBohLnN0YWxsd2F0Y2gudjEuV2F0Y2hGbGVldFJlc3BvbnNlMAESTgoJR2V0V29ya2VyEh8uc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXF1ZXN0GiAuc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXNwb25zZRJWCgtXYXRjaFdvcmtlchIhLnN0YWxsd2F0Y2gudjEuV2F0Y2hXb3JrZXJSZXF1ZXN0GiIuc3RhbGx3YXRjaC52MS5XYXRjaFdvcmtlclJlc3BvbnNlMAESZQoQV2F0Y2hUaHJlYWREdW1wcxImLnN0YWxsd2F0Y2gudjEuV2F0Y2hUaHJlYWREdW1wc1JlcXVlc3QaJy5zdGFsbHdhdGNoLnYxLldhdGNoVGhyZWFkRHVtcHNSZXNwb25zZTABEmwKE0xpc3RTdGFsbGVkU2Vzc2lvbnMSKS5zdGFsbHdhdGNoLnYxLkxpc3RTdGFsbGVkU2Vzc2lvbnNSZXF1ZXN0Giouc3RhbGx3YXRjaC52MS5MaXN0U3RhbGxlZFNlc3Npb25zUmVzcG9uc2USUQoKTGlzdEV2ZW50cxIgLnN0YWxsd2F0Y2gudjEuTGlzdEV2ZW50c1JlcXVlc3QaIS5zdGFsbHdhdGNoLnYxLkxpc3RFdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_stallwatch_v1_agent]);
 
 /**
  * @generated from message stallwatch.v1.LatencySummary
@@ -111,6 +113,39 @@ export type Worker = Message<"stallwatch.v1.Worker"> & {
    * @generated from field: uint32 consecutive_misses = 10;
    */
   consecutiveMisses: number;
+
+  /**
+   * Live sessions the agent last reported.
+   *
+   * @generated from field: uint32 active_sessions = 11;
+   */
+  activeSessions: number;
+
+  /**
+   * @generated from field: uint32 stalled_sessions = 12;
+   */
+  stalledSessions: number;
+
+  /**
+   * Set when a Stallwatch agent announced this worker.
+   *
+   * @generated from field: stallwatch.v1.AgentInfo agent = 13;
+   */
+  agent?: AgentInfo | undefined;
+
+  /**
+   * When the gateway last had sessions or a dump from this worker.
+   *
+   * @generated from field: int64 last_status_at_ms = 14;
+   */
+  lastStatusAtMs: bigint;
+
+  /**
+   * Threads not moving in the latest dump.
+   *
+   * @generated from field: uint32 threads_not_moving = 15;
+   */
+  threadsNotMoving: number;
 };
 
 /**
@@ -119,6 +154,659 @@ export type Worker = Message<"stallwatch.v1.Worker"> & {
  */
 export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
   messageDesc(file_stallwatch_v1_fleet, 1);
+
+/**
+ * @generated from message stallwatch.v1.AgentInfo
+ */
+export type AgentInfo = Message<"stallwatch.v1.AgentInfo"> & {
+  /**
+   * @generated from field: bool connected = 1;
+   */
+  connected: boolean;
+
+  /**
+   * When the agent stream opened (or closed, when not connected).
+   *
+   * @generated from field: int64 since_ms = 2;
+   */
+  sinceMs: bigint;
+
+  /**
+   * @generated from field: string closed_reason = 3;
+   */
+  closedReason: string;
+
+  /**
+   * @generated from field: uint32 pid = 4;
+   */
+  pid: number;
+
+  /**
+   * @generated from field: string host = 5;
+   */
+  host: string;
+
+  /**
+   * @generated from field: string runtime = 6;
+   */
+  runtime: string;
+
+  /**
+   * @generated from field: string version = 7;
+   */
+  version: string;
+
+  /**
+   * @generated from field: int64 started_at_ms = 8;
+   */
+  startedAtMs: bigint;
+
+  /**
+   * @generated from field: repeated string capabilities = 9;
+   */
+  capabilities: string[];
+
+  /**
+   * @generated from field: string manage_address = 10;
+   */
+  manageAddress: string;
+};
+
+/**
+ * Describes the message stallwatch.v1.AgentInfo.
+ * Use `create(AgentInfoSchema)` to create a new message.
+ */
+export const AgentInfoSchema: GenMessage<AgentInfo> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 2);
+
+/**
+ * Parallel arrays: values[i] was sampled at times_ms[i].
+ *
+ * @generated from message stallwatch.v1.Series
+ */
+export type Series = Message<"stallwatch.v1.Series"> & {
+  /**
+   * @generated from field: repeated int64 times_ms = 1;
+   */
+  timesMs: bigint[];
+
+  /**
+   * @generated from field: repeated double values = 2;
+   */
+  values: number[];
+};
+
+/**
+ * Describes the message stallwatch.v1.Series.
+ * Use `create(SeriesSchema)` to create a new message.
+ */
+export const SeriesSchema: GenMessage<Series> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 3);
+
+/**
+ * @generated from message stallwatch.v1.MetricSeries
+ */
+export type MetricSeries = Message<"stallwatch.v1.MetricSeries"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: stallwatch.v1.Series series = 2;
+   */
+  series?: Series | undefined;
+};
+
+/**
+ * Describes the message stallwatch.v1.MetricSeries.
+ * Use `create(MetricSeriesSchema)` to create a new message.
+ */
+export const MetricSeriesSchema: GenMessage<MetricSeries> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 4);
+
+/**
+ * @generated from message stallwatch.v1.SessionView
+ */
+export type SessionView = Message<"stallwatch.v1.SessionView"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: stallwatch.v1.Session session = 2;
+   */
+  session?: Session | undefined;
+
+  /**
+   * @generated from field: bool stalled = 3;
+   */
+  stalled: boolean;
+
+  /**
+   * e.g. "in PROCESSING for 92 s (threshold 60 s)" or "no progress for 5 min".
+   *
+   * @generated from field: string stall_reason = 4;
+   */
+  stallReason: string;
+
+  /**
+   * @generated from field: int64 stalled_since_ms = 5;
+   */
+  stalledSinceMs: bigint;
+
+  /**
+   * When any progress counter last moved.
+   *
+   * @generated from field: int64 last_progress_at_ms = 6;
+   */
+  lastProgressAtMs: bigint;
+};
+
+/**
+ * Describes the message stallwatch.v1.SessionView.
+ * Use `create(SessionViewSchema)` to create a new message.
+ */
+export const SessionViewSchema: GenMessage<SessionView> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 5);
+
+/**
+ * @generated from message stallwatch.v1.ThreadView
+ */
+export type ThreadView = Message<"stallwatch.v1.ThreadView"> & {
+  /**
+   * @generated from field: stallwatch.v1.Thread thread = 1;
+   */
+  thread?: Thread | undefined;
+
+  /**
+   * The stack has been identical in every dump since then.
+   *
+   * @generated from field: int64 unchanged_since_ms = 2;
+   */
+  unchangedSinceMs: bigint;
+
+  /**
+   * @generated from field: bool not_moving = 3;
+   */
+  notMoving: boolean;
+};
+
+/**
+ * Describes the message stallwatch.v1.ThreadView.
+ * Use `create(ThreadViewSchema)` to create a new message.
+ */
+export const ThreadViewSchema: GenMessage<ThreadView> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 6);
+
+/**
+ * @generated from message stallwatch.v1.ThreadDumpView
+ */
+export type ThreadDumpView = Message<"stallwatch.v1.ThreadDumpView"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string worker_id = 2;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: int64 taken_at_ms = 3;
+   */
+  takenAtMs: bigint;
+
+  /**
+   * @generated from field: uint64 cost_micros = 4;
+   */
+  costMicros: bigint;
+
+  /**
+   * @generated from field: repeated stallwatch.v1.ThreadView threads = 5;
+   */
+  threads: ThreadView[];
+
+  /**
+   * "agent" or "beam".
+   *
+   * @generated from field: string source = 6;
+   */
+  source: string;
+
+  /**
+   * Beam's text exactly as received (after redaction); empty for agents.
+   *
+   * @generated from field: string raw_text = 7;
+   */
+  rawText: string;
+
+  /**
+   * Why it was taken: "periodic", "watch", "late", "snapshot".
+   *
+   * @generated from field: string trigger = 8;
+   */
+  trigger: string;
+
+  /**
+   * @generated from field: bool truncated = 9;
+   */
+  truncated: boolean;
+};
+
+/**
+ * Describes the message stallwatch.v1.ThreadDumpView.
+ * Use `create(ThreadDumpViewSchema)` to create a new message.
+ */
+export const ThreadDumpViewSchema: GenMessage<ThreadDumpView> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 7);
+
+/**
+ * @generated from message stallwatch.v1.BeamBundle
+ */
+export type BeamBundle = Message<"stallwatch.v1.BeamBundle"> & {
+  /**
+   * @generated from field: string instruction_id = 1;
+   */
+  instructionId: string;
+
+  /**
+   * @generated from field: string descriptor_id = 2;
+   */
+  descriptorId: string;
+
+  /**
+   * @generated from field: string tracked_thread = 3;
+   */
+  trackedThread: string;
+
+  /**
+   * @generated from field: double time_since_transition_sec = 4;
+   */
+  timeSinceTransitionSec: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.BeamBundle.
+ * Use `create(BeamBundleSchema)` to create a new message.
+ */
+export const BeamBundleSchema: GenMessage<BeamBundle> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 8);
+
+/**
+ * @generated from message stallwatch.v1.BeamStatusView
+ */
+export type BeamStatusView = Message<"stallwatch.v1.BeamStatusView"> & {
+  /**
+   * @generated from field: int64 received_at_ms = 1;
+   */
+  receivedAtMs: bigint;
+
+  /**
+   * @generated from field: string raw = 2;
+   */
+  raw: string;
+
+  /**
+   * @generated from field: bool truncated = 3;
+   */
+  truncated: boolean;
+
+  /**
+   * @generated from field: string error = 4;
+   */
+  error: string;
+
+  /**
+   * @generated from field: repeated stallwatch.v1.BeamBundle bundles = 5;
+   */
+  bundles: BeamBundle[];
+};
+
+/**
+ * Describes the message stallwatch.v1.BeamStatusView.
+ * Use `create(BeamStatusViewSchema)` to create a new message.
+ */
+export const BeamStatusViewSchema: GenMessage<BeamStatusView> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 9);
+
+/**
+ * @generated from message stallwatch.v1.FleetEvent
+ */
+export type FleetEvent = Message<"stallwatch.v1.FleetEvent"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: int64 at_ms = 2;
+   */
+  atMs: bigint;
+
+  /**
+   * @generated from field: string worker_id = 3;
+   */
+  workerId: string;
+
+  /**
+   * "liveness", "session_stalled", "session_cleared", "action", "agent".
+   *
+   * @generated from field: string kind = 4;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string summary = 5;
+   */
+  summary: string;
+
+  /**
+   * @generated from field: string from_state = 6;
+   */
+  fromState: string;
+
+  /**
+   * @generated from field: string to_state = 7;
+   */
+  toState: string;
+
+  /**
+   * @generated from field: string session_id = 8;
+   */
+  sessionId: string;
+
+  /**
+   * The thread dump taken as evidence, e.g. when a worker turned late.
+   *
+   * @generated from field: stallwatch.v1.ThreadDumpView evidence = 9;
+   */
+  evidence?: ThreadDumpView | undefined;
+};
+
+/**
+ * Describes the message stallwatch.v1.FleetEvent.
+ * Use `create(FleetEventSchema)` to create a new message.
+ */
+export const FleetEventSchema: GenMessage<FleetEvent> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 10);
+
+/**
+ * @generated from message stallwatch.v1.WorkerDetail
+ */
+export type WorkerDetail = Message<"stallwatch.v1.WorkerDetail"> & {
+  /**
+   * @generated from field: stallwatch.v1.Worker worker = 1;
+   */
+  worker?: Worker | undefined;
+
+  /**
+   * @generated from field: stallwatch.v1.Series round_trips_ms = 2;
+   */
+  roundTripsMs?: Series | undefined;
+
+  /**
+   * @generated from field: repeated stallwatch.v1.MetricSeries metrics = 3;
+   */
+  metrics: MetricSeries[];
+
+  /**
+   * @generated from field: repeated stallwatch.v1.SessionView sessions = 4;
+   */
+  sessions: SessionView[];
+
+  /**
+   * @generated from field: repeated stallwatch.v1.FinishedSession finished = 5;
+   */
+  finished: FinishedSession[];
+
+  /**
+   * @generated from field: stallwatch.v1.ThreadDumpView latest_dump = 6;
+   */
+  latestDump?: ThreadDumpView | undefined;
+
+  /**
+   * @generated from field: stallwatch.v1.BeamStatusView beam_status = 7;
+   */
+  beamStatus?: BeamStatusView | undefined;
+
+  /**
+   * @generated from field: repeated stallwatch.v1.FleetEvent events = 8;
+   */
+  events: FleetEvent[];
+};
+
+/**
+ * Describes the message stallwatch.v1.WorkerDetail.
+ * Use `create(WorkerDetailSchema)` to create a new message.
+ */
+export const WorkerDetailSchema: GenMessage<WorkerDetail> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 11);
+
+/**
+ * @generated from message stallwatch.v1.GetWorkerRequest
+ */
+export type GetWorkerRequest = Message<"stallwatch.v1.GetWorkerRequest"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * How much history the series cover; 0 = 5 minutes, at most 15.
+   *
+   * @generated from field: uint32 window_minutes = 2;
+   */
+  windowMinutes: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.GetWorkerRequest.
+ * Use `create(GetWorkerRequestSchema)` to create a new message.
+ */
+export const GetWorkerRequestSchema: GenMessage<GetWorkerRequest> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 12);
+
+/**
+ * @generated from message stallwatch.v1.GetWorkerResponse
+ */
+export type GetWorkerResponse = Message<"stallwatch.v1.GetWorkerResponse"> & {
+  /**
+   * @generated from field: stallwatch.v1.WorkerDetail detail = 1;
+   */
+  detail?: WorkerDetail | undefined;
+
+  /**
+   * @generated from field: int64 as_of_ms = 2;
+   */
+  asOfMs: bigint;
+};
+
+/**
+ * Describes the message stallwatch.v1.GetWorkerResponse.
+ * Use `create(GetWorkerResponseSchema)` to create a new message.
+ */
+export const GetWorkerResponseSchema: GenMessage<GetWorkerResponse> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 13);
+
+/**
+ * @generated from message stallwatch.v1.WatchWorkerRequest
+ */
+export type WatchWorkerRequest = Message<"stallwatch.v1.WatchWorkerRequest"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: uint32 window_minutes = 2;
+   */
+  windowMinutes: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.WatchWorkerRequest.
+ * Use `create(WatchWorkerRequestSchema)` to create a new message.
+ */
+export const WatchWorkerRequestSchema: GenMessage<WatchWorkerRequest> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 14);
+
+/**
+ * @generated from message stallwatch.v1.WatchWorkerResponse
+ */
+export type WatchWorkerResponse = Message<"stallwatch.v1.WatchWorkerResponse"> & {
+  /**
+   * @generated from field: stallwatch.v1.WorkerDetail detail = 1;
+   */
+  detail?: WorkerDetail | undefined;
+
+  /**
+   * @generated from field: int64 as_of_ms = 2;
+   */
+  asOfMs: bigint;
+};
+
+/**
+ * Describes the message stallwatch.v1.WatchWorkerResponse.
+ * Use `create(WatchWorkerResponseSchema)` to create a new message.
+ */
+export const WatchWorkerResponseSchema: GenMessage<WatchWorkerResponse> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 15);
+
+/**
+ * @generated from message stallwatch.v1.WatchThreadDumpsRequest
+ */
+export type WatchThreadDumpsRequest = Message<"stallwatch.v1.WatchThreadDumpsRequest"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * 1000-5000; 0 means 2000.
+   *
+   * @generated from field: uint32 interval_ms = 2;
+   */
+  intervalMs: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.WatchThreadDumpsRequest.
+ * Use `create(WatchThreadDumpsRequestSchema)` to create a new message.
+ */
+export const WatchThreadDumpsRequestSchema: GenMessage<WatchThreadDumpsRequest> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 16);
+
+/**
+ * @generated from message stallwatch.v1.WatchThreadDumpsResponse
+ */
+export type WatchThreadDumpsResponse = Message<"stallwatch.v1.WatchThreadDumpsResponse"> & {
+  /**
+   * @generated from field: stallwatch.v1.ThreadDumpView dump = 1;
+   */
+  dump?: ThreadDumpView | undefined;
+
+  /**
+   * Set when this round could not produce a dump (the stream continues).
+   *
+   * @generated from field: string error = 2;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message stallwatch.v1.WatchThreadDumpsResponse.
+ * Use `create(WatchThreadDumpsResponseSchema)` to create a new message.
+ */
+export const WatchThreadDumpsResponseSchema: GenMessage<WatchThreadDumpsResponse> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 17);
+
+/**
+ * @generated from message stallwatch.v1.ListStalledSessionsRequest
+ */
+export type ListStalledSessionsRequest = Message<"stallwatch.v1.ListStalledSessionsRequest"> & {
+};
+
+/**
+ * Describes the message stallwatch.v1.ListStalledSessionsRequest.
+ * Use `create(ListStalledSessionsRequestSchema)` to create a new message.
+ */
+export const ListStalledSessionsRequestSchema: GenMessage<ListStalledSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 18);
+
+/**
+ * @generated from message stallwatch.v1.ListStalledSessionsResponse
+ */
+export type ListStalledSessionsResponse = Message<"stallwatch.v1.ListStalledSessionsResponse"> & {
+  /**
+   * @generated from field: repeated stallwatch.v1.SessionView sessions = 1;
+   */
+  sessions: SessionView[];
+
+  /**
+   * @generated from field: int64 as_of_ms = 2;
+   */
+  asOfMs: bigint;
+};
+
+/**
+ * Describes the message stallwatch.v1.ListStalledSessionsResponse.
+ * Use `create(ListStalledSessionsResponseSchema)` to create a new message.
+ */
+export const ListStalledSessionsResponseSchema: GenMessage<ListStalledSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 19);
+
+/**
+ * @generated from message stallwatch.v1.ListEventsRequest
+ */
+export type ListEventsRequest = Message<"stallwatch.v1.ListEventsRequest"> & {
+  /**
+   * Empty = every worker.
+   *
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * Empty = every kind.
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * 0 = 200.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.ListEventsRequest.
+ * Use `create(ListEventsRequestSchema)` to create a new message.
+ */
+export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 20);
+
+/**
+ * @generated from message stallwatch.v1.ListEventsResponse
+ */
+export type ListEventsResponse = Message<"stallwatch.v1.ListEventsResponse"> & {
+  /**
+   * @generated from field: repeated stallwatch.v1.FleetEvent events = 1;
+   */
+  events: FleetEvent[];
+};
+
+/**
+ * Describes the message stallwatch.v1.ListEventsResponse.
+ * Use `create(ListEventsResponseSchema)` to create a new message.
+ */
+export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 21);
 
 /**
  * @generated from message stallwatch.v1.ListWorkersRequest
@@ -131,7 +819,7 @@ export type ListWorkersRequest = Message<"stallwatch.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 2);
+  messageDesc(file_stallwatch_v1_fleet, 22);
 
 /**
  * @generated from message stallwatch.v1.ListWorkersResponse
@@ -153,7 +841,7 @@ export type ListWorkersResponse = Message<"stallwatch.v1.ListWorkersResponse"> &
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 3);
+  messageDesc(file_stallwatch_v1_fleet, 23);
 
 /**
  * @generated from message stallwatch.v1.WatchFleetRequest
@@ -166,7 +854,7 @@ export type WatchFleetRequest = Message<"stallwatch.v1.WatchFleetRequest"> & {
  * Use `create(WatchFleetRequestSchema)` to create a new message.
  */
 export const WatchFleetRequestSchema: GenMessage<WatchFleetRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 4);
+  messageDesc(file_stallwatch_v1_fleet, 24);
 
 /**
  * @generated from message stallwatch.v1.WatchFleetResponse
@@ -202,7 +890,7 @@ export type WatchFleetResponse = Message<"stallwatch.v1.WatchFleetResponse"> & {
  * Use `create(WatchFleetResponseSchema)` to create a new message.
  */
 export const WatchFleetResponseSchema: GenMessage<WatchFleetResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 5);
+  messageDesc(file_stallwatch_v1_fleet, 25);
 
 /**
  * @generated from enum stallwatch.v1.WorkerKind
@@ -316,6 +1004,57 @@ export const FleetService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchFleetRequestSchema;
     output: typeof WatchFleetResponseSchema;
+  },
+  /**
+   * One worker in full: series, sessions, latest dump, events.
+   *
+   * @generated from rpc stallwatch.v1.FleetService.GetWorker
+   */
+  getWorker: {
+    methodKind: "unary";
+    input: typeof GetWorkerRequestSchema;
+    output: typeof GetWorkerResponseSchema;
+  },
+  /**
+   * GetWorker's answer again whenever it changes (at most every interval).
+   * Watching a worker also makes the gateway collect its status more often.
+   *
+   * @generated from rpc stallwatch.v1.FleetService.WatchWorker
+   */
+  watchWorker: {
+    methodKind: "server_streaming";
+    input: typeof WatchWorkerRequestSchema;
+    output: typeof WatchWorkerResponseSchema;
+  },
+  /**
+   * Fresh thread dumps of one worker while the stream is open.
+   *
+   * @generated from rpc stallwatch.v1.FleetService.WatchThreadDumps
+   */
+  watchThreadDumps: {
+    methodKind: "server_streaming";
+    input: typeof WatchThreadDumpsRequestSchema;
+    output: typeof WatchThreadDumpsResponseSchema;
+  },
+  /**
+   * Stalled sessions across the fleet, longest without progress first.
+   *
+   * @generated from rpc stallwatch.v1.FleetService.ListStalledSessions
+   */
+  listStalledSessions: {
+    methodKind: "unary";
+    input: typeof ListStalledSessionsRequestSchema;
+    output: typeof ListStalledSessionsResponseSchema;
+  },
+  /**
+   * Fleet events (liveness changes, stalls, actions), newest first.
+   *
+   * @generated from rpc stallwatch.v1.FleetService.ListEvents
+   */
+  listEvents: {
+    methodKind: "unary";
+    input: typeof ListEventsRequestSchema;
+    output: typeof ListEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stallwatch_v1_fleet, 0);
