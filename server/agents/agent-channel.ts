@@ -25,7 +25,11 @@ interface Pending<T> {
  */
 export class AgentChannel {
   readonly outbox = new BoundedQueue<ConnectResponse>(64);
-  private statusInFlight: { promise: Promise<StatusReport>; id: string } | undefined;
+  /** In-flight status requests, one with threads and one without. */
+  private readonly statusInFlight = new Map<
+    boolean,
+    { promise: Promise<StatusReport>; id: string }
+  >();
   private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
   private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
   private closedWith: Error | undefined;
@@ -37,12 +41,14 @@ export class AgentChannel {
     opts: { includeThreads: boolean; maxFinished: number },
     deadlineMs: number,
   ): Promise<StatusReport> {
-    if (this.statusInFlight) return this.statusInFlight.promise;
+    const inFlight = this.statusInFlight.get(opts.includeThreads);
+    if (inFlight) return inFlight.promise;
     const id = randomUUID();
     const promise = this.await(this.pendingStatus, id, deadlineMs, "status report").finally(() => {
-      if (this.statusInFlight?.id === id) this.statusInFlight = undefined;
+      if (this.statusInFlight.get(opts.includeThreads)?.id === id)
+        this.statusInFlight.delete(opts.includeThreads);
     });
-    this.statusInFlight = { promise, id };
+    this.statusInFlight.set(opts.includeThreads, { promise, id });
     this.send(
       create(ConnectResponseSchema, {
         message: {

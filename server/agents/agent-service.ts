@@ -4,7 +4,7 @@ import type { AgentService, Announce, ConnectRequest } from "../../gen/stallwatc
 import type { Logger } from "../logging/logger.js";
 import { parseHostPort } from "../net/host-port.js";
 import { peerAddressKey } from "../net/peer-address.js";
-import { createFleetWorker, type FleetWorker } from "../fleet/fleet-worker.js";
+import { createFleetWorker, fleetWorkerOptions, type FleetWorker } from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
@@ -204,10 +204,7 @@ function adopt(
       announce.workerId,
       "agent",
       announce.manageAddress || peer,
-      {
-        unresponsiveAfter: opts.unresponsiveAfter,
-        sampleCapacity: Math.ceil(opts.retentionMs / opts.intervalMs),
-      },
+      fleetWorkerOptions(opts),
       Date.now(),
     );
   worker.kind = "agent";

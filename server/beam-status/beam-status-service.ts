@@ -10,7 +10,7 @@ import {
 import type { Logger } from "../logging/logger.js";
 import { peerAddressKey } from "../net/peer-address.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
-import { createFleetWorker, type FleetWorker } from "../fleet/fleet-worker.js";
+import { createFleetWorker, fleetWorkerOptions, type FleetWorker } from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
 
@@ -23,6 +23,8 @@ export interface BeamStatusOptions {
   retentionMs: number;
   /** Status text beyond this many bytes is cut (and flagged). */
   maxStatusBytes: number;
+  /** Applied to status text before it is kept: dumps can hold secrets. */
+  redact?: (text: string) => string;
   log: Logger;
   onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
 }
@@ -88,11 +90,13 @@ export function createBeamStatusService(
         worker.roundTrips.push(now, rttMs);
         const raw = response.statusInfo;
         const truncated = Buffer.byteLength(raw) > opts.maxStatusBytes;
+        const kept = truncated ? Buffer.from(raw).subarray(0, opts.maxStatusBytes).toString() : raw;
+        const redact = opts.redact ?? ((text: string) => text);
         worker.beamStatus = {
           receivedAtMs: now,
-          raw: truncated ? Buffer.from(raw).subarray(0, opts.maxStatusBytes).toString() : raw,
+          raw: redact(kept),
           truncated,
-          error: response.error,
+          error: redact(response.error.slice(0, 10_000)),
         };
         if (truncated)
           log.warn(
@@ -141,16 +145,7 @@ function register(fleet: Fleet, opts: BeamStatusOptions, context: HandlerContext
     existing.address = peer;
     return existing;
   }
-  const worker = createFleetWorker(
-    id,
-    "beam",
-    peer,
-    {
-      unresponsiveAfter: opts.unresponsiveAfter,
-      sampleCapacity: Math.ceil(opts.retentionMs / opts.intervalMs),
-    },
-    Date.now(),
-  );
+  const worker = createFleetWorker(id, "beam", peer, fleetWorkerOptions(opts), Date.now());
   fleet.add(worker);
   return worker;
 }

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,6 +9,7 @@ import {
 } from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 import { Liveness, WorkerKind } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { fleetClient, waitForLiveness } from "../testing/fleet-client.js";
+import { pollUntil } from "../testing/poll.js";
 import {
   killAllStarted,
   startStallwatch,
@@ -62,7 +63,10 @@ function startHarness(
             {
               ident: "7",
               name: "udf-1",
-              frames: [{ fn: "recv_into", file: "ssl.py", line: 1821 }],
+              frames: [
+                { fn: "recv_into", file: "ssl.py", line: 1821, source: "sock.recv_into(buf)" },
+                { fn: "connect", file: "db.py", line: 3, source: "connect(password=hunter2)" },
+              ],
             },
           ],
         });
@@ -88,7 +92,16 @@ describe("Beam harnesses dialing BeamFnWorkerStatus", () => {
   let grpc: string;
 
   beforeAll(async () => {
-    gateway = await startStallwatch(["gateway", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"]);
+    gateway = await startStallwatch([
+      "gateway",
+      "--http",
+      "127.0.0.1:0",
+      "--grpc",
+      "127.0.0.1:0",
+      // The harness reports a bundle 12 s since its last transition.
+      "--stall-no-progress-ms",
+      "5000",
+    ]);
     client = fleetClient(String(gateway.listening.http));
     grpc = String(gateway.listening.grpc);
   });
@@ -112,6 +125,55 @@ describe("Beam harnesses dialing BeamFnWorkerStatus", () => {
     }
     const gone = await waitForLiveness(client, "beam-sdk-1", Liveness.GONE);
     expect(gone.livenessReason).toMatch(/status stream/);
+  });
+
+  it("serves the parsed dump with the raw text kept (redacted), and flags the stuck bundle", async () => {
+    const harness = startHarness(grpc, "beam-sdk-3", () => true);
+    try {
+      await waitForLiveness(client, "beam-sdk-3", Liveness.HEALTHY);
+      const detail = await pollUntil(
+        async () => {
+          const res = await client.getWorker({ workerId: "beam-sdk-3" });
+          return res.detail?.latestDump?.threads.length ? res.detail : undefined;
+        },
+        { what: "a parsed Beam dump" },
+      );
+      const dump = detail.latestDump;
+      expect(dump?.source).toBe("beam");
+      // Innermost frame first.
+      expect(dump?.threads[0]?.thread?.frames).toEqual([
+        "recv_into (ssl.py:1821)",
+        "connect (db.py:3)",
+      ]);
+      expect(dump?.rawText).toContain("THREAD DUMP");
+      expect(dump?.rawText).toContain("connect(password=[REDACTED])");
+      expect(dump?.rawText).not.toContain("hunter2");
+      expect(detail.beamStatus?.raw).not.toContain("hunter2");
+
+      const stalled = await pollUntil(
+        async () => {
+          const res = await client.listStalledSessions({});
+          return res.sessions.find((s) => s.workerId === "beam-sdk-3");
+        },
+        { what: "the stuck bundle in the stalled list" },
+      );
+      expect(stalled.session?.sessionId).toBe("b-1");
+      expect(stalled.stallReason).toMatch(/no progress for 1\d s \(threshold 5 s\)/);
+      const { events } = await client.listEvents({
+        workerId: "beam-sdk-3",
+        kind: "session_stalled",
+      });
+      expect(events[0]?.sessionId).toBe("b-1");
+      expect(events[0]?.evidence?.threads.length).toBeGreaterThan(0);
+    } finally {
+      harness.stop();
+    }
+  });
+
+  it("answers NotFound for an unknown worker", async () => {
+    await expect(client.getWorker({ workerId: "nobody" })).rejects.toMatchObject({
+      code: Code.NotFound,
+    });
   });
 
   it("flags a harness that stops answering, like a missed heartbeat", async () => {

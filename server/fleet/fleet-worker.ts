@@ -1,4 +1,6 @@
-import type { Announce, StatusReport } from "../../gen/stallwatch/v1/agent_pb.js";
+import type { Announce, FinishedSession, StatusReport } from "../../gen/stallwatch/v1/agent_pb.js";
+import type { SessionView, ThreadDumpView } from "../../gen/stallwatch/v1/fleet_pb.js";
+import { ThreadMotionTracker } from "../thread-dumps/thread-motion.js";
 import { LivenessTracker } from "../heartbeats/liveness.js";
 import { SampleRing } from "../heartbeats/sample-ring.js";
 
@@ -15,10 +17,27 @@ export interface FleetWorker {
   roundTrips: SampleRing;
   /** Latest HeartbeatResponse metrics. */
   metrics: Record<string, string>;
+  /** Numeric heartbeat metrics over time, same retention as round trips. */
+  metricSeries: Map<string, SampleRing>;
   /** The latest status text a Beam harness sent, raw and size-capped. */
   beamStatus?: BeamStatusSnapshot;
   /** Present once a Stallwatch agent has announced this worker. */
   agent?: AgentLink;
+  /** Sessions, finished sessions and thread dumps, from the agent or Beam path. */
+  status: WorkerStatusState;
+}
+
+export interface WorkerStatusState {
+  /** Live sessions, judged for stalls. */
+  sessions: SessionView[];
+  finished: FinishedSession[];
+  latestDump?: ThreadDumpView;
+  /** When sessions or a dump last arrived; 0 = never. */
+  lastStatusAtMs: number;
+  motion: ThreadMotionTracker;
+  /** Dashboard views watching this worker right now: collect more often. */
+  watchers: number;
+  nextDumpAtMs: number;
 }
 
 /** The agent path of a worker, judged separately from its Manage heartbeats. */
@@ -43,8 +62,24 @@ export interface BeamStatusSnapshot {
 
 export interface FleetWorkerOptions {
   unresponsiveAfter: number;
+  /** A stack unchanged this long is "not moving" (default 10 s). */
+  notMovingMs?: number;
   /** Samples kept per worker (retention / interval). */
   sampleCapacity: number;
+}
+
+/** Worker options from the gateway's timing settings (shared by every way a worker joins). */
+export function fleetWorkerOptions(timing: {
+  unresponsiveAfter: number;
+  retentionMs: number;
+  intervalMs: number;
+  notMovingMs?: number;
+}): FleetWorkerOptions {
+  return {
+    unresponsiveAfter: timing.unresponsiveAfter,
+    sampleCapacity: Math.ceil(timing.retentionMs / timing.intervalMs),
+    ...(timing.notMovingMs !== undefined ? { notMovingMs: timing.notMovingMs } : {}),
+  };
 }
 
 export function createFleetWorker(
@@ -61,5 +96,43 @@ export function createFleetWorker(
     liveness: new LivenessTracker(opts.unresponsiveAfter, nowMs),
     roundTrips: new SampleRing(opts.sampleCapacity),
     metrics: {},
+    metricSeries: new Map(),
+    status: {
+      sessions: [],
+      finished: [],
+      lastStatusAtMs: 0,
+      motion: new ThreadMotionTracker(opts.notMovingMs ?? 10_000),
+      watchers: 0,
+      nextDumpAtMs: 0,
+    },
   };
+}
+
+/** Metric names tracked as series per worker: the names come from the worker, so they are capped. */
+const MAX_METRIC_SERIES = 32;
+/** Longest metric value kept: worker text is untrusted. */
+const MAX_METRIC_TEXT = 200;
+
+/** Records a heartbeat's metrics: the latest map, and numeric values as series. */
+export function recordMetrics(
+  worker: FleetWorker,
+  metrics: Record<string, string>,
+  nowMs: number,
+): void {
+  const kept: Record<string, string> = {};
+  let count = 0;
+  for (const [name, value] of Object.entries(metrics)) {
+    if (count++ >= MAX_METRIC_SERIES) break;
+    const key = name.slice(0, 100);
+    kept[key] = value.length > MAX_METRIC_TEXT ? `${value.slice(0, MAX_METRIC_TEXT)}…` : value;
+    const number = Number(value);
+    if (value === "" || !Number.isFinite(number)) continue;
+    let ring = worker.metricSeries.get(key);
+    if (!ring) {
+      ring = new SampleRing(worker.roundTrips.capacity);
+      worker.metricSeries.set(key, ring);
+    }
+    ring.push(nowMs, number);
+  }
+  worker.metrics = kept;
 }

@@ -1,9 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import {
   Liveness,
+  WorkerDetailSchema,
   WorkerKind,
   WorkerSchema,
+  type FleetEvent,
   type Worker,
+  type WorkerDetail,
 } from "../../gen/stallwatch/v1/fleet_pb.js";
 import type { LivenessState } from "../heartbeats/liveness.js";
 import { percentile } from "../heartbeats/sample-ring.js";
@@ -48,5 +51,62 @@ export function toWorkerMessage(worker: FleetWorker): Worker {
       samples: recent.length,
     },
     metrics: worker.metrics,
+    activeSessions: worker.status.sessions.length,
+    stalledSessions: worker.status.sessions.filter((s) => s.stalled).length,
+    lastStatusAtMs: BigInt(worker.status.lastStatusAtMs),
+    threadsNotMoving: worker.status.latestDump?.threads.filter((t) => t.notMoving).length ?? 0,
+    ...(worker.agent
+      ? {
+          agent: {
+            connected: worker.agent.connected,
+            sinceMs: BigInt(worker.agent.sinceMs),
+            closedReason: worker.agent.closedReason,
+            pid: worker.agent.announce.pid,
+            host: worker.agent.announce.host,
+            runtime: worker.agent.announce.runtime,
+            version: worker.agent.announce.version,
+            startedAtMs: worker.agent.announce.startedAtMs,
+            capabilities: worker.agent.announce.capabilities,
+            manageAddress: worker.agent.announce.manageAddress,
+          },
+        }
+      : {}),
+  });
+}
+
+/** The worker page's data: series over the window, sessions, dump, events. */
+export function toWorkerDetail(
+  worker: FleetWorker,
+  windowMs: number,
+  events: FleetEvent[],
+  nowMs = Date.now(),
+): WorkerDetail {
+  const since = nowMs - windowMs;
+  const rtt = worker.roundTrips.since(since);
+  const beam = worker.beamStatus;
+  return create(WorkerDetailSchema, {
+    worker: toWorkerMessage(worker),
+    roundTripsMs: { timesMs: rtt.times.map((t) => BigInt(Math.round(t))), values: rtt.values },
+    metrics: [...worker.metricSeries].map(([name, ring]) => {
+      const s = ring.since(since);
+      return {
+        name,
+        series: { timesMs: s.times.map((t) => BigInt(Math.round(t))), values: s.values },
+      };
+    }),
+    sessions: worker.status.sessions,
+    finished: worker.status.finished,
+    events,
+    ...(worker.status.latestDump ? { latestDump: worker.status.latestDump } : {}),
+    ...(beam
+      ? {
+          beamStatus: {
+            receivedAtMs: BigInt(beam.receivedAtMs),
+            raw: beam.raw,
+            truncated: beam.truncated,
+            error: beam.error,
+          },
+        }
+      : {}),
   });
 }

@@ -7,6 +7,10 @@ import { closeServer, listen } from "../net/listen.js";
 import { formatHostPort } from "../net/host-port.js";
 import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { createGateway } from "./gateway.js";
+import { UsageError } from "../cli/usage-error.js";
+import { SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
+import { defaultStallThresholds } from "../stalls/stall-rules.js";
+import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../web/", import.meta.url));
 
@@ -26,6 +30,10 @@ Flags:
   --interval-ms N           time between heartbeats to one worker (default ${defaultProberOptions.intervalMs})
   --deadline-ms N           per-heartbeat deadline (default ${defaultProberOptions.deadlineMs})
   --unresponsive-after N    misses in a row before "unresponsive" (default ${defaultProberOptions.unresponsiveAfter})
+  --stall-no-progress-ms N  a session with no progress this long is stalled (default 300000, Beam's lull)
+  --stall-processing-ms N   a session processing one batch this long is stalled (default 300000)
+  --not-moving-ms N         a thread whose stack is unchanged this long is "not moving" (default 10000)
+  --redact REGEX            also redact matches of REGEX in thread dumps; repeatable
   --web-root DIR            built dashboard to serve (default: dist/web)
   -h, --help                show this help`,
   options: {
@@ -36,6 +44,10 @@ Flags:
     "deadline-ms": { type: "string" },
     "unresponsive-after": { type: "string" },
     "web-root": { type: "string" },
+    "stall-no-progress-ms": { type: "string" },
+    "stall-processing-ms": { type: "string" },
+    "not-moving-ms": { type: "string" },
+    redact: { type: "string", multiple: true },
   },
   async run(flags, log) {
     const httpAt = hostPortFlag(stringFlag(flags, "http", "127.0.0.1:8080"), "http", {
@@ -54,12 +66,38 @@ Flags:
       1,
     );
     const webRoot = stringFlag(flags, "web-root", DEFAULT_WEB_ROOT);
+    const noProgressMs = numberFlag(
+      flags,
+      "stall-no-progress-ms",
+      defaultStallThresholds.noProgressMs,
+      100,
+    );
+    const processingMs = numberFlag(
+      flags,
+      "stall-processing-ms",
+      defaultStallThresholds.byState[SessionState.PROCESSING] ?? 300_000,
+      100,
+    );
+    const notMovingMs = numberFlag(flags, "not-moving-ms", 10_000, 0);
+    const extraRedactions = stringListFlag(flags, "redact");
+    for (const pattern of extraRedactions) {
+      try {
+        new RegExp(pattern, "gi");
+      } catch (err) {
+        throw new UsageError(`--redact: ${(err as Error).message}`);
+      }
+    }
 
     const gateway = createGateway({
       targets,
-      prober: { ...defaultProberOptions, intervalMs, deadlineMs, unresponsiveAfter },
+      prober: { ...defaultProberOptions, intervalMs, deadlineMs, unresponsiveAfter, notMovingMs },
       webRoot,
       log,
+      thresholds: {
+        byState: { ...defaultStallThresholds.byState, [SessionState.PROCESSING]: processingMs },
+        noProgressMs,
+      },
+      redactionPatterns: [...DEFAULT_REDACTION_PATTERNS, ...extraRedactions],
     });
     const httpServer = http.createServer(gateway.httpHandler);
     const grpcServer = http2.createServer(gateway.grpcHandler);

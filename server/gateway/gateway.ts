@@ -8,6 +8,10 @@ import { Fleet } from "../fleet/fleet.js";
 import { createFleetService } from "../fleet/fleet-service.js";
 import { HeartbeatProber, type ProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { createStaticHandler } from "./static-files.js";
+import { EventLog } from "../events/event-log.js";
+import { StatusCollector } from "../thread-dumps/status-collector.js";
+import { createRedactor } from "../thread-dumps/redact.js";
+import { defaultStallThresholds, type StallThresholds } from "../stalls/stall-rules.js";
 import { BeamFnWorkerStatus } from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 import { createBeamStatusService } from "../beam-status/beam-status-service.js";
 import { peerContextValues } from "../net/peer-address.js";
@@ -24,11 +28,16 @@ export interface GatewayOptions {
   prober: Omit<ProberOptions, "log">;
   /** Directory of the built SPA. */
   webRoot: string;
+  thresholds?: StallThresholds;
+  /** Regex sources whose matches are redacted from thread dumps (default: common secrets). */
+  redactionPatterns?: string[];
   log: Logger;
 }
 
 export interface Gateway {
   fleet: Fleet;
+  events: EventLog;
+  collector: StatusCollector;
   /** Live agent streams by worker id. */
   agents: AgentChannels;
   prober: HeartbeatProber;
@@ -45,11 +54,25 @@ export interface Gateway {
  */
 export function createGateway(opts: GatewayOptions): Gateway {
   const fleet = new Fleet();
-  const prober = new HeartbeatProber(fleet, { ...opts.prober, log: opts.log });
+  const events = new EventLog();
+  const agents: AgentChannels = new Map();
+  const redact = createRedactor(opts.redactionPatterns);
+  const collector = new StatusCollector(fleet, agents, events, {
+    dumpIntervalMs: 10_000,
+    watchedIntervalMs: 2_000,
+    deadlineMs: 3_000,
+    maxDumpsPerSecond: 50,
+    thresholds: opts.thresholds ?? defaultStallThresholds,
+    redact,
+    log: opts.log,
+  });
+  const onLivenessChange = collector.onLivenessChange.bind(collector);
+  const prober = new HeartbeatProber(fleet, { ...opts.prober, log: opts.log, onLivenessChange });
   for (const target of opts.targets) prober.addTarget(target);
 
+  const fleetService = createFleetService({ fleet, events, collector });
   const routes = (router: ConnectRouter) => {
-    router.service(FleetService, createFleetService(fleet));
+    router.service(FleetService, fleetService);
   };
   const serveStatic = createStaticHandler(opts.webRoot);
   const http = connectNodeAdapter({
@@ -69,15 +92,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const beamStatus = createBeamStatusService(fleet, {
     ...opts.prober,
     maxStatusBytes: MAX_STATUS_BYTES,
+    redact,
     log: opts.log,
+    onLivenessChange,
   });
-  const agents: AgentChannels = new Map();
   const agentService = createAgentService(fleet, prober, agents, {
     ...opts.prober,
     statusIntervalMs: 10_000,
     statusDeadlineMs: 2_000,
     announceTimeoutMs: 5_000,
     log: opts.log,
+    onLivenessChange,
   });
   // Worker-facing: gRPC only, every message size-capped.
   const grpc = connectNodeAdapter({
@@ -92,13 +117,18 @@ export function createGateway(opts: GatewayOptions): Gateway {
     contextValues: peerContextValues,
   });
 
+  collector.start();
   return {
     fleet,
+    events,
+    collector,
     agents,
     prober,
     httpHandler: http,
     grpcHandler: grpc,
     close() {
+      collector.stop();
+      events.flush();
       prober.stop();
       fleet.flush();
       fleet.close();

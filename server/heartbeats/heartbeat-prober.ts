@@ -1,6 +1,11 @@
 import type { Logger } from "../logging/logger.js";
 import { formatHostPort, type HostPort } from "../net/host-port.js";
-import { createFleetWorker, type FleetWorker } from "../fleet/fleet-worker.js";
+import {
+  createFleetWorker,
+  fleetWorkerOptions,
+  recordMetrics,
+  type FleetWorker,
+} from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { LivenessChange } from "./liveness.js";
 import { ManageClient } from "./manage-client.js";
@@ -16,6 +21,8 @@ export interface ProberOptions {
   retentionMs: number;
   /** Longest wait between reconnect attempts to a gone worker. */
   maxBackoffMs: number;
+  /** A thread stack unchanged this long is "not moving". */
+  notMovingMs?: number;
   log: Logger;
   onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
   now?: () => number;
@@ -72,16 +79,7 @@ export class HeartbeatProber {
       this.removeTarget(addressId);
     const worker =
       existingWorker ??
-      createFleetWorker(
-        id,
-        "spark",
-        id,
-        {
-          unresponsiveAfter: this.opts.unresponsiveAfter,
-          sampleCapacity: Math.ceil(this.opts.retentionMs / this.opts.intervalMs),
-        },
-        this.now(),
-      );
+      createFleetWorker(id, "spark", id, fleetWorkerOptions(this.opts), this.now());
     worker.address = addressId;
     const target: Target = {
       worker,
@@ -131,7 +129,7 @@ export class HeartbeatProber {
     let change: LivenessChange | undefined;
     if (result.ok) {
       worker.roundTrips.push(now, result.rttMs);
-      worker.metrics = result.value;
+      recordMetrics(worker, result.value, now);
       target.backoffMs = 0;
       change = worker.liveness.answered(now);
     } else if (result.kind === "timeout" || result.kind === "status") {

@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import {
+  FleetEventSchema,
+  type FleetEvent,
+  type ThreadDumpView,
+} from "../../gen/stallwatch/v1/fleet_pb.js";
+
+/** What a caller says about an event; id and time are filled in. */
+export interface EventInit {
+  workerId: string;
+  kind: "liveness" | "session_stalled" | "session_cleared" | "action" | "agent";
+  summary: string;
+  fromState?: string;
+  toState?: string;
+  sessionId?: string;
+  evidence?: ThreadDumpView;
+  atMs?: number;
+}
+
+/**
+ * Fleet events (liveness changes, stalls, actions) with their evidence. The
+ * newest `capacity` stay in memory for the dashboard; every event is also
+ * handed to `sink` (the SQLite store) in batches, so a burst of transitions
+ * costs one transaction.
+ */
+export class EventLog {
+  private readonly events: FleetEvent[] = [];
+  private batch: FleetEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(event: FleetEvent) => void>();
+
+  constructor(
+    private readonly capacity = 5000,
+    private readonly sink?: (events: FleetEvent[]) => void,
+    private readonly flushMs = 200,
+  ) {}
+
+  record(init: EventInit): FleetEvent {
+    const { atMs, ...rest } = init;
+    const event = create(FleetEventSchema, {
+      ...rest,
+      id: randomUUID(),
+      atMs: BigInt(atMs ?? Date.now()),
+    });
+    this.events.push(event);
+    if (this.events.length > this.capacity)
+      this.events.splice(0, this.events.length - this.capacity);
+    for (const listener of this.listeners) listener(event);
+    if (this.sink) {
+      this.batch.push(event);
+      this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+    }
+    return event;
+  }
+
+  /** Newest first. */
+  list({
+    workerId = "",
+    kind = "",
+    limit = 200,
+  }: { workerId?: string; kind?: string; limit?: number } = {}): FleetEvent[] {
+    const out: FleetEvent[] = [];
+    for (let i = this.events.length - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.events[i];
+      if (!e) continue;
+      if (workerId && e.workerId !== workerId) continue;
+      if (kind && e.kind !== kind) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  onEvent(listener: (event: FleetEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Hands pending events to the sink now (also on shutdown). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.batch.length === 0 || !this.sink) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.sink(batch);
+  }
+}

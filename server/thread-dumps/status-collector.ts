@@ -1,0 +1,263 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  SessionSchema,
+  SessionState,
+  type StatusReport,
+} from "../../gen/stallwatch/v1/agent_pb.js";
+import {
+  SessionViewSchema,
+  type SessionView,
+  type ThreadDumpView,
+} from "../../gen/stallwatch/v1/fleet_pb.js";
+import type { AgentChannels } from "../agents/agent-service.js";
+import { parseBeamStatus } from "../beam-status/status-text.js";
+import type { EventLog } from "../events/event-log.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { LivenessChange } from "../heartbeats/liveness.js";
+import type { Logger } from "../logging/logger.js";
+import { judgeSession, type StallThresholds } from "../stalls/stall-rules.js";
+import { agentDumpView, beamDumpView } from "./dump-view.js";
+import type { Redactor } from "./redact.js";
+
+export interface StatusCollectorOptions {
+  /** Dumps for every worker this often (default 10 s). */
+  dumpIntervalMs: number;
+  /** Dumps for a worker someone is watching (1-5 s; default 2 s). */
+  watchedIntervalMs: number;
+  /** Deadline on each status request. */
+  deadlineMs: number;
+  /** Fleet-wide cap on dump requests per second, so diagnostics never cause the outage. */
+  maxDumpsPerSecond: number;
+  thresholds: StallThresholds;
+  redact: Redactor;
+  log: Logger;
+}
+
+/**
+ * Collects sessions and thread dumps from agents and Beam harnesses, judges
+ * stalls, and turns transitions into events with their evidence. When a
+ * worker turns late, a dump is taken at once and pinned to that event, so the
+ * cause of a heartbeat gap is captured while it happens.
+ */
+export class StatusCollector {
+  private timer: NodeJS.Timeout | undefined;
+  private tokens: number;
+  private readonly inFlight = new Set<string>();
+  private readonly stalled = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly agents: AgentChannels,
+    private readonly events: EventLog,
+    private readonly opts: StatusCollectorOptions,
+  ) {
+    this.tokens = opts.maxDumpsPerSecond;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Counts a dashboard view watching `workerId`; call the result when it closes. */
+  watch(workerId: string): () => void {
+    const worker = this.fleet.get(workerId);
+    if (!worker) return () => undefined;
+    worker.status.watchers += 1;
+    worker.status.nextDumpAtMs = 0;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      worker.status.watchers = Math.max(0, worker.status.watchers - 1);
+    };
+  }
+
+  /** Takes a dump now (bounded by the deadline); undefined when the worker cannot give one. */
+  async collectNow(worker: FleetWorker, trigger: string): Promise<ThreadDumpView | undefined> {
+    if (worker.kind === "beam" || worker.beamStatus) return this.ingestBeam(worker, trigger, true);
+    const channel = this.agents.get(worker.id);
+    if (!channel || this.inFlight.has(worker.id)) return worker.status.latestDump;
+    this.inFlight.add(worker.id);
+    try {
+      const report = await channel.requestStatus(
+        { includeThreads: true, maxFinished: 20 },
+        this.opts.deadlineMs,
+      );
+      return this.ingestReport(worker, report, trigger);
+    } catch (err) {
+      this.opts.log.debug(
+        { worker: worker.id, err: (err as Error).message },
+        "status request failed",
+      );
+      return undefined;
+    } finally {
+      this.inFlight.delete(worker.id);
+    }
+  }
+
+  /** Liveness changes become events; "late" waits (bounded) for its evidence dump. */
+  onLivenessChange(worker: FleetWorker, change: LivenessChange): void {
+    const record = (evidence?: ThreadDumpView) =>
+      this.events.record({
+        workerId: worker.id,
+        kind: "liveness",
+        summary: `${worker.id} ${change.to}: ${change.reason}`,
+        fromState: change.from,
+        toState: change.to,
+        atMs: change.atMs,
+        ...(evidence ? { evidence } : {}),
+      });
+    if (change.to === "late" || change.to === "unresponsive") {
+      void this.collectNow(worker, change.to).then(record, () => record());
+    } else record();
+  }
+
+  /** Sessions (and a dump, if present) from an agent report. */
+  ingestReport(
+    worker: FleetWorker,
+    report: StatusReport,
+    trigger: string,
+  ): ThreadDumpView | undefined {
+    const now = Date.now();
+    worker.status.lastStatusAtMs = now;
+    worker.status.finished = report.finished;
+    worker.status.sessions = report.sessions.map((session) =>
+      create(SessionViewSchema, { workerId: worker.id, session }),
+    );
+    if (report.dump) {
+      worker.status.latestDump = agentDumpView(
+        worker.id,
+        report.dump,
+        trigger,
+        worker.status.motion,
+        this.opts.redact,
+      );
+    }
+    this.judge(worker, now);
+    this.fleet.changed(worker.id);
+    return worker.status.latestDump;
+  }
+
+  /** Every stalled session in the fleet, longest without progress first. */
+  stalledSessions(): SessionView[] {
+    const out: SessionView[] = [];
+    for (const worker of this.fleet.all())
+      for (const s of worker.status.sessions) if (s.stalled) out.push(s);
+    return out.sort((a, b) => Number(a.lastProgressAtMs - b.lastProgressAtMs));
+  }
+
+  private tick(): void {
+    this.tokens = this.opts.maxDumpsPerSecond;
+    const now = Date.now();
+    for (const worker of this.fleet.all()) {
+      if (
+        worker.agent?.lastReport &&
+        worker.agent.lastReport.receivedAtMs > worker.status.lastStatusAtMs
+      ) {
+        this.ingestReport(worker, worker.agent.lastReport.report, "periodic");
+      }
+      const due = now >= worker.status.nextDumpAtMs;
+      if (due && (this.agents.has(worker.id) || worker.beamStatus) && this.tokens > 0) {
+        this.tokens -= 1;
+        const interval =
+          worker.status.watchers > 0 ? this.opts.watchedIntervalMs : this.opts.dumpIntervalMs;
+        worker.status.nextDumpAtMs = now + interval;
+        void this.collectNow(worker, worker.status.watchers > 0 ? "watch" : "periodic");
+      } else if (worker.status.sessions.length > 0) {
+        this.judge(worker, now);
+      }
+    }
+  }
+
+  private ingestBeam(
+    worker: FleetWorker,
+    trigger: string,
+    force: boolean,
+  ): ThreadDumpView | undefined {
+    const status = worker.beamStatus;
+    if (!status) return undefined;
+    const latest = worker.status.latestDump;
+    if (!force && latest && Number(latest.takenAtMs) >= status.receivedAtMs) return latest;
+    // Already redacted when it arrived (beam-status-service).
+    const raw = status.raw;
+    const parsed = parseBeamStatus(raw);
+    worker.status.latestDump = beamDumpView(
+      worker.id,
+      raw,
+      parsed,
+      status.receivedAtMs,
+      trigger,
+      status.truncated,
+      worker.status.motion,
+    );
+    worker.status.lastStatusAtMs = status.receivedAtMs;
+    // Beam bundles are the harness's sessions: time since transition is their time in state.
+    worker.status.sessions = parsed.bundles.map((b) =>
+      create(SessionViewSchema, {
+        workerId: worker.id,
+        session: create(SessionSchema, {
+          sessionId: b.instructionId,
+          state: SessionState.PROCESSING,
+          stateEnteredAtMs: BigInt(
+            Math.round(status.receivedAtMs - b.timeSinceTransitionSec * 1000),
+          ),
+          udfName: b.descriptorId,
+          udfFormat: "beam",
+          threadId: b.trackedThread,
+          progress: {
+            lastProgressAtMs: BigInt(
+              Math.round(status.receivedAtMs - b.timeSinceTransitionSec * 1000),
+            ),
+          },
+        }),
+      }),
+    );
+    this.judge(worker, Date.now());
+    this.fleet.changed(worker.id);
+    return worker.status.latestDump;
+  }
+
+  /** Applies the stall rules and records stalled / cleared transitions as events. */
+  private judge(worker: FleetWorker, now: number): void {
+    const before = this.stalled.get(worker.id) ?? new Map<string, number>();
+    const after = new Map<string, number>();
+    for (const view of worker.status.sessions) {
+      const session = view.session;
+      if (!session) continue;
+      const verdict = judgeSession(session, now, this.opts.thresholds);
+      view.stalled = verdict.stalled;
+      view.stallReason = verdict.reason;
+      view.stalledSinceMs = BigInt(Math.round(verdict.sinceMs));
+      view.lastProgressAtMs = BigInt(Math.round(verdict.lastProgressAtMs));
+      if (!verdict.stalled) continue;
+      after.set(session.sessionId, verdict.sinceMs);
+      if (!before.has(session.sessionId)) {
+        this.events.record({
+          workerId: worker.id,
+          kind: "session_stalled",
+          sessionId: session.sessionId,
+          summary: `session ${session.sessionId} (${session.udfName || "udf"}) stalled: ${verdict.reason}`,
+          ...(worker.status.latestDump ? { evidence: worker.status.latestDump } : {}),
+        });
+      }
+    }
+    for (const id of before.keys()) {
+      if (!after.has(id)) {
+        const still = worker.status.sessions.some((s) => s.session?.sessionId === id);
+        this.events.record({
+          workerId: worker.id,
+          kind: "session_cleared",
+          sessionId: id,
+          summary: `session ${id} ${still ? "moving again" : "ended"}`,
+        });
+      }
+    }
+    if (after.size > 0 || before.size > 0) this.stalled.set(worker.id, after);
+  }
+}
