@@ -107,6 +107,11 @@ export class HeartbeatProber {
     return this.targets.has(id);
   }
 
+  /** The Manage client of a probed worker, for shutdown actions. */
+  clientFor(id: string): ManageClient | undefined {
+    return this.targets.get(id)?.client;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const target of this.targets.values()) {
