@@ -25,6 +25,8 @@ export interface ProberOptions {
   notMovingMs?: number;
   log: Logger;
   onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
+  /** Every heartbeat's result, for metrics. */
+  onBeat?: (result: "ok" | "missed" | "gone", rttMs: number) => void;
   now?: () => number;
 }
 
@@ -135,11 +137,14 @@ export class HeartbeatProber {
     if (result.ok) {
       worker.roundTrips.push(now, result.rttMs);
       recordMetrics(worker, result.value, now);
+      this.opts.onBeat?.("ok", result.rttMs);
       target.backoffMs = 0;
       change = worker.liveness.answered(now);
     } else if (result.kind === "timeout" || result.kind === "status") {
+      this.opts.onBeat?.("missed", result.rttMs);
       change = worker.liveness.missed(now, result.reason);
     } else {
+      this.opts.onBeat?.("gone", result.rttMs);
       target.client.close();
       target.backoffMs = Math.min(
         this.opts.maxBackoffMs,
