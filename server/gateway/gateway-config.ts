@@ -1,0 +1,240 @@
+import { readFileSync } from "node:fs";
+import type { FlagValues } from "../cli/command.js";
+import { UsageError } from "../cli/usage-error.js";
+import { isLoopbackHost, parseHostPort, type HostPort } from "../net/host-port.js";
+
+/** Everything the gateway can be told, after validation. Durations in ms. */
+export interface GatewayConfig {
+  http: HostPort;
+  grpc: HostPort;
+  workers: HostPort[];
+  intervalMs: number;
+  deadlineMs: number;
+  unresponsiveAfter: number;
+  retentionMs: number;
+  stallNoProgressMs: number;
+  stallProcessingMs: number;
+  notMovingMs: number;
+  redact: string[];
+  dbPath: string;
+  snapshotRetentionMs: number;
+  eventRetentionMs: number;
+  auditRetentionMs: number;
+  operatorToken: string | undefined;
+  identityHeader: string | undefined;
+  allowedOrigins: string[];
+  webRoot: string | undefined;
+  /** Derived: no one may act (bound beyond loopback without operator auth). */
+  readOnly: boolean;
+}
+
+const DAY = 86_400_000;
+
+/** Each setting: flag name, env var, config-file key, kind and default. */
+const SETTINGS = {
+  http: { env: "STALLWATCH_HTTP", kind: "listen", fallback: "127.0.0.1:8080" },
+  grpc: { env: "STALLWATCH_GRPC", kind: "listen", fallback: "127.0.0.1:8081" },
+  worker: { env: "STALLWATCH_WORKERS", kind: "targets", fallback: "" },
+  "interval-ms": { env: "STALLWATCH_INTERVAL_MS", kind: "ms", fallback: "1000", min: 10 },
+  "deadline-ms": { env: "STALLWATCH_DEADLINE_MS", kind: "ms", fallback: "1000", min: 10 },
+  "unresponsive-after": {
+    env: "STALLWATCH_UNRESPONSIVE_AFTER",
+    kind: "count",
+    fallback: "3",
+    min: 1,
+  },
+  "retention-ms": {
+    env: "STALLWATCH_RETENTION_MS",
+    kind: "ms",
+    fallback: String(15 * 60_000),
+    min: 1000,
+  },
+  "stall-no-progress-ms": {
+    env: "STALLWATCH_STALL_NO_PROGRESS_MS",
+    kind: "ms",
+    fallback: "300000",
+    min: 100,
+  },
+  "stall-processing-ms": {
+    env: "STALLWATCH_STALL_PROCESSING_MS",
+    kind: "ms",
+    fallback: "300000",
+    min: 100,
+  },
+  "not-moving-ms": { env: "STALLWATCH_NOT_MOVING_MS", kind: "ms", fallback: "10000", min: 0 },
+  redact: { env: "STALLWATCH_REDACT", kind: "regexes", fallback: "" },
+  db: { env: "STALLWATCH_DB", kind: "string", fallback: "./.stallwatch/stallwatch.db" },
+  "snapshot-retention-days": {
+    env: "STALLWATCH_SNAPSHOT_RETENTION_DAYS",
+    kind: "days",
+    fallback: "30",
+    min: 0.001,
+  },
+  "event-retention-days": {
+    env: "STALLWATCH_EVENT_RETENTION_DAYS",
+    kind: "days",
+    fallback: "7",
+    min: 0.001,
+  },
+  "audit-retention-days": {
+    env: "STALLWATCH_AUDIT_RETENTION_DAYS",
+    kind: "days",
+    fallback: "90",
+    min: 0.001,
+  },
+  "operator-token": { env: "STALLWATCH_OPERATOR_TOKEN", kind: "string", fallback: "" },
+  "identity-header": { env: "STALLWATCH_IDENTITY_HEADER", kind: "string", fallback: "" },
+  "allowed-origin": { env: "STALLWATCH_ALLOWED_ORIGINS", kind: "list", fallback: "" },
+  "web-root": { env: "STALLWATCH_WEB_ROOT", kind: "string", fallback: "" },
+} as const;
+
+type SettingName = keyof typeof SETTINGS;
+
+/** parseArgs options for every setting, plus `--config FILE`. */
+export const gatewayFlagOptions = {
+  config: { type: "string" },
+  ...Object.fromEntries(
+    Object.entries(SETTINGS).map(([name, s]) => [
+      name,
+      {
+        type: "string",
+        ...(s.kind === "targets" || s.kind === "regexes" || s.kind === "list"
+          ? { multiple: true }
+          : {}),
+      },
+    ]),
+  ),
+} as const satisfies Record<string, { type: "string"; multiple?: boolean }>;
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Reads the configuration: flags, then environment variables, then the JSON
+ * file named by `--config` / `STALLWATCH_CONFIG`, then defaults. Every
+ * problem is collected and reported at once, so a bad deployment is fixed in
+ * one round instead of one error per restart.
+ */
+export function loadGatewayConfig(
+  flags: FlagValues,
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig {
+  const problems: string[] = [];
+  const configPath = typeof flags.config === "string" ? flags.config : env.STALLWATCH_CONFIG;
+  let file: Record<string, unknown> = {};
+  if (configPath) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(configPath, "utf8"));
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        throw new Error("not a JSON object");
+      file = parsed as Record<string, unknown>;
+      const known = new Set(Object.keys(SETTINGS).map(camel));
+      for (const key of Object.keys(file))
+        if (!known.has(key)) problems.push(`config file ${configPath}: unknown key "${key}"`);
+    } catch (err) {
+      problems.push(`config file ${configPath}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The raw value(s) of a setting and where they came from. */
+  const raw = (name: SettingName): { values: string[]; from: string } => {
+    const flag = flags[name];
+    if (flag !== undefined) {
+      const values = (Array.isArray(flag) ? flag : [flag]).map(String);
+      return { values, from: `--${name}` };
+    }
+    const setting = SETTINGS[name];
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== "") {
+      const multi =
+        setting.kind === "targets" || setting.kind === "list" || setting.kind === "regexes";
+      return {
+        values: multi
+          ? fromEnv
+              .split(",")
+              .map((v) => v.trim())
+              .filter(Boolean)
+          : [fromEnv],
+        from: setting.env,
+      };
+    }
+    const fromFile = file[camel(name)];
+    if (fromFile !== undefined) {
+      const values = (Array.isArray(fromFile) ? fromFile : [fromFile]).map(String);
+      return { values, from: `config "${camel(name)}"` };
+    }
+    return { values: setting.fallback === "" ? [] : [setting.fallback], from: "default" };
+  };
+
+  const hostPort = (name: SettingName, allowZero: boolean): HostPort[] => {
+    const { values, from } = raw(name);
+    return values.flatMap((v) => {
+      try {
+        return [parseHostPort(v, { allowZero })];
+      } catch (err) {
+        problems.push(`${from}: ${(err as Error).message}`);
+        return [];
+      }
+    });
+  };
+  const number = (name: SettingName, scale = 1): number => {
+    const setting = SETTINGS[name];
+    const { values, from } = raw(name);
+    const value = Number(values[0]);
+    const min = "min" in setting ? setting.min : 0;
+    if (!Number.isFinite(value) || value < min) {
+      problems.push(`${from}: expected a number >= ${min}, got "${values[0] ?? ""}"`);
+      return Number(setting.fallback) * scale;
+    }
+    return value * scale;
+  };
+  const text = (name: SettingName): string | undefined => raw(name).values[0] || undefined;
+
+  const redact = raw("redact");
+  for (const pattern of redact.values) {
+    try {
+      new RegExp(pattern, "gi");
+    } catch (err) {
+      problems.push(`${redact.from}: ${(err as Error).message}`);
+    }
+  }
+
+  const http = hostPort("http", true)[0] ?? { host: "127.0.0.1", port: 8080 };
+  const grpc = hostPort("grpc", true)[0] ?? { host: "127.0.0.1", port: 8081 };
+  const config: GatewayConfig = {
+    http,
+    grpc,
+    workers: hostPort("worker", false),
+    intervalMs: number("interval-ms"),
+    deadlineMs: number("deadline-ms"),
+    unresponsiveAfter: number("unresponsive-after"),
+    retentionMs: number("retention-ms"),
+    stallNoProgressMs: number("stall-no-progress-ms"),
+    stallProcessingMs: number("stall-processing-ms"),
+    notMovingMs: number("not-moving-ms"),
+    redact: redact.values,
+    dbPath: text("db") ?? "./.stallwatch/stallwatch.db",
+    snapshotRetentionMs: number("snapshot-retention-days", DAY),
+    eventRetentionMs: number("event-retention-days", DAY),
+    auditRetentionMs: number("audit-retention-days", DAY),
+    operatorToken: text("operator-token"),
+    identityHeader: text("identity-header")?.toLowerCase(),
+    allowedOrigins: raw("allowed-origin").values,
+    webRoot: text("web-root"),
+    readOnly: false,
+  };
+  if (config.operatorToken !== undefined && config.operatorToken.length < 8) {
+    problems.push("operator token: use at least 8 characters");
+  }
+  for (const origin of config.allowedOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      problems.push(`allowed origin "${origin}": expected scheme://host[:port]`);
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+  const exposed = !isLoopbackHost(http.host);
+  config.readOnly = exposed && !config.operatorToken && !config.identityHeader;
+  return config;
+}
