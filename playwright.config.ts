@@ -10,6 +10,8 @@ export default defineConfig({
   retries: 0,
   reporter: [["list"], ["json", { outputFile: "test-results/e2e.json" }]],
   globalSetup: "./e2e/global-setup.ts",
+  // Beside, not in, the folder npm test collects reports in: Playwright empties its outputDir.
+  outputDir: "test-results/e2e-artifacts",
   use: {
     headless: true,
     trace: "retain-on-failure",

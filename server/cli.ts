@@ -4,6 +4,7 @@ import { UsageError } from "./cli/usage-error.js";
 import type { Command, Running } from "./cli/command.js";
 import { workerCommand } from "./udf-worker/worker-command.js";
 import { gatewayCommand } from "./gateway/gateway-command.js";
+import { demoCommand } from "./demo/demo-command.js";
 
 /**
  * `stallwatch <command> [flags]`: the one entry point. This file owns process
@@ -11,7 +12,7 @@ import { gatewayCommand } from "./gateway/gateway-command.js";
  * clean stop, 2 on usage errors, 1 on any fatal fault (so a supervisor
  * restarts us instead of leaving a half-alive process).
  */
-const commands: Command[] = [workerCommand, gatewayCommand];
+const commands: Command[] = [workerCommand, gatewayCommand, demoCommand];
 
 const STOP_TIMEOUT_MS = 5000;
 

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../logging/logger.js";
+
+const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+
+/** A `stallwatch` child of the demo, with its `listening` line once it is up. */
+export interface DemoChild {
+  name: string;
+  child: ChildProcess;
+  listening: Promise<Record<string, unknown>>;
+  exited: Promise<number | string>;
+}
+
+/**
+ * Starts `stallwatch <args>` as a child. Its JSON log lines are passed through
+ * to our stdout tagged with `child` (so one stream shows the whole demo), and
+ * the first `listening` line resolves `listening` (rejects if it exits first
+ * or takes longer than `timeoutMs`).
+ */
+export function startChild(
+  name: string,
+  args: string[],
+  log: Logger,
+  timeoutMs = 20_000,
+): DemoChild {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
+  );
+  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      let entry: Record<string, unknown> | undefined;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = undefined;
+      }
+      process.stdout.write(
+        entry ? `${JSON.stringify({ child: name, ...entry })}\n` : `[${name}] ${line}\n`,
+      );
+      if (entry?.msg === "listening") {
+        clearTimeout(timer);
+        resolve(entry);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it was listening`));
+    });
+  });
+  // Unobserved rejections are expected when a child is stopped during start-up.
+  listening.catch(() => undefined);
+  child.stderr.on("data", (chunk: Buffer) =>
+    log.warn({ child: name, stderr: chunk.toString().trim() }, "child stderr"),
+  );
+  return { name, child, listening, exited };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
+export async function stopChild(c: DemoChild, graceMs = 4000): Promise<void> {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
+  c.child.kill("SIGCONT");
+  c.child.kill("SIGTERM");
+  const timer = setTimeout(() => c.child.kill("SIGKILL"), graceMs);
+  await c.exited;
+  clearTimeout(timer);
+}
