@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const CLI = fileURLToPath(new URL("../../bin/stallwatch.js", import.meta.url));
 
@@ -28,6 +31,11 @@ export interface StallwatchProcess {
 
 const running = new Set<ChildProcess>();
 
+/** A database path in a new temporary directory. */
+export function freshDbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), "stallwatch-test-")), "stallwatch.db");
+}
+
 /** Starts `stallwatch <args>` and waits for its `listening` line. */
 export async function startStallwatch(
   args: string[],
@@ -38,7 +46,8 @@ export async function startStallwatch(
 ): Promise<StallwatchProcess> {
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LOG_LEVEL: "debug", ...env },
+    // Each process gets its own database unless the test says otherwise.
+    env: { ...process.env, LOG_LEVEL: "debug", STALLWATCH_DB: freshDbPath(), ...env },
   });
   running.add(child);
   const logs: LogLine[] = [];
@@ -132,7 +141,10 @@ export function runStallwatch(
   timeoutMs = 15_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, STALLWATCH_DB: freshDbPath() },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
