@@ -23,7 +23,11 @@ export default tseslint.config(
   {
     files: ["web/**/*.tsx", "web/**/*.ts"],
     plugins: { "react-hooks": reactHooks },
-    rules: reactHooks.configs.recommended.rules,
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      // We do not run the React Compiler; this rule only says it would skip memoizing.
+      "react-hooks/incompatible-library": "off",
+    },
   },
   {
     // Plain-JS scripts and the bin shim are not part of a TS project.

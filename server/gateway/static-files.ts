@@ -16,7 +16,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
- * Serves the built SPA from `root`. Unknown paths without a file extension get
+ * Serves the built SPA from `root`. Page navigations to unknown paths get
  * `index.html`, so client-side routes (`/workers/w1`) load as deep links.
  * Hashed assets are cached for a year; `index.html` never.
  */
@@ -46,7 +46,9 @@ export function createStaticHandler(root: string) {
       candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
     let file = index;
     if (inside && existsSync(candidate) && statSync(candidate).isFile()) file = candidate;
-    else if (extname(pathname) !== "") {
+    else if (!(req.headers.accept ?? "").includes("text/html")) {
+      // A missing asset is a 404; a page navigation (Accept: text/html) gets the
+      // app, whatever the path looks like (worker ids contain dots and colons).
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
       return;
     }

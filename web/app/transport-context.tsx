@@ -1,0 +1,23 @@
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { createContext, useContext, useMemo, type ReactNode } from "react";
+
+const TransportContext = createContext<Transport | undefined>(undefined);
+
+/** Makes the app's one transport available to data hooks. */
+export function TransportProvider({
+  transport,
+  children,
+}: {
+  transport: Transport;
+  children: ReactNode;
+}) {
+  return <TransportContext.Provider value={transport}>{children}</TransportContext.Provider>;
+}
+
+/** A typed client for `service` over the app's transport (stable across renders). */
+export function useClient<T extends DescService>(service: T): Client<T> {
+  const transport = useContext(TransportContext);
+  if (!transport) throw new Error("useClient outside TransportProvider");
+  return useMemo(() => createClient(service, transport), [service, transport]);
+}
