@@ -16,7 +16,7 @@ export function startProcess(
   children.add(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0] ?? ""} did not start`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on("line", (text) => {
+    createInterface({ input: child.stdout }).on("line", (text) => {
       try {
         const line = JSON.parse(text) as Record<string, unknown>;
         if (line.msg === "listening") {

@@ -46,7 +46,7 @@ export function createStaticHandler(root: string) {
       candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
     let file = index;
     if (inside && existsSync(candidate) && statSync(candidate).isFile()) file = candidate;
-    else if (!(req.headers.accept ?? "").includes("text/html")) {
+    else if (extname(pathname) !== "" && !(req.headers.accept ?? "").includes("text/html")) {
       // A missing asset is a 404; a page navigation (Accept: text/html) gets the
       // app, whatever the path looks like (worker ids contain dots and colons).
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
