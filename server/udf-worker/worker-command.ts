@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Command } from "../cli/command.js";
-import { hostPortFlag, stringFlag } from "../cli/flags.js";
+import { hostPortFlag, numberFlag, stringFlag } from "../cli/flags.js";
 import { UsageError } from "../cli/usage-error.js";
 import { startWorkerServer } from "./worker-server.js";
 
@@ -17,10 +17,15 @@ Flags:
   --listen HOST:PORT   where to serve gRPC (port 0 picks a free port; the
                        "listening" log line says which)
   --id ID              worker id (default: <hostname>-<pid>)
+  --max-payload-bytes N  largest UDF payload accepted (default 16777216)
+  --cancel-grace-ms N  time user code gets to yield to a cancel before its
+                       thread is terminated (default 2000)
   -h, --help           show this help`,
   options: {
     listen: { type: "string" },
     id: { type: "string" },
+    "max-payload-bytes": { type: "string" },
+    "cancel-grace-ms": { type: "string" },
   },
   async run(flags, log) {
     const listenText = stringFlag(flags, "listen");
@@ -30,7 +35,13 @@ Flags:
     if (!/^[\w.:@-]{1,128}$/.test(id)) {
       throw new UsageError(`--id: "${id}" must be 1-128 letters, digits or . _ : @ -`);
     }
-    const server = await startWorkerServer({ id, listen, log: log.child({ worker: id }) });
+    const server = await startWorkerServer({
+      id,
+      listen,
+      log: log.child({ worker: id }),
+      maxPayloadBytes: numberFlag(flags, "max-payload-bytes", 16 << 20, 1),
+      cancelGraceMs: numberFlag(flags, "cancel-grace-ms", 2000, 0),
+    });
     return { stop: () => server.stop(), done: server.done };
   },
 };

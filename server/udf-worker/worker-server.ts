@@ -6,76 +6,121 @@ import type { ShutdownRequest } from "../../gen/org/apache/spark/udf/worker/udf_
 import type { Logger } from "../logging/logger.js";
 import { closeServer, listen } from "../net/listen.js";
 import { formatHostPort, type HostPort } from "../net/host-port.js";
+import { ExecuteSession } from "./execute/execute-session.js";
 import { createManageHandler } from "./manage-handler.js";
+import { SessionRegistry } from "./sessions/session-registry.js";
 import { WorkerStats } from "./worker-stats.js";
 
 export interface WorkerServerOptions {
   id: string;
   listen: HostPort;
   log: Logger;
+  /** Largest assembled UDF payload accepted (default 16 MiB). */
+  maxPayloadBytes?: number;
+  /** Grace before a non-yielding UDF's thread is terminated (default 2 s). */
+  cancelGraceMs?: number;
 }
 
 export interface WorkerServer {
   id: string;
   address: HostPort;
   stats: WorkerStats;
+  sessions: SessionRegistry;
   /** Resolves with the exit code once a Manage shutdown has settled. */
   done: Promise<number>;
   stop(): Promise<void>;
 }
 
+/** Largest message the engine may send on a stream (a batch or a chunk). */
+const MAX_MESSAGE_BYTES = 64 << 20;
+
 /**
- * The reference UDF worker: `UdfWorker` over h2c. `Manage` answers heartbeats
- * and shutdowns; `Execute` is refused with UNIMPLEMENTED until the session
- * state machine lands.
+ * The reference UDF worker: `UdfWorker` over h2c. Execute runs each session's
+ * user code on its own thread; Manage answers heartbeats and shutdowns from
+ * the event loop, so it stays serviceable while user code spins or blocks.
  */
 export async function startWorkerServer(opts: WorkerServerOptions): Promise<WorkerServer> {
   const { log } = opts;
   const stats = new WorkerStats();
+  const sessions = new SessionRegistry();
+  const cancelGraceMs = opts.cancelGraceMs ?? 2000;
   let draining = false;
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
 
+  const exitWhenIdle = () => {
+    void sessions.whenIdle().then(async () => {
+      // Let the last responses (and the ShutdownResponse) reach their callers.
+      await new Promise((r) => setTimeout(r, 200));
+      await server.stop();
+      log.info("all sessions settled; exiting");
+      resolveDone(0);
+    });
+  };
+
   const shutdown = (request: ShutdownRequest): boolean => {
-    const settled = stats.activeSessions === 0;
+    const settled = sessions.activeCount === 0;
+    const cancel = request.cancelSessions ?? false;
+    log.info(
+      { reason: request.reason, cancelSessions: cancel, inFlight: sessions.activeCount },
+      "shutdown requested",
+    );
+    if (cancel) void sessions.cancelAll(request.reason ?? "worker shutdown", cancelGraceMs);
     if (!draining) {
       draining = true;
-      log.info(
-        { reason: request.reason, cancelSessions: request.cancelSessions ?? false, settled },
-        "shutdown requested",
-      );
-      // Let the ShutdownResponse reach the caller before the process ends.
-      if (settled) setTimeout(() => void server.stop().then(() => resolveDone(0)), 100).unref();
+      exitWhenIdle();
     }
     return settled;
   };
 
   const manage = createManageHandler({ stats, shutdown });
+  const host = {
+    stats,
+    registry: sessions,
+    log,
+    maxPayloadBytes: opts.maxPayloadBytes ?? 16 << 20,
+    cancelGraceMs,
+    cancelWaitMs: 30_000,
+  };
   const routes = (router: ConnectRouter) =>
     router.service(UdfWorker, {
       manage: (request) => manage(request),
-      // eslint-disable-next-line require-yield -- refuses before reading the stream
-      async *execute() {
-        await Promise.resolve();
-        throw new ConnectError(
-          "Execute is not implemented by this worker yet; only Manage is served",
-          Code.Unimplemented,
-        );
+      async *execute(requests) {
+        if (draining) {
+          throw new ConnectError(
+            "this worker is draining: it takes no new sessions",
+            Code.Unavailable,
+          );
+        }
+        const session = new ExecuteSession(requests, host);
+        log.debug({ session: session.id }, "session started");
+        yield* session.run();
       },
     });
 
   const h2 = http2.createServer(
-    connectNodeAdapter({ routes, grpc: true, connect: false, grpcWeb: false }),
+    connectNodeAdapter({
+      routes,
+      grpc: true,
+      connect: false,
+      grpcWeb: false,
+      readMaxBytes: MAX_MESSAGE_BYTES,
+    }),
   );
   const address = await listen(h2, opts.listen, "listen");
   log.info({ id: opts.id, address: formatHostPort(address) }, "listening");
 
+  let stopped = false;
   const server: WorkerServer = {
     id: opts.id,
     address,
     stats,
+    sessions,
     done,
     async stop() {
+      if (stopped) return;
+      stopped = true;
+      await sessions.cancelAll("worker stopping", Math.min(cancelGraceMs, 1000));
       stats.close();
       await closeServer(h2, 1000);
     },

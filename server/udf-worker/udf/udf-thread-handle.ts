@@ -1,0 +1,179 @@
+import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import type { UdfSpec } from "./udf-spec.js";
+import {
+  CANCEL_FLAG,
+  type FromUdfThread,
+  type ToUdfThread,
+  type WorkFigures,
+} from "./thread-messages.js";
+
+const THREAD_ENTRY = fileURLToPath(new URL("./udf-thread.js", import.meta.url));
+
+/** Why a call into user code did not produce output. */
+export class UdfFailure extends Error {
+  constructor(
+    readonly kind: "user" | "cancelled" | "data" | "terminated",
+    message: string,
+    readonly errorClass = "",
+    readonly traceback = "",
+  ) {
+    super(message);
+    this.name = "UdfFailure";
+  }
+}
+
+export type Output = Extract<FromUdfThread, { type: "output" }>;
+export type Generated = Extract<FromUdfThread, { type: "generated" }>;
+export type FinishDone = Extract<FromUdfThread, { type: "finishDone" }>;
+
+type Expect = "initDone" | "output" | "generateDone" | "finishDone";
+
+/**
+ * The main thread's handle on one session's UDF thread. Calls are strictly
+ * one at a time (the session state machine guarantees it). Cancel sets the
+ * shared flag first; user code that does not yield within the grace period
+ * has its thread terminated, and the pending call fails as `terminated`.
+ */
+export class UdfThreadHandle {
+  private readonly control = new SharedArrayBuffer(8);
+  private readonly flags = new Int32Array(this.control);
+  private readonly worker: Worker;
+  private pending:
+    | { expect: Expect; resolve: (m: FromUdfThread) => void; reject: (e: UdfFailure) => void }
+    | undefined;
+  private onGenerated: ((g: Generated) => void) | undefined;
+  private exited = false;
+  readonly exitedPromise: Promise<void>;
+  /** What the thread is doing, for thread dumps when it cannot be asked. */
+  activity = "starting";
+  activitySinceMs = Date.now();
+
+  constructor(readonly name: string) {
+    this.worker = new Worker(THREAD_ENTRY, {
+      workerData: { control: this.control },
+      name,
+      // A runaway UDF must not take the worker's memory with it.
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+    });
+    this.worker.on("message", (message: FromUdfThread) => this.onMessage(message));
+    this.exitedPromise = new Promise((resolve) => {
+      this.worker.once("exit", () => {
+        this.exited = true;
+        this.pending?.reject(new UdfFailure("terminated", "the UDF thread was terminated"));
+        this.pending = undefined;
+        resolve();
+      });
+    });
+    this.worker.on("error", (err) => {
+      this.pending?.reject(new UdfFailure("user", err.message, err.name, err.stack ?? ""));
+      this.pending = undefined;
+    });
+  }
+
+  /** The thread's id as thread dumps name it. */
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  init(spec: UdfSpec, inputSchema: Uint8Array | undefined): Promise<WorkFigures> {
+    return this.call(
+      "initDone",
+      { type: "init", spec, inputSchema },
+      `${spec.fn}.init`,
+    ) as Promise<WorkFigures>;
+  }
+
+  process(seq: number, data: Uint8Array, fn: string): Promise<Output> {
+    return this.call(
+      "output",
+      { type: "batch", seq, data },
+      `${fn}.process (batch ${seq})`,
+    ) as Promise<Output>;
+  }
+
+  generate(fn: string, onGenerated: (g: Generated) => void): Promise<WorkFigures> {
+    this.onGenerated = onGenerated;
+    return this.call(
+      "generateDone",
+      { type: "generate" },
+      `${fn}.generate`,
+    ) as Promise<WorkFigures>;
+  }
+
+  finish(fn: string): Promise<FinishDone> {
+    return this.call("finishDone", { type: "finish" }, `${fn}.finish`) as Promise<FinishDone>;
+  }
+
+  /**
+   * Asks user code to stop: sets the flag, then waits up to `graceMs` for the
+   * thread to be idle again; terminates it otherwise.
+   */
+  async cancel(graceMs: number): Promise<"idle" | "cooperative" | "terminated"> {
+    Atomics.store(this.flags, CANCEL_FLAG, 1);
+    Atomics.notify(this.flags, CANCEL_FLAG);
+    const busy = this.pending;
+    if (!busy || this.exited) return "idle";
+    const yielded = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), graceMs);
+      const check = setInterval(() => {
+        if (this.pending !== busy) {
+          clearTimeout(timer);
+          clearInterval(check);
+          resolve(true);
+        }
+      }, 5);
+      timer.unref();
+      void this.exitedPromise.then(() => {
+        clearTimeout(timer);
+        clearInterval(check);
+        resolve(true);
+      });
+    });
+    if (yielded) return "cooperative";
+    await this.terminate();
+    return "terminated";
+  }
+
+  async terminate(): Promise<void> {
+    if (this.exited) return;
+    await this.worker.terminate();
+    await this.exitedPromise;
+  }
+
+  private call(expect: Expect, message: ToUdfThread, activity: string): Promise<FromUdfThread> {
+    if (this.exited) return Promise.reject(new UdfFailure("terminated", "the UDF thread is gone"));
+    if (this.pending)
+      return Promise.reject(new UdfFailure("user", "internal: a UDF call is already in flight"));
+    this.activity = activity;
+    this.activitySinceMs = Date.now();
+    return new Promise((resolve, reject) => {
+      this.pending = { expect, resolve, reject };
+      // Copied, not transferred: the bytes may share a buffer with the gRPC stream.
+      this.worker.postMessage(message);
+    });
+  }
+
+  private onMessage(message: FromUdfThread): void {
+    if (message.type === "generated") {
+      this.onGenerated?.(message);
+      return;
+    }
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    this.activity = "idle";
+    this.activitySinceMs = Date.now();
+    if (message.type === "error") {
+      pending.reject(
+        new UdfFailure(message.kind, message.message, message.errorClass, message.traceback),
+      );
+    } else if (message.type === pending.expect) {
+      pending.resolve(message);
+    } else {
+      pending.reject(
+        new UdfFailure("user", `internal: expected ${pending.expect}, got ${message.type}`),
+      );
+    }
+  }
+}

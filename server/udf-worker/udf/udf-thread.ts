@@ -1,0 +1,203 @@
+/**
+ * Entry point of a UDF worker thread: one per session. User code runs here,
+ * off the main thread, so Manage and the agent answer while it spins or
+ * blocks. The thread only ever talks to its session through messages and a
+ * shared cancel flag.
+ */
+import { readFileSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import type { RecordBatch } from "apache-arrow";
+import { decodeBatches, encodeBatches } from "./arrow-batches.js";
+import {
+  CancelledByHost,
+  createDemoUdf,
+  UserCodeError,
+  type Udf,
+  type UdfContext,
+} from "./demo-udfs.js";
+import {
+  CANCEL_FLAG,
+  NEVER_SLOT,
+  type FromUdfThread,
+  type ToUdfThread,
+  type WorkFigures,
+} from "./thread-messages.js";
+
+const port = parentPort;
+if (!port) throw new Error("udf-thread must run as a worker thread");
+const shared = new Int32Array((workerData as { control: SharedArrayBuffer }).control);
+
+/**
+ * CPU time of this thread in ns, from Linux's per-thread accounting:
+ * schedstat (ns) where the kernel keeps it, else utime+stime from
+ * /proc/thread-self/stat (clock ticks, 10 ms). Node 20 has no per-thread CPU
+ * API, and process.cpuUsage() would count every thread of the worker.
+ */
+function threadCpuNs(): number {
+  try {
+    const ns = Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]);
+    if (ns > 0) return ns;
+    const stat = readFileSync("/proc/thread-self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000_000;
+  } catch {
+    return 0;
+  }
+}
+
+const ctx: UdfContext = {
+  cancelled: () => Atomics.load(shared, CANCEL_FLAG) !== 0,
+  sleep(ms) {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      // Wakes early when the host sets the cancel flag (it notifies the slot).
+      Atomics.wait(shared, CANCEL_FLAG, 0, Math.min(50, until - Date.now()));
+      if (ctx.cancelled()) return false;
+    }
+    return true;
+  },
+  blockForever() {
+    for (;;) Atomics.wait(shared, NEVER_SLOT, 0);
+  },
+};
+
+let udf: Udf | undefined;
+let inputSchema: Uint8Array | undefined;
+
+function measured<T>(fn: () => T): { value: T } & WorkFigures {
+  const wall0 = process.hrtime.bigint();
+  const cpu0 = threadCpuNs();
+  const value = fn();
+  return {
+    value,
+    workNs: Number(process.hrtime.bigint() - wall0),
+    cpuNs: Math.max(0, threadCpuNs() - cpu0),
+  };
+}
+
+function send(message: FromUdfThread, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(message, transfer);
+}
+
+function sendError(err: unknown, fallbackKind: "user" | "data" = "user"): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  send({
+    type: "error",
+    kind:
+      err instanceof CancelledByHost
+        ? "cancelled"
+        : err instanceof UserCodeError
+          ? "user"
+          : fallbackKind,
+    message: e.message,
+    errorClass: err instanceof UserCodeError ? err.errorClass : e.name,
+    traceback: e.stack ?? "",
+  });
+}
+
+function rows(batches: RecordBatch[]): number {
+  return batches.reduce((n, b) => n + b.numRows, 0);
+}
+
+function encoded(batches: RecordBatch[]): { data: Uint8Array | null; transfer: ArrayBuffer[] } {
+  if (batches.length === 0) return { data: null, transfer: [] };
+  const data = encodeBatches(batches);
+  return { data, transfer: [data.buffer as ArrayBuffer] };
+}
+
+port.on("message", (message: ToUdfThread) => {
+  switch (message.type) {
+    case "init":
+      try {
+        inputSchema = message.inputSchema;
+        const created = createDemoUdf(message.spec);
+        const m = measured(() => created.init(ctx));
+        udf = created;
+        send({ type: "initDone", workNs: m.workNs, cpuNs: m.cpuNs });
+      } catch (err) {
+        sendError(err);
+      }
+      return;
+    case "batch": {
+      if (!udf) return;
+      const current = udf;
+      let input: RecordBatch[];
+      try {
+        input = decodeBatches(message.data, inputSchema);
+      } catch (err) {
+        sendError(
+          new Error(`DataRequest is not valid Arrow IPC: ${(err as Error).message}`),
+          "data",
+        );
+        return;
+      }
+      try {
+        const m = measured(() => current.process(input, ctx));
+        const out = encoded(m.value);
+        send(
+          {
+            type: "output",
+            seq: message.seq,
+            data: out.data,
+            rowsIn: rows(input),
+            batchesIn: input.length,
+            rowsOut: rows(m.value),
+            batchesOut: m.value.length,
+            workNs: m.workNs,
+            cpuNs: m.cpuNs,
+          },
+          out.transfer,
+        );
+      } catch (err) {
+        sendError(err);
+      }
+      return;
+    }
+    case "generate": {
+      if (!udf) return;
+      const current = udf;
+      try {
+        const m = measured(() => {
+          for (const batches of current.generate(ctx)) {
+            const out = encoded(batches);
+            if (out.data)
+              send(
+                {
+                  type: "generated",
+                  data: out.data,
+                  rowsOut: rows(batches),
+                  batchesOut: batches.length,
+                },
+                out.transfer,
+              );
+          }
+        });
+        send({ type: "generateDone", workNs: m.workNs, cpuNs: m.cpuNs });
+      } catch (err) {
+        sendError(err);
+      }
+      return;
+    }
+    case "finish": {
+      if (!udf) return;
+      const current = udf;
+      try {
+        const m = measured(() => current.finish(ctx));
+        const out = encoded(m.value);
+        send(
+          {
+            type: "finishDone",
+            data: out.data,
+            rowsOut: rows(m.value),
+            batchesOut: m.value.length,
+            workNs: m.workNs,
+            cpuNs: m.cpuNs,
+          },
+          out.transfer,
+        );
+      } catch (err) {
+        sendError(err);
+      }
+    }
+  }
+});
