@@ -20,6 +20,7 @@ export class ExecuteDriver {
   private closed = false;
   private readonly responses: AsyncIterator<UdfResponse>;
   private readonly controller = new AbortController();
+  private pendingNext: Promise<IteratorResult<UdfResponse>> | undefined;
 
   constructor(client: Client<typeof UdfWorker>, opts: { timeoutMs?: number } = {}) {
     const call = client.execute(this.requests(), {
@@ -58,14 +59,19 @@ export class ExecuteDriver {
     this.end();
   }
 
-  /** The next response; undefined when the worker ended the stream. Throws after `timeoutMs`. */
+  /**
+   * The next response; undefined when the worker ended the stream. Throws
+   * after `timeoutMs`; the response still on its way is kept for the next call.
+   */
   async next(timeoutMs = 10_000): Promise<UdfResponse | undefined> {
+    this.pendingNext ??= this.responses.next();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      const r = await Promise.race([this.responses.next(), timeout]);
+      const r = await Promise.race([this.pendingNext, timeout]);
+      this.pendingNext = undefined;
       return r.done ? undefined : r.value;
     } finally {
       clearTimeout(timer);

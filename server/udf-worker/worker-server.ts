@@ -85,14 +85,14 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
   const routes = (router: ConnectRouter) =>
     router.service(UdfWorker, {
       manage: (request) => manage(request),
-      async *execute(requests) {
+      async *execute(requests, context) {
         if (draining) {
           throw new ConnectError(
             "this worker is draining: it takes no new sessions",
             Code.Unavailable,
           );
         }
-        const session = new ExecuteSession(requests, host);
+        const session = new ExecuteSession(requests, host, context.signal);
         log.debug({ session: session.id }, "session started");
         yield* session.run();
       },

@@ -60,15 +60,30 @@ export class ExecuteSession {
   private seq = 0;
   private initReceivedAt = 0n;
   private processingFrom = 0n;
-  private outcome = SessionOutcome.FAILED;
+  /** Set by whichever ending happens; UNSPECIFIED at close means the stream died early. */
+  private outcome: SessionOutcome = SessionOutcome.UNSPECIFIED;
   private errorMessage = "";
   private finishRequested = false;
+
+  /** Resolves when the transport breaks (the handler's signal aborts). */
+  private readonly broken: Promise<Error>;
 
   constructor(
     requests: AsyncIterable<UdfRequest>,
     private readonly host: ExecuteHost,
+    signal: AbortSignal,
   ) {
     this.inbox = new Inbox(requests);
+    this.broken = new Promise((resolve) => {
+      const onAbort = () =>
+        resolve(
+          new Error(
+            signal.reason instanceof Error ? signal.reason.message : "the engine went away",
+          ),
+        );
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
     this.session = host.registry.open();
     host.stats.activeSessions += 1;
     host.stats.sessionsStarted += 1;
@@ -436,8 +451,9 @@ export class ExecuteSession {
       if (kind === "empty") return { kind: "violation", message: "a message with no branch set" };
       return "later";
     });
-    const first = await Promise.race([settled, external, ahead]);
-    if (first === "later") return Promise.race([settled, external]);
+    const broken = this.broken.then((error): Race<T> => ({ kind: "broken", error }));
+    const first = await Promise.race([settled, external, ahead, broken]);
+    if (first === "later") return Promise.race([settled, external, broken]);
     if (first.kind === "engineCancel") await this.take();
     return first;
   }
@@ -597,6 +613,7 @@ export class ExecuteSession {
   private close(): void {
     const stats = this.host.stats;
     stats.activeSessions = Math.max(0, stats.activeSessions - 1);
+    if (this.outcome === SessionOutcome.UNSPECIFIED) this.outcome = SessionOutcome.FAILED;
     if (this.outcome === SessionOutcome.FINISHED) stats.sessionsFinished += 1;
     else if (this.outcome === SessionOutcome.CANCELLED) stats.sessionsCancelled += 1;
     else stats.sessionsFailed += 1;
