@@ -2,12 +2,13 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import type { UdfResponse } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { UDFWorkerDataFormat } from "../../../gen/org/apache/spark/udf/worker/common_pb.js";
 import { UdfWorker } from "../../../gen/org/apache/spark/udf/worker/udf_service_pb.js";
 import { describeResponse, ExecuteDriver, engineSays } from "../../engine/execute-driver.js";
 import { ManageClient } from "../../heartbeats/manage-client.js";
 import { parseHostPort } from "../../net/host-port.js";
 
-export const ARROW = 1;
+export const ARROW = UDFWorkerDataFormat.ARROW;
 export const DEMO = "stallwatch.demo.v1";
 
 export function demoPayload(spec: Record<string, unknown>): Uint8Array {
