@@ -3,6 +3,10 @@ import type { Command } from "../cli/command.js";
 import { hostPortFlag, numberFlag, stringFlag } from "../cli/flags.js";
 import { UsageError } from "../cli/usage-error.js";
 import { startWorkerServer } from "./worker-server.js";
+import { startAgentClient } from "../agent-client/agent-client.js";
+import { startBeamStatusClient } from "../beam-mode/beam-status-client.js";
+import { formatHostPort } from "../net/host-port.js";
+import { STALLWATCH_VERSION } from "../version.js";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -20,12 +24,19 @@ Flags:
   --max-payload-bytes N  largest UDF payload accepted (default 16777216)
   --cancel-grace-ms N  time user code gets to yield to a cancel before its
                        thread is terminated (default 2000)
+  --gateway HOST:PORT  dial this Stallwatch gateway's agent endpoint (its --grpc
+                       address): sessions, thread dumps, per-session cancel
+  --beam-status HOST:PORT
+                       Beam mode: dial this BeamFnWorkerStatus endpoint like a
+                       Beam SDK harness and answer status requests
   -h, --help           show this help`,
   options: {
     listen: { type: "string" },
     id: { type: "string" },
     "max-payload-bytes": { type: "string" },
     "cancel-grace-ms": { type: "string" },
+    gateway: { type: "string" },
+    "beam-status": { type: "string" },
   },
   async run(flags, log) {
     const listenText = stringFlag(flags, "listen");
@@ -35,6 +46,10 @@ Flags:
     if (!/^[\w.:@-]{1,128}$/.test(id)) {
       throw new UsageError(`--id: "${id}" must be 1-128 letters, digits or . _ : @ -`);
     }
+    const gatewayText = stringFlag(flags, "gateway");
+    const gateway = gatewayText === undefined ? undefined : hostPortFlag(gatewayText, "gateway");
+    const beamText = stringFlag(flags, "beam-status");
+    const beamStatus = beamText === undefined ? undefined : hostPortFlag(beamText, "beam-status");
     const server = await startWorkerServer({
       id,
       listen,
@@ -42,6 +57,42 @@ Flags:
       maxPayloadBytes: numberFlag(flags, "max-payload-bytes", 16 << 20, 1),
       cancelGraceMs: numberFlag(flags, "cancel-grace-ms", 2000, 0),
     });
-    return { stop: () => server.stop(), done: server.done };
+    const workerLog = log.child({ worker: id });
+    const agent = gateway
+      ? startAgentClient({
+          gateway,
+          announce: {
+            workerId: id,
+            manageAddress: formatHostPort(server.address),
+            pid: process.pid,
+            host: hostname(),
+            runtime: `node ${process.version}`,
+            version: STALLWATCH_VERSION,
+            startedAtMs: BigInt(server.stats.startedAtMs),
+            capabilities: ["sessions", "thread-dump", "cancel-session"],
+          },
+          source: server.sessions,
+          log: workerLog,
+        })
+      : undefined;
+    const beam = beamStatus
+      ? startBeamStatusClient({
+          statusEndpoint: beamStatus,
+          workerId: id,
+          source: server.sessions,
+          log: workerLog,
+        })
+      : undefined;
+    const stopClients = () => Promise.all([agent?.stop(), beam?.stop()]);
+    return {
+      async stop() {
+        await stopClients();
+        await server.stop();
+      },
+      done: server.done.then(async (code) => {
+        await stopClients();
+        return code;
+      }),
+    };
   },
 };
