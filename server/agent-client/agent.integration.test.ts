@@ -189,15 +189,11 @@ describe("a worker with an agent, watched by a real gateway", () => {
     const { control } = apiClients(http);
     await expect(
       control.drainWorker({ actionId: "nope", workerId: "agent-w1", reason: "x" }),
-    ).rejects.toMatchObject({
-      rawMessage: expect.stringMatching(/operator role required: no operator token sent/),
-    });
+    ).rejects.toThrow(/operator role required: no operator token sent/);
     const wrong = apiClients(http, "not-the-token");
     await expect(
       wrong.control.drainWorker({ actionId: "nope", workerId: "agent-w1", reason: "x" }),
-    ).rejects.toMatchObject({
-      rawMessage: expect.stringMatching(/the operator token is wrong/),
-    });
+    ).rejects.toThrow(/the operator token is wrong/);
   });
 
   it("reconnects by itself after the gateway restarts, with audit intact", async () => {
