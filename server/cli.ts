@@ -5,6 +5,7 @@ import type { Command, Running } from "./cli/command.js";
 import { workerCommand } from "./udf-worker/worker-command.js";
 import { gatewayCommand } from "./gateway/gateway-command.js";
 import { demoCommand } from "./demo/demo-command.js";
+import { engineCommand } from "./engine/engine-command.js";
 
 /**
  * `stallwatch <command> [flags]`: the one entry point. This file owns process
@@ -12,7 +13,7 @@ import { demoCommand } from "./demo/demo-command.js";
  * clean stop, 2 on usage errors, 1 on any fatal fault (so a supervisor
  * restarts us instead of leaving a half-alive process).
  */
-const commands: Command[] = [workerCommand, gatewayCommand, demoCommand];
+const commands: Command[] = [workerCommand, gatewayCommand, engineCommand, demoCommand];
 
 const STOP_TIMEOUT_MS = 5000;
 

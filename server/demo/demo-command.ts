@@ -5,23 +5,36 @@ import { UsageError } from "../cli/usage-error.js";
 import { formatHostPort } from "../net/host-port.js";
 import { startChild, stopChild, type DemoChild } from "./child-process.js";
 
+const SCENARIOS = ["incident", "calm"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
 export const demoCommand: Command = {
   name: "demo",
-  summary: "run a demo fleet: the gateway and reference workers",
-  help: `Usage: stallwatch demo [--workers N] [--http HOST:PORT] [--grpc HOST:PORT] [--operator-token TOKEN]
+  summary: "run a demo fleet: gateway, workers and engines, with a real incident",
+  help: `Usage: stallwatch demo [--workers N] [--scenario incident|calm] [--http HOST:PORT] [--grpc HOST:PORT]
 
-Starts reference workers and a gateway watching them, restarts a worker that
-dies, and prints the dashboard URL. Ctrl-C stops every process it started.
+Starts the gateway, reference workers (with agents; one in Beam mode) and
+engines driving Execute sessions. The "incident" scenario (default) makes the
+dashboard show a real incident:
+  demo-1  one session hung in user code (never yields: cancel escalates)
+  demo-2  a slow worker (every batch takes seconds)
+  demo-3  a session spinning a CPU (yields to cancel)
+  demo-4  dies every 90 s and is restarted 8 s later
+  demo-5  in Beam mode (a Beam SDK harness look-alike)
+  others  healthy under load
+Ctrl-C stops every process it started.
 
 Flags:
-  --workers N              how many workers (default 6)
+  --workers N              how many workers (default 6, at least 5 for "incident")
+  --scenario NAME          incident (default) or calm (load only)
   --http HOST:PORT         dashboard (default 127.0.0.1:8080)
-  --grpc HOST:PORT         worker-facing gRPC (default 127.0.0.1:8081)
+  --grpc HOST:PORT         gateway's worker-facing gRPC (default 127.0.0.1:8081)
   --operator-token TOKEN   operator token (default: a random one, printed)
   --db PATH                gateway database (default ./.stallwatch/demo.db)
   -h, --help               show this help`,
   options: {
     workers: { type: "string" },
+    scenario: { type: "string" },
     http: { type: "string" },
     grpc: { type: "string" },
     "operator-token": { type: "string" },
@@ -29,83 +42,172 @@ Flags:
   },
   async run(flags, log) {
     const count = numberFlag(flags, "workers", 6, 1);
+    const scenario = stringFlag(flags, "scenario", "incident") as Scenario;
+    if (!SCENARIOS.includes(scenario))
+      throw new UsageError(`--scenario: one of ${SCENARIOS.join(", ")}`);
     if (count > 64) throw new UsageError("--workers: at most 64 in the demo");
+    if (scenario === "incident" && count < 5)
+      throw new UsageError('--workers: the "incident" scenario needs at least 5');
     const http = formatHostPort(
       hostPortFlag(stringFlag(flags, "http", "127.0.0.1:8080"), "http", { allowZero: true }),
     );
-    const grpc = formatHostPort(
+    const grpcAt = formatHostPort(
       hostPortFlag(stringFlag(flags, "grpc", "127.0.0.1:8081"), "grpc", { allowZero: true }),
     );
     const token = stringFlag(flags, "operator-token") ?? randomBytes(12).toString("base64url");
     const db = stringFlag(flags, "db", "./.stallwatch/demo.db");
 
     const children = new Set<DemoChild>();
+    const timers: NodeJS.Timeout[] = [];
     let stopping = false;
     const stopAll = async () => {
       stopping = true;
+      for (const t of timers) clearTimeout(t);
+      // Engines first, so workers are not stopped under live sessions needlessly.
+      const engines = [...children].filter((c) => c.name.startsWith("engine"));
+      await Promise.all(engines.map((c) => stopChild(c)));
       await Promise.all([...children].map((c) => stopChild(c)));
+    };
+    const spawn = (name: string, args: string[]) => {
+      const child = startChild(name, args, log);
+      children.add(child);
+      void child.exited.then(() => children.delete(child));
+      return child;
     };
 
     try {
-      const workers = await Promise.all(
-        Array.from({ length: count }, (_, i) => startWorker(`demo-${i + 1}`, "127.0.0.1:0")),
-      );
-      const gateway = startChild(
+      const gateway = spawn("gateway", [
         "gateway",
-        [
-          "gateway",
-          "--http",
-          http,
-          "--grpc",
-          grpc,
-          "--operator-token",
-          token,
-          "--db",
-          db,
-          // Tighter than production so the demo's incident shows within a minute.
-          "--stall-no-progress-ms",
-          "20000",
-          "--stall-processing-ms",
-          "30000",
-          ...workers.flatMap((w) => ["--worker", w.address]),
-        ],
-        log,
-      );
-      children.add(gateway);
+        "--http",
+        http,
+        "--grpc",
+        grpcAt,
+        "--operator-token",
+        token,
+        "--db",
+        db,
+        // Tighter than production so the incident shows within a minute.
+        "--stall-no-progress-ms",
+        "20000",
+        "--stall-processing-ms",
+        "15000",
+      ]);
       const up = await gateway.listening;
+      const grpc = String(up.grpc);
       const url = String(up.url);
+      void gateway.exited.then((code) => {
+        if (stopping) return;
+        log.error({ code }, "the gateway exited; stopping the demo");
+        void stopAll().then(() => process.exit(1));
+      });
+
+      const ids = Array.from({ length: count }, (_, i) => `demo-${i + 1}`);
+      const beamId = scenario === "incident" ? "demo-5" : undefined;
+      const addresses = new Map<string, string>();
+      /** Starts a worker; one that exits unexpectedly is restarted on the same address. */
+      const startWorker = async (id: string, listen: string): Promise<string> => {
+        const mode = id === beamId ? ["--beam-status", grpc] : ["--gateway", grpc];
+        const child = spawn(id, ["worker", "--listen", listen, "--id", id, ...mode]);
+        const address = String((await child.listening).address);
+        addresses.set(id, address);
+        void child.exited.then((code) => {
+          if (stopping) return;
+          const delay = id === "demo-4" ? 8000 : 3000;
+          log.warn({ worker: id, code, restartInMs: delay }, "worker exited; restarting it");
+          timers.push(
+            setTimeout(() => {
+              if (!stopping)
+                startWorker(id, address).catch((err: unknown) =>
+                  log.error({ err, worker: id }, "restart failed"),
+                );
+            }, delay),
+          );
+        });
+        return address;
+      };
+      await Promise.all(ids.map((id) => startWorker(id, "127.0.0.1:0")));
+      const at = (id: string) => addresses.get(id) ?? "";
+
+      // Load on every worker that is not part of the incident.
+      const loaded =
+        scenario === "incident" ? ids.filter((id) => !["demo-2", "demo-3"].includes(id)) : ids;
+      spawn("engine-load", [
+        "engine",
+        "--rate",
+        "3",
+        "--concurrency",
+        "6",
+        ...loaded.flatMap((id) => ["--worker", at(id)]),
+      ]);
+
+      if (scenario === "incident") {
+        spawn("engine-hang", [
+          "engine",
+          "--worker",
+          at("demo-1"),
+          "--udf",
+          '{"fn":"hang"}',
+          "--sessions",
+          "1",
+          "--batches",
+          "2",
+        ]);
+        spawn("engine-slow", [
+          "engine",
+          "--worker",
+          at("demo-2"),
+          "--udf",
+          '{"fn":"slow","msPerBatch":4000}',
+          "--rate",
+          "0.3",
+          "--concurrency",
+          "2",
+        ]);
+        spawn("engine-spin", [
+          "engine",
+          "--worker",
+          at("demo-3"),
+          "--udf",
+          '{"fn":"spin"}',
+          "--sessions",
+          "1",
+          "--batches",
+          "1",
+        ]);
+        spawn("engine-beam", [
+          "engine",
+          "--worker",
+          at("demo-5"),
+          "--udf",
+          '{"fn":"hang"}',
+          "--sessions",
+          "1",
+          "--batches",
+          "1",
+        ]);
+        const killDemo4 = () => {
+          timers.push(
+            setTimeout(() => {
+              const victim = [...children].find((c) => c.name === "demo-4");
+              if (!stopping && victim) {
+                log.warn({ worker: "demo-4" }, "demo: killing demo-4 (it will be restarted)");
+                victim.child.kill("SIGKILL");
+              }
+              if (!stopping) killDemo4();
+            }, 90_000),
+          );
+        };
+        killDemo4();
+      }
+
       log.info(
-        { url, operatorUrl: `${url}#operator-token=${token}`, workers: count },
+        { url, operatorUrl: `${url}#operator-token=${token}`, workers: count, scenario },
         "demo ready",
       );
-      void gateway.exited.then((code) => {
-        if (!stopping) log.error({ code }, "the gateway exited; stopping the demo");
-        if (!stopping) void stopAll().then(() => process.exit(1));
-      });
     } catch (err) {
       await stopAll();
       throw err;
     }
-
-    /** Starts a worker and restarts it on the same address if it dies. */
-    async function startWorker(id: string, listen: string): Promise<{ address: string }> {
-      const child = startChild(id, ["worker", "--listen", listen, "--id", id], log);
-      children.add(child);
-      const address = String((await child.listening).address);
-      void child.exited.then((code) => {
-        children.delete(child);
-        if (stopping) return;
-        log.warn({ worker: id, code }, "worker exited; restarting it in 3 s");
-        setTimeout(() => {
-          if (!stopping)
-            startWorker(id, address).catch((err: unknown) =>
-              log.error({ err, worker: id }, "restart failed"),
-            );
-        }, 3000).unref();
-      });
-      return { address };
-    }
-
     return { stop: stopAll };
   },
 };
