@@ -9,6 +9,7 @@ import { formatHostPort, type HostPort } from "../net/host-port.js";
 import { ExecuteSession } from "./execute/execute-session.js";
 import { createManageHandler } from "./manage-handler.js";
 import { SessionRegistry } from "./sessions/session-registry.js";
+import { UdfThreadPool } from "./udf/udf-thread-pool.js";
 import { WorkerStats } from "./worker-stats.js";
 
 export interface WorkerServerOptions {
@@ -74,8 +75,10 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
   };
 
   const manage = createManageHandler({ stats, shutdown });
+  const threads = new UdfThreadPool();
   const host = {
     stats,
+    threads,
     registry: sessions,
     log,
     maxPayloadBytes: opts.maxPayloadBytes ?? 16 << 20,
@@ -121,6 +124,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
       if (stopped) return;
       stopped = true;
       await sessions.cancelAll("worker stopping", Math.min(cancelGraceMs, 1000));
+      await threads.close();
       stats.close();
       await closeServer(h2, 1000);
     },

@@ -10,7 +10,8 @@ import type { Logger } from "../../logging/logger.js";
 import type { ExternalCancel, LiveSession } from "../sessions/live-session.js";
 import type { SessionRegistry } from "../sessions/session-registry.js";
 import { parseUdfSpec, UdfSpecError, type UdfSpec } from "../udf/udf-spec.js";
-import { UdfFailure, UdfThreadHandle } from "../udf/udf-thread-handle.js";
+import { UdfFailure, type UdfThreadHandle } from "../udf/udf-thread-handle.js";
+import type { UdfThreadPool } from "../udf/udf-thread-pool.js";
 import type { WorkFigures } from "../udf/thread-messages.js";
 import type { WorkerStats } from "../worker-stats.js";
 import { crc32 } from "./crc32.js";
@@ -19,6 +20,7 @@ import { errors, respond } from "./responses.js";
 
 export interface ExecuteHost {
   stats: WorkerStats;
+  threads: UdfThreadPool;
   registry: SessionRegistry;
   log: Logger;
   /** Largest assembled UDF payload accepted (bytes). */
@@ -114,7 +116,7 @@ export class ExecuteSession {
         );
       }
     } finally {
-      await this.thread?.terminate();
+      if (this.thread) await this.host.threads.release(this.thread);
       this.close();
     }
   }
@@ -174,7 +176,7 @@ export class ExecuteSession {
       return false;
     }
 
-    const thread = new UdfThreadHandle(`udf-${this.spec.fn}-${this.id}`);
+    const thread = this.host.threads.acquire(`udf-${this.spec.fn}-${this.id}`);
     this.thread = thread;
     this.session.thread = thread;
     const started = await this.race(thread.init(this.spec, init.inputSchema));

@@ -25,6 +25,7 @@ export class SessionRegistry implements WorkerStatusSource {
   private readonly done: FinishedSession[] = [];
   private readonly endWaiters = new Map<string, (() => void)[]>();
   private idleWaiters: (() => void)[] = [];
+  private dumping: Promise<ThreadDump> | undefined;
 
   get activeCount(): number {
     return this.live.size;
@@ -73,8 +74,15 @@ export class SessionRegistry implements WorkerStatusSource {
     return this.done.slice(0, Math.max(0, max));
   }
 
+  /**
+   * Concurrent callers (agent and Beam mode, or overlapping requests) share
+   * one dump: pausing the same thread from two dumps at once would interleave.
+   */
   dumpThreads(): Promise<ThreadDump> {
-    return dumpThreads([...this.live.values()]);
+    this.dumping ??= dumpThreads([...this.live.values()]).finally(() => {
+      this.dumping = undefined;
+    });
+    return this.dumping;
   }
 
   async cancelSession(

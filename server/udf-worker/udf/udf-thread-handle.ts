@@ -49,10 +49,14 @@ export class UdfThreadHandle {
   activity = "starting";
   activitySinceMs = Date.now();
 
-  constructor(readonly name: string) {
+  /** What dumps call this thread; set per session. */
+  name: string;
+
+  constructor(name: string) {
+    this.name = name;
     this.worker = new Worker(THREAD_ENTRY, {
       workerData: { control: this.control },
-      name,
+      name: "udf-thread",
       // A runaway UDF must not take the worker's memory with it.
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
@@ -133,6 +137,19 @@ export class UdfThreadHandle {
     if (yielded) return "cooperative";
     await this.terminate();
     return "terminated";
+  }
+
+  /** Idle, alive and not cancelled: fit to run the next session. */
+  get reusable(): boolean {
+    return !this.exited && !this.pending && Atomics.load(this.flags, CANCEL_FLAG) === 0;
+  }
+
+  /** Clears per-session state before the thread runs another session. */
+  resetForReuse(name: string): void {
+    this.name = name;
+    this.activity = "idle";
+    this.activitySinceMs = Date.now();
+    this.onGenerated = undefined;
   }
 
   async terminate(): Promise<void> {

@@ -4,7 +4,8 @@
  * blocks. The thread only ever talks to its session through messages and a
  * shared cancel flag.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import type { RecordBatch } from "apache-arrow";
 import { decodeBatches, encodeBatches } from "./arrow-batches.js";
@@ -25,6 +26,21 @@ import {
 
 const port = parentPort;
 if (!port) throw new Error("udf-thread must run as a worker thread");
+
+/**
+ * User code runs at a lower scheduling priority than the main thread (Linux
+ * nice is per thread): with more spinning UDFs than cores, the event loop
+ * serving Manage and the agent still gets the CPU first.
+ */
+function lowerOwnPriority(): void {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not allowed: run at normal priority.
+  }
+}
+lowerOwnPriority();
 const shared = new Int32Array((workerData as { control: SharedArrayBuffer }).control);
 
 /**
