@@ -40,6 +40,7 @@ Flags:
   --stall-no-progress-ms N      no progress this long = stalled (default 300000, Beam's lull)
   --stall-processing-ms N       one batch processing this long = stalled (default 300000)
   --not-moving-ms N             unchanged stack this long = "not moving" (default 10000)
+  --gone-retention-ms N         workers that left stay visible as gone this long (default 3600000)
   --redact REGEX                also redact matches in thread dumps; repeatable
   --db PATH                     SQLite database (default ./.stallwatch/stallwatch.db)
   --snapshot-retention-days N   default 30
@@ -92,6 +93,7 @@ gateway is read-only (actions disabled) and says so in its log.`,
         ...(config.identityHeader ? { identityHeader: config.identityHeader } : {}),
       },
       allowedOrigins: config.allowedOrigins,
+      goneRetentionMs: config.goneRetentionMs,
       snapshotRetentionMs: config.snapshotRetentionMs,
       webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
       thresholds: {

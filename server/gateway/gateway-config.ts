@@ -15,6 +15,7 @@ export interface GatewayConfig {
   stallNoProgressMs: number;
   stallProcessingMs: number;
   notMovingMs: number;
+  goneRetentionMs: number;
   redact: string[];
   dbPath: string;
   snapshotRetentionMs: number;
@@ -62,6 +63,12 @@ const SETTINGS = {
     min: 100,
   },
   "not-moving-ms": { env: "STALLWATCH_NOT_MOVING_MS", kind: "ms", fallback: "10000", min: 0 },
+  "gone-retention-ms": {
+    env: "STALLWATCH_GONE_RETENTION_MS",
+    kind: "ms",
+    fallback: "3600000",
+    min: 1000,
+  },
   redact: { env: "STALLWATCH_REDACT", kind: "regexes", fallback: "" },
   db: { env: "STALLWATCH_DB", kind: "string", fallback: "./.stallwatch/stallwatch.db" },
   "snapshot-retention-days": {
@@ -213,6 +220,7 @@ export function loadGatewayConfig(
     stallNoProgressMs: number("stall-no-progress-ms"),
     stallProcessingMs: number("stall-processing-ms"),
     notMovingMs: number("not-moving-ms"),
+    goneRetentionMs: number("gone-retention-ms"),
     redact: redact.values,
     dbPath: text("db") ?? "./.stallwatch/stallwatch.db",
     snapshotRetentionMs: number("snapshot-retention-days", DAY),

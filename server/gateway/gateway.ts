@@ -17,7 +17,8 @@ import { createFleetService } from "../fleet/fleet-service.js";
 import { HeartbeatProber, type ProberOptions } from "../heartbeats/heartbeat-prober.js";
 import type { Logger } from "../logging/logger.js";
 import { GatewayMetrics } from "../metrics/gateway-metrics.js";
-import type { HostPort } from "../net/host-port.js";
+import { formatHostPort, type HostPort } from "../net/host-port.js";
+import { sweepGoneWorkers } from "../fleet/gone-sweeper.js";
 import { peerContextValues } from "../net/peer-address.js";
 import { createSnapshotService } from "../snapshots/snapshot-service.js";
 import { defaultStallThresholds, type StallThresholds } from "../stalls/stall-rules.js";
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   /** Durable state; the gateway does not close it (its owner does). */
   store: Store;
   auth: AuthConfig;
+  /** How long workers that left stay visible as gone (default 1 h). */
+  goneRetentionMs?: number;
   /** Origins besides the gateway's own that may call the browser API. */
   allowedOrigins?: string[];
   snapshotRetentionMs?: number;
@@ -189,6 +192,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   collector.start();
+  const staticIds = new Set(opts.targets.map(formatHostPort));
+  const sweeper = setInterval(() => {
+    const removed = sweepGoneWorkers(fleet, prober, staticIds, opts.goneRetentionMs ?? 3_600_000);
+    if (removed.length > 0)
+      log.info({ workers: removed }, "workers gone longer than the retention removed");
+  }, 10_000);
+  sweeper.unref();
   return {
     fleet,
     events,
@@ -200,6 +210,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     httpHandler,
     grpcHandler,
     close() {
+      clearInterval(sweeper);
       collector.stop();
       prober.stop();
       fleet.flush();
