@@ -139,6 +139,8 @@ export function createAgentService(
           worker.agent.sinceMs = Date.now();
           worker.agent.closedReason = reason;
         }
+        // What the agent last reported can no longer be vouched for.
+        worker.status.sessions = [];
         if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
         else fleet.changed(id);
         log.info({ reason }, "agent disconnected");

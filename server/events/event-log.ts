@@ -43,7 +43,11 @@ export class EventLog {
       id: randomUUID(),
       atMs: BigInt(atMs ?? Date.now()),
     });
-    this.events.push(event);
+    // Kept in time order: an event that waited for its evidence (a dump taken
+    // when a worker turned late) can arrive after a later one.
+    let at = this.events.length;
+    while (at > 0 && (this.events[at - 1]?.atMs ?? 0n) > event.atMs) at -= 1;
+    this.events.splice(at, 0, event);
     if (this.events.length > this.capacity)
       this.events.splice(0, this.events.length - this.capacity);
     for (const listener of this.listeners) listener(event);
