@@ -1,7 +1,65 @@
-import { NavLink, Outlet } from "react-router";
+import { useEffect, useState } from "react";
+import { NavLink, Outlet, useNavigate } from "react-router";
+import { useWhoAmI } from "../features/actions/api/use-who-am-i";
+import { ShareSnapshotButton } from "../features/snapshots/components/share-snapshot-button";
+import { readOperatorToken, setOperatorToken } from "./operator-token";
+import { useQueryClient } from "@tanstack/react-query";
 
-/** Page frame: the product name, the main sections, and the current view. */
+const SHORTCUTS: [string, string][] = [
+  ["g f", "fleet"],
+  ["g s", "stalled sessions"],
+  ["g a", "audit log"],
+  ["g e", "events"],
+  ["g n", "snapshots"],
+  ["/", "filter the fleet"],
+  ["t", "switch light / dark"],
+  ["?", "this help"],
+];
+
+/** Page frame: sections, role, theme, shortcuts, and the current view. */
 export function Layout() {
+  const navigate = useNavigate();
+  const [help, setHelp] = useState(false);
+  const [theme, setTheme] = useState<string>(() => localStorage.getItem("stallwatch.theme") ?? "");
+  useEffect(() => {
+    if (theme) document.documentElement.dataset.theme = theme;
+    else delete document.documentElement.dataset.theme;
+    localStorage.setItem("stallwatch.theme", theme);
+  }, [theme]);
+  useEffect(() => {
+    let pending = "";
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName)) return;
+      if (e.metaKey || e.ctrlKey || e.altKey) return;
+      const go: Record<string, string> = {
+        f: "/",
+        s: "/stalled",
+        a: "/audit",
+        e: "/events",
+        n: "/snapshots",
+      };
+      if (pending === "g" && go[e.key]) {
+        void navigate(go[e.key] ?? "/");
+        pending = "";
+        return;
+      }
+      pending = e.key === "g" ? "g" : "";
+      if (e.key === "?") setHelp((h) => !h);
+      else if (e.key === "Escape") setHelp(false);
+      else if (e.key === "t") setTheme((t) => (t === "dark" ? "light" : "dark"));
+      else if (e.key === "/") {
+        const filter = document.getElementById("fleet-filter");
+        if (filter) {
+          e.preventDefault();
+          filter.focus();
+        }
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [navigate]);
+
   return (
     <div className="app">
       <header className="top">
@@ -12,12 +70,114 @@ export function Layout() {
           <NavLink to="/" end>
             Fleet
           </NavLink>
+          <NavLink to="/stalled">Stalled</NavLink>
+          <NavLink to="/events">Events</NavLink>
+          <NavLink to="/audit">Audit</NavLink>
+          <NavLink to="/snapshots">Snapshots</NavLink>
         </nav>
+        <span className="spacer" />
+        <ShareSnapshotButton />
+        <RoleBadge />
+        <button
+          type="button"
+          onClick={() => setTheme((t) => (t === "dark" ? "light" : "dark"))}
+          aria-label="Switch light or dark theme"
+        >
+          {theme === "dark" ? "Light" : "Dark"}
+        </button>
+        <button type="button" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
+          ?
+        </button>
       </header>
       <main>
         <Outlet />
       </main>
+      {help && (
+        <div
+          className="overlay"
+          role="dialog"
+          aria-modal="true"
+          aria-labelledby="shortcuts-title"
+          onClick={() => setHelp(false)}
+        >
+          <div className="overlay-card" onClick={(e) => e.stopPropagation()}>
+            <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+            <dl className="facts">
+              {SHORTCUTS.map(([keys, what]) => (
+                <div key={keys} style={{ display: "contents" }}>
+                  <dt>
+                    <kbd>{keys}</kbd>
+                  </dt>
+                  <dd>{what}</dd>
+                </div>
+              ))}
+            </dl>
+            <button type="button" onClick={() => setHelp(false)} autoFocus>
+              Close
+            </button>
+          </div>
+        </div>
+      )}
     </div>
+  );
+}
+
+/** Viewer or operator; a viewer can paste the operator token here. */
+function RoleBadge() {
+  const { isOperator, actor, query } = useWhoAmI();
+  const queryClient = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [token, setToken] = useState("");
+  if (isOperator) {
+    return (
+      <span className="role">
+        operator <span className="sub">({actor})</span>{" "}
+        {readOperatorToken() && (
+          <button
+            type="button"
+            onClick={() => {
+              setOperatorToken(undefined);
+              void queryClient.invalidateQueries();
+            }}
+          >
+            Sign out
+          </button>
+        )}
+      </span>
+    );
+  }
+  if (!editing) {
+    return (
+      <span className="role">
+        viewer{" "}
+        <button type="button" onClick={() => setEditing(true)} disabled={query.isPending}>
+          Sign in as operator
+        </button>
+      </span>
+    );
+  }
+  return (
+    <form
+      className="role"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setOperatorToken(token.trim());
+        setEditing(false);
+        void queryClient.invalidateQueries();
+      }}
+    >
+      <label>
+        <span className="visually-hidden">Operator token</span>
+        <input
+          type="password"
+          placeholder="operator token"
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          autoFocus
+        />
+      </label>
+      <button type="submit">Sign in</button>
+    </form>
   );
 }
 

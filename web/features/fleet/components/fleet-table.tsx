@@ -16,6 +16,8 @@ export interface FleetTableProps {
   nowMs: number;
   sort: SortKey;
   onSort: (key: SortKey) => void;
+  /** Where rows link to (a snapshot links inside itself). */
+  linkBase?: string;
 }
 
 const COLUMNS: { label: string; sort?: SortKey }[] = [
@@ -33,7 +35,13 @@ const COLUMNS: { label: string; sort?: SortKey }[] = [
  * DOM, so 10,000 workers scroll as smoothly as ten. Rows have a fixed height
  * and a stable key (the worker id).
  */
-export function FleetTable({ workers, nowMs, sort, onSort }: FleetTableProps) {
+export function FleetTable({
+  workers,
+  nowMs,
+  sort,
+  onSort,
+  linkBase = "/workers/",
+}: FleetTableProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: workers.length,
@@ -87,7 +95,15 @@ export function FleetTable({ workers, nowMs, sort, onSort }: FleetTableProps) {
           {items.map((item) => {
             const w = workers[item.index];
             if (!w) return null;
-            return <FleetRow key={item.key} worker={w} nowMs={nowMs} rowIndex={item.index + 2} />;
+            return (
+              <FleetRow
+                key={item.key}
+                worker={w}
+                nowMs={nowMs}
+                rowIndex={item.index + 2}
+                linkBase={linkBase}
+              />
+            );
           })}
           {after > 0 && <tr aria-hidden="true" style={{ height: after }} />}
         </tbody>
@@ -101,16 +117,18 @@ function FleetRow({
   worker: w,
   nowMs,
   rowIndex,
+  linkBase,
 }: {
   worker: Worker;
   nowMs: number;
   rowIndex: number;
+  linkBase: string;
 }) {
   const rss = Number(w.metrics.rss_bytes);
   return (
     <tr data-worker-id={w.id} aria-rowindex={rowIndex} style={{ height: ROW_HEIGHT }}>
       <td>
-        <Link to={`/workers/${encodeURIComponent(w.id)}`} title={w.id}>
+        <Link to={`${linkBase}${encodeURIComponent(w.id)}`} title={w.id}>
           {clip(w.id, 60)}
         </Link>
         {w.address !== w.id && <div className="sub">{clip(w.address, 60)}</div>}

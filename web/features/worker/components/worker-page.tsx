@@ -1,110 +1,126 @@
 import { Link, useParams, useSearchParams } from "react-router";
-import { ago, clip, formatBytes, formatMs } from "../../../shared/format";
-import { KIND_LABEL } from "../../../shared/liveness";
+import { clip } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
+import { ActionButton } from "../../actions/components/action-button";
 import { ConnectionIndicator } from "../../fleet/components/connection-indicator";
-import { LivenessBadge } from "../../fleet/components/liveness-badge";
+import { ShareSnapshotButton } from "../../snapshots/components/share-snapshot-button";
+import { ThreadDumpPanel } from "../../thread-dumps/components/thread-dump-panel";
 import { useWorkerWatch } from "../api/use-worker-watch";
+import { WINDOWS, WorkerDetailView } from "./worker-detail-view";
 
-const WINDOWS = [1, 5, 15];
-
-/** One worker: liveness, latency, metrics; window and tab in the URL. */
+/** One worker, live. Tab, window, selected session and dump options live in the URL. */
 export function WorkerPage() {
   const { workerId = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const windowMinutes = WINDOWS.includes(Number(params.get("window")))
     ? Number(params.get("window"))
     : 5;
+  const tab = params.get("tab") === "threads" ? "threads" : "overview";
+  const selected = params.get("session") ?? undefined;
   const { detail, status, fatal, lastMessageAtMs } = useWorkerWatch(workerId, windowMinutes);
   const now = useNow();
+  const set = (patch: Record<string, string | undefined>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined || v === "") next.delete(k);
+      else next.set(k, v);
+    }
+    setParams(next, { replace: true });
+  };
 
   if (fatal) {
     return (
       <section className="problem" aria-labelledby="worker-title">
         <h1 id="worker-title">{clip(workerId, 100)}</h1>
         <p role="alert">
-          {fatal.rawMessage}. <Link to="/">Back to the fleet</Link>
+          {fatal.rawMessage}. It may have left the fleet longer ago than the retention.{" "}
+          <Link to="/">Back to the fleet</Link>
         </p>
       </section>
     );
   }
   const w = detail?.worker;
+  const active = Number(w?.metrics.active_sessions ?? detail?.sessions.length ?? 0);
+  const plural = (n: number) => `${n} session${n === 1 ? "" : "s"}`;
   return (
     <section aria-labelledby="worker-title">
-      <div className="page-head">
-        <Link to="/" className="back">
-          ← Fleet
-        </Link>
-        <h1 id="worker-title" title={workerId}>
-          {clip(workerId, 100)}
-        </h1>
-        {w && <LivenessBadge liveness={w.liveness} />}
-        <ConnectionIndicator status={status} asOfMs={lastMessageAtMs} />
+      <Link to="/" className="back">
+        ← Fleet
+      </Link>
+      <div className="tabs" role="tablist" aria-label="Worker views">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === "overview"}
+          onClick={() => set({ tab: undefined })}
+        >
+          Overview
+        </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === "threads"}
+          onClick={() => set({ tab: "threads" })}
+        >
+          Live thread dump
+        </button>
       </div>
-      {!w ? (
-        <p className="sub">Loading…</p>
-      ) : (
+      {!detail ? (
+        <p className="sub">
+          Loading… <ConnectionIndicator status={status} asOfMs={lastMessageAtMs} />
+        </p>
+      ) : tab === "threads" ? (
         <>
-          <dl className="facts">
-            <dt>Address</dt>
-            <dd>{w.address}</dd>
-            <dt>Kind</dt>
-            <dd>{KIND_LABEL[w.kind]}</dd>
-            <dt>Liveness</dt>
-            <dd>
-              {w.livenessReason} (since {ago(w.livenessSinceMs, now)})
-            </dd>
-            <dt>Last heartbeat</dt>
-            <dd>{ago(w.lastHeartbeatAtMs, now)}</dd>
-            <dt>Latency</dt>
-            <dd>
-              last {formatMs(w.latency?.lastMs ?? 0)}, p50 {formatMs(w.latency?.p50Ms ?? 0)}, p99{" "}
-              {formatMs(w.latency?.p99Ms ?? 0)} over {w.latency?.samples ?? 0} beats
-            </dd>
-            {w.agent && (
-              <>
-                <dt>Runtime</dt>
-                <dd>
-                  {w.agent.runtime} · pid {w.agent.pid} on {w.agent.host} · agent{" "}
-                  {w.agent.connected ? "connected" : `disconnected (${w.agent.closedReason})`}
-                </dd>
-              </>
-            )}
-          </dl>
-          <div className="window-picker" role="group" aria-label="History window">
-            {WINDOWS.map((m) => (
-              <button
-                key={m}
-                type="button"
-                aria-pressed={m === windowMinutes}
-                onClick={() => setParams({ window: String(m) }, { replace: true })}
-              >
-                {m} min
-              </button>
-            ))}
-          </div>
-          <h2>Worker metrics</h2>
-          <table className="metrics-table">
-            <thead>
-              <tr>
-                <th scope="col">Metric</th>
-                <th scope="col">Latest</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Object.entries(w.metrics).map(([name, value]) => (
-                <tr key={name}>
-                  <th scope="row">{clip(name, 80)}</th>
-                  <td className="num" title={value}>
-                    {name.endsWith("_bytes") && Number.isFinite(Number(value))
-                      ? formatBytes(Number(value))
-                      : clip(value, 80)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <h1 id="worker-title">{clip(workerId, 100)}: threads</h1>
+          <ThreadDumpPanel
+            workerId={workerId}
+            nowMs={now}
+            params={params}
+            onParams={set}
+            {...(selected ? { sessionId: selected } : {})}
+          />
         </>
+      ) : (
+        <WorkerDetailView
+          detail={detail}
+          nowMs={now}
+          windowMinutes={windowMinutes}
+          onWindow={(m) => set({ window: String(m) })}
+          {...(selected ? { selectedSession: selected } : {})}
+          threadLink={(sessionId) =>
+            `/workers/${encodeURIComponent(workerId)}?tab=threads&session=${encodeURIComponent(sessionId)}`
+          }
+          headerExtra={
+            <>
+              <ConnectionIndicator status={status} asOfMs={lastMessageAtMs} />
+              <span className="actions">
+                <ActionButton
+                  label="Drain"
+                  kind="drainWorker"
+                  workerId={workerId}
+                  consequence={`Drain lets ${plural(active)} finish, refuses new ones, then the worker exits.`}
+                />
+                <ActionButton
+                  label="Cancel all"
+                  kind="cancelWorker"
+                  workerId={workerId}
+                  consequence={`Cancel aborts ${plural(active)} now (each gets an error, then CancelResponse), then the worker exits.`}
+                />
+                <ShareSnapshotButton workerId={workerId} />
+              </span>
+            </>
+          }
+          sessionAction={(sessionId) => (
+            <ActionButton
+              small
+              label="Cancel"
+              kind="cancelSession"
+              workerId={workerId}
+              sessionId={sessionId}
+              consequence={`Cancel session ${sessionId}: user code is asked to stop; if it does not yield within the grace period its thread is terminated. The engine gets an error, then CancelResponse.`}
+            />
+          )}
+        />
       )}
     </section>
   );

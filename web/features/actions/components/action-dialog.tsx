@@ -1,0 +1,115 @@
+import { useEffect, useRef, useState } from "react";
+import { Link } from "react-router";
+import { ActionStatus } from "../../../../gen/stallwatch/v1/control_pb";
+import { useAction, type ActionKindName } from "../api/use-action";
+
+const TITLES: Record<ActionKindName, string> = {
+  cancelSession: "Cancel session",
+  drainWorker: "Drain worker",
+  cancelWorker: "Cancel worker",
+};
+
+export interface ActionDialogProps {
+  kind: ActionKindName;
+  workerId: string;
+  sessionId?: string;
+  /** Exactly what will happen, in words ("Drain lets 3 sessions finish, then the worker exits."). */
+  consequence: string;
+  onClose: () => void;
+}
+
+/**
+ * Confirm, give a reason, then watch it happen: the dialog stays open with
+ * the action's progress and outcome, and links to its audit record.
+ */
+export function ActionDialog({
+  kind,
+  workerId,
+  sessionId,
+  consequence,
+  onClose,
+}: ActionDialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [reason, setReason] = useState("");
+  const { action, error, pending, start } = useAction();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog || dialog.open) return;
+    // jsdom (component tests) has no showModal; a plain open dialog is enough there.
+    if (typeof (dialog as Partial<HTMLDialogElement>).showModal === "function") dialog.showModal();
+    else dialog.setAttribute("open", "");
+  }, []);
+  const done = action !== undefined && action.status !== ActionStatus.RUNNING;
+  const submit = (e: React.SyntheticEvent) => {
+    e.preventDefault();
+    if (!reason.trim()) return;
+    start({ kind, workerId, ...(sessionId ? { sessionId } : {}), reason: reason.trim() });
+  };
+  return (
+    <dialog ref={ref} className="action-dialog" aria-labelledby="action-title" onClose={onClose}>
+      <form onSubmit={submit}>
+        <h2 id="action-title">{TITLES[kind]}</h2>
+        <p className="consequence">{consequence}</p>
+        {!action && (
+          <>
+            <label htmlFor="action-reason">Reason (recorded in the audit log)</label>
+            <textarea
+              id="action-reason"
+              required
+              maxLength={1000}
+              rows={3}
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              placeholder="e.g. stuck in recv_into for 12 minutes, INC-2231"
+              autoFocus
+            />
+          </>
+        )}
+        {action && (
+          <div
+            role="status"
+            aria-live="polite"
+            className={`action-outcome status-${ActionStatus[action.status].toLowerCase()}`}
+          >
+            <strong>
+              {action.status === ActionStatus.RUNNING
+                ? "In progress"
+                : action.status === ActionStatus.SUCCEEDED
+                  ? "Done"
+                  : "Failed"}
+              :
+            </strong>{" "}
+            {action.outcome}
+            {action.sessionsAtStart > 0 && action.status === ActionStatus.RUNNING && (
+              <progress
+                max={action.sessionsAtStart}
+                value={action.sessionsAtStart - action.sessionsRemaining}
+              />
+            )}
+            <div>
+              <Link to={`/audit?worker=${encodeURIComponent(workerId)}`}>Audit record</Link>
+            </div>
+          </div>
+        )}
+        {error && (
+          <p role="alert" className="error">
+            {error.rawMessage} — check the reason and your access, then try again.
+          </p>
+        )}
+        <div className="dialog-buttons">
+          {!action && (
+            <button type="submit" className="danger" disabled={pending || !reason.trim()}>
+              {pending ? "Sending…" : `${TITLES[kind]} now`}
+            </button>
+          )}
+          <button
+            type="button"
+            onClick={() => (ref.current?.open ? ref.current.close() : onClose())}
+          >
+            {done || !action ? "Close" : "Close (keeps running)"}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

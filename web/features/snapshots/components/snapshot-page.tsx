@@ -1,0 +1,116 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { useMemo, useState } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { formatClock } from "../../../shared/format";
+import { findIncident, viewFleet } from "../../fleet/api/fleet-view";
+import { FleetTable } from "../../fleet/components/fleet-table";
+import { IncidentBanner } from "../../fleet/components/incident-banner";
+import { ThreadDumpView } from "../../thread-dumps/components/thread-dump-view";
+import { WorkerDetailView } from "../../worker/components/worker-detail-view";
+import { useSnapshot } from "../api/snapshots";
+
+/**
+ * A snapshot, read-only: the same fleet and worker views from the stored
+ * data, "now" frozen at the moment it was taken, under a banner saying so.
+ */
+export function SnapshotPage() {
+  const { snapshotId = "", workerId } = useParams();
+  const [params, setParams] = useSearchParams();
+  const { data, error, isPending } = useSnapshot(snapshotId);
+  const [filter, setFilter] = useState("");
+  const snapshot = data?.snapshot;
+  const takenAt = Number(snapshot?.info?.createdAtMs ?? 0n);
+  const workers = useMemo(
+    () =>
+      viewFleet(snapshot?.workers ?? [], {
+        text: "",
+        kind: undefined,
+        liveness: undefined,
+        sort: "severity",
+      }),
+    [snapshot],
+  );
+  if (isPending) return <p className="sub">Loading snapshot…</p>;
+  if (error) {
+    const notFound = ConnectError.from(error).code === Code.NotFound;
+    return (
+      <section className="problem" aria-labelledby="snap-missing">
+        <h1 id="snap-missing">{notFound ? "Snapshot not found" : "Could not load the snapshot"}</h1>
+        <p role="alert">
+          {notFound
+            ? "This snapshot does not exist or has expired (snapshots are kept for 30 days by default)."
+            : `${ConnectError.from(error).rawMessage}. Reload the page to try again.`}
+        </p>
+        <p>
+          <Link to="/snapshots">Recent snapshots</Link> · <Link to="/">Live fleet</Link>
+        </p>
+      </section>
+    );
+  }
+  if (!snapshot?.info) return null;
+  const info = snapshot.info;
+  const base = `/snapshots/${snapshotId}`;
+  const detail = workerId ? snapshot.details.find((d) => d.worker?.id === workerId) : undefined;
+  return (
+    <section aria-labelledby="snapshot-banner">
+      <div className="snapshot-banner" id="snapshot-banner" role="note">
+        Snapshot taken {new Date(takenAt).toLocaleString()} by {info.createdBy} of{" "}
+        {info.workerId ? `worker ${info.workerId}` : `the fleet (${info.workerCount} workers)`}
+        {info.note ? ` — “${info.note}”` : ""}. Read-only. <Link to="/">Open the live fleet</Link>
+      </div>
+      {workerId && detail ? (
+        <>
+          <Link to={base} className="back">
+            ← Snapshot fleet
+          </Link>
+          <WorkerDetailView
+            detail={detail}
+            nowMs={takenAt}
+            windowMinutes={15}
+            threadLink={(sessionId) =>
+              `${base}/workers/${encodeURIComponent(workerId)}?session=${encodeURIComponent(sessionId)}#threads`
+            }
+            headerExtra={<span className="sub">as of {formatClock(takenAt)}</span>}
+          />
+          <section aria-labelledby="snap-threads" id="threads">
+            <h2 id="snap-threads">Thread dump</h2>
+            {detail.latestDump ? (
+              <ThreadDumpView
+                current={detail.latestDump}
+                nowMs={takenAt}
+                filter={filter}
+                onFilter={setFilter}
+                showRaw={params.get("raw") === "1"}
+                onShowRaw={(raw) => setParams(raw ? { raw: "1" } : {}, { replace: true })}
+                sessionId={params.get("session") ?? undefined}
+              />
+            ) : (
+              <p className="sub">No thread dump was available for this worker.</p>
+            )}
+          </section>
+        </>
+      ) : workerId ? (
+        <p role="alert">
+          Worker {workerId} is not in this snapshot. <Link to={base}>Back to the snapshot</Link>
+        </p>
+      ) : (
+        <>
+          <div className="page-head">
+            <h1>Fleet</h1>
+            <span className="sub">
+              {snapshot.workers.length} workers, as of {formatClock(takenAt)}
+            </span>
+          </div>
+          <IncidentBanner incident={findIncident(snapshot.workers)} nowMs={takenAt} />
+          <FleetTable
+            workers={workers}
+            nowMs={takenAt}
+            sort="severity"
+            onSort={() => undefined}
+            linkBase={`${base}/workers/`}
+          />
+        </>
+      )}
+    </section>
+  );
+}

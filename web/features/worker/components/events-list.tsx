@@ -1,0 +1,34 @@
+import type { FleetEvent } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { clip, formatClock } from "../../../shared/format";
+
+/** Events with their evidence: the dump pinned when it happened, one click away. */
+export function EventsList({ events }: { events: FleetEvent[] }) {
+  if (events.length === 0) return <p className="sub">No events.</p>;
+  return (
+    <ol className="events">
+      {events.map((e) => (
+        <li key={e.id}>
+          <time dateTime={new Date(Number(e.atMs)).toISOString()}>{formatClock(e.atMs)}</time>{" "}
+          <span className={`event-kind kind-${e.kind}`}>{e.kind.replace("_", " ")}</span>{" "}
+          {clip(e.summary, 200)}
+          {e.evidence && e.evidence.threads.length > 0 && (
+            <details>
+              <summary>
+                evidence: thread dump at {formatClock(e.evidence.takenAtMs)} (
+                {e.evidence.threads.length} threads)
+              </summary>
+              <pre className="stack">
+                {e.evidence.threads
+                  .map(
+                    (t) =>
+                      `${t.thread?.name ?? ""}${t.notMoving ? "  [not moving]" : ""}\n  ${(t.thread?.frames ?? []).join("\n  ")}`,
+                  )
+                  .join("\n\n")}
+              </pre>
+            </details>
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}

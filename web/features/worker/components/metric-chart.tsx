@@ -1,0 +1,34 @@
+import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import type { MetricSeries } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { formatClock } from "../../../shared/format";
+
+/** One worker metric over time (already shaped by the gateway). */
+export function MetricChart({ metric }: { metric: MetricSeries | undefined }) {
+  const times = metric?.series?.timesMs ?? [];
+  const values = metric?.series?.values ?? [];
+  const data = values.map((v, i) => ({ t: Number(times[i] ?? 0n), v }));
+  if (data.length === 0) return <p className="sub">No samples in this window.</p>;
+  return (
+    <ResponsiveContainer width="100%" height={160}>
+      <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
+        <XAxis
+          dataKey="t"
+          type="number"
+          domain={["dataMin", "dataMax"]}
+          tickFormatter={formatClock}
+          scale="time"
+        />
+        <YAxis width={80} />
+        <Tooltip labelFormatter={(v) => formatClock(Number(v))} />
+        <Line
+          dataKey="v"
+          name={metric?.name ?? ""}
+          dot={false}
+          isAnimationActive={false}
+          stroke="var(--link)"
+          strokeWidth={2}
+        />
+      </LineChart>
+    </ResponsiveContainer>
+  );
+}

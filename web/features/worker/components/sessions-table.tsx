@@ -1,0 +1,96 @@
+import { Link } from "react-router";
+import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
+import type { SessionView } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { clip, formatDuration } from "../../../shared/format";
+
+export const STATE_LABEL: Record<SessionState, string> = {
+  [SessionState.UNSPECIFIED]: "unknown",
+  [SessionState.INITIALIZING]: "initializing",
+  [SessionState.WAITING_FOR_INPUT]: "waiting for input",
+  [SessionState.PROCESSING]: "processing",
+  [SessionState.FINISHING]: "finishing",
+  [SessionState.CANCELLING]: "cancelling",
+};
+
+function context(tc: Record<string, string>): string {
+  return Object.entries(tc)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+}
+
+/** Live sessions: state, time in state (stall highlighted), progress, UDF, task context. */
+export function SessionsTable({
+  sessions,
+  nowMs,
+  selected,
+  dumpLink,
+  renderCancel,
+}: {
+  sessions: SessionView[];
+  nowMs: number;
+  selected?: string;
+  /** Where a session's thread is shown. */
+  dumpLink?: (view: SessionView) => string;
+  renderCancel?: (view: SessionView) => React.ReactNode;
+}) {
+  if (sessions.length === 0) return <p className="sub">No live sessions.</p>;
+  return (
+    <table className="sessions-table">
+      <thead>
+        <tr>
+          <th scope="col">Session</th>
+          <th scope="col">State</th>
+          <th scope="col">Time in state</th>
+          <th scope="col">Progress</th>
+          <th scope="col">UDF</th>
+          <th scope="col">Task</th>
+          {renderCancel && <th scope="col">Action</th>}
+        </tr>
+      </thead>
+      <tbody>
+        {sessions.map((view) => {
+          const s = view.session;
+          if (!s) return null;
+          const p = s.progress;
+          return (
+            <tr
+              key={s.sessionId}
+              data-session-id={s.sessionId}
+              className={view.stalled ? "stalled" : undefined}
+              aria-selected={selected === s.sessionId}
+            >
+              <td>
+                <code>{clip(s.sessionId, 20)}</code>
+              </td>
+              <td>{STATE_LABEL[s.state]}</td>
+              <td>
+                {formatDuration(nowMs - Number(s.stateEnteredAtMs))}
+                {view.stalled && (
+                  <div className="stall-flag" title={view.stallReason}>
+                    stalled: {clip(view.stallReason, 80)}
+                  </div>
+                )}
+              </td>
+              <td className="num">
+                {String(p?.rowsIn ?? 0n)} rows in, {String(p?.rowsOut ?? 0n)} out
+                <div className="sub">
+                  last progress {formatDuration(nowMs - Number(view.lastProgressAtMs))} ago
+                </div>
+              </td>
+              <td title={s.udfFormat}>
+                {clip(s.udfName || "—", 40)}
+                {s.threadId && dumpLink && (
+                  <div>
+                    <Link to={dumpLink(view)}>thread {clip(s.threadId, 20)}</Link>
+                  </div>
+                )}
+              </td>
+              <td className="sub">{clip(context(s.taskContext), 60)}</td>
+              {renderCancel && <td>{renderCancel(view)}</td>}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
