@@ -111,7 +111,12 @@ Flags:
         const address = String((await child.listening).address);
         addresses.set(id, address);
         void child.exited.then((code) => {
-          if (stopping) return;
+          // Exit 0 is a drained or cancelled worker doing what it was asked: a supervisor would not restart it.
+          if (stopping || code === 0) {
+            if (code === 0)
+              log.info({ worker: id }, "worker exited after a shutdown request; not restarting it");
+            return;
+          }
           const delay = id === "demo-4" ? 8000 : 3000;
           log.warn({ worker: id, code, restartInMs: delay }, "worker exited; restarting it");
           timers.push(
