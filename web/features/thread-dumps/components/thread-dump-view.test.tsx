@@ -1,0 +1,55 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { useState } from "react";
+import { afterEach, describe, expect, it } from "vitest";
+import { fixtureDump } from "../../../testing/fixtures";
+import { ThreadDumpView } from "./thread-dump-view";
+
+afterEach(cleanup);
+
+function Harness({ raw = "" }: { raw?: string }) {
+  const [filter, setFilter] = useState("");
+  const [showRaw, setShowRaw] = useState(false);
+  const dump = fixtureDump(2000, 3);
+  dump.rawText = raw;
+  return (
+    <ThreadDumpView
+      current={dump}
+      nowMs={100_000}
+      filter={filter}
+      onFilter={setFilter}
+      showRaw={showRaw}
+      onShowRaw={setShowRaw}
+    />
+  );
+}
+
+describe("ThreadDumpView", () => {
+  it("shows 2,000 threads as two groups, the stuck one first with its not-moving badge", () => {
+    render(<Harness />);
+    expect(screen.getByText(/2000 threads in 2 groups/)).toBeTruthy();
+    const heads = screen.getAllByRole("button", { expanded: false });
+    expect(heads[0]?.textContent).toContain("udf-hang-0");
+    expect(heads[0]?.textContent).toContain("and 2 more with this stack");
+    expect(heads[0]?.textContent).toContain("not moving for 38 s");
+  });
+
+  it("expands a group to its stack and searches", () => {
+    render(<Harness />);
+    const head = screen.getAllByRole("button", { expanded: false })[0];
+    if (!head) throw new Error("no group");
+    fireEvent.click(head);
+    expect(screen.getByText(/at recv_into \(ssl\.py:1821\)/)).toBeTruthy();
+    fireEvent.change(screen.getByRole("searchbox", { name: "Search threads" }), {
+      target: { value: "pool-1999" },
+    });
+    expect(screen.getByText(/1 threads in 1 groups/)).toBeTruthy();
+  });
+
+  it("keeps Beam's raw text one click away, as text", () => {
+    render(<Harness raw={"========== THREAD DUMP ==========\n<script>alert(1)</script>"} />);
+    fireEvent.click(screen.getByRole("button", { name: "Raw text" }));
+    expect(screen.getByText(/<script>alert\(1\)<\/script>/)).toBeTruthy();
+    expect(document.querySelector("script")).toBeNull();
+  });
+});
