@@ -66,8 +66,8 @@ describe("ActionButton", () => {
   it("confirms what will happen, requires a reason, then shows the outcome", async () => {
     const seen: string[] = [];
     renderWith(Role.OPERATOR, seen);
-    const button = screen.getByRole("button", { name: "Drain" });
-    await waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(false));
+    const button = screen.getByRole<HTMLButtonElement>("button", { name: "Drain" });
+    await waitFor(() => expect(button.disabled).toBe(false));
     fireEvent.click(button);
     expect(screen.getByText("Drain lets 2 sessions finish, then the worker exits.")).toBeTruthy();
     const confirm = screen.getByRole("button", { name: "Drain worker now" });
