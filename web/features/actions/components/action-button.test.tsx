@@ -58,9 +58,7 @@ describe("ActionButton", () => {
   it("is disabled for viewers, saying why", async () => {
     renderWith(Role.VIEWER);
     await screen.findByText(/Actions need the operator role: no operator token sent/);
-    expect((screen.getByRole("button", { name: "Drain" }) as HTMLButtonElement).disabled).toBe(
-      true,
-    );
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Drain" }).disabled).toBe(true);
   });
 
   it("confirms what will happen, requires a reason, then shows the outcome", async () => {
