@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Backoff } from "./backoff.js";
+import { Backoff, sleep, withTimeout } from "./backoff.js";
 
 describe("Backoff", () => {
-  it("doubles from the base up to the cap, with ±20% jitter, and resets", () => {
-    const b = new Backoff(100, 1000);
+  it("doubles from the initial wait up to the cap, with ±20% jitter, and resets", () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1000 });
     const waits = Array.from({ length: 6 }, () => b.next());
     const exact = [100, 200, 400, 800, 1000, 1000];
     waits.forEach((w, i) => {
@@ -12,5 +12,35 @@ describe("Backoff", () => {
     });
     b.reset();
     expect(b.next()).toBeLessThanOrEqual(120);
+  });
+
+  it("defaults to 250 ms → 10 s and stays finite after a very long outage", () => {
+    const b = new Backoff();
+    expect(b.next()).toBeLessThanOrEqual(300);
+    for (let i = 0; i < 2000; i++) b.next();
+    const w = b.next();
+    expect(w).toBeGreaterThanOrEqual(8000);
+    expect(w).toBeLessThanOrEqual(12_000);
+  });
+
+  it("takes jitter 0 as exact waits", () => {
+    const b = new Backoff({ initialMs: 10, maxMs: 40, jitter: 0 });
+    expect([b.next(), b.next(), b.next(), b.next()]).toEqual([10, 20, 40, 40]);
+  });
+});
+
+describe("sleep and withTimeout", () => {
+  it("sleep wakes early on abort and resolves at once when already aborted", async () => {
+    const ac = new AbortController();
+    const slept = sleep(60_000, ac.signal);
+    ac.abort();
+    await expect(slept).resolves.toBeUndefined();
+    await expect(sleep(60_000, ac.signal)).resolves.toBeUndefined();
+  });
+
+  it("withTimeout gives the value, or undefined after the timeout", async () => {
+    await expect(withTimeout(Promise.resolve(7), 1000)).resolves.toBe(7);
+    await expect(withTimeout(new Promise<never>(() => undefined), 10)).resolves.toBeUndefined();
+    await expect(withTimeout(Promise.reject(new Error("boom")), 1000)).rejects.toThrow("boom");
   });
 });

@@ -1,19 +1,36 @@
+/** Reconnect pacing; every field optional (defaults: 250 ms → 10 s, ±20%). */
+export interface BackoffOptions {
+  /** First wait after a failure. */
+  initialMs?: number;
+  /** Longest wait; reached by doubling. */
+  maxMs?: number;
+  /** Fraction each wait varies by, either way (0.2 = ±20%). */
+  jitter?: number;
+}
+
 /**
- * Jittered exponential backoff: `base`, doubling up to `max`, each wait
- * ±20% so a fleet that lost its gateway together does not return in lockstep.
+ * Jittered exponential backoff: `initialMs`, doubling up to `maxMs`, each wait
+ * varied by ±`jitter` so a fleet that lost its gateway together does not
+ * return in lockstep. `reset()` after a connection has proven itself.
  */
 export class Backoff {
   private attempt = 0;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private readonly jitter: number;
 
-  constructor(
-    private readonly baseMs = 250,
-    private readonly maxMs = 10_000,
-  ) {}
+  constructor(opts: BackoffOptions = {}) {
+    this.initialMs = Math.max(1, opts.initialMs ?? 250);
+    this.maxMs = Math.max(this.initialMs, opts.maxMs ?? 10_000);
+    this.jitter = Math.min(1, Math.max(0, opts.jitter ?? 0.2));
+  }
 
+  /** The next wait in milliseconds. */
   next(): number {
-    const exact = Math.min(this.maxMs, this.baseMs * 2 ** this.attempt);
+    // Capping the exponent keeps 2 ** attempt finite however long the outage.
+    const exact = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempt, 30));
     this.attempt += 1;
-    return exact * (0.8 + Math.random() * 0.4);
+    return Math.round(exact * (1 - this.jitter + Math.random() * 2 * this.jitter));
   }
 
   reset(): void {
@@ -21,8 +38,9 @@ export class Backoff {
   }
 }
 
-/** Sleeps `ms`, waking early when `signal` aborts. */
+/** Sleeps `ms`, waking early (and resolving, never rejecting) when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
@@ -32,4 +50,20 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * `promise`, or `undefined` once `ms` have passed, whichever comes first. The
+ * timer is cleared either way so nothing lingers after a fast answer.
+ */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

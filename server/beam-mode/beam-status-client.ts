@@ -1,73 +1,137 @@
 import { create } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createClient, type Transport } from "@connectrpc/connect";
 import {
   BeamFnWorkerStatus,
   WorkerStatusResponseSchema,
   type WorkerStatusRequest,
   type WorkerStatusResponse,
 } from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
-import { Backoff, sleep } from "../agent-client/backoff.js";
-import { formatBeamStatus } from "../beam-status/status-text.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import type { BackoffOptions } from "../agent-client/backoff.js";
+import { RepeatQuietLog } from "../agent-client/repeat-quiet-log.js";
+import { SendQueue } from "../agent-client/send-queue.js";
+import { startStreamLink } from "../agent-client/stream-link.js";
 import type { Logger } from "../logging/logger.js";
-import { formatHostPort, type HostPort } from "../net/host-port.js";
+import type { HostPort } from "../net/host-port.js";
 import type { WorkerStatusSource } from "../worker-status/status-source.js";
-import { splitFrame } from "./frames.js";
+import { BeamStatusBuilder } from "./beam-report.js";
 
-export interface BeamStatusClientOptions {
-  statusEndpoint: HostPort;
+/** Everything {@link startBeamStatusClient} needs besides the endpoint's address. */
+export interface BeamStatusClientBaseOptions {
+  /** Sent as the `worker_id` request header; the gateway keys the harness by it. */
   workerId: string;
   source: WorkerStatusSource;
   log: Logger;
+  /** Reconnect pacing (default 250 ms → 10 s, ±20%). */
+  backoff?: BackoffOptions;
+  /** Longest an answer waits for the thread dump before going without it (default 1500). */
+  dumpDeadlineMs?: number;
+  /** Largest status text (default 1 MiB, what the gateway keeps per harness). */
+  maxStatusBytes?: number;
+  /** Longest `stop()` takes (default 2000). */
+  stopTimeoutMs?: number;
 }
 
 /**
- * Beam mode: the worker behaves like a Beam SDK harness and dials the
- * runner's BeamFnWorkerStatus endpoint, naming itself in the `worker_id`
- * header, keeping one stream open, and answering each request with text in
- * the Python SDK's format (sessions as bundles, then the thread dump). So the
- * gateway's Beam path runs against our own code too.
+ * Where the runner's `BeamFnWorkerStatus` endpoint is (for Stallwatch, the
+ * gateway's `--grpc` address), as `statusAddress`. `statusEndpoint` is the
+ * same under the name the first caller (server/udf-worker/worker-command.ts)
+ * uses, kept until it moves over. Exactly one of the two.
  */
-export function startBeamStatusClient(opts: BeamStatusClientOptions): { stop(): Promise<void> } {
-  const client = createClient(
-    BeamFnWorkerStatus,
-    createGrpcTransport({ baseUrl: `http://${formatHostPort(opts.statusEndpoint)}` }),
-  );
-  const stopping = new AbortController();
-  const backoff = new Backoff();
+export type BeamStatusAddress =
+  | { statusAddress: HostPort; statusEndpoint?: never }
+  | { statusEndpoint: HostPort; statusAddress?: never };
 
-  async function answer(request: WorkerStatusRequest): Promise<WorkerStatusResponse> {
-    try {
-      const now = Date.now();
-      const dump = await opts.source.dumpThreads();
-      const statusInfo = formatBeamStatus({
-        bundles: opts.source.sessions().map((s) => ({
-          instructionId: s.sessionId,
-          descriptorId: s.udfName || s.udfFormat,
-          trackedThread: s.threadId,
-          timeSinceTransitionSec: Math.max(0, (now - Number(s.stateEnteredAtMs)) / 1000),
-        })),
-        threads: dump.threads.map((t) => ({
-          ident: t.threadId,
-          name: t.name,
-          frames: t.frames.map(splitFrame),
-        })),
-      });
-      return create(WorkerStatusResponseSchema, { id: request.id, statusInfo });
-    } catch (err) {
-      return create(WorkerStatusResponseSchema, { id: request.id, error: (err as Error).message });
+/** Options of {@link startBeamStatusClient}. */
+export type BeamStatusClientOptions = BeamStatusClientBaseOptions & BeamStatusAddress;
+
+/** A running Beam-mode status client; see {@link startBeamStatusClient}. */
+export interface BeamStatusClient {
+  /** True while the runner is talking to us on an open stream. */
+  readonly connected: boolean;
+  /** Closes the stream and stops reconnecting; bounded, never rejects, idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Answers queued at most (the gateway keeps one request in flight). */
+const MAX_QUEUED = 16;
+/** Requests answered at once; beyond this the runner gets an `error` answer at once. */
+const MAX_CONCURRENT = 8;
+
+/**
+ * Beam mode: the worker behaves like a Beam SDK harness. It dials
+ * `org.apache.beam.model.fn_execution.v1.BeamFnWorkerStatus/WorkerStatus`,
+ * names itself in the `worker_id` request header, and keeps ONE stream open
+ * for its whole life: it never ends the stream itself (runners pair a harness
+ * with its stream; see shared/notes/measured-here.md), and opens another only
+ * when the runner ends it or the connection dies, after a jittered exponential
+ * backoff, forever until `stop()`. Each `WorkerStatusRequest{id}` is answered
+ * with `WorkerStatusResponse{id, status_info}` in the Python SDK's text
+ * format (see {@link BeamStatusBuilder}), plus `error` naming any part that
+ * could not be had, or `{id, error}` alone when no status could be had.
+ * Answers are built concurrently and leave through a bounded queue. Each
+ * connect and disconnect is logged with its reason. Never throws into the
+ * caller; `stop()` is bounded.
+ */
+export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatusClient {
+  const { log } = opts;
+  const statusAddress = opts.statusAddress ?? opts.statusEndpoint;
+  const builder = new BeamStatusBuilder(opts.source, {
+    dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,
+    maxStatusBytes: opts.maxStatusBytes ?? 1 << 20,
+  });
+  if (!/^[\x21-\x7e]{1,200}$/.test(opts.workerId)) {
+    log.error(
+      { workerId: opts.workerId },
+      "worker id is not 1-200 printable ASCII characters; the gateway will not key the harness by it",
+    );
+  }
+  let busy = 0;
+  const partial = new RepeatQuietLog(log, "partial Beam status answer");
+
+  function answer(request: WorkerStatusRequest, reply: (r: WorkerStatusResponse) => void): void {
+    if (busy >= MAX_CONCURRENT) {
+      reply(
+        create(WorkerStatusResponseSchema, {
+          id: request.id,
+          error: `harness busy: ${MAX_CONCURRENT} status requests already in flight`,
+        }),
+      );
+      return;
     }
+    busy += 1;
+    void builder
+      .build()
+      .then(
+        ({ statusInfo, error }) => {
+          partial.note(error, { id: request.id });
+          reply(create(WorkerStatusResponseSchema, { id: request.id, statusInfo, error }));
+        },
+        (err: unknown) => {
+          // build() catches everything; this only guards against a bug.
+          log.error({ err }, "Beam status builder failed");
+          reply(create(WorkerStatusResponseSchema, { id: request.id, error: String(err) }));
+        },
+      )
+      .finally(() => (busy -= 1));
   }
 
-  async function session(): Promise<void> {
-    const outbox = new BoundedQueue<WorkerStatusResponse>(16);
+  async function run(transport: Transport, signal: AbortSignal, up: () => void): Promise<string> {
+    const client = createClient(BeamFnWorkerStatus, transport);
+    const queue = new SendQueue<WorkerStatusResponse>(MAX_QUEUED, () => true);
     const round = new AbortController();
-    const stopRound = () => round.abort();
-    stopping.signal.addEventListener("abort", stopRound, { once: true });
+    const endRound = () => round.abort();
+    signal.addEventListener("abort", endRound, { once: true });
+    const reply = (response: WorkerStatusResponse) => {
+      if (queue.isClosed) {
+        log.debug("answer for a closed status stream discarded");
+        return;
+      }
+      if (queue.push(response))
+        log.warn("runner not reading status answers: oldest queued answer dropped");
+    };
     async function* responses(): AsyncGenerator<WorkerStatusResponse> {
       for (;;) {
-        const batch = await outbox.takeAll(round.signal, 30_000);
+        const batch = await queue.take(round.signal);
         if (batch === undefined) return;
         yield* batch;
       }
@@ -77,33 +141,29 @@ export function startBeamStatusClient(opts: BeamStatusClientOptions): { stop(): 
         signal: round.signal,
         headers: { worker_id: opts.workerId },
       })) {
-        backoff.reset();
-        void answer(request).then((r) => outbox.push(r));
+        up();
+        answer(request, reply);
       }
+      return "the runner closed the status stream";
     } finally {
-      stopping.signal.removeEventListener("abort", stopRound);
+      signal.removeEventListener("abort", endRound);
       round.abort();
+      queue.close();
     }
   }
 
-  const loop = (async () => {
-    while (!stopping.signal.aborted) {
-      try {
-        await session();
-      } catch (err) {
-        opts.log.debug(
-          { reason: (err as Error).message },
-          "status endpoint not reachable; retrying",
-        );
-      }
-      await sleep(backoff.next(), stopping.signal);
-    }
-  })();
-
+  const link = startStreamLink({
+    peer: "Beam status endpoint",
+    address: statusAddress,
+    log,
+    run,
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+  });
   return {
-    async stop() {
-      stopping.abort();
-      await Promise.race([loop, new Promise((r) => setTimeout(r, 2000).unref())]);
+    get connected() {
+      return link.up;
     },
+    stop: () => link.stop(),
   };
 }
