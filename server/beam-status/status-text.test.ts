@@ -108,4 +108,21 @@ describe("parseBeamStatus", () => {
       frames: ["recv_into (ssl.js:9)", "run (udf.js:3)"],
     });
   });
+
+  it("round-trips grouped threads whose idents are not numbers and whose names hold quotes", () => {
+    const frames = [{ fn: "wait", file: "pool.js", line: 4 }];
+    const text = formatBeamStatus({
+      bundles: [],
+      threads: [
+        { ident: "udf-1", name: "a", frames },
+        { ident: "udf-2", name: "it's b\\c", frames },
+        { ident: "7", name: "c", frames },
+      ],
+    });
+    expect(parseBeamStatus(text).threads[0]?.members).toEqual([
+      { ident: "udf-1", name: "a" },
+      { ident: "udf-2", name: "it's b\\c" },
+      { ident: "7", name: "c" },
+    ]);
+  });
 });

@@ -120,9 +120,10 @@ export function parseThreads(body: string): BeamThreadGroup[] {
       const name = m[2] ?? "";
       group = { threadId: ident, name, members: [{ ident, name }], frames: [] };
     } else if (group && (m = /^threads:\s*\[(.*)\]\s*$/.exec(line.trim()))) {
-      const members = [...(m[1] ?? "").matchAll(/\(\s*(\d+)\s*,\s*'((?:[^'\\]|\\.)*)'\s*\)/g)].map(
-        (pair) => ({ ident: pair[1] ?? "", name: pair[2] ?? "" }),
-      );
+      // Idents are numbers in Python; other harnesses (ours) use names like udf-3.
+      const members = [
+        ...(m[1] ?? "").matchAll(/\(\s*([^,()\s]+)\s*,\s*'((?:[^'\\]|\\.)*)'\s*\)/g),
+      ].map((pair) => ({ ident: pair[1] ?? "", name: (pair[2] ?? "").replace(/\\(.)/g, "$1") }));
       if (members.length > 0) group.members = members;
     } else if (group && (m = /^\s*File "(.*)", line (\d+), in (.*)$/.exec(line))) {
       outermostFirst.push(`${m[3] ?? ""} (${m[1] ?? ""}:${m[2] ?? ""})`);
@@ -194,7 +195,7 @@ export function formatBeamStatus(input: BeamStatusInput): string {
     const others = members.length > 1 ? `and other ${members.length - 1} threads` : "";
     let trace = `--- Thread #${first.ident} name: ${first.name} ${others}---\n`;
     if (members.length > 1)
-      trace += `threads: [${members.map((m) => `(${m.ident}, '${m.name}')`).join(", ")}]\n`;
+      trace += `threads: [${members.map((m) => `(${m.ident}, '${m.name.replace(/[\\']/g, "\\$&")}')`).join(", ")}]\n`;
     out.push(trace + stack);
   }
   out.push("=".repeat(30));
