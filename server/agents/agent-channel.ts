@@ -87,6 +87,11 @@ export class AgentChannel {
     return settle(this.pendingCommands, result.commandId, result);
   }
 
+  /** True once the stream ended or was replaced. */
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
   /** Fails everything pending: the stream is gone. */
   close(reason: string): void {
     this.closedWith = new ConnectError(`agent stream closed: ${reason}`, Code.Unavailable);

@@ -98,6 +98,8 @@ export function createAgentService(
         }
       })();
       const poll = async () => {
+        // A stream replaced by the worker's newer one must not judge it any more.
+        if (channel.closed) return;
         const started = performance.now();
         try {
           const report = await channel.requestStatus(
@@ -133,16 +135,21 @@ export function createAgentService(
         await Promise.race([reader, new Promise((r) => setTimeout(r, 100))]);
         const reason = closedReason ?? "agent stream closed";
         channel.close(reason);
-        if (channels.get(id) === channel) channels.delete(id);
-        if (worker.agent) {
+        // Only the worker's current stream speaks for it: an older, replaced
+        // stream ending late must not mark the reconnected worker gone.
+        const current = channels.get(id) === channel;
+        if (current) channels.delete(id);
+        if (current && worker.agent) {
           worker.agent.connected = false;
           worker.agent.sinceMs = Date.now();
           worker.agent.closedReason = reason;
         }
-        // What the agent last reported can no longer be vouched for.
-        worker.status.sessions = [];
-        if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
-        else fleet.changed(id);
+        if (current) {
+          // What the agent last reported can no longer be vouched for.
+          worker.status.sessions = [];
+          if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
+          else fleet.changed(id);
+        }
         log.info({ reason }, "agent disconnected");
       }
     },

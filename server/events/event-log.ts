@@ -29,6 +29,7 @@ export class EventLog {
   private batch: FleetEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: FleetEvent) => void>();
+  private closed = false;
 
   constructor(
     private readonly capacity = 5000,
@@ -51,7 +52,7 @@ export class EventLog {
     if (this.events.length > this.capacity)
       this.events.splice(0, this.events.length - this.capacity);
     for (const listener of this.listeners) listener(event);
-    if (this.sink) {
+    if (this.sink && !this.closed) {
       this.batch.push(event);
       this.timer ??= setTimeout(() => this.flush(), this.flushMs);
     }
@@ -80,11 +81,20 @@ export class EventLog {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Flushes and stops handing events to the sink: events recorded while the
+   * process shuts down (streams ending) must not reach a closed store.
+   */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
   /** Hands pending events to the sink now (also on shutdown). */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.batch.length === 0 || !this.sink) return;
+    if (this.batch.length === 0 || !this.sink || this.closed) return;
     const batch = this.batch;
     this.batch = [];
     this.sink(batch);

@@ -111,8 +111,19 @@ gateway is read-only (actions disabled) and says so in its log.`,
       gateway.httpHandler,
     );
     const grpcServer = http2.createServer(gateway.grpcHandler);
+    // Worker streams (agents, Beam harnesses) live as long as their process;
+    // on shutdown their sessions are closed, not waited for.
+    const workerSessions = new Set<http2.ServerHttp2Session>();
+    grpcServer.on("session", (session: http2.ServerHttp2Session) => {
+      workerSessions.add(session);
+      session.once("close", () => workerSessions.delete(session));
+    });
     const shutdown = async () => {
       gateway.close();
+      for (const session of workerSessions) session.close();
+      setTimeout(() => {
+        for (const session of workerSessions) session.destroy();
+      }, 500).unref();
       await Promise.all([closeServer(httpServer, 2000), closeServer(grpcServer, 2000)]);
       store.close();
     };

@@ -215,7 +215,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       prober.stop();
       fleet.flush();
       fleet.close();
-      events.flush();
+      events.close();
       metrics.close();
     },
   };

@@ -60,7 +60,7 @@ Flags:
     const workerLog = log.child({ worker: id });
     const agent = gateway
       ? startAgentClient({
-          gateway,
+          gatewayAddress: gateway,
           announce: {
             workerId: id,
             manageAddress: formatHostPort(server.address),
@@ -77,7 +77,7 @@ Flags:
       : undefined;
     const beam = beamStatus
       ? startBeamStatusClient({
-          statusEndpoint: beamStatus,
+          statusAddress: beamStatus,
           workerId: id,
           source: server.sessions,
           log: workerLog,

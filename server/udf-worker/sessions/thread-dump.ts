@@ -9,8 +9,13 @@ import {
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { LiveSession } from "./live-session.js";
 
-/** Longest a single thread may take to pause; a dump never waits longer per thread. */
-const PAUSE_DEADLINE_MS = 250;
+/**
+ * Longest a single thread may take to pause; a dump never waits longer per
+ * thread (threads are read in parallel). User code runs at nice 10, so on a
+ * loaded machine its thread can wait a while for a CPU before it serves the
+ * pause interrupt: a second is generous without stalling the report.
+ */
+const PAUSE_DEADLINE_MS = 1000;
 const MAX_FRAMES = 64;
 
 interface Attached {
