@@ -50,6 +50,7 @@ export function createFleetService(
       fullState: true,
       workers: fleet.all().map(toWorkerMessage),
       asOfMs: BigInt(Date.now()),
+      totals: collector.totals(),
     });
 
   const requireWorker = (id: string): FleetWorker => {
@@ -89,7 +90,9 @@ export function createFleetService(
             yield fullState();
             continue;
           }
-          yield mergeDeltas(deltas);
+          const delta = mergeDeltas(deltas);
+          delta.totals = collector.totals();
+          yield delta;
         }
       } finally {
         unsubscribe();

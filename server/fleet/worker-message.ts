@@ -28,6 +28,9 @@ const kindToProto: Record<Kind, WorkerKind> = {
   agent: WorkerKind.AGENT,
 };
 
+/** Round trips in each worker's fleet-table sparkline. */
+const SPARKLINE_SAMPLES = 30;
+
 /** Round trips the latency summary covers: the last minute at 1 Hz. */
 const SUMMARY_SAMPLES = 60;
 
@@ -51,6 +54,9 @@ export function toWorkerMessage(worker: FleetWorker): Worker {
       samples: recent.length,
     },
     metrics: worker.metrics,
+    recentRttTenthsMs: worker.roundTrips
+      .lastValues(SPARKLINE_SAMPLES)
+      .map((ms) => Math.round(ms * 10)),
     activeSessions: worker.status.sessions.length,
     stalledSessions: worker.status.sessions.filter((s) => s.stalled).length,
     lastStatusAtMs: BigInt(worker.status.lastStatusAtMs),

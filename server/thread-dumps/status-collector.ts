@@ -1,11 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import {
+  SessionOutcome,
   SessionSchema,
   SessionState,
   type StatusReport,
 } from "../../gen/stallwatch/v1/agent_pb.js";
 import {
+  FleetTotalsSchema,
   SessionViewSchema,
+  type FleetTotals,
   type SessionView,
   type ThreadDumpView,
 } from "../../gen/stallwatch/v1/fleet_pb.js";
@@ -45,6 +48,8 @@ export class StatusCollector {
   private tokens: number;
   private readonly inFlight = new Set<string>();
   private readonly stalled = new Map<string, Map<string, number>>();
+  private readonly fleetTotals: FleetTotals = create(FleetTotalsSchema);
+  private readonly countedSessions = new Map<string, Set<string>>();
 
   constructor(
     private readonly fleet: Fleet,
@@ -118,6 +123,11 @@ export class StatusCollector {
     } else record();
   }
 
+  /** Fleet-wide sums over every finished session reported so far. */
+  totals(): FleetTotals {
+    return this.fleetTotals;
+  }
+
   /** Sessions (and a dump, if present) from an agent report. */
   ingestReport(
     worker: FleetWorker,
@@ -127,6 +137,7 @@ export class StatusCollector {
     const now = Date.now();
     worker.status.lastStatusAtMs = now;
     worker.status.finished = report.finished;
+    this.countFinished(worker.id, report.finished);
     worker.status.sessions = report.sessions.map((session) =>
       create(SessionViewSchema, { workerId: worker.id, session }),
     );
@@ -150,6 +161,33 @@ export class StatusCollector {
     for (const worker of this.fleet.all())
       for (const s of worker.status.sessions) if (s.stalled) out.push(s);
     return out.sort((a, b) => Number(a.lastProgressAtMs - b.lastProgressAtMs));
+  }
+
+  /** Adds sessions not counted before; agents repeat their recent ones in every report. */
+  private countFinished(workerId: string, finished: StatusReport["finished"]): void {
+    let seen = this.countedSessions.get(workerId);
+    if (!seen) {
+      seen = new Set();
+      this.countedSessions.set(workerId, seen);
+    }
+    const t = this.fleetTotals;
+    for (const f of finished) {
+      if (seen.has(f.sessionId)) continue;
+      seen.add(f.sessionId);
+      if (f.outcome === SessionOutcome.FINISHED) t.sessionsFinished += 1n;
+      else if (f.outcome === SessionOutcome.CANCELLED) t.sessionsCancelled += 1n;
+      else t.sessionsFailed += 1n;
+      const m = f.metrics;
+      t.rowsIn += m?.rowsIn ?? 0n;
+      t.rowsOut += m?.rowsOut ?? 0n;
+      t.bytesIn += m?.bytesIn ?? 0n;
+      t.bytesOut += m?.bytesOut ?? 0n;
+      t.workWallNanos += m?.workWallNanos ?? 0n;
+      t.workCpuNanos += m?.workCpuNanos ?? 0n;
+    }
+    // Bounded: an agent repeats at most its last 100, so older ids can go.
+    if (seen.size > 1000)
+      this.countedSessions.set(workerId, new Set(finished.map((f) => f.sessionId)));
   }
 
   private tick(): void {

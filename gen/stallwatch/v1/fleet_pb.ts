@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stallwatch/v1/fleet.proto.
  */
 export const file_stallwatch_v1_fleet: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGFsbHdhdGNoL3YxL2ZsZWV0LnByb3RvEg1zdGFsbHdhdGNoLnYxIlIKDkxhdGVuY3lTdW1tYXJ5Eg8KB2xhc3RfbXMYASABKAESDgoGcDUwX21zGAIgASgBEg4KBnA5OV9tcxgDIAEoARIPCgdzYW1wbGVzGAQgASgNIo8ECgZXb3JrZXISCgoCaWQYASABKAkSJwoEa2luZBgCIAEoDjIZLnN0YWxsd2F0Y2gudjEuV29ya2VyS2luZBIPCgdhZGRyZXNzGAMgASgJEikKCGxpdmVuZXNzGAQgASgOMhcuc3RhbGx3YXRjaC52MS5MaXZlbmVzcxIZChFsaXZlbmVzc19zaW5jZV9tcxgFIAEoAxIXCg9saXZlbmVzc19yZWFzb24YBiABKAkSHAoUbGFzdF9oZWFydGJlYXRfYXRfbXMYByABKAMSLgoHbGF0ZW5jeRgIIAEoCzIdLnN0YWxsd2F0Y2gudjEuTGF0ZW5jeVN1bW1hcnkSMwoHbWV0cmljcxgJIAMoCzIiLnN0YWxsd2F0Y2gudjEuV29ya2VyLk1ldHJpY3NFbnRyeRIaChJjb25zZWN1dGl2ZV9taXNzZXMYCiABKA0SFwoPYWN0aXZlX3Nlc3Npb25zGAsgASgNEhgKEHN0YWxsZWRfc2Vzc2lvbnMYDCABKA0SJwoFYWdlbnQYDSABKAsyGC5zdGFsbHdhdGNoLnYxLkFnZW50SW5mbxIZChFsYXN0X3N0YXR1c19hdF9tcxgOIAEoAxIaChJ0aHJlYWRzX25vdF9tb3ZpbmcYDyABKA0aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiyQEKCUFnZW50SW5mbxIRCgljb25uZWN0ZWQYASABKAgSEAoIc2luY2VfbXMYAiABKAMSFQoNY2xvc2VkX3JlYXNvbhgDIAEoCRILCgNwaWQYBCABKA0SDAoEaG9zdBgFIAEoCRIPCgdydW50aW1lGAYgASgJEg8KB3ZlcnNpb24YByABKAkSFQoNc3RhcnRlZF9hdF9tcxgIIAEoAxIUCgxjYXBhYmlsaXRpZXMYCSADKAkSFgoObWFuYWdlX2FkZHJlc3MYCiABKAkiKgoGU2VyaWVzEhAKCHRpbWVzX21zGAEgAygDEg4KBnZhbHVlcxgCIAMoASJDCgxNZXRyaWNTZXJpZXMSDAoEbmFtZRgBIAEoCRIlCgZzZXJpZXMYAiABKAsyFS5zdGFsbHdhdGNoLnYxLlNlcmllcyKnAQoLU2Vzc2lvblZpZXcSEQoJd29ya2VyX2lkGAEgASgJEicKB3Nlc3Npb24YAiABKAsyFi5zdGFsbHdhdGNoLnYxLlNlc3Npb24SDwoHc3RhbGxlZBgDIAEoCBIUCgxzdGFsbF9yZWFzb24YBCABKAkSGAoQc3RhbGxlZF9zaW5jZV9tcxgFIAEoAxIbChNsYXN0X3Byb2dyZXNzX2F0X21zGAYgASgDImMKClRocmVhZFZpZXcSJQoGdGhyZWFkGAEgASgLMhUuc3RhbGx3YXRjaC52MS5UaHJlYWQSGgoSdW5jaGFuZ2VkX3NpbmNlX21zGAIgASgDEhIKCm5vdF9tb3ZpbmcYAyABKAgiywEKDlRocmVhZER1bXBWaWV3EgoKAmlkGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRITCgt0YWtlbl9hdF9tcxgDIAEoAxITCgtjb3N0X21pY3JvcxgEIAEoBBIqCgd0aHJlYWRzGAUgAygLMhkuc3RhbGx3YXRjaC52MS5UaHJlYWRWaWV3Eg4KBnNvdXJjZRgGIAEoCRIQCghyYXdfdGV4dBgHIAEoCRIPCgd0cmlnZ2VyGAggASgJEhEKCXRydW5jYXRlZBgJIAEoCCJ2CgpCZWFtQnVuZGxlEhYKDmluc3RydWN0aW9uX2lkGAEgASgJEhUKDWRlc2NyaXB0b3JfaWQYAiABKAkSFgoOdHJhY2tlZF90aHJlYWQYAyABKAkSIQoZdGltZV9zaW5jZV90cmFuc2l0aW9uX3NlYxgEIAEoASKDAQoOQmVhbVN0YXR1c1ZpZXcSFgoOcmVjZWl2ZWRfYXRfbXMYASABKAMSCwoDcmF3GAIgASgJEhEKCXRydW5jYXRlZBgDIAEoCBINCgVlcnJvchgEIAEoCRIqCgdidW5kbGVzGAUgAygLMhkuc3RhbGx3YXRjaC52MS5CZWFtQnVuZGxlIsQBCgpGbGVldEV2ZW50EgoKAmlkGAEgASgJEg0KBWF0X21zGAIgASgDEhEKCXdvcmtlcl9pZBgDIAEoCRIMCgRraW5kGAQgASgJEg8KB3N1bW1hcnkYBSABKAkSEgoKZnJvbV9zdGF0ZRgGIAEoCRIQCgh0b19zdGF0ZRgHIAEoCRISCgpzZXNzaW9uX2lkGAggASgJEi8KCGV2aWRlbmNlGAkgASgLMh0uc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wVmlldyKFAwoMV29ya2VyRGV0YWlsEiUKBndvcmtlchgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuV29ya2VyEi0KDnJvdW5kX3RyaXBzX21zGAIgASgLMhUuc3RhbGx3YXRjaC52MS5TZXJpZXMSLAoHbWV0cmljcxgDIAMoCzIbLnN0YWxsd2F0Y2gudjEuTWV0cmljU2VyaWVzEiwKCHNlc3Npb25zGAQgAygLMhouc3RhbGx3YXRjaC52MS5TZXNzaW9uVmlldxIwCghmaW5pc2hlZBgFIAMoCzIeLnN0YWxsd2F0Y2gudjEuRmluaXNoZWRTZXNzaW9uEjIKC2xhdGVzdF9kdW1wGAYgASgLMh0uc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wVmlldxIyCgtiZWFtX3N0YXR1cxgHIAEoCzIdLnN0YWxsd2F0Y2gudjEuQmVhbVN0YXR1c1ZpZXcSKQoGZXZlbnRzGAggAygLMhkuc3RhbGx3YXRjaC52MS5GbGVldEV2ZW50Ij0KEEdldFdvcmtlclJlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEhYKDndpbmRvd19taW51dGVzGAIgASgNIlIKEUdldFdvcmtlclJlc3BvbnNlEisKBmRldGFpbBgBIAEoCzIbLnN0YWxsd2F0Y2gudjEuV29ya2VyRGV0YWlsEhAKCGFzX29mX21zGAIgASgDIj8KEldhdGNoV29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSFgoOd2luZG93X21pbnV0ZXMYAiABKA0iVAoTV2F0Y2hXb3JrZXJSZXNwb25zZRIrCgZkZXRhaWwYASABKAsyGy5zdGFsbHdhdGNoLnYxLldvcmtlckRldGFpbBIQCghhc19vZl9tcxgCIAEoAyJBChdXYXRjaFRocmVhZER1bXBzUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSEwoLaW50ZXJ2YWxfbXMYAiABKA0iVgoYV2F0Y2hUaHJlYWREdW1wc1Jlc3BvbnNlEisKBGR1bXAYASABKAsyHS5zdGFsbHdhdGNoLnYxLlRocmVhZER1bXBWaWV3Eg0KBWVycm9yGAIgASgJIhwKGkxpc3RTdGFsbGVkU2Vzc2lvbnNSZXF1ZXN0Il0KG0xpc3RTdGFsbGVkU2Vzc2lvbnNSZXNwb25zZRIsCghzZXNzaW9ucxgBIAMoCzIaLnN0YWxsd2F0Y2gudjEuU2Vzc2lvblZpZXcSEAoIYXNfb2ZfbXMYAiABKAMiQwoRTGlzdEV2ZW50c1JlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFbGltaXQYAyABKA0iPwoSTGlzdEV2ZW50c1Jlc3BvbnNlEikKBmV2ZW50cxgBIAMoCzIZLnN0YWxsd2F0Y2gudjEuRmxlZXRFdmVudCIUChJMaXN0V29ya2Vyc1JlcXVlc3QiTwoTTGlzdFdvcmtlcnNSZXNwb25zZRImCgd3b3JrZXJzGAEgAygLMhUuc3RhbGx3YXRjaC52MS5Xb3JrZXISEAoIYXNfb2ZfbXMYAiABKAMiEwoRV2F0Y2hGbGVldFJlcXVlc3QifgoSV2F0Y2hGbGVldFJlc3BvbnNlEhIKCmZ1bGxfc3RhdGUYASABKAgSJgoHd29ya2VycxgCIAMoCzIVLnN0YWxsd2F0Y2gudjEuV29ya2VyEhoKEnJlbW92ZWRfd29ya2VyX2lkcxgDIAMoCRIQCghhc19vZl9tcxgEIAEoAyptCgpXb3JrZXJLaW5kEhsKF1dPUktFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRV09SS0VSX0tJTkRfU1BBUksQARIUChBXT1JLRVJfS0lORF9CRUFNEAISFQoRV09SS0VSX0tJTkRfQUdFTlQQAyqnAQoITGl2ZW5lc3MSGAoUTElWRU5FU1NfVU5TUEVDSUZJRUQQABIUChBMSVZFTkVTU19IRUFMVEhZEAESEQoNTElWRU5FU1NfTEFURRACEhkKFUxJVkVORVNTX1VOUkVTUE9OU0lWRRADEhEKDUxJVkVORVNTX0dPTkUQBBIVChFMSVZFTkVTU19EUkFJTklORxAFEhMKD0xJVkVORVNTX0VYSVRFRBAGMokFCgxGbGVldFNlcnZpY2USVAoLTGlzdFdvcmtlcnMSIS5zdGFsbHdhdGNoLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBoiLnN0YWxsd2F0Y2gudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJTCgpXYXRjaEZsZWV0EiAuc3RhbGx3YXRjaC52MS5XYXRjaEZsZWV0UmVxdWVzdBohLnN0YWxsd2F0Y2gudjEuV2F0Y2hGbGVldFJlc3BvbnNlMAESTgoJR2V0V29ya2VyEh8uc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXF1ZXN0GiAuc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXNwb25zZRJWCgtXYXRjaFdvcmtlchIhLnN0YWxsd2F0Y2gudjEuV2F0Y2hXb3JrZXJSZXF1ZXN0GiIuc3RhbGx3YXRjaC52MS5XYXRjaFdvcmtlclJlc3BvbnNlMAESZQoQV2F0Y2hUaHJlYWREdW1wcxImLnN0YWxsd2F0Y2gudjEuV2F0Y2hUaHJlYWREdW1wc1JlcXVlc3QaJy5zdGFsbHdhdGNoLnYxLldhdGNoVGhyZWFkRHVtcHNSZXNwb25zZTABEmwKE0xpc3RTdGFsbGVkU2Vzc2lvbnMSKS5zdGFsbHdhdGNoLnYxLkxpc3RTdGFsbGVkU2Vzc2lvbnNSZXF1ZXN0Giouc3RhbGx3YXRjaC52MS5MaXN0U3RhbGxlZFNlc3Npb25zUmVzcG9uc2USUQoKTGlzdEV2ZW50cxIgLnN0YWxsd2F0Y2gudjEuTGlzdEV2ZW50c1JlcXVlc3QaIS5zdGFsbHdhdGNoLnYxLkxpc3RFdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_stallwatch_v1_agent]);
+  fileDesc("ChlzdGFsbHdhdGNoL3YxL2ZsZWV0LnByb3RvEg1zdGFsbHdhdGNoLnYxIlIKDkxhdGVuY3lTdW1tYXJ5Eg8KB2xhc3RfbXMYASABKAESDgoGcDUwX21zGAIgASgBEg4KBnA5OV9tcxgDIAEoARIPCgdzYW1wbGVzGAQgASgNIq0ECgZXb3JrZXISCgoCaWQYASABKAkSJwoEa2luZBgCIAEoDjIZLnN0YWxsd2F0Y2gudjEuV29ya2VyS2luZBIPCgdhZGRyZXNzGAMgASgJEikKCGxpdmVuZXNzGAQgASgOMhcuc3RhbGx3YXRjaC52MS5MaXZlbmVzcxIZChFsaXZlbmVzc19zaW5jZV9tcxgFIAEoAxIXCg9saXZlbmVzc19yZWFzb24YBiABKAkSHAoUbGFzdF9oZWFydGJlYXRfYXRfbXMYByABKAMSLgoHbGF0ZW5jeRgIIAEoCzIdLnN0YWxsd2F0Y2gudjEuTGF0ZW5jeVN1bW1hcnkSMwoHbWV0cmljcxgJIAMoCzIiLnN0YWxsd2F0Y2gudjEuV29ya2VyLk1ldHJpY3NFbnRyeRIaChJjb25zZWN1dGl2ZV9taXNzZXMYCiABKA0SFwoPYWN0aXZlX3Nlc3Npb25zGAsgASgNEhgKEHN0YWxsZWRfc2Vzc2lvbnMYDCABKA0SJwoFYWdlbnQYDSABKAsyGC5zdGFsbHdhdGNoLnYxLkFnZW50SW5mbxIZChFsYXN0X3N0YXR1c19hdF9tcxgOIAEoAxIaChJ0aHJlYWRzX25vdF9tb3ZpbmcYDyABKA0SHAoUcmVjZW50X3J0dF90ZW50aHNfbXMYECADKA0aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1gEKC0ZsZWV0VG90YWxzEhkKEXNlc3Npb25zX2ZpbmlzaGVkGAEgASgEEhoKEnNlc3Npb25zX2NhbmNlbGxlZBgCIAEoBBIXCg9zZXNzaW9uc19mYWlsZWQYAyABKAQSDwoHcm93c19pbhgEIAEoBBIQCghyb3dzX291dBgFIAEoBBIQCghieXRlc19pbhgGIAEoBBIRCglieXRlc19vdXQYByABKAQSFwoPd29ya193YWxsX25hbm9zGAggASgEEhYKDndvcmtfY3B1X25hbm9zGAkgASgEIskBCglBZ2VudEluZm8SEQoJY29ubmVjdGVkGAEgASgIEhAKCHNpbmNlX21zGAIgASgDEhUKDWNsb3NlZF9yZWFzb24YAyABKAkSCwoDcGlkGAQgASgNEgwKBGhvc3QYBSABKAkSDwoHcnVudGltZRgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJEhUKDXN0YXJ0ZWRfYXRfbXMYCCABKAMSFAoMY2FwYWJpbGl0aWVzGAkgAygJEhYKDm1hbmFnZV9hZGRyZXNzGAogASgJIioKBlNlcmllcxIQCgh0aW1lc19tcxgBIAMoAxIOCgZ2YWx1ZXMYAiADKAEiQwoMTWV0cmljU2VyaWVzEgwKBG5hbWUYASABKAkSJQoGc2VyaWVzGAIgASgLMhUuc3RhbGx3YXRjaC52MS5TZXJpZXMipwEKC1Nlc3Npb25WaWV3EhEKCXdvcmtlcl9pZBgBIAEoCRInCgdzZXNzaW9uGAIgASgLMhYuc3RhbGx3YXRjaC52MS5TZXNzaW9uEg8KB3N0YWxsZWQYAyABKAgSFAoMc3RhbGxfcmVhc29uGAQgASgJEhgKEHN0YWxsZWRfc2luY2VfbXMYBSABKAMSGwoTbGFzdF9wcm9ncmVzc19hdF9tcxgGIAEoAyJjCgpUaHJlYWRWaWV3EiUKBnRocmVhZBgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuVGhyZWFkEhoKEnVuY2hhbmdlZF9zaW5jZV9tcxgCIAEoAxISCgpub3RfbW92aW5nGAMgASgIIssBCg5UaHJlYWREdW1wVmlldxIKCgJpZBgBIAEoCRIRCgl3b3JrZXJfaWQYAiABKAkSEwoLdGFrZW5fYXRfbXMYAyABKAMSEwoLY29zdF9taWNyb3MYBCABKAQSKgoHdGhyZWFkcxgFIAMoCzIZLnN0YWxsd2F0Y2gudjEuVGhyZWFkVmlldxIOCgZzb3VyY2UYBiABKAkSEAoIcmF3X3RleHQYByABKAkSDwoHdHJpZ2dlchgIIAEoCRIRCgl0cnVuY2F0ZWQYCSABKAgidgoKQmVhbUJ1bmRsZRIWCg5pbnN0cnVjdGlvbl9pZBgBIAEoCRIVCg1kZXNjcmlwdG9yX2lkGAIgASgJEhYKDnRyYWNrZWRfdGhyZWFkGAMgASgJEiEKGXRpbWVfc2luY2VfdHJhbnNpdGlvbl9zZWMYBCABKAEigwEKDkJlYW1TdGF0dXNWaWV3EhYKDnJlY2VpdmVkX2F0X21zGAEgASgDEgsKA3JhdxgCIAEoCRIRCgl0cnVuY2F0ZWQYAyABKAgSDQoFZXJyb3IYBCABKAkSKgoHYnVuZGxlcxgFIAMoCzIZLnN0YWxsd2F0Y2gudjEuQmVhbUJ1bmRsZSLEAQoKRmxlZXRFdmVudBIKCgJpZBgBIAEoCRINCgVhdF9tcxgCIAEoAxIRCgl3b3JrZXJfaWQYAyABKAkSDAoEa2luZBgEIAEoCRIPCgdzdW1tYXJ5GAUgASgJEhIKCmZyb21fc3RhdGUYBiABKAkSEAoIdG9fc3RhdGUYByABKAkSEgoKc2Vzc2lvbl9pZBgIIAEoCRIvCghldmlkZW5jZRgJIAEoCzIdLnN0YWxsd2F0Y2gudjEuVGhyZWFkRHVtcFZpZXcihQMKDFdvcmtlckRldGFpbBIlCgZ3b3JrZXIYASABKAsyFS5zdGFsbHdhdGNoLnYxLldvcmtlchItCg5yb3VuZF90cmlwc19tcxgCIAEoCzIVLnN0YWxsd2F0Y2gudjEuU2VyaWVzEiwKB21ldHJpY3MYAyADKAsyGy5zdGFsbHdhdGNoLnYxLk1ldHJpY1NlcmllcxIsCghzZXNzaW9ucxgEIAMoCzIaLnN0YWxsd2F0Y2gudjEuU2Vzc2lvblZpZXcSMAoIZmluaXNoZWQYBSADKAsyHi5zdGFsbHdhdGNoLnYxLkZpbmlzaGVkU2Vzc2lvbhIyCgtsYXRlc3RfZHVtcBgGIAEoCzIdLnN0YWxsd2F0Y2gudjEuVGhyZWFkRHVtcFZpZXcSMgoLYmVhbV9zdGF0dXMYByABKAsyHS5zdGFsbHdhdGNoLnYxLkJlYW1TdGF0dXNWaWV3EikKBmV2ZW50cxgIIAMoCzIZLnN0YWxsd2F0Y2gudjEuRmxlZXRFdmVudCI9ChBHZXRXb3JrZXJSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIWCg53aW5kb3dfbWludXRlcxgCIAEoDSJSChFHZXRXb3JrZXJSZXNwb25zZRIrCgZkZXRhaWwYASABKAsyGy5zdGFsbHdhdGNoLnYxLldvcmtlckRldGFpbBIQCghhc19vZl9tcxgCIAEoAyI/ChJXYXRjaFdvcmtlclJlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEhYKDndpbmRvd19taW51dGVzGAIgASgNIlQKE1dhdGNoV29ya2VyUmVzcG9uc2USKwoGZGV0YWlsGAEgASgLMhsuc3RhbGx3YXRjaC52MS5Xb3JrZXJEZXRhaWwSEAoIYXNfb2ZfbXMYAiABKAMiQQoXV2F0Y2hUaHJlYWREdW1wc1JlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEhMKC2ludGVydmFsX21zGAIgASgNIlYKGFdhdGNoVGhyZWFkRHVtcHNSZXNwb25zZRIrCgRkdW1wGAEgASgLMh0uc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wVmlldxINCgVlcnJvchgCIAEoCSIcChpMaXN0U3RhbGxlZFNlc3Npb25zUmVxdWVzdCJdChtMaXN0U3RhbGxlZFNlc3Npb25zUmVzcG9uc2USLAoIc2Vzc2lvbnMYASADKAsyGi5zdGFsbHdhdGNoLnYxLlNlc3Npb25WaWV3EhAKCGFzX29mX21zGAIgASgDIkMKEUxpc3RFdmVudHNSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRraW5kGAIgASgJEg0KBWxpbWl0GAMgASgNIj8KEkxpc3RFdmVudHNSZXNwb25zZRIpCgZldmVudHMYASADKAsyGS5zdGFsbHdhdGNoLnYxLkZsZWV0RXZlbnQiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0Ik8KE0xpc3RXb3JrZXJzUmVzcG9uc2USJgoHd29ya2VycxgBIAMoCzIVLnN0YWxsd2F0Y2gudjEuV29ya2VyEhAKCGFzX29mX21zGAIgASgDIhMKEVdhdGNoRmxlZXRSZXF1ZXN0IqoBChJXYXRjaEZsZWV0UmVzcG9uc2USEgoKZnVsbF9zdGF0ZRgBIAEoCBImCgd3b3JrZXJzGAIgAygLMhUuc3RhbGx3YXRjaC52MS5Xb3JrZXISGgoScmVtb3ZlZF93b3JrZXJfaWRzGAMgAygJEhAKCGFzX29mX21zGAQgASgDEioKBnRvdGFscxgFIAEoCzIaLnN0YWxsd2F0Y2gudjEuRmxlZXRUb3RhbHMqbQoKV29ya2VyS2luZBIbChdXT1JLRVJfS0lORF9VTlNQRUNJRklFRBAAEhUKEVdPUktFUl9LSU5EX1NQQVJLEAESFAoQV09SS0VSX0tJTkRfQkVBTRACEhUKEVdPUktFUl9LSU5EX0FHRU5UEAMqpwEKCExpdmVuZXNzEhgKFExJVkVORVNTX1VOU1BFQ0lGSUVEEAASFAoQTElWRU5FU1NfSEVBTFRIWRABEhEKDUxJVkVORVNTX0xBVEUQAhIZChVMSVZFTkVTU19VTlJFU1BPTlNJVkUQAxIRCg1MSVZFTkVTU19HT05FEAQSFQoRTElWRU5FU1NfRFJBSU5JTkcQBRITCg9MSVZFTkVTU19FWElURUQQBjKJBQoMRmxlZXRTZXJ2aWNlElQKC0xpc3RXb3JrZXJzEiEuc3RhbGx3YXRjaC52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIi5zdGFsbHdhdGNoLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USUwoKV2F0Y2hGbGVldBIgLnN0YWxsd2F0Y2gudjEuV2F0Y2hGbGVldFJlcXVlc3QaIS5zdGFsbHdhdGNoLnYxLldhdGNoRmxlZXRSZXNwb25zZTABEk4KCUdldFdvcmtlchIfLnN0YWxsd2F0Y2gudjEuR2V0V29ya2VyUmVxdWVzdBogLnN0YWxsd2F0Y2gudjEuR2V0V29ya2VyUmVzcG9uc2USVgoLV2F0Y2hXb3JrZXISIS5zdGFsbHdhdGNoLnYxLldhdGNoV29ya2VyUmVxdWVzdBoiLnN0YWxsd2F0Y2gudjEuV2F0Y2hXb3JrZXJSZXNwb25zZTABEmUKEFdhdGNoVGhyZWFkRHVtcHMSJi5zdGFsbHdhdGNoLnYxLldhdGNoVGhyZWFkRHVtcHNSZXF1ZXN0Gicuc3RhbGx3YXRjaC52MS5XYXRjaFRocmVhZER1bXBzUmVzcG9uc2UwARJsChNMaXN0U3RhbGxlZFNlc3Npb25zEikuc3RhbGx3YXRjaC52MS5MaXN0U3RhbGxlZFNlc3Npb25zUmVxdWVzdBoqLnN0YWxsd2F0Y2gudjEuTGlzdFN0YWxsZWRTZXNzaW9uc1Jlc3BvbnNlElEKCkxpc3RFdmVudHMSIC5zdGFsbHdhdGNoLnYxLkxpc3RFdmVudHNSZXF1ZXN0GiEuc3RhbGx3YXRjaC52MS5MaXN0RXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_stallwatch_v1_agent]);
 
 /**
  * @generated from message stallwatch.v1.LatencySummary
@@ -146,6 +146,14 @@ export type Worker = Message<"stallwatch.v1.Worker"> & {
    * @generated from field: uint32 threads_not_moving = 15;
    */
   threadsNotMoving: number;
+
+  /**
+   * The most recent round trips, oldest first, in tenths of a millisecond
+   * (compact enough to stream for 10,000 workers), for the fleet sparkline.
+   *
+   * @generated from field: repeated uint32 recent_rtt_tenths_ms = 16;
+   */
+  recentRttTenthsMs: number[];
 };
 
 /**
@@ -154,6 +162,66 @@ export type Worker = Message<"stallwatch.v1.Worker"> & {
  */
 export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
   messageDesc(file_stallwatch_v1_fleet, 1);
+
+/**
+ * Sums over every finished session the gateway has heard of (agents report
+ * each one's ExecutionMetrics once it ends).
+ *
+ * @generated from message stallwatch.v1.FleetTotals
+ */
+export type FleetTotals = Message<"stallwatch.v1.FleetTotals"> & {
+  /**
+   * @generated from field: uint64 sessions_finished = 1;
+   */
+  sessionsFinished: bigint;
+
+  /**
+   * @generated from field: uint64 sessions_cancelled = 2;
+   */
+  sessionsCancelled: bigint;
+
+  /**
+   * @generated from field: uint64 sessions_failed = 3;
+   */
+  sessionsFailed: bigint;
+
+  /**
+   * @generated from field: uint64 rows_in = 4;
+   */
+  rowsIn: bigint;
+
+  /**
+   * @generated from field: uint64 rows_out = 5;
+   */
+  rowsOut: bigint;
+
+  /**
+   * @generated from field: uint64 bytes_in = 6;
+   */
+  bytesIn: bigint;
+
+  /**
+   * @generated from field: uint64 bytes_out = 7;
+   */
+  bytesOut: bigint;
+
+  /**
+   * @generated from field: uint64 work_wall_nanos = 8;
+   */
+  workWallNanos: bigint;
+
+  /**
+   * @generated from field: uint64 work_cpu_nanos = 9;
+   */
+  workCpuNanos: bigint;
+};
+
+/**
+ * Describes the message stallwatch.v1.FleetTotals.
+ * Use `create(FleetTotalsSchema)` to create a new message.
+ */
+export const FleetTotalsSchema: GenMessage<FleetTotals> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 2);
 
 /**
  * @generated from message stallwatch.v1.AgentInfo
@@ -217,7 +285,7 @@ export type AgentInfo = Message<"stallwatch.v1.AgentInfo"> & {
  * Use `create(AgentInfoSchema)` to create a new message.
  */
 export const AgentInfoSchema: GenMessage<AgentInfo> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 2);
+  messageDesc(file_stallwatch_v1_fleet, 3);
 
 /**
  * Parallel arrays: values[i] was sampled at times_ms[i].
@@ -241,7 +309,7 @@ export type Series = Message<"stallwatch.v1.Series"> & {
  * Use `create(SeriesSchema)` to create a new message.
  */
 export const SeriesSchema: GenMessage<Series> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 3);
+  messageDesc(file_stallwatch_v1_fleet, 4);
 
 /**
  * @generated from message stallwatch.v1.MetricSeries
@@ -263,7 +331,7 @@ export type MetricSeries = Message<"stallwatch.v1.MetricSeries"> & {
  * Use `create(MetricSeriesSchema)` to create a new message.
  */
 export const MetricSeriesSchema: GenMessage<MetricSeries> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 4);
+  messageDesc(file_stallwatch_v1_fleet, 5);
 
 /**
  * @generated from message stallwatch.v1.SessionView
@@ -309,7 +377,7 @@ export type SessionView = Message<"stallwatch.v1.SessionView"> & {
  * Use `create(SessionViewSchema)` to create a new message.
  */
 export const SessionViewSchema: GenMessage<SessionView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 5);
+  messageDesc(file_stallwatch_v1_fleet, 6);
 
 /**
  * @generated from message stallwatch.v1.ThreadView
@@ -338,7 +406,7 @@ export type ThreadView = Message<"stallwatch.v1.ThreadView"> & {
  * Use `create(ThreadViewSchema)` to create a new message.
  */
 export const ThreadViewSchema: GenMessage<ThreadView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 6);
+  messageDesc(file_stallwatch_v1_fleet, 7);
 
 /**
  * @generated from message stallwatch.v1.ThreadDumpView
@@ -401,7 +469,7 @@ export type ThreadDumpView = Message<"stallwatch.v1.ThreadDumpView"> & {
  * Use `create(ThreadDumpViewSchema)` to create a new message.
  */
 export const ThreadDumpViewSchema: GenMessage<ThreadDumpView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 7);
+  messageDesc(file_stallwatch_v1_fleet, 8);
 
 /**
  * @generated from message stallwatch.v1.BeamBundle
@@ -433,7 +501,7 @@ export type BeamBundle = Message<"stallwatch.v1.BeamBundle"> & {
  * Use `create(BeamBundleSchema)` to create a new message.
  */
 export const BeamBundleSchema: GenMessage<BeamBundle> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 8);
+  messageDesc(file_stallwatch_v1_fleet, 9);
 
 /**
  * @generated from message stallwatch.v1.BeamStatusView
@@ -470,7 +538,7 @@ export type BeamStatusView = Message<"stallwatch.v1.BeamStatusView"> & {
  * Use `create(BeamStatusViewSchema)` to create a new message.
  */
 export const BeamStatusViewSchema: GenMessage<BeamStatusView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 9);
+  messageDesc(file_stallwatch_v1_fleet, 10);
 
 /**
  * @generated from message stallwatch.v1.FleetEvent
@@ -531,7 +599,7 @@ export type FleetEvent = Message<"stallwatch.v1.FleetEvent"> & {
  * Use `create(FleetEventSchema)` to create a new message.
  */
 export const FleetEventSchema: GenMessage<FleetEvent> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 10);
+  messageDesc(file_stallwatch_v1_fleet, 11);
 
 /**
  * @generated from message stallwatch.v1.WorkerDetail
@@ -583,7 +651,7 @@ export type WorkerDetail = Message<"stallwatch.v1.WorkerDetail"> & {
  * Use `create(WorkerDetailSchema)` to create a new message.
  */
 export const WorkerDetailSchema: GenMessage<WorkerDetail> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 11);
+  messageDesc(file_stallwatch_v1_fleet, 12);
 
 /**
  * @generated from message stallwatch.v1.GetWorkerRequest
@@ -607,7 +675,7 @@ export type GetWorkerRequest = Message<"stallwatch.v1.GetWorkerRequest"> & {
  * Use `create(GetWorkerRequestSchema)` to create a new message.
  */
 export const GetWorkerRequestSchema: GenMessage<GetWorkerRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 12);
+  messageDesc(file_stallwatch_v1_fleet, 13);
 
 /**
  * @generated from message stallwatch.v1.GetWorkerResponse
@@ -629,7 +697,7 @@ export type GetWorkerResponse = Message<"stallwatch.v1.GetWorkerResponse"> & {
  * Use `create(GetWorkerResponseSchema)` to create a new message.
  */
 export const GetWorkerResponseSchema: GenMessage<GetWorkerResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 13);
+  messageDesc(file_stallwatch_v1_fleet, 14);
 
 /**
  * @generated from message stallwatch.v1.WatchWorkerRequest
@@ -651,7 +719,7 @@ export type WatchWorkerRequest = Message<"stallwatch.v1.WatchWorkerRequest"> & {
  * Use `create(WatchWorkerRequestSchema)` to create a new message.
  */
 export const WatchWorkerRequestSchema: GenMessage<WatchWorkerRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 14);
+  messageDesc(file_stallwatch_v1_fleet, 15);
 
 /**
  * @generated from message stallwatch.v1.WatchWorkerResponse
@@ -673,7 +741,7 @@ export type WatchWorkerResponse = Message<"stallwatch.v1.WatchWorkerResponse"> &
  * Use `create(WatchWorkerResponseSchema)` to create a new message.
  */
 export const WatchWorkerResponseSchema: GenMessage<WatchWorkerResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 15);
+  messageDesc(file_stallwatch_v1_fleet, 16);
 
 /**
  * @generated from message stallwatch.v1.WatchThreadDumpsRequest
@@ -697,7 +765,7 @@ export type WatchThreadDumpsRequest = Message<"stallwatch.v1.WatchThreadDumpsReq
  * Use `create(WatchThreadDumpsRequestSchema)` to create a new message.
  */
 export const WatchThreadDumpsRequestSchema: GenMessage<WatchThreadDumpsRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 16);
+  messageDesc(file_stallwatch_v1_fleet, 17);
 
 /**
  * @generated from message stallwatch.v1.WatchThreadDumpsResponse
@@ -721,7 +789,7 @@ export type WatchThreadDumpsResponse = Message<"stallwatch.v1.WatchThreadDumpsRe
  * Use `create(WatchThreadDumpsResponseSchema)` to create a new message.
  */
 export const WatchThreadDumpsResponseSchema: GenMessage<WatchThreadDumpsResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 17);
+  messageDesc(file_stallwatch_v1_fleet, 18);
 
 /**
  * @generated from message stallwatch.v1.ListStalledSessionsRequest
@@ -734,7 +802,7 @@ export type ListStalledSessionsRequest = Message<"stallwatch.v1.ListStalledSessi
  * Use `create(ListStalledSessionsRequestSchema)` to create a new message.
  */
 export const ListStalledSessionsRequestSchema: GenMessage<ListStalledSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 18);
+  messageDesc(file_stallwatch_v1_fleet, 19);
 
 /**
  * @generated from message stallwatch.v1.ListStalledSessionsResponse
@@ -756,7 +824,7 @@ export type ListStalledSessionsResponse = Message<"stallwatch.v1.ListStalledSess
  * Use `create(ListStalledSessionsResponseSchema)` to create a new message.
  */
 export const ListStalledSessionsResponseSchema: GenMessage<ListStalledSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 19);
+  messageDesc(file_stallwatch_v1_fleet, 20);
 
 /**
  * @generated from message stallwatch.v1.ListEventsRequest
@@ -789,7 +857,7 @@ export type ListEventsRequest = Message<"stallwatch.v1.ListEventsRequest"> & {
  * Use `create(ListEventsRequestSchema)` to create a new message.
  */
 export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 20);
+  messageDesc(file_stallwatch_v1_fleet, 21);
 
 /**
  * @generated from message stallwatch.v1.ListEventsResponse
@@ -806,7 +874,7 @@ export type ListEventsResponse = Message<"stallwatch.v1.ListEventsResponse"> & {
  * Use `create(ListEventsResponseSchema)` to create a new message.
  */
 export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 21);
+  messageDesc(file_stallwatch_v1_fleet, 22);
 
 /**
  * @generated from message stallwatch.v1.ListWorkersRequest
@@ -819,7 +887,7 @@ export type ListWorkersRequest = Message<"stallwatch.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 22);
+  messageDesc(file_stallwatch_v1_fleet, 23);
 
 /**
  * @generated from message stallwatch.v1.ListWorkersResponse
@@ -841,7 +909,7 @@ export type ListWorkersResponse = Message<"stallwatch.v1.ListWorkersResponse"> &
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 23);
+  messageDesc(file_stallwatch_v1_fleet, 24);
 
 /**
  * @generated from message stallwatch.v1.WatchFleetRequest
@@ -854,7 +922,7 @@ export type WatchFleetRequest = Message<"stallwatch.v1.WatchFleetRequest"> & {
  * Use `create(WatchFleetRequestSchema)` to create a new message.
  */
 export const WatchFleetRequestSchema: GenMessage<WatchFleetRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 24);
+  messageDesc(file_stallwatch_v1_fleet, 25);
 
 /**
  * @generated from message stallwatch.v1.WatchFleetResponse
@@ -883,6 +951,13 @@ export type WatchFleetResponse = Message<"stallwatch.v1.WatchFleetResponse"> & {
    * @generated from field: int64 as_of_ms = 4;
    */
   asOfMs: bigint;
+
+  /**
+   * Fleet-wide totals of finished sessions, as of this message.
+   *
+   * @generated from field: stallwatch.v1.FleetTotals totals = 5;
+   */
+  totals?: FleetTotals | undefined;
 };
 
 /**
@@ -890,7 +965,7 @@ export type WatchFleetResponse = Message<"stallwatch.v1.WatchFleetResponse"> & {
  * Use `create(WatchFleetResponseSchema)` to create a new message.
  */
 export const WatchFleetResponseSchema: GenMessage<WatchFleetResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 25);
+  messageDesc(file_stallwatch_v1_fleet, 26);
 
 /**
  * @generated from enum stallwatch.v1.WorkerKind

@@ -1,9 +1,15 @@
-import type { WatchFleetResponse, Worker } from "../../../../gen/stallwatch/v1/fleet_pb";
+import type {
+  FleetTotals,
+  WatchFleetResponse,
+  Worker,
+} from "../../../../gen/stallwatch/v1/fleet_pb";
 
 /** The fleet as the browser holds it. */
 export interface FleetState {
   workers: ReadonlyMap<string, Worker>;
   asOfMs: number;
+  /** Fleet-wide totals of finished sessions. */
+  totals?: FleetTotals | undefined;
 }
 
 export const emptyFleet: FleetState = { workers: new Map(), asOfMs: 0 };
@@ -15,14 +21,17 @@ export const emptyFleet: FleetState = { workers: new Map(), asOfMs: 0 };
  */
 export function applyFleetMessage(state: FleetState, message: WatchFleetResponse): FleetState {
   const asOfMs = Number(message.asOfMs) || state.asOfMs;
+  const totals = message.totals ?? state.totals;
   if (message.fullState) {
-    return { workers: new Map(message.workers.map((w) => [w.id, w])), asOfMs };
+    return { workers: new Map(message.workers.map((w) => [w.id, w])), asOfMs, totals };
   }
   if (message.workers.length === 0 && message.removedWorkerIds.length === 0) {
-    return asOfMs === state.asOfMs ? state : { workers: state.workers, asOfMs };
+    return asOfMs === state.asOfMs && totals === state.totals
+      ? state
+      : { workers: state.workers, asOfMs, totals };
   }
   const workers = new Map(state.workers);
   for (const w of message.workers) workers.set(w.id, w);
   for (const id of message.removedWorkerIds) workers.delete(id);
-  return { workers, asOfMs };
+  return { workers, asOfMs, totals };
 }

@@ -9,6 +9,7 @@ import { ConnectionIndicator } from "./connection-indicator";
 import { FleetFilters } from "./fleet-filters";
 import { FleetTable } from "./fleet-table";
 import { IncidentBanner } from "./incident-banner";
+import { FleetTotalsLine } from "./fleet-totals";
 
 const SORTS: SortKey[] = ["severity", "id", "latency", "heartbeat", "sessions"];
 const KIND_PARAM: Record<string, WorkerKind> = {
@@ -64,6 +65,7 @@ export function FleetPage() {
         </span>
         <ConnectionIndicator status={status} asOfMs={fleet.asOfMs} />
       </div>
+      {fleet.totals && <FleetTotalsLine totals={fleet.totals} />}
       <IncidentBanner incident={incident} nowMs={now} />
       <FleetFilters filter={filter} onChange={update} />
       <FleetTable

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import type { Worker } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { ago, clip, formatBytes, formatMs } from "../../../shared/format";
 import { KIND_LABEL } from "../../../shared/liveness";
+import { Sparkline } from "../../../shared/sparkline";
 import type { SortKey } from "../api/fleet-view";
 import { LivenessBadge } from "./liveness-badge";
 
@@ -140,7 +141,11 @@ function FleetRow({
         <div className="sub reason">{clip(w.livenessReason, 80)}</div>
       </td>
       <td>{ago(w.lastHeartbeatAtMs, nowMs)}</td>
-      <td className="num">
+      <td className="num latency-cell">
+        <Sparkline
+          values={w.recentRttTenthsMs.map((t) => t / 10)}
+          label={`recent round trips of ${w.id}`}
+        />{" "}
         {formatMs(w.latency?.lastMs ?? 0)} / {formatMs(w.latency?.p50Ms ?? 0)} /{" "}
         {formatMs(w.latency?.p99Ms ?? 0)}
       </td>
