@@ -1,11 +1,10 @@
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
-import { ActionStatus, ControlService } from "../../gen/stallwatch/v1/control_pb.js";
-import { FleetService, Liveness, WorkerKind } from "../../gen/stallwatch/v1/fleet_pb.js";
+import { ActionStatus } from "../../gen/stallwatch/v1/control_pb.js";
+import { Liveness, WorkerKind } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { describeResponse, engineSays } from "../engine/execute-driver.js";
 import { waitForLiveness } from "../testing/fleet-client.js";
+import { apiClients } from "../testing/api-clients.js";
 import { pollUntil } from "../testing/poll.js";
 import {
   freshDbPath,
@@ -22,25 +21,6 @@ import {
 } from "../udf-worker/testing/protocol-fixtures.js";
 
 const TOKEN = "agent-test-token";
-
-function apiClients(http: string, token?: string) {
-  const transport = createConnectTransport({
-    baseUrl: `http://${http}`,
-    httpVersion: "1.1",
-    interceptors: token
-      ? [
-          (next) => (req) => {
-            req.header.set("authorization", `Bearer ${token}`);
-            return next(req);
-          },
-        ]
-      : [],
-  });
-  return {
-    fleet: createClient(FleetService, transport),
-    control: createClient(ControlService, transport),
-  };
-}
 
 describe("a worker with an agent, watched by a real gateway", () => {
   let gateway: StallwatchProcess;

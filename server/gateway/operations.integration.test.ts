@@ -1,13 +1,12 @@
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ActionStatus, ControlService, type Action } from "../../gen/stallwatch/v1/control_pb.js";
-import { FleetService, Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
-import { SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import { ActionStatus, type Action } from "../../gen/stallwatch/v1/control_pb.js";
+import { Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { engineSays } from "../engine/execute-driver.js";
 import { waitForLiveness } from "../testing/fleet-client.js";
+import { apiClients } from "../testing/api-clients.js";
 import { pollUntil } from "../testing/poll.js";
 import {
   freshDbPath,
@@ -24,26 +23,6 @@ import {
 } from "../udf-worker/testing/protocol-fixtures.js";
 
 const TOKEN = "operations-token";
-
-function api(http: string, token?: string) {
-  const transport = createConnectTransport({
-    baseUrl: `http://${http}`,
-    httpVersion: "1.1",
-    interceptors: token
-      ? [
-          (next) => (req) => {
-            req.header.set("authorization", `Bearer ${token}`);
-            return next(req);
-          },
-        ]
-      : [],
-  });
-  return {
-    fleet: createClient(FleetService, transport),
-    control: createClient(ControlService, transport),
-    snapshots: createClient(SnapshotService, transport),
-  };
-}
 
 const codeOf = (err: unknown) => ConnectError.from(err).code;
 
@@ -78,7 +57,7 @@ describe("gateway operations with real workers", () => {
       "--gateway",
       grpc,
     ]);
-    const { fleet, control } = api(http, TOKEN);
+    const { fleet, control } = apiClients(http, TOKEN);
     await waitForLiveness(fleet, "drain-me", Liveness.HEALTHY);
     const { udf } = clientsFor(String(worker.listening.address));
     const { driver } = await openSession(udf, { fn: "slow", msPerBatch: 1500 });
@@ -125,7 +104,7 @@ describe("gateway operations with real workers", () => {
   });
 
   it("fails an action on an unreachable worker clearly instead of hanging", async () => {
-    const { control } = api(http, TOKEN);
+    const { control } = apiClients(http, TOKEN);
     await expect(
       control.drainWorker({ actionId: "drain-2", workerId: "no-such-worker", reason: "x" }),
     ).rejects.toSatisfy((e: unknown) => codeOf(e) === Code.NotFound);
@@ -147,7 +126,7 @@ describe("gateway operations with real workers", () => {
       "--gateway",
       grpc,
     ]);
-    const { fleet } = api(http);
+    const { fleet } = apiClients(http);
     await waitForLiveness(fleet, "killed", Liveness.HEALTHY);
     const { udf } = clientsFor(String(worker.listening.address));
     const { driver } = await openSession(udf, { fn: "hang" });
@@ -179,7 +158,7 @@ describe("gateway operations with real workers", () => {
       "--gateway",
       grpc,
     ]);
-    const { fleet } = api(http);
+    const { fleet } = apiClients(http);
     await waitForLiveness(fleet, "frozen", Liveness.HEALTHY);
     process.kill(worker.pid, "SIGSTOP");
     try {
@@ -208,8 +187,8 @@ describe("gateway operations with real workers", () => {
   });
 
   it("creates, lists, serves and deletes snapshots; they survive a gateway restart", async () => {
-    const viewer = api(http);
-    const operator = api(http, TOKEN);
+    const viewer = apiClients(http);
+    const operator = apiClients(http, TOKEN);
     const { info } = await viewer.snapshots.createSnapshot({ note: "incident 42" });
     expect(info?.id.length).toBeGreaterThanOrEqual(22); // 16 random bytes, base64url
     expect(info?.sizeBytes).toBeGreaterThan(0n);
@@ -238,7 +217,7 @@ describe("gateway operations with real workers", () => {
 
     await gateway.stop();
     gateway = await startGateway(http, grpc);
-    const after = api(http);
+    const after = apiClients(http);
     const { snapshots } = await after.snapshots.listSnapshots({});
     expect(snapshots.map((s) => s.id)).toEqual([info?.id]);
     const again = await after.snapshots.getSnapshot({ id: info?.id ?? "" });
@@ -282,7 +261,7 @@ describe("a gateway whose database becomes unwritable", () => {
       ["gateway", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"],
       { env: { STALLWATCH_DB: db } },
     );
-    const { snapshots } = api(String(gateway.listening.http));
+    const { snapshots } = apiClients(String(gateway.listening.http));
     await snapshots.createSnapshot({});
     const undo = makeUnwritable([db, `${db}-wal`]);
     try {

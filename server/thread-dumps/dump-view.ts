@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { ThreadSchema, type ThreadDump } from "../../gen/stallwatch/v1/agent_pb.js";
+import { ThreadSchema, type Thread, type ThreadDump } from "../../gen/stallwatch/v1/agent_pb.js";
 import { ThreadDumpViewSchema, type ThreadDumpView } from "../../gen/stallwatch/v1/fleet_pb.js";
 import type { ParsedBeamStatus } from "../beam-status/status-text.js";
 import type { Redactor } from "./redact.js";
@@ -15,6 +15,19 @@ function clip(text: string): string {
   return text.length > MAX_TEXT
     ? `${text.slice(0, MAX_TEXT)}… [${text.length - MAX_TEXT} more chars]`
     : text;
+}
+
+/** Each thread with how long its stack has been still (the tracker learns from this dump). */
+function withMotion(threads: Thread[], motion: ThreadMotionTracker, takenAtMs: number) {
+  const moves = motion.observe(threads, takenAtMs);
+  return threads.map((thread) => {
+    const m = moves.get(thread.threadId);
+    return {
+      thread,
+      unchangedSinceMs: BigInt(m?.unchangedSinceMs ?? takenAtMs),
+      notMoving: m?.notMoving ?? false,
+    };
+  });
 }
 
 /** An agent's dump as the dashboard sees it: redacted, bounded, with motion. */
@@ -35,7 +48,6 @@ export function agentDumpView(
     return create(ThreadSchema, { ...t, name: clip(redact(t.name)), state: clip(t.state), frames });
   });
   const takenAtMs = Number(dump.takenAtMs) || Date.now();
-  const moves = motion.observe(threads, takenAtMs);
   return create(ThreadDumpViewSchema, {
     id: randomUUID(),
     workerId,
@@ -44,14 +56,7 @@ export function agentDumpView(
     source: "agent",
     trigger,
     truncated,
-    threads: threads.map((thread) => {
-      const m = moves.get(thread.threadId);
-      return {
-        thread,
-        unchangedSinceMs: BigInt(m?.unchangedSinceMs ?? takenAtMs),
-        notMoving: m?.notMoving ?? false,
-      };
-    }),
+    threads: withMotion(threads, motion, takenAtMs),
   });
 }
 
@@ -77,7 +82,6 @@ export function beamDumpView(
       frames: group.frames.slice(0, MAX_FRAMES).map(clip),
     }),
   );
-  const moves = motion.observe(threads, takenAtMs);
   return create(ThreadDumpViewSchema, {
     id: randomUUID(),
     workerId,
@@ -86,13 +90,6 @@ export function beamDumpView(
     rawText: raw,
     trigger,
     truncated,
-    threads: threads.map((thread) => {
-      const m = moves.get(thread.threadId);
-      return {
-        thread,
-        unchangedSinceMs: BigInt(m?.unchangedSinceMs ?? takenAtMs),
-        notMoving: m?.notMoving ?? false,
-      };
-    }),
+    threads: withMotion(threads, motion, takenAtMs),
   });
 }

@@ -1,19 +1,12 @@
-import { useSearchParams } from "react-router";
 import { ActionKind, ActionStatus } from "../../../../gen/stallwatch/v1/control_pb";
 import { clip, formatClock } from "../../../shared/format";
+import { useUrlFilter } from "../../../shared/use-url-filter";
 import { useAudit } from "../api/audit";
 
 /** Who did what, why, when, and how it ended; filterable, filters in the URL. */
 export function AuditPage() {
-  const [params, setParams] = useSearchParams();
-  const filter = { workerId: params.get("worker") ?? "", actor: params.get("actor") ?? "" };
+  const [filter, set] = useUrlFilter({ workerId: "worker", actor: "actor" });
   const { data, error, refetch } = useAudit(filter);
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
   return (
     <section aria-labelledby="audit-title">
       <div className="page-head">
@@ -21,7 +14,7 @@ export function AuditPage() {
       </div>
       <div className="filters" role="search">
         <label>
-          Worker <input value={filter.workerId} onChange={(e) => set("worker", e.target.value)} />
+          Worker <input value={filter.workerId} onChange={(e) => set("workerId", e.target.value)} />
         </label>
         <label>
           Actor <input value={filter.actor} onChange={(e) => set("actor", e.target.value)} />

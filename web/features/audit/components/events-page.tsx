@@ -1,20 +1,13 @@
-import { useSearchParams } from "react-router";
 import { EventsList } from "../../worker/components/events-list";
+import { useUrlFilter } from "../../../shared/use-url-filter";
 import { useEvents } from "../api/audit";
 
 const KINDS = ["", "liveness", "session_stalled", "session_cleared", "action"];
 
 /** Fleet events with their evidence; filter by worker and kind (in the URL). */
 export function EventsPage() {
-  const [params, setParams] = useSearchParams();
-  const filter = { workerId: params.get("worker") ?? "", kind: params.get("kind") ?? "" };
+  const [filter, set] = useUrlFilter({ workerId: "worker", kind: "kind" });
   const { data, error, refetch } = useEvents(filter);
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
   return (
     <section aria-labelledby="events-page-title">
       <div className="page-head">
@@ -22,7 +15,7 @@ export function EventsPage() {
       </div>
       <div className="filters" role="search">
         <label>
-          Worker <input value={filter.workerId} onChange={(e) => set("worker", e.target.value)} />
+          Worker <input value={filter.workerId} onChange={(e) => set("workerId", e.target.value)} />
         </label>
         <label>
           Kind{" "}
