@@ -48,8 +48,12 @@ class WorkerStacks {
     session.connect();
     session.on(
       "NodeWorker.attachedToWorker",
-      (m: { params: { sessionId: string; workerInfo: { workerId: string } } }) => {
-        this.attached.set(m.params.workerInfo.workerId, { sessionId: m.params.sessionId });
+      (m: { params: { sessionId: string; workerInfo: { workerId: string; title: string } } }) => {
+        // The inspector's workerId is its own counter, in attach order, which
+        // differs from the thread id when threads start together (the warm
+        // pool); the title says "[worker <threadId>] <name>".
+        const threadId = /^\[worker (\d+)\]/.exec(m.params.workerInfo.title)?.[1];
+        if (threadId) this.attached.set(threadId, { sessionId: m.params.sessionId });
       },
     );
     session.on("NodeWorker.detachedFromWorker", (m: { params: { sessionId: string } }) => {
