@@ -114,14 +114,17 @@ const routes = (router: ConnectRouter) => {
             workerCount: SNAPSHOT_WORKERS,
           },
           workers: Array.from({ length: SNAPSHOT_WORKERS }, (_, i) => worker(i, now)),
-          details: Array.from({ length: SNAPSHOT_WORKERS }, (_, i) =>
-            create(WorkerDetailSchema, {
-              worker: worker(i, now),
-              roundTripsMs: {
-                timesMs: Array.from({ length: 900 }, (_, k) => BigInt(now - (900 - k) * 1000)),
-                values: Array.from({ length: 900 }, (_, k) => 1 + (k % 5)),
-              },
-            }),
+          // Like the gateway: the fleet view asks for a summary, without details.
+          details: Array.from(
+            { length: req.summary ? 0 : req.workerId ? 1 : SNAPSHOT_WORKERS },
+            (_, i) =>
+              create(WorkerDetailSchema, {
+                worker: worker(i, now),
+                roundTripsMs: {
+                  timesMs: Array.from({ length: 900 }, (_, k) => BigInt(now - (900 - k) * 1000)),
+                  values: Array.from({ length: 900 }, (_, k) => 1 + (k % 5)),
+                },
+              }),
           ),
         }),
       };

@@ -203,6 +203,18 @@ describe("gateway operations with real workers", () => {
     expect(snapshot?.details.length).toBe(snapshot?.workers.length);
     expect(snapshot?.audit.some((a) => a.actionId === "drain-1")).toBe(true);
     expect(snapshot?.events.length).toBeGreaterThan(0);
+    // The permalink's fleet view asks without details, its worker view for one worker's.
+    const summary = await viewer.snapshots.getSnapshot({ id: info?.id ?? "", summary: true });
+    expect(summary.snapshot?.details).toEqual([]);
+    expect(summary.snapshot?.workers.length).toBe(snapshot?.workers.length);
+    const frozenOnly = await viewer.snapshots.getSnapshot({
+      id: info?.id ?? "",
+      workerId: "frozen",
+    });
+    expect(frozenOnly.snapshot?.details.map((d) => d.worker?.id)).toEqual(["frozen"]);
+    await expect(
+      viewer.snapshots.getSnapshot({ id: info?.id ?? "", workerId: "nobody" }),
+    ).rejects.toSatisfy((e: unknown) => codeOf(e) === Code.NotFound);
 
     await expect(viewer.snapshots.getSnapshot({ id: "AAAAAAAAAAAAAAAAAAAAAA" })).rejects.toSatisfy(
       (e: unknown) => codeOf(e) === Code.NotFound,

@@ -82,6 +82,17 @@ export function createSnapshotService(
         : undefined;
       if (!snapshot)
         throw new ConnectError("no such snapshot: it never existed or has expired", Code.NotFound);
+      if (request.workerId) {
+        snapshot.details = snapshot.details.filter((d) => d.worker?.id === request.workerId);
+        if (snapshot.details.length === 0) {
+          throw new ConnectError(
+            `worker "${request.workerId.slice(0, 200)}" is not in this snapshot`,
+            Code.NotFound,
+          );
+        }
+      } else if (request.summary) {
+        snapshot.details = [];
+      }
       return create(GetSnapshotResponseSchema, { snapshot });
     },
 

@@ -13,12 +13,20 @@ export function useSnapshotList() {
   });
 }
 
-/** One snapshot; immutable, so cached for good. NotFound is not retried. */
-export function useSnapshot(id: string) {
+/**
+ * One snapshot; immutable, so cached for good. NotFound is not retried.
+ * Without a worker it is fetched without worker details (the fleet view);
+ * with one, with only that worker's detail.
+ */
+export function useSnapshot(id: string, workerId?: string) {
   const client = useClient(SnapshotService);
   return useQuery({
-    queryKey: [...snapshotsKey, "one", id],
-    queryFn: ({ signal }) => client.getSnapshot({ id }, { signal, timeoutMs: 15_000 }),
+    queryKey: [...snapshotsKey, "one", id, workerId ?? ""],
+    queryFn: ({ signal }) =>
+      client.getSnapshot(workerId ? { id, workerId } : { id, summary: true }, {
+        signal,
+        timeoutMs: 15_000,
+      }),
     staleTime: Infinity,
     retry: (count, err) => ConnectError.from(err).code !== Code.NotFound && count < 2,
   });

@@ -16,7 +16,7 @@ import { useSnapshot } from "../api/snapshots";
 export function SnapshotPage() {
   const { snapshotId = "", workerId } = useParams();
   const [params, setParams] = useSearchParams();
-  const { data, error, isPending } = useSnapshot(snapshotId);
+  const { data, error, isPending } = useSnapshot(snapshotId, workerId);
   const [filter, setFilter] = useState("");
   const snapshot = data?.snapshot;
   const takenAt = Number(snapshot?.info?.createdAtMs ?? 0n);
