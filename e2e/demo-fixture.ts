@@ -1,4 +1,5 @@
 import { test as base } from "@playwright/test";
+import { E2E_PORT_BASE } from "./ports.js";
 import {
   freshDbPath,
   startStallwatch,
@@ -16,7 +17,7 @@ export const test = base.extend<object, { demo: { url: string; process: Stallwat
     // Playwright reads fixture dependencies from this destructuring; this fixture has none.
     // eslint-disable-next-line no-empty-pattern
     async ({}, use, workerInfo) => {
-      const port = 18_200 + workerInfo.workerIndex * 10;
+      const port = E2E_PORT_BASE + workerInfo.workerIndex * 10;
       const demo = await startStallwatch(
         [
           "demo",

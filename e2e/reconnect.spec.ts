@@ -5,12 +5,16 @@ import {
   startStallwatch,
   type StallwatchProcess,
 } from "../server/testing/spawn-stallwatch.js";
+import { E2E_PORT_BASE } from "./ports.js";
+
+const HTTP = `127.0.0.1:${E2E_PORT_BASE + 90}`;
+const GRPC = `127.0.0.1:${E2E_PORT_BASE + 91}`;
 
 /** The gateway restarts; the open page notices, says how stale its data is, and reconnects by itself. */
 test("the page reconnects by itself after the gateway restarts", async ({ page }) => {
   const db = freshDbPath();
   const start = () =>
-    startStallwatch(["gateway", "--http", "127.0.0.1:18290", "--grpc", "127.0.0.1:18291"], {
+    startStallwatch(["gateway", "--http", HTTP, "--grpc", GRPC], {
       env: { STALLWATCH_DB: db },
     });
   let gateway: StallwatchProcess = await start();
@@ -21,10 +25,10 @@ test("the page reconnects by itself after the gateway restarts", async ({ page }
     "--id",
     "rc-1",
     "--gateway",
-    "127.0.0.1:18291",
+    GRPC,
   ]);
   try {
-    await page.goto("http://127.0.0.1:18290/");
+    await page.goto(`http://${HTTP}/`);
     const status = page.getByRole("status").first();
     await expect(status).toHaveText("live");
     await expect(page.getByRole("row").filter({ hasText: "rc-1" })).toContainText("healthy");
