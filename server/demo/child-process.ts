@@ -24,8 +24,13 @@ export function startChild(
   args: string[],
   log: Logger,
   timeoutMs = 20_000,
+  /** Added to the environment: how secrets reach a child without showing in `ps`. */
+  env: Record<string, string> = {},
 ): DemoChild {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   const exited = new Promise<number | string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
   );

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "../cli/command.js";
 import { hostPortFlag, numberFlag, stringFlag } from "../cli/flags.js";
+import { MIN_TOKEN_LENGTH } from "../gateway/token-settings.js";
 import { UsageError } from "../cli/usage-error.js";
 import { formatHostPort } from "../net/host-port.js";
 import { startChild, stopChild, type DemoChild } from "./child-process.js";
@@ -54,7 +55,9 @@ Flags:
     const grpcAt = formatHostPort(
       hostPortFlag(stringFlag(flags, "grpc", "127.0.0.1:8081"), "grpc", { allowZero: true }),
     );
-    const token = stringFlag(flags, "operator-token") ?? randomBytes(12).toString("base64url");
+    const token = stringFlag(flags, "operator-token") ?? randomBytes(18).toString("base64url");
+    if (token.length < MIN_TOKEN_LENGTH)
+      throw new UsageError(`--operator-token: at least ${MIN_TOKEN_LENGTH} characters`);
     const db = stringFlag(flags, "db", "./.stallwatch/demo.db");
 
     const children = new Set<DemoChild>();
@@ -68,30 +71,33 @@ Flags:
       await Promise.all(engines.map((c) => stopChild(c)));
       await Promise.all([...children].map((c) => stopChild(c)));
     };
-    const spawn = (name: string, args: string[]) => {
-      const child = startChild(name, args, log);
+    const spawn = (name: string, args: string[], env?: Record<string, string>) => {
+      const child = startChild(name, args, log, undefined, env);
       children.add(child);
       void child.exited.then(() => children.delete(child));
       return child;
     };
 
     try {
-      const gateway = spawn("gateway", [
+      const gateway = spawn(
         "gateway",
-        "--http",
-        http,
-        "--grpc",
-        grpcAt,
-        "--operator-token",
-        token,
-        "--db",
-        db,
-        // Tighter than production so the incident shows within a minute.
-        "--stall-no-progress-ms",
-        "20000",
-        "--stall-processing-ms",
-        "15000",
-      ]);
+        [
+          "gateway",
+          "--http",
+          http,
+          "--grpc",
+          grpcAt,
+          "--db",
+          db,
+          // Tighter than production so the incident shows within a minute.
+          "--stall-no-progress-ms",
+          "20000",
+          "--stall-processing-ms",
+          "15000",
+        ],
+        // Not a flag: flags show in `ps` (the gateway warns about it).
+        { STALLWATCH_OPERATOR_TOKEN: token },
+      );
       const up = await gateway.listening;
       const grpc = String(up.grpc);
       const url = String(up.url);

@@ -20,9 +20,10 @@ export const gatewayCommand: Command = {
   help: `Usage: stallwatch gateway [flags]
 
 Probes every --worker with UdfWorker.Manage(Heartbeat) once per interval,
-hosts the Beam BeamFnWorkerStatus and Stallwatch agent endpoints on --grpc,
-judges liveness and stalls, and serves the dashboard, its Connect API,
-/metrics, /healthz and /readyz on --http.
+hosts the Beam BeamFnWorkerStatus and Stallwatch agent endpoints on --grpc
+(what workers call, nothing else), judges liveness and stalls, and serves the
+dashboard, its Connect API, /metrics, /healthz and /readyz on --http (for
+people; never on --grpc).
 
 Every flag can also come from an environment variable (STALLWATCH_<FLAG>, e.g.
 STALLWATCH_OPERATOR_TOKEN; lists comma-separated) or a JSON file (--config,
@@ -46,9 +47,20 @@ Flags:
   --snapshot-retention-days N   default 30
   --event-retention-days N      default 7
   --audit-retention-days N      default 90
-  --operator-token TOKEN        bearer token that grants the operator role
-  --identity-header NAME        trusted auth proxy's user header (operator identity)
+  --operator-token TOKEN        bearer token that grants the operator role (>= 16
+                                characters; visible in ps: prefer the file or env)
+  --operator-token-file FILE    read the operator token from FILE
+  --viewer-token TOKEN          bearer token that may list snapshots (>= 16 characters)
+  --viewer-token-file FILE      read the viewer token from FILE
+  --identity-header NAME        trusted auth proxy's user header (operator identity);
+                                honoured only from --trusted-proxy peers
+  --trusted-proxy CIDR          peers whose identity header counts (e.g. 10.0.0.5/32,
+                                fd00::/8); repeatable; required with --identity-header
+  --allowed-host HOST[:PORT]    another name the dashboard is reached by (besides the
+                                bound address and localhost); repeatable
   --allowed-origin URL          another origin allowed to call the API; repeatable
+  --snapshots-per-minute N      snapshots one caller may create per minute (default 10)
+  --snapshots-per-minute-total N  snapshots everyone together may create (default 60)
   --web-root DIR                built dashboard to serve (default: dist/web)
   -h, --help                    show this help
 
@@ -57,6 +69,7 @@ gateway is read-only (actions disabled) and says so in its log.`,
   options: gatewayFlagOptions,
   async run(flags, log) {
     const config = loadGatewayConfig(flags);
+    for (const warning of config.warnings) log.warn({ config: true }, warning);
     if (config.readOnly) {
       log.warn(
         { http: formatHostPort(config.http) },
@@ -91,8 +104,12 @@ gateway is read-only (actions disabled) and says so in its log.`,
         readOnly: config.readOnly,
         ...(config.operatorToken ? { operatorToken: config.operatorToken } : {}),
         ...(config.identityHeader ? { identityHeader: config.identityHeader } : {}),
+        ...(config.viewerToken ? { viewerToken: config.viewerToken } : {}),
       },
       allowedOrigins: config.allowedOrigins,
+      allowedHosts: config.allowedHosts,
+      trustedProxies: config.trustedProxies,
+      snapshotsPerMinute: config.snapshotsPerMinute,
       goneRetentionMs: config.goneRetentionMs,
       snapshotRetentionMs: config.snapshotRetentionMs,
       webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
@@ -129,6 +146,7 @@ gateway is read-only (actions disabled) and says so in its log.`,
     };
     try {
       const httpBound = await listen(httpServer, config.http, "http");
+      gateway.httpBound(httpBound);
       const grpcBound = await listen(grpcServer, config.grpc, "grpc");
       log.info(
         {

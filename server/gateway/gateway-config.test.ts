@@ -40,7 +40,14 @@ describe("loadGatewayConfig", () => {
     let message = "";
     try {
       loadGatewayConfig(
-        { worker: ["nope"], "interval-ms": "-1", redact: ["("], "operator-token": "short" },
+        {
+          worker: ["nope"],
+          "interval-ms": "-1",
+          redact: ["("],
+          "operator-token": "short",
+          "trusted-proxy": ["10.0.0.0/40"],
+          "allowed-host": ["http://x"],
+        },
         {},
       );
     } catch (err) {
@@ -49,7 +56,11 @@ describe("loadGatewayConfig", () => {
     expect(message).toContain('--worker: "nope" is not HOST:PORT');
     expect(message).toContain("--interval-ms: expected a number >= 10");
     expect(message).toContain("--redact: Invalid regular expression");
-    expect(message).toContain("operator token: use at least 8 characters");
+    expect(message).toContain(
+      "--operator-token: the operator token must be at least 16 characters (got 5)",
+    );
+    expect(message).toContain('--trusted-proxy: "10.0.0.0/40": the prefix length must be 0-32');
+    expect(message).toContain('--allowed-host: "http://x" is not a host name');
   });
 
   it("rejects unknown keys and bad JSON in the file", () => {
@@ -65,7 +76,93 @@ describe("loadGatewayConfig", () => {
   it("is read-only when exposed beyond loopback without operator auth", () => {
     expect(loadGatewayConfig({ http: "0.0.0.0:8080" }, {}).readOnly).toBe(true);
     expect(
-      loadGatewayConfig({ http: "0.0.0.0:8080", "operator-token": "0123456789" }, {}).readOnly,
+      loadGatewayConfig({ http: "0.0.0.0:8080", "operator-token": "0123456789abcdef" }, {})
+        .readOnly,
     ).toBe(false);
+  });
+});
+
+describe("people-facing security settings", () => {
+  const dir = mkdtempSync(join(tmpdir(), "swcfg-"));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it("reads tokens from files (trailing newline trimmed) without a warning", () => {
+    const c = loadGatewayConfig(
+      {
+        "operator-token-file": file("op", "operator-token-from-file\n"),
+        "viewer-token-file": file("view", "viewer-token-from-file\n"),
+      },
+      {},
+    );
+    expect(c.operatorToken).toBe("operator-token-from-file");
+    expect(c.viewerToken).toBe("viewer-token-from-file");
+    expect(c.warnings).toEqual([]);
+  });
+
+  it("warns when a token is a command-line flag, not when it comes from the environment", () => {
+    const flagged = loadGatewayConfig({ "operator-token": "operator-token-on-argv" }, {});
+    expect(flagged.warnings.join()).toMatch(
+      /--operator-token is visible to every local user in `ps`/,
+    );
+    const fromEnv = loadGatewayConfig({}, { STALLWATCH_OPERATOR_TOKEN: "operator-token-in-env" });
+    expect(fromEnv.operatorToken).toBe("operator-token-in-env");
+    expect(fromEnv.warnings).toEqual([]);
+  });
+
+  it("refuses short, unreadable, doubled or shared tokens", () => {
+    const problems = (flags: Record<string, string>) => {
+      try {
+        loadGatewayConfig(flags, {});
+        return "";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(problems({ "viewer-token": "fifteen-chars-x" })).toMatch(
+      /viewer token must be at least 16 characters \(got 15\)/,
+    );
+    expect(problems({ "operator-token-file": join(dir, "missing") })).toMatch(
+      /cannot read the operator token \(ENOENT\)/,
+    );
+    expect(
+      problems({
+        "operator-token": "a".repeat(16),
+        "operator-token-file": file("x", "b".repeat(16)),
+      }),
+    ).toMatch(/give --operator-token or --operator-token-file, not both/);
+    expect(
+      problems({ "operator-token": "same-token-twice!", "viewer-token": "same-token-twice!" }),
+    ).toMatch(/viewer token must differ/);
+    expect(problems({ "operator-token": "sixteen chars ok" })).toMatch(
+      /printable ASCII without spaces/,
+    );
+  });
+
+  it("needs --trusted-proxy with --identity-header, and takes IPv4 and IPv6 ranges", () => {
+    expect(() => loadGatewayConfig({ "identity-header": "X-Forwarded-User" }, {})).toThrow(
+      /--identity-header needs --trusted-proxy/,
+    );
+    const c = loadGatewayConfig(
+      { "identity-header": "X-Forwarded-User", "trusted-proxy": ["10.0.0.5", "fd00::/8"] },
+      {},
+    );
+    expect(c.identityHeader).toBe("x-forwarded-user");
+    expect(c.trustedProxies).toEqual(["10.0.0.5", "fd00::/8"]);
+  });
+
+  it("has snapshot budgets and allowed hosts, from flags or env", () => {
+    const c = loadGatewayConfig(
+      { "allowed-host": ["Stallwatch.example.com"] },
+      { STALLWATCH_SNAPSHOTS_PER_MINUTE: "3" },
+    );
+    expect(c.allowedHosts).toEqual(["stallwatch.example.com"]);
+    expect(c.snapshotsPerMinute).toEqual({ perCaller: 3, total: 60 });
+    expect(() => loadGatewayConfig({ "snapshots-per-minute": "0" }, {})).toThrow(
+      /--snapshots-per-minute: expected a number >= 1/,
+    );
   });
 });

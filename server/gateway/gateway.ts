@@ -20,12 +20,13 @@ import { GatewayMetrics } from "../metrics/gateway-metrics.js";
 import { formatHostPort, type HostPort } from "../net/host-port.js";
 import { sweepGoneWorkers } from "../fleet/gone-sweeper.js";
 import { peerContextValues } from "../net/peer-address.js";
+import { SnapshotRateLimit } from "../snapshots/snapshot-rate-limit.js";
 import { createSnapshotService } from "../snapshots/snapshot-service.js";
 import { defaultStallThresholds, type StallThresholds } from "../stalls/stall-rules.js";
 import type { Store } from "../store/store.js";
 import { createRedactor } from "../thread-dumps/redact.js";
 import { StatusCollector } from "../thread-dumps/status-collector.js";
-import { originAllowed } from "./origin-guard.js";
+import { createHttpGuards } from "./http-guards.js";
 import { createStaticHandler } from "./static-files.js";
 
 /** Largest single message a worker may send; larger ones fail that stream only. */
@@ -45,6 +46,12 @@ export interface GatewayOptions {
   goneRetentionMs?: number;
   /** Origins besides the gateway's own that may call the browser API. */
   allowedOrigins?: string[];
+  /** Host names besides the bound address and localhost (`--allowed-host`). */
+  allowedHosts?: string[];
+  /** CIDRs whose identity header is honoured (`--trusted-proxy`); default none. */
+  trustedProxies?: string[];
+  /** `CreateSnapshot` budget (default 10 per caller, 60 overall, per minute). */
+  snapshotsPerMinute?: { perCaller: number; total: number };
   snapshotRetentionMs?: number;
   /** Directory of the built SPA. */
   webRoot: string;
@@ -63,9 +70,14 @@ export interface Gateway {
   /** Live agent streams by worker id. */
   agents: AgentChannels;
   prober: HeartbeatProber;
-  /** Handler for the browser-facing HTTP/1.1 listener. */
+  /** Handler for the browser-facing HTTP/1.1 listener: the SPA and the dashboard API. */
   httpHandler: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Handler for the worker-facing h2c listener (gRPC). */
+  /**
+   * Tells the HTTP listener's Host guard the address it got (port 0 made
+   * real); until then it answers 503.
+   */
+  httpBound(address: HostPort): void;
+  /** Handler for the worker-facing h2c listener: agents and Beam harnesses only. */
   grpcHandler: ReturnType<typeof connectNodeAdapter>;
   /** Stops probing and collecting and flushes events; sockets are the caller's. */
   close(): void;
@@ -111,6 +123,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   const fleetService = createFleetService({ fleet, events, collector });
   const controlService = createControlService(actions, store, opts.auth);
+  const snapshotsPerMinute = opts.snapshotsPerMinute ?? { perCaller: 10, total: 60 };
+  metrics.snapshotRateLimits(snapshotsPerMinute.perCaller, snapshotsPerMinute.total);
   const snapshotService = createSnapshotService({
     fleet,
     events,
@@ -118,6 +132,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     store,
     auth: opts.auth,
     retentionMs: opts.snapshotRetentionMs ?? 30 * 86_400_000,
+    rateLimit: new SnapshotRateLimit({
+      perCallerPerMinute: snapshotsPerMinute.perCaller,
+      totalPerMinute: snapshotsPerMinute.total,
+    }),
+    onCreated: () => metrics.snapshotCreated(),
+    onRefused: (scope) => metrics.snapshotRefused(scope),
     log,
   });
   const browserRoutes = (router: ConnectRouter) => {
@@ -131,6 +151,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     routes: browserRoutes,
     grpc: false,
     readMaxBytes: MAX_BROWSER_REQUEST_BYTES,
+    // The snapshot rate limit keys anonymous callers by peer address.
+    contextValues: peerContextValues,
     // This adapter is only mounted on the HTTP/1.1 listener.
     fallback: (req, res) => {
       const path = req.url?.split("?")[0];
@@ -149,17 +171,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
       serveStatic(req as IncomingMessage, res as ServerResponse);
     },
   });
+  const guards = createHttpGuards({
+    allowedHosts: opts.allowedHosts ?? [],
+    allowedOrigins: opts.allowedOrigins ?? [],
+    identityHeader: opts.auth.identityHeader,
+    trustedProxies: opts.trustedProxies ?? [],
+    log,
+    metrics,
+  });
   const httpHandler = (req: IncomingMessage, res: ServerResponse) => {
-    if (!originAllowed(req, opts.allowedOrigins ?? [])) {
-      log.warn(
-        { origin: req.headers.origin, path: req.url },
-        "request from a foreign origin refused",
-      );
-      res.writeHead(403, { "content-type": "text/plain" });
-      res.end("origin not allowed\n");
-      return;
-    }
-    api(req, res);
+    if (guards.admit(req, res)) api(req, res);
   };
 
   const beamStatus = createBeamStatusService(fleet, {
@@ -177,11 +198,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
     onLivenessChange,
   });
-  // Worker-facing: gRPC only, every message size-capped. The dashboard API is
-  // served here too, for gRPC tooling.
+  // Worker-facing: gRPC only, every message size-capped. Never the dashboard
+  // API: every worker can reach this port, and the identity header and Host
+  // checks that protect the API live on --http only.
   const grpcHandler = connectNodeAdapter({
     routes: (router) => {
-      browserRoutes(router);
       router.service(BeamFnWorkerStatus, beamStatus);
       router.service(AgentService, agentService);
     },
@@ -208,6 +229,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agents,
     prober,
     httpHandler,
+    httpBound: (address) => guards.bound(address),
     grpcHandler,
     close() {
       clearInterval(sweeper);

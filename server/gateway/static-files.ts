@@ -60,7 +60,7 @@ export function createStaticHandler(root: string) {
       ...(isIndex
         ? {
             "content-security-policy":
-              "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+              "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
           }
         : {}),
     });

@@ -31,9 +31,41 @@ export class GatewayMetrics {
   private readonly beats: Counter<"result">;
   private readonly actions: Counter<"kind" | "result">;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  // The people-facing edge: snapshot budget and refused browser requests.
+  private readonly snapshotsCreated = new Counter({
+    name: "stallwatch_snapshots_created_total",
+    help: "Snapshots created.",
+    registers: [this.registry],
+  });
+  private readonly snapshotsRefused = new Counter<"scope">({
+    name: "stallwatch_snapshots_refused_total",
+    help: "CreateSnapshot calls refused by the rate limit, by scope (caller, overall).",
+    labelNames: ["scope"],
+    registers: [this.registry],
+  });
+  private readonly snapshotLimit = new Gauge<"scope">({
+    name: "stallwatch_snapshot_rate_limit_per_minute",
+    help: "Snapshots allowed per minute, by scope (caller, overall).",
+    labelNames: ["scope"],
+    registers: [this.registry],
+  });
+  private readonly httpRefused = new Counter<"reason">({
+    name: "stallwatch_http_refused_total",
+    help: "HTTP requests refused at the edge, by reason (host, origin).",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+  private readonly identityIgnored = new Counter({
+    name: "stallwatch_identity_header_ignored_total",
+    help: "Requests whose identity header was dropped: the peer is not a --trusted-proxy.",
+    registers: [this.registry],
+  });
 
   constructor(fleet: Fleet, stalledCount: () => number) {
     this.loopDelay.enable();
+    // Refusal series exist from the start, so "none yet" reads as 0, not absent.
+    for (const scope of ["caller", "overall"]) this.snapshotsRefused.inc({ scope }, 0);
+    for (const reason of ["host", "origin"]) this.httpRefused.inc({ reason }, 0);
     const registers = [this.registry];
     this.roundTrip = new Histogram({
       name: "stallwatch_heartbeat_round_trip_seconds",
@@ -115,6 +147,27 @@ export class GatewayMetrics {
       kind: ActionKind[action.kind].toLowerCase(),
       result: ActionStatus[action.status].toLowerCase(),
     });
+  }
+
+  snapshotRateLimits(perCallerPerMinute: number, totalPerMinute: number): void {
+    this.snapshotLimit.set({ scope: "caller" }, perCallerPerMinute);
+    this.snapshotLimit.set({ scope: "overall" }, totalPerMinute);
+  }
+
+  snapshotCreated(): void {
+    this.snapshotsCreated.inc();
+  }
+
+  snapshotRefused(scope: "caller" | "overall"): void {
+    this.snapshotsRefused.inc({ scope });
+  }
+
+  httpRequestRefused(reason: "host" | "origin"): void {
+    this.httpRefused.inc({ reason });
+  }
+
+  identityHeaderIgnored(): void {
+    this.identityIgnored.inc();
   }
 
   close(): void {

@@ -9,12 +9,22 @@ import {
   SnapshotService,
 } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import type { ActionStore } from "../actions/action-store.js";
-import { identifyCaller, requireOperator, type AuthConfig } from "../auth/caller.js";
+import { Role } from "../../gen/stallwatch/v1/control_pb.js";
+import {
+  identifyCaller,
+  requireOperator,
+  requireSnapshotLister,
+  type AuthConfig,
+  type Caller,
+} from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { Logger } from "../logging/logger.js";
+import { createLogOnce } from "../logging/log-once.js";
+import { peerAddressKey } from "../net/peer-address.js";
 import type { StatusCollector } from "../thread-dumps/status-collector.js";
 import { buildSnapshot } from "./build-snapshot.js";
+import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
 export interface SnapshotServiceDeps {
@@ -24,6 +34,11 @@ export interface SnapshotServiceDeps {
   store: SnapshotStore & Pick<ActionStore, "listAudit">;
   auth: AuthConfig;
   retentionMs: number;
+  /** Budget for `CreateSnapshot` per caller and overall. */
+  rateLimit: SnapshotRateLimit;
+  /** Reports created and refused snapshots (metrics). */
+  onCreated?: () => void;
+  onRefused?: (scope: RateScope) => void;
   log: Logger;
 }
 
@@ -34,9 +49,22 @@ export function newSnapshotId(): string {
 
 const SNAPSHOT_ID = /^[A-Za-z0-9_-]{22,64}$/;
 
+/**
+ * Whose budget a snapshot comes from: an authenticated caller by who they
+ * are (all holders of one token share it), anyone else by peer IP address
+ * (the port changes per connection, so it is left out).
+ */
+export function rateLimitKey(caller: Caller, peer: string): string {
+  if (caller.role === Role.OPERATOR || caller.actor === "viewer (token)")
+    return `actor:${caller.actor}`;
+  return `peer:${peer.replace(/:\d+$/, "")}`;
+}
+
 export function createSnapshotService(
   deps: SnapshotServiceDeps,
 ): ServiceImpl<typeof SnapshotService> {
+  // One line per caller per minute: a flood must not flood the log too.
+  const logRefusal = createLogOnce({ everyMs: 60_000 });
   return {
     createSnapshot(request, context) {
       if (request.workerId && !deps.fleet.get(request.workerId)) {
@@ -48,6 +76,27 @@ export function createSnapshotService(
       if (request.note.length > 2000)
         throw new ConnectError("note must be at most 2000 characters", Code.InvalidArgument);
       const caller = identifyCaller(context.requestHeader, deps.auth);
+      const key = rateLimitKey(caller, context.values.get(peerAddressKey));
+      const decision = deps.rateLimit.take(key);
+      if (!decision.ok) {
+        deps.onRefused?.(decision.scope);
+        const { perCallerPerMinute, totalPerMinute } = deps.rateLimit.opts;
+        const limit =
+          decision.scope === "caller"
+            ? `at most ${perCallerPerMinute} per minute per caller`
+            : `at most ${totalPerMinute} per minute on this gateway`;
+        const retry = Math.ceil(decision.retryAfterMs / 1000);
+        if (logRefusal(key)) {
+          deps.log.warn(
+            { caller: key.slice(0, 200), scope: decision.scope, limit, retryAfterS: retry },
+            "snapshots refused: rate limit (logged once a minute per caller)",
+          );
+        }
+        throw new ConnectError(
+          `too many snapshots: ${limit}; try again in ${retry} s`,
+          Code.ResourceExhausted,
+        );
+      }
       const started = performance.now();
       const snapshot = buildSnapshot(
         {
@@ -64,6 +113,7 @@ export function createSnapshotService(
         deps.store.listAudit({ limit: 200 }),
       );
       const info = deps.store.putSnapshot(snapshot);
+      deps.onCreated?.();
       deps.log.info(
         {
           snapshot: info.id,
@@ -96,7 +146,8 @@ export function createSnapshotService(
       return create(GetSnapshotResponseSchema, { snapshot });
     },
 
-    listSnapshots(request) {
+    listSnapshots(request, context) {
+      requireSnapshotLister(context.requestHeader, deps.auth);
       return create(ListSnapshotsResponseSchema, {
         snapshots: deps.store.listSnapshots(Math.min(request.limit || 50, 500)),
       });

@@ -1,0 +1,66 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createCidrMatcher, parseCidr } from "./cidr.js";
+
+describe("parseCidr", () => {
+  it("reads IPv4, IPv6 and bare addresses", () => {
+    expect(parseCidr("10.0.0.0/8")).toEqual({ address: "10.0.0.0", prefix: 8, family: 4 });
+    expect(parseCidr("fd00::/8")).toEqual({ address: "fd00::", prefix: 8, family: 6 });
+    expect(parseCidr("[::1]")).toEqual({ address: "::1", prefix: 128, family: 6 });
+    expect(parseCidr(" 127.0.0.1 ")).toEqual({ address: "127.0.0.1", prefix: 32, family: 4 });
+  });
+
+  it("says what is wrong", () => {
+    expect(() => parseCidr("10.0.0.0/33")).toThrow(/prefix length must be 0-32/);
+    expect(() => parseCidr("::/129")).toThrow(/0-128/);
+    expect(() => parseCidr("10.0.0.0/")).toThrow(/prefix/);
+    expect(() => parseCidr("10.0.0.0/-1")).toThrow(/prefix/);
+    expect(() => parseCidr("proxy.internal/32")).toThrow(/not an IP address/);
+    expect(() => parseCidr("256.0.0.1")).toThrow(/not an IP address/);
+    expect(() => parseCidr("")).toThrow(/not an IP address/);
+  });
+});
+
+describe("createCidrMatcher", () => {
+  it("matches IPv4 ranges at their edges", () => {
+    const inside = createCidrMatcher(["10.1.0.0/16", "192.168.5.7"]);
+    expect(inside("10.1.0.0")).toBe(true);
+    expect(inside("10.1.255.255")).toBe(true);
+    expect(inside("10.2.0.0")).toBe(false);
+    expect(inside("10.0.255.255")).toBe(false);
+    expect(inside("192.168.5.7")).toBe(true);
+    expect(inside("192.168.5.8")).toBe(false);
+  });
+
+  it("matches IPv6 ranges and IPv4-mapped IPv6 peers", () => {
+    const inside = createCidrMatcher(["fd00:1::/32", "127.0.0.0/8"]);
+    expect(inside("fd00:1:ffff::1")).toBe(true);
+    expect(inside("fd00:2::1")).toBe(false);
+    expect(inside("::ffff:127.0.0.1")).toBe(true);
+    expect(inside("::ffff:10.0.0.1")).toBe(false);
+    expect(inside("::1")).toBe(false);
+  });
+
+  it("trusts no one when empty, and never a non-address", () => {
+    expect(createCidrMatcher([])("127.0.0.1")).toBe(false);
+    const all = createCidrMatcher(["0.0.0.0/0", "::/0"]);
+    expect(all(undefined)).toBe(false);
+    expect(all("not-an-ip")).toBe(false);
+    expect(all("8.8.8.8")).toBe(true);
+    expect(all("2001:db8::1")).toBe(true);
+  });
+
+  it("agrees with arithmetic on random IPv4 ranges", () => {
+    const toInt = (a: number[]) => a.reduce((n, b) => n * 256 + b, 0);
+    const octets = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 });
+    fc.assert(
+      fc.property(octets, fc.integer({ min: 0, max: 32 }), octets, (net, prefix, peer) => {
+        const matcher = createCidrMatcher([`${net.join(".")}/${prefix}`]);
+        const block = 2 ** (32 - prefix);
+        const expected = Math.floor(toInt(net) / block) === Math.floor(toInt(peer) / block);
+        return matcher(peer.join(".")) === expected;
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
