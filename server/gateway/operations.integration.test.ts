@@ -229,7 +229,11 @@ describe("gateway operations with real workers", () => {
 
     await gateway.stop();
     gateway = await startGateway(http, grpc);
-    const after = apiClients(http);
+    // Listing reveals every permalink id: it needs the operator role.
+    await expect(apiClients(http).snapshots.listSnapshots({})).rejects.toSatisfy(
+      (e: unknown) => codeOf(e) === Code.Unauthenticated,
+    );
+    const after = apiClients(http, TOKEN);
     const { snapshots } = await after.snapshots.listSnapshots({});
     expect(snapshots.map((s) => s.id)).toEqual([info?.id]);
     const again = await after.snapshots.getSnapshot({ id: info?.id ?? "" });
