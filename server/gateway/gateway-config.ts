@@ -1,10 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { FlagValues } from "../cli/command.js";
 import { UsageError } from "../cli/usage-error.js";
-import { parseCidr } from "../auth/cidr.js";
 import { isLoopbackHost, parseHostPort, type HostPort } from "../net/host-port.js";
-import { parseAllowedHost } from "./host-guard.js";
-import { resolveToken } from "./token-settings.js";
+import { loadPeopleEdge, PEOPLE_EDGE_SETTINGS } from "./people-edge-settings.js";
 
 /** Everything the gateway can be told, after validation. Durations in ms. */
 export interface GatewayConfig {
@@ -104,24 +102,7 @@ const SETTINGS = {
   "identity-header": { env: "STALLWATCH_IDENTITY_HEADER", kind: "string", fallback: "" },
   "allowed-origin": { env: "STALLWATCH_ALLOWED_ORIGINS", kind: "list", fallback: "" },
   "web-root": { env: "STALLWATCH_WEB_ROOT", kind: "string", fallback: "" },
-  // The people-facing edge (tokens from files, proxies, Host names, snapshot budget).
-  "operator-token-file": { env: "STALLWATCH_OPERATOR_TOKEN_FILE", kind: "string", fallback: "" },
-  "viewer-token": { env: "STALLWATCH_VIEWER_TOKEN", kind: "string", fallback: "" },
-  "viewer-token-file": { env: "STALLWATCH_VIEWER_TOKEN_FILE", kind: "string", fallback: "" },
-  "trusted-proxy": { env: "STALLWATCH_TRUSTED_PROXIES", kind: "list", fallback: "" },
-  "allowed-host": { env: "STALLWATCH_ALLOWED_HOSTS", kind: "list", fallback: "" },
-  "snapshots-per-minute": {
-    env: "STALLWATCH_SNAPSHOTS_PER_MINUTE",
-    kind: "count",
-    fallback: "10",
-    min: 1,
-  },
-  "snapshots-per-minute-total": {
-    env: "STALLWATCH_SNAPSHOTS_PER_MINUTE_TOTAL",
-    kind: "count",
-    fallback: "60",
-    min: 1,
-  },
+  ...PEOPLE_EDGE_SETTINGS,
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -236,34 +217,7 @@ export function loadGatewayConfig(
     }
   }
 
-  const warnings: string[] = [];
-  const operatorToken = resolveToken(
-    "operator",
-    raw("operator-token"),
-    raw("operator-token-file"),
-    problems,
-    warnings,
-  );
-  const viewerToken = resolveToken(
-    "viewer",
-    raw("viewer-token"),
-    raw("viewer-token-file"),
-    problems,
-    warnings,
-  );
-  const listed = <T>(name: SettingName, parse: (text: string) => T): T[] => {
-    const { values, from } = raw(name);
-    return values.flatMap((v) => {
-      try {
-        return [parse(v)];
-      } catch (err) {
-        problems.push(`${from}: ${(err as Error).message}`);
-        return [];
-      }
-    });
-  };
-  const trustedProxies = listed("trusted-proxy", (v) => (parseCidr(v), v.trim()));
-  const allowedHosts = listed("allowed-host", parseAllowedHost);
+  const edge = loadPeopleEdge(raw, problems);
 
   const http = hostPort("http", true)[0] ?? { host: "127.0.0.1", port: 8080 };
   const grpc = hostPort("grpc", true)[0] ?? { host: "127.0.0.1", port: 8081 };
@@ -284,27 +238,20 @@ export function loadGatewayConfig(
     snapshotRetentionMs: number("snapshot-retention-days", DAY),
     eventRetentionMs: number("event-retention-days", DAY),
     auditRetentionMs: number("audit-retention-days", DAY),
-    operatorToken,
+    operatorToken: edge.operatorToken,
     identityHeader: text("identity-header")?.toLowerCase(),
     allowedOrigins: raw("allowed-origin").values,
     webRoot: text("web-root"),
     readOnly: false,
-    viewerToken,
-    trustedProxies,
-    allowedHosts,
+    viewerToken: edge.viewerToken,
+    trustedProxies: edge.trustedProxies,
+    allowedHosts: edge.allowedHosts,
     snapshotsPerMinute: {
       perCaller: number("snapshots-per-minute"),
       total: number("snapshots-per-minute-total"),
     },
-    warnings,
+    warnings: edge.warnings,
   };
-  if (operatorToken !== undefined && operatorToken === viewerToken)
-    problems.push("the viewer token must differ from the operator token");
-  if (config.identityHeader && trustedProxies.length === 0) {
-    problems.push(
-      "--identity-header needs --trusted-proxy CIDR (the auth proxy's address): the header is honoured only from there",
-    );
-  }
   for (const origin of config.allowedOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin))
       problems.push(`allowed origin "${origin}": expected scheme://host[:port]`);

@@ -40,7 +40,10 @@ export function parseAllowedHost(text: string): string {
   return host.port === undefined ? host.name : `${host.name}:${host.port}`;
 }
 
-/** The machine's interface addresses: what a wildcard-bound listener answers on. */
+/**
+ * The machine's interface addresses: what a wildcard-bound listener answers
+ * on (a Kubernetes probe's `Host` is the pod IP). Read once, when bound.
+ */
 function interfaceAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 }
