@@ -41,7 +41,7 @@ export function createWriteProbe(db: Database, path: string): () => void {
         if (code === "ENOENT" && file !== path) continue; // no WAL yet
         if (READ_ONLY_ERRNO.has(code) || code === "ENOENT") {
           throw new StoreFatalError(
-            `${file} can no longer be opened for writing (${code}): it was made read-only, immutable, moved away, or its file system was remounted read-only`,
+            `${file} cannot be opened for writing (${code}): it is read-only, immutable, gone, or on a read-only file system`,
             `FILE_${code}`,
             { cause: err },
           );

@@ -76,8 +76,12 @@ export function openStore(opts: StoreOptions): Store {
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown }).code;
+    const hint =
+      !(err instanceof StoreFatalError) && typeof code === "string" && /READONLY|PERM/.test(code)
+        ? " (the file, its -wal/-shm or its directory is read-only, immutable, owned by another user, or on a read-only mount)"
+        : "";
     throw new StoreFatalError(
-      `cannot open the database at ${path}: ${reason}${typeof code === "string" && /READONLY|PERM|ACCES|ROFS/.test(code) ? " (the file, its -wal/-shm or its directory is read-only, immutable, owned by another user, or on a read-only mount)" : ""}`,
+      `cannot open the database at ${path}: ${reason}${hint}`,
       typeof code === "string" ? code : "OPEN",
       { cause: err },
     );
