@@ -96,7 +96,10 @@ export class ActionRunner {
   /** Resumes an INTERRUPTED action under a new id linked to the old one. */
   retry(actionId: string, retryOf: string, reason: string, caller: Caller): Action {
     if (!ACTION_ID.test(actionId))
-      throw new ConnectError("action_id must be 1-100 letters, digits, _ or -", Code.InvalidArgument);
+      throw new ConnectError(
+        "action_id must be 1-100 letters, digits, _ or -",
+        Code.InvalidArgument,
+      );
     const existing = this.get(actionId);
     if (existing) {
       if (existing.retryOf !== retryOf)
@@ -157,7 +160,10 @@ export class ActionRunner {
   async reconcile(waitMs: number): Promise<{ count: number; tookMs: number }> {
     const started = performance.now();
     const left = this.deps.store.listUnfinishedActions();
-    if (left.length === 0) return { count: 0, tookMs: 0 };
+    if (left.length === 0) {
+      this.deps.log.info({ count: 0, tookMs: 0 }, "actions reconciled");
+      return { count: 0, tookMs: 0 };
+    }
     this.deps.log.warn(
       { count: left.length, actions: left.slice(0, 20).map((a) => a.actionId) },
       "reconciling actions a previous gateway process left running",
@@ -179,12 +185,18 @@ export class ActionRunner {
     );
     const tookMs = Math.round(performance.now() - started);
     const byStatus: Record<string, number> = {};
-    for (const a of left) byStatus[ActionStatus[a.status]] = (byStatus[ActionStatus[a.status]] ?? 0) + 1;
+    for (const a of left)
+      byStatus[ActionStatus[a.status]] = (byStatus[ActionStatus[a.status]] ?? 0) + 1;
     this.deps.log.info({ count: left.length, tookMs, byStatus }, "actions reconciled");
     return { count: left.length, tookMs };
   }
 
-  private begin(kind: ActionKind, request: ActionRequest, caller: Caller, retryOf?: Action): Action {
+  private begin(
+    kind: ActionKind,
+    request: ActionRequest,
+    caller: Caller,
+    retryOf?: Action,
+  ): Action {
     const worker = this.deps.fleet.get(request.workerId);
     if (!worker)
       throw new ConnectError(
@@ -276,7 +288,12 @@ export class ActionRunner {
       summary: `${ActionKind[action.kind].toLowerCase().replace("_", " ")} by ${action.actor}: ${outcome}`,
     });
     this.deps.log.info(
-      { action: action.actionId, status: ActionStatus[status], outcome, reconciled: action.reconciled },
+      {
+        action: action.actionId,
+        status: ActionStatus[status],
+        outcome,
+        reconciled: action.reconciled,
+      },
       "action ended",
     );
     this.deps.onEnded?.(action);

@@ -48,13 +48,21 @@ export async function cancelSession(ops: ActionOps, action: Action): Promise<voi
       ops.finish(action, ActionStatus.SUCCEEDED, `cancelled: user code yielded within ${took}`);
       break;
     case CommandOutcome.THREAD_TERMINATED:
-      ops.finish(action, ActionStatus.SUCCEEDED, `cancel escalated: thread terminated after ${took}`);
+      ops.finish(
+        action,
+        ActionStatus.SUCCEEDED,
+        `cancel escalated: thread terminated after ${took}`,
+      );
       break;
     case CommandOutcome.ALREADY_ENDED:
       ops.finish(action, ActionStatus.SUCCEEDED, "nothing to do: the session had already ended");
       break;
     case CommandOutcome.NOT_FOUND:
-      ops.finish(action, ActionStatus.FAILED, `failed: no session ${action.sessionId} on the worker`);
+      ops.finish(
+        action,
+        ActionStatus.FAILED,
+        `failed: no session ${action.sessionId} on the worker`,
+      );
       break;
     default:
       ops.finish(

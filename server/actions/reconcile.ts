@@ -51,10 +51,7 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
   }
   // A cancel the worker is still carrying out may need its whole grace.
   const graceMs = action.graceMs || ops.defaultGraceMs;
-  const settleBy = Math.max(
-    Date.now(),
-    Number(action.startedAtMs) + graceMs + CANCEL_SLACK_MS,
-  );
+  const settleBy = Math.max(Date.now(), Number(action.startedAtMs) + graceMs + CANCEL_SLACK_MS);
   for (;;) {
     let report;
     try {
@@ -153,9 +150,15 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
   // The same process accepted the shutdown and is still at it: go on watching.
   const worker = ops.fleet.get(action.workerId);
   if (!worker) {
-    ops.finish(action, ActionStatus.INTERRUPTED, `interrupted: ${restarted}; the worker left the fleet`);
+    ops.finish(
+      action,
+      ActionStatus.INTERRUPTED,
+      `interrupted: ${restarted}; the worker left the fleet`,
+    );
     return;
   }
-  ops.update(action, { outcome: `${verb === "drain" ? "draining" : "cancelling"}: resumed after a gateway restart` });
+  ops.update(action, {
+    outcome: `${verb === "drain" ? "draining" : "cancelling"}: resumed after a gateway restart`,
+  });
   await watchShutdown(ops, action, worker, Number(action.startedAtMs));
 }

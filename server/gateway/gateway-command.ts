@@ -135,7 +135,11 @@ configuration, 3 the database cannot be opened or written.`,
       (req, res) => {
         if (stopping) {
           // Refused with an answer, not a reset: the client may retry elsewhere.
-          res.writeHead(503, { "content-type": "text/plain", connection: "close", "retry-after": "1" });
+          res.writeHead(503, {
+            "content-type": "text/plain",
+            connection: "close",
+            "retry-after": "1",
+          });
           res.end("the gateway is shutting down\n");
           return;
         }
@@ -167,7 +171,8 @@ configuration, 3 the database cannot be opened or written.`,
         clearInterval(storeCheck);
         gateway.beginShutdown(reason);
         const left = await inFlight.settled(graceMs);
-        if (left > 0) log.warn({ requests: left, graceMs }, "requests still in flight at the end of the grace");
+        if (left > 0)
+          log.warn({ requests: left, graceMs }, "requests still in flight at the end of the grace");
         gateway.close();
         for (const session of workerSessions) session.close();
         setTimeout(() => {

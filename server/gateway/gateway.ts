@@ -137,7 +137,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const stopping = new AbortController();
   let stoppingReason = "";
   const readiness = () => {
-    if (stopping.signal.aborted) return { ready: false, reason: `shutting down (${stoppingReason})` };
+    if (stopping.signal.aborted)
+      return { ready: false, reason: `shutting down (${stoppingReason})` };
     if (store.fatal) return { ready: false, reason: `database unusable: ${store.fatal.message}` };
     try {
       store.probeWrite();

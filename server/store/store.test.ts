@@ -5,11 +5,7 @@ import { create, equals } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  ActionKind,
-  ActionSchema,
-  ActionStatus,
-} from "../../gen/stallwatch/v1/control_pb.js";
+import { ActionKind, ActionSchema, ActionStatus } from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetEventSchema } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { openStore, type Store } from "./store.js";
@@ -45,7 +41,10 @@ describe("SQLite store", () => {
     store = undefined;
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.prepare("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(db.prepare("SELECT version FROM schema_migrations").all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     db.close();
   });
 
@@ -204,7 +203,13 @@ describe("SQLite store", () => {
     const audit = s.listAudit({ limit: 10 }).find((r) => r.id === "au-r1");
     expect(audit).toMatchObject({ result: ActionStatus.INTERRUPTED, outcome: "interrupted: x" });
     // A retry links both ways in one transaction.
-    const retry = { ...running, actionId: "r-3", auditId: "au-r3", retryOf: "r-1", startedAtMs: 7n };
+    const retry = {
+      ...running,
+      actionId: "r-3",
+      auditId: "au-r3",
+      retryOf: "r-1",
+      startedAtMs: 7n,
+    };
     s.createAction(retry, [{ ...running, status: ActionStatus.INTERRUPTED, retriedBy: "r-3" }]);
     expect(s.getAction("r-1")?.retriedBy).toBe("r-3");
     expect(s.listAudit({ limit: 1 })[0]?.retryOf).toBe("r-1");
