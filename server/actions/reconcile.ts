@@ -20,6 +20,11 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
   }
 }
 
+const stateName = (state: SessionState) =>
+  (SessionState[state] as string | undefined)?.toLowerCase() ?? "unknown state";
+const outcomeName = (outcome: SessionOutcome) =>
+  (SessionOutcome[outcome] as string | undefined)?.toLowerCase() ?? "unknown";
+
 const restarted = "the gateway restarted before this action ended";
 
 /**
@@ -72,7 +77,7 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
       const outcome =
         ended.outcome === SessionOutcome.CANCELLED
           ? `cancelled: the worker reports session ${session} cancelled (confirmed after a gateway restart)`
-          : `nothing to do: session ${session} ended by itself (${SessionOutcome[ended.outcome]?.toLowerCase() ?? "unknown"}; confirmed after a gateway restart)`;
+          : `nothing to do: session ${session} ended by itself (${outcomeName(ended.outcome)}; confirmed after a gateway restart)`;
       ops.finish(action, ActionStatus.SUCCEEDED, outcome);
       return;
     }
@@ -89,12 +94,12 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
       ops.finish(
         action,
         ActionStatus.INTERRUPTED,
-        `interrupted: ${restarted}; session ${session} is still running on the worker (${SessionState[live.state]?.toLowerCase() ?? "unknown state"}) ${formatDuration(Date.now() - Number(action.startedAtMs))} after the cancel was asked for`,
+        `interrupted: ${restarted}; session ${session} is still running on the worker (${stateName(live.state)}) ${formatDuration(Date.now() - Number(action.startedAtMs))} after the cancel was asked for`,
       );
       return;
     }
     ops.update(action, {
-      outcome: `reconciling: session ${session} still ${SessionState[live.state]?.toLowerCase() ?? "running"} on the worker after a gateway restart`,
+      outcome: `reconciling: session ${session} still ${stateName(live.state)} on the worker after a gateway restart`,
     });
     await sleep(500);
   }

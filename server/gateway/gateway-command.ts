@@ -17,6 +17,24 @@ import { gatewayFlagOptions, loadGatewayConfig } from "./gateway-config.js";
 export const EXIT_STORE = 3;
 /** After a storage fault, time for the request that hit it to get its answer. */
 const FATAL_GRACE_MS = 1000;
+/** Stopping: how long without a new request before the listener closes. */
+const QUIET_MS = 200;
+
+/** Stops listening; idle keep-alive sockets go now, busy ones after a second. */
+function closeHttp(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, 1000);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../web/", import.meta.url));
 
@@ -134,6 +152,7 @@ configuration, 3 the database cannot be opened or written.`,
       { requestTimeout: 30_000, headersTimeout: 10_000 },
       (req, res) => {
         if (stopping) {
+          inFlight.seen();
           // Refused with an answer, not a reset: the client may retry elsewhere.
           res.writeHead(503, {
             "content-type": "text/plain",
@@ -170,7 +189,7 @@ configuration, 3 the database cannot be opened or written.`,
         stopping = true;
         clearInterval(storeCheck);
         gateway.beginShutdown(reason);
-        const left = await inFlight.settled(graceMs);
+        const left = await inFlight.settled(graceMs, Math.min(QUIET_MS, graceMs));
         if (left > 0)
           log.warn({ requests: left, graceMs }, "requests still in flight at the end of the grace");
         gateway.close();
@@ -178,7 +197,7 @@ configuration, 3 the database cannot be opened or written.`,
         setTimeout(() => {
           for (const session of workerSessions) session.destroy();
         }, 500).unref();
-        await Promise.all([closeServer(httpServer, 1000), closeServer(grpcServer, 1000)]);
+        await Promise.all([closeHttp(httpServer), closeServer(grpcServer, 1000)]);
         store.close();
       })();
       return stopped;

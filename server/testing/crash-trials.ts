@@ -172,7 +172,7 @@ export async function runCrashTrials(opts: {
           try {
             if (i % 4 === 3) {
               const { info } = await snapshots.createSnapshot({ note: id });
-              if (info && !stop) acked.push({ kind: "snapshot", id: info.id });
+              if (info) acked.push({ kind: "snapshot", id: info.id });
             } else {
               const { action } = await control.cancelSession({
                 actionId: id,
