@@ -3,15 +3,18 @@ import { createLogger } from "./logging/logger.js";
 import { UsageError } from "./cli/usage-error.js";
 import type { Command, Running } from "./cli/command.js";
 import { workerCommand } from "./udf-worker/worker-command.js";
-import { gatewayCommand } from "./gateway/gateway-command.js";
+import { EXIT_STORE, gatewayCommand } from "./gateway/gateway-command.js";
+import { StoreFatalError } from "./store/store-errors.js";
 import { demoCommand } from "./demo/demo-command.js";
 import { engineCommand } from "./engine/engine-command.js";
 
 /**
  * `stallwatch <command> [flags]`: the one entry point. This file owns process
  * concerns only: flags, signals, exit codes. Exit 0 on SIGINT/SIGTERM after a
- * clean stop, 2 on usage errors, 1 on any fatal fault (so a supervisor
- * restarts us instead of leaving a half-alive process).
+ * clean stop, 2 on usage errors, 3 when the database cannot be opened or
+ * written, 1 on any other fatal fault (so a supervisor restarts us instead of
+ * leaving a half-alive process). Once the logger exists, every fatal error is
+ * one JSON log line with its cause.
  */
 const commands: Command[] = [workerCommand, gatewayCommand, engineCommand, demoCommand];
 
@@ -61,7 +64,13 @@ async function main(argv: string[]): Promise<void> {
   process.on("uncaughtException", (err) => fatal(log, err));
   process.on("unhandledRejection", (err) => fatal(log, err));
 
-  const running = await command.run(flags, log);
+  let running: Running;
+  try {
+    running = await command.run(flags, log);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    fatal(log, err);
+  }
   awaitStop(running, log);
 }
 
@@ -74,10 +83,11 @@ function awaitStop(running: Running, log: ReturnType<typeof createLogger>): void
     }
     stopping = true;
     log.info({ signal }, "stopping");
+    const timeoutMs = running.stopTimeoutMs ?? STOP_TIMEOUT_MS;
     const timer = setTimeout(() => {
-      log.error({ timeoutMs: STOP_TIMEOUT_MS }, "stop timed out, exiting");
+      log.error({ timeoutMs }, "stop timed out, exiting");
       process.exit(1);
-    }, STOP_TIMEOUT_MS);
+    }, timeoutMs);
     timer.unref();
     running.stop().then(
       () => {
@@ -99,7 +109,14 @@ function awaitStop(running: Running, log: ReturnType<typeof createLogger>): void
 }
 
 function fatal(log: ReturnType<typeof createLogger>, err: unknown): never {
-  log.fatal({ err }, "fatal error, exiting");
+  if (err instanceof StoreFatalError) {
+    log.fatal(
+      { err: err.message, code: err.code, exitCode: EXIT_STORE },
+      "database unusable, exiting",
+    );
+    process.exit(EXIT_STORE);
+  }
+  log.fatal({ err, exitCode: 1 }, "fatal error, exiting");
   process.exit(1);
 }
 

@@ -1,15 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { CancelSessionSchema, CommandOutcome } from "../../gen/stallwatch/v1/agent_pb.js";
 import {
   ActionKind,
   ActionSchema,
   ActionStatus,
-  AuditRecordSchema,
   type Action,
 } from "../../gen/stallwatch/v1/control_pb.js";
-import { ShutdownRequestSchema } from "../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import type { AgentChannels } from "../agents/agent-service.js";
 import type { Caller } from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
@@ -17,8 +14,9 @@ import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { Logger } from "../logging/logger.js";
-import { formatDuration } from "../stalls/stall-rules.js";
+import { cancelSession, shutdownWorker, type ActionOps } from "./action-steps.js";
 import type { ActionStore } from "./action-store.js";
+import { reconcileAction } from "./reconcile.js";
 
 export interface ActionRunnerDeps {
   fleet: Fleet;
@@ -44,30 +42,46 @@ export interface ActionRequest {
 }
 
 const ACTION_ID = /^[\w-]{1,100}$/;
-const SHUTDOWN_DEADLINE_MS = 5000;
-const PROGRESS_POLL_MS = 500;
 
 /**
- * Runs operator actions. Each is validated, recorded durably (action and
- * audit record) before it is acknowledged, carried out in the background with
- * deadlines, and ends with an outcome a person can read. Repeating an action
- * id returns the same action instead of acting twice.
+ * Runs operator actions. Each is validated, committed (action and audit
+ * record in one transaction) before it is acknowledged, carried out in the
+ * background with deadlines, and ends with an outcome a person can read;
+ * every status change commits action and audit together. Repeating an action
+ * id returns the same action instead of acting twice. Actions a previous
+ * process left RUNNING are settled by `reconcile()`.
  */
 export class ActionRunner {
   private readonly listeners = new Map<string, Set<(action: Action) => void>>();
   private readonly running = new Map<string, Action>();
+  private readonly ops: ActionOps;
 
-  constructor(private readonly deps: ActionRunnerDeps) {}
+  constructor(private readonly deps: ActionRunnerDeps) {
+    this.ops = {
+      fleet: deps.fleet,
+      prober: deps.prober,
+      agents: deps.agents,
+      log: deps.log,
+      defaultGraceMs: deps.defaultGraceMs ?? 2000,
+      drainTimeoutMs: deps.drainTimeoutMs ?? 30 * 60_000,
+      finish: (action, status, outcome) => this.finish(action, status, outcome),
+      update: (action, patch, durable) => {
+        Object.assign(action, patch);
+        if (durable) this.deps.store.saveAction(action);
+        this.notify(action);
+      },
+    };
+  }
 
   start(kind: ActionKind, request: ActionRequest, caller: Caller): Action {
     validate(kind, request);
-    const existing =
-      this.running.get(request.actionId) ?? this.deps.store.getAction(request.actionId);
+    const existing = this.get(request.actionId);
     if (existing) {
       if (
         existing.kind !== kind ||
         existing.workerId !== request.workerId ||
-        existing.sessionId !== (request.sessionId ?? "")
+        existing.sessionId !== (request.sessionId ?? "") ||
+        existing.retryOf !== ""
       ) {
         throw new ConnectError(
           `action id "${request.actionId}" was already used for another action`,
@@ -76,58 +90,48 @@ export class ActionRunner {
       }
       return existing;
     }
-    const worker = this.deps.fleet.get(request.workerId);
-    if (!worker)
-      throw new ConnectError(
-        `no worker "${request.workerId.slice(0, 200)}" in the fleet`,
-        Code.NotFound,
-      );
-    this.checkReachablePath(kind, worker);
+    return this.begin(kind, request, caller);
+  }
 
-    const action = create(ActionSchema, {
-      actionId: request.actionId,
-      kind,
-      workerId: worker.id,
-      sessionId: request.sessionId ?? "",
-      reason: request.reason,
-      actor: caller.actor,
-      status: ActionStatus.RUNNING,
-      outcome: "started",
-      startedAtMs: BigInt(Date.now()),
-      auditId: randomUUID(),
-    });
-    // Durable before acknowledged.
-    this.deps.store.putAction(action);
-    this.deps.store.appendAudit(
-      create(AuditRecordSchema, {
-        id: action.auditId,
-        atMs: action.startedAtMs,
-        actor: action.actor,
-        kind,
-        workerId: action.workerId,
-        sessionId: action.sessionId,
-        reason: action.reason,
-        result: ActionStatus.RUNNING,
-        outcome: action.outcome,
-        actionId: action.actionId,
-      }),
-    );
-    this.running.set(action.actionId, action);
-    this.deps.log.info(
-      {
-        action: action.actionId,
-        kind: ActionKind[kind],
-        worker: worker.id,
-        session: action.sessionId,
-        actor: action.actor,
-        reason: action.reason,
-      },
-      "action started",
-    );
-    void this.carryOut(action, worker, request).catch((err: unknown) =>
-      this.finish(action, ActionStatus.FAILED, `failed: ${(err as Error).message}`),
-    );
-    return action;
+  /** Resumes an INTERRUPTED action under a new id linked to the old one. */
+  retry(actionId: string, retryOf: string, reason: string, caller: Caller): Action {
+    if (!ACTION_ID.test(actionId))
+      throw new ConnectError(
+        "action_id must be 1-100 letters, digits, _ or -",
+        Code.InvalidArgument,
+      );
+    const existing = this.get(actionId);
+    if (existing) {
+      if (existing.retryOf !== retryOf)
+        throw new ConnectError(
+          `action id "${actionId}" was already used for another action`,
+          Code.AlreadyExists,
+        );
+      return existing;
+    }
+    const old = this.get(retryOf);
+    if (!old) throw new ConnectError(`no action "${retryOf.slice(0, 100)}"`, Code.NotFound);
+    if (old.status !== ActionStatus.INTERRUPTED) {
+      throw new ConnectError(
+        `only an interrupted action can be retried; ${old.actionId} is ${ActionStatus[old.status].toLowerCase()}`,
+        Code.FailedPrecondition,
+      );
+    }
+    if (old.retriedBy) {
+      throw new ConnectError(
+        `${old.actionId} was already retried as ${old.retriedBy}`,
+        Code.FailedPrecondition,
+      );
+    }
+    const request: ActionRequest = {
+      actionId,
+      workerId: old.workerId,
+      reason: reason.trim() || old.reason,
+      ...(old.sessionId ? { sessionId: old.sessionId } : {}),
+      ...(old.graceMs ? { graceMs: old.graceMs } : {}),
+    };
+    validate(old.kind, request);
+    return this.begin(old.kind, request, caller, old);
   }
 
   get(actionId: string): Action | undefined {
@@ -148,6 +152,103 @@ export class ActionRunner {
     };
   }
 
+  /**
+   * Settles every action a previous process left RUNNING (see reconcile.ts),
+   * waiting up to `waitMs` for each worker to come back. Resolves with how
+   * many there were once all are settled.
+   */
+  async reconcile(waitMs: number): Promise<{ count: number; tookMs: number }> {
+    const started = performance.now();
+    const left = this.deps.store.listUnfinishedActions();
+    if (left.length === 0) {
+      this.deps.log.info({ count: 0, tookMs: 0 }, "actions reconciled");
+      return { count: 0, tookMs: 0 };
+    }
+    this.deps.log.warn(
+      { count: left.length, actions: left.slice(0, 20).map((a) => a.actionId) },
+      "reconciling actions a previous gateway process left running",
+    );
+    for (const action of left) {
+      action.reconciled = true;
+      this.running.set(action.actionId, action);
+    }
+    await Promise.all(
+      left.map((action) =>
+        reconcileAction(this.ops, action, waitMs).catch((err: unknown) =>
+          this.finish(
+            action,
+            ActionStatus.INTERRUPTED,
+            `interrupted: the gateway restarted before this action ended, and reconciling it failed (${(err as Error).message})`,
+          ),
+        ),
+      ),
+    );
+    const tookMs = Math.round(performance.now() - started);
+    const byStatus: Record<string, number> = {};
+    for (const a of left)
+      byStatus[ActionStatus[a.status]] = (byStatus[ActionStatus[a.status]] ?? 0) + 1;
+    this.deps.log.info({ count: left.length, tookMs, byStatus }, "actions reconciled");
+    return { count: left.length, tookMs };
+  }
+
+  private begin(
+    kind: ActionKind,
+    request: ActionRequest,
+    caller: Caller,
+    retryOf?: Action,
+  ): Action {
+    const worker = this.deps.fleet.get(request.workerId);
+    if (!worker)
+      throw new ConnectError(
+        `no worker "${request.workerId.slice(0, 200)}" in the fleet`,
+        Code.NotFound,
+      );
+    this.checkReachablePath(kind, worker);
+    const action = create(ActionSchema, {
+      actionId: request.actionId,
+      kind,
+      workerId: worker.id,
+      sessionId: request.sessionId ?? "",
+      reason: request.reason.trim(),
+      actor: caller.actor,
+      status: ActionStatus.RUNNING,
+      outcome: retryOf ? `started: retry of ${retryOf.actionId}` : "started",
+      startedAtMs: BigInt(Date.now()),
+      auditId: randomUUID(),
+      graceMs: request.graceMs ?? 0,
+      retryOf: retryOf?.actionId ?? "",
+    });
+    // Committed before acknowledged: action, audit record and the old
+    // action's link to its retry in one transaction.
+    const linked = retryOf ? [{ ...retryOf, retriedBy: action.actionId }] : [];
+    this.deps.store.createAction(action, linked);
+    if (retryOf) {
+      retryOf.retriedBy = action.actionId;
+      this.notify(retryOf);
+    }
+    this.running.set(action.actionId, action);
+    this.deps.log.info(
+      {
+        action: action.actionId,
+        kind: ActionKind[kind],
+        worker: worker.id,
+        session: action.sessionId,
+        actor: action.actor,
+        reason: action.reason,
+        retryOf: action.retryOf || undefined,
+      },
+      "action started",
+    );
+    const carryOut =
+      kind === ActionKind.CANCEL_SESSION
+        ? cancelSession(this.ops, action)
+        : shutdownWorker(this.ops, action, worker);
+    void carryOut.catch((err: unknown) =>
+      this.finish(action, ActionStatus.FAILED, `failed: ${(err as Error).message}`),
+    );
+    return action;
+  }
+
   private checkReachablePath(kind: ActionKind, worker: FleetWorker): void {
     if (kind === ActionKind.CANCEL_SESSION && !this.deps.agents.has(worker.id)) {
       throw new ConnectError(
@@ -163,159 +264,40 @@ export class ActionRunner {
     }
   }
 
-  private async carryOut(
-    action: Action,
-    worker: FleetWorker,
-    request: ActionRequest,
-  ): Promise<void> {
-    if (action.kind === ActionKind.CANCEL_SESSION)
-      await this.cancelSession(action, worker, request);
-    else await this.shutdown(action, worker, action.kind === ActionKind.CANCEL_WORKER);
-  }
-
-  private async cancelSession(
-    action: Action,
-    worker: FleetWorker,
-    request: ActionRequest,
-  ): Promise<void> {
-    const channel = this.deps.agents.get(worker.id);
-    if (!channel) {
-      this.finish(action, ActionStatus.FAILED, "failed: the worker's agent disconnected");
-      return;
-    }
-    const graceMs = request.graceMs || this.deps.defaultGraceMs || 2000;
-    const result = await channel.cancelSession(
-      create(CancelSessionSchema, { sessionId: action.sessionId, reason: action.reason, graceMs }),
-      graceMs + 10_000,
-    );
-    const took = formatDuration(Number(result.tookMs));
-    switch (result.outcome) {
-      case CommandOutcome.CANCELLED_COOPERATIVELY:
-        this.finish(action, ActionStatus.SUCCEEDED, `cancelled: user code yielded within ${took}`);
-        break;
-      case CommandOutcome.THREAD_TERMINATED:
-        this.finish(
-          action,
-          ActionStatus.SUCCEEDED,
-          `cancel escalated: thread terminated after ${took}`,
-        );
-        break;
-      case CommandOutcome.ALREADY_ENDED:
-        this.finish(action, ActionStatus.SUCCEEDED, "nothing to do: the session had already ended");
-        break;
-      case CommandOutcome.NOT_FOUND:
-        this.finish(
-          action,
-          ActionStatus.FAILED,
-          `failed: no session ${action.sessionId} on the worker`,
-        );
-        break;
-      default:
-        this.finish(
-          action,
-          ActionStatus.FAILED,
-          `failed: ${result.message || "the worker could not cancel the session"}`,
-        );
-    }
-  }
-
-  private async shutdown(
-    action: Action,
-    worker: FleetWorker,
-    cancelSessions: boolean,
-  ): Promise<void> {
-    const client = this.deps.prober.clientFor(worker.id);
-    if (!client) {
-      this.finish(action, ActionStatus.FAILED, "failed: the worker has no Manage endpoint");
-      return;
-    }
-    const atStart = Number(worker.metrics.active_sessions ?? worker.status.sessions.length) || 0;
-    action.sessionsAtStart = atStart;
-    action.sessionsRemaining = atStart;
-    const started = Date.now();
-    const result = await client.shutdown(
-      create(ShutdownRequestSchema, {
-        reason: `${action.actor}: ${action.reason}`,
-        cancelSessions,
-      }),
-      SHUTDOWN_DEADLINE_MS,
-    );
-    if (!result.ok) {
-      this.finish(action, ActionStatus.FAILED, `failed: worker unreachable (${result.reason})`);
-      return;
-    }
-    const verb = cancelSessions ? "cancel" : "drain";
-    const change = worker.liveness.draining(
-      Date.now(),
-      `${verb} requested by ${action.actor}: ${action.reason}`,
-    );
-    this.deps.fleet.changed(worker.id);
-    if (change) this.deps.log.info({ worker: worker.id, to: change.to }, "liveness changed");
-    this.update(action, {
-      outcome: `${cancelSessions ? "cancelling" : "draining"}: ${atStart} session${atStart === 1 ? "" : "s"} in flight`,
-    });
-
-    const timeoutMs = this.deps.drainTimeoutMs ?? 30 * 60_000;
-    while (Date.now() - started < timeoutMs) {
-      await new Promise((r) => setTimeout(r, PROGRESS_POLL_MS));
-      const remaining = Number(worker.metrics.active_sessions ?? 0) || 0;
-      if (remaining !== action.sessionsRemaining && worker.liveness.current.state === "draining") {
-        this.update(action, {
-          sessionsRemaining: remaining,
-          outcome: `${cancelSessions ? "cancelling" : "draining"}: ${remaining} of ${atStart} sessions left`,
-        });
-      }
-      if (worker.liveness.current.state === "exited") {
-        const took = formatDuration(Date.now() - started);
-        action.sessionsRemaining = 0;
-        this.finish(
-          action,
-          ActionStatus.SUCCEEDED,
-          cancelSessions
-            ? `cancelled: ${atStart} session${atStart === 1 ? "" : "s"} aborted, worker exited after ${took}`
-            : `drained: ${atStart} session${atStart === 1 ? "" : "s"} finished in ${took}, worker exited`,
-        );
-        return;
-      }
-    }
-    this.finish(
-      action,
-      ActionStatus.FAILED,
-      `failed: worker still running ${formatDuration(timeoutMs)} after the ${verb} request`,
-    );
-  }
-
-  private update(
-    action: Action,
-    patch: Partial<Pick<Action, "outcome" | "sessionsRemaining">>,
-  ): void {
-    Object.assign(action, patch);
-    this.notify(action);
-  }
-
   private finish(action: Action, status: ActionStatus, outcome: string): void {
     if (action.status !== ActionStatus.RUNNING) return;
-    action.status = status;
-    action.outcome = outcome;
-    action.endedAtMs = BigInt(Date.now());
+    const ended = { ...action, status, outcome, endedAtMs: BigInt(Date.now()) };
     try {
-      this.deps.store.putAction(action);
-      this.deps.store.updateAudit(action.auditId, { result: status, outcome });
-    } finally {
+      // A failed commit leaves the stored action RUNNING, for the next
+      // process to reconcile; watchers keep seeing what is durable.
+      this.deps.store.saveAction(ended);
+    } catch (err) {
       this.running.delete(action.actionId);
-      this.deps.events.record({
-        workerId: action.workerId,
-        kind: "action",
-        sessionId: action.sessionId,
-        summary: `${ActionKind[action.kind].toLowerCase().replace("_", " ")} by ${action.actor}: ${outcome}`,
-      });
-      this.deps.log.info(
-        { action: action.actionId, status: ActionStatus[status], outcome },
-        "action ended",
+      this.deps.log.error(
+        { action: action.actionId, err: (err as Error).message },
+        "action outcome could not be recorded",
       );
-      this.deps.onEnded?.(action);
-      this.notify(action);
+      return;
     }
+    Object.assign(action, ended);
+    this.running.delete(action.actionId);
+    this.deps.events.record({
+      workerId: action.workerId,
+      kind: "action",
+      sessionId: action.sessionId,
+      summary: `${ActionKind[action.kind].toLowerCase().replace("_", " ")} by ${action.actor}: ${outcome}`,
+    });
+    this.deps.log.info(
+      {
+        action: action.actionId,
+        status: ActionStatus[status],
+        outcome,
+        reconciled: action.reconciled,
+      },
+      "action ended",
+    );
+    this.deps.onEnded?.(action);
+    this.notify(action);
   }
 
   private notify(action: Action): void {

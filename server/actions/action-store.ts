@@ -1,20 +1,22 @@
-import type {
-  Action,
-  ActionKind,
-  ActionStatus,
-  AuditRecord,
-} from "../../gen/stallwatch/v1/control_pb.js";
+import type { Action, ActionKind, AuditRecord } from "../../gen/stallwatch/v1/control_pb.js";
 
 /**
  * What actions need from durable storage (the SQLite store implements it).
- * Every write returns only once it is durable: an action is acknowledged to
- * the operator only after its audit record is on disk.
+ * An action and its audit record are one state: every write below commits
+ * both in one transaction and returns only once committed, so an action is
+ * acknowledged only with its audit record on disk, and the two never disagree.
  */
 export interface ActionStore {
   getAction(actionId: string): Action | undefined;
-  putAction(action: Action): void;
-  appendAudit(record: AuditRecord): void;
-  updateAudit(id: string, update: { result: ActionStatus; outcome: string }): void;
+  /**
+   * Inserts a new action and its audit record; `linked` actions (the one a
+   * retry resumes) are saved in the same transaction.
+   */
+  createAction(action: Action, linked?: Action[]): void;
+  /** Writes the action's current state to its row and its audit record. */
+  saveAction(action: Action): void;
+  /** Actions a previous process left RUNNING (for reconciliation at start). */
+  listUnfinishedActions(): Action[];
   listAudit(filter: {
     workerId?: string;
     actor?: string;

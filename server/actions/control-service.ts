@@ -8,6 +8,7 @@ import {
   ControlService,
   DrainWorkerResponseSchema,
   ListAuditResponseSchema,
+  RetryActionResponseSchema,
   WatchActionResponseSchema,
   WhoAmIResponseSchema,
   type Action,
@@ -44,6 +45,12 @@ export function createControlService(
       const caller = requireOperator(context.requestHeader, auth);
       const action = runner.start(ActionKind.CANCEL_WORKER, request, caller);
       return create(CancelWorkerResponseSchema, { action });
+    },
+
+    retryAction(request, context) {
+      const caller = requireOperator(context.requestHeader, auth);
+      const action = runner.retry(request.actionId, request.retryOf, request.reason, caller);
+      return create(RetryActionResponseSchema, { action });
     },
 
     async *watchAction(request, context) {

@@ -148,7 +148,11 @@ export function createAgentService(
           // What the agent last reported can no longer be vouched for.
           worker.status.sessions = [];
           if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
-          else fleet.changed(id);
+          // A broken stream often means a dead worker: ask its Manage now.
+          else {
+            fleet.changed(id);
+            prober.probeNow(id);
+          }
         }
         log.info({ reason }, "agent disconnected");
       }

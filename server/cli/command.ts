@@ -10,6 +10,8 @@ export interface Running {
   stop(): Promise<void>;
   /** Resolves when the command ended by itself (e.g. a drained worker). */
   readonly done?: Promise<number>;
+  /** How long `stop()` may take before the process exits anyway (default 5 s). */
+  readonly stopTimeoutMs?: number;
 }
 
 /** One `stallwatch <name>` subcommand. */

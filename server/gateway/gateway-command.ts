@@ -10,7 +10,31 @@ import { defaultStallThresholds } from "../stalls/stall-rules.js";
 import { openStore } from "../store/store.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
 import { createGateway } from "./gateway.js";
+import { InFlight } from "./in-flight.js";
 import { gatewayFlagOptions, loadGatewayConfig } from "./gateway-config.js";
+
+/** Exit code when the database cannot be opened or written (see README). */
+export const EXIT_STORE = 3;
+/** After a storage fault, time for the request that hit it to get its answer. */
+const FATAL_GRACE_MS = 1000;
+/** Stopping: how long without a new request before the listener closes. */
+const QUIET_MS = 200;
+
+/** Stops listening; idle keep-alive sockets go now, busy ones after a second. */
+function closeHttp(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, 1000);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../web/", import.meta.url));
 
@@ -43,7 +67,12 @@ Flags:
   --not-moving-ms N             unchanged stack this long = "not moving" (default 10000)
   --gone-retention-ms N         workers that left stay visible as gone this long (default 3600000)
   --redact REGEX                also redact matches in thread dumps; repeatable
-  --db PATH                     SQLite database (default ./.stallwatch/stallwatch.db)
+  --db PATH                     SQLite database (default ./.stallwatch/stallwatch.db;
+                                created 0600, its directory 0700)
+  --shutdown-grace-ms N         on SIGTERM, time requests in flight get (default 5000)
+  --reconcile-wait-ms N         at start, time a worker gets to come back so an action
+                                a previous process left running can be settled (default 15000)
+  --store-check-ms N            database write probe interval (default 5000)
   --snapshot-retention-days N   default 30
   --event-retention-days N      default 7
   --audit-retention-days N      default 90
@@ -65,7 +94,10 @@ Flags:
   -h, --help                    show this help
 
 Bound beyond loopback without --operator-token or --identity-header, the
-gateway is read-only (actions disabled) and says so in its log.`,
+gateway is read-only (actions disabled) and says so in its log.
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 fatal fault, 2 bad flags or
+configuration, 3 the database cannot be opened or written.`,
   options: gatewayFlagOptions,
   async run(flags, log) {
     const config = loadGatewayConfig(flags);
@@ -76,8 +108,10 @@ gateway is read-only (actions disabled) and says so in its log.`,
         "listening beyond loopback without operator auth: read-only, actions disabled",
       );
     }
-    let fatalExit: ((code: number) => void) | undefined;
-    const done = new Promise<number>((resolve) => (fatalExit = resolve));
+    let exitWith: ((code: number) => void) | undefined;
+    const done = new Promise<number>((resolve) => (exitWith = resolve));
+    // Set below, once there is something to stop.
+    let stopFor: (reason: string, graceMs: number) => Promise<void> = async () => {};
     const store = openStore({
       path: config.dbPath,
       log,
@@ -86,8 +120,13 @@ gateway is read-only (actions disabled) and says so in its log.`,
         eventsMs: config.eventRetentionMs,
         auditMs: config.auditRetentionMs,
       },
-      // A gateway that cannot record audit must not go on as if it could.
-      onFatal: () => fatalExit?.(1),
+      // A gateway that cannot record audit must not go on as if it could; the
+      // request that hit the fault still gets its answer first.
+      onFatal: (err) => {
+        void stopFor(`database failure: ${err.code}`, FATAL_GRACE_MS).then(() =>
+          exitWith?.(EXIT_STORE),
+        );
+      },
     });
     const gateway = createGateway({
       targets: config.workers,
@@ -123,27 +162,64 @@ gateway is read-only (actions disabled) and says so in its log.`,
       redactionPatterns: [...DEFAULT_REDACTION_PATTERNS, ...config.redact],
       log,
     });
+
+    let stopping = false;
+    const inFlight = new InFlight();
     const httpServer = http.createServer(
       { requestTimeout: 30_000, headersTimeout: 10_000 },
-      gateway.httpHandler,
+      (req, res) => {
+        if (stopping) {
+          inFlight.seen();
+          // Refused with an answer, not a reset: the client may retry elsewhere.
+          res.writeHead(503, {
+            "content-type": "text/plain",
+            connection: "close",
+            "retry-after": "1",
+          });
+          res.end("the gateway is shutting down\n");
+          return;
+        }
+        inFlight.track(res);
+        gateway.httpHandler(req, res);
+      },
     );
     const grpcServer = http2.createServer(gateway.grpcHandler);
     // Worker streams (agents, Beam harnesses) live as long as their process;
-    // on shutdown their sessions are closed, not waited for.
+    // on shutdown they are told to go (Unavailable, then GOAWAY), not waited for.
     const workerSessions = new Set<http2.ServerHttp2Session>();
     grpcServer.on("session", (session: http2.ServerHttp2Session) => {
       workerSessions.add(session);
       session.once("close", () => workerSessions.delete(session));
     });
-    const shutdown = async () => {
-      gateway.close();
-      for (const session of workerSessions) session.close();
-      setTimeout(() => {
-        for (const session of workerSessions) session.destroy();
-      }, 500).unref();
-      await Promise.all([closeServer(httpServer, 2000), closeServer(grpcServer, 2000)]);
-      store.close();
+    const storeCheck = setInterval(() => {
+      try {
+        store.probeWrite();
+      } catch {
+        // reported through onFatal
+      }
+    }, config.storeCheckMs);
+    storeCheck.unref();
+
+    let stopped: Promise<void> | undefined;
+    stopFor = (reason, graceMs) => {
+      stopped ??= (async () => {
+        stopping = true;
+        clearInterval(storeCheck);
+        gateway.beginShutdown(reason);
+        const left = await inFlight.settled(graceMs, Math.min(QUIET_MS, graceMs));
+        if (left > 0)
+          log.warn({ requests: left, graceMs }, "requests still in flight at the end of the grace");
+        gateway.close();
+        for (const session of workerSessions) session.close();
+        setTimeout(() => {
+          for (const session of workerSessions) session.destroy();
+        }, 500).unref();
+        await Promise.all([closeHttp(httpServer), closeServer(grpcServer, 1000)]);
+        store.close();
+      })();
+      return stopped;
     };
+    const shutdown = () => stopFor("SIGTERM", config.shutdownGraceMs);
     try {
       const httpBound = await listen(httpServer, config.http, "http");
       gateway.httpBound(httpBound);
@@ -160,9 +236,13 @@ gateway is read-only (actions disabled) and says so in its log.`,
         "listening",
       );
     } catch (err) {
-      await shutdown();
+      await stopFor("start failed", 0);
       throw err;
     }
-    return { stop: shutdown, done };
+    // Settles what a previous process left running, once workers are back.
+    void gateway.actions.reconcile(config.reconcileWaitMs).catch((err: unknown) => {
+      log.error({ err: (err as Error).message }, "reconciling actions failed");
+    });
+    return { stop: shutdown, done, stopTimeoutMs: config.shutdownGraceMs + 5000 };
   },
 };

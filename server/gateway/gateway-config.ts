@@ -17,6 +17,12 @@ export interface GatewayConfig {
   stallProcessingMs: number;
   notMovingMs: number;
   goneRetentionMs: number;
+  /** SIGTERM: how long requests in flight may take before the gateway exits. */
+  shutdownGraceMs: number;
+  /** At start: how long to wait for a worker to come back to settle its action. */
+  reconcileWaitMs: number;
+  /** How often the store's write probe runs (it also runs on every /readyz). */
+  storeCheckMs: number;
   redact: string[];
   dbPath: string;
   snapshotRetentionMs: number;
@@ -78,6 +84,19 @@ const SETTINGS = {
     fallback: "3600000",
     min: 1000,
   },
+  "shutdown-grace-ms": {
+    env: "STALLWATCH_SHUTDOWN_GRACE_MS",
+    kind: "ms",
+    fallback: "5000",
+    min: 0,
+  },
+  "reconcile-wait-ms": {
+    env: "STALLWATCH_RECONCILE_WAIT_MS",
+    kind: "ms",
+    fallback: "15000",
+    min: 0,
+  },
+  "store-check-ms": { env: "STALLWATCH_STORE_CHECK_MS", kind: "ms", fallback: "5000", min: 100 },
   redact: { env: "STALLWATCH_REDACT", kind: "regexes", fallback: "" },
   db: { env: "STALLWATCH_DB", kind: "string", fallback: "./.stallwatch/stallwatch.db" },
   "snapshot-retention-days": {
@@ -233,6 +252,9 @@ export function loadGatewayConfig(
     stallProcessingMs: number("stall-processing-ms"),
     notMovingMs: number("not-moving-ms"),
     goneRetentionMs: number("gone-retention-ms"),
+    shutdownGraceMs: number("shutdown-grace-ms"),
+    reconcileWaitMs: number("reconcile-wait-ms"),
+    storeCheckMs: number("store-check-ms"),
     redact: redact.values,
     dbPath: text("db") ?? "./.stallwatch/stallwatch.db",
     snapshotRetentionMs: number("snapshot-retention-days", DAY),

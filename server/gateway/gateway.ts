@@ -27,6 +27,7 @@ import type { Store } from "../store/store.js";
 import { createRedactor } from "../thread-dumps/redact.js";
 import { StatusCollector } from "../thread-dumps/status-collector.js";
 import { createHttpGuards } from "./http-guards.js";
+import { createLifecycleInterceptor } from "./lifecycle-interceptor.js";
 import { createStaticHandler } from "./static-files.js";
 
 /** Largest single message a worker may send; larger ones fail that stream only. */
@@ -79,6 +80,13 @@ export interface Gateway {
   httpBound(address: HostPort): void;
   /** Handler for the worker-facing h2c listener: agents and Beam harnesses only. */
   grpcHandler: ReturnType<typeof connectNodeAdapter>;
+  /**
+   * Readiness from here on is 503 and every browser stream ends with
+   * `Unavailable` (clients reconnect elsewhere); requests in flight go on.
+   */
+  beginShutdown(reason: string): void;
+  /** Whether to route traffic here: not stopping, and the store writes. */
+  readiness(): { ready: boolean; reason: string };
   /** Stops probing and collecting and flushes events; sockets are the caller's. */
   close(): void;
 }
@@ -146,6 +154,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
     router.service(SnapshotService, snapshotService);
   };
 
+  const stopping = new AbortController();
+  let stoppingReason = "";
+  const readiness = () => {
+    if (stopping.signal.aborted)
+      return { ready: false, reason: `shutting down (${stoppingReason})` };
+    if (store.fatal) return { ready: false, reason: `database unusable: ${store.fatal.message}` };
+    try {
+      store.probeWrite();
+      return { ready: true, reason: "ok" };
+    } catch (err) {
+      return { ready: false, reason: `database cannot write: ${(err as Error).message}` };
+    }
+  };
+  const lifecycle = createLifecycleInterceptor(stopping.signal);
   const serveStatic = createStaticHandler(opts.webRoot);
   const api = connectNodeAdapter({
     routes: browserRoutes,
@@ -153,19 +175,37 @@ export function createGateway(opts: GatewayOptions): Gateway {
     readMaxBytes: MAX_BROWSER_REQUEST_BYTES,
     // The snapshot rate limit keys anonymous callers by peer address.
     contextValues: peerContextValues,
+    interceptors: [lifecycle],
     // This adapter is only mounted on the HTTP/1.1 listener.
     fallback: (req, res) => {
       const path = req.url?.split("?")[0];
-      if (path === "/healthz" || path === "/readyz") {
+      if (path === "/healthz") {
         res.writeHead(200, { "content-type": "text/plain" });
         res.end("ok\n");
         return;
       }
+      if (path === "/readyz") {
+        const { ready, reason } = readiness();
+        res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
+        res.end(`${reason}\n`);
+        return;
+      }
       if (path === "/metrics") {
-        void metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { "content-type": metrics.registry.contentType });
-          res.end(text);
-        });
+        // A failing collector answers 500 and is logged; it must not become
+        // an unhandled rejection, which ends the process.
+        void Promise.resolve()
+          .then(() => metrics.registry.metrics())
+          .then(
+            (text) => {
+              res.writeHead(200, { "content-type": metrics.registry.contentType });
+              res.end(text);
+            },
+            (err: unknown) => {
+              log.error({ err: (err as Error).message }, "metrics collection failed");
+              if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+              res.end("metrics collection failed\n");
+            },
+          );
         return;
       }
       serveStatic(req as IncomingMessage, res as ServerResponse);
@@ -209,6 +249,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     connect: false,
     grpcWeb: false,
     readMaxBytes: MAX_WORKER_MESSAGE_BYTES,
+    interceptors: [lifecycle],
     contextValues: peerContextValues,
   });
 
@@ -231,6 +272,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     httpHandler,
     httpBound: (address) => guards.bound(address),
     grpcHandler,
+    beginShutdown(reason) {
+      stoppingReason = reason;
+      stopping.abort();
+    },
+    readiness,
     close() {
       clearInterval(sweeper);
       collector.stop();

@@ -286,7 +286,7 @@ describe("a gateway whose database becomes unwritable", () => {
         gateway.exited,
         new Promise((r) => setTimeout(() => r("still running"), 5000)),
       ]);
-      expect(code).toBe(1);
+      expect(code).toBe(3);
       expect(gateway.logs.some((l) => l.msg === "database failure")).toBe(true);
     } finally {
       undo();

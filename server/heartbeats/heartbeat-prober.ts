@@ -43,6 +43,7 @@ interface Target {
   client: ManageClient;
   timer: NodeJS.Timeout | undefined;
   backoffMs: number;
+  inFlight: boolean;
 }
 
 /**
@@ -88,6 +89,7 @@ export class HeartbeatProber {
       client: new ManageClient(address),
       timer: undefined,
       backoffMs: 0,
+      inFlight: false,
     };
     this.targets.set(id, target);
     this.fleet.add(worker);
@@ -114,6 +116,21 @@ export class HeartbeatProber {
     return this.targets.get(id)?.client;
   }
 
+  /**
+   * Beats `id` now instead of at its next turn, e.g. because its agent stream
+   * just broke: a killed worker's refused connection then marks it gone at
+   * once. The connection is dropped first, so the probe dials afresh rather
+   * than wait on a socket the kernel has not yet reported reset. No-op while
+   * a beat is in flight or for an unknown id.
+   */
+  probeNow(id: string): void {
+    const target = this.targets.get(id);
+    if (!target || target.inFlight || this.stopped) return;
+    clearTimeout(target.timer);
+    target.client.close();
+    void this.beat(target);
+  }
+
   stop(): void {
     this.stopped = true;
     for (const target of this.targets.values()) {
@@ -129,7 +146,10 @@ export class HeartbeatProber {
 
   private async beat(target: Target): Promise<void> {
     const started = this.now();
-    const result = await target.client.heartbeat(this.opts.deadlineMs);
+    target.inFlight = true;
+    const result = await target.client.heartbeat(this.opts.deadlineMs).finally(() => {
+      target.inFlight = false;
+    });
     if (this.stopped || this.targets.get(target.worker.id) !== target) return;
     const { worker } = target;
     const now = this.now();

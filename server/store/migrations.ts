@@ -45,6 +45,20 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX snapshots_expires ON snapshots (expires_at_ms);
     `,
   },
+  {
+    // Actions by status (reconciliation at start finds what a crash left
+    // RUNNING); a one-row table that /readyz writes to prove the store writes.
+    version: 2,
+    sql: `
+      ALTER TABLE actions ADD COLUMN status INTEGER;
+      CREATE INDEX actions_status ON actions (status);
+      CREATE TABLE write_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at_ms INTEGER NOT NULL,
+        pid INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies what is missing; refuses a database written by a newer Stallwatch. */

@@ -1,16 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, equals } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  ActionKind,
-  ActionSchema,
-  ActionStatus,
-  AuditRecordSchema,
-} from "../../gen/stallwatch/v1/control_pb.js";
+import { ActionKind, ActionSchema, ActionStatus } from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetEventSchema } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { openStore, type Store } from "./store.js";
@@ -46,7 +41,10 @@ describe("SQLite store", () => {
     store = undefined;
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.prepare("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }]);
+    expect(db.prepare("SELECT version FROM schema_migrations").all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     db.close();
   });
 
@@ -63,23 +61,15 @@ describe("SQLite store", () => {
     const s = open();
     const action = create(ActionSchema, {
       actionId: "a-1",
+      auditId: "au-1",
+      actor: "alice",
       kind: ActionKind.DRAIN_WORKER,
       workerId: "w1",
       status: ActionStatus.RUNNING,
       startedAtMs: BigInt(Date.now()),
     });
-    s.putAction(action);
-    s.appendAudit(
-      create(AuditRecordSchema, {
-        id: "au-1",
-        atMs: BigInt(Date.now()),
-        actor: "alice",
-        kind: ActionKind.DRAIN_WORKER,
-        workerId: "w1",
-        result: ActionStatus.RUNNING,
-      }),
-    );
-    s.updateAudit("au-1", { result: ActionStatus.SUCCEEDED, outcome: "drained" });
+    s.createAction(action);
+    s.saveAction({ ...action, status: ActionStatus.SUCCEEDED, outcome: "drained" });
     s.appendEvents([
       create(FleetEventSchema, {
         id: "e-1",
@@ -119,10 +109,11 @@ describe("SQLite store", () => {
   it("filters and orders audit newest first, and caps limits", () => {
     const s = open();
     for (let i = 0; i < 5; i++) {
-      s.appendAudit(
-        create(AuditRecordSchema, {
-          id: `a${i}`,
-          atMs: BigInt(1000 + i),
+      s.createAction(
+        create(ActionSchema, {
+          actionId: `x${i}`,
+          auditId: `a${i}`,
+          startedAtMs: BigInt(1000 + i),
           actor: i % 2 ? "bob" : "alice",
           kind: ActionKind.CANCEL_SESSION,
           workerId: `w${i % 2}`,
@@ -174,21 +165,80 @@ describe("SQLite store", () => {
   it("reports an unwritable database as fatal, once, through onFatal", () => {
     const fatal: StoreFatalError[] = [];
     const s = (store = openStore({ path, log, retention, onFatal: (e) => fatal.push(e) }));
-    s.appendAudit(create(AuditRecordSchema, { id: "before", atMs: 1n }));
+    const act = (id: string) =>
+      create(ActionSchema, { actionId: id, auditId: id, startedAtMs: BigInt(Date.now()) });
+    s.createAction(act("before"));
     // Not the -shm file: SQLite maps it into memory, and a write to an immutable mapping is a crash, not an error.
     const undo = makeUnwritable([path, `${path}-wal`]);
     try {
-      expect(() => s.appendAudit(create(AuditRecordSchema, { id: "x", atMs: 1n }))).toThrow(
-        StoreFatalError,
-      );
-      expect(() => s.appendAudit(create(AuditRecordSchema, { id: "y", atMs: 1n }))).toThrow(
-        StoreFatalError,
-      );
+      expect(() => s.createAction(act("x"))).toThrow(StoreFatalError);
+      expect(() => s.createAction(act("y"))).toThrow(StoreFatalError);
     } finally {
       undo();
     }
     expect(fatal).toHaveLength(1);
     expect(fatal[0]?.code).toMatch(/^SQLITE_(READONLY|IOERR|CANTOPEN|PERM)/);
+  });
+
+  it("writes an action and its audit record together, and lists what is left running", () => {
+    const s = open();
+    const running = create(ActionSchema, {
+      actionId: "r-1",
+      auditId: "au-r1",
+      actor: "alice",
+      kind: ActionKind.CANCEL_SESSION,
+      workerId: "w1",
+      sessionId: "s1",
+      status: ActionStatus.RUNNING,
+      outcome: "started",
+      startedAtMs: 5n,
+    });
+    s.createAction(running);
+    s.createAction({ ...running, actionId: "r-2", auditId: "au-r2", startedAtMs: 6n });
+    expect(() => s.createAction({ ...running, auditId: "au-other" })).toThrow(/UNIQUE/);
+    // The failed insert took nothing with it: no orphan audit record.
+    expect(s.listAudit({ limit: 10 }).map((r) => r.id)).toEqual(["au-r2", "au-r1"]);
+    s.saveAction({ ...running, status: ActionStatus.INTERRUPTED, outcome: "interrupted: x" });
+    expect(s.listUnfinishedActions().map((a) => a.actionId)).toEqual(["r-2"]);
+    const audit = s.listAudit({ limit: 10 }).find((r) => r.id === "au-r1");
+    expect(audit).toMatchObject({ result: ActionStatus.INTERRUPTED, outcome: "interrupted: x" });
+    // A retry links both ways in one transaction.
+    const retry = {
+      ...running,
+      actionId: "r-3",
+      auditId: "au-r3",
+      retryOf: "r-1",
+      startedAtMs: 7n,
+    };
+    s.createAction(retry, [{ ...running, status: ActionStatus.INTERRUPTED, retriedBy: "r-3" }]);
+    expect(s.getAction("r-1")?.retriedBy).toBe("r-3");
+    expect(s.listAudit({ limit: 1 })[0]?.retryOf).toBe("r-1");
+    // Pruning never takes an action that is still running.
+    expect(s.prune(Date.now() + 100 * 86_400_000).actions).toBe(1);
+    expect(s.getAction("r-2")).toBeDefined();
+  });
+
+  it("creates the database 0600 in a 0700 directory, and proves it writes", () => {
+    open().probeWrite();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "nested")).mode & 0o777).toBe(0o700);
+    expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
+  });
+
+  it("notices a database made read-only under open handles, and refuses to open it after", () => {
+    const fatal: StoreFatalError[] = [];
+    const s = (store = openStore({ path, log, retention, onFatal: (e) => fatal.push(e) }));
+    s.probeWrite();
+    const undo = makeUnwritable([path]);
+    try {
+      expect(() => s.probeWrite()).toThrow(/cannot be opened for writing/);
+      expect(s.fatal).toBe(fatal[0]);
+      expect(() => openStore({ path, log, retention })).toThrow(
+        /cannot open the database at .*read-only/,
+      );
+    } finally {
+      undo();
+    }
   });
 
   it("fails to open under a path that cannot be a directory, naming the path", () => {

@@ -1,15 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  ActionSchema,
-  AuditRecordSchema,
-  type Action,
-  type ActionKind,
-  type ActionStatus,
-} from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetEventSchema, type FleetEvent } from "../../gen/stallwatch/v1/fleet_pb.js";
 import {
   SnapshotInfoSchema,
@@ -19,8 +10,10 @@ import {
 import type { ActionStore } from "../actions/action-store.js";
 import type { Logger } from "../logging/logger.js";
 import type { SnapshotStore } from "../snapshots/snapshot-store.js";
+import { createActionRows } from "./action-rows.js";
 import { migrate } from "./migrations.js";
 import { classifyStoreError, StoreFatalError } from "./store-errors.js";
+import { createWriteProbe, prepareDatabaseFile } from "./store-files.js";
 
 export interface StoreOptions {
   /** File path, or `:memory:` for tests. */
@@ -48,12 +41,18 @@ export interface ListFilter {
 export interface Store extends ActionStore, SnapshotStore {
   appendEvents(events: FleetEvent[]): void;
   listEvents(filter: ListFilter): FleetEvent[];
+  /**
+   * Proves the store can still write (files writable, a row committed);
+   * throws StoreFatalError, reported through `onFatal`, when it cannot.
+   */
+  probeWrite(): void;
+  /** The fatal error that ended the store's usefulness, if one happened. */
+  readonly fatal: StoreFatalError | undefined;
   prune(nowMs?: number): { snapshots: number; events: number; audit: number; actions: number };
   close(): void;
 }
 
-const MAX_LIMIT = 1000;
-const clampLimit = (limit: number) => Math.max(1, Math.min(MAX_LIMIT, Math.floor(limit) || 1));
+const clampLimit = (limit: number) => Math.max(1, Math.min(1000, Math.floor(limit) || 1));
 
 /**
  * Opens (creating if needed) the SQLite database in WAL mode and applies
@@ -64,29 +63,39 @@ export function openStore(opts: StoreOptions): Store {
   const { path, log } = opts;
   let db: Database.Database;
   try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") prepareDatabaseFile(path);
     db = new Database(path);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${opts.durability === "normal" ? "NORMAL" : "FULL"}`);
     db.pragma("busy_timeout = 2000");
     db.pragma("foreign_keys = ON");
     migrate(db, path);
+    // SQLite silently opens a file it may not write read-only; find out now,
+    // not at the first operator action.
+    createWriteProbe(db, path)();
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new StoreFatalError(`cannot open the database at ${path}: ${reason}`, "OPEN", {
-      cause: err,
-    });
+    const code = (err as { code?: unknown }).code;
+    const hint =
+      !(err instanceof StoreFatalError) && typeof code === "string" && /READONLY|PERM/.test(code)
+        ? " (the file, its -wal/-shm or its directory is read-only, immutable, owned by another user, or on a read-only mount)"
+        : "";
+    throw new StoreFatalError(
+      `cannot open the database at ${path}: ${reason}${hint}`,
+      typeof code === "string" ? code : "OPEN",
+      { cause: err },
+    );
   }
 
-  let fatalReported = false;
+  let fatalError: StoreFatalError | undefined;
   /** Runs a database operation; fatal errors are reported once and rethrown. */
   const guard = <T>(what: string, fn: () => T): T => {
     try {
       return fn();
     } catch (err) {
       const classified = classifyStoreError(err, what);
-      if (classified instanceof StoreFatalError && !fatalReported) {
-        fatalReported = true;
+      if (classified instanceof StoreFatalError && !fatalError) {
+        fatalError = classified;
         log.fatal({ err: classified.message }, "database failure");
         opts.onFatal?.(classified);
       }
@@ -97,15 +106,6 @@ export function openStore(opts: StoreOptions): Store {
   const st = {
     insertEvent: db.prepare(
       "INSERT OR IGNORE INTO events (id, at_ms, worker_id, kind, body) VALUES (?, ?, ?, ?, ?)",
-    ),
-    insertAudit: db.prepare(
-      "INSERT INTO audit (id, at_ms, actor, kind, worker_id, body) VALUES (?, ?, ?, ?, ?, ?)",
-    ),
-    getAudit: db.prepare("SELECT body FROM audit WHERE id = ?"),
-    setAudit: db.prepare("UPDATE audit SET body = ? WHERE id = ?"),
-    getAction: db.prepare("SELECT body FROM actions WHERE action_id = ?"),
-    putAction: db.prepare(
-      "INSERT INTO actions (action_id, started_at_ms, body) VALUES (?, ?, ?) ON CONFLICT(action_id) DO UPDATE SET body = excluded.body",
     ),
     putSnapshot: db.prepare(
       "INSERT INTO snapshots (id, created_at_ms, expires_at_ms, info, body) VALUES (?, ?, ?, ?, ?)",
@@ -118,8 +118,11 @@ export function openStore(opts: StoreOptions): Store {
     pruneSnapshots: db.prepare("DELETE FROM snapshots WHERE expires_at_ms <= ?"),
     pruneEvents: db.prepare("DELETE FROM events WHERE at_ms < ?"),
     pruneAudit: db.prepare("DELETE FROM audit WHERE at_ms < ?"),
-    pruneActions: db.prepare("DELETE FROM actions WHERE started_at_ms < ?"),
+    // A RUNNING action is never pruned: reconciliation owns it.
+    pruneActions: db.prepare("DELETE FROM actions WHERE started_at_ms < ? AND status != 1"),
   };
+  const actions = createActionRows(db, guard);
+  const probe = createWriteProbe(db, path);
 
   const insertEvents = db.transaction((events: FleetEvent[]) => {
     for (const e of events) {
@@ -151,79 +154,14 @@ export function openStore(opts: StoreOptions): Store {
       return rows.map((r) => fromBinary(FleetEventSchema, r.body));
     },
 
-    appendAudit(record) {
-      guard("append audit", () =>
-        st.insertAudit.run(
-          record.id,
-          Number(record.atMs),
-          record.actor,
-          record.kind,
-          record.workerId,
-          toBinary(AuditRecordSchema, record),
-        ),
-      );
+    ...actions,
+
+    probeWrite() {
+      guard("write probe", () => probe());
     },
 
-    updateAudit(id, update: { result: ActionStatus; outcome: string }) {
-      guard("update audit", () => {
-        const row = st.getAudit.get(id) as { body: Buffer } | undefined;
-        if (!row) return;
-        const record = fromBinary(AuditRecordSchema, row.body);
-        record.result = update.result;
-        record.outcome = update.outcome;
-        st.setAudit.run(toBinary(AuditRecordSchema, record), id);
-      });
-    },
-
-    listAudit({
-      workerId,
-      actor,
-      kind,
-      limit,
-    }: {
-      workerId?: string;
-      actor?: string;
-      kind?: ActionKind;
-      limit: number;
-    }) {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (workerId) {
-        where.push("worker_id = ?");
-        params.push(workerId);
-      }
-      if (actor) {
-        where.push("actor = ?");
-        params.push(actor);
-      }
-      if (kind !== undefined) {
-        where.push("kind = ?");
-        params.push(kind);
-      }
-      const sql = `SELECT body FROM audit ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY at_ms DESC LIMIT ?`;
-      const rows = guard(
-        "list audit",
-        () => db.prepare(sql).all(...params, clampLimit(limit)) as { body: Buffer }[],
-      );
-      return rows.map((r) => fromBinary(AuditRecordSchema, r.body));
-    },
-
-    getAction(actionId) {
-      const row = guard(
-        "get action",
-        () => st.getAction.get(actionId) as { body: Buffer } | undefined,
-      );
-      return row ? fromBinary(ActionSchema, row.body) : undefined;
-    },
-
-    putAction(action: Action) {
-      guard("put action", () =>
-        st.putAction.run(
-          action.actionId,
-          Number(action.startedAtMs),
-          toBinary(ActionSchema, action),
-        ),
-      );
+    get fatal() {
+      return fatalError;
     },
 
     putSnapshot(snapshot: Snapshot) {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stallwatch/v1/control.proto.
  */
 export const file_stallwatch_v1_control: GenFile = /*@__PURE__*/
-  fileDesc("ChtzdGFsbHdhdGNoL3YxL2NvbnRyb2wucHJvdG8SDXN0YWxsd2F0Y2gudjEiDwoNV2hvQW1JUmVxdWVzdCJSCg5XaG9BbUlSZXNwb25zZRIhCgRyb2xlGAEgASgOMhMuc3RhbGx3YXRjaC52MS5Sb2xlEg0KBWFjdG9yGAIgASgJEg4KBnJlYXNvbhgDIAEoCSK9AgoGQWN0aW9uEhEKCWFjdGlvbl9pZBgBIAEoCRInCgRraW5kGAIgASgOMhkuc3RhbGx3YXRjaC52MS5BY3Rpb25LaW5kEhEKCXdvcmtlcl9pZBgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCRIrCgZzdGF0dXMYByABKA4yGy5zdGFsbHdhdGNoLnYxLkFjdGlvblN0YXR1cxIPCgdvdXRjb21lGAggASgJEhUKDXN0YXJ0ZWRfYXRfbXMYCSABKAMSEwoLZW5kZWRfYXRfbXMYCiABKAMSGgoSc2Vzc2lvbnNfcmVtYWluaW5nGAsgASgNEhkKEXNlc3Npb25zX2F0X3N0YXJ0GAwgASgNEhAKCGF1ZGl0X2lkGA0gASgJInIKFENhbmNlbFNlc3Npb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIRCgl3b3JrZXJfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkSEAoIZ3JhY2VfbXMYBSABKA0iPgoVQ2FuY2VsU2Vzc2lvblJlc3BvbnNlEiUKBmFjdGlvbhgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuQWN0aW9uIkoKEkRyYWluV29ya2VyUmVxdWVzdBIRCglhY3Rpb25faWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI8ChNEcmFpbldvcmtlclJlc3BvbnNlEiUKBmFjdGlvbhgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuQWN0aW9uIksKE0NhbmNlbFdvcmtlclJlcXVlc3QSEQoJYWN0aW9uX2lkGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiPQoUQ2FuY2VsV29ya2VyUmVzcG9uc2USJQoGYWN0aW9uGAEgASgLMhUuc3RhbGx3YXRjaC52MS5BY3Rpb24iJwoSV2F0Y2hBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCSI8ChNXYXRjaEFjdGlvblJlc3BvbnNlEiUKBmFjdGlvbhgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuQWN0aW9uIugBCgtBdWRpdFJlY29yZBIKCgJpZBgBIAEoCRINCgVhdF9tcxgCIAEoAxINCgVhY3RvchgDIAEoCRInCgRraW5kGAQgASgOMhkuc3RhbGx3YXRjaC52MS5BY3Rpb25LaW5kEhEKCXdvcmtlcl9pZBgFIAEoCRISCgpzZXNzaW9uX2lkGAYgASgJEg4KBnJlYXNvbhgHIAEoCRIrCgZyZXN1bHQYCCABKA4yGy5zdGFsbHdhdGNoLnYxLkFjdGlvblN0YXR1cxIPCgdvdXRjb21lGAkgASgJEhEKCWFjdGlvbl9pZBgKIAEoCSJsChBMaXN0QXVkaXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRINCgVhY3RvchgCIAEoCRInCgRraW5kGAMgASgOMhkuc3RhbGx3YXRjaC52MS5BY3Rpb25LaW5kEg0KBWxpbWl0GAQgASgNIkAKEUxpc3RBdWRpdFJlc3BvbnNlEisKB3JlY29yZHMYASADKAsyGi5zdGFsbHdhdGNoLnYxLkF1ZGl0UmVjb3JkKkAKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfVklFV0VSEAESEQoNUk9MRV9PUEVSQVRPUhACKoYBCgpBY3Rpb25LaW5kEhsKF0FDVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaQUNUSU9OX0tJTkRfQ0FOQ0VMX1NFU1NJT04QARIcChhBQ1RJT05fS0lORF9EUkFJTl9XT1JLRVIQAhIdChlBQ1RJT05fS0lORF9DQU5DRUxfV09SS0VSEAMqfwoMQWN0aW9uU3RhdHVzEh0KGUFDVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVBQ1RJT05fU1RBVFVTX1JVTk5JTkcQARIbChdBQ1RJT05fU1RBVFVTX1NVQ0NFRURFRBACEhgKFEFDVElPTl9TVEFUVVNfRkFJTEVEEAMyigQKDkNvbnRyb2xTZXJ2aWNlEkUKBldob0FtSRIcLnN0YWxsd2F0Y2gudjEuV2hvQW1JUmVxdWVzdBodLnN0YWxsd2F0Y2gudjEuV2hvQW1JUmVzcG9uc2USWgoNQ2FuY2VsU2Vzc2lvbhIjLnN0YWxsd2F0Y2gudjEuQ2FuY2VsU2Vzc2lvblJlcXVlc3QaJC5zdGFsbHdhdGNoLnYxLkNhbmNlbFNlc3Npb25SZXNwb25zZRJUCgtEcmFpbldvcmtlchIhLnN0YWxsd2F0Y2gudjEuRHJhaW5Xb3JrZXJSZXF1ZXN0GiIuc3RhbGx3YXRjaC52MS5EcmFpbldvcmtlclJlc3BvbnNlElcKDENhbmNlbFdvcmtlchIiLnN0YWxsd2F0Y2gudjEuQ2FuY2VsV29ya2VyUmVxdWVzdBojLnN0YWxsd2F0Y2gudjEuQ2FuY2VsV29ya2VyUmVzcG9uc2USVgoLV2F0Y2hBY3Rpb24SIS5zdGFsbHdhdGNoLnYxLldhdGNoQWN0aW9uUmVxdWVzdBoiLnN0YWxsd2F0Y2gudjEuV2F0Y2hBY3Rpb25SZXNwb25zZTABEk4KCUxpc3RBdWRpdBIfLnN0YWxsd2F0Y2gudjEuTGlzdEF1ZGl0UmVxdWVzdBogLnN0YWxsd2F0Y2gudjEuTGlzdEF1ZGl0UmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChtzdGFsbHdhdGNoL3YxL2NvbnRyb2wucHJvdG8SDXN0YWxsd2F0Y2gudjEiDwoNV2hvQW1JUmVxdWVzdCJSCg5XaG9BbUlSZXNwb25zZRIhCgRyb2xlGAEgASgOMhMuc3RhbGx3YXRjaC52MS5Sb2xlEg0KBWFjdG9yGAIgASgJEg4KBnJlYXNvbhgDIAEoCSKmAwoGQWN0aW9uEhEKCWFjdGlvbl9pZBgBIAEoCRInCgRraW5kGAIgASgOMhkuc3RhbGx3YXRjaC52MS5BY3Rpb25LaW5kEhEKCXdvcmtlcl9pZBgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCRIrCgZzdGF0dXMYByABKA4yGy5zdGFsbHdhdGNoLnYxLkFjdGlvblN0YXR1cxIPCgdvdXRjb21lGAggASgJEhUKDXN0YXJ0ZWRfYXRfbXMYCSABKAMSEwoLZW5kZWRfYXRfbXMYCiABKAMSGgoSc2Vzc2lvbnNfcmVtYWluaW5nGAsgASgNEhkKEXNlc3Npb25zX2F0X3N0YXJ0GAwgASgNEhAKCGF1ZGl0X2lkGA0gASgJEhAKCHJldHJ5X29mGA4gASgJEhIKCnJlY29uY2lsZWQYDyABKAgSEAoIZ3JhY2VfbXMYECABKA0SEgoKcmV0cmllZF9ieRgRIAEoCRIbChN3b3JrZXJfYWNrbm93bGVkZ2VkGBIgASgIInIKFENhbmNlbFNlc3Npb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIRCgl3b3JrZXJfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkSEAoIZ3JhY2VfbXMYBSABKA0iPgoVQ2FuY2VsU2Vzc2lvblJlc3BvbnNlEiUKBmFjdGlvbhgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuQWN0aW9uIkoKEkRyYWluV29ya2VyUmVxdWVzdBIRCglhY3Rpb25faWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI8ChNEcmFpbldvcmtlclJlc3BvbnNlEiUKBmFjdGlvbhgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuQWN0aW9uIksKE0NhbmNlbFdvcmtlclJlcXVlc3QSEQoJYWN0aW9uX2lkGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiPQoUQ2FuY2VsV29ya2VyUmVzcG9uc2USJQoGYWN0aW9uGAEgASgLMhUuc3RhbGx3YXRjaC52MS5BY3Rpb24iSQoSUmV0cnlBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIQCghyZXRyeV9vZhgCIAEoCRIOCgZyZWFzb24YAyABKAkiPAoTUmV0cnlBY3Rpb25SZXNwb25zZRIlCgZhY3Rpb24YASABKAsyFS5zdGFsbHdhdGNoLnYxLkFjdGlvbiInChJXYXRjaEFjdGlvblJlcXVlc3QSEQoJYWN0aW9uX2lkGAEgASgJIjwKE1dhdGNoQWN0aW9uUmVzcG9uc2USJQoGYWN0aW9uGAEgASgLMhUuc3RhbGx3YXRjaC52MS5BY3Rpb24itwIKC0F1ZGl0UmVjb3JkEgoKAmlkGAEgASgJEg0KBWF0X21zGAIgASgDEg0KBWFjdG9yGAMgASgJEicKBGtpbmQYBCABKA4yGS5zdGFsbHdhdGNoLnYxLkFjdGlvbktpbmQSEQoJd29ya2VyX2lkGAUgASgJEhIKCnNlc3Npb25faWQYBiABKAkSDgoGcmVhc29uGAcgASgJEisKBnJlc3VsdBgIIAEoDjIbLnN0YWxsd2F0Y2gudjEuQWN0aW9uU3RhdHVzEg8KB291dGNvbWUYCSABKAkSEQoJYWN0aW9uX2lkGAogASgJEhMKC2VuZGVkX2F0X21zGAsgASgDEhAKCHJldHJ5X29mGAwgASgJEhIKCnJlY29uY2lsZWQYDSABKAgSEgoKcmV0cmllZF9ieRgOIAEoCSJsChBMaXN0QXVkaXRSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRINCgVhY3RvchgCIAEoCRInCgRraW5kGAMgASgOMhkuc3RhbGx3YXRjaC52MS5BY3Rpb25LaW5kEg0KBWxpbWl0GAQgASgNIkAKEUxpc3RBdWRpdFJlc3BvbnNlEisKB3JlY29yZHMYASADKAsyGi5zdGFsbHdhdGNoLnYxLkF1ZGl0UmVjb3JkKkAKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfVklFV0VSEAESEQoNUk9MRV9PUEVSQVRPUhACKoYBCgpBY3Rpb25LaW5kEhsKF0FDVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaQUNUSU9OX0tJTkRfQ0FOQ0VMX1NFU1NJT04QARIcChhBQ1RJT05fS0lORF9EUkFJTl9XT1JLRVIQAhIdChlBQ1RJT05fS0lORF9DQU5DRUxfV09SS0VSEAMqngEKDEFjdGlvblN0YXR1cxIdChlBQ1RJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVQUNUSU9OX1NUQVRVU19SVU5OSU5HEAESGwoXQUNUSU9OX1NUQVRVU19TVUNDRUVERUQQAhIYChRBQ1RJT05fU1RBVFVTX0ZBSUxFRBADEh0KGUFDVElPTl9TVEFUVVNfSU5URVJSVVBURUQQBDLgBAoOQ29udHJvbFNlcnZpY2USRQoGV2hvQW1JEhwuc3RhbGx3YXRjaC52MS5XaG9BbUlSZXF1ZXN0Gh0uc3RhbGx3YXRjaC52MS5XaG9BbUlSZXNwb25zZRJaCg1DYW5jZWxTZXNzaW9uEiMuc3RhbGx3YXRjaC52MS5DYW5jZWxTZXNzaW9uUmVxdWVzdBokLnN0YWxsd2F0Y2gudjEuQ2FuY2VsU2Vzc2lvblJlc3BvbnNlElQKC0RyYWluV29ya2VyEiEuc3RhbGx3YXRjaC52MS5EcmFpbldvcmtlclJlcXVlc3QaIi5zdGFsbHdhdGNoLnYxLkRyYWluV29ya2VyUmVzcG9uc2USVwoMQ2FuY2VsV29ya2VyEiIuc3RhbGx3YXRjaC52MS5DYW5jZWxXb3JrZXJSZXF1ZXN0GiMuc3RhbGx3YXRjaC52MS5DYW5jZWxXb3JrZXJSZXNwb25zZRJUCgtSZXRyeUFjdGlvbhIhLnN0YWxsd2F0Y2gudjEuUmV0cnlBY3Rpb25SZXF1ZXN0GiIuc3RhbGx3YXRjaC52MS5SZXRyeUFjdGlvblJlc3BvbnNlElYKC1dhdGNoQWN0aW9uEiEuc3RhbGx3YXRjaC52MS5XYXRjaEFjdGlvblJlcXVlc3QaIi5zdGFsbHdhdGNoLnYxLldhdGNoQWN0aW9uUmVzcG9uc2UwARJOCglMaXN0QXVkaXQSHy5zdGFsbHdhdGNoLnYxLkxpc3RBdWRpdFJlcXVlc3QaIC5zdGFsbHdhdGNoLnYxLkxpc3RBdWRpdFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message stallwatch.v1.WhoAmIRequest
@@ -130,6 +130,41 @@ export type Action = Message<"stallwatch.v1.Action"> & {
    * @generated from field: string audit_id = 13;
    */
   auditId: string;
+
+  /**
+   * The interrupted action this one retries, if any.
+   *
+   * @generated from field: string retry_of = 14;
+   */
+  retryOf: string;
+
+  /**
+   * The outcome was settled at a restart by asking the worker (or marked interrupted).
+   *
+   * @generated from field: bool reconciled = 15;
+   */
+  reconciled: boolean;
+
+  /**
+   * Cancel-session grace as requested (0 = the default), kept for reconciliation.
+   *
+   * @generated from field: uint32 grace_ms = 16;
+   */
+  graceMs: number;
+
+  /**
+   * The action that retried this interrupted one, once retried.
+   *
+   * @generated from field: string retried_by = 17;
+   */
+  retriedBy: string;
+
+  /**
+   * Drain / cancel worker: the worker accepted the ShutdownRequest.
+   *
+   * @generated from field: bool worker_acknowledged = 18;
+   */
+  workerAcknowledged: boolean;
 };
 
 /**
@@ -284,6 +319,56 @@ export const CancelWorkerResponseSchema: GenMessage<CancelWorkerResponse> = /*@_
   messageDesc(file_stallwatch_v1_control, 8);
 
 /**
+ * @generated from message stallwatch.v1.RetryActionRequest
+ */
+export type RetryActionRequest = Message<"stallwatch.v1.RetryActionRequest"> & {
+  /**
+   * The new action's id (idempotent like every action id).
+   *
+   * @generated from field: string action_id = 1;
+   */
+  actionId: string;
+
+  /**
+   * The interrupted action to resume.
+   *
+   * @generated from field: string retry_of = 2;
+   */
+  retryOf: string;
+
+  /**
+   * Why it is retried; empty = the original reason.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message stallwatch.v1.RetryActionRequest.
+ * Use `create(RetryActionRequestSchema)` to create a new message.
+ */
+export const RetryActionRequestSchema: GenMessage<RetryActionRequest> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_control, 9);
+
+/**
+ * @generated from message stallwatch.v1.RetryActionResponse
+ */
+export type RetryActionResponse = Message<"stallwatch.v1.RetryActionResponse"> & {
+  /**
+   * @generated from field: stallwatch.v1.Action action = 1;
+   */
+  action?: Action | undefined;
+};
+
+/**
+ * Describes the message stallwatch.v1.RetryActionResponse.
+ * Use `create(RetryActionResponseSchema)` to create a new message.
+ */
+export const RetryActionResponseSchema: GenMessage<RetryActionResponse> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_control, 10);
+
+/**
  * @generated from message stallwatch.v1.WatchActionRequest
  */
 export type WatchActionRequest = Message<"stallwatch.v1.WatchActionRequest"> & {
@@ -298,7 +383,7 @@ export type WatchActionRequest = Message<"stallwatch.v1.WatchActionRequest"> & {
  * Use `create(WatchActionRequestSchema)` to create a new message.
  */
 export const WatchActionRequestSchema: GenMessage<WatchActionRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_control, 9);
+  messageDesc(file_stallwatch_v1_control, 11);
 
 /**
  * @generated from message stallwatch.v1.WatchActionResponse
@@ -315,7 +400,7 @@ export type WatchActionResponse = Message<"stallwatch.v1.WatchActionResponse"> &
  * Use `create(WatchActionResponseSchema)` to create a new message.
  */
 export const WatchActionResponseSchema: GenMessage<WatchActionResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_control, 10);
+  messageDesc(file_stallwatch_v1_control, 12);
 
 /**
  * @generated from message stallwatch.v1.AuditRecord
@@ -370,6 +455,26 @@ export type AuditRecord = Message<"stallwatch.v1.AuditRecord"> & {
    * @generated from field: string action_id = 10;
    */
   actionId: string;
+
+  /**
+   * @generated from field: int64 ended_at_ms = 11;
+   */
+  endedAtMs: bigint;
+
+  /**
+   * @generated from field: string retry_of = 12;
+   */
+  retryOf: string;
+
+  /**
+   * @generated from field: bool reconciled = 13;
+   */
+  reconciled: boolean;
+
+  /**
+   * @generated from field: string retried_by = 14;
+   */
+  retriedBy: string;
 };
 
 /**
@@ -377,7 +482,7 @@ export type AuditRecord = Message<"stallwatch.v1.AuditRecord"> & {
  * Use `create(AuditRecordSchema)` to create a new message.
  */
 export const AuditRecordSchema: GenMessage<AuditRecord> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_control, 11);
+  messageDesc(file_stallwatch_v1_control, 13);
 
 /**
  * @generated from message stallwatch.v1.ListAuditRequest
@@ -411,7 +516,7 @@ export type ListAuditRequest = Message<"stallwatch.v1.ListAuditRequest"> & {
  * Use `create(ListAuditRequestSchema)` to create a new message.
  */
 export const ListAuditRequestSchema: GenMessage<ListAuditRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_control, 12);
+  messageDesc(file_stallwatch_v1_control, 14);
 
 /**
  * @generated from message stallwatch.v1.ListAuditResponse
@@ -428,7 +533,7 @@ export type ListAuditResponse = Message<"stallwatch.v1.ListAuditResponse"> & {
  * Use `create(ListAuditResponseSchema)` to create a new message.
  */
 export const ListAuditResponseSchema: GenMessage<ListAuditResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_control, 13);
+  messageDesc(file_stallwatch_v1_control, 15);
 
 /**
  * @generated from enum stallwatch.v1.Role
@@ -510,6 +615,14 @@ export enum ActionStatus {
    * @generated from enum value: ACTION_STATUS_FAILED = 3;
    */
   FAILED = 3,
+
+  /**
+   * The gateway stopped before the action ended and its outcome could not be
+   * established afterwards; the outcome says what is known. Retry resumes it.
+   *
+   * @generated from enum value: ACTION_STATUS_INTERRUPTED = 4;
+   */
+  INTERRUPTED = 4,
 }
 
 /**
@@ -564,7 +677,16 @@ export const ControlService: GenService<{
   },
   /**
    * An action's progress until it ends.
+   * Resumes an interrupted action under a new id linked to the old one.
    *
+   * @generated from rpc stallwatch.v1.ControlService.RetryAction
+   */
+  retryAction: {
+    methodKind: "unary";
+    input: typeof RetryActionRequestSchema;
+    output: typeof RetryActionResponseSchema;
+  },
+  /**
    * @generated from rpc stallwatch.v1.ControlService.WatchAction
    */
   watchAction: {

@@ -1,7 +1,8 @@
-import { ActionKind, ActionStatus } from "../../../../gen/stallwatch/v1/control_pb";
+import { ActionKind } from "../../../../gen/stallwatch/v1/control_pb";
 import { clip, formatClock } from "../../../shared/format";
 import { useUrlFilter } from "../../../shared/use-url-filter";
 import { useAudit } from "../api/audit";
+import { AuditResult } from "./audit-result";
 
 /** Who did what, why, when, and how it ended; filterable, filters in the URL. */
 export function AuditPage() {
@@ -55,8 +56,7 @@ export function AuditPage() {
                 </td>
                 <td>{clip(r.reason, 120)}</td>
                 <td>
-                  <strong>{ActionStatus[r.result].toLowerCase()}</strong>{" "}
-                  <span className="sub">{clip(r.outcome, 120)}</span>
+                  <AuditResult record={r} />
                 </td>
               </tr>
             ))}

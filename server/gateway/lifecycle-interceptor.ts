@@ -1,0 +1,56 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { StoreFatalError } from "../store/store-errors.js";
+
+/** What a caller is told when the store failed under its request. */
+export function storeUnavailable(err: StoreFatalError): ConnectError {
+  return new ConnectError(
+    `the gateway cannot write to its database (${err.code}) and is restarting; nothing from this request was recorded, try again shortly`,
+    Code.Unavailable,
+  );
+}
+
+/**
+ * Browser API concerns that cut across services:
+ * - a storage failure reaches the caller as `Unavailable` saying so, not as a
+ *   bare "internal error" or a dropped connection (the process exits after);
+ * - when `stopping` aborts, every server stream ends with `Unavailable`, so
+ *   clients reconnect (to another gateway if there is one) instead of seeing
+ *   a normal end or a reset.
+ */
+export function createLifecycleInterceptor(stopping: AbortSignal): Interceptor {
+  const toClient = (err: unknown) => (err instanceof StoreFatalError ? storeUnavailable(err) : err);
+  const shuttingDown = () =>
+    new ConnectError("the gateway is shutting down; reconnect", Code.Unavailable);
+  return (next) => async (req) => {
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      throw toClient(err);
+    }
+    if (!res.stream) return res;
+    const inner = res.message[Symbol.asyncIterator]();
+    const stopped = new Promise<never>((_, reject) => {
+      const fail = () => reject(shuttingDown());
+      if (stopping.aborted) fail();
+      else stopping.addEventListener("abort", fail, { once: true });
+    });
+    stopped.catch(() => undefined); // observed by the race below
+    async function* guarded() {
+      try {
+        for (;;) {
+          const next = await Promise.race([inner.next(), stopped]);
+          if (next.done) return;
+          yield next.value;
+        }
+      } catch (err) {
+        throw toClient(err);
+      } finally {
+        // Lets the handler run its own cleanup; not awaited, it may be
+        // parked until the aborted request signal wakes it.
+        void inner.return?.().catch(() => undefined);
+      }
+    }
+    return { ...res, message: guarded() };
+  };
+}

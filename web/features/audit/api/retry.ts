@@ -1,0 +1,21 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { ControlService } from "../../../../gen/stallwatch/v1/control_pb";
+import { useClient } from "../../../app/transport-context";
+
+/**
+ * Retries an interrupted action under a new id linked to the old one. The new
+ * id is made once per record, so a repeated click is the same retry on the
+ * gateway (idempotent), never a second one.
+ */
+export function useRetryAction(retryOf: string) {
+  const client = useClient(ControlService);
+  const queryClient = useQueryClient();
+  const [actionId] = useState(
+    () => `ui-retry-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+  );
+  return useMutation({
+    mutationFn: () => client.retryAction({ actionId, retryOf, reason: "" }, { timeoutMs: 10_000 }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ["stallwatch", "audit"] }),
+  });
+}
