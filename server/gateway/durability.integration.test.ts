@@ -130,7 +130,16 @@ describe("storage failures reach the caller", () => {
 describe("graceful shutdown", () => {
   it("SIGTERM: readiness 503, requests in flight answered, streams told to reconnect, exit 0", async () => {
     const gateway = await startStallwatch(
-      gatewayArgs(freshDbPath(), "--shutdown-grace-ms", "5000"),
+      gatewayArgs(
+        freshDbPath(),
+        "--shutdown-grace-ms",
+        "5000",
+        // Hundreds of snapshot writes in flight are the point here, not the rate limit.
+        "--snapshots-per-minute",
+        "100000",
+        "--snapshots-per-minute-total",
+        "100000",
+      ),
     );
     const http = String(gateway.listening.http);
     const { fleet, snapshots } = apiClients(http, TOKEN);
