@@ -34,15 +34,21 @@ const BANNER = (title: string) => `${"=".repeat(10)} ${title} ${"=".repeat(10)}`
 const MAX_BUNDLES = 10;
 
 function longestFirst(bundles: HarnessStatus["bundles"]) {
-  return [...bundles].sort((a, b) => b.timeSinceTransitionSec - a.timeSinceTransitionSec).slice(0, MAX_BUNDLES);
+  return [...bundles]
+    .sort((a, b) => b.timeSinceTransitionSec - a.timeSinceTransitionSec)
+    .slice(0, MAX_BUNDLES);
 }
 
 /** Python idents are numbers; ours are `udf-7`, `main-0`: map them to stable numbers. */
 export function pythonIdent(threadId: string): string {
   const digits = /(\d{1,9})$/.exec(threadId)?.[1];
-  if (digits !== undefined) return String(139_600_000_000_000 + Number(digits) * 4096 + (threadId.startsWith("main") ? 1 : 0));
+  if (digits !== undefined)
+    return String(
+      139_600_000_000_000 + Number(digits) * 4096 + (threadId.startsWith("main") ? 1 : 0),
+    );
   let h = 2166136261;
-  for (let i = 0; i < threadId.length; i++) h = Math.imul(h ^ threadId.charCodeAt(i), 16777619) >>> 0;
+  for (let i = 0; i < threadId.length; i++)
+    h = Math.imul(h ^ threadId.charCodeAt(i), 16777619) >>> 0;
   return String(139_700_000_000_000 + h);
 }
 
@@ -93,14 +99,23 @@ export function formatPython(status: HarnessStatus): string {
   return `${bundles.join("\n")}\n${dump.join("\n")}`;
 }
 
-const JAVA_STATES: Record<string, string> = { running: "RUNNABLE", idle: "WAITING", blocked: "BLOCKED" };
+const JAVA_STATES: Record<string, string> = {
+  running: "RUNNABLE",
+  idle: "WAITING",
+  blocked: "BLOCKED",
+};
 
 /** As the Java SDK's `BeamFnStatusClient` writes it (Java 17 `Thread.toString()`). */
 export function formatJava(status: HarnessStatus): string {
   const nameOf = new Map(status.threads.map((t) => [t.threadId, t.name]));
   const out: string[] = [];
   const mb = Math.round((status.rssBytes ?? 0) / 2 ** 20);
-  out.push(BANNER("MEMORY USAGE"), `used/total/max = ${mb}/${mb}/${mb} MB, GC last/max = 0.00/0.00 %, #pushbacks=0, gc thrashing=false`, "", "");
+  out.push(
+    BANNER("MEMORY USAGE"),
+    `used/total/max = ${mb}/${mb}/${mb} MB, GC last/max = 0.00/0.00 %, #pushbacks=0, gc thrashing=false`,
+    "",
+    "",
+  );
   out.push(BANNER("ACTIVE PROCESSING BUNDLES"));
   if (status.bundles.length === 0) out.push("No active processing bundles.");
   for (const b of longestFirst(status.bundles))
@@ -112,7 +127,10 @@ export function formatJava(status: HarnessStatus): string {
     );
   out.push("", "", BANNER("THREAD DUMP"));
   const state = (s: string) => JAVA_STATES[s] ?? "RUNNABLE";
-  const groups = groupBy(status.threads, (t) => `${state(t.state)}\n${t.frames.map((f) => `${f.fn}(${f.file}:${f.line})`).join("\n")}`);
+  const groups = groupBy(
+    status.threads,
+    (t) => `${state(t.state)}\n${t.frames.map((f) => `${f.fn}(${f.file}:${f.line})`).join("\n")}`,
+  );
   groups.sort((a, b) => b.length - a.length);
   for (const group of groups) {
     const first = group[0];
@@ -142,5 +160,9 @@ export function formatGo(status: HarnessStatus, bufferBytes = 64 << 10): string 
 }
 
 export function formatHarnessStatus(format: BeamSdkFormat, status: HarnessStatus): string {
-  return format === "java" ? formatJava(status) : format === "go" ? formatGo(status) : formatPython(status);
+  return format === "java"
+    ? formatJava(status)
+    : format === "go"
+      ? formatGo(status)
+      : formatPython(status);
 }

@@ -2,12 +2,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { BeamFormat } from "./beam-types.js";
 
 export type BeamRefusal =
-  | "streams_cap"
-  | "connection_cap"
-  | "duplicate_id"
-  | "kind_conflict"
-  | "bad_id"
-  | "malformed";
+  "streams_cap" | "connection_cap" | "duplicate_id" | "kind_conflict" | "bad_id" | "malformed";
 
 export type BeamCut = "bytes" | "threads" | "frames" | "lines";
 
@@ -41,13 +36,13 @@ export class BeamMetrics {
       labelNames: ["what"],
       registers,
     });
-    const self = this;
+    const open = () => this.open;
     new Gauge({
       name: "stallwatch_beam_streams",
       help: "Beam status streams open now.",
       registers,
       collect() {
-        this.set(self.open);
+        this.set(open());
       },
     });
   }

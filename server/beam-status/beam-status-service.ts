@@ -15,7 +15,12 @@ import { createFleetWorker, fleetWorkerOptions, type FleetWorker } from "../flee
 import type { Fleet } from "../fleet/fleet.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
 import type { BeamMetrics } from "./beam-metrics.js";
-import { BeamRefused, BeamStreams, type BeamStreamHandle, type BeamStreamLimits } from "./beam-streams.js";
+import {
+  BeamRefused,
+  BeamStreams,
+  type BeamStreamHandle,
+  type BeamStreamLimits,
+} from "./beam-streams.js";
 import { startPinger } from "./stream-pinger.js";
 import { http2SessionKey, http2StreamKey, streamBroken } from "./stream-context.js";
 
@@ -61,7 +66,12 @@ export interface BeamStatusOptions extends BeamStreamLimits {
 }
 
 /** Codes a request-stream error carries when the harness sent bytes we cannot decode. */
-const MALFORMED = new Set([Code.InvalidArgument, Code.Internal, Code.ResourceExhausted, Code.Unimplemented]);
+const MALFORMED = new Set([
+  Code.InvalidArgument,
+  Code.Internal,
+  Code.ResourceExhausted,
+  Code.Unimplemented,
+]);
 
 /**
  * The runner side of Beam's `BeamFnWorkerStatus`. Every harness that dials in
@@ -82,7 +92,10 @@ export function createBeamStatusService(
   const streams = new BeamStreams(fleet, opts);
   const refuse = (err: BeamRefused, fields: Record<string, unknown>) => {
     opts.metrics?.refusal(err.reason);
-    opts.log.warn({ ...fields, reason: err.reason, err: err.rawMessage }, "beam status stream refused");
+    opts.log.warn(
+      { ...fields, reason: err.reason, err: err.rawMessage },
+      "beam status stream refused",
+    );
     throw err;
   };
 
@@ -97,13 +110,22 @@ export function createBeamStatusService(
         id = claim.id;
         replaced = streams.check(id, session);
         if (claim.fromPeer) {
-          opts.log.warn({ worker: id, peer }, "beam harness sent no worker_id header; keyed by its peer address");
-          opts.onEvent(id, `Beam harness at ${peer} sent no worker_id header: keyed by its address`);
+          opts.log.warn(
+            { worker: id, peer },
+            "beam harness sent no worker_id header; keyed by its peer address",
+          );
+          opts.onEvent(
+            id,
+            `Beam harness at ${peer} sent no worker_id header: keyed by its address`,
+          );
         }
       } catch (err) {
         if (!(err instanceof BeamRefused)) throw err;
         if (err.reason === "duplicate_id" || err.reason === "kind_conflict")
-          opts.onEvent(context.requestHeader.get("worker_id") ?? peer, `Beam stream from ${peer} refused: ${err.rawMessage}`);
+          opts.onEvent(
+            context.requestHeader.get("worker_id") ?? peer,
+            `Beam stream from ${peer} refused: ${err.rawMessage}`,
+          );
         return refuse(err, { peer, workerId: context.requestHeader.get("worker_id") });
       }
 
@@ -122,7 +144,10 @@ export function createBeamStatusService(
       if (replaced) {
         replaced.abort(`taken over by a new stream from ${peer}`);
         streams.remove(replaced);
-        opts.onEvent(id, `Beam stream from ${peer} took over from ${replaced.peer}, whose stream had stopped answering`);
+        opts.onEvent(
+          id,
+          `Beam stream from ${peer} took over from ${replaced.peer}, whose stream had stopped answering`,
+        );
       }
       streams.add(handle);
       opts.metrics?.streamOpened();
@@ -133,13 +158,23 @@ export function createBeamStatusService(
       const changed = (change: LivenessChange | undefined) => {
         fleet.changed(worker.id);
         if (!change) return;
-        log[change.to === "healthy" ? "info" : "warn"]({ from: change.from, to: change.to, reason: change.reason }, "liveness changed");
+        log[change.to === "healthy" ? "info" : "warn"](
+          { from: change.from, to: change.to, reason: change.reason },
+          "liveness changed",
+        );
         opts.onLivenessChange?.(worker, change);
       };
 
       const outbox = new BoundedQueue<WorkerStatusRequest>(4);
       let pending:
-        | { id: string; sentAt: number; trigger: string; timer: NodeJS.Timeout; done: Promise<ThreadDumpView | undefined>; resolve: (d: ThreadDumpView | undefined) => void }
+        | {
+            id: string;
+            sentAt: number;
+            trigger: string;
+            timer: NodeJS.Timeout;
+            done: Promise<ThreadDumpView | undefined>;
+            resolve: (d: ThreadDumpView | undefined) => void;
+          }
         | undefined;
       const settle = (dump: ThreadDumpView | undefined) => {
         if (!pending) return;
@@ -171,12 +206,21 @@ export function createBeamStatusService(
         }
         const bytes = Buffer.byteLength(response.statusInfo);
         const cutBytes = Math.max(0, bytes - opts.maxStatusBytes);
-        const text = cutBytes > 0 ? Buffer.from(response.statusInfo).subarray(0, opts.maxStatusBytes).toString() : response.statusInfo;
+        const text =
+          cutBytes > 0
+            ? Buffer.from(response.statusInfo).subarray(0, opts.maxStatusBytes).toString()
+            : response.statusInfo;
         if (cutBytes > 0) {
           opts.metrics?.cut("bytes");
           log.warn({ bytes, cap: opts.maxStatusBytes }, "status text over the cap, cut");
         }
-        const answer = { receivedAtMs: Date.now(), rttMs: performance.now() - pending.sentAt, text, cutBytes, error: response.error.slice(0, 10_000) };
+        const answer = {
+          receivedAtMs: Date.now(),
+          rttMs: performance.now() - pending.sentAt,
+          text,
+          cutBytes,
+          error: response.error.slice(0, 10_000),
+        };
         const trigger = pending.trigger;
         // Without an HTTP/2 session to ping, an answer is the only sign of life.
         if (!session) changed(worker.liveness.answered(answer.receivedAtMs));
@@ -201,7 +245,10 @@ export function createBeamStatusService(
               h2.once("close", done);
             });
           ended = streamBroken(h2)
-            ? { how: "gone", reason: `status stream reset by the harness (code ${h2?.rstCode ?? "none"})` }
+            ? {
+                how: "gone",
+                reason: `status stream reset by the harness (code ${h2?.rstCode ?? "none"})`,
+              }
             : { how: "exited", reason: "the harness closed its status stream" };
         } catch (err) {
           const e = ConnectError.from(err);
@@ -242,7 +289,10 @@ export function createBeamStatusService(
         } else {
           const reason = ended?.reason ?? "status stream reset";
           changed(worker.liveness.gone(now, reason));
-          log[ended?.how === "malformed" ? "warn" : "info"]({ reason }, "beam harness disconnected");
+          log[ended?.how === "malformed" ? "warn" : "info"](
+            { reason },
+            "beam harness disconnected",
+          );
         }
       }
       if (abortReason !== undefined) throw new ConnectError(abortReason, Code.Aborted);

@@ -5,7 +5,11 @@ import { Liveness, WorkerKind, type WorkerDetail } from "../../gen/stallwatch/v1
 import { fleetClient, waitForLiveness } from "../testing/fleet-client.js";
 import { unusedPort } from "../testing/misbehaving-peers.js";
 import { pollUntil } from "../testing/poll.js";
-import { killAllStarted, startStallwatch, type StallwatchProcess } from "../testing/spawn-stallwatch.js";
+import {
+  killAllStarted,
+  startStallwatch,
+  type StallwatchProcess,
+} from "../testing/spawn-stallwatch.js";
 import { sendRawFrame, startTestHarness } from "./testing/fixture-harness.js";
 
 const fixture = (name: string) =>
@@ -96,14 +100,22 @@ describe("Beam SDK status texts through a real gateway over gRPC", () => {
         expect(dump?.source).toBe("beam");
         expect(dump?.rawText).toBe(c.text.replace(/\0+$/, "") === c.text ? c.text : dump?.rawText);
         expect(dump?.threads).toHaveLength(c.threads);
-        expect(dump?.threads.filter((t) => t.notMoving).map((t) => t.thread?.name)).toEqual(c.notMoving);
+        expect(dump?.threads.filter((t) => t.notMoving).map((t) => t.thread?.name)).toEqual(
+          c.notMoving,
+        );
         expect(detail.beamStatus?.format).toBe(c.sdk);
         expect(detail.beamStatus?.unparsed).toBe("");
-        expect(detail.beamStatus?.bundles.map((b) => [b.instructionId, b.threadId])).toEqual(c.sessions);
-        expect(detail.sessions.map((s) => [s.session?.sessionId, s.session?.threadId])).toEqual(c.sessions);
+        expect(detail.beamStatus?.bundles.map((b) => [b.instructionId, b.threadId])).toEqual(
+          c.sessions,
+        );
+        expect(detail.sessions.map((s) => [s.session?.sessionId, s.session?.threadId])).toEqual(
+          c.sessions,
+        );
         // Each bundle's thread carries its session id (for &session= highlighting).
         for (const [sessionId, threadId] of c.sessions)
-          expect(dump?.threads.find((t) => t.thread?.threadId === threadId)?.thread?.sessionId).toBe(sessionId);
+          expect(
+            dump?.threads.find((t) => t.thread?.threadId === threadId)?.thread?.sessionId,
+          ).toBe(sessionId);
 
         const stalled = await pollUntil(
           async () => {
@@ -166,7 +178,9 @@ describe("Beam SDK status texts through a real gateway over gRPC", () => {
       const refused = await impostor.ended;
       expect(refused.code).toBe(String(Code.AlreadyExists));
       expect(refused.message).toMatch(/bound to a live Beam status stream/);
-      await gateway.waitForLog((l) => l.msg === "beam status stream refused" && l.reason === "duplicate_id");
+      await gateway.waitForLog(
+        (l) => l.msg === "beam status stream refused" && l.reason === "duplicate_id",
+      );
       const detail = await detailWithDump("beam-dup");
       expect(detail.beamStatus?.format).toBe("java");
       expect(detail.worker?.liveness).toBe(Liveness.HEALTHY);
@@ -195,6 +209,8 @@ describe("Beam SDK status texts through a real gateway over gRPC", () => {
     const result = await sendRawFrame(grpc, "beam-garbage", Uint8Array.from([0x1a, 100, 1, 2]));
     expect(result.status).toBe(String(Code.InvalidArgument));
     expect(result.message).toMatch(/malformed WorkerStatusResponse/);
-    await gateway.waitForLog((l) => l.msg === "beam harness disconnected" && String(l.reason).includes("malformed"));
+    await gateway.waitForLog(
+      (l) => l.msg === "beam harness disconnected" && String(l.reason).includes("malformed"),
+    );
   });
 });

@@ -115,7 +115,10 @@ export class BeamStreams {
   /** Releases `handle`'s claim (only if it still holds the id). */
   remove(handle: BeamStreamHandle): void {
     if (handle.session)
-      this.perSession.set(handle.session, Math.max(0, (this.perSession.get(handle.session) ?? 1) - 1));
+      this.perSession.set(
+        handle.session,
+        Math.max(0, (this.perSession.get(handle.session) ?? 1) - 1),
+      );
     if (this.byId.get(handle.workerId) === handle) this.byId.delete(handle.workerId);
   }
 }

@@ -47,7 +47,11 @@ export function parseGoStatus(
         unknown.push(i);
         continue;
       }
-      g = { id: line.slice("goroutine ".length, open), state: line.slice(open + 2, -2), frames: [] };
+      g = {
+        id: line.slice("goroutine ".length, open),
+        state: line.slice(open + 2, -2),
+        frames: [],
+      };
       continue;
     }
     if (!g) {
@@ -99,7 +103,8 @@ function classify(id: string, state: string, frames: string[]): BeamThread {
   // Waiting with no code of its own on the stack (runtime, net/http…), or
   // waiting inside a framework that waits for work: idle. Waiting inside
   // user code (a socket read in a DoFn) is exactly what a stuck bundle is.
-  const idle = waiting && (owner === undefined || GO_IDLE_PACKAGES.some((p) => owner.startsWith(p)));
+  const idle =
+    waiting && (owner === undefined || GO_IDLE_PACKAGES.some((p) => owner.startsWith(p)));
   return {
     threadId: `goroutine ${id}`,
     name: `goroutine ${id}`,

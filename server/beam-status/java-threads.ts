@@ -1,5 +1,9 @@
 import type { BeamParseLimits, BeamThread } from "./beam-types.js";
-import { JAVA_IDLE_RUNNABLE_FRAMES, JAVA_IDLE_STATES, STATUS_HANDLER_MARKS } from "./idle-frames.js";
+import {
+  JAVA_IDLE_RUNNABLE_FRAMES,
+  JAVA_IDLE_STATES,
+  STATUS_HANDLER_MARKS,
+} from "./idle-frames.js";
 import type { Section } from "./sections.js";
 
 /**
@@ -29,10 +33,12 @@ export function parseJavaThreads(
     const innermost = frames[0] ?? "";
     const idle =
       JAVA_IDLE_STATES.has(head.state) ||
-      (head.state === "RUNNABLE" && JAVA_IDLE_RUNNABLE_FRAMES.some((f) => frameMethod(innermost).startsWith(f)));
+      (head.state === "RUNNABLE" &&
+        JAVA_IDLE_RUNNABLE_FRAMES.some((f) => frameMethod(innermost).startsWith(f)));
     const handler = frames.some((f) => f.includes(STATUS_HANDLER_MARKS.java));
     const unnamed = head.count - head.members.length;
-    const members = unnamed > 0 ? [...head.members, { id: "", name: `${unnamed} more threads` }] : head.members;
+    const members =
+      unnamed > 0 ? [...head.members, { id: "", name: `${unnamed} more threads` }] : head.members;
     for (const m of members) {
       if (out.length >= limits.maxThreads) {
         cut.threads += 1;
@@ -83,7 +89,9 @@ function groupHeader(
   const stateAt = line.lastIndexOf("] State: ");
   if (close < 0 || stateAt < close || !line.endsWith(" Stack: ----")) return undefined;
   const count = Number(line.slice("---- Threads (".length, close));
-  const state = line.slice(stateAt + "] State: ".length, line.length - " Stack: ----".length).trim();
+  const state = line
+    .slice(stateAt + "] State: ".length, line.length - " Stack: ----".length)
+    .trim();
   const list = line.slice(close + "): [".length, stateAt);
   const members: { id: string; name: string }[] = [];
   for (const item of list.split(", Thread[")) {
@@ -92,7 +100,11 @@ function groupHeader(
     if (t.endsWith("]")) t = t.slice(0, -1);
     members.push(threadString(t));
   }
-  return { state, members, count: Number.isInteger(count) && count >= members.length ? count : members.length };
+  return {
+    state,
+    members,
+    count: Number.isInteger(count) && count >= members.length ? count : members.length,
+  };
 }
 
 /** `name,5,main` or (Java 21) `#42,name,5,main`; names may hold commas, so cut from the right. */

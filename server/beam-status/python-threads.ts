@@ -30,8 +30,11 @@ export function parsePythonThreads(
   const flush = () => {
     if (!head) return;
     const innermost = frames[frames.length - 1];
-    const idle = innermost ? pythonFrameIdle(innermost.file, innermost.fn, innermost.source) : false;
-    const kept = frames.length > limits.maxFramesPerThread ? frames.slice(-limits.maxFramesPerThread) : frames;
+    const idle = innermost
+      ? pythonFrameIdle(innermost.file, innermost.fn, innermost.source)
+      : false;
+    const kept =
+      frames.length > limits.maxFramesPerThread ? frames.slice(-limits.maxFramesPerThread) : frames;
     if (kept.length < frames.length) cut.frames += 1;
     const text: string[] = [];
     for (let i = kept.length - 1; i >= 0; i--) {
@@ -41,7 +44,10 @@ export function parsePythonThreads(
     if (kept.length < frames.length) text.push(`… ${frames.length - kept.length} outer frames cut`);
     const handler =
       head.name === STATUS_HANDLER_MARKS.pythonName ||
-      frames.some((f) => f.file.endsWith(STATUS_HANDLER_MARKS.pythonFile) && f.fn === "generate_status_response");
+      frames.some(
+        (f) =>
+          f.file.endsWith(STATUS_HANDLER_MARKS.pythonFile) && f.fn === "generate_status_response",
+      );
     const group = members.length > 0 ? members : [{ ident: head.ident, name: head.name }];
     const unnamed = head.others + 1 - group.length;
     for (const m of group) {
@@ -49,7 +55,14 @@ export function parsePythonThreads(
         cut.threads += 1;
         continue;
       }
-      out.push({ threadId: m.ident, name: m.name, state: "", frames: text, idle, statusHandler: handler });
+      out.push({
+        threadId: m.ident,
+        name: m.name,
+        state: "",
+        frames: text,
+        idle,
+        statusHandler: handler,
+      });
     }
     // "and other N threads" without a `threads:` line: the count is all we know.
     if (unnamed > 0 && out.length < limits.maxThreads) {
@@ -153,7 +166,7 @@ function memberList(s: string, max: number): { ident: string; name: string }[] {
     j += 1;
     while (j < s.length && s[j] !== quote) {
       if (s[j] === "\\" && j + 1 < s.length) j += 1;
-      name += s[j];
+      name += s.charAt(j);
       j += 1;
     }
     out.push({ ident, name });

@@ -30,7 +30,10 @@ export interface Section {
 }
 
 /** Splits lines into bannered sections; lines outside any section are returned as `outside`. */
-export function splitSections(lines: readonly string[]): { sections: Section[]; outside: number[] } {
+export function splitSections(lines: readonly string[]): {
+  sections: Section[];
+  outside: number[];
+} {
   const sections: Section[] = [];
   const outside: number[] = [];
   let open: { title: string; from: number } | undefined;
@@ -83,7 +86,10 @@ export function parseBundles(
     const line = (lines[i] ?? "").trim();
     if (line === "" || line === "No active processing bundles.") continue;
     let rest: string | undefined;
-    if (line.startsWith("-") && (rest = afterPrefix(stripRuns(line, "-"), "instruction ")) !== undefined) {
+    if (
+      line.startsWith("-") &&
+      (rest = afterPrefix(stripRuns(line, "-"), "instruction ")) !== undefined
+    ) {
       b = {
         instructionId: rest,
         descriptorId: "",

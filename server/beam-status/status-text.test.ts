@@ -31,7 +31,9 @@ describe("Python SDK fixture (captured from Beam's FnApiWorkerStatusHandler)", (
 
   it("keeps source lines, innermost frame first", () => {
     const t = p.threads.find((x) => x.name === "pod-launcher-sync");
-    expect(t?.frames[0]).toBe("stuck_in_recv (/opt/pipeline/launcher.py:28) — chunk = sock.recv(1)");
+    expect(t?.frames[0]).toBe(
+      "stuck_in_recv (/opt/pipeline/launcher.py:28) — chunk = sock.recv(1)",
+    );
     expect(t?.frames).toHaveLength(4);
   });
 
@@ -50,7 +52,10 @@ describe("Python SDK fixture (captured from Beam's FnApiWorkerStatusHandler)", (
   });
 
   it("reads 'no active processing bundles'", () => {
-    const text = PYTHON.replace(/--- instruction[\s\S]*?seconds\n\n/, "No active processing bundles.\n");
+    const text = PYTHON.replace(
+      /--- instruction[\s\S]*?seconds\n\n/,
+      "No active processing bundles.\n",
+    );
     const q = parseBeamStatus(text);
     expect(q.bundles).toEqual([]);
     expect(q.threads).toHaveLength(6);
@@ -64,7 +69,11 @@ describe("Python SDK fixture (captured from Beam's FnApiWorkerStatusHandler)", (
         "threads: [(139629697156800, 'Thread-4 (_run)'), (11, \"it's\"), (12, 'x\\'y')]",
     );
     const q = parseBeamStatus(grouped);
-    expect(q.threads.filter((t) => t.frames[0]?.startsWith("channel_spin")).map((t) => [t.threadId, t.name])).toEqual([
+    expect(
+      q.threads
+        .filter((t) => t.frames[0]?.startsWith("channel_spin"))
+        .map((t) => [t.threadId, t.name]),
+    ).toEqual([
       ["139629697156800", "Thread-4 (_run)"],
       ["11", "it's"],
       ["12", "x'y"],
@@ -72,11 +81,15 @@ describe("Python SDK fixture (captured from Beam's FnApiWorkerStatusHandler)", (
     const noList = parseBeamStatus(
       PYTHON.replace("name: Thread-4 (_run) ---", "name: Thread-4 (_run) and other 3 threads---"),
     );
-    expect(noList.threads.find((t) => t.name === "3 more threads like Thread-4 (_run)")?.idle).toBe(true);
+    expect(noList.threads.find((t) => t.name === "3 more threads like Thread-4 (_run)")?.idle).toBe(
+      true,
+    );
   });
 
   it("keeps an unknown section visible", () => {
-    const q = parseBeamStatus(`========== SOMETHING NEW ==========\nflux: 3\n${"=".repeat(30)}\n${PYTHON}`);
+    const q = parseBeamStatus(
+      `========== SOMETHING NEW ==========\nflux: 3\n${"=".repeat(30)}\n${PYTHON}`,
+    );
     expect(q.format).toBe("python");
     expect(q.unparsed).toContain("[SOMETHING NEW]");
     expect(q.unparsed).toContain("flux: 3");
@@ -89,7 +102,9 @@ describe("Java SDK fixture (BeamFnStatusClient format)", () => {
 
   it("reads capitalised bundles, linked by thread name", () => {
     expect(p.format).toBe("java");
-    expect(p.bundles.map((b) => [b.instructionId, b.trackedThreadKey, b.timeSinceTransitionSec])).toEqual([
+    expect(
+      p.bundles.map((b) => [b.instructionId, b.trackedThreadKey, b.timeSinceTransitionSec]),
+    ).toEqual([
       ["17", "pool-3-thread-2", 412.87],
       ["21", "pool-3-thread-5", 0.42],
     ]);
@@ -105,23 +120,33 @@ describe("Java SDK fixture (BeamFnStatusClient format)", () => {
       ["pool-3-thread-5", "RUNNABLE", false],
       ["MemoryMonitor", "TIMED_WAITING", true],
     ]);
-    expect(p.threads[4]?.frames[0]).toBe("java.base@17.0.12/sun.nio.ch.SocketDispatcher.read0(Native Method)");
+    expect(p.threads[4]?.frames[0]).toBe(
+      "java.base@17.0.12/sun.nio.ch.SocketDispatcher.read0(Native Method)",
+    );
     expect(p.threads[4]?.frames).toHaveLength(15);
     expect(p.unparsed).toBe("");
-    expect(p.sections).toEqual(["MEMORY USAGE", "CACHE STATS", "ACTIVE PROCESSING BUNDLES", "THREAD DUMP"]);
+    expect(p.sections).toEqual([
+      "MEMORY USAGE",
+      "CACHE STATS",
+      "ACTIVE PROCESSING BUNDLES",
+      "THREAD DUMP",
+    ]);
   });
 
   it("reads Java 21's Thread[#id,name,prio,group], keyed by #id", () => {
-    const j21 = JAVA.replace(/Thread\[pool-3-thread-2,5,main\]/, "Thread[#31,pool-3-thread-2,5,main]");
+    const j21 = JAVA.replace(
+      /Thread\[pool-3-thread-2,5,main\]/,
+      "Thread[#31,pool-3-thread-2,5,main]",
+    );
     const t = parseBeamStatus(j21).threads.find((x) => x.name === "pool-3-thread-2");
     expect(t?.threadId).toBe("#31");
   });
 
   it("reads no bundles and CRLF", () => {
-    const text = JAVA.replace(/---- Instruction 17[\s\S]*?0\.42 seconds/, "No active processing bundles.").replace(
-      /\n/g,
-      "\r\n",
-    );
+    const text = JAVA.replace(
+      /---- Instruction 17[\s\S]*?0\.42 seconds/,
+      "No active processing bundles.",
+    ).replace(/\n/g, "\r\n");
     const q = parseBeamStatus(text);
     expect(q.bundles).toEqual([]);
     expect(q.threads).toHaveLength(7);
@@ -136,7 +161,9 @@ describe("Go SDK fixture (runtime.Stack, 64 KiB with NUL padding)", () => {
     expect(GO.length).toBe(65536);
     expect(p.format).toBe("go");
     expect(p.bundles).toEqual([]);
-    expect(p.threads.map((t) => [t.threadId, t.state, t.idle, t.statusHandler, t.blockedForMs])).toEqual([
+    expect(
+      p.threads.map((t) => [t.threadId, t.state, t.idle, t.statusHandler, t.blockedForMs]),
+    ).toEqual([
       ["goroutine 41", "running", false, true, undefined],
       ["goroutine 1", "select", true, false, undefined],
       ["goroutine 57", "IO wait, 7 minutes", false, false, 420_000],
@@ -168,7 +195,10 @@ describe("text no parser knows", () => {
   });
 
   it("caps threads, frames and unparsed text", () => {
-    const many = Array.from({ length: 50 }, (_, i) => `goroutine ${i} [running]:\nmain.f()\n\tx.go:1 +0x1\n`).join("\n");
+    const many = Array.from(
+      { length: 50 },
+      (_, i) => `goroutine ${i} [running]:\nmain.f()\n\tx.go:1 +0x1\n`,
+    ).join("\n");
     const p = parseBeamStatus(many, {
       maxChars: 1 << 20,
       maxLineChars: 100,

@@ -31,13 +31,16 @@ export function detectFormat(lines: readonly string[]): BeamFormat {
     if (line === "") continue;
     if (line.startsWith("goroutine ") && line.endsWith("]:")) return "go";
     if (line.startsWith("---- Threads (") || line.startsWith("---- Instruction ")) return "java";
-    if (line.startsWith("Tracked thread:") || line.startsWith("Time since transition:")) return "java";
+    if (line.startsWith("Tracked thread:") || line.startsWith("Time since transition:"))
+      return "java";
     if (line.startsWith("--- Thread #") || line.startsWith("--- instruction ")) return "python";
-    if (line.startsWith("tracked thread:") || line.startsWith("ProcessBundleDescriptorId:")) return "python";
+    if (line.startsWith("tracked thread:") || line.startsWith("ProcessBundleDescriptorId:"))
+      return "python";
     if (line.startsWith("==========")) {
       const upper = line.toUpperCase();
       if (upper.includes(" MEMORY USAGE ") || upper.includes(" CACHE STATS ")) return "java";
-      if (upper.includes(" ACTIVE PROCESSING BUNDLES ") || upper.includes(" THREAD DUMP ")) sectioned = true;
+      if (upper.includes(" ACTIVE PROCESSING BUNDLES ") || upper.includes(" THREAD DUMP "))
+        sectioned = true;
       if (line.length === 30 && !line.includes(" ")) pythonClose = true;
     }
   }

@@ -18,7 +18,12 @@ export const http2StreamKey = createContextKey<Http2Stream | undefined>(undefine
 /** True when the peer reset the stream (or the connection broke) rather than half-closing it. */
 export function streamBroken(stream: Http2Stream | undefined): boolean {
   if (!stream) return false;
-  return stream.aborted || (stream.rstCode !== undefined && stream.rstCode !== 0) || stream.session?.destroyed === true;
+  return (
+    stream.aborted ||
+    // rstCode is undefined until the stream is destroyed (the typings say number).
+    ((stream.rstCode as number | undefined) !== undefined && stream.rstCode !== 0) ||
+    stream.session?.destroyed === true
+  );
 }
 
 /** Adds the request's HTTP/2 session and stream to `values` (for connectNodeAdapter's `contextValues`). */

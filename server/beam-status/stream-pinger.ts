@@ -23,7 +23,8 @@ export function startPinger(
     const sentAt = performance.now();
     outstanding = setTimeout(() => {
       outstanding = undefined;
-      if (!stopped) report({ ok: false, reason: `no PING acknowledgement within ${deadlineMs} ms` });
+      if (!stopped)
+        report({ ok: false, reason: `no PING acknowledgement within ${deadlineMs} ms` });
     }, deadlineMs);
     try {
       session.ping((err) => {

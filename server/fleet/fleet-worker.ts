@@ -60,7 +60,13 @@ export interface BeamStatusSnapshot {
   error: string;
   /** What the text was parsed into, once, when it arrived (server/beam-status). */
   format?: string;
-  bundles?: { instructionId: string; descriptorId: string; trackedThread: string; threadId: string; timeSinceTransitionSec: number }[];
+  bundles?: {
+    instructionId: string;
+    descriptorId: string;
+    trackedThread: string;
+    threadId: string;
+    timeSinceTransitionSec: number;
+  }[];
   unparsed?: string;
   unparsedLines?: number;
 }

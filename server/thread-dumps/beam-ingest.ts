@@ -24,7 +24,8 @@ export interface BeamIngested {
 /** Characters kept per thread name or frame in the view. */
 const MAX_TEXT = 1000;
 
-const clip = (t: string) => (t.length > MAX_TEXT ? `${t.slice(0, MAX_TEXT)}… [${t.length - MAX_TEXT} more chars]` : t);
+const clip = (t: string) =>
+  t.length > MAX_TEXT ? `${t.slice(0, MAX_TEXT)}… [${t.length - MAX_TEXT} more chars]` : t;
 
 /**
  * One Beam answer, parsed once when it arrives: the raw text (redacted, kept
@@ -80,7 +81,9 @@ export function ingestBeamAnswer(
       thread: create(ThreadSchema, {
         threadId: t.threadId,
         name: clip(t.name),
-        state: t.state || (t.statusHandler ? "status handler" : t.idle ? "idle (waiting for work)" : "running"),
+        state:
+          t.state ||
+          (t.statusHandler ? "status handler" : t.idle ? "idle (waiting for work)" : "running"),
         frames: t.frames.map(clip),
         sessionId: bundle?.instructionId ?? "",
       }),

@@ -39,7 +39,10 @@ export class DumpBudget {
     const demand =
       (watched * 1000) / this.opts.watchedIntervalMs +
       ((targets.length - watched) * 1000) / this.opts.intervalMs;
-    this.perSecond = Math.min(this.opts.maxPerSecond, Math.max(this.opts.minPerSecond, demand * 1.25));
+    this.perSecond = Math.min(
+      this.opts.maxPerSecond,
+      Math.max(this.opts.minPerSecond, demand * 1.25),
+    );
     // Tokens carry over for at most one second, so an idle spell cannot build a burst.
     this.tokens = Math.min(this.perSecond, this.tokens + (this.perSecond * elapsedMs) / 1000);
 
@@ -50,7 +53,8 @@ export class DumpBudget {
     for (const t of due) {
       if (this.tokens < 1) break;
       this.tokens -= 1;
-      t.nextDumpAtMs = nowMs + (t.watchers > 0 ? this.opts.watchedIntervalMs : this.opts.intervalMs);
+      t.nextDumpAtMs =
+        nowMs + (t.watchers > 0 ? this.opts.watchedIntervalMs : this.opts.intervalMs);
       picked.push(t);
     }
     return picked;

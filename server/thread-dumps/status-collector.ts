@@ -214,7 +214,8 @@ export class StatusCollector {
     const now = Date.now();
     const elapsed = now - this.lastTickMs;
     this.lastTickMs = now;
-    const targets: { id: string; watchers: number; nextDumpAtMs: number; worker: FleetWorker }[] = [];
+    const targets: { id: string; watchers: number; nextDumpAtMs: number; worker: FleetWorker }[] =
+      [];
     for (const worker of this.fleet.all()) {
       if (
         worker.agent?.lastReport &&

@@ -80,12 +80,34 @@ describe("ThreadMotionTracker", () => {
 
   it("uses outside evidence, idle classification and tracking", () => {
     const t = new ThreadMotionTracker(10_000);
-    const go = { threadId: "g57", state: "IO wait, 7 minutes", frames: ["read"], idle: false, stillForMs: 420_000 };
-    expect(t.observe([go], 1_000_000).get("g57")).toEqual({ unchangedSinceMs: 580_000, notMoving: true });
+    const go = {
+      threadId: "g57",
+      state: "IO wait, 7 minutes",
+      frames: ["read"],
+      idle: false,
+      stillForMs: 420_000,
+    };
+    expect(t.observe([go], 1_000_000).get("g57")).toEqual({
+      unchangedSinceMs: 580_000,
+      notMoving: true,
+    });
     const idle = { threadId: "q", state: "", frames: ["wait"], idle: true };
     const trackedIdle = { ...idle, threadId: "b", tracked: true };
-    const handler = { threadId: "h", state: "", frames: ["serve"], idle: false, neverSuspect: true };
-    const moving = { threadId: "m", state: "RUNNABLE", frames: ["score"], idle: false, tracked: true, movedRecently: true };
+    const handler = {
+      threadId: "h",
+      state: "",
+      frames: ["serve"],
+      idle: false,
+      neverSuspect: true,
+    };
+    const moving = {
+      threadId: "m",
+      state: "RUNNABLE",
+      frames: ["score"],
+      idle: false,
+      tracked: true,
+      movedRecently: true,
+    };
     t.observe([idle, trackedIdle, handler, moving], 0);
     const r = t.observe([idle, trackedIdle, handler, moving], 20_000);
     expect(r.get("q")?.notMoving).toBe(false);

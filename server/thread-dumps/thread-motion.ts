@@ -88,7 +88,8 @@ export class ThreadMotionTracker {
 
       let sinceMs = entry.sinceMs;
       const evidence = thread.stillForMs !== undefined && thread.stillForMs >= this.thresholdMs;
-      if (evidence && !thread.movedRecently) sinceMs = Math.min(sinceMs, takenAtMs - (thread.stillForMs ?? 0));
+      if (evidence && !thread.movedRecently)
+        sinceMs = Math.min(sinceMs, takenAtMs - (thread.stillForMs ?? 0));
       const resting = thread.idle ?? RESTING_STATES.has(thread.state);
       const suspect = !thread.neverSuspect && (thread.tracked === true || !resting);
       const notMoving =

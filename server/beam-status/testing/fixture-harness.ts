@@ -28,7 +28,10 @@ export function startTestHarness(
   workerId: string | undefined,
   text: () => string | undefined,
 ): TestHarness {
-  const client = createClient(BeamFnWorkerStatus, createGrpcTransport({ baseUrl: `http://${grpcAddress}` }));
+  const client = createClient(
+    BeamFnWorkerStatus,
+    createGrpcTransport({ baseUrl: `http://${grpcAddress}` }),
+  );
   const ac = new AbortController();
   const requests: string[] = [];
   const outbox: WorkerStatusResponse[] = [];
@@ -104,10 +107,13 @@ export function sendRawFrame(
     stream.on("error", () => undefined);
     let headers: http2.IncomingHttpHeaders = {};
     stream.on("response", (h) => (headers = h));
-    stream.on("trailers", (t) => {
+    stream.on("trailers", (t: http2.IncomingHttpHeaders) => {
       clearTimeout(timer);
       session.close();
-      resolve({ status: String(t["grpc-status"] ?? ""), message: decodeURIComponent(String(t["grpc-message"] ?? "")) });
+      resolve({
+        status: String(t["grpc-status"] ?? ""),
+        message: decodeURIComponent(String(t["grpc-message"] ?? "")),
+      });
     });
     stream.on("data", () => undefined);
     stream.on("end", () => {
@@ -115,7 +121,10 @@ export function sendRawFrame(
       if (headers["grpc-status"] !== undefined) {
         clearTimeout(timer);
         session.close();
-        resolve({ status: String(headers["grpc-status"]), message: decodeURIComponent(String(headers["grpc-message"] ?? "")) });
+        resolve({
+          status: String(headers["grpc-status"]),
+          message: decodeURIComponent(String(headers["grpc-message"] ?? "")),
+        });
       }
     });
     // Wait for the first request so the stream is registered, then misbehave.
@@ -130,5 +139,8 @@ export function sendRawFrame(
 
 /** A well-formed response's bytes, for comparison. */
 export function responseBytes(id: string, statusInfo: string): Uint8Array {
-  return toBinary(WorkerStatusResponseSchema, create(WorkerStatusResponseSchema, { id, statusInfo }));
+  return toBinary(
+    WorkerStatusResponseSchema,
+    create(WorkerStatusResponseSchema, { id, statusInfo }),
+  );
 }
