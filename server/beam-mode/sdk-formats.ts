@@ -154,6 +154,7 @@ export function formatGo(status: HarnessStatus, bufferBytes = 64 << 10): string 
     return `goroutine ${t.threadId.startsWith("main") ? 1 : Number(id) + 100} [${state}]:\n${frames}\n`;
   });
   const text = goroutines.join("\n");
+  if (!Number.isFinite(bufferBytes)) return text; // no buffer: the whole dump (benchmarks)
   const bytes = Buffer.byteLength(text);
   if (bytes >= bufferBytes) return Buffer.from(text).subarray(0, bufferBytes).toString();
   return text + "\0".repeat(bufferBytes - bytes);

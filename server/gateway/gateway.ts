@@ -106,7 +106,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       watchedIntervalMs: 2_000,
       deadlineMs: 3_000,
       minDumpsPerSecond: 50,
-      maxDumpsPerSecond: opts.beam?.maxDumpsPerSecond ?? 1_000,
+      maxDumpsPerSecond: opts.beam?.maxDumpsPerSecond ?? 500,
       thresholds: opts.thresholds ?? defaultStallThresholds,
       redact,
       beamMetrics,
