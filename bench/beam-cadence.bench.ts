@@ -45,7 +45,7 @@ console.log(
 );
 for (const n of [1_000, 5_000]) {
   for (const watched of [0, 1]) {
-    for (const ceiling of [1_000, 200]) {
+    for (const ceiling of [500, 200]) {
       const r = simulate(n, watched, ceiling);
       const s = (ms: number) => (ms / 1000).toFixed(1);
       console.log(
