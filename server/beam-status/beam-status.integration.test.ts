@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Code } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Liveness, WorkerKind, type WorkerDetail } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { fleetClient, waitForLiveness } from "../testing/fleet-client.js";
@@ -193,6 +194,24 @@ describe("Beam SDK status texts through a real gateway over gRPC", () => {
       expect(row?.kind).toBe(WorkerKind.SPARK);
     } finally {
       first.close();
+    }
+  });
+
+  it("refuses a fifth stream on one connection with RESOURCE_EXHAUSTED, counted in /metrics", async () => {
+    const shared = createGrpcTransport({ baseUrl: `http://${grpc}` });
+    const harnesses = [1, 2, 3, 4].map((i) =>
+      startTestHarness(grpc, `conn-${i}`, () => "x", shared),
+    );
+    try {
+      for (const i of [1, 2, 3, 4]) await waitForLiveness(client, `conn-${i}`, Liveness.HEALTHY);
+      const fifth = startTestHarness(grpc, "conn-5", () => "x", shared);
+      const ended = await fifth.ended;
+      expect(ended.code).toBe(String(Code.ResourceExhausted));
+      expect(ended.message).toMatch(/on one connection \(cap 4\)/);
+      const metrics = await (await fetch(`http://${http}/metrics`)).text();
+      expect(metrics).toMatch(/stallwatch_beam_streams_refused_total\{reason="connection_cap"\} 1/);
+    } finally {
+      for (const h of harnesses) h.close();
     }
   });
 

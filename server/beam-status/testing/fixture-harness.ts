@@ -1,6 +1,6 @@
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { ConnectError, createClient } from "@connectrpc/connect";
+import { ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import {
   BeamFnWorkerStatus,
@@ -27,11 +27,10 @@ export function startTestHarness(
   grpcAddress: string,
   workerId: string | undefined,
   text: () => string | undefined,
+  /** Share one HTTP/2 connection between harnesses (default: a new one). */
+  transport: Transport = createGrpcTransport({ baseUrl: `http://${grpcAddress}` }),
 ): TestHarness {
-  const client = createClient(
-    BeamFnWorkerStatus,
-    createGrpcTransport({ baseUrl: `http://${grpcAddress}` }),
-  );
+  const client = createClient(BeamFnWorkerStatus, transport);
   const ac = new AbortController();
   const requests: string[] = [];
   const outbox: WorkerStatusResponse[] = [];
