@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import type { Http2Session } from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -59,7 +60,8 @@ describe("BeamStreams", () => {
   it("caps streams overall and per connection", () => {
     const fleet = new Fleet();
     const streams = new BeamStreams(fleet, { maxStreams: 3, maxStreamsPerConnection: 2 });
-    const conn = {} as Http2Session;
+    // Only its identity matters here (a WeakMap key), not its behaviour.
+    const conn = new EventEmitter() as unknown as Http2Session;
     streams.add(handle("a", conn));
     streams.add(handle("b", conn));
     expect(refusal(() => streams.check("c", conn)).reason).toBe("connection_cap");
