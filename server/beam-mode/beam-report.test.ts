@@ -4,6 +4,7 @@ import { ThreadSchema } from "../../gen/stallwatch/v1/agent_pb.js";
 import { FakeStatusSource } from "../agent-client/testing/fake-status-source.js";
 import { parseBeamStatus } from "../beam-status/status-text.js";
 import { BeamStatusBuilder, sessionsAsBundles } from "./beam-report.js";
+import { pythonIdent } from "./sdk-formats.js";
 
 const NOW = 1_800_000_000_000;
 const builder = (source: FakeStatusSource, extra: { maxStatusBytes?: number } = {}) =>
@@ -19,32 +20,68 @@ describe("BeamStatusBuilder", () => {
     const { statusInfo, error } = await builder(source).build();
     expect(error).toBe("");
     const parsed = parseBeamStatus(statusInfo);
-    expect(parsed.bundles).toEqual([
-      {
-        instructionId: "s-hung",
-        descriptorId: "hang",
-        trackedThread: "udf-7",
-        timeSinceTransitionSec: 42,
-      },
-      {
-        instructionId: "s-busy",
-        descriptorId: "double",
-        trackedThread: "udf-8",
-        timeSinceTransitionSec: 1.5,
-      },
+    expect(parsed.format).toBe("python");
+    expect(
+      parsed.bundles.map((b) => [
+        b.instructionId,
+        b.descriptorId,
+        b.trackedThreadKey,
+        b.timeSinceTransitionSec,
+      ]),
+    ).toEqual([
+      ["s-hung", "hang", pythonIdent("udf-7"), 42],
+      ["s-busy", "double", pythonIdent("udf-8"), 1.5],
     ]);
+    expect(parsed.bundles[0]?.trackedThread).toBe(
+      `<Thread(udf hang s-hung, started daemon ${pythonIdent("udf-7")})>`,
+    );
     expect(parsed.threads.map((t) => [t.threadId, t.name])).toEqual([
-      ["main-0", "main (event loop)"],
-      ["udf-7", "udf hang s-hung"],
-      ["udf-8", "udf double s-busy"],
+      [pythonIdent("main-0"), "main (event loop)"],
+      [pythonIdent("udf-7"), "udf hang s-hung"],
+      [pythonIdent("udf-8"), "udf double s-busy"],
     ]);
     expect(parsed.threads[1]?.frames).toEqual([
       "blockForever (/app/dist/server/udf-worker/udf/demo-udfs.js:41)",
       "hang (/app/dist/server/udf-worker/udf/demo-udfs.js:52)",
       "runBatch (/app/dist/server/udf-worker/udf/udf-thread.js:88)",
     ]);
-    expect(parsed.threads[0]?.frames).toEqual(["<event loop> (<unknown>:0)"]);
+    // The worker's own event loop answers the status: idle, never a suspect.
+    expect(parsed.threads[0]?.idle).toBe(true);
   });
+
+  it.each(["java", "go"] as const)(
+    "writes the %s SDK's format, parseable by the gateway",
+    async (format) => {
+      const source = new FakeStatusSource(NOW);
+      const { statusInfo } = await new BeamStatusBuilder(source, {
+        dumpDeadlineMs: 100,
+        maxStatusBytes: 1 << 20,
+        format,
+        now: () => NOW,
+      }).build();
+      const parsed = parseBeamStatus(statusInfo);
+      expect(parsed.format).toBe(format);
+      expect(parsed.unparsed).toBe("");
+      expect(parsed.threads).toHaveLength(3);
+      expect(
+        parsed.threads.find(
+          (t) => t.name.includes("hang") || t.frames[0]?.startsWith("blockForever"),
+        )?.frames[0],
+      ).toMatch(/^blockForever/);
+      // The event loop and the session waiting for input (state "idle") are idle.
+      expect(parsed.threads.filter((t) => t.idle).length).toBe(2);
+      if (format === "java") {
+        expect(parsed.bundles.map((b) => [b.instructionId, b.trackedThreadKey])).toEqual([
+          ["s-hung", "udf hang s-hung"],
+          ["s-busy", "udf double s-busy"],
+        ]);
+        expect(parsed.threads.find((t) => t.name === "udf hang s-hung")?.state).toBe("RUNNABLE");
+      } else {
+        expect(statusInfo.length).toBe(64 << 10);
+        expect(parsed.bundles).toEqual([]);
+      }
+    },
+  );
 
   it("keeps the bundles and says why when the dump fails or is late", async () => {
     const source = new FakeStatusSource(NOW);
@@ -82,7 +119,7 @@ describe("BeamStatusBuilder", () => {
     if (first) first.udfName = "u\n---- Instruction forged ----";
     const parsed = parseBeamStatus((await builder(source).build()).statusInfo);
     expect(parsed.threads).toHaveLength(1);
-    expect(parsed.threads[0]?.threadId).toBe("t_1");
+    expect(parsed.threads[0]?.threadId).toBe(pythonIdent("t_1"));
     expect(parsed.threads[0]?.name).toContain("evil");
     expect(parsed.bundles.map((b) => b.instructionId)).toEqual(["s-hung", "s-busy"]);
   });

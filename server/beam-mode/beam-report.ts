@@ -1,11 +1,7 @@
 import type { Session, ThreadDump } from "../../gen/stallwatch/v1/agent_pb.js";
 import { withTimeout } from "../agent-client/backoff.js";
 import { SharedCall } from "../agent-client/shared-call.js";
-import {
-  formatBeamStatus,
-  type BeamBundle,
-  type BeamStatusInput,
-} from "../beam-status/status-text.js";
+import { formatHarnessStatus, type BeamSdkFormat, type HarnessStatus } from "./sdk-formats.js";
 import type { WorkerStatusSource } from "../worker-status/status-source.js";
 import { oneLine, parseFrame } from "./frames.js";
 
@@ -13,25 +9,26 @@ import { oneLine, parseFrame } from "./frames.js";
 const FRAMES_WHEN_CUT = 16;
 
 /** Live sessions as Beam "active processing bundles". */
-export function sessionsAsBundles(sessions: Session[], nowMs: number): BeamBundle[] {
+export function sessionsAsBundles(sessions: Session[], nowMs: number): HarnessStatus["bundles"] {
   return sessions.map((s) => {
     // A session that never said when it entered its state counts from its start.
     const since = Number(s.stateEnteredAtMs) || Number(s.startedAtMs) || nowMs;
     return {
       instructionId: oneLine(s.sessionId) || "<no id>",
       descriptorId: oneLine(s.udfName || s.udfFormat) || "<unknown udf>",
-      trackedThread: oneLine(s.threadId),
+      threadId: oneLine(s.threadId, 200).replace(/\s+/g, "_"),
       timeSinceTransitionSec: Math.max(0, (nowMs - since) / 1000),
     };
   });
 }
 
 /** A `ThreadDump`'s threads in the formatter's terms, every text made one-line safe. */
-export function dumpAsThreads(dump: ThreadDump, maxFrames = Infinity): BeamStatusInput["threads"] {
+export function dumpAsThreads(dump: ThreadDump, maxFrames = Infinity): HarnessStatus["threads"] {
   return dump.threads.map((t, i) => ({
     // The header reads the ident up to the first space.
-    ident: oneLine(t.threadId, 200).replace(/\s+/g, "_") || `thread-${i}`,
+    threadId: oneLine(t.threadId, 200).replace(/\s+/g, "_") || `thread-${i}`,
     name: oneLine(t.name, 200) || oneLine(t.threadId, 200) || `thread-${i}`,
+    state: oneLine(t.state, 50),
     frames: t.frames.slice(0, maxFrames).map(parseFrame),
   }));
 }
@@ -41,6 +38,8 @@ export interface BeamStatusBuilderOptions {
   dumpDeadlineMs: number;
   /** Largest status text; bigger ones lose frames, then the thread dump. */
   maxStatusBytes: number;
+  /** Which SDK's text to write (default python). */
+  format?: BeamSdkFormat;
   now?: () => number;
 }
 
@@ -51,7 +50,7 @@ export interface BeamStatusAnswer {
 }
 
 /**
- * Builds Beam status text (Python-SDK format, via `formatBeamStatus`) from a
+ * Builds Beam status text (the chosen SDK's format, see sdk-formats.ts) from a
  * {@link WorkerStatusSource}: live sessions become bundles (instruction id =
  * session id, descriptor = UDF name, tracked thread = the session's thread,
  * time since transition = now − state_entered_at), then the thread dump.
@@ -84,7 +83,7 @@ export class BeamStatusBuilder {
     } catch (err) {
       errors.push(`thread dump failed: ${messageOf(err)}`);
     }
-    let bundles: BeamBundle[];
+    let bundles: HarnessStatus["bundles"];
     try {
       bundles = sessionsAsBundles(this.source.sessions(), this.now());
     } catch (err) {
@@ -92,7 +91,11 @@ export class BeamStatusBuilder {
       return { statusInfo: "", error: errors.join("; ") };
     }
     const text = (maxFrames?: number) =>
-      formatBeamStatus({ bundles, threads: dump ? dumpAsThreads(dump, maxFrames) : [] });
+      formatHarnessStatus(this.opts.format ?? "python", {
+        bundles,
+        threads: dump ? dumpAsThreads(dump, maxFrames) : [],
+        rssBytes: process.memoryUsage.rss(),
+      });
     let statusInfo = text();
     const size = Buffer.byteLength(statusInfo);
     if (size > this.opts.maxStatusBytes && dump) {

@@ -8,6 +8,7 @@ import {
 } from "../agent-client/testing/in-process-gateway.js";
 import { memoryLog } from "../agent-client/testing/memory-log.js";
 import { parseBeamStatus } from "../beam-status/status-text.js";
+import { pythonIdent } from "./sdk-formats.js";
 import { parseHostPort } from "../net/host-port.js";
 import { unusedPort } from "../testing/misbehaving-peers.js";
 import { fleetClient, waitForLiveness } from "../testing/fleet-client.js";
@@ -84,7 +85,8 @@ describe("Beam mode against a real gateway process", () => {
       ["s-busy", "double"],
     ]);
     expect(
-      detail.latestDump?.threads.find((t) => t.thread?.threadId === "udf-7")?.thread?.frames[0],
+      detail.latestDump?.threads.find((t) => t.thread?.threadId === pythonIdent("udf-7"))?.thread
+        ?.frames[0],
     ).toBe("blockForever (/app/dist/server/udf-worker/udf/demo-udfs.js:41)");
 
     await gateway.stop();
@@ -135,9 +137,11 @@ describe("Beam mode through an in-process gateway", () => {
     const status = worker.beamStatus;
     expect(status?.error).toBe("");
     const parsed = parseBeamStatus(status?.raw ?? "");
-    expect(parsed.bundles.map((b) => [b.instructionId, b.descriptorId, b.trackedThread])).toEqual([
-      ["s-hung", "hang", "udf-7"],
-      ["s-busy", "double", "udf-8"],
+    expect(
+      parsed.bundles.map((b) => [b.instructionId, b.descriptorId, b.trackedThreadKey]),
+    ).toEqual([
+      ["s-hung", "hang", pythonIdent("udf-7")],
+      ["s-busy", "double", pythonIdent("udf-8")],
     ]);
     // now − state_entered_at, taken when the answer was built.
     expect(parsed.bundles[0]?.timeSinceTransitionSec).toBeGreaterThanOrEqual(42);
@@ -145,9 +149,9 @@ describe("Beam mode through an in-process gateway", () => {
       42 + (Date.now() - now) / 1000 + 1,
     );
     expect(parsed.threads.map((t) => [t.threadId, t.name, t.frames])).toEqual([
-      ["main-0", "main (event loop)", ["<event loop> (<unknown>:0)"]],
+      [pythonIdent("main-0"), "main (event loop)", ["<event loop> (<unknown>:0)"]],
       [
-        "udf-7",
+        pythonIdent("udf-7"),
         "udf hang s-hung",
         [
           "blockForever (/app/dist/server/udf-worker/udf/demo-udfs.js:41)",
@@ -156,7 +160,7 @@ describe("Beam mode through an in-process gateway", () => {
         ],
       ],
       [
-        "udf-8",
+        pythonIdent("udf-8"),
         "udf double s-busy",
         ["waitForBatch (/app/dist/server/udf-worker/udf/udf-thread.js:30)"],
       ],

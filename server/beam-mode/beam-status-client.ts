@@ -14,6 +14,7 @@ import type { Logger } from "../logging/logger.js";
 import type { HostPort } from "../net/host-port.js";
 import type { WorkerStatusSource } from "../worker-status/status-source.js";
 import { BeamStatusBuilder } from "./beam-report.js";
+import type { BeamSdkFormat } from "./sdk-formats.js";
 
 /** Everything {@link startBeamStatusClient} needs besides the endpoint's address. */
 export interface BeamStatusClientBaseOptions {
@@ -27,6 +28,8 @@ export interface BeamStatusClientBaseOptions {
   dumpDeadlineMs?: number;
   /** Largest status text (default 1 MiB, what the gateway keeps per harness). */
   maxStatusBytes?: number;
+  /** Which Beam SDK's status text to write (default python). */
+  format?: BeamSdkFormat;
   /** Longest `stop()` takes (default 2000). */
   stopTimeoutMs?: number;
 }
@@ -65,7 +68,7 @@ const MAX_CONCURRENT = 8;
  * with its stream; see shared/notes/measured-here.md), and opens another only
  * when the runner ends it or the connection dies, after a jittered exponential
  * backoff, forever until `stop()`. Each `WorkerStatusRequest{id}` is answered
- * with `WorkerStatusResponse{id, status_info}` in the Python SDK's text
+ * with `WorkerStatusResponse{id, status_info}` in the chosen SDK's text
  * format (see {@link BeamStatusBuilder}), plus `error` naming any part that
  * could not be had, or `{id, error}` alone when no status could be had.
  * Answers are built concurrently and leave through a bounded queue. Each
@@ -78,6 +81,7 @@ export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatus
   const builder = new BeamStatusBuilder(opts.source, {
     dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,
     maxStatusBytes: opts.maxStatusBytes ?? 1 << 20,
+    format: opts.format ?? "python",
   });
   if (!/^[\x21-\x7e]{1,200}$/.test(opts.workerId)) {
     log.error(

@@ -1,108 +1,77 @@
-import { create } from "@bufbuild/protobuf";
-import { Code, createClient } from "@connectrpc/connect";
+import { readFileSync } from "node:fs";
+import { Code } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  BeamFnWorkerStatus,
-  WorkerStatusResponseSchema,
-  type WorkerStatusResponse,
-} from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
-import { Liveness, WorkerKind } from "../../gen/stallwatch/v1/fleet_pb.js";
+import { Liveness, WorkerKind, type WorkerDetail } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { fleetClient, waitForLiveness } from "../testing/fleet-client.js";
+import { unusedPort } from "../testing/misbehaving-peers.js";
 import { pollUntil } from "../testing/poll.js";
 import {
   killAllStarted,
   startStallwatch,
   type StallwatchProcess,
 } from "../testing/spawn-stallwatch.js";
-import { formatBeamStatus } from "./status-text.js";
+import { sendRawFrame, startTestHarness } from "./testing/fixture-harness.js";
 
-/**
- * A harness the way Beam SDKs behave: it dials the runner's status endpoint,
- * names itself in the `worker_id` header, and answers each request with the
- * same id. `answer` decides what (or whether) it answers.
- */
-function startHarness(
-  grpcAddress: string,
-  workerId: string,
-  answer: () => boolean,
-): { stop: () => void; requests: string[] } {
-  const client = createClient(
-    BeamFnWorkerStatus,
-    createGrpcTransport({ baseUrl: `http://${grpcAddress}` }),
-  );
-  const ac = new AbortController();
-  const requests: string[] = [];
-  const outbox: WorkerStatusResponse[] = [];
-  let wake: (() => void) | undefined;
-  async function* responses() {
-    while (!ac.signal.aborted) {
-      const next = outbox.shift();
-      if (next) yield next;
-      else await new Promise<void>((r) => (wake = r));
-    }
-  }
-  void (async () => {
-    try {
-      for await (const req of client.workerStatus(responses(), {
-        headers: { worker_id: workerId },
-        signal: ac.signal,
-      })) {
-        requests.push(req.id);
-        if (!answer()) continue;
-        const statusInfo = formatBeamStatus({
-          bundles: [
-            {
-              instructionId: "b-1",
-              descriptorId: "d-1",
-              trackedThread: "udf-1",
-              timeSinceTransitionSec: 12,
-            },
-          ],
-          threads: [
-            {
-              ident: "7",
-              name: "udf-1",
-              frames: [
-                { fn: "recv_into", file: "ssl.py", line: 1821, source: "sock.recv_into(buf)" },
-                { fn: "connect", file: "db.py", line: 3, source: "connect(password=hunter2)" },
-              ],
-            },
-          ],
-        });
-        outbox.push(create(WorkerStatusResponseSchema, { id: req.id, statusInfo }));
-        wake?.();
-      }
-    } catch {
-      // aborted by stop()
-    }
-  })();
-  return {
-    requests,
-    stop: () => {
-      ac.abort();
-      wake?.();
-    },
-  };
-}
+const fixture = (name: string) =>
+  readFileSync(new URL(`./fixtures/${name}`, import.meta.url)).toString("utf8");
 
-describe("Beam harnesses dialing BeamFnWorkerStatus", () => {
+/** Real SDK texts sent verbatim, and what the gateway must make of each. */
+const CASES = [
+  {
+    sdk: "python",
+    text: fixture("python-sdk-status.txt"),
+    sessions: [["instruction-42", "139630259205824"]],
+    stalled: ["instruction-42"],
+    notMoving: ["pod-launcher-sync"],
+    threads: 6,
+  },
+  {
+    sdk: "java",
+    text: fixture("java-sdk-status.txt"),
+    sessions: [
+      ["17", "pool-3-thread-2"],
+      ["21", "pool-3-thread-5"],
+    ],
+    stalled: ["17"],
+    notMoving: ["pool-3-thread-2"],
+    threads: 7,
+  },
+  {
+    sdk: "go",
+    text: fixture("go-sdk-status.bin"),
+    sessions: [],
+    stalled: [],
+    notMoving: ["goroutine 57"],
+    threads: 4,
+  },
+] as const;
+
+describe("Beam SDK status texts through a real gateway over gRPC", () => {
   let gateway: StallwatchProcess;
   let client: ReturnType<typeof fleetClient>;
   let grpc: string;
+  let http: string;
+  let staticId: string;
 
   beforeAll(async () => {
+    staticId = await unusedPort();
     gateway = await startStallwatch([
       "gateway",
       "--http",
       "127.0.0.1:0",
       "--grpc",
       "127.0.0.1:0",
-      // The harness reports a bundle 12 s since its last transition.
+      "--worker",
+      staticId,
+      // The Python fixture's bundle is 8.39 s since its last transition.
       "--stall-no-progress-ms",
       "5000",
+      "--not-moving-ms",
+      "5000",
     ]);
-    client = fleetClient(String(gateway.listening.http));
+    http = String(gateway.listening.http);
+    client = fleetClient(http);
     grpc = String(gateway.listening.grpc);
   });
 
@@ -111,83 +80,156 @@ describe("Beam harnesses dialing BeamFnWorkerStatus", () => {
     killAllStarted();
   });
 
-  it("shows an answering harness as a healthy beam worker keyed by worker_id, gone once it leaves", async () => {
-    const harness = startHarness(grpc, "beam-sdk-1", () => true);
-    try {
-      const w = await waitForLiveness(client, "beam-sdk-1", Liveness.HEALTHY);
-      expect(w.kind).toBe(WorkerKind.BEAM);
-      expect(w.address).toMatch(/^127\.0\.0\.1:\d+$/);
-      expect(w.latency?.samples).toBeGreaterThan(0);
-      // Every request carries a fresh id.
-      expect(new Set(harness.requests).size).toBe(harness.requests.length);
-    } finally {
-      harness.stop();
-    }
-    const gone = await waitForLiveness(client, "beam-sdk-1", Liveness.GONE);
-    expect(gone.livenessReason).toMatch(/status stream/);
-  });
+  const detailWithDump = (id: string) =>
+    pollUntil(
+      async () => {
+        const res = await client.getWorker({ workerId: id });
+        return res.detail?.latestDump ? res.detail : undefined;
+      },
+      { what: `a dump from ${id}` },
+    );
 
-  it("serves the parsed dump with the raw text kept (redacted), and flags the stuck bundle", async () => {
-    const harness = startHarness(grpc, "beam-sdk-3", () => true);
-    try {
-      await waitForLiveness(client, "beam-sdk-3", Liveness.HEALTHY);
-      const detail = await pollUntil(
-        async () => {
-          const res = await client.getWorker({ workerId: "beam-sdk-3" });
-          return res.detail?.latestDump?.threads.length ? res.detail : undefined;
-        },
-        { what: "a parsed Beam dump" },
-      );
-      const dump = detail.latestDump;
-      expect(dump?.source).toBe("beam");
-      // Innermost frame first.
-      expect(dump?.threads[0]?.thread?.frames).toEqual([
-        "recv_into (ssl.py:1821)",
-        "connect (db.py:3)",
-      ]);
-      expect(dump?.rawText).toContain("THREAD DUMP");
-      expect(dump?.rawText).toContain("connect(password=[REDACTED])");
-      expect(dump?.rawText).not.toContain("hunter2");
-      expect(detail.beamStatus?.raw).not.toContain("hunter2");
+  for (const c of CASES) {
+    it(`${c.sdk}: sessions, stalls, threads and the one thread not moving`, async () => {
+      const id = `fixture-${c.sdk}`;
+      const harness = startTestHarness(grpc, id, () => c.text);
+      try {
+        const w = await waitForLiveness(client, id, Liveness.HEALTHY);
+        expect(w.kind).toBe(WorkerKind.BEAM);
+        const detail: WorkerDetail = await detailWithDump(id);
+        const dump = detail.latestDump;
+        expect(dump?.source).toBe("beam");
+        expect(dump?.rawText).toBe(c.text.replace(/\0+$/, "") === c.text ? c.text : dump?.rawText);
+        expect(dump?.threads).toHaveLength(c.threads);
+        expect(dump?.threads.filter((t) => t.notMoving).map((t) => t.thread?.name)).toEqual(
+          c.notMoving,
+        );
+        expect(detail.beamStatus?.format).toBe(c.sdk);
+        expect(detail.beamStatus?.unparsed).toBe("");
+        expect(detail.beamStatus?.bundles.map((b) => [b.instructionId, b.threadId])).toEqual(
+          c.sessions,
+        );
+        expect(detail.sessions.map((s) => [s.session?.sessionId, s.session?.threadId])).toEqual(
+          c.sessions,
+        );
+        // Each bundle's thread carries its session id (for &session= highlighting).
+        for (const [sessionId, threadId] of c.sessions)
+          expect(
+            dump?.threads.find((t) => t.thread?.threadId === threadId)?.thread?.sessionId,
+          ).toBe(sessionId);
 
-      const stalled = await pollUntil(
-        async () => {
-          const res = await client.listStalledSessions({});
-          return res.sessions.find((s) => s.workerId === "beam-sdk-3");
-        },
-        { what: "the stuck bundle in the stalled list" },
-      );
-      expect(stalled.session?.sessionId).toBe("b-1");
-      expect(stalled.stallReason).toMatch(/no progress for 1\d s \(threshold 5 s\)/);
-      const { events } = await client.listEvents({
-        workerId: "beam-sdk-3",
-        kind: "session_stalled",
-      });
-      expect(events[0]?.sessionId).toBe("b-1");
-      expect(events[0]?.evidence?.threads.length).toBeGreaterThan(0);
-    } finally {
-      harness.stop();
-    }
-  });
-
-  it("answers NotFound for an unknown worker", async () => {
-    await expect(client.getWorker({ workerId: "nobody" })).rejects.toMatchObject({
-      code: Code.NotFound,
+        const stalled = await pollUntil(
+          async () => {
+            const res = await client.listStalledSessions({});
+            const mine = res.sessions.filter((s) => s.workerId === id);
+            return mine.length === c.stalled.length ? mine : undefined;
+          },
+          { what: `${c.sdk} stalled bundles` },
+        );
+        expect(stalled.map((s) => s.session?.sessionId)).toEqual(c.stalled);
+        if (c.stalled.length > 0) {
+          const { events } = await client.listEvents({ workerId: id, kind: "session_stalled" });
+          expect(events[0]?.evidence?.threads.length).toBe(c.threads);
+        }
+      } finally {
+        harness.close();
+      }
+      const exited = await waitForLiveness(client, id, Liveness.EXITED);
+      expect(exited.livenessReason).toMatch(/closed its status stream/);
     });
+  }
+
+  it("keeps text no parser knows raw, counted in /metrics, and it decides nothing", async () => {
+    const harness = startTestHarness(grpc, "mystery", () => "all is well\nnothing stuck here\n");
+    try {
+      await waitForLiveness(client, "mystery", Liveness.HEALTHY);
+      const detail = await detailWithDump("mystery");
+      expect(detail.beamStatus?.format).toBe("unknown");
+      expect(detail.beamStatus?.unparsed).toBe("all is well\nnothing stuck here");
+      expect(detail.latestDump?.threads).toEqual([]);
+      expect(detail.sessions).toEqual([]);
+      const metrics = await (await fetch(`http://${http}/metrics`)).text();
+      expect(metrics).toMatch(/stallwatch_beam_status_texts_total\{format="unknown"\} [1-9]/);
+    } finally {
+      harness.close();
+    }
   });
 
-  it("flags a harness that stops answering, like a missed heartbeat", async () => {
-    let answering = true;
-    const harness = startHarness(grpc, "beam-sdk-2", () => answering);
+  it("keys a harness without worker_id by its peer address, with a warning and an event", async () => {
+    const harness = startTestHarness(grpc, undefined, () => fixture("python-sdk-status.txt"));
     try {
-      await waitForLiveness(client, "beam-sdk-2", Liveness.HEALTHY);
-      answering = false;
-      const w = await waitForLiveness(client, "beam-sdk-2", Liveness.UNRESPONSIVE, 15_000);
-      expect(w.livenessReason).toMatch(/no status answer within 1000 ms/);
-      answering = true;
-      await waitForLiveness(client, "beam-sdk-2", Liveness.HEALTHY, 10_000);
+      const w = await pollUntil(
+        async () => (await client.listWorkers({})).workers.find((x) => x.id.startsWith("peer:")),
+        { what: "a peer:<address> row" },
+      );
+      expect(w.id).toMatch(/^peer:127\.0\.0\.1:\d+$/);
+      await gateway.waitForLog((l) => String(l.msg).includes("sent no worker_id header"));
+      const { events } = await client.listEvents({ workerId: w.id });
+      expect(events.some((e) => e.summary.includes("no worker_id header"))).toBe(true);
     } finally {
-      harness.stop();
+      harness.close();
     }
+  });
+
+  it("refuses a second live stream for one id, and a Beam id equal to a static worker's", async () => {
+    const first = startTestHarness(grpc, "beam-dup", () => fixture("java-sdk-status.txt"));
+    try {
+      await waitForLiveness(client, "beam-dup", Liveness.HEALTHY);
+      const impostor = startTestHarness(grpc, "beam-dup", () => "impostor");
+      const refused = await impostor.ended;
+      expect(refused.code).toBe(String(Code.AlreadyExists));
+      expect(refused.message).toMatch(/bound to a live Beam status stream/);
+      await gateway.waitForLog(
+        (l) => l.msg === "beam status stream refused" && l.reason === "duplicate_id",
+      );
+      const detail = await detailWithDump("beam-dup");
+      expect(detail.beamStatus?.format).toBe("java");
+      expect(detail.worker?.liveness).toBe(Liveness.HEALTHY);
+
+      const kind = startTestHarness(grpc, staticId, () => "x");
+      const byKind = await kind.ended;
+      expect(byKind.code).toBe(String(Code.AlreadyExists));
+      expect(byKind.message).toMatch(/static Spark worker/);
+      const row = (await client.listWorkers({})).workers.find((x) => x.id === staticId);
+      expect(row?.kind).toBe(WorkerKind.SPARK);
+    } finally {
+      first.close();
+    }
+  });
+
+  it("refuses a fifth stream on one connection with RESOURCE_EXHAUSTED, counted in /metrics", async () => {
+    const shared = createGrpcTransport({ baseUrl: `http://${grpc}` });
+    const harnesses = [1, 2, 3, 4].map((i) =>
+      startTestHarness(grpc, `conn-${i}`, () => "x", shared),
+    );
+    try {
+      for (const i of [1, 2, 3, 4]) await waitForLiveness(client, `conn-${i}`, Liveness.HEALTHY);
+      const fifth = startTestHarness(grpc, "conn-5", () => "x", shared);
+      const ended = await fifth.ended;
+      expect(ended.code).toBe(String(Code.ResourceExhausted));
+      expect(ended.message).toMatch(/on one connection \(cap 4\)/);
+      const metrics = await (await fetch(`http://${http}/metrics`)).text();
+      expect(metrics).toMatch(/stallwatch_beam_streams_refused_total\{reason="connection_cap"\} 1/);
+    } finally {
+      for (const h of harnesses) h.close();
+    }
+  });
+
+  it("shows a reset stream as gone and a clean close as exited", async () => {
+    const h = startTestHarness(grpc, "beam-crash", () => fixture("go-sdk-status.bin"));
+    await waitForLiveness(client, "beam-crash", Liveness.HEALTHY);
+    h.reset();
+    const gone = await waitForLiveness(client, "beam-crash", Liveness.GONE);
+    expect(gone.livenessReason).toMatch(/broke|reset/);
+  });
+
+  it("ends a malformed message's stream with InvalidArgument", async () => {
+    // Field 3 (status_info) claims 100 bytes and carries 2.
+    const result = await sendRawFrame(grpc, "beam-garbage", Uint8Array.from([0x1a, 100, 1, 2]));
+    expect(result.status).toBe(String(Code.InvalidArgument));
+    expect(result.message).toMatch(/malformed WorkerStatusResponse/);
+    await gateway.waitForLog(
+      (l) => l.msg === "beam harness disconnected" && String(l.reason).includes("malformed"),
+    );
   });
 });

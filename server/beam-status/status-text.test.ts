@@ -1,128 +1,222 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { formatBeamStatus, parseBeamStatus } from "./status-text.js";
+import { parseBeamStatus } from "./status-text.js";
 
-// Shaped like the Python SDK's worker_status output (sections, banners, grouping).
-const PYTHON_SDK_SAMPLE = `========== CACHE STATS ==========
-used/max 0/100 MB, hit 0.00%, lookups 0, evictions 0
-==============================
-========== ACTIVE PROCESSING BUNDLES ==========
----- Instruction bundle_42 ----
-ProcessBundleDescriptorId: 1-7
-tracked thread: <Thread(Thread-12, started daemon 140)>
-time since transition: 312.50 seconds
----- Instruction bundle_43 ----
-ProcessBundleDescriptorId: 1-8
-tracked thread: <Thread(Thread-13, started daemon 141)>
-time since transition: 0.25 seconds
-==============================
-========== THREAD DUMP ==========
---- Thread #140 name: Thread-12 ---
-  File "/usr/lib/python3.11/threading.py", line 995, in _bootstrap
-    self._bootstrap_inner()
-  File "/app/udf.py", line 17, in process
-    data = sock.recv_into(buf)
---- Thread #200 name: worker-1 and other 2 threads---
-threads: [(200, 'worker-1'), (201, 'worker-2'), (202, 'worker-3')]
-  File "/usr/lib/python3.11/threading.py", line 320, in wait
-    waiter.acquire()
-==============================`;
+const fixture = (name: string) =>
+  readFileSync(new URL(`./fixtures/${name}`, import.meta.url)).toString("utf8");
+const PYTHON = fixture("python-sdk-status.txt");
+const JAVA = fixture("java-sdk-status.txt");
+const GO = fixture("go-sdk-status.bin");
 
-describe("parseBeamStatus", () => {
-  it("parses sections, bundles and grouped threads, innermost frame first", () => {
-    const parsed = parseBeamStatus(PYTHON_SDK_SAMPLE);
-    expect(parsed.sections.map((s) => s.title)).toEqual([
+const notIdle = (p: ReturnType<typeof parseBeamStatus>) =>
+  p.threads.filter((t) => !t.idle && !t.statusHandler).map((t) => t.name);
+
+describe("Python SDK fixture (captured from Beam's FnApiWorkerStatusHandler)", () => {
+  const p = parseBeamStatus(PYTHON);
+
+  it("finds the lower-case bundle and links it to the thread by ident", () => {
+    expect(p.format).toBe("python");
+    expect(p.bundles).toEqual([
+      {
+        instructionId: "instruction-42",
+        descriptorId: "descriptor-7",
+        trackedThread: "<Thread(pod-launcher-sync, started daemon 139630259205824)>",
+        trackedThreadKey: "139630259205824",
+        timeSinceTransitionSec: 8.39,
+      },
+    ]);
+    const tracked = p.threads.find((t) => t.threadId === "139630259205824");
+    expect(tracked?.name).toBe("pod-launcher-sync");
+  });
+
+  it("keeps source lines, innermost frame first", () => {
+    const t = p.threads.find((x) => x.name === "pod-launcher-sync");
+    expect(t?.frames[0]).toBe(
+      "stuck_in_recv (/opt/pipeline/launcher.py:28) — chunk = sock.recv(1)",
+    );
+    expect(t?.frames).toHaveLength(4);
+  });
+
+  it("classifies idle threads and the status handler, leaving only the stuck thread", () => {
+    expect(p.threads).toHaveLength(6);
+    expect(p.threads.find((t) => t.name === "fn_api_status_handler")?.statusHandler).toBe(true);
+    expect(notIdle(p)).toEqual(["pod-launcher-sync"]);
+    expect(p.unparsed).toBe("");
+    expect(p.sections).toEqual(["ACTIVE PROCESSING BUNDLES", "THREAD DUMP"]);
+  });
+
+  it("reads CRLF line endings the same", () => {
+    const crlf = parseBeamStatus(PYTHON.replace(/\n/g, "\r\n"));
+    expect(crlf.bundles).toEqual(p.bundles);
+    expect(crlf.threads).toEqual(p.threads);
+  });
+
+  it("reads 'no active processing bundles'", () => {
+    const text = PYTHON.replace(
+      /--- instruction[\s\S]*?seconds\n\n/,
+      "No active processing bundles.\n",
+    );
+    const q = parseBeamStatus(text);
+    expect(q.bundles).toEqual([]);
+    expect(q.threads).toHaveLength(6);
+    expect(q.unparsed).toBe("");
+  });
+
+  it("expands 'and other N threads' groups, with and without the threads: line", () => {
+    const grouped = PYTHON.replace(
+      "--- Thread #139629697156800 name: Thread-4 (_run) ---",
+      "--- Thread #139629697156800 name: Thread-4 (_run) and other 2 threads---\n" +
+        "threads: [(139629697156800, 'Thread-4 (_run)'), (11, \"it's\"), (12, 'x\\'y')]",
+    );
+    const q = parseBeamStatus(grouped);
+    expect(
+      q.threads
+        .filter((t) => t.frames[0]?.startsWith("channel_spin"))
+        .map((t) => [t.threadId, t.name]),
+    ).toEqual([
+      ["139629697156800", "Thread-4 (_run)"],
+      ["11", "it's"],
+      ["12", "x'y"],
+    ]);
+    const noList = parseBeamStatus(
+      PYTHON.replace("name: Thread-4 (_run) ---", "name: Thread-4 (_run) and other 3 threads---"),
+    );
+    expect(noList.threads.find((t) => t.name === "3 more threads like Thread-4 (_run)")?.idle).toBe(
+      true,
+    );
+  });
+
+  it("keeps an unknown section visible", () => {
+    const q = parseBeamStatus(
+      `========== SOMETHING NEW ==========\nflux: 3\n${"=".repeat(30)}\n${PYTHON}`,
+    );
+    expect(q.format).toBe("python");
+    expect(q.unparsed).toContain("[SOMETHING NEW]");
+    expect(q.unparsed).toContain("flux: 3");
+    expect(q.threads).toHaveLength(6);
+  });
+});
+
+describe("Java SDK fixture (BeamFnStatusClient format)", () => {
+  const p = parseBeamStatus(JAVA);
+
+  it("reads capitalised bundles, linked by thread name", () => {
+    expect(p.format).toBe("java");
+    expect(
+      p.bundles.map((b) => [b.instructionId, b.trackedThreadKey, b.timeSinceTransitionSec]),
+    ).toEqual([
+      ["17", "pool-3-thread-2", 412.87],
+      ["21", "pool-3-thread-5", 0.42],
+    ]);
+  });
+
+  it("expands thread groups with their real states", () => {
+    expect(p.threads.map((t) => [t.threadId, t.state, t.idle])).toEqual([
+      ["grpc-default-executor-0", "TIMED_WAITING", true],
+      ["grpc-default-executor-1", "TIMED_WAITING", true],
+      ["grpc-default-executor-2", "TIMED_WAITING", true],
+      ["grpc-default-executor-3", "TIMED_WAITING", true],
+      ["pool-3-thread-2", "RUNNABLE", false],
+      ["pool-3-thread-5", "RUNNABLE", false],
+      ["MemoryMonitor", "TIMED_WAITING", true],
+    ]);
+    expect(p.threads[4]?.frames[0]).toBe(
+      "java.base@17.0.12/sun.nio.ch.SocketDispatcher.read0(Native Method)",
+    );
+    expect(p.threads[4]?.frames).toHaveLength(15);
+    expect(p.unparsed).toBe("");
+    expect(p.sections).toEqual([
+      "MEMORY USAGE",
       "CACHE STATS",
       "ACTIVE PROCESSING BUNDLES",
       "THREAD DUMP",
     ]);
-    expect(parsed.bundles).toEqual([
-      {
-        instructionId: "bundle_42",
-        descriptorId: "1-7",
-        trackedThread: "<Thread(Thread-12, started daemon 140)>",
-        timeSinceTransitionSec: 312.5,
-      },
-      expect.objectContaining({ instructionId: "bundle_43", timeSinceTransitionSec: 0.25 }),
-    ]);
-    expect(parsed.threads).toHaveLength(2);
-    expect(parsed.threads[0]).toEqual({
-      threadId: "140",
-      name: "Thread-12",
-      members: [{ ident: "140", name: "Thread-12" }],
-      frames: ["process (/app/udf.py:17)", "_bootstrap (/usr/lib/python3.11/threading.py:995)"],
-    });
-    expect(parsed.threads[1]?.members.map((m) => m.name)).toEqual([
-      "worker-1",
-      "worker-2",
-      "worker-3",
-    ]);
   });
 
-  it("never throws on text it does not know, and counts what it could not place", () => {
-    const parsed = parseBeamStatus("goroutine 1 [running]:\nmain.main()\n");
-    expect(parsed.threads).toEqual([]);
-    expect(parsed.bundles).toEqual([]);
-    expect(parsed.unparsed).toBeGreaterThan(0);
+  it("reads Java 21's Thread[#id,name,prio,group], keyed by #id", () => {
+    const j21 = JAVA.replace(
+      /Thread\[pool-3-thread-2,5,main\]/,
+      "Thread[#31,pool-3-thread-2,5,main]",
+    );
+    const t = parseBeamStatus(j21).threads.find((x) => x.name === "pool-3-thread-2");
+    expect(t?.threadId).toBe("#31");
+  });
+
+  it("reads no bundles and CRLF", () => {
+    const text = JAVA.replace(
+      /---- Instruction 17[\s\S]*?0\.42 seconds/,
+      "No active processing bundles.",
+    ).replace(/\n/g, "\r\n");
+    const q = parseBeamStatus(text);
+    expect(q.bundles).toEqual([]);
+    expect(q.threads).toHaveLength(7);
+    expect(q.unparsed).toBe("");
+  });
+});
+
+describe("Go SDK fixture (runtime.Stack, 64 KiB with NUL padding)", () => {
+  const p = parseBeamStatus(GO);
+
+  it("reads goroutines with their states and minutes, and no bundles", () => {
+    expect(GO.length).toBe(65536);
+    expect(p.format).toBe("go");
+    expect(p.bundles).toEqual([]);
+    expect(
+      p.threads.map((t) => [t.threadId, t.state, t.idle, t.statusHandler, t.blockedForMs]),
+    ).toEqual([
+      ["goroutine 41", "running", false, true, undefined],
+      ["goroutine 1", "select", true, false, undefined],
+      ["goroutine 57", "IO wait, 7 minutes", false, false, 420_000],
+      ["goroutine 12", "chan receive, 7 minutes", true, false, 420_000],
+    ]);
+    expect(p.threads[2]?.frames[0]).toBe(
+      "internal/poll.runtime_pollWait(0x7f0c1c2a6e48, 0x72) (/usr/local/go/src/runtime/netpoll.go:351)",
+    );
+    expect(p.unparsed).toBe("");
+  });
+
+  it("keeps a goroutine cut mid-frame", () => {
+    const cutAt = GO.indexOf("/src/pipeline/podlauncher/client.go");
+    const q = parseBeamStatus(GO.slice(0, cutAt));
+    const g = q.threads.find((t) => t.threadId === "goroutine 57");
+    expect(g?.frames.at(-1)).toContain("podlauncher.(*Client).AwaitReady");
+    expect(q.threads).toHaveLength(3);
+  });
+});
+
+describe("text no parser knows", () => {
+  it("is kept as unparsed, with no threads or bundles", () => {
+    const p = parseBeamStatus("hello\nworld\n");
+    expect(p.format).toBe("unknown");
+    expect(p.threads).toEqual([]);
+    expect(p.bundles).toEqual([]);
+    expect(p.unparsed).toBe("hello\nworld");
     expect(parseBeamStatus("").threads).toEqual([]);
   });
 
-  it("round-trips what formatBeamStatus writes", () => {
-    const text = formatBeamStatus({
-      bundles: [
-        {
-          instructionId: "s-1",
-          descriptorId: "udf:hang",
-          trackedThread: "udf-1",
-          timeSinceTransitionSec: 38,
-        },
-      ],
-      threads: [
-        { ident: "1", name: "main", frames: [{ fn: "poll", file: "node:internal", line: 1 }] },
-        {
-          ident: "2",
-          name: "udf-1",
-          frames: [
-            { fn: "recv_into", file: "ssl.js", line: 9 },
-            { fn: "run", file: "udf.js", line: 3 },
-          ],
-        },
-        {
-          ident: "3",
-          name: "udf-2",
-          frames: [
-            { fn: "recv_into", file: "ssl.js", line: 9 },
-            { fn: "run", file: "udf.js", line: 3 },
-          ],
-        },
-      ],
+  it("caps threads, frames and unparsed text", () => {
+    const many = Array.from(
+      { length: 50 },
+      (_, i) => `goroutine ${i} [running]:\nmain.f()\n\tx.go:1 +0x1\n`,
+    ).join("\n");
+    const p = parseBeamStatus(many, {
+      maxChars: 1 << 20,
+      maxLineChars: 100,
+      maxThreads: 10,
+      maxFramesPerThread: 5,
+      maxUnparsedChars: 50,
     });
-    const parsed = parseBeamStatus(text);
-    expect(parsed.bundles[0]).toMatchObject({ instructionId: "s-1", timeSinceTransitionSec: 38 });
-    expect(parsed.threads).toHaveLength(2);
-    expect(parsed.threads[1]).toMatchObject({
-      name: "udf-1",
-      members: [
-        { ident: "2", name: "udf-1" },
-        { ident: "3", name: "udf-2" },
-      ],
-      frames: ["recv_into (ssl.js:9)", "run (udf.js:3)"],
+    expect(p.threads).toHaveLength(10);
+    expect(p.cut.threads).toBe(40);
+    const u = parseBeamStatus("x".repeat(500) + "\n" + "y\n".repeat(100), {
+      maxChars: 1 << 20,
+      maxLineChars: 100,
+      maxThreads: 10,
+      maxFramesPerThread: 5,
+      maxUnparsedChars: 50,
     });
-  });
-
-  it("round-trips grouped threads whose idents are not numbers and whose names hold quotes", () => {
-    const frames = [{ fn: "wait", file: "pool.js", line: 4 }];
-    const text = formatBeamStatus({
-      bundles: [],
-      threads: [
-        { ident: "udf-1", name: "a", frames },
-        { ident: "udf-2", name: "it's b\\c", frames },
-        { ident: "7", name: "c", frames },
-      ],
-    });
-    expect(parseBeamStatus(text).threads[0]?.members).toEqual([
-      { ident: "udf-1", name: "a" },
-      { ident: "udf-2", name: "it's b\\c" },
-      { ident: "7", name: "c" },
-    ]);
+    expect(u.unparsed.length).toBeLessThan(120);
+    expect(u.cut.lines).toBe(1);
+    expect(u.unparsedLines).toBe(101);
   });
 });

@@ -107,12 +107,25 @@ Flags:
         void stopAll().then(() => process.exit(1));
       });
 
-      const ids = Array.from({ length: count }, (_, i) => `demo-${i + 1}`);
-      const beamId = scenario === "incident" ? "demo-5" : undefined;
+      // Beam harness look-alikes, one per SDK format, each with its own hung bundle.
+      const beamFormats = new Map<string, string>(
+        scenario === "incident"
+          ? [
+              ["demo-5", "python"],
+              ["demo-beam-java", "java"],
+              ["demo-beam-go", "go"],
+            ]
+          : [],
+      );
+      const extraBeams = [...beamFormats.keys()].filter((id) => id !== "demo-5");
+      const ids = [...Array.from({ length: count }, (_, i) => `demo-${i + 1}`), ...extraBeams];
       const addresses = new Map<string, string>();
       /** Starts a worker; one that exits unexpectedly is restarted on the same address. */
       const startWorker = async (id: string, listen: string): Promise<string> => {
-        const mode = id === beamId ? ["--beam-status", grpc] : ["--gateway", grpc];
+        const format = beamFormats.get(id);
+        const mode = format
+          ? ["--beam-status", grpc, "--beam-format", format]
+          : ["--gateway", grpc];
         const child = spawn(id, ["worker", "--listen", listen, "--id", id, ...mode]);
         const address = String((await child.listening).address);
         addresses.set(id, address);
@@ -141,7 +154,9 @@ Flags:
 
       // Load on every worker that is not part of the incident.
       const loaded =
-        scenario === "incident" ? ids.filter((id) => !["demo-2", "demo-3"].includes(id)) : ids;
+        scenario === "incident"
+          ? ids.filter((id) => !["demo-2", "demo-3", ...extraBeams].includes(id))
+          : ids;
       spawn("engine-load", [
         "engine",
         "--rate",
@@ -185,17 +200,18 @@ Flags:
           "--batches",
           "1",
         ]);
-        spawn("engine-beam", [
-          "engine",
-          "--worker",
-          at("demo-5"),
-          "--udf",
-          '{"fn":"hang"}',
-          "--sessions",
-          "1",
-          "--batches",
-          "1",
-        ]);
+        for (const id of beamFormats.keys())
+          spawn(`engine-${id}`, [
+            "engine",
+            "--worker",
+            at(id),
+            "--udf",
+            '{"fn":"hang"}',
+            "--sessions",
+            "1",
+            "--batches",
+            "1",
+          ]);
         const killDemo4 = () => {
           timers.push(
             setTimeout(() => {

@@ -58,6 +58,17 @@ export interface BeamStatusSnapshot {
   truncated: boolean;
   /** The harness's `error` field, when it could not produce a status. */
   error: string;
+  /** What the text was parsed into, once, when it arrived (server/beam-status). */
+  format?: string;
+  bundles?: {
+    instructionId: string;
+    descriptorId: string;
+    trackedThread: string;
+    threadId: string;
+    timeSinceTransitionSec: number;
+  }[];
+  unparsed?: string;
+  unparsedLines?: number;
 }
 
 export interface FleetWorkerOptions {

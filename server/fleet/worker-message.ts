@@ -111,6 +111,10 @@ export function toWorkerDetail(
             raw: beam.raw,
             truncated: beam.truncated,
             error: beam.error,
+            format: beam.format ?? "",
+            bundles: beam.bundles ?? [],
+            unparsed: beam.unparsed ?? "",
+            unparsedLines: beam.unparsedLines ?? 0,
           },
         }
       : {}),

@@ -10,7 +10,9 @@ import { ActionRunner } from "../actions/action-runner.js";
 import { createControlService } from "../actions/control-service.js";
 import { createAgentService, type AgentChannels } from "../agents/agent-service.js";
 import type { AuthConfig } from "../auth/caller.js";
-import { createBeamStatusService } from "../beam-status/beam-status-service.js";
+import { BeamMetrics } from "../beam-status/beam-metrics.js";
+import { createBeamStatusService, type BeamChannels } from "../beam-status/beam-status-service.js";
+import { withHttp2Session } from "../beam-status/stream-context.js";
 import { EventLog } from "../events/event-log.js";
 import { Fleet } from "../fleet/fleet.js";
 import { createFleetService } from "../fleet/fleet-service.js";
@@ -59,6 +61,14 @@ export interface GatewayOptions {
   thresholds?: StallThresholds;
   /** Regex sources whose matches are redacted from thread dumps (default: common secrets). */
   redactionPatterns?: string[];
+  /** Beam path caps and cadence (defaults in createGateway). */
+  beam?: {
+    maxStreams?: number;
+    maxStreamsPerConnection?: number;
+    /** Dumps per second at most, all workers (the budget scales with the fleet up to this). */
+    maxDumpsPerSecond?: number;
+    statusDeadlineMs?: number;
+  };
   log: Logger;
 }
 
@@ -101,16 +111,29 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const events = new EventLog(5000, (batch) => store.appendEvents(batch));
   const agents: AgentChannels = new Map();
   const redact = createRedactor(opts.redactionPatterns);
-  const collector = new StatusCollector(fleet, agents, events, {
-    dumpIntervalMs: 10_000,
-    watchedIntervalMs: 2_000,
-    deadlineMs: 3_000,
-    maxDumpsPerSecond: 50,
-    thresholds: opts.thresholds ?? defaultStallThresholds,
-    redact,
-    log,
-  });
-  const metrics = new GatewayMetrics(fleet, () => collector.stalledSessions().length);
+  const metrics: GatewayMetrics = new GatewayMetrics(
+    fleet,
+    (): number => collector.stalledSessions().length,
+  );
+  const beamMetrics = new BeamMetrics(metrics.registry);
+  const beams: BeamChannels = new Map();
+  const collector: StatusCollector = new StatusCollector(
+    fleet,
+    agents,
+    events,
+    {
+      dumpIntervalMs: 10_000,
+      watchedIntervalMs: 2_000,
+      deadlineMs: 3_000,
+      minDumpsPerSecond: 50,
+      maxDumpsPerSecond: opts.beam?.maxDumpsPerSecond ?? 500,
+      thresholds: opts.thresholds ?? defaultStallThresholds,
+      redact,
+      beamMetrics,
+      log,
+    },
+    beams,
+  );
   const onLivenessChange = collector.onLivenessChange.bind(collector);
   const prober = new HeartbeatProber(fleet, {
     ...opts.prober,
@@ -225,8 +248,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   const beamStatus = createBeamStatusService(fleet, {
     ...opts.prober,
+    statusDeadlineMs: opts.beam?.statusDeadlineMs ?? 3_000,
     maxStatusBytes: MAX_STATUS_BYTES,
-    redact,
+    maxStreams: opts.beam?.maxStreams ?? 10_000,
+    maxStreamsPerConnection: opts.beam?.maxStreamsPerConnection ?? 4,
+    channels: beams,
+    ingest: (worker, answer, trigger) => collector.ingestBeam(worker, answer, trigger),
+    // Identity problems are about the worker's link, like an agent's.
+    onEvent: (workerId, summary) => events.record({ workerId, kind: "agent", summary }),
+    metrics: beamMetrics,
     log,
     onLivenessChange,
   });
@@ -250,7 +280,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     grpcWeb: false,
     readMaxBytes: MAX_WORKER_MESSAGE_BYTES,
     interceptors: [lifecycle],
-    contextValues: peerContextValues,
+    contextValues: (req) => withHttp2Session(req, peerContextValues(req)),
   });
 
   collector.start();

@@ -89,6 +89,11 @@ export class LivenessTracker {
     return this.move("gone", nowMs, reason);
   }
 
+  /** The worker ended its own connection cleanly (e.g. a Beam harness half-closed its stream). */
+  exited(nowMs: number, reason: string): LivenessChange | undefined {
+    return this.move("exited", nowMs, reason);
+  }
+
   /** An operator asked the worker to drain or cancel all. */
   draining(nowMs: number, reason: string): LivenessChange | undefined {
     return this.move("draining", nowMs, reason);

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { ThreadSchema, type Thread, type ThreadDump } from "../../gen/stallwatch/v1/agent_pb.js";
 import { ThreadDumpViewSchema, type ThreadDumpView } from "../../gen/stallwatch/v1/fleet_pb.js";
-import type { ParsedBeamStatus } from "../beam-status/status-text.js";
 import type { Redactor } from "./redact.js";
 import type { ThreadMotionTracker } from "./thread-motion.js";
 
@@ -54,40 +53,6 @@ export function agentDumpView(
     takenAtMs: BigInt(takenAtMs),
     costMicros: dump.costMicros,
     source: "agent",
-    trigger,
-    truncated,
-    threads: withMotion(threads, motion, takenAtMs),
-  });
-}
-
-/** A Beam harness's text, parsed into threads; the raw text is kept beside. */
-export function beamDumpView(
-  workerId: string,
-  raw: string,
-  parsed: ParsedBeamStatus,
-  takenAtMs: number,
-  trigger: string,
-  truncated: boolean,
-  motion: ThreadMotionTracker,
-): ThreadDumpView {
-  const threads = parsed.threads.map((group) =>
-    create(ThreadSchema, {
-      threadId: group.threadId,
-      name: clip(
-        group.members.length > 1
-          ? `${group.name} (+${group.members.length - 1} with the same stack)`
-          : group.name,
-      ),
-      state: "running",
-      frames: group.frames.slice(0, MAX_FRAMES).map(clip),
-    }),
-  );
-  return create(ThreadDumpViewSchema, {
-    id: randomUUID(),
-    workerId,
-    takenAtMs: BigInt(takenAtMs),
-    source: "beam",
-    rawText: raw,
     trigger,
     truncated,
     threads: withMotion(threads, motion, takenAtMs),

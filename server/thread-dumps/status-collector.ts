@@ -1,10 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  SessionOutcome,
-  SessionSchema,
-  SessionState,
-  type StatusReport,
-} from "../../gen/stallwatch/v1/agent_pb.js";
+import { SessionOutcome, type StatusReport } from "../../gen/stallwatch/v1/agent_pb.js";
 import {
   FleetTotalsSchema,
   SessionViewSchema,
@@ -13,14 +8,18 @@ import {
   type ThreadDumpView,
 } from "../../gen/stallwatch/v1/fleet_pb.js";
 import type { AgentChannels } from "../agents/agent-service.js";
-import { parseBeamStatus } from "../beam-status/status-text.js";
+import type { BeamMetrics } from "../beam-status/beam-metrics.js";
+import type { BeamAnswer, BeamChannels } from "../beam-status/beam-status-service.js";
+import type { BeamParseLimits } from "../beam-status/beam-types.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
 import type { Logger } from "../logging/logger.js";
 import { judgeSession, type StallThresholds } from "../stalls/stall-rules.js";
-import { agentDumpView, beamDumpView } from "./dump-view.js";
+import { ingestBeamAnswer } from "./beam-ingest.js";
+import { DumpBudget } from "./dump-scheduler.js";
+import { agentDumpView } from "./dump-view.js";
 import type { Redactor } from "./redact.js";
 
 export interface StatusCollectorOptions {
@@ -30,8 +29,13 @@ export interface StatusCollectorOptions {
   watchedIntervalMs: number;
   /** Deadline on each status request. */
   deadlineMs: number;
-  /** Fleet-wide cap on dump requests per second, so diagnostics never cause the outage. */
+  /** The dump budget never drops below this many per second (default 50). */
+  minDumpsPerSecond?: number;
+  /** Nor rises above this (default 1,000): diagnostics must never cause the outage. */
   maxDumpsPerSecond: number;
+  /** Caps applied when parsing Beam status text. */
+  beamLimits?: BeamParseLimits;
+  beamMetrics?: BeamMetrics;
   thresholds: StallThresholds;
   redact: Redactor;
   log: Logger;
@@ -45,7 +49,8 @@ export interface StatusCollectorOptions {
  */
 export class StatusCollector {
   private timer: NodeJS.Timeout | undefined;
-  private tokens: number;
+  private readonly budget: DumpBudget;
+  private lastTickMs = Date.now();
   private readonly inFlight = new Set<string>();
   private readonly stalled = new Map<string, Map<string, number>>();
   private readonly fleetTotals: FleetTotals = create(FleetTotalsSchema);
@@ -56,12 +61,24 @@ export class StatusCollector {
     private readonly agents: AgentChannels,
     private readonly events: EventLog,
     private readonly opts: StatusCollectorOptions,
+    private readonly beams: BeamChannels = new Map(),
   ) {
-    this.tokens = opts.maxDumpsPerSecond;
+    this.budget = new DumpBudget({
+      intervalMs: opts.dumpIntervalMs,
+      watchedIntervalMs: opts.watchedIntervalMs,
+      minPerSecond: opts.minDumpsPerSecond ?? 50,
+      maxPerSecond: opts.maxDumpsPerSecond,
+    });
+  }
+
+  /** The dump budget computed at the last tick, per second. */
+  get dumpBudgetPerSecond(): number {
+    return this.budget.perSecond;
   }
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), 1000);
+    // A quarter second, so watched workers keep a 1 s cadence.
+    this.timer = setInterval(() => this.tick(), 250);
     this.timer.unref();
   }
 
@@ -85,7 +102,10 @@ export class StatusCollector {
 
   /** Takes a dump now (bounded by the deadline); undefined when the worker cannot give one. */
   async collectNow(worker: FleetWorker, trigger: string): Promise<ThreadDumpView | undefined> {
-    if (worker.kind === "beam" || worker.beamStatus) return this.ingestBeam(worker, trigger, true);
+    if (worker.kind === "beam") {
+      const beam = this.beams.get(worker.id);
+      return beam ? beam.requestStatus(trigger) : worker.status.latestDump;
+    }
     const channel = this.agents.get(worker.id);
     if (!channel || this.inFlight.has(worker.id)) return worker.status.latestDump;
     this.inFlight.add(worker.id);
@@ -191,8 +211,11 @@ export class StatusCollector {
   }
 
   private tick(): void {
-    this.tokens = this.opts.maxDumpsPerSecond;
     const now = Date.now();
+    const elapsed = now - this.lastTickMs;
+    this.lastTickMs = now;
+    const targets: { id: string; watchers: number; nextDumpAtMs: number; worker: FleetWorker }[] =
+      [];
     for (const worker of this.fleet.all()) {
       if (
         worker.agent?.lastReport &&
@@ -200,65 +223,44 @@ export class StatusCollector {
       ) {
         this.ingestReport(worker, worker.agent.lastReport.report, "periodic");
       }
-      const due = now >= worker.status.nextDumpAtMs;
-      if (due && (this.agents.has(worker.id) || worker.beamStatus) && this.tokens > 0) {
-        this.tokens -= 1;
-        const interval =
-          worker.status.watchers > 0 ? this.opts.watchedIntervalMs : this.opts.dumpIntervalMs;
-        worker.status.nextDumpAtMs = now + interval;
-        void this.collectNow(worker, worker.status.watchers > 0 ? "watch" : "periodic");
-      } else if (worker.status.sessions.length > 0) {
-        this.judge(worker, now);
-      }
+      if (this.agents.has(worker.id) || this.beams.has(worker.id))
+        targets.push({
+          id: worker.id,
+          watchers: worker.status.watchers,
+          nextDumpAtMs: worker.status.nextDumpAtMs,
+          worker,
+        });
+      else if (worker.status.sessions.length > 0) this.judge(worker, now);
     }
+    const picked = new Set<string>();
+    for (const t of this.budget.pick(targets, now, elapsed)) {
+      picked.add(t.id);
+      t.worker.status.nextDumpAtMs = t.nextDumpAtMs;
+      void this.collectNow(t.worker, t.watchers > 0 ? "watch" : "periodic");
+    }
+    // Stall clocks run between dumps too.
+    for (const t of targets)
+      if (!picked.has(t.id) && t.worker.status.sessions.length > 0) this.judge(t.worker, now);
   }
 
-  private ingestBeam(
-    worker: FleetWorker,
-    trigger: string,
-    force: boolean,
-  ): ThreadDumpView | undefined {
-    const status = worker.beamStatus;
-    if (!status) return undefined;
-    const latest = worker.status.latestDump;
-    if (!force && latest && Number(latest.takenAtMs) >= status.receivedAtMs) return latest;
-    // Already redacted when it arrived (beam-status-service).
-    const raw = status.raw;
-    const parsed = parseBeamStatus(raw);
-    worker.status.latestDump = beamDumpView(
+  /** One Beam answer, parsed once on arrival (called by the Beam status service). */
+  ingestBeam(worker: FleetWorker, answer: BeamAnswer, trigger: string): ThreadDumpView {
+    const got = ingestBeamAnswer(
       worker.id,
-      raw,
-      parsed,
-      status.receivedAtMs,
+      answer,
       trigger,
-      status.truncated,
       worker.status.motion,
+      this.opts.redact,
+      this.opts.beamLimits,
+      this.opts.beamMetrics,
     );
-    worker.status.lastStatusAtMs = status.receivedAtMs;
-    // Beam bundles are the harness's sessions: time since transition is their time in state.
-    worker.status.sessions = parsed.bundles.map((b) =>
-      create(SessionViewSchema, {
-        workerId: worker.id,
-        session: create(SessionSchema, {
-          sessionId: b.instructionId,
-          state: SessionState.PROCESSING,
-          stateEnteredAtMs: BigInt(
-            Math.round(status.receivedAtMs - b.timeSinceTransitionSec * 1000),
-          ),
-          udfName: b.descriptorId,
-          udfFormat: "beam",
-          threadId: b.trackedThread,
-          progress: {
-            lastProgressAtMs: BigInt(
-              Math.round(status.receivedAtMs - b.timeSinceTransitionSec * 1000),
-            ),
-          },
-        }),
-      }),
-    );
+    worker.beamStatus = got.snapshot;
+    worker.status.latestDump = got.dump;
+    worker.status.sessions = got.sessions;
+    worker.status.lastStatusAtMs = answer.receivedAtMs;
     this.judge(worker, Date.now());
     this.fleet.changed(worker.id);
-    return worker.status.latestDump;
+    return got.dump;
   }
 
   /** Applies the stall rules and records stalled / cleared transitions as events. */

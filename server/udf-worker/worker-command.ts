@@ -5,6 +5,7 @@ import { UsageError } from "../cli/usage-error.js";
 import { startWorkerServer } from "./worker-server.js";
 import { startAgentClient } from "../agent-client/agent-client.js";
 import { startBeamStatusClient } from "../beam-mode/beam-status-client.js";
+import { isBeamSdkFormat } from "../beam-mode/sdk-formats.js";
 import { formatHostPort } from "../net/host-port.js";
 import { STALLWATCH_VERSION } from "../version.js";
 
@@ -29,6 +30,9 @@ Flags:
   --beam-status HOST:PORT
                        Beam mode: dial this BeamFnWorkerStatus endpoint like a
                        Beam SDK harness and answer status requests
+  --beam-format python|java|go
+                       which Beam SDK's status text to write in Beam mode
+                       (default python)
   -h, --help           show this help`,
   options: {
     listen: { type: "string" },
@@ -37,6 +41,7 @@ Flags:
     "cancel-grace-ms": { type: "string" },
     gateway: { type: "string" },
     "beam-status": { type: "string" },
+    "beam-format": { type: "string" },
   },
   async run(flags, log) {
     const listenText = stringFlag(flags, "listen");
@@ -50,6 +55,9 @@ Flags:
     const gateway = gatewayText === undefined ? undefined : hostPortFlag(gatewayText, "gateway");
     const beamText = stringFlag(flags, "beam-status");
     const beamStatus = beamText === undefined ? undefined : hostPortFlag(beamText, "beam-status");
+    const beamFormat = stringFlag(flags, "beam-format", "python");
+    if (!isBeamSdkFormat(beamFormat))
+      throw new UsageError(`--beam-format: "${beamFormat}" must be python, java or go`);
     const server = await startWorkerServer({
       id,
       listen,
@@ -80,6 +88,7 @@ Flags:
           statusAddress: beamStatus,
           workerId: id,
           source: server.sessions,
+          format: beamFormat,
           log: workerLog,
         })
       : undefined;

@@ -9,6 +9,7 @@ import { FinishedTable } from "./finished-table";
 import { LatencyChart } from "./latency-chart";
 import { MetricChart } from "./metric-chart";
 import { SessionsTable } from "./sessions-table";
+import { BeamStatusFacts } from "./beam-status-facts.js";
 
 export const WINDOWS = [1, 5, 15];
 
@@ -77,6 +78,7 @@ export function WorkerDetailView({
             </dd>
           </>
         )}
+        <BeamStatusFacts detail={detail} />
         {w.metrics.rss_bytes && (
           <>
             <dt>Memory</dt>

@@ -1,0 +1,74 @@
+import { EventEmitter } from "node:events";
+import type { Http2Session } from "node:http2";
+import { Code } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { createFleetWorker } from "../fleet/fleet-worker.js";
+import { Fleet } from "../fleet/fleet.js";
+import { BeamRefused, BeamStreams, type BeamStreamHandle } from "./beam-streams.js";
+
+const opts = { unresponsiveAfter: 3, sampleCapacity: 10 };
+const handle = (workerId: string, session?: Http2Session): BeamStreamHandle => ({
+  workerId,
+  peer: "127.0.0.1:1",
+  session,
+  openedAtMs: 0,
+  abort: () => undefined,
+});
+
+function refusal(fn: () => unknown): BeamRefused {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof BeamRefused) return err;
+    throw err;
+  }
+  throw new Error("not refused");
+}
+
+describe("BeamStreams", () => {
+  it("keys a harness without worker_id by its peer, and refuses unprintable ids", () => {
+    expect(BeamStreams.idFor(null, "10.0.0.1:5")).toEqual({
+      id: "peer:10.0.0.1:5",
+      fromPeer: true,
+    });
+    expect(BeamStreams.idFor(" h-1 ", "x")).toEqual({ id: "h-1", fromPeer: false });
+    expect(refusal(() => BeamStreams.idFor("a\nb", "x")).code).toBe(Code.InvalidArgument);
+  });
+
+  it("never lets a Beam harness take an agent's or a static worker's id", () => {
+    const fleet = new Fleet();
+    fleet.add(createFleetWorker("w1", "agent", "a:1", opts, 0));
+    fleet.add(createFleetWorker("127.0.0.1:7071", "spark", "127.0.0.1:7071", opts, 0));
+    const streams = new BeamStreams(fleet, { maxStreams: 10, maxStreamsPerConnection: 4 });
+    expect(refusal(() => streams.check("w1", undefined)).reason).toBe("kind_conflict");
+    expect(refusal(() => streams.check("127.0.0.1:7071", undefined)).code).toBe(Code.AlreadyExists);
+  });
+
+  it("refuses a duplicate while the holder is alive, and lets a successor take over a dead one", () => {
+    const fleet = new Fleet();
+    const worker = createFleetWorker("b1", "beam", "a:1", opts, 0);
+    fleet.add(worker);
+    const streams = new BeamStreams(fleet, { maxStreams: 10, maxStreamsPerConnection: 4 });
+    const first = handle("b1");
+    streams.add(first);
+    worker.liveness.answered(1);
+    expect(refusal(() => streams.check("b1", undefined)).reason).toBe("duplicate_id");
+    worker.liveness.missed(2, "no PING acknowledgement");
+    expect(streams.check("b1", undefined)).toBe(first);
+  });
+
+  it("caps streams overall and per connection", () => {
+    const fleet = new Fleet();
+    const streams = new BeamStreams(fleet, { maxStreams: 3, maxStreamsPerConnection: 2 });
+    // Only its identity matters here (a WeakMap key), not its behaviour.
+    const conn = new EventEmitter() as unknown as Http2Session;
+    streams.add(handle("a", conn));
+    streams.add(handle("b", conn));
+    expect(refusal(() => streams.check("c", conn)).reason).toBe("connection_cap");
+    streams.add(handle("c"));
+    const over = refusal(() => streams.check("d", undefined));
+    expect([over.reason, over.code]).toEqual(["streams_cap", Code.ResourceExhausted]);
+    streams.remove(handle("a", conn));
+    expect(streams.size).toBe(3); // "a" was not the registered handle object
+  });
+});
