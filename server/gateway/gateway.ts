@@ -26,6 +26,7 @@ import type { Store } from "../store/store.js";
 import { createRedactor } from "../thread-dumps/redact.js";
 import { StatusCollector } from "../thread-dumps/status-collector.js";
 import { originAllowed } from "./origin-guard.js";
+import { createSnapshotUnfurl } from "./snapshot-unfurl.js";
 import { createStaticHandler } from "./static-files.js";
 
 /** Largest single message a worker may send; larger ones fail that stream only. */
@@ -127,6 +128,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
 
   const serveStatic = createStaticHandler(opts.webRoot);
+  const unfurl = createSnapshotUnfurl({ store, webRoot: opts.webRoot, log });
   const api = connectNodeAdapter({
     routes: browserRoutes,
     grpc: false,
@@ -146,7 +148,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
         });
         return;
       }
-      serveStatic(req as IncomingMessage, res as ServerResponse);
+      if (!unfurl(req as IncomingMessage, res as ServerResponse))
+        serveStatic(req as IncomingMessage, res as ServerResponse);
     },
   });
   const httpHandler = (req: IncomingMessage, res: ServerResponse) => {
