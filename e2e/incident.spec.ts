@@ -20,6 +20,8 @@ test("find the hung session from the banner, see its thread not moving, cancel i
 
   const hung = page.getByRole("row").filter({ hasText: "demo-1" }).filter({ hasText: "hang" });
   await expect(hung).toBeVisible({ timeout: 30_000 });
+  // Issue 11, bug 7: the thread is called the same here and in the dump.
+  const threadName = (await hung.getByRole("link", { name: /^udf-\d+$/ }).textContent()) ?? "";
   await hung.getByRole("link", { name: "demo-1" }).click();
   await expect(page.getByRole("heading", { name: "demo-1" })).toBeVisible();
 
@@ -27,6 +29,7 @@ test("find the hung session from the banner, see its thread not moving, cancel i
   await page.getByRole("tab", { name: "Live thread dump" }).click();
   const stuck = page.locator(".thread-groups .group").filter({ hasText: "blockForever" });
   await expect(stuck.getByText(/not moving for/)).toBeVisible({ timeout: 30_000 });
+  await expect(stuck.locator(".group-head strong")).toHaveText(threadName);
 
   // Cancel it, with a reason.
   await page.getByRole("tab", { name: "Overview" }).click();
