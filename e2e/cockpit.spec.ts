@@ -67,6 +67,9 @@ test("Share snapshot copies a summary for the channel; the permalink unfurls wit
   expect(meta("twitter:card")).toBe("summary");
   expect(meta("twitter:title")).toBe(meta("og:title"));
   expect(html).not.toContain(OPERATOR_TOKEN);
+  // Bug 10: a token given to the demo is never printed (the tests' demo is piped: JSON).
+  expect(demo.process.logs.length).toBeGreaterThan(10);
+  expect(JSON.stringify(demo.process.logs)).not.toContain(OPERATOR_TOKEN);
 
   // It goes away by itself.
   await expect(note).toHaveCount(0, { timeout: 20_000 });
