@@ -226,7 +226,7 @@ Flags:
         "demo ready",
       );
       if (banner) {
-        process.stdout.write(
+        out.print(
           demoBanner({ url, operatorUrl, scenario, workers: count, logFile: logOutput().file }),
         );
       }

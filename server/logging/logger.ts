@@ -37,6 +37,12 @@ const NOTABLE = new Set([
  */
 class LogSink {
   private file: string | undefined;
+  /**
+   * pino's own asynchronous stdout writer (what it uses by default; flushed
+   * on exit): a line reaches a reader after the current tick, and everything
+   * written here (our lines, relayed lines, the banner) keeps its order.
+   */
+  private readonly stdout = pino.destination({ dest: 1, sync: false });
   constructor(
     readonly format: LogFormat,
     file: string | undefined,
@@ -56,6 +62,11 @@ class LogSink {
     this.file = file;
   }
 
+  /** Text for the person at the terminal (the demo's banner), in order with the log. */
+  print(text: string): void {
+    this.stdout.write(text);
+  }
+
   /** One JSON line from pino (newline-terminated). */
   write(line: string): void {
     if (this.file) {
@@ -66,7 +77,7 @@ class LogSink {
       }
     }
     if (this.format === "json" && !this.file) {
-      process.stdout.write(line.endsWith("\n") ? line : `${line}\n`);
+      this.stdout.write(line.endsWith("\n") ? line : `${line}\n`);
       return;
     }
     let entry: Record<string, unknown>;
@@ -77,7 +88,7 @@ class LogSink {
     }
     const level = typeof entry.level === "number" ? entry.level : 30;
     if (this.file && level < 40 && !NOTABLE.has(String(entry.msg))) return;
-    process.stdout.write(
+    this.stdout.write(
       this.format === "json"
         ? `${line.trimEnd()}\n`
         : `${formatPretty(entry, process.stdout.isTTY)}\n`,
@@ -118,6 +129,7 @@ export function logOutput(): {
   format: LogFormat;
   file: string | undefined;
   relay(entry: Record<string, unknown>): void;
+  print(text: string): void;
   useFile(file: string, options?: { truncate?: boolean }): void;
 } {
   const current = (sink ??= new LogSink(resolveLogFormat(), undefined));
@@ -125,6 +137,7 @@ export function logOutput(): {
     format: current.format,
     file: current.logFile,
     relay: (entry) => current.write(JSON.stringify(entry)),
+    print: (text) => current.print(text),
     useFile: (file, options) => current.useFile(file, options),
   };
 }
