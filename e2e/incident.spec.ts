@@ -20,6 +20,8 @@ test("find the hung session from the banner, see its thread not moving, cancel i
 
   const hung = page.getByRole("row").filter({ hasText: "demo-1" }).filter({ hasText: "hang" });
   await expect(hung).toBeVisible({ timeout: 30_000 });
+  // Issue 11, bug 7: the thread is called the same here and in the dump.
+  const threadName = (await hung.getByRole("link", { name: /^udf-\d+$/ }).textContent()) ?? "";
   await hung.getByRole("link", { name: "demo-1" }).click();
   await expect(page.getByRole("heading", { name: "demo-1" })).toBeVisible();
 
@@ -27,6 +29,7 @@ test("find the hung session from the banner, see its thread not moving, cancel i
   await page.getByRole("tab", { name: "Live thread dump" }).click();
   const stuck = page.locator(".thread-groups .group").filter({ hasText: "blockForever" });
   await expect(stuck.getByText(/not moving for/)).toBeVisible({ timeout: 30_000 });
+  await expect(stuck.locator(".group-head strong")).toHaveText(threadName);
 
   // Cancel it, with a reason.
   await page.getByRole("tab", { name: "Overview" }).click();
@@ -41,10 +44,18 @@ test("find the hung session from the banner, see its thread not moving, cancel i
     /cancel escalated: thread terminated after/,
     { timeout: 30_000 },
   );
+  // Issue 11, bug 1: the session's row goes, the outcome stays until dismissed.
+  await expect(page.locator("tr[data-session-id]").filter({ hasText: "hang" })).toHaveCount(0, {
+    timeout: 20_000,
+  });
+  await page.waitForTimeout(3500);
+  await expect(dialog.getByRole("status")).toContainText(/cancel escalated/);
   await dialog.getByRole("link", { name: "Audit record" }).click();
   const record = page.getByRole("row").filter({ hasText: "stuck in user code, e2e journey" });
   await expect(record).toContainText("succeeded");
   await expect(record).toContainText("operator (token)");
+  // The record of this very action is marked.
+  await expect(record).toHaveAttribute("aria-current", "true");
 });
 
 test("drain a worker, watch the progress, see it exit", async ({ page, demo }) => {
@@ -63,6 +74,10 @@ test("drain a worker, watch the progress, see it exit", async ({ page, demo }) =
   );
   await dialog.getByRole("button", { name: "Close" }).click();
   await expect(page.locator(".page-head .badge")).toHaveText("exited", { timeout: 15_000 });
+  // Issue 11, bug 5: nothing left to drain or cancel.
+  await expect(page.getByRole("button", { name: "Drain", exact: true })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Cancel all" })).toBeDisabled();
+  await expect(page.getByText("the worker has exited").first()).toBeVisible();
 });
 
 test("share a snapshot and open the permalink in a fresh browser: the same content, frozen", async ({
@@ -76,13 +91,17 @@ test("share a snapshot and open the permalink in a fresh browser: the same conte
   const link = page.locator(".page-head").getByRole("status").getByRole("link");
   await expect(link).toBeVisible({ timeout: 15_000 });
   const permalink = await link.getAttribute("href");
-  expect(permalink).toMatch(/\/snapshots\/[A-Za-z0-9_-]{22,}$/);
+  // Issue 11, bug 4: a worker's snapshot links to that worker's page.
+  expect(permalink).toMatch(/\/snapshots\/[A-Za-z0-9_-]{22,}\/workers\/demo-1$/);
 
   const fresh = await browser.newContext();
   const other = await fresh.newPage();
+  const errors: string[] = [];
+  other.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
   await other.goto(permalink ?? "");
   await expect(other.getByRole("note")).toContainText(/Snapshot taken .* of worker demo-1/);
-  await other.getByRole("link", { name: "demo-1" }).click();
   await expect(other.getByRole("heading", { name: "demo-1" })).toBeVisible();
   await expect(other.getByRole("heading", { name: "Heartbeat latency" })).toBeVisible();
   const frozenLastBeat = await other.locator(".facts dd").nth(3).textContent();
@@ -93,6 +112,8 @@ test("share a snapshot and open the permalink in a fresh browser: the same conte
 
   await other.goto(`${demo.url}/snapshots/AAAAAAAAAAAAAAAAAAAAAA`);
   await expect(other.getByRole("heading", { name: "Snapshot not found" })).toBeVisible();
+  // Issue 11, bug 6: an unknown id is a page, not a console error (nor a missing favicon).
+  expect(errors).toEqual([]);
   await fresh.close();
 });
 

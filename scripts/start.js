@@ -1,7 +1,9 @@
-// npm start: install what is missing, build, run the demo fleet, print the
-// dashboard URL. Ctrl-C (or SIGTERM) stops everything and leaves no process.
+// npm start: install what is missing, build, run the demo fleet. On a
+// terminal the demo prints a short banner (dashboard URL, operator link, what
+// the incident contains, where its log file is) and then only warnings and
+// key events; piped, or with `npm start -- --log-format json`, it logs JSON
+// lines. Ctrl-C (or SIGTERM) stops everything and leaves no process.
 import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { ensureNodeModules, root, run, say } from "./lib.js";
 
 if (!(await ensureNodeModules())) {
@@ -15,23 +17,9 @@ if ((await run("npm", ["run", "-s", "build"], { timeoutMs: 10 * 60_000 })) !== 0
 
 const args = ["bin/stallwatch.js", "demo", ...process.argv.slice(2)];
 say(`starting: stallwatch ${args.slice(1).join(" ")}`);
-const demo = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-
-// The demo logs JSON lines; show the URL prominently once it is up.
-createInterface({ input: demo.stdout }).on("line", (line) => {
-  process.stdout.write(line + "\n");
-  try {
-    const entry = JSON.parse(line);
-    if (entry.msg === "demo ready" && entry.url) {
-      process.stdout.write(`\n  Stallwatch dashboard: ${entry.url}\n`);
-      if (entry.operatorUrl)
-        process.stdout.write(`  As operator (actions enabled): ${entry.operatorUrl}\n`);
-      process.stdout.write("  Ctrl-C stops the demo.\n\n");
-    }
-  } catch {
-    // not a log line of ours
-  }
-});
+// The demo writes to our stdout itself, so it sees the terminal (or the pipe)
+// and picks its format: its banner appears last, where it is seen.
+const demo = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 let stopping = false;
 const stop = (signal) => {

@@ -25,6 +25,10 @@ describe("stallwatch CLI", () => {
     [["gateway", "--worker", "127.0.0.1"], /--worker: "127.0.0.1" is not HOST:PORT/],
     [["gateway", "--worker", "127.0.0.1:0"], /--worker: "127.0.0.1:0": port must be 1-65535/],
     [["gateway", "--interval-ms", "soon"], /--interval-ms: expected a number/],
+    [
+      ["worker", "--listen", "127.0.0.1:0", "--log-format", "xml"],
+      /--log-format: one of json, pretty/,
+    ],
   ])("rejects %j with exit 2 and a clear message", async (args, message) => {
     const res = await runStallwatch(args);
     expect(res.code).toBe(2);

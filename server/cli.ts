@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { createLogger } from "./logging/logger.js";
+import { createLogger, LOG_FORMATS, type LogFormat } from "./logging/logger.js";
 import { UsageError } from "./cli/usage-error.js";
 import type { Command, Running } from "./cli/command.js";
 import { workerCommand } from "./udf-worker/worker-command.js";
@@ -30,7 +30,9 @@ function topHelp(): string {
     "Commands:",
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
-    "Run `stallwatch <command> --help` for a command's flags.",
+    "Run `stallwatch <command> --help` for a command's flags. Every command also takes",
+    "--log-format json|pretty (default: pretty on a terminal, JSON when piped) and",
+    "--log-file PATH (every line as JSON to PATH; the terminal shows warnings and key events).",
   ].join("\n");
 }
 
@@ -48,7 +50,12 @@ async function main(argv: string[]): Promise<void> {
   try {
     flags = parseArgs({
       args: rest,
-      options: { ...command.options, help: { type: "boolean", short: "h" } },
+      options: {
+        ...command.options,
+        help: { type: "boolean", short: "h" },
+        "log-format": { type: "string" },
+        "log-file": { type: "string" },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -60,7 +67,13 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const log = createLogger(command.name);
+  const format = flags["log-format"];
+  if (format !== undefined && !LOG_FORMATS.includes(format as LogFormat))
+    throw new UsageError(`--log-format: one of ${LOG_FORMATS.join(", ")}`);
+  const log = createLogger(command.name, {
+    format: format as LogFormat | undefined,
+    file: typeof flags["log-file"] === "string" ? flags["log-file"] : undefined,
+  });
   process.on("uncaughtException", (err) => fatal(log, err));
   process.on("unhandledRejection", (err) => fatal(log, err));
 

@@ -115,6 +115,9 @@ describe("a worker with an agent, watched by a real gateway", () => {
       )) {
         const udfThread = msg.dump?.threads.find((t) => t.thread?.sessionId === session?.sessionId);
         if (udfThread?.notMoving) {
+          // One name for the thread: the session's link and the dump agree (issue 11, bug 7).
+          expect(udfThread.thread?.threadId).toBe(session?.threadId);
+          expect(udfThread.thread?.name).toBe(session?.threadId);
           notMoving = udfThread.thread?.frames ?? [];
           break;
         }

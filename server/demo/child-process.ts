@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "../logging/logger.js";
+import { logOutput, type Logger } from "../logging/logger.js";
 
 const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
 
@@ -14,8 +14,9 @@ export interface DemoChild {
 }
 
 /**
- * Starts `stallwatch <args>` as a child. Its JSON log lines are passed through
- * to our stdout tagged with `child` (so one stream shows the whole demo), and
+ * Starts `stallwatch <args>` as a child. It has no terminal, so it logs JSON;
+ * its lines are relayed through our log output tagged with `child` (so one
+ * stream shows the whole demo, in our format and to our log file), and
  * the first `listening` line resolves `listening` (rejects if it exits first
  * or takes longer than `timeoutMs`).
  */
@@ -39,6 +40,7 @@ export function startChild(
       () => reject(new Error(`${name} did not start within ${timeoutMs} ms`)),
       timeoutMs,
     );
+    const out = logOutput();
     createInterface({ input: child.stdout }).on("line", (line) => {
       let entry: Record<string, unknown> | undefined;
       try {
@@ -46,8 +48,8 @@ export function startChild(
       } catch {
         entry = undefined;
       }
-      process.stdout.write(
-        entry ? `${JSON.stringify({ child: name, ...entry })}\n` : `[${name}] ${line}\n`,
+      out.relay(
+        entry ? { child: name, ...entry } : { child: name, level: 30, msg: line.slice(0, 2000) },
       );
       if (entry?.msg === "listening") {
         clearTimeout(timer);

@@ -4,7 +4,9 @@ import { hostPortFlag, numberFlag, stringFlag } from "../cli/flags.js";
 import { MIN_TOKEN_LENGTH } from "../gateway/token-settings.js";
 import { UsageError } from "../cli/usage-error.js";
 import { formatHostPort } from "../net/host-port.js";
+import { logOutput } from "../logging/logger.js";
 import { startChild, stopChild, type DemoChild } from "./child-process.js";
+import { demoBanner, DEFAULT_DEMO_LOG } from "./demo-banner.js";
 
 const SCENARIOS = ["incident", "calm"] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -24,6 +26,13 @@ dashboard show a real incident:
   demo-5  in Beam mode (a Beam SDK harness look-alike)
   others  healthy under load
 Ctrl-C stops every process it started.
+
+On a terminal it prints a short banner (dashboard URL, operator link, what
+the incident contains, where logs go), writes the full log as JSON to
+${DEFAULT_DEMO_LOG} (or --log-file) and shows warnings and key events.
+Piped, or with --log-format json, it logs JSON lines on stdout; the operator
+token is logged only when it was generated here (there is no other way to
+learn it), never when given with --operator-token.
 
 Flags:
   --workers N              how many workers (default 6, at least 5 for "incident")
@@ -55,9 +64,14 @@ Flags:
     const grpcAt = formatHostPort(
       hostPortFlag(stringFlag(flags, "grpc", "127.0.0.1:8081"), "grpc", { allowZero: true }),
     );
-    const token = stringFlag(flags, "operator-token") ?? randomBytes(18).toString("base64url");
+    const givenToken = stringFlag(flags, "operator-token");
+    const token = givenToken ?? randomBytes(18).toString("base64url");
     if (token.length < MIN_TOKEN_LENGTH)
       throw new UsageError(`--operator-token: at least ${MIN_TOKEN_LENGTH} characters`);
+    const out = logOutput();
+    // A person at a terminal gets a banner; the full log goes to a file.
+    const banner = process.stdout.isTTY && out.format === "pretty";
+    if (banner && !out.file) out.useFile(DEFAULT_DEMO_LOG, { truncate: true });
     const db = stringFlag(flags, "db", "./.stallwatch/demo.db");
 
     const children = new Set<DemoChild>();
@@ -227,10 +241,17 @@ Flags:
         killDemo4();
       }
 
+      const operatorUrl = `${url}#operator-token=${token}`;
       log.info(
-        { url, operatorUrl: `${url}#operator-token=${token}`, workers: count, scenario },
+        // The token only where it is needed: nobody else knows a generated one.
+        { url, ...(givenToken || banner ? {} : { operatorUrl }), workers: count, scenario },
         "demo ready",
       );
+      if (banner) {
+        out.print(
+          demoBanner({ url, operatorUrl, scenario, workers: count, logFile: logOutput().file }),
+        );
+      }
     } catch (err) {
       await stopAll();
       throw err;

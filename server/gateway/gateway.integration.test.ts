@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { fleetClient, waitForLiveness } from "../testing/fleet-client.js";
+import { pollUntil } from "../testing/poll.js";
 import {
   startBlackhole,
   startHttp1Server,
@@ -68,8 +69,16 @@ describe("gateway watching real workers", () => {
   });
 
   it("lists both workers as healthy with latency and worker metrics", async () => {
-    const a = await waitForLiveness(client, alphaId, Liveness.HEALTHY);
+    await waitForLiveness(client, alphaId, Liveness.HEALTHY);
     await waitForLiveness(client, betaId, Liveness.HEALTHY);
+    // The first beat of a connection counts for liveness, not latency (issue 11, bug 9).
+    const a = await pollUntil(
+      async () =>
+        (await client.listWorkers({}, { timeoutMs: 2000 })).workers.find(
+          (w) => w.id === alphaId && (w.latency?.samples ?? 0) > 0,
+        ),
+      { what: `a latency sample of ${alphaId}` },
+    );
     expect(a.address).toBe(alphaId);
     expect(a.latency?.samples).toBeGreaterThan(0);
     expect(a.latency?.p99Ms).toBeGreaterThan(0);

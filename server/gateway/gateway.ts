@@ -30,6 +30,7 @@ import { createRedactor } from "../thread-dumps/redact.js";
 import { StatusCollector } from "../thread-dumps/status-collector.js";
 import { createHttpGuards } from "./http-guards.js";
 import { createLifecycleInterceptor } from "./lifecycle-interceptor.js";
+import { createSnapshotUnfurl } from "./snapshot-unfurl.js";
 import { createStaticHandler } from "./static-files.js";
 
 /** Largest single message a worker may send; larger ones fail that stream only. */
@@ -192,6 +193,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
   const lifecycle = createLifecycleInterceptor(stopping.signal);
   const serveStatic = createStaticHandler(opts.webRoot);
+  const unfurl = createSnapshotUnfurl({ store, webRoot: opts.webRoot, log });
   const api = connectNodeAdapter({
     routes: browserRoutes,
     grpc: false,
@@ -231,7 +233,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
           );
         return;
       }
-      serveStatic(req as IncomingMessage, res as ServerResponse);
+      if (!unfurl(req as IncomingMessage, res as ServerResponse))
+        serveStatic(req as IncomingMessage, res as ServerResponse);
     },
   });
   const guards = createHttpGuards({

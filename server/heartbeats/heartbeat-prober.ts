@@ -155,7 +155,10 @@ export class HeartbeatProber {
     const now = this.now();
     let change: LivenessChange | undefined;
     if (result.ok) {
-      worker.roundTrips.push(now, result.rttMs);
+      // The first beat on a connection is liveness, not latency: it carried
+      // the peer's warm-up and once held a worker's p99 at ~480 ms for a
+      // whole window over 3-8 ms beats.
+      if (!result.firstOnConnection) worker.roundTrips.push(now, result.rttMs);
       recordMetrics(worker, result.value, now);
       this.opts.onBeat?.("ok", result.rttMs);
       target.backoffMs = 0;

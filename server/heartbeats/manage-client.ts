@@ -21,7 +21,18 @@ export type CallFailureKind =
   | "status";
 
 export type CallResult<T> =
-  | { ok: true; value: T; rttMs: number }
+  | {
+      ok: true;
+      value: T;
+      /** From the request to the answer, connection set-up left out. */
+      rttMs: number;
+      /**
+       * The first call on a new connection: the peer's first request on it
+       * (its handler warming up, the HTTP/2 SETTINGS exchange) is not the
+       * steady-state round trip, so latency figures leave it out.
+       */
+      firstOnConnection?: boolean;
+    }
   | { ok: false; kind: CallFailureKind; reason: string; rttMs: number };
 
 const MANAGE_PATH = "/org.apache.spark.udf.worker.UdfWorker/Manage";
@@ -60,6 +71,8 @@ const HEARTBEAT_FRAME = frame(
 export class ManageClient {
   private session: ClientHttp2Session | undefined;
   private sessionConnected = false;
+  /** When the current connection was established (performance.now()). */
+  private connectedAt = 0;
   private lastSessionError: string | undefined;
   readonly authority: string;
 
@@ -78,7 +91,12 @@ export class ManageClient {
           rttMs: result.rttMs,
         };
       }
-      return { ok: true, value: result.value.manage.value.metrics, rttMs: result.rttMs };
+      return {
+        ok: true,
+        value: result.value.manage.value.metrics,
+        rttMs: result.rttMs,
+        ...(result.firstOnConnection ? { firstOnConnection: true } : {}),
+      };
     });
   }
 
@@ -116,6 +134,7 @@ export class ManageClient {
     const session = http2.connect(this.authority);
     session.on("connect", () => {
       this.sessionConnected = true;
+      this.connectedAt = performance.now();
     });
     session.on("error", (err: NodeJS.ErrnoException) => {
       this.lastSessionError = describeSessionError(err);
@@ -134,6 +153,10 @@ export class ManageClient {
 
   private call(body: Buffer, deadlineMs: number): Promise<CallResult<WorkerResponse>> {
     const started = performance.now();
+    // A call that had to open the connection counts from when it was open.
+    const firstOnConnection = !this.session || this.session.closed || this.session.destroyed;
+    const roundTripFrom = () =>
+      firstOnConnection && this.sessionConnected ? Math.max(started, this.connectedAt) : started;
     return new Promise((resolve) => {
       let settled = false;
       const finish = (result: CallResult<WorkerResponse>) => {
@@ -230,7 +253,12 @@ export class ManageClient {
         }
         try {
           const value = fromBinary(WorkerResponseSchema, data.subarray(5));
-          finish({ ok: true, value, rttMs: performance.now() - started });
+          finish({
+            ok: true,
+            value,
+            rttMs: performance.now() - roundTripFrom(),
+            firstOnConnection,
+          });
         } catch (err) {
           fail("protocol", `undecodable WorkerResponse: ${(err as Error).message}`);
         }

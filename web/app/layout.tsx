@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { useWhoAmI } from "../features/actions/api/use-who-am-i";
+import { ActionHost } from "../features/actions/components/action-host";
 import { ShareSnapshotButton } from "../features/snapshots/components/share-snapshot-button";
 import { readOperatorToken, setOperatorToken } from "./operator-token";
 import { useQueryClient } from "@tanstack/react-query";
@@ -90,7 +91,9 @@ export function Layout() {
         </button>
       </header>
       <main>
-        <Outlet />
+        <ActionHost>
+          <Outlet />
+        </ActionHost>
       </main>
       {help && (
         <div
@@ -130,8 +133,8 @@ function RoleBadge() {
   const [token, setToken] = useState("");
   if (isOperator) {
     return (
-      <span className="role">
-        operator <span className="sub">({actor})</span>{" "}
+      <span className="role" title={`signed in as ${actor || "operator"}`}>
+        {identityLabel(actor)}{" "}
         {readOperatorToken() && (
           <button
             type="button"
@@ -179,6 +182,15 @@ function RoleBadge() {
       <button type="submit">Sign in</button>
     </form>
   );
+}
+
+/**
+ * "operator" plus who, once: the gateway's actor for a token is already
+ * "operator (token)", which must not become "operator (operator (token))".
+ */
+export function identityLabel(actor: string): string {
+  if (!actor) return "operator";
+  return actor.toLowerCase().startsWith("operator") ? actor : `operator · ${actor}`;
 }
 
 export function NotFound() {

@@ -1,26 +1,60 @@
 import type { RouteObject } from "react-router";
-import { AuditPage } from "../features/audit/components/audit-page";
-import { EventsPage } from "../features/audit/components/events-page";
 import { FleetPage } from "../features/fleet/components/fleet-page";
-import { SnapshotPage } from "../features/snapshots/components/snapshot-page";
-import { SnapshotsPage } from "../features/snapshots/components/snapshots-page";
-import { StalledPage } from "../features/stalled/components/stalled-page";
-import { WorkerPage } from "../features/worker/components/worker-page";
 import { Layout, NotFound } from "./layout";
 
-/** Every view is a URL. */
+/**
+ * Every view is a URL. The fleet is in the first chunk (it is the first
+ * paint of an incident); every other view loads with its route, so the
+ * fleet's first load carries neither charts nor thread-dump code.
+ */
 export const routes: RouteObject[] = [
   {
     element: <Layout />,
     children: [
       { path: "/", element: <FleetPage /> },
-      { path: "/stalled", element: <StalledPage /> },
-      { path: "/workers/:workerId", element: <WorkerPage /> },
-      { path: "/snapshots", element: <SnapshotsPage /> },
-      { path: "/snapshots/:snapshotId", element: <SnapshotPage /> },
-      { path: "/snapshots/:snapshotId/workers/:workerId", element: <SnapshotPage /> },
-      { path: "/audit", element: <AuditPage /> },
-      { path: "/events", element: <EventsPage /> },
+      {
+        path: "/stalled",
+        lazy: async () => ({
+          Component: (await import("../features/stalled/components/stalled-page")).StalledPage,
+        }),
+      },
+      {
+        path: "/workers/:workerId",
+        lazy: async () => ({
+          Component: (await import("../features/worker/components/worker-page")).WorkerPage,
+        }),
+      },
+      {
+        path: "/snapshots",
+        lazy: async () => ({
+          Component: (await import("../features/snapshots/components/snapshots-page"))
+            .SnapshotsPage,
+        }),
+      },
+      {
+        path: "/snapshots/:snapshotId",
+        lazy: async () => ({
+          Component: (await import("../features/snapshots/components/snapshot-page")).SnapshotPage,
+        }),
+      },
+      {
+        path: "/snapshots/:snapshotId/workers/:workerId",
+        lazy: async () => ({
+          Component: (await import("../features/snapshots/components/snapshot-page")).SnapshotPage,
+        }),
+      },
+      {
+        path: "/audit",
+        lazy: async () => ({
+          Component: (await import("../features/audit/components/audit-page")).AuditPage,
+        }),
+      },
+      {
+        path: "/events",
+        lazy: async () => ({
+          Component: (await import("../features/audit/components/events-page")).EventsPage,
+        }),
+      },
       { path: "*", element: <NotFound /> },
     ],
   },

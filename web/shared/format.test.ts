@@ -15,6 +15,10 @@ describe("formatting", () => {
     expect(ago(1_000, 10_000)).toBe("9 s ago");
     expect(ago(0n, 10_000)).toBe("never");
     expect(ago(10_000n, 10_200)).toBe("just now");
+    // Issue 11, bug 3: a beat stamped by the gateway a little after the
+    // browser's last tick read "— ago" on healthy workers.
+    expect(ago(10_700n, 10_000)).toBe("just now");
+    expect(ago(12_000, 10_000)).toBe("just now");
   });
 
   it("formats bytes, milliseconds and long text", () => {

@@ -11,11 +11,16 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)} d`;
 }
 
-/** "9 s ago"; "never" for 0. */
+/**
+ * "9 s ago"; "never" for 0. A time slightly ahead of `nowMs` is "just now":
+ * the gateway's clock stamps heartbeats, the browser's ticks `nowMs` once a
+ * second, so a fresh beat is often a few hundred ms "in the future" (that
+ * showed as "— ago" on healthy workers).
+ */
 export function ago(atMs: number | bigint, nowMs: number): string {
   const at = Number(atMs);
   if (!at) return "never";
-  const d = formatDuration(nowMs - at);
+  const d = formatDuration(Math.max(0, nowMs - at));
   return d === "now" ? "just now" : `${d} ago`;
 }
 

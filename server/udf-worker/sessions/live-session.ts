@@ -113,7 +113,7 @@ export class LiveSession {
       udfName: this.udfName,
       udfFormat: this.udfFormat,
       taskContext: this.taskContext,
-      threadId: this.thread ? `udf-${this.thread.threadId}` : "",
+      threadId: this.thread?.name ?? "",
       progress: {
         rowsIn: BigInt(m.rowsIn),
         rowsOut: BigInt(m.rowsOut),

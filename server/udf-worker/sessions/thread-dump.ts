@@ -179,7 +179,7 @@ export async function dumpThreads(sessions: LiveSession[]): Promise<ThreadDump> 
     const stack = await workerStacks.stack(handle.threadId).catch(() => undefined);
     const busy = handle.activity !== "idle";
     return create(ThreadSchema, {
-      threadId: `udf-${handle.threadId}`,
+      threadId: handle.name,
       name: handle.name,
       state: busy ? "running" : "idle",
       frames: stack ?? [

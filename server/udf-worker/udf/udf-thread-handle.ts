@@ -49,11 +49,11 @@ export class UdfThreadHandle {
   activity = "starting";
   activitySinceMs = Date.now();
 
-  /** What dumps call this thread; set per session. */
-  name: string;
+  /** What the thread runs now, e.g. "udf-hang-<session>" (for logs); set per session. */
+  runs: string;
 
-  constructor(name: string) {
-    this.name = name;
+  constructor(runs: string) {
+    this.runs = runs;
     this.worker = new Worker(THREAD_ENTRY, {
       workerData: { control: this.control },
       name: "udf-thread",
@@ -78,6 +78,14 @@ export class UdfThreadHandle {
   /** The thread's id as thread dumps name it. */
   get threadId(): number {
     return this.worker.threadId;
+  }
+
+  /**
+   * The thread's one name: the session's `thread_id`, and the id and name
+   * in every thread dump (the dashboard's "thread udf-2" link finds "udf-2").
+   */
+  get name(): string {
+    return udfThreadName(this.worker.threadId);
   }
 
   init(spec: UdfSpec, inputSchema: Uint8Array | undefined): Promise<WorkFigures> {
@@ -145,8 +153,8 @@ export class UdfThreadHandle {
   }
 
   /** Clears per-session state before the thread runs another session. */
-  resetForReuse(name: string): void {
-    this.name = name;
+  resetForReuse(runs: string): void {
+    this.runs = runs;
     this.activity = "idle";
     this.activitySinceMs = Date.now();
     this.onGenerated = undefined;
@@ -193,4 +201,9 @@ export class UdfThreadHandle {
       );
     }
   }
+}
+
+/** `udf-<worker thread id>`: how sessions, dumps and the dashboard name a UDF thread. */
+export function udfThreadName(threadId: number): string {
+  return `udf-${threadId}`;
 }

@@ -76,8 +76,8 @@ describe("ActionButton", () => {
       "drained: 2 sessions finished in 3 s, worker exited",
     );
     expect(seen).toEqual(["rolling restart"]);
-    expect(screen.getByRole("link", { name: "Audit record" }).getAttribute("href")).toBe(
-      "/audit?worker=w-1",
+    expect(screen.getByRole("link", { name: "Audit record" }).getAttribute("href")).toMatch(
+      /^\/audit\?worker=w-1&action=ui-/,
     );
   });
 });

@@ -2,10 +2,13 @@ import { useId, useState } from "react";
 import type { ActionKindName } from "../api/use-action";
 import { useWhoAmI } from "../api/use-who-am-i";
 import { ActionDialog } from "./action-dialog";
+import { useActionHost } from "./action-host";
 
 /**
  * A button that opens the confirmation for an action; disabled for viewers,
- * with the reason next to it (not only in a tooltip).
+ * or when the target's state makes the action meaningless (`unavailable`),
+ * with the reason next to it (not only in a tooltip). The dialog lives in
+ * the page's ActionHost when there is one, so it survives this button.
  */
 export function ActionButton(props: {
   label: string;
@@ -14,41 +17,38 @@ export function ActionButton(props: {
   sessionId?: string;
   consequence: string;
   small?: boolean;
+  /** Why the action cannot apply now (e.g. "the worker has exited"); disables the button. */
+  unavailable?: string | undefined;
 }) {
   const { isOperator, reason } = useWhoAmI();
+  const host = useActionHost();
   const [open, setOpen] = useState(false);
   const hint = useId();
+  const why = !isOperator ? `Actions need the operator role: ${reason}` : props.unavailable;
+  const request = {
+    kind: props.kind,
+    workerId: props.workerId,
+    ...(props.sessionId ? { sessionId: props.sessionId } : {}),
+    consequence: props.consequence,
+  };
   return (
     <>
       <button
         type="button"
         className={props.small ? "danger small" : "danger"}
-        disabled={!isOperator}
-        aria-describedby={isOperator ? undefined : hint}
-        title={isOperator ? props.consequence : `Viewers cannot act: ${reason}`}
-        onClick={() => setOpen(true)}
+        disabled={why !== undefined}
+        aria-describedby={why ? hint : undefined}
+        title={why ?? props.consequence}
+        onClick={() => (host ? host(request) : setOpen(true))}
       >
         {props.label}
       </button>
-      {!isOperator && !props.small && (
-        <span id={hint} className="sub viewer-hint">
-          Actions need the operator role: {reason}
+      {why && (
+        <span id={hint} className={props.small ? "visually-hidden" : "sub viewer-hint"}>
+          {why}
         </span>
       )}
-      {!isOperator && props.small && (
-        <span id={hint} className="visually-hidden">
-          Actions need the operator role: {reason}
-        </span>
-      )}
-      {open && (
-        <ActionDialog
-          kind={props.kind}
-          workerId={props.workerId}
-          {...(props.sessionId ? { sessionId: props.sessionId } : {})}
-          consequence={props.consequence}
-          onClose={() => setOpen(false)}
-        />
-      )}
+      {open && !host && <ActionDialog {...request} onClose={() => setOpen(false)} />}
     </>
   );
 }

@@ -31,6 +31,8 @@ export function ActionDialog({
 }: ActionDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState("");
+  // What the operator confirmed; live counts must not rewrite it while the action runs.
+  const [confirmed, setConfirmed] = useState<string | undefined>(undefined);
   const { action, error, pending, start } = useAction();
   useEffect(() => {
     const dialog = ref.current;
@@ -43,13 +45,14 @@ export function ActionDialog({
   const submit = (e: React.SyntheticEvent) => {
     e.preventDefault();
     if (!reason.trim()) return;
+    setConfirmed(consequence);
     start({ kind, workerId, ...(sessionId ? { sessionId } : {}), reason: reason.trim() });
   };
   return (
     <dialog ref={ref} className="action-dialog" aria-labelledby="action-title" onClose={onClose}>
       <form onSubmit={submit}>
         <h2 id="action-title">{TITLES[kind]}</h2>
-        <p className="consequence">{consequence}</p>
+        <p className="consequence">{confirmed ?? consequence}</p>
         {!action && (
           <>
             <label htmlFor="action-reason">Reason (recorded in the audit log)</label>
@@ -87,7 +90,11 @@ export function ActionDialog({
               />
             )}
             <div>
-              <Link to={`/audit?worker=${encodeURIComponent(workerId)}`}>Audit record</Link>
+              <Link
+                to={`/audit?worker=${encodeURIComponent(workerId)}&action=${encodeURIComponent(action.actionId)}`}
+              >
+                Audit record
+              </Link>
             </div>
           </div>
         )}
@@ -104,7 +111,12 @@ export function ActionDialog({
           )}
           <button
             type="button"
-            onClick={() => (ref.current?.open ? ref.current.close() : onClose())}
+            onClick={() => {
+              const dialog = ref.current as Partial<HTMLDialogElement> | null;
+              // jsdom's dialog has no close(); onClose is what closing leads to anyway.
+              if (dialog?.open && typeof dialog.close === "function") dialog.close();
+              else onClose();
+            }}
           >
             {done || !action ? "Close" : "Close (keeps running)"}
           </button>

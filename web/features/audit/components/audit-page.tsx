@@ -1,3 +1,4 @@
+import { useSearchParams } from "react-router";
 import { ActionKind } from "../../../../gen/stallwatch/v1/control_pb";
 import { clip, formatClock } from "../../../shared/format";
 import { useUrlFilter } from "../../../shared/use-url-filter";
@@ -8,6 +9,9 @@ import { AuditResult } from "./audit-result";
 export function AuditPage() {
   const [filter, set] = useUrlFilter({ workerId: "worker", actor: "actor" });
   const { data, error, refetch } = useAudit(filter);
+  // `?action=` (the action dialog's "Audit record" link) marks that action's record.
+  const [params] = useSearchParams();
+  const marked = params.get("action") ?? "";
   return (
     <section aria-labelledby="audit-title">
       <div className="page-head">
@@ -46,7 +50,11 @@ export function AuditPage() {
           </thead>
           <tbody>
             {data.records.map((r) => (
-              <tr key={r.id} data-action-id={r.actionId}>
+              <tr
+                key={r.id}
+                data-action-id={r.actionId}
+                aria-current={marked !== "" && r.actionId === marked ? "true" : undefined}
+              >
                 <td>{formatClock(r.atMs)}</td>
                 <td>{clip(r.actor, 40)}</td>
                 <td>{ActionKind[r.kind].toLowerCase().replace("_", " ")}</td>

@@ -45,6 +45,8 @@ export function viewFleet(workers: Iterable<Worker>, filter: FleetFilter): Worke
 }
 
 export interface Incident {
+  /** Workers with stalled sessions. */
+  stalledWorkers: Worker[];
   unresponsive: Worker[];
   gone: Worker[];
   late: Worker[];
@@ -53,12 +55,19 @@ export interface Incident {
 
 /** What the banner reports. */
 export function findIncident(workers: Iterable<Worker>): Incident {
-  const incident: Incident = { unresponsive: [], gone: [], late: [], stalledSessions: 0 };
+  const incident: Incident = {
+    stalledWorkers: [],
+    unresponsive: [],
+    gone: [],
+    late: [],
+    stalledSessions: 0,
+  };
   for (const w of workers) {
     if (w.liveness === Liveness.UNRESPONSIVE) incident.unresponsive.push(w);
     else if (w.liveness === Liveness.GONE) incident.gone.push(w);
     else if (w.liveness === Liveness.LATE) incident.late.push(w);
     incident.stalledSessions += w.stalledSessions;
+    if (w.stalledSessions > 0) incident.stalledWorkers.push(w);
   }
   return incident;
 }

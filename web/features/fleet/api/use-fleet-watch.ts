@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { FleetService, type WatchFleetResponse } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { useClient } from "../../../app/transport-context";
 import { useServerStream, type StreamState } from "../../../shared/use-stream";
@@ -22,9 +22,19 @@ export function useFleetWatch(): { fleet: FleetState } & StreamState {
   const pending = useRef<FleetState | undefined>(undefined);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
+  // No query observes this entry (the stream writes it, useSyncExternalStore
+  // reads it), so TanStack's default gcTime (5 min) collected it 300 s after
+  // it was made and the fleet page went blank until the next message. Kept
+  // for the client's life instead: it is one fleet, replaced in place.
+  useState(() => {
+    queryClient.setQueryDefaults(fleetQueryKey, { gcTime: Infinity, staleTime: Infinity });
+    return true;
+  });
+
   const flush = useCallback(() => {
     timer.current = undefined;
     if (pending.current) queryClient.setQueryData(fleetQueryKey, pending.current);
+    pending.current = undefined;
   }, [queryClient]);
 
   const onMessage = useCallback(

@@ -39,6 +39,24 @@ describe("FleetTable", () => {
     );
   });
 
+  it("says 'just now' for a beat stamped a little after the browser's clock (bug 3: '— ago')", () => {
+    render(
+      <MemoryRouter>
+        <FleetTable
+          workers={[fixtureWorker("w-1", { lastHeartbeatAtMs: 10_400n, livenessSinceMs: 10_400n })]}
+          nowMs={10_000}
+          sort="severity"
+          onSort={() => undefined}
+        />
+      </MemoryRouter>,
+    );
+    const row = screen.getAllByRole("row").find((r) => r.dataset.workerId === "w-1");
+    if (!row) throw new Error("no row");
+    const heartbeatCell = row.querySelectorAll("td")[3];
+    expect(heartbeatCell?.textContent).toBe("just now");
+    expect(row.textContent).not.toContain("— ago");
+  });
+
   it("renders worker-supplied text as text, never as markup", () => {
     const evil = '<img src=x onerror="alert(1)">';
     const { container } = render(

@@ -19,7 +19,7 @@ export function FleetFilters({
         <span className="visually-hidden">Filter workers</span>
         <input
           type="search"
-          placeholder="Filter by id, address, reason… (/)"
+          placeholder="Filter: id, address, reason (/)"
           value={filter.text}
           onChange={(e) => onChange({ text: e.target.value })}
           id="fleet-filter"

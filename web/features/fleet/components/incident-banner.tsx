@@ -14,6 +14,22 @@ function oldestHeartbeat(workers: Worker[]): number {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
+/** Where each part of the banner links; undefined = plain text. */
+export interface BannerLinks {
+  worker: (id: string) => string | undefined;
+  gone: () => string | undefined;
+  stalled: (incident: Incident) => string | undefined;
+}
+
+/** The live dashboard's links. */
+export const liveBannerLinks: BannerLinks = {
+  worker: (id) => `/workers/${encodeURIComponent(id)}`,
+  gone: () => "/?state=gone",
+  stalled: () => "/stalled",
+};
+
+const withLink = (to: string | undefined) => (to ? { to } : {});
+
 /**
  * What is wrong, in words, with how stale it is against the real threshold:
  * "2 workers unresponsive — last heartbeat 9 min ago". Hidden when all is well.
@@ -22,10 +38,13 @@ export function IncidentBanner({
   incident,
   nowMs,
   unresponsiveAfterText,
+  links = liveBannerLinks,
 }: {
   incident: Incident;
   nowMs: number;
   unresponsiveAfterText?: string;
+  /** A snapshot passes links that stay inside it. */
+  links?: BannerLinks;
 }) {
   const parts: { key: string; text: string; to?: string }[] = [];
   if (incident.unresponsive.length > 0) {
@@ -34,23 +53,21 @@ export function IncidentBanner({
     parts.push({
       key: "unresponsive",
       text: `${plural(incident.unresponsive.length, "worker")} unresponsive — last heartbeat ${ago(last, nowMs)}${unresponsiveAfterText ? ` (threshold ${unresponsiveAfterText})` : ""}`,
-      ...(incident.unresponsive.length === 1 && first
-        ? { to: `/workers/${encodeURIComponent(first.id)}` }
-        : {}),
+      ...withLink(incident.unresponsive.length === 1 && first ? links.worker(first.id) : undefined),
     });
   }
   if (incident.gone.length > 0) {
     parts.push({
       key: "gone",
       text: `${plural(incident.gone.length, "worker")} gone`,
-      to: "/?state=gone",
+      ...withLink(links.gone()),
     });
   }
   if (incident.stalledSessions > 0) {
     parts.push({
       key: "stalled",
       text: `${plural(incident.stalledSessions, "session")} stalled`,
-      to: "/stalled",
+      ...withLink(links.stalled(incident)),
     });
   }
   if (incident.late.length > 0)

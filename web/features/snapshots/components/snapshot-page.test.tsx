@@ -4,6 +4,7 @@ import { Code, ConnectError, createRouterTransport } from "@connectrpc/connect";
 import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { SnapshotSchema, SnapshotService } from "../../../../gen/stallwatch/v1/snapshot_pb";
+import { Liveness } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { App } from "../../../app/app";
 import { fixtureWorker } from "../../../testing/fixtures";
 import { giveElementsAScreenSizedBox } from "../../../testing/jsdom-layout";
@@ -14,6 +15,29 @@ giveElementsAScreenSizedBox();
 const transport = createRouterTransport(({ service }) => {
   service(SnapshotService, {
     getSnapshot: (req) => {
+      if (req.id === "worker-snapshot-id-000000") {
+        return {
+          snapshot: create(SnapshotSchema, {
+            info: { id: req.id, createdAtMs: 1_000_000n, createdBy: "alice", workerId: "w-9" },
+            workers: [fixtureWorker("w-9")],
+            details: req.summary
+              ? []
+              : [{ worker: fixtureWorker("w-9", { liveness: Liveness.UNRESPONSIVE }) }],
+          }),
+        };
+      }
+      if (req.id === "incident-snapshot-id-0000") {
+        return {
+          snapshot: create(SnapshotSchema, {
+            info: { id: req.id, createdAtMs: 1_000_000n, createdBy: "alice", workerCount: 3 },
+            workers: [
+              fixtureWorker("w-1", { stalledSessions: 3 }),
+              fixtureWorker("w-2", { liveness: Liveness.UNRESPONSIVE }),
+              fixtureWorker("w-3", { liveness: Liveness.GONE }),
+            ],
+          }),
+        };
+      }
       if (req.id !== "known-snapshot-id-0000000")
         throw new ConnectError("no such snapshot", Code.NotFound);
       return {
@@ -48,5 +72,44 @@ describe("SnapshotPage", () => {
     render(<App transport={transport} initialPath="/snapshots/nope" />);
     expect(await screen.findByRole("heading", { name: "Snapshot not found" })).toBeTruthy();
     expect(screen.getByRole("alert").textContent).toMatch(/does not exist or has expired/);
+  });
+
+  it("bug 4: keeps every link of the snapshot's views inside the snapshot", async () => {
+    const { container } = render(
+      <App transport={transport} initialPath="/snapshots/incident-snapshot-id-0000" />,
+    );
+    const banner = await screen.findByRole("alert");
+    expect(banner.textContent).toContain("3 sessions stalled");
+    const hrefs = [...container.querySelectorAll("main a")]
+      .filter((a) => !a.closest("[role=note]"))
+      .map((a) => a.getAttribute("href") ?? "");
+    expect(hrefs.length).toBeGreaterThan(3);
+    for (const href of hrefs) expect(href).toMatch(/^\/snapshots\/incident-snapshot-id-0000\//);
+    expect(screen.getByRole("link", { name: /3 sessions stalled/ }).getAttribute("href")).toBe(
+      "/snapshots/incident-snapshot-id-0000/workers/w-1",
+    );
+    expect(screen.getByRole("link", { name: /1 worker unresponsive/ }).getAttribute("href")).toBe(
+      "/snapshots/incident-snapshot-id-0000/workers/w-2",
+    );
+  });
+
+  it("bug 4: opens a worker's snapshot on that worker's page, not a one-row fleet", async () => {
+    render(<App transport={transport} initialPath="/snapshots/worker-snapshot-id-000000" />);
+    expect(await screen.findByRole("heading", { name: "w-9" })).toBeTruthy();
+    expect(screen.queryByText(/1 workers/)).toBeNull();
+    expect(screen.queryByRole("link", { name: /All events/ })).toBeNull();
+  });
+
+  it("bug 6: trusts the gateway's word that an id is unknown, without asking the API", async () => {
+    const meta = document.createElement("meta");
+    meta.name = "stallwatch:snapshot-missing";
+    meta.content = "known-snapshot-id-0000000";
+    document.head.append(meta);
+    try {
+      render(<App transport={transport} initialPath="/snapshots/known-snapshot-id-0000000" />);
+      expect(await screen.findByRole("heading", { name: "Snapshot not found" })).toBeTruthy();
+    } finally {
+      meta.remove();
+    }
   });
 });

@@ -1,13 +1,25 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { useMemo, useState } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, Navigate, useParams, useSearchParams } from "react-router";
 import { formatClock } from "../../../shared/format";
 import { findIncident, viewFleet } from "../../fleet/api/fleet-view";
 import { FleetTable } from "../../fleet/components/fleet-table";
-import { IncidentBanner } from "../../fleet/components/incident-banner";
+import { IncidentBanner, type BannerLinks } from "../../fleet/components/incident-banner";
 import { ThreadDumpView } from "../../thread-dumps/components/thread-dump-view";
 import { WorkerDetailView } from "../../worker/components/worker-detail-view";
-import { useSnapshot } from "../api/snapshots";
+import { snapshotPath, useSnapshot } from "../api/snapshots";
+
+/** Banner links that stay inside the snapshot: only to its own worker pages. */
+function snapshotLinks(id: string): BannerLinks {
+  return {
+    worker: (workerId) => snapshotPath(id, workerId),
+    gone: () => undefined,
+    stalled: (incident) =>
+      incident.stalledWorkers.length === 1 && incident.stalledWorkers[0]
+        ? snapshotPath(id, incident.stalledWorkers[0].id)
+        : undefined,
+  };
+}
 
 /**
  * A snapshot, read-only: the same fleet and worker views from the stored
@@ -50,19 +62,25 @@ export function SnapshotPage() {
   if (!snapshot?.info) return null;
   const info = snapshot.info;
   const base = `/snapshots/${snapshotId}`;
+  // A worker's snapshot is that worker's page, never a one-row fleet.
+  if (!workerId && info.workerId)
+    return <Navigate to={snapshotPath(snapshotId, info.workerId)} replace />;
   const detail = workerId ? snapshot.details.find((d) => d.worker?.id === workerId) : undefined;
   return (
     <section aria-labelledby="snapshot-banner">
       <div className="snapshot-banner" id="snapshot-banner" role="note">
         Snapshot taken {new Date(takenAt).toLocaleString()} by {info.createdBy} of{" "}
         {info.workerId ? `worker ${info.workerId}` : `the fleet (${info.workerCount} workers)`}
-        {info.note ? ` — “${info.note}”` : ""}. Read-only. <Link to="/">Open the live fleet</Link>
+        {info.note ? ` — “${info.note}”` : ""}. Read-only: every link below stays in this snapshot.{" "}
+        <Link to="/">Leave it for the live fleet</Link>
       </div>
       {workerId && detail ? (
         <>
-          <Link to={base} className="back">
-            ← Snapshot fleet
-          </Link>
+          {!info.workerId && (
+            <Link to={base} className="back">
+              ← Snapshot fleet
+            </Link>
+          )}
           <WorkerDetailView
             detail={detail}
             nowMs={takenAt}
@@ -101,7 +119,11 @@ export function SnapshotPage() {
               {snapshot.workers.length} workers, as of {formatClock(takenAt)}
             </span>
           </div>
-          <IncidentBanner incident={findIncident(snapshot.workers)} nowMs={takenAt} />
+          <IncidentBanner
+            incident={findIncident(snapshot.workers)}
+            nowMs={takenAt}
+            links={snapshotLinks(snapshotId)}
+          />
           <FleetTable
             workers={workers}
             nowMs={takenAt}

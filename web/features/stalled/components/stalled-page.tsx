@@ -44,7 +44,9 @@ export function StalledPage() {
               const worker = `/workers/${encodeURIComponent(v.workerId)}`;
               return (
                 <tr key={`${v.workerId}/${s?.sessionId ?? ""}`} className="stalled">
-                  <td className="num">{formatDuration(now - Number(v.lastProgressAtMs))}</td>
+                  <td className="num">
+                    {formatDuration(Math.max(0, now - Number(v.lastProgressAtMs)))}
+                  </td>
                   <td>
                     <Link to={worker}>{clip(v.workerId, 50)}</Link>
                   </td>

@@ -52,4 +52,27 @@ describe("ThreadDumpView", () => {
     expect(screen.getByText(/<script>alert\(1\)<\/script>/)).toBeTruthy();
     expect(document.querySelector("script")).toBeNull();
   });
+
+  it("keeps the DOM small when every thread has its own stack (2,000 groups, virtualized)", () => {
+    const dump = fixtureDump(2000, 3);
+    dump.threads.forEach((t, i) => {
+      if (t.thread) t.thread.frames = [`work (job.py:${i})`];
+    });
+    const { container } = render(
+      <ThreadDumpView
+        current={dump}
+        nowMs={100_000}
+        filter=""
+        onFilter={() => undefined}
+        showRaw={false}
+        onShowRaw={() => undefined}
+      />,
+    );
+    expect(screen.getByText(/2000 threads in 2000 groups/)).toBeTruthy();
+    const rendered = container.querySelectorAll(".thread-groups .group").length;
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(120);
+    // The stuck ones still come first.
+    expect(container.querySelector(".thread-groups .group")?.textContent).toContain("not moving");
+  });
 });

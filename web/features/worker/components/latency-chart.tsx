@@ -51,6 +51,39 @@ export function shapeLatency(
   return { points, missed: missed.slice(-200) };
 }
 
+/** The lines of the chart, in the order of the legend. */
+export const LATENCY_SERIES = [
+  { key: "rtt", name: "round trip", color: "var(--fg-soft)", width: 1 },
+  { key: "p50", name: "p50 (rolling, last 30 beats)", color: "var(--link)", width: 2 },
+  { key: "p99", name: "p99 (rolling, last 30 beats)", color: "var(--warn-fg)", width: 2 },
+] as const;
+
+/** Which line is which, as text (colour alone never carries meaning). */
+export function LatencyLegend({ missed }: { missed: number }) {
+  return (
+    <ul className="chart-legend" aria-label="Legend">
+      {LATENCY_SERIES.map((s) => (
+        <li key={s.key}>
+          <span
+            className="swatch"
+            aria-hidden="true"
+            style={{ borderTop: `${s.width + 1}px solid ${s.color}` }}
+          />
+          {s.name}
+        </li>
+      ))}
+      <li>
+        <span
+          className="swatch"
+          aria-hidden="true"
+          style={{ borderTop: "2px dashed var(--bad-fg)" }}
+        />
+        {missed > 0 ? `missed beat (${missed})` : "missed beat (none)"}
+      </li>
+    </ul>
+  );
+}
+
 /** Heartbeat round trips with rolling p50/p99; missed beats as red marks. */
 export function LatencyChart({ series }: { series: Series | undefined }) {
   const { points, missed } = useMemo(() => shapeLatency(series), [series]);
@@ -75,35 +108,22 @@ export function LatencyChart({ series }: { series: Series | undefined }) {
           {missed.map((m) => (
             <ReferenceLine key={m} x={m} stroke="var(--bad-fg)" strokeDasharray="2 2" />
           ))}
-          <Line
-            dataKey="rtt"
-            name="round trip"
-            dot={false}
-            isAnimationActive={false}
-            stroke="var(--fg-soft)"
-            strokeWidth={1}
-          />
-          <Line
-            dataKey="p50"
-            name="p50"
-            dot={false}
-            isAnimationActive={false}
-            stroke="var(--link)"
-            strokeWidth={2}
-          />
-          <Line
-            dataKey="p99"
-            name="p99"
-            dot={false}
-            isAnimationActive={false}
-            stroke="var(--warn-fg)"
-            strokeWidth={2}
-          />
+          {LATENCY_SERIES.map((line) => (
+            <Line
+              key={line.key}
+              dataKey={line.key}
+              name={line.name}
+              dot={false}
+              isAnimationActive={false}
+              stroke={line.color}
+              strokeWidth={line.width}
+            />
+          ))}
         </LineChart>
       </ResponsiveContainer>
       <figcaption className="sub">
-        round trip, rolling p50 and p99;{" "}
-        {missed.length > 0 ? `${missed.length} missed beats marked in red` : "no missed beats"}
+        <LatencyLegend missed={missed.length} />
+        The first beat of each connection is left out (it carries connection set-up).
       </figcaption>
     </figure>
   );

@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
 import type { SessionView } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { clip, formatDuration } from "../../../shared/format";
+import { ago, clip, formatDuration } from "../../../shared/format";
 
 export const STATE_LABEL: Record<SessionState, string> = {
   [SessionState.UNSPECIFIED]: "unknown",
@@ -64,7 +64,7 @@ export function SessionsTable({
               </td>
               <td>{STATE_LABEL[s.state]}</td>
               <td>
-                {formatDuration(nowMs - Number(s.stateEnteredAtMs))}
+                {formatDuration(Math.max(0, nowMs - Number(s.stateEnteredAtMs)))}
                 {view.stalled && (
                   <div className="stall-flag" title={view.stallReason}>
                     stalled: {clip(view.stallReason, 80)}
@@ -73,9 +73,7 @@ export function SessionsTable({
               </td>
               <td className="num">
                 {String(p?.rowsIn ?? 0n)} rows in, {String(p?.rowsOut ?? 0n)} out
-                <div className="sub">
-                  last progress {formatDuration(nowMs - Number(view.lastProgressAtMs))} ago
-                </div>
+                <div className="sub">last progress {ago(view.lastProgressAtMs, nowMs)}</div>
               </td>
               <td title={s.udfFormat}>
                 {clip(s.udfName || "—", 40)}

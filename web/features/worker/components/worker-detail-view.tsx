@@ -1,13 +1,12 @@
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
-import type { WorkerDetail } from "../../../../gen/stallwatch/v1/fleet_pb";
+import type { SessionView, WorkerDetail } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { ago, clip, formatBytes, formatMs } from "../../../shared/format";
 import { KIND_LABEL } from "../../../shared/liveness";
 import { LivenessBadge } from "../../fleet/components/liveness-badge";
 import { EventsList } from "./events-list";
 import { FinishedTable } from "./finished-table";
-import { LatencyChart } from "./latency-chart";
-import { MetricChart } from "./metric-chart";
+import { LatencyChart, MetricChart } from "./lazy-charts";
 import { SessionsTable } from "./sessions-table";
 import { BeamStatusFacts } from "./beam-status-facts.js";
 
@@ -24,7 +23,9 @@ export interface WorkerDetailViewProps {
   /** Header extras: connection indicator, actions, share. */
   headerExtra?: ReactNode;
   /** Per-session action (cancel); absent in read-only snapshots. */
-  sessionAction?: (sessionId: string) => ReactNode;
+  sessionAction?: (view: SessionView) => ReactNode;
+  /** Link to all of this worker's events; absent in snapshots (it would leave them). */
+  eventsLink?: string;
 }
 
 /** One worker, everything but the live dump; presentational (live page and snapshots). */
@@ -37,6 +38,7 @@ export function WorkerDetailView({
   threadLink,
   headerExtra,
   sessionAction,
+  eventsLink,
 }: WorkerDetailViewProps) {
   const w = detail.worker;
   const [metricName, setMetricName] = useState("active_sessions");
@@ -117,8 +119,7 @@ export function WorkerDetailView({
           dumpLink={(v) => threadLink(v.session?.sessionId ?? "")}
           {...(sessionAction
             ? {
-                renderCancel: (v: (typeof detail.sessions)[number]) =>
-                  sessionAction(v.session?.sessionId ?? ""),
+                renderCancel: sessionAction,
               }
             : {})}
         />
@@ -151,7 +152,7 @@ export function WorkerDetailView({
       <section aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
         <EventsList events={detail.events} />
-        <Link to={`/events?worker=${encodeURIComponent(w.id)}`}>All events of this worker</Link>
+        {eventsLink && <Link to={eventsLink}>All events of this worker</Link>}
       </section>
     </>
   );

@@ -1,4 +1,6 @@
 import { Link, useParams, useSearchParams } from "react-router";
+import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
+import { Liveness } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { clip } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
 import { ActionButton } from "../../actions/components/action-button";
@@ -7,6 +9,13 @@ import { ShareSnapshotButton } from "../../snapshots/components/share-snapshot-b
 import { ThreadDumpPanel } from "../../thread-dumps/components/thread-dump-panel";
 import { useWorkerWatch } from "../api/use-worker-watch";
 import { WINDOWS, WorkerDetailView } from "./worker-detail-view";
+
+/** Why worker actions cannot apply to a worker in this state, if so. */
+export function endedReason(liveness: Liveness | undefined): string | undefined {
+  if (liveness === Liveness.EXITED) return "the worker has exited";
+  if (liveness === Liveness.GONE) return "the worker is gone (not connected)";
+  return undefined;
+}
 
 /** One worker, live. Tab, window, selected session and dump options live in the URL. */
 export function WorkerPage() {
@@ -42,6 +51,7 @@ export function WorkerPage() {
   const w = detail?.worker;
   const active = Number(w?.metrics.active_sessions ?? detail?.sessions.length ?? 0);
   const plural = (n: number) => `${n} session${n === 1 ? "" : "s"}`;
+  const ended = endedReason(w?.liveness);
   return (
     <section aria-labelledby="worker-title">
       <Link to="/" className="back">
@@ -98,28 +108,43 @@ export function WorkerPage() {
                   label="Drain"
                   kind="drainWorker"
                   workerId={workerId}
+                  unavailable={
+                    ended ??
+                    (w?.liveness === Liveness.DRAINING
+                      ? "the worker is already draining"
+                      : undefined)
+                  }
                   consequence={`Drain lets ${plural(active)} finish, refuses new ones, then the worker exits.`}
                 />
                 <ActionButton
                   label="Cancel all"
                   kind="cancelWorker"
                   workerId={workerId}
+                  unavailable={ended}
                   consequence={`Cancel aborts ${plural(active)} now (each gets an error, then CancelResponse), then the worker exits.`}
                 />
                 <ShareSnapshotButton workerId={workerId} />
               </span>
             </>
           }
-          sessionAction={(sessionId) => (
-            <ActionButton
-              small
-              label="Cancel"
-              kind="cancelSession"
-              workerId={workerId}
-              sessionId={sessionId}
-              consequence={`Cancel session ${sessionId}: user code is asked to stop; if it does not yield within the grace period its thread is terminated. The engine gets an error, then CancelResponse.`}
-            />
-          )}
+          eventsLink={`/events?worker=${encodeURIComponent(workerId)}`}
+          sessionAction={(view) => {
+            const sessionId = view.session?.sessionId ?? "";
+            // Already being cancelled: say so instead of offering a second cancel.
+            if (view.session?.state === SessionState.CANCELLING)
+              return <span className="sub">cancelling…</span>;
+            return (
+              <ActionButton
+                small
+                label="Cancel"
+                kind="cancelSession"
+                workerId={workerId}
+                sessionId={sessionId}
+                unavailable={ended}
+                consequence={`Cancel session ${sessionId}: user code is asked to stop; if it does not yield within the grace period its thread is terminated. The engine gets an error, then CancelResponse.`}
+              />
+            );
+          }}
         />
       )}
     </section>

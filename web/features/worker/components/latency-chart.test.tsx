@@ -1,7 +1,12 @@
+// @vitest-environment jsdom
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { SeriesSchema } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { shapeLatency } from "./latency-chart";
+import { cleanup, render, screen } from "@testing-library/react";
+import { afterEach } from "vitest";
+import { LatencyLegend, shapeLatency } from "./latency-chart";
+
+afterEach(cleanup);
 
 describe("shapeLatency", () => {
   it("computes rolling p50/p99 and marks the beats missing between samples", () => {
@@ -17,5 +22,18 @@ describe("shapeLatency", () => {
 
   it("is empty without samples", () => {
     expect(shapeLatency(undefined)).toEqual({ points: [], missed: [] });
+  });
+});
+
+describe("LatencyLegend (issue 11, bug 9)", () => {
+  it("names the p50 and p99 lines and the missed-beat marks", () => {
+    render(<LatencyLegend missed={3} />);
+    const items = screen.getAllByRole("listitem").map((li) => li.textContent);
+    expect(items).toEqual([
+      "round trip",
+      "p50 (rolling, last 30 beats)",
+      "p99 (rolling, last 30 beats)",
+      "missed beat (3)",
+    ]);
   });
 });
