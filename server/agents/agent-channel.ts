@@ -33,8 +33,20 @@ export class AgentChannel {
   private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
   private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
   private closedWith: Error | undefined;
+  /** Aborted when the channel closes: ends the stream's send loop (eviction, shutdown). */
+  private readonly ended = new AbortController();
 
   constructor(readonly workerId: string) {}
+
+  /** Aborts once the channel is closed for any reason. */
+  get endedSignal(): AbortSignal {
+    return this.ended.signal;
+  }
+
+  /** Why the channel closed, once it has. */
+  get closedReason(): string | undefined {
+    return this.closedWith?.message;
+  }
 
   /** Asks for sessions (and optionally threads); rejects after `deadlineMs`. */
   requestStatus(
@@ -94,7 +106,9 @@ export class AgentChannel {
 
   /** Fails everything pending: the stream is gone. */
   close(reason: string): void {
+    if (this.closedWith) return;
     this.closedWith = new ConnectError(`agent stream closed: ${reason}`, Code.Unavailable);
+    this.ended.abort();
     for (const map of [this.pendingStatus, this.pendingCommands] as Map<
       string,
       Pending<unknown>

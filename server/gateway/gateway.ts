@@ -8,6 +8,7 @@ import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { ActionRunner } from "../actions/action-runner.js";
 import { createControlService } from "../actions/control-service.js";
+import type { AdmissionOptions } from "../agents/agent-admission.js";
 import { createAgentService, type AgentChannels } from "../agents/agent-service.js";
 import type { AuthConfig } from "../auth/caller.js";
 import { createBeamStatusService } from "../beam-status/beam-status-service.js";
@@ -49,8 +50,10 @@ export interface GatewayOptions {
   /** Directory of the built SPA. */
   webRoot: string;
   thresholds?: StallThresholds;
-  /** Regex sources whose matches are redacted from thread dumps (default: common secrets). */
+  /** Regex sources whose matches are redacted from worker text (default: common secrets). */
   redactionPatterns?: string[];
+  /** Agent token, loopback rule, agent caps and address trust (see agents/agent-admission.ts). */
+  agentAdmission?: Partial<AdmissionOptions>;
   log: Logger;
 }
 
@@ -174,8 +177,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     statusIntervalMs: 10_000,
     statusDeadlineMs: 2_000,
     announceTimeoutMs: 5_000,
+    ...(opts.agentAdmission ? { admission: opts.agentAdmission } : {}),
+    redact,
+    events,
     log,
     onLivenessChange,
+    onRefused: (reason) => metrics.agentRefused(reason),
+    onTruncated: (stats) => metrics.workerTextCut(stats),
   });
   // Worker-facing: gRPC only, every message size-capped. The dashboard API is
   // served here too, for gRPC tooling.

@@ -31,6 +31,9 @@ export class GatewayMetrics {
   private readonly beats: Counter<"result">;
   private readonly actions: Counter<"kind" | "result">;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly refusals: Counter<"reason">;
+  private readonly cutStrings: Counter;
+  private readonly droppedItems: Counter;
 
   constructor(fleet: Fleet, stalledCount: () => number) {
     this.loopDelay.enable();
@@ -51,6 +54,22 @@ export class GatewayMetrics {
       name: "stallwatch_actions_total",
       help: "Operator actions that ended, by kind and result.",
       labelNames: ["kind", "result"],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: "stallwatch_agent_refusals_total",
+      help: "Agent streams refused, by reason (token, not_loopback, announce, address, id_in_use, kind, cap_total, cap_connection, rate).",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.cutStrings = new Counter({
+      name: "stallwatch_worker_strings_truncated_total",
+      help: "Strings from workers cut at their size cap at the ingest boundary.",
+      registers,
+    });
+    this.droppedItems = new Counter({
+      name: "stallwatch_worker_items_dropped_total",
+      help: "Sessions, threads, frames and context entries from workers dropped over their count caps.",
       registers,
     });
     new Gauge({
@@ -108,6 +127,15 @@ export class GatewayMetrics {
   beat(result: BeatResult, rttMs?: number): void {
     this.beats.inc({ result });
     if (result === "ok" && rttMs !== undefined) this.roundTrip.observe(rttMs / 1000);
+  }
+
+  agentRefused(reason: string): void {
+    this.refusals.inc({ reason });
+  }
+
+  workerTextCut(stats: { truncatedStrings: number; droppedItems: number }): void {
+    if (stats.truncatedStrings > 0) this.cutStrings.inc(stats.truncatedStrings);
+    if (stats.droppedItems > 0) this.droppedItems.inc(stats.droppedItems);
   }
 
   actionEnded(action: Action): void {

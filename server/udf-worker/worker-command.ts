@@ -5,7 +5,8 @@ import { UsageError } from "../cli/usage-error.js";
 import { startWorkerServer } from "./worker-server.js";
 import { startAgentClient } from "../agent-client/agent-client.js";
 import { startBeamStatusClient } from "../beam-mode/beam-status-client.js";
-import { formatHostPort } from "../net/host-port.js";
+import { formatHostPort, isLoopbackHost } from "../net/host-port.js";
+import { readAgentToken } from "./agent-token.js";
 import { STALLWATCH_VERSION } from "../version.js";
 
 export const workerCommand: Command = {
@@ -26,10 +27,21 @@ Flags:
                        thread is terminated (default 2000)
   --gateway HOST:PORT  dial this Stallwatch gateway's agent endpoint (its --grpc
                        address): sessions, thread dumps, per-session cancel
+  --advertise HOST:PORT
+                       the Manage address to announce to the gateway (default:
+                       the bound --listen address; a wildcard host is replaced by
+                       the gateway with the address it sees us connect from)
+  --agent-token TOKEN  the gateway's fleet agent token (prefer the environment
+                       variable STALLWATCH_AGENT_TOKEN: flags show in ps)
+  --agent-token-file FILE
+                       read the agent token from FILE
   --beam-status HOST:PORT
                        Beam mode: dial this BeamFnWorkerStatus endpoint like a
                        Beam SDK harness and answer status requests
-  -h, --help           show this help`,
+  -h, --help           show this help
+
+Manage and Execute have no authentication (the upstream protocol has none):
+keep --listen on loopback or a private network; see server/udf-worker/README.md.`,
   options: {
     listen: { type: "string" },
     id: { type: "string" },
@@ -37,6 +49,9 @@ Flags:
     "cancel-grace-ms": { type: "string" },
     gateway: { type: "string" },
     "beam-status": { type: "string" },
+    advertise: { type: "string" },
+    "agent-token": { type: "string" },
+    "agent-token-file": { type: "string" },
   },
   async run(flags, log) {
     const listenText = stringFlag(flags, "listen");
@@ -50,6 +65,17 @@ Flags:
     const gateway = gatewayText === undefined ? undefined : hostPortFlag(gatewayText, "gateway");
     const beamText = stringFlag(flags, "beam-status");
     const beamStatus = beamText === undefined ? undefined : hostPortFlag(beamText, "beam-status");
+    const advertiseText = stringFlag(flags, "advertise");
+    const advertise =
+      advertiseText === undefined ? undefined : hostPortFlag(advertiseText, "advertise");
+    const agentToken = readAgentToken(flags, process.env);
+    if (!isLoopbackHost(listen.host))
+      log.warn(
+        { listen: formatHostPort(listen) },
+        "Manage and Execute have no authentication and listen beyond loopback: keep this port on a private network (see server/udf-worker/README.md)",
+      );
+    if (flags["agent-token"] !== undefined)
+      log.warn("--agent-token shows in ps; prefer STALLWATCH_AGENT_TOKEN or --agent-token-file");
     const server = await startWorkerServer({
       id,
       listen,
@@ -63,7 +89,7 @@ Flags:
           gatewayAddress: gateway,
           announce: {
             workerId: id,
-            manageAddress: formatHostPort(server.address),
+            manageAddress: formatHostPort(advertise ?? server.address),
             pid: process.pid,
             host: hostname(),
             runtime: `node ${process.version}`,
@@ -73,6 +99,7 @@ Flags:
           },
           source: server.sessions,
           log: workerLog,
+          ...(agentToken ? { agentToken } : {}),
         })
       : undefined;
     const beam = beamStatus
