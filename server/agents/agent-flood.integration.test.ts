@@ -1,0 +1,246 @@
+import { toJsonString } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
+import { SnapshotSchema } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import { apiClients } from "../testing/api-clients.js";
+import { waitForLiveness } from "../testing/fleet-client.js";
+import { pollUntil } from "../testing/poll.js";
+import {
+  killAllStarted,
+  startStallwatch,
+  type StallwatchProcess,
+} from "../testing/spawn-stallwatch.js";
+import { rogueConnection, startRogueAgent, type RogueAgent } from "./testing/rogue-agent.js";
+
+const REAL_WORKERS = 20;
+const SECRET = "s3cr3t-Value-42xyz";
+const MIB = 1 << 20;
+
+/**
+ * Hostile peers against a gateway watching 20 real workers (real processes,
+ * real agents, real Manage heartbeats): a flood of 2,000 agent streams from
+ * one client, fat strings, secrets in every field followed to a snapshot,
+ * and megabytes of pathological text — while the real workers' heartbeats
+ * must stay on time. The gateway runs without --agent-token, so it also
+ * shows the loopback-only default.
+ */
+describe("hostile agents next to a healthy fleet", () => {
+  let gateway: StallwatchProcess;
+  let http: string;
+  let grpc: string;
+  const workers: StallwatchProcess[] = [];
+  const ids = Array.from({ length: REAL_WORKERS }, (_, i) => `real-${i}`);
+  let startedAtMs = 0;
+  const cleanups: (() => void)[] = [];
+
+  beforeAll(async () => {
+    gateway = await startStallwatch([
+      "gateway",
+      "--http",
+      "127.0.0.1:0",
+      "--grpc",
+      "127.0.0.1:0",
+      "--gone-retention-ms",
+      "3000",
+    ]);
+    http = String(gateway.listening.http);
+    grpc = String(gateway.listening.grpc);
+    for (let i = 0; i < REAL_WORKERS; i += 5) {
+      workers.push(
+        ...(await Promise.all(
+          ids
+            .slice(i, i + 5)
+            .map((id) =>
+              startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc]),
+            ),
+        )),
+      );
+    }
+    const { fleet } = apiClients(http);
+    await Promise.all(ids.map((id) => waitForLiveness(fleet, id, Liveness.HEALTHY, 30_000)));
+    startedAtMs = Date.now();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of cleanups) c();
+    await Promise.all([...workers, gateway].map((p) => p.stop().catch(() => undefined)));
+    killAllStarted();
+  });
+
+  it("says at start that agents are accepted from loopback only", async () => {
+    await gateway.waitForLog((l) => /no --agent-token/.test(String(l.msg)));
+  });
+
+  it("survives 2,000 agent streams from one client: /healthz answers, refusals are counted and leave no rows", async () => {
+    const connections = Array.from({ length: 200 }, () => rogueConnection(grpc));
+    const rogues: { id: string; agent: RogueAgent }[] = [];
+    connections.forEach((c, ci) => {
+      for (let s = 0; s < 10; s++) {
+        const id = `flood-${ci}-${s}`;
+        rogues.push({
+          id,
+          agent: startRogueAgent(c.transport, { workerId: id }, { timeoutMs: 60_000 }),
+        });
+      }
+    });
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`http://${http}/healthz`, { signal: AbortSignal.timeout(2000) });
+      expect(res.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const settled = await Promise.all(
+      rogues.map(async (r) => ({
+        id: r.id,
+        result: await Promise.race([
+          r.agent.ended,
+          new Promise((res) => setTimeout(() => res("open"), 3000)),
+        ]),
+      })),
+    );
+    const refused = settled.filter(
+      (s) =>
+        typeof s.result === "object" &&
+        (s.result as { code: unknown }).code === Code.ResourceExhausted,
+    );
+    expect(refused.length).toBeGreaterThan(1000);
+    const { fleet } = apiClients(http);
+    const rowIds = new Set((await fleet.listWorkers({})).workers.map((w) => w.id));
+    expect(refused.filter((r) => rowIds.has(r.id))).toEqual([]);
+    const metrics = await (await fetch(`http://${http}/metrics`)).text();
+    expect(metrics).toMatch(/stallwatch_agent_refusals_total\{reason="cap_connection"\} [1-9]/);
+
+    for (const c of connections) c.close();
+    // The admitted junk never answered: gone rows go with the (short) retention.
+    await pollUntil(
+      async () =>
+        (await fleet.listWorkers({})).workers.some((w) => w.id.startsWith("flood-"))
+          ? undefined
+          : true,
+      { timeoutMs: 40_000, what: "flood rows to be removed" },
+    );
+  }, 90_000);
+
+  it("cuts a 3 MB host with a visible marker in the fleet listing", async () => {
+    const conn = rogueConnection(grpc);
+    cleanups.push(conn.close);
+    startRogueAgent(
+      conn.transport,
+      { workerId: "fat", host: "h".repeat(3_000_000) },
+      { answer: () => ({}) },
+    );
+    const { fleet } = apiClients(http);
+    const row = await pollUntil(
+      async () => (await fleet.listWorkers({})).workers.find((w) => w.id === "fat"),
+      { what: "the fat row" },
+    );
+    expect(row.agent?.host.length).toBeLessThan(400);
+    expect(row.agent?.host).toMatch(/…\[truncated \d+ chars\]$/);
+  });
+
+  it("redacts secrets in every field an agent sends, all the way into a snapshot", async () => {
+    const conn = rogueConnection(grpc);
+    cleanups.push(conn.close);
+    startRogueAgent(
+      conn.transport,
+      {
+        workerId: "leaky",
+        host: `db password=${SECRET}`,
+        runtime: `node --token ${SECRET}`,
+        version: `v1 KEY_SECRET=${SECRET}`,
+      },
+      {
+        answer: () => ({
+          error: `partial: Authorization: Bearer ${SECRET}`,
+          sessions: [
+            {
+              sessionId: `sess token=${SECRET}`,
+              udfName: `udf --password ${SECRET}`,
+              state: 3,
+              taskContext: { password: SECRET, url: `jdbc:postgresql://app:${SECRET}@db/x` },
+            },
+          ],
+          finished: [
+            {
+              sessionId: "f1",
+              errorMessage: `failed with api_key=${SECRET}`,
+              taskContext: { DB_TOKEN: SECRET },
+              outcome: 3,
+            },
+          ],
+          dump: {
+            takenAtMs: BigInt(Date.now()),
+            threads: [
+              {
+                threadId: "t1",
+                name: `worker secret=${SECRET}`,
+                state: `blocked pwd=${SECRET}`,
+                frames: [`connect(password=${SECRET})`, `https://u:${SECRET}@h/`],
+              },
+            ],
+          },
+        }),
+      },
+    );
+    const { fleet, snapshots } = apiClients(http);
+    await pollUntil(
+      async () => {
+        const d = (await fleet.getWorker({ workerId: "leaky" })).detail;
+        return d?.latestDump && d.sessions.length > 0 && d.finished.length > 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: "leaky's sessions and dump" },
+    );
+    const { info } = await snapshots.createSnapshot({ workerId: "leaky", note: "edge test" });
+    const { snapshot } = await snapshots.getSnapshot({ id: info?.id ?? "" });
+    const json = toJsonString(SnapshotSchema, snapshot ?? ({} as never));
+    expect(json).toContain("leaky");
+    expect(json).toContain("[REDACTED]");
+    expect(json).not.toContain(SECRET);
+    const listing = JSON.stringify(
+      (await fleet.listWorkers({})).workers.find((w) => w.id === "leaky"),
+      (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+    );
+    expect(listing).not.toContain(SECRET);
+  }, 60_000);
+
+  it("ingests 1 MiB of a, a 1 MiB line of = and deep brackets at the cap, repeatedly", async () => {
+    const conn = rogueConnection(grpc);
+    cleanups.push(conn.close);
+    const agent = startRogueAgent(
+      conn.transport,
+      { workerId: "hostile-text", host: "=".repeat(MIB) },
+      {
+        answer: () => ({
+          error: "a".repeat(MIB),
+          dump: {
+            threads: [
+              {
+                threadId: "t",
+                name: "=".repeat(MIB),
+                frames: ["[".repeat(MIB / 2) + "]".repeat(MIB / 2)],
+              },
+            ],
+          },
+        }),
+      },
+    );
+    const { fleet } = apiClients(http);
+    await pollUntil(async () => (agent.requests.length >= 5 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: "five status rounds of hostile text",
+    });
+    const row = (await fleet.getWorker({ workerId: "hostile-text" })).detail;
+    expect(row?.worker?.liveness).toBe(Liveness.HEALTHY);
+  }, 60_000);
+
+  it("kept every real worker's heartbeats on time through all of the above", async () => {
+    const { fleet } = apiClients(http);
+    const { events } = await fleet.listEvents({ kind: "liveness", limit: 2000 });
+    const bad = events.filter(
+      (e) => ids.includes(e.workerId) && Number(e.atMs) >= startedAtMs && e.toState !== "healthy",
+    );
+    expect(bad.map((e) => e.summary)).toEqual([]);
+    const { workers: rows } = await fleet.listWorkers({});
+    for (const id of ids) expect(rows.find((w) => w.id === id)?.liveness).toBe(Liveness.HEALTHY);
+  });
+});
