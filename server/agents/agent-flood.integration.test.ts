@@ -1,6 +1,7 @@
 import { toJsonString } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SessionOutcome, SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
 import { Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { apiClients } from "../testing/api-clients.js";
@@ -123,7 +124,7 @@ describe("hostile agents next to a healthy fleet", () => {
 
   it("cuts a 3 MB host with a visible marker in the fleet listing", async () => {
     const conn = rogueConnection(grpc);
-    cleanups.push(conn.close);
+    cleanups.push(() => conn.close());
     startRogueAgent(
       conn.transport,
       { workerId: "fat", host: "h".repeat(3_000_000) },
@@ -140,7 +141,7 @@ describe("hostile agents next to a healthy fleet", () => {
 
   it("redacts secrets in every field an agent sends, all the way into a snapshot", async () => {
     const conn = rogueConnection(grpc);
-    cleanups.push(conn.close);
+    cleanups.push(() => conn.close());
     startRogueAgent(
       conn.transport,
       {
@@ -156,7 +157,7 @@ describe("hostile agents next to a healthy fleet", () => {
             {
               sessionId: `sess token=${SECRET}`,
               udfName: `udf --password ${SECRET}`,
-              state: 3,
+              state: SessionState.PROCESSING,
               taskContext: { password: SECRET, url: `jdbc:postgresql://app:${SECRET}@db/x` },
             },
           ],
@@ -165,7 +166,7 @@ describe("hostile agents next to a healthy fleet", () => {
               sessionId: "f1",
               errorMessage: `failed with api_key=${SECRET}`,
               taskContext: { DB_TOKEN: SECRET },
-              outcome: 3,
+              outcome: SessionOutcome.FAILED,
             },
           ],
           dump: {
@@ -205,7 +206,7 @@ describe("hostile agents next to a healthy fleet", () => {
 
   it("ingests 1 MiB of a, a 1 MiB line of = and deep brackets at the cap, repeatedly", async () => {
     const conn = rogueConnection(grpc);
-    cleanups.push(conn.close);
+    cleanups.push(() => conn.close());
     const agent = startRogueAgent(
       conn.transport,
       { workerId: "hostile-text", host: "=".repeat(MIB) },
@@ -225,7 +226,7 @@ describe("hostile agents next to a healthy fleet", () => {
       },
     );
     const { fleet } = apiClients(http);
-    await pollUntil(async () => (agent.requests.length >= 5 ? true : undefined), {
+    await pollUntil(() => (agent.requests.length >= 5 ? true : undefined), {
       timeoutMs: 30_000,
       what: "five status rounds of hostile text",
     });
