@@ -12,7 +12,8 @@ export type RefusalReason =
   | "kind"
   | "cap_total"
   | "cap_connection"
-  | "rate";
+  | "rate"
+  | "unsolicited";
 
 /** A refusal: the gRPC status the peer gets and the label /metrics counts. */
 export class AgentRefusal extends ConnectError {

@@ -90,6 +90,16 @@ export class AgentChannel {
     return promise;
   }
 
+  /** True when a status request with this id is waiting for its report. */
+  awaitsStatus(requestId: string): boolean {
+    return this.pendingStatus.has(requestId);
+  }
+
+  /** True when a command with this id is waiting for its result. */
+  awaitsCommand(commandId: string): boolean {
+    return this.pendingCommands.has(commandId);
+  }
+
   /** Routes a report from the worker; false when nobody was waiting for it. */
   onStatus(report: StatusReport): boolean {
     return settle(this.pendingStatus, report.requestId, report);

@@ -234,6 +234,24 @@ describe("hostile agents next to a healthy fleet", () => {
     expect(row?.worker?.liveness).toBe(Liveness.HEALTHY);
   }, 60_000);
 
+  it("cuts off a stream that sends reports nobody asked for", async () => {
+    const conn = rogueConnection(grpc);
+    cleanups.push(() => conn.close());
+    const spam = startRogueAgent(
+      conn.transport,
+      { workerId: "spammer" },
+      {
+        unsolicited: Array.from({ length: 50 }, (_, i) => ({
+          requestId: `x${i}`,
+          error: "a".repeat(MIB),
+        })),
+      },
+    );
+    const result = await spam.ended;
+    expect(result.code).toBe(Code.ResourceExhausted);
+    expect(result.message).toMatch(/answers nobody asked for/);
+  });
+
   it("kept every real worker's heartbeats on time through all of the above", async () => {
     const { fleet } = apiClients(http);
     const { events } = await fleet.listEvents({ kind: "liveness", limit: 2000 });

@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { AgentService, ConnectRequest } from "../../gen/stallwatch/v1/agent_pb.js";
+import { Code } from "@connectrpc/connect";
+import type { AgentService } from "../../gen/stallwatch/v1/agent_pb.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Logger } from "../logging/logger.js";
 import { peerAddressKey, peerHost, peerStreamKey, proveStreamAlive } from "../net/peer-address.js";
@@ -19,7 +19,8 @@ import {
   type AdmissionOptions,
   type RefusalReason,
 } from "./agent-admission.js";
-import { adoptAgentWorker, manageAddressOwner, readAnnounce } from "./agent-adopt.js";
+import { manageAddressOwner, readAnnounce } from "./agent-adopt.js";
+import { serveAgent } from "./agent-stream.js";
 import {
   AgentIngest,
   DEFAULT_INGEST_CAPS,
@@ -192,6 +193,9 @@ export function createAgentService(
           ingest,
           counted,
           peerGone: context.signal,
+          refused: (err) => {
+            refuse(err, peer, id);
+          },
         });
       } finally {
         if (claimedId !== undefined) ownership.release(claimedId, holder);
@@ -199,136 +203,4 @@ export function createAgentService(
       }
     },
   };
-}
-
-interface ServeArgs {
-  fleet: Fleet;
-  prober: HeartbeatProber;
-  channels: AgentChannels;
-  opts: AgentServiceOptions;
-  log: Logger;
-  peer: string;
-  announce: Awaited<ReturnType<typeof readAnnounce>>;
-  channel: AgentChannel;
-  iterator: AsyncIterator<ConnectRequest>;
-  ingest: AgentIngest;
-  counted: (stats: IngestStats) => void;
-  /** Aborts when the peer goes away (the handler's context signal). */
-  peerGone: AbortSignal;
-}
-
-/** One admitted agent stream's life: poll its status, route answers, and say when it ends. */
-async function* serveAgent(a: ServeArgs) {
-  const { fleet, channels, opts, log, announce, channel, iterator, ingest, counted } = a;
-  const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer, opts);
-  const id = worker.id;
-  const hasManage = announce.manageAddress !== "";
-  log.info(
-    { pid: announce.pid, host: announce.host, manage: announce.manageAddress, peer: a.peer },
-    "agent connected",
-  );
-
-  const changed = (change: LivenessChange | undefined) => {
-    fleet.changed(id);
-    if (change) {
-      log[change.to === "healthy" ? "info" : "warn"](
-        { from: change.from, to: change.to, reason: change.reason },
-        "liveness changed",
-      );
-      opts.onLivenessChange?.(worker, change);
-    }
-  };
-
-  const handle = (message: ConnectRequest) => {
-    switch (message.message.case) {
-      case "status":
-        counted(ingest.statusReport(message.message.value));
-        channel.onStatus(message.message.value);
-        break;
-      case "commandResult":
-        counted(ingest.commandResult(message.message.value));
-        channel.onCommandResult(message.message.value);
-        break;
-      case "announce":
-        log.warn("second Announce on one stream ignored");
-        break;
-      case undefined:
-        log.warn("agent message with no branch ignored");
-    }
-  };
-
-  // An object, not a let: TypeScript cannot see the reader set it.
-  const ended: { reason?: string } = {};
-  const reader = (async () => {
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) break;
-        handle(next.value);
-      }
-      ended.reason = "agent stream closed by the worker";
-    } catch (err) {
-      ended.reason = `agent stream broke: ${(err as Error).message}`;
-    }
-  })();
-  const poll = async () => {
-    // A stream replaced by the worker's newer one must not judge it any more.
-    if (channel.closed) return;
-    const started = performance.now();
-    try {
-      const report = await channel.requestStatus(
-        { includeThreads: false, maxFinished: 20 },
-        opts.statusDeadlineMs,
-      );
-      const now = Date.now();
-      const rttMs = performance.now() - started;
-      if (worker.agent) worker.agent.lastReport = { receivedAtMs: now, rttMs, report };
-      if (!hasManage) {
-        worker.roundTrips.push(now, rttMs);
-        changed(worker.liveness.answered(now));
-      } else fleet.changed(id);
-    } catch (err) {
-      // Evicted or replaced meanwhile: the failure says nothing about the worker.
-      if (!hasManage && ended.reason === undefined && channel.closedReason === undefined)
-        changed(worker.liveness.missed(Date.now(), (err as Error).message));
-    }
-  };
-  void poll();
-  const ticker = setInterval(
-    () => void poll(),
-    hasManage ? opts.statusIntervalMs : opts.intervalMs,
-  );
-
-  const signal = AbortSignal.any([a.peerGone, channel.endedSignal]);
-  try {
-    for (;;) {
-      const out = await channel.outbox.takeAll(signal, 1000);
-      if (out === undefined || ended.reason !== undefined) break;
-      for (const message of out) yield message;
-    }
-    // Evicted (taken over) or replaced: tell the peer why, with a status it can act on.
-    if (channel.closed && ended.reason === undefined)
-      throw new ConnectError(channel.closedReason ?? "agent stream closed", Code.Aborted);
-  } finally {
-    clearInterval(ticker);
-    await Promise.race([reader, new Promise((r) => setTimeout(r, 100))]);
-    const reason = ended.reason ?? channel.closedReason ?? "agent stream closed";
-    // Only the worker's current stream speaks for it: an older, replaced
-    // stream ending late must not mark the reconnected worker gone.
-    const current = channels.get(id) === channel;
-    channel.close(reason);
-    if (current) channels.delete(id);
-    if (current && worker.agent) {
-      worker.agent.connected = false;
-      worker.agent.sinceMs = Date.now();
-      worker.agent.closedReason = reason;
-    }
-    if (current) {
-      // What the agent last reported can no longer be vouched for.
-      worker.status.sessions = [];
-      if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
-      else fleet.changed(id);
-    }
-    log.info({ reason }, "agent disconnected");
-  }
 }

@@ -44,16 +44,23 @@ export function startRogueAgent(
   {
     token,
     answer,
+    unsolicited = [],
     timeoutMs = 60_000,
   }: {
     token?: string;
+    /** Reports sent right after the Announce, answering nothing. */
+    unsolicited?: MessageInitShape<typeof StatusReportSchema>[];
     answer?: (request: StatusRequest) => MessageInitShape<typeof StatusReportSchema> | undefined;
     timeoutMs?: number;
   } = {},
 ): RogueAgent {
   const client = createClient(AgentService, transport);
   const abort = new AbortController();
-  const outbox: ConnectRequest[] = [];
+  const outbox: ConnectRequest[] = unsolicited.map((report) =>
+    create(ConnectRequestSchema, {
+      message: { case: "status", value: create(StatusReportSchema, report) },
+    }),
+  );
   let wake: (() => void) | undefined;
   const requests: StatusRequest[] = [];
   async function* send(): AsyncGenerator<ConnectRequest> {

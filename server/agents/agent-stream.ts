@@ -1,0 +1,183 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectRequest } from "../../gen/stallwatch/v1/agent_pb.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
+import type { LivenessChange } from "../heartbeats/liveness.js";
+import type { Logger } from "../logging/logger.js";
+import { AgentRefusal } from "./agent-admission.js";
+import { adoptAgentWorker, type readAnnounce } from "./agent-adopt.js";
+import type { AgentChannel } from "./agent-channel.js";
+import type { AgentIngest, IngestStats } from "./agent-ingest.js";
+import type { AgentChannels, AgentServiceOptions } from "./agent-service.js";
+
+export interface ServeArgs {
+  fleet: Fleet;
+  prober: HeartbeatProber;
+  channels: AgentChannels;
+  opts: AgentServiceOptions;
+  log: Logger;
+  peer: string;
+  announce: Awaited<ReturnType<typeof readAnnounce>>;
+  channel: AgentChannel;
+  iterator: AsyncIterator<ConnectRequest>;
+  ingest: AgentIngest;
+  counted: (stats: IngestStats) => void;
+  /** Aborts when the peer goes away (the handler's context signal). */
+  peerGone: AbortSignal;
+  /** Logs and counts a refusal that ends an admitted stream. */
+  refused: (err: AgentRefusal) => void;
+}
+
+/** Answers nobody asked for that one stream may send per window before it is cut off. */
+const MAX_UNSOLICITED = 20;
+/** Late answers (after their deadline) are unsolicited too: count them per window. */
+const UNSOLICITED_WINDOW_MS = 10_000;
+
+/** One admitted agent stream's life: poll its status, route answers, and say when it ends. */
+export async function* serveAgent(a: ServeArgs) {
+  const { fleet, channels, opts, log, announce, channel, iterator, ingest, counted } = a;
+  const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer, opts);
+  const id = worker.id;
+  const hasManage = announce.manageAddress !== "";
+  log.info(
+    { pid: announce.pid, host: announce.host, manage: announce.manageAddress, peer: a.peer },
+    "agent connected",
+  );
+
+  const changed = (change: LivenessChange | undefined) => {
+    fleet.changed(id);
+    if (change) {
+      log[change.to === "healthy" ? "info" : "warn"](
+        { from: change.from, to: change.to, reason: change.reason },
+        "liveness changed",
+      );
+      opts.onLivenessChange?.(worker, change);
+    }
+  };
+
+  // Answers nobody asked for are dropped before any work is spent on them; a
+  // peer that keeps sending them is cut off (a flood of unsolicited 4 MiB
+  // reports would otherwise cost decode and ingest time without end).
+  let unsolicited = 0;
+  let windowStartMs = Date.now();
+  const handle = (message: ConnectRequest) => {
+    const m = message.message;
+    if (m.case === "status" || m.case === "commandResult") {
+      const expected =
+        m.case === "status"
+          ? channel.awaitsStatus(m.value.requestId)
+          : channel.awaitsCommand(m.value.commandId);
+      if (!expected) {
+        const now = Date.now();
+        if (now - windowStartMs > UNSOLICITED_WINDOW_MS) {
+          windowStartMs = now;
+          unsolicited = 0;
+        }
+        unsolicited += 1;
+        log.debug({ branch: m.case, unsolicited }, "unsolicited agent message dropped");
+        if (unsolicited > MAX_UNSOLICITED)
+          throw new AgentRefusal(
+            "unsolicited",
+            `more than ${MAX_UNSOLICITED} answers nobody asked for within ${UNSOLICITED_WINDOW_MS / 1000} s`,
+            Code.ResourceExhausted,
+          );
+        return;
+      }
+    }
+    switch (m.case) {
+      case "status":
+        counted(ingest.statusReport(m.value));
+        channel.onStatus(m.value);
+        break;
+      case "commandResult":
+        counted(ingest.commandResult(m.value));
+        channel.onCommandResult(m.value);
+        break;
+      case "announce":
+        log.warn("second Announce on one stream ignored");
+        break;
+      case undefined:
+        log.warn("agent message with no branch ignored");
+    }
+  };
+
+  // An object, not a let: TypeScript cannot see the reader set it.
+  const ended: { reason?: string; refusal?: AgentRefusal } = {};
+  const reader = (async () => {
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        handle(next.value);
+      }
+      ended.reason = "agent stream closed by the worker";
+    } catch (err) {
+      if (err instanceof AgentRefusal) {
+        ended.refusal = err;
+        a.refused(err);
+      }
+      ended.reason = `agent stream broke: ${(err as Error).message}`;
+    }
+  })();
+  const poll = async () => {
+    // A stream replaced by the worker's newer one must not judge it any more.
+    if (channel.closed) return;
+    const started = performance.now();
+    try {
+      const report = await channel.requestStatus(
+        { includeThreads: false, maxFinished: 20 },
+        opts.statusDeadlineMs,
+      );
+      const now = Date.now();
+      const rttMs = performance.now() - started;
+      if (worker.agent) worker.agent.lastReport = { receivedAtMs: now, rttMs, report };
+      if (!hasManage) {
+        worker.roundTrips.push(now, rttMs);
+        changed(worker.liveness.answered(now));
+      } else fleet.changed(id);
+    } catch (err) {
+      // Evicted or replaced meanwhile: the failure says nothing about the worker.
+      if (!hasManage && ended.reason === undefined && channel.closedReason === undefined)
+        changed(worker.liveness.missed(Date.now(), (err as Error).message));
+    }
+  };
+  void poll();
+  const ticker = setInterval(
+    () => void poll(),
+    hasManage ? opts.statusIntervalMs : opts.intervalMs,
+  );
+
+  const signal = AbortSignal.any([a.peerGone, channel.endedSignal]);
+  try {
+    for (;;) {
+      const out = await channel.outbox.takeAll(signal, 1000);
+      if (out === undefined || ended.reason !== undefined) break;
+      for (const message of out) yield message;
+    }
+    if (ended.refusal) throw ended.refusal;
+    // Evicted (taken over) or replaced: tell the peer why, with a status it can act on.
+    if (channel.closed && ended.reason === undefined)
+      throw new ConnectError(channel.closedReason ?? "agent stream closed", Code.Aborted);
+  } finally {
+    clearInterval(ticker);
+    await Promise.race([reader, new Promise((r) => setTimeout(r, 100))]);
+    const reason = ended.reason ?? channel.closedReason ?? "agent stream closed";
+    // Only the worker's current stream speaks for it: an older, replaced
+    // stream ending late must not mark the reconnected worker gone.
+    const current = channels.get(id) === channel;
+    channel.close(reason);
+    if (current) channels.delete(id);
+    if (current && worker.agent) {
+      worker.agent.connected = false;
+      worker.agent.sinceMs = Date.now();
+      worker.agent.closedReason = reason;
+    }
+    if (current) {
+      // What the agent last reported can no longer be vouched for.
+      worker.status.sessions = [];
+      if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
+      else fleet.changed(id);
+    }
+    log.info({ reason }, "agent disconnected");
+  }
+}
