@@ -53,7 +53,10 @@ describe("hostile agents next to a healthy fleet", () => {
           ids
             .slice(i, i + 5)
             .map((id) =>
-              startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc]),
+              startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc], {
+                // 20 processes starting on a shared 2-core machine.
+                startTimeoutMs: 45_000,
+              }),
             ),
         )),
       );
@@ -61,7 +64,7 @@ describe("hostile agents next to a healthy fleet", () => {
     const { fleet } = apiClients(http);
     await Promise.all(ids.map((id) => waitForLiveness(fleet, id, Liveness.HEALTHY, 30_000)));
     startedAtMs = Date.now();
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     for (const c of cleanups) c();

@@ -82,15 +82,15 @@ export function unsafePatternReason(source: string): string | undefined {
  * config loader does).
  */
 export function createRedactor(patterns: readonly string[] = DEFAULT_REDACTION_PATTERNS): Redactor {
-  const compiled = patterns.map((p) => new RegExp(p, "gi"));
+  // A replacement string, not a callback: V8 substitutes it without a call
+  // per match, which is what keeps match-dense input near typical cost.
+  const compiled = patterns.map((p) => {
+    const re = new RegExp(p, "gi");
+    return { re, replacement: /\(\?<key>/.test(p) ? "$<key>[REDACTED]" : "[REDACTED]" };
+  });
   return (text) => {
     let out = text;
-    for (const re of compiled) {
-      out = out.replace(re, (...args: unknown[]) => {
-        const groups = args.at(-1) as Record<string, string | undefined> | undefined;
-        return `${typeof groups === "object" ? (groups.key ?? "") : ""}[REDACTED]`;
-      });
-    }
+    for (const { re, replacement } of compiled) out = out.replace(re, replacement);
     return out;
   };
 }
