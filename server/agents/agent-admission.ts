@@ -13,7 +13,8 @@ export type RefusalReason =
   | "cap_total"
   | "cap_connection"
   | "rate"
-  | "unsolicited";
+  | "unsolicited"
+  | "oversized";
 
 /** A refusal: the gRPC status the peer gets and the label /metrics counts. */
 export class AgentRefusal extends ConnectError {

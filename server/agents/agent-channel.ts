@@ -95,6 +95,13 @@ export class AgentChannel {
     return this.pendingStatus.has(requestId);
   }
 
+  /** Whether the waiting status request `requestId` asked for threads (undefined: none waiting). */
+  statusAskedThreads(requestId: string): boolean | undefined {
+    for (const [includeThreads, inFlight] of this.statusInFlight)
+      if (inFlight.id === requestId) return includeThreads;
+    return this.pendingStatus.has(requestId) ? false : undefined;
+  }
+
   /** True when a command with this id is waiting for its result. */
   awaitsCommand(commandId: string): boolean {
     return this.pendingCommands.has(commandId);

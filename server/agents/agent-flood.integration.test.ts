@@ -50,14 +50,12 @@ describe("hostile agents next to a healthy fleet", () => {
     for (let i = 0; i < REAL_WORKERS; i += 5) {
       workers.push(
         ...(await Promise.all(
-          ids
-            .slice(i, i + 5)
-            .map((id) =>
-              startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc], {
-                // 20 processes starting on a shared 2-core machine.
-                startTimeoutMs: 45_000,
-              }),
-            ),
+          ids.slice(i, i + 5).map((id) =>
+            startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc], {
+              // 20 processes starting on a shared 2-core machine.
+              startTimeoutMs: 45_000,
+            }),
+          ),
         )),
       );
     }

@@ -41,6 +41,8 @@ export const DEFAULT_INGEST_CAPS: IngestCaps = {
 export interface IngestStats {
   truncatedStrings: number;
   droppedItems: number;
+  /** Characters of text the message carried before cutting (its rough size). */
+  rawChars: number;
 }
 
 /** The marker a cut string ends with; the dashboard shows it as is. */
@@ -158,6 +160,7 @@ export class AgentIngest {
   /** Cut, then redact: the regexes only ever see capped text. */
   private text(value: string, cap: number, s: IngestStats): string {
     if (value === "") return value;
+    s.rawChars += value.length;
     if (value.length > cap) {
       s.truncatedStrings += 1;
       return this.redact(value.slice(0, cap)) + truncationMarker(value.length - cap);
@@ -167,5 +170,5 @@ export class AgentIngest {
 }
 
 function newStats(): IngestStats {
-  return { truncatedStrings: 0, droppedItems: 0 };
+  return { truncatedStrings: 0, droppedItems: 0, rawChars: 0 };
 }

@@ -5,6 +5,7 @@ import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
 import type { Logger } from "../logging/logger.js";
 import { AgentRefusal } from "./agent-admission.js";
+import { StreamBudget } from "./stream-budget.js";
 import { adoptAgentWorker, type readAnnounce } from "./agent-adopt.js";
 import type { AgentChannel } from "./agent-channel.js";
 import type { AgentIngest, IngestStats } from "./agent-ingest.js";
@@ -28,10 +29,16 @@ export interface ServeArgs {
   refused: (err: AgentRefusal) => void;
 }
 
-/** Answers nobody asked for that one stream may send per window before it is cut off. */
+/** Answers nobody asked for that one stream may send per 10 s before it is cut off (late answers count too). */
 const MAX_UNSOLICITED = 20;
-/** Late answers (after their deadline) are unsolicited too: count them per window. */
-const UNSOLICITED_WINDOW_MS = 10_000;
+/**
+ * A report to a request without threads is sessions only: a few KiB. One over 1 Mi chars
+ * of text, or carrying a dump nobody asked for, is a strike; more
+ * than MAX_OVERSIZED per minute and the stream is cut off. Each such message
+ * costs the gateway's event loop its decode time, which delays heartbeats.
+ */
+const SESSIONS_REPORT_CHARS = 1 << 20;
+const MAX_OVERSIZED = 3;
 
 /** One admitted agent stream's life: poll its status, route answers, and say when it ends. */
 export async function* serveAgent(a: ServeArgs) {
@@ -58,8 +65,8 @@ export async function* serveAgent(a: ServeArgs) {
   // Answers nobody asked for are dropped before any work is spent on them; a
   // peer that keeps sending them is cut off (a flood of unsolicited 4 MiB
   // reports would otherwise cost decode and ingest time without end).
-  let unsolicited = 0;
-  let windowStartMs = Date.now();
+  const unsolicited = new StreamBudget(MAX_UNSOLICITED, 10_000);
+  const oversized = new StreamBudget(MAX_OVERSIZED, 60_000);
   const handle = (message: ConnectRequest) => {
     const m = message.message;
     if (m.case === "status" || m.case === "commandResult") {
@@ -68,21 +75,32 @@ export async function* serveAgent(a: ServeArgs) {
           ? channel.awaitsStatus(m.value.requestId)
           : channel.awaitsCommand(m.value.commandId);
       if (!expected) {
-        const now = Date.now();
-        if (now - windowStartMs > UNSOLICITED_WINDOW_MS) {
-          windowStartMs = now;
-          unsolicited = 0;
-        }
-        unsolicited += 1;
-        log.debug({ branch: m.case, unsolicited }, "unsolicited agent message dropped");
-        if (unsolicited > MAX_UNSOLICITED)
+        log.debug({ branch: m.case }, "unsolicited agent message dropped");
+        if (unsolicited.strike())
           throw new AgentRefusal(
             "unsolicited",
-            `more than ${MAX_UNSOLICITED} answers nobody asked for within ${UNSOLICITED_WINDOW_MS / 1000} s`,
+            `more than ${MAX_UNSOLICITED} answers nobody asked for within 10 s`,
             Code.ResourceExhausted,
           );
         return;
       }
+    }
+    if (m.case === "status" && channel.statusAskedThreads(m.value.requestId) === false) {
+      const unasked = m.value.dump !== undefined;
+      if (unasked) delete m.value.dump;
+      const stats = ingest.statusReport(m.value);
+      counted(stats);
+      if (unasked || stats.rawChars > SESSIONS_REPORT_CHARS) {
+        log.warn({ rawChars: stats.rawChars, unaskedDump: unasked }, "oversized status report");
+        if (oversized.strike())
+          throw new AgentRefusal(
+            "oversized",
+            `more than ${MAX_OVERSIZED} status reports per minute far larger than asked for`,
+            Code.ResourceExhausted,
+          );
+      }
+      channel.onStatus(m.value);
+      return;
     }
     switch (m.case) {
       case "status":
