@@ -14,7 +14,8 @@ export type RefusalReason =
   | "cap_connection"
   | "rate"
   | "unsolicited"
-  | "oversized";
+  | "oversized"
+  | "no_answer";
 
 /** A refusal: the gRPC status the peer gets and the label /metrics counts. */
 export class AgentRefusal extends ConnectError {

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRequest } from "../../gen/stallwatch/v1/agent_pb.js";
 import type { Fleet } from "../fleet/fleet.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
 import type { Logger } from "../logging/logger.js";
@@ -40,18 +41,21 @@ const MAX_UNSOLICITED = 20;
 const SESSIONS_REPORT_CHARS = 1 << 20;
 const MAX_OVERSIZED = 3;
 
-/** One admitted agent stream's life: poll its status, route answers, and say when it ends. */
+/**
+ * One admitted agent stream's life: ask for status, route answers, and say
+ * when it ends. The worker gets its fleet row only once it has answered its
+ * first status request (within the status deadline): a stream that announces
+ * and then says nothing — a flood of junk connections — costs no row, no
+ * probe, no event and no dump, and is closed with DeadlineExceeded.
+ */
 export async function* serveAgent(a: ServeArgs) {
   const { fleet, channels, opts, log, announce, channel, iterator, ingest, counted } = a;
-  const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer, opts);
-  const id = worker.id;
+  const id = announce.workerId;
   const hasManage = announce.manageAddress !== "";
-  log.info(
-    { pid: announce.pid, host: announce.host, manage: announce.manageAddress, peer: a.peer },
-    "agent connected",
-  );
+  // Set once the first answer arrived; everything judging the worker waits for it.
+  const joined: { worker?: FleetWorker } = {};
 
-  const changed = (change: LivenessChange | undefined) => {
+  const changed = (worker: FleetWorker, change: LivenessChange | undefined) => {
     fleet.changed(id);
     if (change) {
       log[change.to === "healthy" ? "info" : "warn"](
@@ -148,20 +152,44 @@ export async function* serveAgent(a: ServeArgs) {
       );
       const now = Date.now();
       const rttMs = performance.now() - started;
+      const worker = (joined.worker ??= join());
       if (worker.agent) worker.agent.lastReport = { receivedAtMs: now, rttMs, report };
       if (!hasManage) {
         worker.roundTrips.push(now, rttMs);
-        changed(worker.liveness.answered(now));
+        changed(worker, worker.liveness.answered(now));
       } else fleet.changed(id);
     } catch (err) {
+      const worker = joined.worker;
+      if (!worker) {
+        // Never answered: not a worker we can show or judge.
+        ended.refusal ??= new AgentRefusal(
+          "no_answer",
+          `no answer to the first status request within ${opts.statusDeadlineMs} ms`,
+          Code.DeadlineExceeded,
+        );
+        ended.reason ??= ended.refusal.rawMessage;
+        a.refused(ended.refusal);
+        channel.close(ended.reason);
+        return;
+      }
       // Evicted or replaced meanwhile: the failure says nothing about the worker.
       if (!hasManage && ended.reason === undefined && channel.closedReason === undefined)
-        changed(worker.liveness.missed(Date.now(), (err as Error).message));
+        changed(worker, worker.liveness.missed(Date.now(), (err as Error).message));
     }
+  };
+  const join = (): FleetWorker => {
+    const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer, opts);
+    log.info(
+      { pid: announce.pid, host: announce.host, manage: announce.manageAddress, peer: a.peer },
+      "agent connected",
+    );
+    return worker;
   };
   void poll();
   const ticker = setInterval(
-    () => void poll(),
+    () => {
+      if (joined.worker) void poll();
+    },
     hasManage ? opts.statusIntervalMs : opts.intervalMs,
   );
 
@@ -185,17 +213,19 @@ export async function* serveAgent(a: ServeArgs) {
     const current = channels.get(id) === channel;
     channel.close(reason);
     if (current) channels.delete(id);
-    if (current && worker.agent) {
+    const worker = joined.worker;
+    if (!worker) log.debug({ reason }, "agent stream ended before its first answer");
+    else if (current && worker.agent) {
       worker.agent.connected = false;
       worker.agent.sinceMs = Date.now();
       worker.agent.closedReason = reason;
     }
-    if (current) {
+    if (worker && current) {
       // What the agent last reported can no longer be vouched for.
       worker.status.sessions = [];
-      if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
+      if (!hasManage) changed(worker, worker.liveness.gone(Date.now(), reason));
       else fleet.changed(id);
     }
-    log.info({ reason }, "agent disconnected");
+    if (worker) log.info({ reason }, "agent disconnected");
   }
 }

@@ -58,7 +58,7 @@ export class GatewayMetrics {
     });
     this.refusals = new Counter({
       name: "stallwatch_agent_refusals_total",
-      help: "Agent streams refused, by reason (token, not_loopback, announce, address, id_in_use, kind, cap_total, cap_connection, rate).",
+      help: "Agent streams refused or cut off, by reason (token, not_loopback, announce, address, id_in_use, kind, cap_total, cap_connection, rate, unsolicited, oversized, no_answer).",
       labelNames: ["reason"],
       registers,
     });
