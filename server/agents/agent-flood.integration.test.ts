@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { toJsonString } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SessionOutcome, SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
 import { Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema } from "../../gen/stallwatch/v1/snapshot_pb.js";
@@ -93,13 +93,36 @@ describe("hostile agents next to a healthy fleet", () => {
     killAllStarted();
   });
 
+  /** Each test's window and the gateway's event-loop delay in it, to tell a blocked loop from a starved machine. */
+  const phases: { name: string; fromMs: number; toMs: number; loopP99Ms: number }[] = [];
+  let phaseFrom = 0;
+  const loopDelayP99Ms = async () => {
+    const text = await (await fetch(`http://${http}/metrics`)).text();
+    return Number(/^nodejs_eventloop_delay_p99_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) * 1000;
+  };
+  beforeEach(async () => {
+    await loopDelayP99Ms(); // resets the window
+    phaseFrom = Date.now();
+  });
+  afterEach(async (ctx) => {
+    phases.push({
+      name: ctx.task.name.slice(0, 40),
+      fromMs: phaseFrom,
+      toMs: Date.now(),
+      loopP99Ms: Math.round(await loopDelayP99Ms()),
+    });
+  });
+
   it("says at start that agents are accepted from loopback only", async () => {
     await gateway.waitForLog((l) => /no --agent-token/.test(String(l.msg)));
   });
 
   it("survives 2,000 agent streams from one client: /healthz answers, refusals are counted and leave no rows", async () => {
     // The flood comes from its own process, so this one only measures.
-    const flood = spawn(process.execPath, [FLOOD_CLIENT, grpc, "200", "10"], {
+    // Niced: on this 2-core machine the attacker shares cores with the workers
+    // under test; in production it is another machine, and starving the
+    // workers' processes would measure the machine, not the gateway.
+    const flood = spawn("nice", ["-n", "15", process.execPath, FLOOD_CLIENT, grpc, "200", "10"], {
       stdio: ["pipe", "pipe", "inherit"],
     });
     cleanups.push(() => flood.kill("SIGKILL"));
@@ -124,6 +147,8 @@ describe("hostile agents next to a healthy fleet", () => {
     const { fleet } = apiClients(http);
     const rowIds = new Set((await fleet.listWorkers({})).workers.map((w) => w.id));
     expect(refusedIds.filter((id) => rowIds.has(id))).toEqual([]);
+    // Admitted but silent streams have no row either.
+    expect([...rowIds].filter((id) => id.startsWith("flood-"))).toEqual([]);
     const metrics = await (await fetch(`http://${http}/metrics`)).text();
     expect(metrics).toMatch(/stallwatch_agent_refusals_total\{reason="cap_connection"\} [1-9]/);
 
@@ -297,7 +322,11 @@ describe("hostile agents next to a healthy fleet", () => {
     const bad = events.filter(
       (e) => ids.includes(e.workerId) && Number(e.atMs) >= startedAtMs && e.toState !== "healthy",
     );
-    expect(bad.map((e) => e.summary)).toEqual([]);
+    const during = bad.map((e) => {
+      const phase = phases.find((p) => Number(e.atMs) >= p.fromMs && Number(e.atMs) <= p.toMs);
+      return `${e.summary} during "${phase?.name ?? "between tests"}"`;
+    });
+    expect(during, `gateway event-loop p99 per test: ${JSON.stringify(phases)}`).toEqual([]);
     const { workers: rows } = await fleet.listWorkers({});
     for (const id of ids) expect(rows.find((w) => w.id === id)?.liveness).toBe(Liveness.HEALTHY);
   });

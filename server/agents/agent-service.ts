@@ -21,6 +21,7 @@ import {
 } from "./agent-admission.js";
 import { manageAddressOwner, readAnnounce } from "./agent-adopt.js";
 import { serveAgent } from "./agent-stream.js";
+import { RefusalLog } from "./refusal-log.js";
 import {
   AgentIngest,
   DEFAULT_INGEST_CAPS,
@@ -83,15 +84,18 @@ export function createAgentService(
   const counted = (stats: IngestStats) => {
     if (stats.truncatedStrings + stats.droppedItems > 0) opts.onTruncated?.(stats);
   };
+  const refusals = new RefusalLog(opts.log);
   /** Logs, counts and records a refusal; returns the error for the caller to throw. */
   const refuse = (err: unknown, peer: string, workerId?: string): unknown => {
     if (err instanceof AgentRefusal) {
       opts.onRefused?.(err.reason);
-      opts.log.warn(
-        { peer, worker: workerId, reason: err.reason, code: Code[err.code] },
+      const logged = refusals.refused(
+        err.reason,
+        { peer, worker: workerId, code: Code[err.code] },
         `agent refused: ${err.rawMessage}`,
       );
       if (
+        logged &&
         workerId &&
         (err.reason === "id_in_use" || err.reason === "kind" || err.reason === "address")
       )

@@ -79,7 +79,6 @@ export async function* serveAgent(a: ServeArgs) {
           ? channel.awaitsStatus(m.value.requestId)
           : channel.awaitsCommand(m.value.commandId);
       if (!expected) {
-        log.debug({ branch: m.case }, "unsolicited agent message dropped");
         if (unsolicited.strike())
           throw new AgentRefusal(
             "unsolicited",
@@ -214,8 +213,8 @@ export async function* serveAgent(a: ServeArgs) {
     channel.close(reason);
     if (current) channels.delete(id);
     const worker = joined.worker;
-    if (!worker) log.debug({ reason }, "agent stream ended before its first answer");
-    else if (current && worker.agent) {
+    // A stream that never answered was logged (throttled) as a refusal, if at all.
+    if (worker && current && worker.agent) {
       worker.agent.connected = false;
       worker.agent.sinceMs = Date.now();
       worker.agent.closedReason = reason;
