@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { withWatchdog } from "./testing/watchdog.js";
 import {
   AnnounceSchema,
   ConnectRequestSchema,
@@ -83,40 +84,44 @@ describe("AgentIngest", () => {
   });
 
   it("survives arbitrary agent messages decoded from random bytes (fuzzed, watchdog = test timeout)", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
-        let message;
-        try {
-          message = fromBinary(ConnectRequestSchema, bytes);
-        } catch {
-          return; // not a message: the gRPC layer refuses it before us
-        }
-        const m = message.message;
-        if (m.case === "status") ingest.statusReport(m.value);
-        else if (m.case === "announce") ingest.announce(m.value);
-        else if (m.case === "commandResult") ingest.commandResult(m.value);
-      }),
-      { numRuns: 2000 },
+    withWatchdog(15_000, () =>
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
+          let message;
+          try {
+            message = fromBinary(ConnectRequestSchema, bytes);
+          } catch {
+            return; // not a message: the gRPC layer refuses it before us
+          }
+          const m = message.message;
+          if (m.case === "status") ingest.statusReport(m.value);
+          else if (m.case === "announce") ingest.announce(m.value);
+          else if (m.case === "commandResult") ingest.commandResult(m.value);
+        }),
+        { numRuns: 2000 },
+      ),
     );
   }, 30_000);
 
   it("keeps every string under its cap for any report (fuzzed)", () => {
     const str = fc.string({ maxLength: 6000 });
-    fc.assert(
-      fc.property(str, str, fc.array(str, { maxLength: 300 }), (name, err, frames) => {
-        const r = create(StatusReportSchema, {
-          error: err,
-          dump: { threads: [{ name, frames }] },
-          sessions: [{ sessionId: name, taskContext: { [name]: err } }],
-        });
-        ingest.statusReport(r);
-        const t = r.dump?.threads[0];
-        expect(t?.name.length).toBeLessThanOrEqual(DEFAULT_INGEST_CAPS.maxShort + 40);
-        for (const f of t?.frames ?? [])
-          expect(f.length).toBeLessThanOrEqual(DEFAULT_INGEST_CAPS.maxText + 40);
-        expect(r.error.length).toBeLessThanOrEqual(DEFAULT_INGEST_CAPS.maxText + 120);
-      }),
-      { numRuns: 300 },
+    withWatchdog(15_000, () =>
+      fc.assert(
+        fc.property(str, str, fc.array(str, { maxLength: 300 }), (name, err, frames) => {
+          const r = create(StatusReportSchema, {
+            error: err,
+            dump: { threads: [{ name, frames }] },
+            sessions: [{ sessionId: name, taskContext: { [name]: err } }],
+          });
+          ingest.statusReport(r);
+          const t = r.dump?.threads[0];
+          expect(t?.name.length).toBeLessThanOrEqual(DEFAULT_INGEST_CAPS.maxShort + 40);
+          for (const f of t?.frames ?? [])
+            expect(f.length).toBeLessThanOrEqual(DEFAULT_INGEST_CAPS.maxText + 40);
+          expect(r.error.length).toBeLessThanOrEqual(DEFAULT_INGEST_CAPS.maxText + 120);
+        }),
+        { numRuns: 300 },
+      ),
     );
   }, 30_000);
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { withWatchdog } from "../agents/testing/watchdog.js";
 import { createRedactor, DEFAULT_REDACTION_PATTERNS, unsafePatternReason } from "./redact.js";
 
 describe("createRedactor", () => {
@@ -45,34 +46,71 @@ describe("createRedactor", () => {
   it("finishes hostile input (1 MiB of a, of =, brackets, repeated keys) in one pass each", () => {
     // Not a timing assert: the vitest timeout is the watchdog; the bench measures.
     const mib = 1 << 20;
-    for (const text of [
+    const texts = [
       "a".repeat(mib),
       "=".repeat(mib),
       "[".repeat(mib / 2) + "]".repeat(mib / 2),
       "password".repeat(mib / 8),
       "a://".repeat(mib / 4),
       "-".repeat(mib),
-      "bearer ".repeat(mib / 7),
-    ])
-      expect(redact(text).length).toBeGreaterThan(0);
+      "bearer ".repeat(Math.floor(mib / 7)),
+    ];
+    withWatchdog(15_000, () => {
+      for (const text of texts) expect(redact(text).length).toBeGreaterThan(0);
+    });
   }, 20_000);
+
+  it("terminates on any mix of hostile fragments (fuzzed, under a watchdog)", () => {
+    const fragment = fc.constantFrom(
+      "a",
+      "=",
+      "[",
+      "]",
+      "-",
+      "--",
+      ":",
+      "//",
+      "@",
+      " ",
+      "\t",
+      "_",
+      "password",
+      "token",
+      "bearer ",
+      "a://",
+      "x:y",
+      "AKIA",
+      '"',
+      "'",
+    );
+    withWatchdog(15_000, () =>
+      fc.assert(
+        fc.property(fc.array(fragment, { maxLength: 20_000 }), (parts) => {
+          expect(typeof redact(parts.join(""))).toBe("string");
+        }),
+        { numRuns: 200 },
+      ),
+    );
+  }, 30_000);
 
   it("never leaks a planted secret and is idempotent (fuzzed)", () => {
     const filler = fc.string({ maxLength: 200 }).map((s) => s.replace(/[=:@/-]/g, " "));
-    fc.assert(
-      fc.property(
-        filler,
-        fc.constantFrom("password=", "token: ", "--secret ", "Bearer ", "API_KEY="),
-        fc.stringMatching(/^[A-Za-z0-9]{8,40}$/),
-        filler,
-        (before, key, secret, after) => {
-          const text = `${before} ${key}${secret} ${after}`;
-          const once = redact(text);
-          expect(once).not.toContain(secret);
-          expect(redact(once)).toBe(once);
-        },
+    withWatchdog(15_000, () =>
+      fc.assert(
+        fc.property(
+          filler,
+          fc.constantFrom("password=", "token: ", "--secret ", "Bearer ", "API_KEY="),
+          fc.stringMatching(/^[A-Za-z0-9]{8,40}$/),
+          filler,
+          (before, key, secret, after) => {
+            const text = `${before} ${key}${secret} ${after}`;
+            const once = redact(text);
+            expect(once).not.toContain(secret);
+            expect(redact(once)).toBe(once);
+          },
+        ),
+        { numRuns: 500 },
       ),
-      { numRuns: 500 },
     );
   }, 20_000);
 });
