@@ -119,6 +119,15 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(loopDelay.percentile(99) / 1e9);
+      },
+    });
+    new Gauge({
+      name: "nodejs_eventloop_delay_max_seconds",
+      help: "Longest event-loop delay since the previous scrape: one stall that p99 hides.",
+      registers,
+      collect() {
+        this.set(loopDelay.max / 1e9);
+        // Registered after the p99 gauge, so both read the same window before it resets.
         loopDelay.reset();
       },
     });
