@@ -140,6 +140,13 @@ describe("worker identity at the agent endpoint", () => {
     await w1.waitForLog((l) => l.msg === "cancel requested through the agent");
     driver.abort();
 
+    // "Drain w1" reaches w1 and nobody else.
+    await control.drainWorker({ actionId: "edge-d1", workerId: "w1", reason: "test" });
+    expect((await finalAction(control, "edge-d1"))?.status).toBe(ActionStatus.SUCCEEDED);
+    expect(await w1.exited).toBe(0);
+    await waitForLiveness(fleet, "w2", Liveness.HEALTHY);
+    expect(w2.child.exitCode).toBeNull();
+
     // And the refusals are counted.
     const metrics = await (await fetch(`http://${http}/metrics`)).text();
     expect(metrics).toMatch(/stallwatch_agent_refusals_total\{reason="id_in_use"\} [1-9]/);
