@@ -57,6 +57,8 @@ export interface AgentClientBaseOptions {
   maxReportBytes?: number;
   /** Longest `stop()` takes (default 2000). */
   stopTimeoutMs?: number;
+  /** The fleet agent token the gateway requires (sent as `authorization: Bearer …`). */
+  agentToken?: string;
 }
 
 /**
@@ -223,7 +225,10 @@ export function startAgentClient(opts: AgentClientOptions): AgentClient {
       }
     }
     try {
-      for await (const message of client.connect(requests(), { signal: round.signal })) {
+      const headers: Record<string, string> = opts.agentToken
+        ? { authorization: `Bearer ${opts.agentToken}` }
+        : {};
+      for await (const message of client.connect(requests(), { signal: round.signal, headers })) {
         up();
         handle(message, reply);
       }

@@ -33,8 +33,20 @@ export class AgentChannel {
   private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
   private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
   private closedWith: Error | undefined;
+  /** Aborted when the channel closes: ends the stream's send loop (eviction, shutdown). */
+  private readonly ended = new AbortController();
 
   constructor(readonly workerId: string) {}
+
+  /** Aborts once the channel is closed for any reason. */
+  get endedSignal(): AbortSignal {
+    return this.ended.signal;
+  }
+
+  /** Why the channel closed, once it has. */
+  get closedReason(): string | undefined {
+    return this.closedWith?.message;
+  }
 
   /** Asks for sessions (and optionally threads); rejects after `deadlineMs`. */
   requestStatus(
@@ -78,6 +90,23 @@ export class AgentChannel {
     return promise;
   }
 
+  /** True when a status request with this id is waiting for its report. */
+  awaitsStatus(requestId: string): boolean {
+    return this.pendingStatus.has(requestId);
+  }
+
+  /** Whether the waiting status request `requestId` asked for threads (undefined: none waiting). */
+  statusAskedThreads(requestId: string): boolean | undefined {
+    for (const [includeThreads, inFlight] of this.statusInFlight)
+      if (inFlight.id === requestId) return includeThreads;
+    return this.pendingStatus.has(requestId) ? false : undefined;
+  }
+
+  /** True when a command with this id is waiting for its result. */
+  awaitsCommand(commandId: string): boolean {
+    return this.pendingCommands.has(commandId);
+  }
+
   /** Routes a report from the worker; false when nobody was waiting for it. */
   onStatus(report: StatusReport): boolean {
     return settle(this.pendingStatus, report.requestId, report);
@@ -94,7 +123,9 @@ export class AgentChannel {
 
   /** Fails everything pending: the stream is gone. */
   close(reason: string): void {
+    if (this.closedWith) return;
     this.closedWith = new ConnectError(`agent stream closed: ${reason}`, Code.Unavailable);
+    this.ended.abort();
     for (const map of [this.pendingStatus, this.pendingCommands] as Map<
       string,
       Pending<unknown>

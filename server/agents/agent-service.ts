@@ -1,14 +1,33 @@
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { AgentService, Announce, ConnectRequest } from "../../gen/stallwatch/v1/agent_pb.js";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
+import type { AgentService } from "../../gen/stallwatch/v1/agent_pb.js";
+import type { EventLog } from "../events/event-log.js";
 import type { Logger } from "../logging/logger.js";
-import { parseHostPort } from "../net/host-port.js";
-import { peerAddressKey } from "../net/peer-address.js";
-import { createFleetWorker, fleetWorkerOptions, type FleetWorker } from "../fleet/fleet-worker.js";
+import { peerAddressKey, peerHost, peerStreamKey, proveStreamAlive } from "../net/peer-address.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
+import { WorkerOwnership, type StreamHolder } from "../fleet/ownership.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
+import type { Redactor } from "../thread-dumps/redact.js";
 import { AgentChannel } from "./agent-channel.js";
+import {
+  AgentAdmission,
+  AgentRefusal,
+  AgentSlots,
+  DEFAULT_ADMISSION,
+  type AdmissionOptions,
+  type RefusalReason,
+} from "./agent-admission.js";
+import { manageAddressOwner, readAnnounce } from "./agent-adopt.js";
+import { serveAgent } from "./agent-stream.js";
+import { RefusalLog } from "./refusal-log.js";
+import {
+  AgentIngest,
+  DEFAULT_INGEST_CAPS,
+  type IngestCaps,
+  type IngestStats,
+} from "./agent-ingest.js";
 
 export interface AgentServiceOptions {
   /** Status (sessions, no threads) this often for every agent. */
@@ -21,8 +40,20 @@ export interface AgentServiceOptions {
   retentionMs: number;
   /** Heartbeat interval, for agents without a Manage address. */
   intervalMs: number;
+  /** Token, loopback rule, caps and address trust (defaults: DEFAULT_ADMISSION, no token). */
+  admission?: Partial<AdmissionOptions>;
+  /** Per-message caps at the ingest boundary (default DEFAULT_INGEST_CAPS). */
+  caps?: IngestCaps;
+  /** Applied to every string an agent sends, after capping. */
+  redact: Redactor;
+  /** Who speaks for each id; shared with other worker endpoints. */
+  ownership?: WorkerOwnership;
+  events?: EventLog;
   log: Logger;
   onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
+  /** Counted in /metrics. */
+  onRefused?: (reason: RefusalReason) => void;
+  onTruncated?: (stats: IngestStats) => void;
 }
 
 /** Live agent streams by worker id, for on-demand status and commands. */
@@ -33,6 +64,12 @@ export type AgentChannels = Map<string, AgentChannel>;
  * open. Workers with a Manage address are also probed with heartbeats (the
  * two paths are judged separately and shown together); workers without one
  * are judged by their status round trips.
+ *
+ * Before a stream costs anything it is admitted (token or loopback, rate,
+ * caps); its Announce is capped and redacted, its Manage address checked,
+ * and its id claimed through {@link WorkerOwnership}. Every refusal is a
+ * gRPC status naming what and why, a log line, a /metrics count and, for a
+ * contested id, a fleet event.
  */
 export function createAgentService(
   fleet: Fleet,
@@ -40,192 +77,134 @@ export function createAgentService(
   channels: AgentChannels,
   opts: AgentServiceOptions,
 ): ServiceImpl<typeof AgentService> {
+  const admission = new AgentAdmission({ ...DEFAULT_ADMISSION, ...opts.admission });
+  const slots = new AgentSlots(admission.opts);
+  const ownership = opts.ownership ?? new WorkerOwnership();
+  const ingest = new AgentIngest(opts.redact, opts.caps ?? DEFAULT_INGEST_CAPS);
+  const counted = (stats: IngestStats) => {
+    if (stats.truncatedStrings + stats.droppedItems > 0) opts.onTruncated?.(stats);
+  };
+  const refusals = new RefusalLog(opts.log);
+  /** Logs, counts and records a refusal; returns the error for the caller to throw. */
+  const refuse = (err: unknown, peer: string, workerId?: string): unknown => {
+    if (err instanceof AgentRefusal) {
+      opts.onRefused?.(err.reason);
+      const logged = refusals.refused(
+        err.reason,
+        { peer, worker: workerId, code: Code[err.code] },
+        `agent refused: ${err.rawMessage}`,
+      );
+      if (
+        logged &&
+        workerId &&
+        (err.reason === "id_in_use" || err.reason === "kind" || err.reason === "address")
+      )
+        opts.events?.record({
+          workerId,
+          kind: "agent",
+          summary: `agent stream from ${peer} refused: ${err.rawMessage}`,
+        });
+    }
+    return err;
+  };
+
   return {
     async *connect(requests, context) {
-      const iterator = requests[Symbol.asyncIterator]();
-      const announce = await readAnnounce(iterator, opts.announceTimeoutMs);
-      const worker = adopt(fleet, prober, announce, context, opts);
-      const id = worker.id;
-      const log = opts.log.child({ worker: id, kind: "agent" });
-      const hasManage = announce.manageAddress !== "";
-      const previous = channels.get(id);
-      previous?.close("replaced by a new connection from the same worker");
-      const channel = new AgentChannel(id);
-      channels.set(id, channel);
-      log.info(
-        { pid: announce.pid, host: announce.host, manage: announce.manageAddress },
-        "agent connected",
-      );
-
-      const changed = (change: LivenessChange | undefined) => {
-        fleet.changed(id);
-        if (change) {
-          log[change.to === "healthy" ? "info" : "warn"](
-            { from: change.from, to: change.to, reason: change.reason },
-            "liveness changed",
-          );
-          opts.onLivenessChange?.(worker, change);
-        }
-      };
-
-      const handle = (message: ConnectRequest) => {
-        switch (message.message.case) {
-          case "status":
-            channel.onStatus(message.message.value);
-            break;
-          case "commandResult":
-            channel.onCommandResult(message.message.value);
-            break;
-          case "announce":
-            log.warn("second Announce on one stream ignored");
-            break;
-          case undefined:
-            log.warn("agent message with no branch ignored");
-        }
-      };
-
-      let closedReason: string | undefined;
-      const reader = (async () => {
-        try {
-          for (;;) {
-            const next = await iterator.next();
-            if (next.done) break;
-            handle(next.value);
-          }
-          closedReason = "agent stream closed by the worker";
-        } catch (err) {
-          closedReason = `agent stream broke: ${(err as Error).message}`;
-        }
-      })();
-      const poll = async () => {
-        // A stream replaced by the worker's newer one must not judge it any more.
-        if (channel.closed) return;
-        const started = performance.now();
-        try {
-          const report = await channel.requestStatus(
-            { includeThreads: false, maxFinished: 20 },
-            opts.statusDeadlineMs,
-          );
-          const now = Date.now();
-          const rttMs = performance.now() - started;
-          if (worker.agent) worker.agent.lastReport = { receivedAtMs: now, rttMs, report };
-          if (!hasManage) {
-            worker.roundTrips.push(now, rttMs);
-            changed(worker.liveness.answered(now));
-          } else fleet.changed(id);
-        } catch (err) {
-          if (!hasManage && closedReason === undefined)
-            changed(worker.liveness.missed(Date.now(), (err as Error).message));
-        }
-      };
-      void poll();
-      const ticker = setInterval(
-        () => void poll(),
-        hasManage ? opts.statusIntervalMs : opts.intervalMs,
-      );
-
+      const peer = context.values.get(peerAddressKey);
+      const host = peerHost(peer);
+      const stream = context.values.get(peerStreamKey);
+      let release: (() => void) | undefined;
       try {
-        for (;;) {
-          const out = await channel.outbox.takeAll(context.signal, 1000);
-          if (out === undefined || closedReason !== undefined) break;
-          for (const message of out) yield message;
+        admission.admit(host, context.requestHeader.get("authorization"));
+        release = slots.take(stream?.session);
+      } catch (err) {
+        throw refuse(err, peer);
+      }
+      const channelRef: { channel?: AgentChannel } = {};
+      const holder: StreamHolder = {
+        kind: "agent",
+        peer,
+        proveAlive: (timeoutMs) => proveStreamAlive(stream, timeoutMs),
+        evict: (reason) => channelRef.channel?.close(reason),
+      };
+      let claimedId: string | undefined;
+      try {
+        const iterator = requests[Symbol.asyncIterator]();
+        let announce;
+        try {
+          announce = await readAnnounce(iterator, opts.announceTimeoutMs);
+          counted(ingest.announce(announce));
+          announce.manageAddress = admission.manageAddress(announce.manageAddress, host);
+        } catch (err) {
+          throw refuse(err, peer);
         }
+        const id = announce.workerId;
+        const owner = manageAddressOwner(fleet, channels, id, announce.manageAddress);
+        if (owner)
+          throw refuse(
+            new AgentRefusal(
+              "address",
+              `Manage address ${announce.manageAddress} belongs to live worker "${owner}"`,
+              Code.PermissionDenied,
+            ),
+            peer,
+            id,
+          );
+        const existing = fleet.get(id);
+        const claim = await ownership.claim(
+          id,
+          holder,
+          existing && { kind: existing.kind, address: existing.address },
+          announce.manageAddress,
+        );
+        if (!claim.granted)
+          throw refuse(
+            new AgentRefusal(
+              existing && existing.kind !== "agent" ? "kind" : "id_in_use",
+              claim.reason,
+              Code.AlreadyExists,
+            ),
+            peer,
+            id,
+          );
+        claimedId = id;
+        const log = opts.log.child({ worker: id, kind: "agent" });
+        if (claim.tookOverFrom) {
+          log.warn(
+            { peer, previous: claim.tookOverFrom.peer },
+            "worker id taken over from a dead stream",
+          );
+          opts.events?.record({
+            workerId: id,
+            kind: "agent",
+            summary: `${id} reconnected from ${peer}; the previous stream (${claim.tookOverFrom.peer}) did not answer a ping and was closed`,
+          });
+        }
+        const channel = new AgentChannel(id);
+        channelRef.channel = channel;
+        channels.get(id)?.close("replaced by a new connection from the same worker");
+        channels.set(id, channel);
+        yield* serveAgent({
+          fleet,
+          prober,
+          channels,
+          opts,
+          log,
+          peer,
+          announce,
+          channel,
+          iterator,
+          ingest,
+          counted,
+          peerGone: context.signal,
+          refused: (err) => {
+            refuse(err, peer, id);
+          },
+        });
       } finally {
-        clearInterval(ticker);
-        await Promise.race([reader, new Promise((r) => setTimeout(r, 100))]);
-        const reason = closedReason ?? "agent stream closed";
-        channel.close(reason);
-        // Only the worker's current stream speaks for it: an older, replaced
-        // stream ending late must not mark the reconnected worker gone.
-        const current = channels.get(id) === channel;
-        if (current) channels.delete(id);
-        if (current && worker.agent) {
-          worker.agent.connected = false;
-          worker.agent.sinceMs = Date.now();
-          worker.agent.closedReason = reason;
-        }
-        if (current) {
-          // What the agent last reported can no longer be vouched for.
-          worker.status.sessions = [];
-          if (!hasManage) changed(worker.liveness.gone(Date.now(), reason));
-          // A broken stream often means a dead worker: ask its Manage now.
-          else {
-            fleet.changed(id);
-            prober.probeNow(id);
-          }
-        }
-        log.info({ reason }, "agent disconnected");
+        if (claimedId !== undefined) ownership.release(claimedId, holder);
+        release();
       }
     },
   };
-}
-
-async function readAnnounce(
-  iterator: AsyncIterator<ConnectRequest>,
-  timeoutMs: number,
-): Promise<Announce> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ConnectError(`no Announce within ${timeoutMs} ms`, Code.DeadlineExceeded)),
-      timeoutMs,
-    );
-  });
-  try {
-    const first = await Promise.race([iterator.next(), timeout]);
-    if (first.done || first.value.message.case !== "announce") {
-      throw new ConnectError(
-        "the first message on an agent stream must be Announce",
-        Code.InvalidArgument,
-      );
-    }
-    const announce = first.value.message.value;
-    if (!/^[\w.:@-]{1,128}$/.test(announce.workerId)) {
-      throw new ConnectError(
-        "Announce.worker_id must be 1-128 letters, digits or . _ : @ -",
-        Code.InvalidArgument,
-      );
-    }
-    if (announce.manageAddress !== "") {
-      try {
-        parseHostPort(announce.manageAddress);
-      } catch (err) {
-        throw new ConnectError(
-          `Announce.manage_address: ${(err as Error).message}`,
-          Code.InvalidArgument,
-        );
-      }
-    }
-    return announce;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Finds or creates the worker's entry and starts its Manage probe when it has one. */
-function adopt(
-  fleet: Fleet,
-  prober: HeartbeatProber,
-  announce: Announce,
-  context: HandlerContext,
-  opts: AgentServiceOptions,
-): FleetWorker {
-  const peer = context.values.get(peerAddressKey);
-  const worker =
-    fleet.get(announce.workerId) ??
-    createFleetWorker(
-      announce.workerId,
-      "agent",
-      announce.manageAddress || peer,
-      fleetWorkerOptions(opts),
-      Date.now(),
-    );
-  worker.kind = "agent";
-  worker.agent = { announce, connected: true, sinceMs: Date.now(), closedReason: "" };
-  if (!fleet.get(worker.id)) fleet.add(worker);
-  if (announce.manageAddress !== "")
-    prober.addTarget(parseHostPort(announce.manageAddress), worker);
-  else worker.address = peer;
-  fleet.changed(worker.id);
-  return worker;
 }

@@ -3,6 +3,7 @@ import type { SessionView, ThreadDumpView } from "../../gen/stallwatch/v1/fleet_
 import { ThreadMotionTracker } from "../thread-dumps/thread-motion.js";
 import { LivenessTracker } from "../heartbeats/liveness.js";
 import { SampleRing } from "../heartbeats/sample-ring.js";
+import { createRedactor } from "../thread-dumps/redact.js";
 
 export type WorkerKind = "spark" | "beam" | "agent";
 
@@ -124,7 +125,15 @@ const MAX_METRIC_SERIES = 32;
 /** Longest metric value kept: worker text is untrusted. */
 const MAX_METRIC_TEXT = 200;
 
-/** Records a heartbeat's metrics: the latest map, and numeric values as series. */
+/**
+ * Redacts metric text that could carry a secret. Numbers cannot, and they are
+ * nearly every value on this hot path (one call per metric per beat), so only
+ * non-numeric values and unusual names pay for the regexes.
+ */
+const redactMetricText = createRedactor();
+const PLAIN_NAME = /^[\w.]{1,100}$/;
+
+/** Records a heartbeat's metrics: the latest map (capped, redacted), and numeric values as series. */
 export function recordMetrics(
   worker: FleetWorker,
   metrics: Record<string, string>,
@@ -134,10 +143,13 @@ export function recordMetrics(
   let count = 0;
   for (const [name, value] of Object.entries(metrics)) {
     if (count++ >= MAX_METRIC_SERIES) break;
-    const key = name.slice(0, 100);
-    kept[key] = value.length > MAX_METRIC_TEXT ? `${value.slice(0, MAX_METRIC_TEXT)}…` : value;
+    const clipped = name.slice(0, 100);
+    const key = PLAIN_NAME.test(clipped) ? clipped : redactMetricText(clipped);
     const number = Number(value);
-    if (value === "" || !Number.isFinite(number)) continue;
+    const numeric = value !== "" && Number.isFinite(number);
+    const text = value.length > MAX_METRIC_TEXT ? `${value.slice(0, MAX_METRIC_TEXT)}…` : value;
+    kept[key] = numeric ? text : redactMetricText(text);
+    if (!numeric) continue;
     let ring = worker.metricSeries.get(key);
     if (!ring) {
       ring = new SampleRing(worker.roundTrips.capacity);

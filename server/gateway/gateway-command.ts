@@ -5,6 +5,7 @@ import { SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
 import type { Command } from "../cli/command.js";
 import { formatHostPort } from "../net/host-port.js";
 import { closeServer, listen } from "../net/listen.js";
+import { createWorkerH2Server } from "../net/worker-h2-server.js";
 import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { defaultStallThresholds } from "../stalls/stall-rules.js";
 import { openStore } from "../store/store.js";
@@ -66,7 +67,13 @@ Flags:
   --stall-processing-ms N       one batch processing this long = stalled (default 300000)
   --not-moving-ms N             unchanged stack this long = "not moving" (default 10000)
   --gone-retention-ms N         workers that left stay visible as gone this long (default 3600000)
-  --redact REGEX                also redact matches in thread dumps; repeatable
+  --redact REGEX                also redact matches in worker text; repeatable
+                                (linear-time patterns only: nested quantifiers refused)
+  --agent-token TOKEN           fleet agent token (>= 16 chars; also STALLWATCH_AGENT_TOKEN);
+                                without one, agents are accepted from loopback only
+  --agent-token-file FILE       read the agent token from FILE
+  --trust-announced-address     accept a Manage address on another host than the agent
+  --max-agents N                agent streams at once (default 10000)
   --db PATH                     SQLite database (default ./.stallwatch/stallwatch.db;
                                 created 0600, its directory 0700)
   --shutdown-grace-ms N         on SIGTERM, time requests in flight get (default 5000)
@@ -108,6 +115,13 @@ configuration, 3 the database cannot be opened or written.`,
         "listening beyond loopback without operator auth: read-only, actions disabled",
       );
     }
+    if (!config.agentToken)
+      log.warn(
+        { grpc: formatHostPort(config.grpc) },
+        "no --agent-token: agents are accepted from loopback peers only",
+      );
+    else if (flags["agent-token"] !== undefined)
+      log.warn("--agent-token shows in ps; prefer STALLWATCH_AGENT_TOKEN or --agent-token-file");
     let exitWith: ((code: number) => void) | undefined;
     const done = new Promise<number>((resolve) => (exitWith = resolve));
     // Set below, once there is something to stop.
@@ -160,6 +174,11 @@ configuration, 3 the database cannot be opened or written.`,
         noProgressMs: config.stallNoProgressMs,
       },
       redactionPatterns: [...DEFAULT_REDACTION_PATTERNS, ...config.redact],
+      agentAdmission: {
+        ...(config.agentToken ? { agentToken: config.agentToken } : {}),
+        trustAnnouncedAddress: config.trustAnnouncedAddress,
+        maxAgents: config.maxAgents,
+      },
       log,
     });
 
@@ -183,7 +202,7 @@ configuration, 3 the database cannot be opened or written.`,
         gateway.httpHandler(req, res);
       },
     );
-    const grpcServer = http2.createServer(gateway.grpcHandler);
+    const grpcServer = createWorkerH2Server(gateway.grpcHandler);
     // Worker streams (agents, Beam harnesses) live as long as their process;
     // on shutdown they are told to go (Unavailable, then GOAWAY), not waited for.
     const workerSessions = new Set<http2.ServerHttp2Session>();

@@ -63,6 +63,19 @@ describe("loadGatewayConfig", () => {
     expect(message).toContain('--allowed-host: "http://x" is not a host name');
   });
 
+  it("reads the agent edge settings and refuses short tokens and unsafe redaction patterns", () => {
+    const c = loadGatewayConfig(
+      { "trust-announced-address": true, "max-agents": "50" },
+      { STALLWATCH_AGENT_TOKEN: "0123456789abcdef" },
+    );
+    expect(c.agentToken).toBe("0123456789abcdef");
+    expect(c.trustAnnouncedAddress).toBe(true);
+    expect(c.maxAgents).toBe(50);
+    expect(loadGatewayConfig({}, {}).agentToken).toBeUndefined();
+    expect(() => loadGatewayConfig({ "agent-token": "short" }, {})).toThrow(/at least 16/);
+    expect(() => loadGatewayConfig({ redact: ["(a+)+"] }, {})).toThrow(/nested quantifiers/);
+  });
+
   it("rejects unknown keys and bad JSON in the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "swcfg-"));
     const bad = join(dir, "bad.json");

@@ -3,6 +3,7 @@ import type { FlagValues } from "../cli/command.js";
 import { UsageError } from "../cli/usage-error.js";
 import { isLoopbackHost, parseHostPort, type HostPort } from "../net/host-port.js";
 import { loadPeopleEdge, PEOPLE_EDGE_SETTINGS } from "./people-edge-settings.js";
+import { unsafePatternReason } from "../thread-dumps/redact.js";
 
 /** Everything the gateway can be told, after validation. Durations in ms. */
 export interface GatewayConfig {
@@ -32,6 +33,11 @@ export interface GatewayConfig {
   identityHeader: string | undefined;
   allowedOrigins: string[];
   webRoot: string | undefined;
+  // Worker-facing edge (helper "edge"): agent identity and caps.
+  /** Fleet agent token (flag, env, or --agent-token-file); undefined = loopback agents only. */
+  agentToken: string | undefined;
+  trustAnnouncedAddress: boolean;
+  maxAgents: number;
   /** Derived: no one may act (bound beyond loopback without operator auth). */
   readOnly: boolean;
   // The people-facing edge: who may list snapshots, whose identity header
@@ -122,6 +128,15 @@ const SETTINGS = {
   "allowed-origin": { env: "STALLWATCH_ALLOWED_ORIGINS", kind: "list", fallback: "" },
   "web-root": { env: "STALLWATCH_WEB_ROOT", kind: "string", fallback: "" },
   ...PEOPLE_EDGE_SETTINGS,
+  // Worker-facing edge: agent identity and caps.
+  "agent-token": { env: "STALLWATCH_AGENT_TOKEN", kind: "string", fallback: "" },
+  "agent-token-file": { env: "STALLWATCH_AGENT_TOKEN_FILE", kind: "string", fallback: "" },
+  "trust-announced-address": {
+    env: "STALLWATCH_TRUST_ANNOUNCED_ADDRESS",
+    kind: "bool",
+    fallback: "false",
+  },
+  "max-agents": { env: "STALLWATCH_MAX_AGENTS", kind: "count", fallback: "10000", min: 1 },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -132,15 +147,17 @@ export const gatewayFlagOptions = {
   ...Object.fromEntries(
     Object.entries(SETTINGS).map(([name, s]) => [
       name,
-      {
-        type: "string",
-        ...(s.kind === "targets" || s.kind === "regexes" || s.kind === "list"
-          ? { multiple: true }
-          : {}),
-      },
+      s.kind === "bool"
+        ? { type: "boolean" }
+        : {
+            type: "string",
+            ...(s.kind === "targets" || s.kind === "regexes" || s.kind === "list"
+              ? { multiple: true }
+              : {}),
+          },
     ]),
   ),
-} as const satisfies Record<string, { type: "string"; multiple?: boolean }>;
+} as const satisfies Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
 
 function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -231,10 +248,18 @@ export function loadGatewayConfig(
   for (const pattern of redact.values) {
     try {
       new RegExp(pattern, "gi");
+      const unsafe = unsafePatternReason(pattern);
+      // Worker text is untrusted: a pattern that can backtrack for ever is refused.
+      if (unsafe) problems.push(`${redact.from}: "${pattern}": ${unsafe}`);
     } catch (err) {
       problems.push(`${redact.from}: ${(err as Error).message}`);
     }
   }
+  const agentToken = readAgentToken(text("agent-token"), text("agent-token-file"), problems);
+  const trust = raw("trust-announced-address");
+  const trustValue = trust.values[0] ?? "false";
+  if (!/^(true|false|1|0)$/.test(trustValue))
+    problems.push(`${trust.from}: expected true or false, got "${trustValue}"`);
 
   const edge = loadPeopleEdge(raw, problems);
 
@@ -264,6 +289,9 @@ export function loadGatewayConfig(
     identityHeader: text("identity-header")?.toLowerCase(),
     allowedOrigins: raw("allowed-origin").values,
     webRoot: text("web-root"),
+    agentToken,
+    trustAnnouncedAddress: trustValue === "true" || trustValue === "1",
+    maxAgents: number("max-agents"),
     readOnly: false,
     viewerToken: edge.viewerToken,
     trustedProxies: edge.trustedProxies,
@@ -284,4 +312,28 @@ export function loadGatewayConfig(
   const exposed = !isLoopbackHost(http.host);
   config.readOnly = exposed && !config.operatorToken && !config.identityHeader;
   return config;
+}
+
+/** The agent token from the flag/env or from a file (trimmed); at least 16 characters. */
+function readAgentToken(
+  direct: string | undefined,
+  file: string | undefined,
+  problems: string[],
+): string | undefined {
+  if (direct !== undefined && file !== undefined) {
+    problems.push("agent token: give --agent-token or --agent-token-file, not both");
+    return undefined;
+  }
+  let token = direct;
+  if (file !== undefined) {
+    try {
+      token = readFileSync(file, "utf8").trim();
+    } catch (err) {
+      problems.push(`--agent-token-file: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  if (token !== undefined && token.length < 16)
+    problems.push("agent token: use at least 16 characters");
+  return token;
 }

@@ -8,6 +8,7 @@ import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { ActionRunner } from "../actions/action-runner.js";
 import { createControlService } from "../actions/control-service.js";
+import type { AdmissionOptions } from "../agents/agent-admission.js";
 import { createAgentService, type AgentChannels } from "../agents/agent-service.js";
 import type { AuthConfig } from "../auth/caller.js";
 import { BeamMetrics } from "../beam-status/beam-metrics.js";
@@ -60,7 +61,7 @@ export interface GatewayOptions {
   /** Directory of the built SPA. */
   webRoot: string;
   thresholds?: StallThresholds;
-  /** Regex sources whose matches are redacted from thread dumps (default: common secrets). */
+  /** Regex sources whose matches are redacted from worker text (default: common secrets). */
   redactionPatterns?: string[];
   /** Beam path caps and cadence (defaults in createGateway). */
   beam?: {
@@ -70,6 +71,8 @@ export interface GatewayOptions {
     maxDumpsPerSecond?: number;
     statusDeadlineMs?: number;
   };
+  /** Agent token, loopback rule, agent caps and address trust (see agents/agent-admission.ts). */
+  agentAdmission?: Partial<AdmissionOptions>;
   log: Logger;
 }
 
@@ -268,8 +271,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     statusIntervalMs: 10_000,
     statusDeadlineMs: 2_000,
     announceTimeoutMs: 5_000,
+    ...(opts.agentAdmission ? { admission: opts.agentAdmission } : {}),
+    redact,
+    events,
     log,
     onLivenessChange,
+    onRefused: (reason) => metrics.agentRefused(reason),
+    onTruncated: (stats) => metrics.workerTextCut(stats),
   });
   // Worker-facing: gRPC only, every message size-capped. Never the dashboard
   // API: every worker can reach this port, and the identity header and Host

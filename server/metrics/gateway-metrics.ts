@@ -60,6 +60,9 @@ export class GatewayMetrics {
     help: "Requests whose identity header was dropped: the peer is not a --trusted-proxy.",
     registers: [this.registry],
   });
+  private readonly refusals: Counter<"reason">;
+  private readonly cutStrings: Counter;
+  private readonly droppedItems: Counter;
 
   constructor(fleet: Fleet, stalledCount: () => number) {
     this.loopDelay.enable();
@@ -83,6 +86,22 @@ export class GatewayMetrics {
       name: "stallwatch_actions_total",
       help: "Operator actions that ended, by kind and result.",
       labelNames: ["kind", "result"],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: "stallwatch_agent_refusals_total",
+      help: "Agent streams refused or cut off, by reason (token, not_loopback, announce, address, id_in_use, kind, cap_total, cap_connection, rate, unsolicited, oversized, no_answer).",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.cutStrings = new Counter({
+      name: "stallwatch_worker_strings_truncated_total",
+      help: "Strings from workers cut at their size cap at the ingest boundary.",
+      registers,
+    });
+    this.droppedItems = new Counter({
+      name: "stallwatch_worker_items_dropped_total",
+      help: "Sessions, threads, frames and context entries from workers dropped over their count caps.",
       registers,
     });
     new Gauge({
@@ -132,6 +151,15 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(loopDelay.percentile(99) / 1e9);
+      },
+    });
+    new Gauge({
+      name: "nodejs_eventloop_delay_max_seconds",
+      help: "Longest event-loop delay since the previous scrape: one stall that p99 hides.",
+      registers,
+      collect() {
+        this.set(loopDelay.max / 1e9);
+        // Registered after the p99 gauge, so both read the same window before it resets.
         loopDelay.reset();
       },
     });
@@ -140,6 +168,15 @@ export class GatewayMetrics {
   beat(result: BeatResult, rttMs?: number): void {
     this.beats.inc({ result });
     if (result === "ok" && rttMs !== undefined) this.roundTrip.observe(rttMs / 1000);
+  }
+
+  agentRefused(reason: string): void {
+    this.refusals.inc({ reason });
+  }
+
+  workerTextCut(stats: { truncatedStrings: number; droppedItems: number }): void {
+    if (stats.truncatedStrings > 0) this.cutStrings.inc(stats.truncatedStrings);
+    if (stats.droppedItems > 0) this.droppedItems.inc(stats.droppedItems);
   }
 
   actionEnded(action: Action): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatHostPort, isLoopbackHost, parseHostPort } from "./host-port.js";
+import { formatHostPort, isLoopbackHost, isWildcardHost, parseHostPort } from "./host-port.js";
 
 describe("parseHostPort", () => {
   it("parses IPv4, names and bracketed IPv6", () => {
@@ -29,5 +29,12 @@ describe("parseHostPort", () => {
     expect(isLoopbackHost("::1")).toBe(true);
     expect(isLoopbackHost("0.0.0.0")).toBe(false);
     expect(isLoopbackHost("10.0.0.1")).toBe(false);
+    expect(isLoopbackHost("::ffff:127.0.0.1")).toBe(true);
+  });
+
+  it("knows wildcard hosts", () => {
+    expect(isWildcardHost("0.0.0.0")).toBe(true);
+    expect(isWildcardHost("::")).toBe(true);
+    expect(isWildcardHost("127.0.0.1")).toBe(false);
   });
 });

@@ -25,7 +25,13 @@ export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** True for 127.0.0.0/8, ::1 and `localhost`. */
+/** True for 127.0.0.0/8 (also IPv4-mapped), ::1 and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
+  const h = host.startsWith("::ffff:") ? host.slice(7) : host;
+  return h === "localhost" || h === "::1" || /^127(?:\.\d{1,3}){3}$/.test(h);
+}
+
+/** True for the "any address" hosts a listener binds but nobody can dial: 0.0.0.0, ::, [::]. */
+export function isWildcardHost(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "[::]" || host === "0:0:0:0:0:0:0:0";
 }

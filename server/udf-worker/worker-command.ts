@@ -6,7 +6,8 @@ import { startWorkerServer } from "./worker-server.js";
 import { startAgentClient } from "../agent-client/agent-client.js";
 import { startBeamStatusClient } from "../beam-mode/beam-status-client.js";
 import { isBeamSdkFormat } from "../beam-mode/sdk-formats.js";
-import { formatHostPort } from "../net/host-port.js";
+import { formatHostPort, isLoopbackHost } from "../net/host-port.js";
+import { readAgentToken } from "./agent-token.js";
 import { STALLWATCH_VERSION } from "../version.js";
 
 export const workerCommand: Command = {
@@ -27,13 +28,24 @@ Flags:
                        thread is terminated (default 2000)
   --gateway HOST:PORT  dial this Stallwatch gateway's agent endpoint (its --grpc
                        address): sessions, thread dumps, per-session cancel
+  --advertise HOST:PORT
+                       the Manage address to announce to the gateway (default:
+                       the bound --listen address; a wildcard host is replaced by
+                       the gateway with the address it sees us connect from)
+  --agent-token TOKEN  the gateway's fleet agent token (prefer the environment
+                       variable STALLWATCH_AGENT_TOKEN: flags show in ps)
+  --agent-token-file FILE
+                       read the agent token from FILE
   --beam-status HOST:PORT
                        Beam mode: dial this BeamFnWorkerStatus endpoint like a
                        Beam SDK harness and answer status requests
   --beam-format python|java|go
                        which Beam SDK's status text to write in Beam mode
                        (default python)
-  -h, --help           show this help`,
+  -h, --help           show this help
+
+Manage and Execute have no authentication (the upstream protocol has none):
+keep --listen on loopback or a private network; see server/udf-worker/README.md.`,
   options: {
     listen: { type: "string" },
     id: { type: "string" },
@@ -42,6 +54,9 @@ Flags:
     gateway: { type: "string" },
     "beam-status": { type: "string" },
     "beam-format": { type: "string" },
+    advertise: { type: "string" },
+    "agent-token": { type: "string" },
+    "agent-token-file": { type: "string" },
   },
   async run(flags, log) {
     const listenText = stringFlag(flags, "listen");
@@ -58,6 +73,17 @@ Flags:
     const beamFormat = stringFlag(flags, "beam-format", "python");
     if (!isBeamSdkFormat(beamFormat))
       throw new UsageError(`--beam-format: "${beamFormat}" must be python, java or go`);
+    const advertiseText = stringFlag(flags, "advertise");
+    const advertise =
+      advertiseText === undefined ? undefined : hostPortFlag(advertiseText, "advertise");
+    const agentToken = readAgentToken(flags, process.env);
+    if (!isLoopbackHost(listen.host))
+      log.warn(
+        { listen: formatHostPort(listen) },
+        "Manage and Execute have no authentication and listen beyond loopback: keep this port on a private network (see server/udf-worker/README.md)",
+      );
+    if (flags["agent-token"] !== undefined)
+      log.warn("--agent-token shows in ps; prefer STALLWATCH_AGENT_TOKEN or --agent-token-file");
     const server = await startWorkerServer({
       id,
       listen,
@@ -71,7 +97,7 @@ Flags:
           gatewayAddress: gateway,
           announce: {
             workerId: id,
-            manageAddress: formatHostPort(server.address),
+            manageAddress: formatHostPort(advertise ?? server.address),
             pid: process.pid,
             host: hostname(),
             runtime: `node ${process.version}`,
@@ -81,6 +107,7 @@ Flags:
           },
           source: server.sessions,
           log: workerLog,
+          ...(agentToken ? { agentToken } : {}),
         })
       : undefined;
     const beam = beamStatus

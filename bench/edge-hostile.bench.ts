@@ -1,0 +1,180 @@
+// Heartbeat p99 of 100 healthy workers with and without a hostile agent
+// streaming worst-case text at the message cap (issue 8, "Performance").
+// Printed, never asserted. Target: within 2 ms of the quiet run.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { FleetService, WorkerKind } from "../gen/stallwatch/v1/fleet_pb.js";
+import { rogueConnection, startRogueAgent } from "../server/agents/testing/rogue-agent.js";
+import { killAll, percentile, startProcess, table } from "./harness.js";
+
+const WORKERS = 100;
+const PHASE_S = 15;
+const MIB = 1 << 20;
+/** Streams the hostile client opens: the gateway's per-connection cap. */
+const HOSTILE_STREAMS = 4;
+
+async function startFarm(count: number): Promise<string[]> {
+  const farm = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("./manage-farm.js", import.meta.url)), String(count)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  process.on("exit", () => farm.kill("SIGKILL"));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("farm did not start")), 60_000);
+    createInterface({ input: farm.stdout }).on("line", (line) => {
+      const parsed = JSON.parse(line) as { addresses?: string[] };
+      if (parsed.addresses) {
+        clearTimeout(timer);
+        resolve(parsed.addresses);
+      }
+    });
+  });
+}
+
+/** ~3.5 MiB per report, under the 4 MiB message cap: every pathological shape at once. */
+function worstReport() {
+  return {
+    error: "a".repeat(MIB),
+    dump: {
+      threads: [
+        {
+          threadId: "t1",
+          name: "=".repeat(MIB),
+          frames: ["[".repeat(MIB / 2) + "]".repeat(MIB / 2)],
+        },
+        {
+          threadId: "t2",
+          name: "x",
+          frames: Array.from({ length: 200 }, () => "password".repeat(64)),
+        },
+      ],
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+try {
+  const addresses = await startFarm(WORKERS);
+  const dir = mkdtempSync(join(tmpdir(), "sw-edge-bench-"));
+  process.env.STALLWATCH_WORKERS = addresses.join(",");
+  process.env.STALLWATCH_DB = join(dir, "db.sqlite");
+  const { child, line } = await startProcess([
+    "gateway",
+    "--http",
+    "127.0.0.1:0",
+    "--grpc",
+    "127.0.0.1:0",
+  ]);
+  const http = String(line.http);
+  const grpc = String(line.grpc);
+  const fleet = createClient(
+    FleetService,
+    createConnectTransport({ baseUrl: `http://${http}`, httpVersion: "1.1" }),
+  );
+  const roundTripsSince = async (fromMs: number, toMs: number) => {
+    const all: number[] = [];
+    const { workers } = await fleet.listWorkers({});
+    for (const w of workers.filter((x) => x.kind !== WorkerKind.AGENT)) {
+      const d = (await fleet.getWorker({ workerId: w.id, windowMinutes: 2 })).detail;
+      const times = d?.roundTripsMs?.timesMs ?? [];
+      const values = d?.roundTripsMs?.values ?? [];
+      times.forEach((t, i) => {
+        if (Number(t) >= fromMs && Number(t) < toMs) all.push(values[i] ?? 0);
+      });
+    }
+    return all;
+  };
+
+  await sleep(6000); // connections up, timers spread
+  const quietFrom = Date.now();
+  await sleep(PHASE_S * 1000);
+  const quiet = await roundTripsSince(quietFrom, Date.now());
+
+  /**
+   * One hostile phase: HOSTILE_STREAMS agents on one connection, watched (so
+   * the gateway asks them for dumps every 2 s), answering as `greedy` says:
+   * greedy peers send worst-case text at the cap to every request; the others
+   * only when asked for threads (within the protocol, the worst it allows).
+   */
+  const hostilePhase = async (name: string, greedy: boolean) => {
+    const conn = rogueConnection(grpc);
+    let bytesSent = 0;
+    const hostile = Array.from({ length: HOSTILE_STREAMS }, (_, i) =>
+      startRogueAgent(
+        conn.transport,
+        { workerId: `${name}-${i}`, host: "=".repeat(MIB) },
+        {
+          timeoutMs: (PHASE_S + 30) * 1000,
+          answer: (request) => {
+            if (!greedy && !request.includeThreads) return {};
+            bytesSent += 3.5 * MIB;
+            return worstReport();
+          },
+        },
+      ),
+    );
+    const watchers = hostile.map((_, i) =>
+      (async () => {
+        try {
+          const updates = fleet.watchThreadDumps(
+            { workerId: `${name}-${i}`, intervalMs: 1000 },
+            { timeoutMs: (PHASE_S + 3) * 1000 },
+          );
+          for await (const update of updates) if (!update.dump) continue;
+        } catch {
+          // ends with its deadline
+        }
+      })(),
+    );
+    await sleep(1000);
+    const from = Date.now();
+    await sleep(PHASE_S * 1000);
+    const to = Date.now();
+    const ends = await Promise.all(
+      hostile.map((h) => Promise.race([h.ended, sleep(10).then(() => ({ code: "open" }))])),
+    );
+    conn.close();
+    await Promise.allSettled(watchers);
+    const requests = hostile.reduce((n, h) => n + h.requests.length, 0);
+    return { samples: await roundTripsSince(from, to), requests, bytesSent, ends };
+  };
+
+  const rules = await hostilePhase("within-rules", false);
+  const greedy = await hostilePhase("greedy", true);
+  const row = (run: string, rtts: number[]) => ({
+    run,
+    samples: rtts.length,
+    "p50 ms": percentile(rtts, 50).toFixed(2),
+    "p99 ms": percentile(rtts, 99).toFixed(2),
+    "p99 - quiet ms": (percentile(rtts, 99) - percentile(quiet, 99)).toFixed(2),
+  });
+  table([
+    row(`${WORKERS} workers, quiet`, quiet),
+    row(
+      `+ ${HOSTILE_STREAMS} hostile streams, worst-case dumps at the cap when asked`,
+      rules.samples,
+    ),
+    row(
+      `+ ${HOSTILE_STREAMS} greedy streams, worst-case text at the cap to every request`,
+      greedy.samples,
+    ),
+  ]);
+  console.log(
+    `within the rules: ${rules.requests} requests, ~${(rules.bytesSent / MIB).toFixed(0)} MiB of worst-case text; ` +
+      `greedy: ${greedy.requests} requests, ~${(greedy.bytesSent / MIB).toFixed(0)} MiB, streams ended: ${greedy.ends
+        .map((e) => String((e as { code: unknown }).code))
+        .join(", ")} (target: p99 within 2 ms of quiet)`,
+  );
+  child.kill("SIGTERM");
+} finally {
+  killAll();
+}
+process.exit(0);
