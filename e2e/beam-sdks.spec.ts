@@ -32,7 +32,8 @@ for (const h of HARNESSES) {
     await page.goto(`${demo.url}/stalled`);
     const rows = page.getByRole("row").filter({ hasText: h.id });
     if (h.bundles) {
-      await expect(rows.filter({ hasText: "hang" })).toBeVisible({ timeout: 60_000 });
+      // Java bundles carry no UDF name (only an instruction id): the row is the worker's stalled bundle.
+      await expect(rows.filter({ hasText: /processing for/ })).toHaveCount(1, { timeout: 60_000 });
     } else {
       await expect(page.getByRole("row").filter({ hasText: "demo-1" })).toBeVisible({
         timeout: 60_000,
