@@ -6,6 +6,7 @@ import type { Command } from "../cli/command.js";
 import { formatHostPort } from "../net/host-port.js";
 import { closeServer, listen } from "../net/listen.js";
 import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
+import { defaultProbeThreads } from "./probe-settings.js";
 import { defaultStallThresholds } from "../stalls/stall-rules.js";
 import { openStore } from "../store/store.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
@@ -37,6 +38,8 @@ Flags:
   --interval-ms N               heartbeat interval (default ${defaultProberOptions.intervalMs})
   --deadline-ms N               per-heartbeat deadline (default ${defaultProberOptions.deadlineMs})
   --unresponsive-after N        misses in a row before "unresponsive" (default ${defaultProberOptions.unresponsiveAfter})
+  --probe-threads N             worker threads that probe (default: one per core, here
+                                ${defaultProbeThreads()}; 0 probes on the main thread)
   --retention-ms N              round-trip and metric history kept (default 900000)
   --stall-no-progress-ms N      no progress this long = stalled (default 300000, Beam's lull)
   --stall-processing-ms N       one batch processing this long = stalled (default 300000)
@@ -96,6 +99,11 @@ gateway is read-only (actions disabled) and says so in its log.`,
         intervalMs: config.intervalMs,
         deadlineMs: config.deadlineMs,
         unresponsiveAfter: config.unresponsiveAfter,
+        probeThreads: config.probeThreads,
+        onFatal: (err: Error) => {
+          log.fatal({ err }, "a probe thread died");
+          fatalExit?.(1);
+        },
         retentionMs: config.retentionMs,
         notMovingMs: config.notMovingMs,
       },
@@ -154,6 +162,7 @@ gateway is read-only (actions disabled) and says so in its log.`,
           grpc: formatHostPort(grpcBound),
           url: `http://${formatHostPort(httpBound)}/`,
           workers: config.workers.length,
+          probeThreads: gateway.prober.probeThreads,
           readOnly: config.readOnly,
           db: config.dbPath,
         },

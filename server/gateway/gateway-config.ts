@@ -3,6 +3,7 @@ import type { FlagValues } from "../cli/command.js";
 import { UsageError } from "../cli/usage-error.js";
 import { isLoopbackHost, parseHostPort, type HostPort } from "../net/host-port.js";
 import { loadPeopleEdge, PEOPLE_EDGE_SETTINGS } from "./people-edge-settings.js";
+import { loadProbeThreads, PROBE_SETTINGS } from "./probe-settings.js";
 
 /** Everything the gateway can be told, after validation. Durations in ms. */
 export interface GatewayConfig {
@@ -12,6 +13,8 @@ export interface GatewayConfig {
   intervalMs: number;
   deadlineMs: number;
   unresponsiveAfter: number;
+  /** Worker threads that probe (`--probe-threads`); 0 probes on the main thread. */
+  probeThreads: number;
   retentionMs: number;
   stallNoProgressMs: number;
   stallProcessingMs: number;
@@ -103,6 +106,7 @@ const SETTINGS = {
   "allowed-origin": { env: "STALLWATCH_ALLOWED_ORIGINS", kind: "list", fallback: "" },
   "web-root": { env: "STALLWATCH_WEB_ROOT", kind: "string", fallback: "" },
   ...PEOPLE_EDGE_SETTINGS,
+  ...PROBE_SETTINGS,
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -228,6 +232,7 @@ export function loadGatewayConfig(
     intervalMs: number("interval-ms"),
     deadlineMs: number("deadline-ms"),
     unresponsiveAfter: number("unresponsive-after"),
+    probeThreads: loadProbeThreads(raw("probe-threads"), problems),
     retentionMs: number("retention-ms"),
     stallNoProgressMs: number("stall-no-progress-ms"),
     stallProcessingMs: number("stall-processing-ms"),
