@@ -5,7 +5,7 @@
 // machine is shared, and CPU time is what other people's load disturbs least.
 import { ensureH2load } from "./ensure-h2load.js";
 import { killAll, table } from "./harness.js";
-import { bareLoop, h2loadCpuUs, sleep, startFarms } from "./probe-harness.js";
+import { bareLoop, h2loadCpuUs, loadAverage, sleep, startFarms } from "./probe-harness.js";
 import { measureGatewayCpu, startGateway } from "./probe-gateway.js";
 
 const WARMUP_S = 5;
@@ -60,6 +60,7 @@ try {
     farm.stop();
     await sleep(1000);
   }
+  console.log(`Load average ${loadAverage()} (CPU time is what it disturbs least).`);
   console.log(
     "CPU per heartbeat at 1 Hz, one run (CPU time; lower is better; target gateway <= 3x h2load):",
   );

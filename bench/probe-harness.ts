@@ -39,6 +39,11 @@ export function threadCpu(pid: number): Map<number, { name: string; ms: number }
   return out;
 }
 
+/** The 1-minute load average: wall-clock figures mean little when it is far above the core count. */
+export function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ")[0] ?? "?";
+}
+
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);

@@ -11,7 +11,6 @@ import { H2Connection } from "./h2/h2-connection.js";
 import { UnaryCall, type CallResult } from "./unary-call.js";
 
 export type { CallFailureKind, CallResult } from "./unary-call.js";
-export { describeSocketError as describeSessionError } from "./h2/h2-connection.js";
 
 const MANAGE_PATH = "/org.apache.spark.udf.worker.UdfWorker/Manage";
 

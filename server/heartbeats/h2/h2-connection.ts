@@ -1,5 +1,31 @@
 import net from "node:net";
 import { HpackDecoder, type HeaderMap } from "./hpack-decoder.js";
+import {
+  MAX_FRAME,
+  CONNECTION_WINDOW,
+  MAX_HEADER_LIST,
+  MAX_STREAM_ID,
+  MAX_QUEUED_BYTES,
+  DATA,
+  HEADERS,
+  RST_STREAM,
+  SETTINGS,
+  PUSH_PROMISE,
+  PING,
+  GOAWAY,
+  WINDOW_UPDATE,
+  CONTINUATION,
+  END_STREAM,
+  ACK,
+  END_HEADERS,
+  PRIORITY_FLAG,
+  OPENING,
+  frameHeader,
+  unpad,
+  describeSocketError,
+} from "./h2-frames.js";
+
+export { describeSocketError } from "./h2-frames.js";
 
 /** What a stream on this connection hears; exactly one of onEnd / onFail ends it. */
 export interface StreamHandler {
@@ -8,65 +34,6 @@ export interface StreamHandler {
   /** The stream died without an answer: `protocol` when the peer broke HTTP/2. */
   onFail(kind: "connection" | "protocol", reason: string): void;
 }
-
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
-const MAX_FRAME = 16_384; // our SETTINGS_MAX_FRAME_SIZE: the default
-/** Stream window we grant: above any answer we accept, so no stream ever needs a WINDOW_UPDATE. */
-const STREAM_WINDOW = 4 << 20;
-const CONNECTION_WINDOW = 16 << 20;
-const MAX_HEADER_LIST = 64 << 10;
-const MAX_STREAM_ID = 0x7fffffff;
-
-const DATA = 0;
-const HEADERS = 1;
-const RST_STREAM = 3;
-const SETTINGS = 4;
-const PUSH_PROMISE = 5;
-const PING = 6;
-const GOAWAY = 7;
-const WINDOW_UPDATE = 8;
-const CONTINUATION = 9;
-const END_STREAM = 0x1;
-const ACK = 0x1;
-const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY_FLAG = 0x20;
-
-function frameHeader(
-  out: Buffer,
-  at: number,
-  length: number,
-  type: number,
-  flags: number,
-  id: number,
-) {
-  out.writeUIntBE(length, at, 3);
-  out[at + 3] = type;
-  out[at + 4] = flags;
-  out.writeUInt32BE(id, at + 5);
-}
-
-// Sent once per connection: preface, SETTINGS (no push, a large stream window,
-// a header-list cap) and a connection WINDOW_UPDATE.
-const OPENING = (() => {
-  const out = Buffer.alloc(PREFACE.length + 9 + 18 + 9 + 4);
-  PREFACE.copy(out);
-  let at = PREFACE.length;
-  frameHeader(out, at, 18, SETTINGS, 0, 0);
-  at += 9;
-  for (const [id, value] of [
-    [0x2, 0],
-    [0x4, STREAM_WINDOW],
-    [0x6, MAX_HEADER_LIST],
-  ] as const) {
-    out.writeUInt16BE(id, at);
-    out.writeUInt32BE(value, at + 2);
-    at += 6;
-  }
-  frameHeader(out, at, 4, WINDOW_UPDATE, 0, 0);
-  out.writeUInt32BE(CONNECTION_WINDOW - 65_535, at + 9);
-  return out;
-})();
 
 /**
  * One HTTP/2 connection (h2c, prior knowledge) spoken directly over a TCP
@@ -133,6 +100,11 @@ export class H2Connection {
    */
   request(headerBlock: Buffer, body: Buffer, handler: StreamHandler): number {
     const id = this.nextStreamId;
+    if (this.socket.writableLength > MAX_QUEUED_BYTES) {
+      this.streams.set(id, handler);
+      this.destroy("connection", "the worker stopped reading its connection");
+      return id;
+    }
     this.nextStreamId += 2;
     const out = Buffer.allocUnsafe(18 + headerBlock.length + body.length);
     frameHeader(out, 0, headerBlock.length, HEADERS, END_HEADERS, id);
@@ -287,31 +259,5 @@ export class H2Connection {
     out.writeUInt32BE(this.unacked, 9);
     this.unacked = 0;
     this.socket.write(out);
-  }
-}
-
-function unpad(payload: Buffer, flags: number): Buffer {
-  if (!(flags & PADDED)) return payload;
-  const padding = payload[0] ?? 0;
-  if (padding >= payload.length) throw new Error("padding longer than the frame");
-  return payload.subarray(1, payload.length - padding);
-}
-
-/** A human reason for a socket failure, shown on the dashboard. */
-export function describeSocketError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ECONNRESET":
-    case "EPIPE":
-      return "connection reset";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "host unreachable";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "host not found";
-    default:
-      return err.code ? `${err.code}: ${err.message}` : err.message;
   }
 }
