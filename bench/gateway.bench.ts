@@ -1,55 +1,24 @@
 // Gateway figures (issue 4), printed, never asserted:
-// - gateway CPU per 1,000 workers at 1 Hz heartbeats against lightweight Manage
-//   servers, and heartbeat p99 inflation versus a bare client loop in the same run
 // - detection latency: SIGSTOP of a real worker → the unresponsive state
 // - snapshot create time and size for 1,000 workers
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+// Heartbeat CPU, p99 against a bare loop, capacity and memory per worker are in
+// probe-cpu.bench.ts and probe-latency.bench.ts (issue 13).
+import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { FleetService, Liveness } from "../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../gen/stallwatch/v1/snapshot_pb.js";
-import { ManageClient } from "../server/heartbeats/manage-client.js";
-import { parseHostPort } from "../server/net/host-port.js";
-import { killAll, percentile, startProcess, table } from "./harness.js";
+import { killAll, startProcess, table } from "./harness.js";
+import { startFarms } from "./probe-harness.js";
 
 const WORKERS = 1000;
-const MEASURE_S = 15;
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-}
-
-async function startFarm(count: number): Promise<string[]> {
-  const farm = spawn(
-    process.execPath,
-    [fileURLToPath(new URL("./manage-farm.js", import.meta.url)), String(count)],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  process.on("exit", () => farm.kill("SIGKILL"));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("farm did not start")), 60_000);
-    createInterface({ input: farm.stdout }).on("line", (line) => {
-      const parsed = JSON.parse(line) as { addresses?: string[] };
-      if (parsed.addresses) {
-        clearTimeout(timer);
-        resolve(parsed.addresses);
-      }
-    });
-  });
-}
 
 try {
   const rows: Record<string, string>[] = [];
-  const addresses = await startFarm(WORKERS);
+  const farm = await startFarms(WORKERS);
+  const addresses = farm.addresses;
   const dir = mkdtempSync(join(tmpdir(), "sw-bench-"));
   const config = join(dir, "gateway.json");
   writeFileSync(config, JSON.stringify({ worker: addresses }));
@@ -66,44 +35,7 @@ try {
   ]);
   const http = String(line.http);
   const transport = createConnectTransport({ baseUrl: `http://${http}`, httpVersion: "1.1" });
-  const fleet = createClient(FleetService, transport);
   await new Promise((r) => setTimeout(r, 5000)); // connections up, timers spread
-  const pid = child.pid ?? 0;
-  const cpu0 = cpuMs(pid);
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
-  const cpuPerS = (cpuMs(pid) - cpu0) / ((performance.now() - t0) / 1000);
-  const { workers } = await fleet.listWorkers({});
-  const healthy = workers.filter((w) => w.liveness === Liveness.HEALTHY).length;
-  const gatewayP99 = percentile(
-    workers.map((w) => w.latency?.p99Ms ?? 0),
-    50,
-  );
-  rows.push({
-    measure: `gateway CPU, ${WORKERS} workers at 1 Hz`,
-    value: `${cpuPerS.toFixed(0)} ms CPU/s (${((cpuPerS / 1000) * 100).toFixed(0)}% of a core)`,
-    note: `${healthy}/${WORKERS} healthy; ${((1000 / cpuPerS) * WORKERS).toFixed(0)} workers per core at this rate`,
-  });
-
-  // The same servers from a bare client loop in this process, for the inflation figure.
-  const bare: number[] = [];
-  const sample = addresses.slice(0, 100).map((a) => new ManageClient(parseHostPort(a)));
-  for (let round = 0; round < 5; round++) {
-    const rtts = await Promise.all(sample.map((c) => c.heartbeat(1000)));
-    for (const r of rtts) if (r.ok && round > 0) bare.push(r.rttMs);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  for (const c of sample) c.close();
-  rows.push({
-    measure: "heartbeat p99 (median over workers), gateway",
-    value: `${gatewayP99.toFixed(2)} ms`,
-    note: "each worker's p99 over its last minute",
-  });
-  rows.push({
-    measure: "heartbeat p99, bare client loop (100 of them)",
-    value: `${percentile(bare, 99).toFixed(2)} ms`,
-    note: `inflation ${(gatewayP99 - percentile(bare, 99)).toFixed(2)} ms (target < 2 ms)`,
-  });
 
   // Snapshot of the 1,000-worker fleet.
   const snapshots = createClient(SnapshotService, transport);
@@ -118,6 +50,7 @@ try {
     note: `${(Number(info?.sizeBytes ?? 0n) / 1024).toFixed(0)} KiB stored (gzip); target create < 500 ms`,
   });
   child.kill("SIGTERM");
+  farm.stop();
 
   // Detection latency with a real worker.
   const { child: gw2, line: l2 } = await startProcess([

@@ -7,6 +7,7 @@ import { formatHostPort } from "../net/host-port.js";
 import { closeServer, listen } from "../net/listen.js";
 import { createWorkerH2Server } from "../net/worker-h2-server.js";
 import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
+import { defaultProbeThreads } from "./probe-settings.js";
 import { defaultStallThresholds } from "../stalls/stall-rules.js";
 import { openStore } from "../store/store.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
@@ -62,6 +63,8 @@ Flags:
   --interval-ms N               heartbeat interval (default ${defaultProberOptions.intervalMs})
   --deadline-ms N               per-heartbeat deadline (default ${defaultProberOptions.deadlineMs})
   --unresponsive-after N        misses in a row before "unresponsive" (default ${defaultProberOptions.unresponsiveAfter})
+  --probe-threads N             worker threads that probe (default: one per core, here
+                                ${defaultProbeThreads()}; 0 probes on the main thread)
   --retention-ms N              round-trip and metric history kept (default 900000)
   --stall-no-progress-ms N      no progress this long = stalled (default 300000, Beam's lull)
   --stall-processing-ms N       one batch processing this long = stalled (default 300000)
@@ -149,6 +152,11 @@ configuration, 3 the database cannot be opened or written.`,
         intervalMs: config.intervalMs,
         deadlineMs: config.deadlineMs,
         unresponsiveAfter: config.unresponsiveAfter,
+        probeThreads: config.probeThreads,
+        onFatal: (err: Error) => {
+          log.fatal({ err }, "a probe thread died");
+          exitWith?.(1);
+        },
         retentionMs: config.retentionMs,
         notMovingMs: config.notMovingMs,
       },
@@ -249,6 +257,7 @@ configuration, 3 the database cannot be opened or written.`,
           grpc: formatHostPort(grpcBound),
           url: `http://${formatHostPort(httpBound)}/`,
           workers: config.workers.length,
+          probeThreads: gateway.prober.probeThreads,
           readOnly: config.readOnly,
           db: config.dbPath,
         },

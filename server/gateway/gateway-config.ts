@@ -4,6 +4,7 @@ import { UsageError } from "../cli/usage-error.js";
 import { isLoopbackHost, parseHostPort, type HostPort } from "../net/host-port.js";
 import { loadPeopleEdge, PEOPLE_EDGE_SETTINGS } from "./people-edge-settings.js";
 import { unsafePatternReason } from "../thread-dumps/redact.js";
+import { loadProbeThreads, PROBE_SETTINGS } from "./probe-settings.js";
 
 /** Everything the gateway can be told, after validation. Durations in ms. */
 export interface GatewayConfig {
@@ -13,6 +14,8 @@ export interface GatewayConfig {
   intervalMs: number;
   deadlineMs: number;
   unresponsiveAfter: number;
+  /** Worker threads that probe (`--probe-threads`); 0 probes on the main thread. */
+  probeThreads: number;
   retentionMs: number;
   stallNoProgressMs: number;
   stallProcessingMs: number;
@@ -137,6 +140,7 @@ const SETTINGS = {
     fallback: "false",
   },
   "max-agents": { env: "STALLWATCH_MAX_AGENTS", kind: "count", fallback: "10000", min: 1 },
+  ...PROBE_SETTINGS,
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -272,6 +276,7 @@ export function loadGatewayConfig(
     intervalMs: number("interval-ms"),
     deadlineMs: number("deadline-ms"),
     unresponsiveAfter: number("unresponsive-after"),
+    probeThreads: loadProbeThreads(raw("probe-threads"), problems),
     retentionMs: number("retention-ms"),
     stallNoProgressMs: number("stall-no-progress-ms"),
     stallProcessingMs: number("stall-processing-ms"),

@@ -9,6 +9,8 @@ import {
 import type { Fleet } from "../fleet/fleet.js";
 import type { LivenessChange } from "./liveness.js";
 import { ManageClient } from "./manage-client.js";
+import { ProbePool } from "./probe-pool.js";
+import type { BeatRecord } from "./probe-shard.js";
 
 export interface ProberOptions {
   /** Time between the starts of two heartbeats to one worker. */
@@ -23,10 +25,17 @@ export interface ProberOptions {
   maxBackoffMs: number;
   /** A thread stack unchanged this long is "not moving". */
   notMovingMs?: number;
+  /**
+   * Worker threads that probe (`--probe-threads`); 0, the default here,
+   * probes on the calling thread (unit tests, in-process gateways).
+   */
+  probeThreads?: number;
   log: Logger;
   onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
   /** Every heartbeat's result, for metrics. */
   onBeat?: (result: "ok" | "missed" | "gone", rttMs: number) => void;
+  /** A probe thread died; without this the process exits with code 1. */
+  onFatal?: (err: Error) => void;
   now?: () => number;
 }
 
@@ -38,31 +47,66 @@ export const defaultProberOptions = {
   maxBackoffMs: 30_000,
 } as const;
 
+/** Scheduling slot: beats due within it start together, deadlines are checked once per slot. */
+const TICK_MS = 5;
+/** How often probe threads send their records. */
+const FLUSH_MS = 10;
+
 interface Target {
   worker: FleetWorker;
-  client: ManageClient;
-  timer: NodeJS.Timeout | undefined;
-  backoffMs: number;
-  inFlight: boolean;
+  slot: number;
+  address: HostPort;
+  /** Made on first use, for shutdown actions: heartbeats use the probe shard's own. */
+  actionClient: ManageClient | undefined;
 }
 
 /**
  * Sends one `Manage(Heartbeat)` per interval to each static target, with a
- * deadline and at most one call in flight per worker. Each target runs its own
- * timer, started at a random offset, so a slow or blackholed worker never
- * delays another's heartbeat and a large fleet does not beat in lockstep.
- * Gone workers are retried with jittered exponential backoff.
+ * deadline and at most one call in flight per worker, each worker started at
+ * a random offset so a large fleet does not beat in lockstep. A slow or
+ * blackholed worker never delays another's heartbeat. Gone workers are
+ * retried with jittered exponential backoff.
+ *
+ * The calls run in probe shards (ProbePool), on worker threads in a gateway;
+ * this class keeps the fleet side: it applies each beat record to the
+ * worker's liveness, round trips and metrics, on the main thread.
  */
 export class HeartbeatProber {
   private readonly targets = new Map<string, Target>();
+  private readonly bySlot = new Map<number, Target>();
+  private nextSlot = 1;
   private stopped = false;
   private readonly now: () => number;
+  private readonly pool: ProbePool;
 
   constructor(
     private readonly fleet: Fleet,
     private readonly opts: ProberOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.pool = new ProbePool({
+      threads: opts.probeThreads ?? 0,
+      intervalMs: opts.intervalMs,
+      deadlineMs: opts.deadlineMs,
+      maxBackoffMs: opts.maxBackoffMs,
+      tickMs: TICK_MS,
+      flushMs: FLUSH_MS,
+      now: this.now,
+      onRecords: (records) => {
+        for (const record of records) this.apply(record);
+      },
+      onFatal:
+        opts.onFatal ??
+        ((err) => {
+          opts.log.fatal({ err }, "a probe thread died");
+          process.exit(1);
+        }),
+    });
+  }
+
+  /** Worker threads probing (0: this thread). */
+  get probeThreads(): number {
+    return this.pool.threads;
   }
 
   /**
@@ -84,16 +128,12 @@ export class HeartbeatProber {
       existingWorker ??
       createFleetWorker(id, "spark", id, fleetWorkerOptions(this.opts), this.now());
     worker.address = addressId;
-    const target: Target = {
-      worker,
-      client: new ManageClient(address),
-      timer: undefined,
-      backoffMs: 0,
-      inFlight: false,
-    };
+    const target: Target = { worker, slot: this.nextSlot++, address, actionClient: undefined };
     this.targets.set(id, target);
+    this.bySlot.set(target.slot, target);
     this.fleet.add(worker);
-    this.schedule(target, Math.random() * this.opts.intervalMs);
+    if (!this.stopped)
+      this.pool.add(target.slot, address.host, address.port, Math.random() * this.opts.intervalMs);
     return worker;
   }
 
@@ -101,9 +141,10 @@ export class HeartbeatProber {
   removeTarget(id: string, { keepWorker = false } = {}): void {
     const target = this.targets.get(id);
     if (!target) return;
-    clearTimeout(target.timer);
-    target.client.close();
+    this.pool.remove(target.slot);
+    target.actionClient?.close();
     this.targets.delete(id);
+    this.bySlot.delete(target.slot);
     if (!keepWorker) this.fleet.remove(id);
   }
 
@@ -111,69 +152,50 @@ export class HeartbeatProber {
     return this.targets.has(id);
   }
 
-  /** The Manage client of a probed worker, for shutdown actions. */
-  clientFor(id: string): ManageClient | undefined {
-    return this.targets.get(id)?.client;
-  }
-
   /**
-   * Beats `id` now instead of at its next turn, e.g. because its agent stream
-   * just broke: a killed worker's refused connection then marks it gone at
-   * once. The connection is dropped first, so the probe dials afresh rather
-   * than wait on a socket the kernel has not yet reported reset. No-op while
-   * a beat is in flight or for an unknown id.
+   * Heartbeat `id` now rather than at its next turn (e.g. its agent stream
+   * just broke), unless a call to it is in flight.
    */
   probeNow(id: string): void {
     const target = this.targets.get(id);
-    if (!target || target.inFlight || this.stopped) return;
-    clearTimeout(target.timer);
-    target.client.close();
-    void this.beat(target);
+    if (target) this.pool.probeNow(target.slot);
+  }
+
+  /** A Manage client for a probed worker, for shutdown actions (off the hot path). */
+  clientFor(id: string): ManageClient | undefined {
+    const target = this.targets.get(id);
+    if (!target) return undefined;
+    target.actionClient ??= new ManageClient(target.address);
+    return target.actionClient;
   }
 
   stop(): void {
     this.stopped = true;
-    for (const target of this.targets.values()) {
-      clearTimeout(target.timer);
-      target.client.close();
-    }
+    this.pool.stop();
+    for (const target of this.targets.values()) target.actionClient?.close();
   }
 
-  private schedule(target: Target, delayMs: number): void {
-    if (this.stopped) return;
-    target.timer = setTimeout(() => void this.beat(target), delayMs);
-  }
-
-  private async beat(target: Target): Promise<void> {
-    const started = this.now();
-    target.inFlight = true;
-    const result = await target.client.heartbeat(this.opts.deadlineMs).finally(() => {
-      target.inFlight = false;
-    });
-    if (this.stopped || this.targets.get(target.worker.id) !== target) return;
+  private apply(record: BeatRecord): void {
+    const target = this.bySlot.get(record.slot);
+    if (this.stopped || !target) return; // removed while its beat was on its way
     const { worker } = target;
-    const now = this.now();
+    const now = record.atMs;
     let change: LivenessChange | undefined;
-    if (result.ok) {
+    if (record.outcome === "ok") {
       // The first beat on a connection is liveness, not latency: it carried
       // the peer's warm-up and once held a worker's p99 at ~480 ms for a
       // whole window over 3-8 ms beats.
-      if (!result.firstOnConnection) worker.roundTrips.push(now, result.rttMs);
-      recordMetrics(worker, result.value, now);
-      this.opts.onBeat?.("ok", result.rttMs);
-      target.backoffMs = 0;
+      if (!record.firstOnConnection) worker.roundTrips.push(now, record.rttMs);
+      // Absent metrics: the answer was byte-identical to the previous one.
+      recordMetrics(worker, record.metrics ?? worker.metrics, now);
+      this.opts.onBeat?.("ok", record.rttMs);
       change = worker.liveness.answered(now);
-    } else if (result.kind === "timeout" || result.kind === "status") {
-      this.opts.onBeat?.("missed", result.rttMs);
-      change = worker.liveness.missed(now, result.reason);
+    } else if (record.outcome === "timeout" || record.outcome === "status") {
+      this.opts.onBeat?.("missed", record.rttMs);
+      change = worker.liveness.missed(now, record.reason);
     } else {
-      this.opts.onBeat?.("gone", result.rttMs);
-      target.client.close();
-      target.backoffMs = Math.min(
-        this.opts.maxBackoffMs,
-        Math.max(this.opts.intervalMs, target.backoffMs * 2),
-      );
-      change = worker.liveness.gone(now, result.reason);
+      this.opts.onBeat?.("gone", record.rttMs);
+      change = worker.liveness.gone(now, record.reason);
     }
     this.fleet.changed(worker.id);
     if (change) {
@@ -183,12 +205,6 @@ export class HeartbeatProber {
         "liveness changed",
       );
       this.opts.onLivenessChange?.(worker, change);
-    }
-    if (target.backoffMs > 0) {
-      // ±20% jitter so a fleet that vanished together does not return in lockstep.
-      this.schedule(target, target.backoffMs * (0.8 + Math.random() * 0.4));
-    } else {
-      this.schedule(target, Math.max(0, started + this.opts.intervalMs - now));
     }
   }
 }

@@ -1,4 +1,3 @@
-import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   HeartbeatSchema,
@@ -8,36 +7,12 @@ import {
   type WorkerResponse,
 } from "../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { formatHostPort, type HostPort } from "../net/host-port.js";
+import { H2Connection } from "./h2/h2-connection.js";
+import { UnaryCall, type CallResult } from "./unary-call.js";
 
-/** Why a call failed, as the liveness tracker needs to know it. */
-export type CallFailureKind =
-  /** No answer within the deadline: counts as a missed beat. */
-  | "timeout"
-  /** Refused, reset or closed: the worker is gone. */
-  | "connection"
-  /** The peer does not speak gRPC / UdfWorker. */
-  | "protocol"
-  /** A gRPC error status from the worker. */
-  | "status";
-
-export type CallResult<T> =
-  | {
-      ok: true;
-      value: T;
-      /** From the request to the answer, connection set-up left out. */
-      rttMs: number;
-      /**
-       * The first call on a new connection: the peer's first request on it
-       * (its handler warming up, the HTTP/2 SETTINGS exchange) is not the
-       * steady-state round trip, so latency figures leave it out.
-       */
-      firstOnConnection?: boolean;
-    }
-  | { ok: false; kind: CallFailureKind; reason: string; rttMs: number };
+export type { CallFailureKind, CallResult } from "./unary-call.js";
 
 const MANAGE_PATH = "/org.apache.spark.udf.worker.UdfWorker/Manage";
-/** A WorkerResponse is a small map; anything this big is not a heartbeat. */
-const MAX_RESPONSE_BYTES = 1 << 20;
 
 /** gRPC length-prefixed frame around an encoded message. */
 function frame(message: Uint8Array): Buffer {
@@ -56,48 +31,73 @@ const HEARTBEAT_FRAME = frame(
   ),
 );
 
+/** HPACK literal without indexing: the server's table is left alone, so blocks can be reused. */
+function literal(nameIndex: number, name: string, value: string): Buffer {
+  const string = (s: string) => {
+    if (s.length > 126) throw new Error("header value too long for a one-byte length");
+    return Buffer.concat([Buffer.from([s.length]), Buffer.from(s, "latin1")]);
+  };
+  if (nameIndex === 0) return Buffer.concat([Buffer.from([0]), string(name), string(value)]);
+  const index = nameIndex < 15 ? Buffer.from([nameIndex]) : Buffer.from([0x0f, nameIndex - 15]);
+  return Buffer.concat([index, string(value)]);
+}
+
+/** The request's header block, pre-encoded per (authority, deadline). */
+function requestHeaders(authority: string, deadlineMs: number): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x83, 0x86]), // :method POST, :scheme http (static table)
+    literal(4, ":path", MANAGE_PATH),
+    literal(1, ":authority", authority),
+    literal(31, "content-type", "application/grpc+proto"),
+    literal(0, "te", "trailers"),
+    literal(0, "grpc-timeout", `${Math.max(1, Math.floor(deadlineMs))}m`),
+    literal(0, "grpc-accept-encoding", "identity,gzip,deflate"),
+    literal(58, "user-agent", "stallwatch-manage/1"),
+  ]);
+}
+
 /**
- * A minimal unary gRPC client for `UdfWorker.Manage` on `node:http2`, one
- * HTTP/2 connection per worker, reconnecting lazily after a failure.
+ * A minimal unary gRPC client for `UdfWorker.Manage`: one HTTP/2 connection
+ * per worker (H2Connection, raw frames on a TCP socket), reconnecting lazily
+ * after a failure.
  *
- * Why not connect-node's client: heartbeats are the gateway's hot path
- * (thousands of workers at 1 Hz) and a stock client's per-call pipeline costs
- * 3-4x the CPU of this one (see bench/heartbeat-client.bench.ts). Everything
- * off the hot path uses Connect.
+ * Why not connect-node or node:http2: heartbeats are the gateway's hot path
+ * (thousands of workers at 1 Hz). A call here is one pre-encoded write and an
+ * answer parsed in place (bench/probe-cpu.bench.ts); everything off the hot
+ * path uses Connect.
  *
- * Every call has a deadline (sent as `grpc-timeout` and enforced locally), so
- * a blackholed peer that accepts TCP and never answers is caught.
+ * Every call has a deadline, sent as `grpc-timeout` and enforced locally:
+ * by its own timer, or (the prober's hot path) by the caller's batched tick
+ * through `UnaryCall.expire()`. A blackholed peer that accepts TCP and never
+ * answers is caught, and its connection dropped.
  */
 export class ManageClient {
-  private session: ClientHttp2Session | undefined;
-  private sessionConnected = false;
-  /** When the current connection was established (performance.now()). */
-  private connectedAt = 0;
-  private lastSessionError: string | undefined;
+  private connection: H2Connection | undefined;
+  private headerCache: { deadlineMs: number; block: Buffer } | undefined;
   readonly authority: string;
 
   constructor(readonly target: HostPort) {
-    this.authority = `http://${formatHostPort(target)}`;
+    this.authority = formatHostPort(target);
   }
 
   heartbeat(deadlineMs: number): Promise<CallResult<Record<string, string>>> {
-    return this.call(HEARTBEAT_FRAME, deadlineMs).then((result) => {
-      if (!result.ok) return result;
-      if (result.value.manage.case !== "heartbeat") {
-        return {
-          ok: false,
-          kind: "protocol",
-          reason: "answer is not a HeartbeatResponse",
-          rttMs: result.rttMs,
-        };
-      }
-      return {
-        ok: true,
-        value: result.value.manage.value.metrics,
-        rttMs: result.rttMs,
-        ...(result.firstOnConnection ? { firstOnConnection: true } : {}),
-      };
+    return new Promise((resolve) => {
+      this.heartbeatRaw(deadlineMs, true, (result) => resolve(decodeHeartbeat(result)));
     });
+  }
+
+  /**
+   * The hot path: a heartbeat whose answer is the raw WorkerResponse bytes
+   * (decode with `decodeHeartbeat`, or skip it when unchanged). Without
+   * `ownTimer` the caller must call `expire()` on the returned call at its
+   * deadline.
+   */
+  heartbeatRaw(
+    deadlineMs: number,
+    ownTimer: boolean,
+    done: (result: CallResult<Uint8Array>) => void,
+  ): UnaryCall {
+    return this.call(HEARTBEAT_FRAME, deadlineMs, ownTimer, done);
   }
 
   shutdown(request: ShutdownRequest, deadlineMs: number): Promise<CallResult<boolean>> {
@@ -107,202 +107,86 @@ export class ManageClient {
         create(WorkerRequestSchema, { manage: { case: "shutdown", value: request } }),
       ),
     );
-    return this.call(body, deadlineMs).then((result) => {
-      if (!result.ok) return result;
-      if (result.value.manage.case !== "shutdown") {
-        return {
-          ok: false,
-          kind: "protocol",
-          reason: "answer is not a ShutdownResponse",
-          rttMs: result.rttMs,
-        };
-      }
-      return { ok: true, value: result.value.manage.value.sessionsSettled, rttMs: result.rttMs };
+    return new Promise((resolve) => {
+      this.call(body, deadlineMs, true, (result) => {
+        const decoded = decodeResponse(result);
+        if (!decoded.ok) {
+          resolve(decoded);
+          return;
+        }
+        if (decoded.value.manage.case !== "shutdown") {
+          resolve({
+            ok: false,
+            kind: "protocol",
+            reason: "answer is not a ShutdownResponse",
+            rttMs: decoded.rttMs,
+          });
+          return;
+        }
+        resolve({ ...decoded, value: decoded.value.manage.value.sessionsSettled });
+      });
     });
   }
 
   /** Closes the connection; later calls reconnect. */
   close(): void {
-    this.session?.destroy();
-    this.session = undefined;
+    this.connection?.destroy("connection", "connection closed by the gateway");
+    this.connection = undefined;
   }
 
-  private connect(): ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    this.sessionConnected = false;
-    this.lastSessionError = undefined;
-    const session = http2.connect(this.authority);
-    session.on("connect", () => {
-      this.sessionConnected = true;
-      this.connectedAt = performance.now();
-    });
-    session.on("error", (err: NodeJS.ErrnoException) => {
-      this.lastSessionError = describeSessionError(err);
-    });
-    session.on("close", () => {
-      if (this.session === session) this.session = undefined;
-    });
-    session.on("goaway", () => {
-      if (this.session === session) this.session = undefined;
-    });
-    // The prober's timers keep the process alive, not idle connections.
-    session.unref();
-    this.session = session;
-    return session;
-  }
-
-  private call(body: Buffer, deadlineMs: number): Promise<CallResult<WorkerResponse>> {
-    const started = performance.now();
-    // A call that had to open the connection counts from when it was open.
-    const firstOnConnection = !this.session || this.session.closed || this.session.destroyed;
-    const roundTripFrom = () =>
-      firstOnConnection && this.sessionConnected ? Math.max(started, this.connectedAt) : started;
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = (result: CallResult<WorkerResponse>) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(result);
-      };
-      const fail = (kind: CallFailureKind, reason: string) =>
-        finish({ ok: false, kind, reason, rttMs: performance.now() - started });
-
-      let session: ClientHttp2Session;
-      try {
-        session = this.connect();
-      } catch (err) {
-        fail("connection", describeSessionError(err as NodeJS.ErrnoException));
-        return;
-      }
-      const timer = setTimeout(() => {
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-        // A peer that never completed the HTTP/2 handshake (blackholed, or
-        // frozen before it answered) gets a fresh connection next time.
-        if (!this.sessionConnected) this.close();
-        fail("timeout", `no answer within ${deadlineMs} ms`);
-      }, deadlineMs);
-
-      const stream = session.request(
-        {
-          ":method": "POST",
-          ":path": MANAGE_PATH,
-          "content-type": "application/grpc+proto",
-          te: "trailers",
-          "grpc-timeout": `${Math.max(1, Math.floor(deadlineMs))}m`,
-        },
-        { endStream: false },
-      );
-      const chunks: Buffer[] = [];
-      let received = 0;
-      let headers: IncomingHttpHeaders | undefined;
-
-      stream.on("response", (h) => {
-        headers = h;
-        const status = h[":status"];
-        const contentType = h["content-type"] ?? "";
-        if (status !== 200 || !contentType.startsWith("application/grpc")) {
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-          fail(
-            "protocol",
-            `not a gRPC server (HTTP ${status ?? "?"}, content-type "${contentType}")`,
-          );
-        }
+  private call(
+    body: Buffer,
+    deadlineMs: number,
+    ownTimer: boolean,
+    done: (result: CallResult<Uint8Array>) => void,
+  ): UnaryCall {
+    if (this.headerCache?.deadlineMs !== deadlineMs)
+      this.headerCache = { deadlineMs, block: requestHeaders(this.authority, deadlineMs) };
+    let connection = this.connection;
+    if (!connection?.usable) {
+      connection?.destroy("connection", "connection replaced");
+      connection = new H2Connection(this.target.host, this.target.port, (closed) => {
+        if (this.connection === closed) this.connection = undefined;
       });
-      stream.on("data", (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > MAX_RESPONSE_BYTES) {
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-          fail("protocol", `answer larger than ${MAX_RESPONSE_BYTES} bytes`);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      stream.on("trailers", (trailers: IncomingHttpHeaders) => {
-        headers = { ...headers, ...trailers };
-      });
-      stream.on("error", (err: NodeJS.ErrnoException) => {
-        const sessionReason = this.lastSessionError;
-        if (sessionReason) fail(classifySessionError(sessionReason), sessionReason);
-        else fail("connection", describeSessionError(err));
-      });
-      stream.on("close", () => {
-        if (settled) return;
-        if (!headers) {
-          const reason = this.lastSessionError ?? "connection closed before an answer";
-          fail(classifySessionError(reason), reason);
-          return;
-        }
-        const grpcStatus = String(headers["grpc-status"] ?? "");
-        if (grpcStatus === "") {
-          fail("protocol", "answer has no grpc-status");
-          return;
-        }
-        if (grpcStatus !== "0") {
-          const message = decodeGrpcMessage(headers["grpc-message"]);
-          const detail = `gRPC status ${grpcStatus}${message ? `: ${message}` : ""}`;
-          // UNIMPLEMENTED: a gRPC server, but not a UdfWorker.
-          if (grpcStatus === "12") fail("protocol", `not a UdfWorker (${detail})`);
-          else fail("status", detail);
-          return;
-        }
-        const data = Buffer.concat(chunks);
-        if (data.length < 5 || data[0] !== 0 || data.readUInt32BE(1) !== data.length - 5) {
-          fail("protocol", "malformed gRPC message frame");
-          return;
-        }
-        try {
-          const value = fromBinary(WorkerResponseSchema, data.subarray(5));
-          finish({
-            ok: true,
-            value,
-            rttMs: performance.now() - roundTripFrom(),
-            firstOnConnection,
-          });
-        } catch (err) {
-          fail("protocol", `undecodable WorkerResponse: ${(err as Error).message}`);
-        }
-      });
-      stream.end(body);
+      this.connection = connection;
+    }
+    const call = new UnaryCall(connection, deadlineMs, done, () => {
+      // A peer that never completed the HTTP/2 handshake (blackholed, or
+      // frozen before it answered) gets a fresh connection next time.
+      if (this.connection === connection && !connection.established) this.close();
     });
+    call.send(this.headerCache.block, body, ownTimer);
+    return call;
   }
 }
 
-function decodeGrpcMessage(value: string | string[] | undefined): string {
-  if (typeof value !== "string") return "";
+/** A WorkerResponse from raw bytes, as a heartbeat. */
+export function decodeHeartbeat(
+  result: CallResult<Uint8Array>,
+): CallResult<Record<string, string>> {
+  const decoded = decodeResponse(result);
+  if (!decoded.ok) return decoded;
+  if (decoded.value.manage.case !== "heartbeat") {
+    return {
+      ok: false,
+      kind: "protocol",
+      reason: "answer is not a HeartbeatResponse",
+      rttMs: decoded.rttMs,
+    };
+  }
+  return { ...decoded, value: decoded.value.manage.value.metrics };
+}
+
+function decodeResponse(result: CallResult<Uint8Array>): CallResult<WorkerResponse> {
+  if (!result.ok) return result;
   try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
+    return { ...result, value: fromBinary(WorkerResponseSchema, result.value) };
+  } catch (err) {
+    return {
+      ok: false,
+      kind: "protocol",
+      reason: `undecodable WorkerResponse: ${(err as Error).message}`,
+      rttMs: result.rttMs,
+    };
   }
-}
-
-/** A human reason for a connection-level failure, shown on the dashboard. */
-export function describeSessionError(err: NodeJS.ErrnoException): string {
-  // Streams on a failed connection report "stream cancelled", caused by the real error.
-  const cause = err.cause as NodeJS.ErrnoException | undefined;
-  if (cause && typeof cause === "object" && cause.code) return describeSessionError(cause);
-  switch (err.code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ECONNRESET":
-      return "connection reset";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "host unreachable";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "host not found";
-    case "ERR_HTTP2_ERROR":
-    case "ERR_HTTP2_SESSION_ERROR":
-    case "ERR_HTTP2_STREAM_ERROR":
-    case "ERR_HTTP2_INVALID_SESSION":
-      return `protocol error: ${err.message}`;
-    default:
-      return err.code ? `${err.code}: ${err.message}` : err.message;
-  }
-}
-
-function classifySessionError(reason: string): CallFailureKind {
-  return reason.startsWith("protocol error") ? "protocol" : "connection";
 }
