@@ -130,7 +130,16 @@ describe("storage failures reach the caller", () => {
 describe("graceful shutdown", () => {
   it("SIGTERM: readiness 503, requests in flight answered, streams told to reconnect, exit 0", async () => {
     const gateway = await startStallwatch(
-      gatewayArgs(freshDbPath(), "--shutdown-grace-ms", "5000"),
+      // The snapshot budget is not under test here: 150 creations in flight.
+      gatewayArgs(
+        freshDbPath(),
+        "--shutdown-grace-ms",
+        "5000",
+        "--snapshots-per-minute",
+        "1000",
+        "--snapshots-per-minute-total",
+        "1000",
+      ),
     );
     const http = String(gateway.listening.http);
     const { fleet, snapshots } = apiClients(http, TOKEN);

@@ -7,6 +7,7 @@ import { formatHostPort } from "../net/host-port.js";
 import { closeServer, listen } from "../net/listen.js";
 import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { defaultStallThresholds } from "../stalls/stall-rules.js";
+import { isPostgresUrl, redactUrl } from "../store/connect.js";
 import { openStore } from "../store/store.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
 import { createGateway } from "./gateway.js";
@@ -112,7 +113,7 @@ configuration, 3 the database cannot be opened or written.`,
     const done = new Promise<number>((resolve) => (exitWith = resolve));
     // Set below, once there is something to stop.
     let stopFor: (reason: string, graceMs: number) => Promise<void> = async () => {};
-    const store = openStore({
+    const store = await openStore({
       path: config.dbPath,
       log,
       retention: {
@@ -192,11 +193,8 @@ configuration, 3 the database cannot be opened or written.`,
       session.once("close", () => workerSessions.delete(session));
     });
     const storeCheck = setInterval(() => {
-      try {
-        store.probeWrite();
-      } catch {
-        // reported through onFatal
-      }
+      // A fatal failure is reported through onFatal.
+      store.probeWrite().catch(() => {});
     }, config.storeCheckMs);
     storeCheck.unref();
 
@@ -215,7 +213,7 @@ configuration, 3 the database cannot be opened or written.`,
           for (const session of workerSessions) session.destroy();
         }, 500).unref();
         await Promise.all([closeHttp(httpServer), closeServer(grpcServer, 1000)]);
-        store.close();
+        await store.close();
       })();
       return stopped;
     };
@@ -231,7 +229,7 @@ configuration, 3 the database cannot be opened or written.`,
           url: `http://${formatHostPort(httpBound)}/`,
           workers: config.workers.length,
           readOnly: config.readOnly,
-          db: config.dbPath,
+          db: isPostgresUrl(config.dbPath) ? redactUrl(config.dbPath) : config.dbPath,
         },
         "listening",
       );

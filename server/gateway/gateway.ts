@@ -86,7 +86,7 @@ export interface Gateway {
    */
   beginShutdown(reason: string): void;
   /** Whether to route traffic here: not stopping, and the store writes. */
-  readiness(): { ready: boolean; reason: string };
+  readiness(): Promise<{ ready: boolean; reason: string }>;
   /** Stops probing and collecting and flushes events; sockets are the caller's. */
   close(): void;
 }
@@ -98,7 +98,12 @@ export interface Gateway {
 export function createGateway(opts: GatewayOptions): Gateway {
   const { log, store } = opts;
   const fleet = new Fleet();
-  const events = new EventLog(5000, (batch) => store.appendEvents(batch));
+  const events = new EventLog(5000, (batch) => {
+    // A fatal failure was already reported through the store's onFatal.
+    store.appendEvents(batch).catch((err: unknown) => {
+      log.error({ err: (err as Error).message, events: batch.length }, "events not recorded");
+    });
+  });
   const agents: AgentChannels = new Map();
   const redact = createRedactor(opts.redactionPatterns);
   const collector = new StatusCollector(fleet, agents, events, {
@@ -156,12 +161,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   const stopping = new AbortController();
   let stoppingReason = "";
-  const readiness = () => {
+  const readiness = async () => {
     if (stopping.signal.aborted)
       return { ready: false, reason: `shutting down (${stoppingReason})` };
     if (store.fatal) return { ready: false, reason: `database unusable: ${store.fatal.message}` };
     try {
-      store.probeWrite();
+      await store.probeWrite();
       return { ready: true, reason: "ok" };
     } catch (err) {
       return { ready: false, reason: `database cannot write: ${(err as Error).message}` };
@@ -185,9 +190,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
         return;
       }
       if (path === "/readyz") {
-        const { ready, reason } = readiness();
-        res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
-        res.end(`${reason}\n`);
+        void readiness().then(({ ready, reason }) => {
+          res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
+          res.end(`${reason}\n`);
+        });
         return;
       }
       if (path === "/metrics") {
