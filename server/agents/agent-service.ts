@@ -8,6 +8,7 @@ import { createFleetWorker, fleetWorkerOptions, type FleetWorker } from "../flee
 import type { Fleet } from "../fleet/fleet.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
+import type { WorkerOwnership } from "../cluster/worker-ownership.js";
 import { AgentChannel } from "./agent-channel.js";
 
 export interface AgentServiceOptions {
@@ -23,6 +24,8 @@ export interface AgentServiceOptions {
   intervalMs: number;
   log: Logger;
   onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
+  /** Cluster-wide claim on the worker id, asked before adopting (server/cluster). */
+  ownership?: WorkerOwnership;
 }
 
 /** Live agent streams by worker id, for on-demand status and commands. */
@@ -44,6 +47,12 @@ export function createAgentService(
     async *connect(requests, context) {
       const iterator = requests[Symbol.asyncIterator]();
       const announce = await readAnnounce(iterator, opts.announceTimeoutMs);
+      if (opts.ownership && !(await opts.ownership.claim(announce.workerId))) {
+        throw new ConnectError(
+          `worker id "${announce.workerId}" is connected to another gateway of this cluster`,
+          Code.AlreadyExists,
+        );
+      }
       const worker = adopt(fleet, prober, announce, context, opts);
       const id = worker.id;
       const log = opts.log.child({ worker: id, kind: "agent" });
@@ -139,6 +148,10 @@ export function createAgentService(
         // stream ending late must not mark the reconnected worker gone.
         const current = channels.get(id) === channel;
         if (current) channels.delete(id);
+        if (current)
+          opts.ownership?.release(id).catch((err: unknown) => {
+            log.warn({ err: (err as Error).message }, "worker id not released");
+          });
         if (current && worker.agent) {
           worker.agent.connected = false;
           worker.agent.sinceMs = Date.now();

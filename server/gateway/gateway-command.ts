@@ -9,6 +9,9 @@ import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { defaultStallThresholds } from "../stalls/stall-rules.js";
 import { isPostgresUrl, redactUrl } from "../store/connect.js";
 import { openStore } from "../store/store.js";
+import { refreshStaticTargets } from "../cluster/static-workers.js";
+import { startCluster, type ClusterRuntime } from "../cluster/start-cluster.js";
+import { createClusterOwnership } from "../cluster/worker-ownership.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
 import { createGateway } from "./gateway.js";
 import { InFlight } from "./in-flight.js";
@@ -68,8 +71,10 @@ Flags:
   --not-moving-ms N             unchanged stack this long = "not moving" (default 10000)
   --gone-retention-ms N         workers that left stay visible as gone this long (default 3600000)
   --redact REGEX                also redact matches in thread dumps; repeatable
-  --db PATH                     SQLite database (default ./.stallwatch/stallwatch.db;
-                                created 0600, its directory 0700)
+  --db PATH|URL                 SQLite database (default ./.stallwatch/stallwatch.db;
+                                created 0600, its directory 0700), or postgres://… URL
+  --worker-dns NAME:PORT        one static worker per address NAME resolves to,
+                                re-resolved every --dns-interval-ms (default 30000); repeatable
   --shutdown-grace-ms N         on SIGTERM, time requests in flight get (default 5000)
   --reconcile-wait-ms N         at start, time a worker gets to come back so an action
                                 a previous process left running can be settled (default 15000)
@@ -92,6 +97,15 @@ Flags:
   --snapshots-per-minute N      snapshots one caller may create per minute (default 10)
   --snapshots-per-minute-total N  snapshots everyone together may create (default 60)
   --web-root DIR                built dashboard to serve (default: dist/web)
+
+Cluster (several gateways on one PostgreSQL; README "Running a cluster"):
+  --cluster-token TOKEN         shared by the gateways (>= 16 characters); joins a cluster
+  --cluster-token-file FILE     read the cluster token from FILE
+  --gateway-id ID               this gateway's name in the cluster (default host-pid-random)
+  --peer HOST:PORT              gateway-to-gateway listener (default 127.0.0.1:8082)
+  --advertise-peer URL          how peers reach --peer (default http://<--peer>)
+  --lease-ms N                  membership lease (default 10000)
+  --cluster-interval-ms N       lease renewal and member refresh (default 2000)
   -h, --help                    show this help
 
 Bound beyond loopback without --operator-token or --identity-header, the
@@ -129,8 +143,13 @@ configuration, 3 the database cannot be opened or written.`,
         );
       },
     });
+    const ownership = config.cluster
+      ? createClusterOwnership(store, config.cluster.gatewayId)
+      : undefined;
     const gateway = createGateway({
-      targets: config.workers,
+      // Static workers come from refreshStaticTargets below (flags, config, DNS).
+      targets: [],
+      ...(ownership ? { ownership } : {}),
       prober: {
         ...defaultProberOptions,
         intervalMs: config.intervalMs,
@@ -163,6 +182,15 @@ configuration, 3 the database cannot be opened or written.`,
       redactionPatterns: [...DEFAULT_REDACTION_PATTERNS, ...config.redact],
       log,
     });
+
+    const stopStatic = refreshStaticTargets(
+      gateway.staticWorkers,
+      config.workers,
+      config.workerDns,
+      config.dnsIntervalMs,
+      log,
+    );
+    let cluster: ClusterRuntime | undefined;
 
     let stopping = false;
     const inFlight = new InFlight();
@@ -204,6 +232,9 @@ configuration, 3 the database cannot be opened or written.`,
         stopping = true;
         clearInterval(storeCheck);
         gateway.beginShutdown(reason);
+        stopStatic();
+        // Peers take this gateway's workers over now, not at the lease's end.
+        await cluster?.leave();
         const left = await inFlight.settled(graceMs, Math.min(QUIET_MS, graceMs));
         if (left > 0)
           log.warn({ requests: left, graceMs }, "requests still in flight at the end of the grace");
@@ -222,12 +253,23 @@ configuration, 3 the database cannot be opened or written.`,
       const httpBound = await listen(httpServer, config.http, "http");
       gateway.httpBound(httpBound);
       const grpcBound = await listen(grpcServer, config.grpc, "grpc");
+      if (config.cluster && ownership) {
+        cluster = await startCluster({
+          config: config.cluster,
+          store,
+          staticWorkers: gateway.staticWorkers,
+          ownership,
+          httpUrl: `http://${formatHostPort(httpBound)}`,
+          log,
+        });
+      }
       log.info(
         {
           http: formatHostPort(httpBound),
           grpc: formatHostPort(grpcBound),
           url: `http://${formatHostPort(httpBound)}/`,
           workers: config.workers.length,
+          ...(config.cluster ? { gateway: config.cluster.gatewayId } : {}),
           readOnly: config.readOnly,
           db: isPostgresUrl(config.dbPath) ? redactUrl(config.dbPath) : config.dbPath,
         },

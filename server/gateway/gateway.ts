@@ -17,12 +17,14 @@ import { createFleetService } from "../fleet/fleet-service.js";
 import { HeartbeatProber, type ProberOptions } from "../heartbeats/heartbeat-prober.js";
 import type { Logger } from "../logging/logger.js";
 import { GatewayMetrics } from "../metrics/gateway-metrics.js";
-import { formatHostPort, type HostPort } from "../net/host-port.js";
+import type { HostPort } from "../net/host-port.js";
 import { sweepGoneWorkers } from "../fleet/gone-sweeper.js";
 import { peerContextValues } from "../net/peer-address.js";
 import { SnapshotRateLimit } from "../snapshots/snapshot-rate-limit.js";
 import { createSnapshotService } from "../snapshots/snapshot-service.js";
 import { defaultStallThresholds, type StallThresholds } from "../stalls/stall-rules.js";
+import { StaticAssignment } from "../cluster/static-workers.js";
+import type { WorkerOwnership } from "../cluster/worker-ownership.js";
 import type { Store } from "../store/store.js";
 import { createRedactor } from "../thread-dumps/redact.js";
 import { StatusCollector } from "../thread-dumps/status-collector.js";
@@ -59,6 +61,8 @@ export interface GatewayOptions {
   thresholds?: StallThresholds;
   /** Regex sources whose matches are redacted from thread dumps (default: common secrets). */
   redactionPatterns?: string[];
+  /** Cluster-wide ownership of dial-in worker ids (default: this process decides alone). */
+  ownership?: WorkerOwnership;
   log: Logger;
 }
 
@@ -71,6 +75,8 @@ export interface Gateway {
   /** Live agent streams by worker id. */
   agents: AgentChannels;
   prober: HeartbeatProber;
+  /** Which static workers this gateway probes (all, or its share of a cluster's). */
+  staticWorkers: StaticAssignment;
   /** Handler for the browser-facing HTTP/1.1 listener: the SPA and the dashboard API. */
   httpHandler: (req: IncomingMessage, res: ServerResponse) => void;
   /**
@@ -123,7 +129,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onLivenessChange,
     onBeat: (result, rttMs) => metrics.beat(result, rttMs),
   });
-  for (const target of opts.targets) prober.addTarget(target);
+  // Static workers go through the assignment: all of them for a lone
+  // gateway, a rendezvous share once it joins a cluster.
+  const staticWorkers = new StaticAssignment({
+    prober,
+    selfId: "self",
+    members: () => ["self"],
+    log,
+  });
+  staticWorkers.setTargets(opts.targets);
   const actions = new ActionRunner({
     fleet,
     prober,
@@ -241,6 +255,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     statusIntervalMs: 10_000,
     statusDeadlineMs: 2_000,
     announceTimeoutMs: 5_000,
+    ...(opts.ownership ? { ownership: opts.ownership } : {}),
     log,
     onLivenessChange,
   });
@@ -260,9 +275,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   collector.start();
-  const staticIds = new Set(opts.targets.map(formatHostPort));
   const sweeper = setInterval(() => {
-    const removed = sweepGoneWorkers(fleet, prober, staticIds, opts.goneRetentionMs ?? 3_600_000);
+    const removed = sweepGoneWorkers(
+      fleet,
+      prober,
+      staticWorkers.owned,
+      opts.goneRetentionMs ?? 3_600_000,
+    );
     if (removed.length > 0)
       log.info({ workers: removed }, "workers gone longer than the retention removed");
   }, 10_000);
@@ -275,6 +294,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     metrics,
     agents,
     prober,
+    staticWorkers,
     httpHandler,
     httpBound: (address) => guards.bound(address),
     grpcHandler,
