@@ -10,7 +10,12 @@ import { defaultStallThresholds } from "../stalls/stall-rules.js";
 import { isPostgresUrl, redactUrl } from "../store/connect.js";
 import { openStore } from "../store/store.js";
 import { refreshStaticTargets } from "../cluster/static-workers.js";
-import { startCluster, type ClusterRuntime } from "../cluster/start-cluster.js";
+import { ClusterFront } from "../cluster/cluster-front.js";
+import {
+  clusterGatewayOptions,
+  startCluster,
+  type ClusterRuntime,
+} from "../cluster/start-cluster.js";
 import { createClusterOwnership } from "../cluster/worker-ownership.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
 import { createGateway } from "./gateway.js";
@@ -146,10 +151,18 @@ configuration, 3 the database cannot be opened or written.`,
     const ownership = config.cluster
       ? createClusterOwnership(store, config.cluster.gatewayId)
       : undefined;
+    const front = config.cluster ? new ClusterFront(log) : undefined;
+    const auth = {
+      readOnly: config.readOnly,
+      ...(config.operatorToken ? { operatorToken: config.operatorToken } : {}),
+      ...(config.identityHeader ? { identityHeader: config.identityHeader } : {}),
+      ...(config.viewerToken ? { viewerToken: config.viewerToken } : {}),
+    };
     const gateway = createGateway({
       // Static workers come from refreshStaticTargets below (flags, config, DNS).
       targets: [],
       ...(ownership ? { ownership } : {}),
+      ...(front ? clusterGatewayOptions(front, store, auth, log) : {}),
       prober: {
         ...defaultProberOptions,
         intervalMs: config.intervalMs,
@@ -159,12 +172,7 @@ configuration, 3 the database cannot be opened or written.`,
         notMovingMs: config.notMovingMs,
       },
       store,
-      auth: {
-        readOnly: config.readOnly,
-        ...(config.operatorToken ? { operatorToken: config.operatorToken } : {}),
-        ...(config.identityHeader ? { identityHeader: config.identityHeader } : {}),
-        ...(config.viewerToken ? { viewerToken: config.viewerToken } : {}),
-      },
+      auth,
       allowedOrigins: config.allowedOrigins,
       allowedHosts: config.allowedHosts,
       trustedProxies: config.trustedProxies,
@@ -253,11 +261,12 @@ configuration, 3 the database cannot be opened or written.`,
       const httpBound = await listen(httpServer, config.http, "http");
       gateway.httpBound(httpBound);
       const grpcBound = await listen(grpcServer, config.grpc, "grpc");
-      if (config.cluster && ownership) {
+      if (config.cluster && ownership && front) {
         cluster = await startCluster({
           config: config.cluster,
           store,
-          staticWorkers: gateway.staticWorkers,
+          gateway,
+          front,
           ownership,
           httpUrl: `http://${formatHostPort(httpBound)}`,
           log,
@@ -269,7 +278,7 @@ configuration, 3 the database cannot be opened or written.`,
           grpc: formatHostPort(grpcBound),
           url: `http://${formatHostPort(httpBound)}/`,
           workers: config.workers.length,
-          ...(config.cluster ? { gateway: config.cluster.gatewayId } : {}),
+          ...(cluster ? { gateway: config.cluster?.gatewayId, peer: cluster.peerUrl } : {}),
           readOnly: config.readOnly,
           db: isPostgresUrl(config.dbPath) ? redactUrl(config.dbPath) : config.dbPath,
         },

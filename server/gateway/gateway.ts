@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { BeamFnWorkerStatus } from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 import { AgentService } from "../../gen/stallwatch/v1/agent_pb.js";
 import { ControlService } from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
-import { SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import { SnapshotService, type Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { ActionRunner } from "../actions/action-runner.js";
 import { createControlService } from "../actions/control-service.js";
 import { createAgentService, type AgentChannels } from "../agents/agent-service.js";
@@ -63,10 +63,26 @@ export interface GatewayOptions {
   redactionPatterns?: string[];
   /** Cluster-wide ownership of dial-in worker ids (default: this process decides alone). */
   ownership?: WorkerOwnership;
+  /**
+   * In a cluster: the browser API's services wrapped to serve the whole
+   * fleet (server/cluster); the local ones stay available as `localServices`.
+   */
+  wrapServices?: (local: BrowserServices, parts: { fleet: Fleet }) => BrowserServices;
+  /** In a cluster: completes a snapshot with the other gateways' workers. */
+  gatherShards?: (snapshot: Snapshot) => Promise<void>;
   log: Logger;
 }
 
+/** The dashboard API's service implementations. */
+export interface BrowserServices {
+  fleet: ServiceImpl<typeof FleetService>;
+  control: ServiceImpl<typeof ControlService>;
+  snapshot: ServiceImpl<typeof SnapshotService>;
+}
+
 export interface Gateway {
+  /** This gateway's own services, unmerged (what it serves to peers of a cluster). */
+  localServices: BrowserServices;
   fleet: Fleet;
   events: EventLog;
   collector: StatusCollector;
@@ -165,12 +181,19 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     onCreated: () => metrics.snapshotCreated(),
     onRefused: (scope) => metrics.snapshotRefused(scope),
+    ...(opts.gatherShards ? { gatherShards: opts.gatherShards } : {}),
     log,
   });
+  const localServices: BrowserServices = {
+    fleet: fleetService,
+    control: controlService,
+    snapshot: snapshotService,
+  };
+  const served = opts.wrapServices?.(localServices, { fleet }) ?? localServices;
   const browserRoutes = (router: ConnectRouter) => {
-    router.service(FleetService, fleetService);
-    router.service(ControlService, controlService);
-    router.service(SnapshotService, snapshotService);
+    router.service(FleetService, served.fleet);
+    router.service(ControlService, served.control);
+    router.service(SnapshotService, served.snapshot);
   };
 
   const stopping = new AbortController();
@@ -287,6 +310,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }, 10_000);
   sweeper.unref();
   return {
+    localServices,
     fleet,
     events,
     collector,

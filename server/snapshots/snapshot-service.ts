@@ -7,6 +7,7 @@ import {
   GetSnapshotResponseSchema,
   ListSnapshotsResponseSchema,
   SnapshotService,
+  type Snapshot,
 } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import type { ActionStore } from "../actions/action-store.js";
 import { Role } from "../../gen/stallwatch/v1/control_pb.js";
@@ -32,6 +33,8 @@ export interface SnapshotServiceDeps {
   events: EventLog;
   collector: StatusCollector;
   store: SnapshotStore & Pick<ActionStore, "listAudit">;
+  /** Adds what other gateways of a cluster hold to a snapshot built from this one's fleet. */
+  gatherShards?: (snapshot: Snapshot) => Promise<void>;
   auth: AuthConfig;
   retentionMs: number;
   /** Budget for `CreateSnapshot` per caller and overall. */
@@ -113,6 +116,8 @@ export function createSnapshotService(
         deps.collector,
         audit,
       );
+      // In a cluster, the other gateways' workers (server/cluster/shard-gather.ts).
+      await deps.gatherShards?.(snapshot);
       const info = await deps.store.putSnapshot(snapshot);
       deps.onCreated?.();
       deps.log.info(
