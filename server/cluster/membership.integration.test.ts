@@ -1,4 +1,6 @@
+import { create } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ActionSchema, ActionStatus } from "../../gen/stallwatch/v1/control_pb.js";
 import { openStore, type Store } from "../store/store.js";
 import { retention, silentLog as log } from "../store/store-suite.js";
 import { startPostgres, type PostgresServer } from "../testing/postgres.js";
@@ -120,5 +122,33 @@ describe("dial-in worker ownership", () => {
     expect(await s1.db.selectFrom("worker_owners").selectAll().execute()).toEqual(
       rows.filter((r) => r.gateway_id !== "gw-a"),
     );
+  });
+});
+
+describe("actions left running, in a cluster", () => {
+  it("are reconciled by their own gateway, or by anyone once that gateway's lease ran out", async () => {
+    const url = await server.createDatabase();
+    const open = (gatewayId: string) => openStore({ path: url, log, retention, gatewayId });
+    const [a, b] = await Promise.all([open("gw-a"), open("gw-b")]);
+    stores.push(a, b);
+    const lease = (store: Store, id: string, leaseMs: number) =>
+      new Membership({ store, self: member(id), leaseMs, renewMs: 100, log }).renew();
+    await lease(a, "gw-a", 60_000);
+    await lease(b, "gw-b", 60_000);
+    const running = (id: string) =>
+      create(ActionSchema, {
+        actionId: id,
+        auditId: `audit-${id}`,
+        status: ActionStatus.RUNNING,
+        startedAtMs: BigInt(Date.now()),
+      });
+    await a.createAction(running("of-a"));
+    await b.createAction(running("of-b"));
+    const ids = async (s: Store) => (await s.listUnfinishedActions()).map((x) => x.actionId);
+    expect(await ids(a)).toEqual(["of-a"]);
+    expect(await ids(b)).toEqual(["of-b"]);
+    // gw-b's lease runs out (it died): gw-a takes its actions too.
+    await lease(b, "gw-b", -1);
+    expect((await ids(a)).sort()).toEqual(["of-a", "of-b"]);
   });
 });

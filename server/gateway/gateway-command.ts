@@ -140,6 +140,7 @@ configuration, 3 the database cannot be opened or written.`,
         eventsMs: config.eventRetentionMs,
         auditMs: config.auditRetentionMs,
       },
+      ...(config.cluster ? { gatewayId: config.cluster.gatewayId } : {}),
       // A gateway that cannot record audit must not go on as if it could; the
       // request that hit the fault still gets its answer first.
       onFatal: (err) => {

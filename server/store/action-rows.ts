@@ -42,7 +42,12 @@ export function auditOf(action: Action): AuditRecord {
 }
 
 /** Actions and their audit records, on either dialect; every change is one transaction. */
-export function createActionRows(db: Db, transact: Transact, guard: Guard): ActionStore {
+export function createActionRows(
+  db: Db,
+  transact: Transact,
+  guard: Guard,
+  gatewayId?: string,
+): ActionStore {
   const writeAudit = async (trx: Db, action: Action) => {
     const record = auditOf(action);
     const body = bytes(toBinary(AuditRecordSchema, record));
@@ -92,6 +97,7 @@ export function createActionRows(db: Db, transact: Transact, guard: Guard): Acti
               started_at_ms: Number(action.startedAtMs),
               status: action.status,
               body: bytes(toBinary(ActionSchema, action)),
+              gateway_id: gatewayId ?? null,
             })
             .execute();
           await writeAudit(trx, action);
@@ -110,6 +116,24 @@ export function createActionRows(db: Db, transact: Transact, guard: Guard): Acti
           .selectFrom("actions")
           .select("body")
           .where((eb) => eb.or([eb("status", "is", null), eb("status", "=", ActionStatus.RUNNING)]))
+          // In a cluster: this gateway's, and those of gateways whose lease ran out.
+          .$if(gatewayId !== undefined, (q) =>
+            q.where((eb) =>
+              eb.or([
+                eb("gateway_id", "is", null),
+                eb("gateway_id", "=", gatewayId ?? ""),
+                eb.not(
+                  eb.exists(
+                    eb
+                      .selectFrom("gateways")
+                      .select("gateways.gateway_id")
+                      .whereRef("gateways.gateway_id", "=", "actions.gateway_id")
+                      .where("gateways.lease_until_ms", ">", Date.now()),
+                  ),
+                ),
+              ]),
+            ),
+          )
           .orderBy("started_at_ms")
           .execute(),
       );

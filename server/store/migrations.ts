@@ -99,10 +99,12 @@ export const MIGRATIONS: readonly {
     },
   },
   {
-    // Cluster membership (leases) and dial-in worker ownership; unused by a
-    // lone gateway, created everywhere so one schema serves both dialects.
+    // Cluster membership (leases), dial-in worker ownership, and which
+    // gateway runs each action (so a gateway reconciles only its own); unused
+    // by a lone gateway, created everywhere so one schema serves both dialects.
     version: 3,
     async up(db, t) {
+      await db.schema.alterTable("actions").addColumn("gateway_id", "text").execute();
       await db.schema
         .createTable("gateways")
         .addColumn("gateway_id", "text", (c) => c.primaryKey())

@@ -22,6 +22,8 @@ export interface StoreTables {
     // Rows written by schema 1 have none; the body decides for them.
     status: ColumnType<number | null, number, number>;
     body: Uint8Array;
+    /** The cluster gateway that runs it (null outside a cluster and before schema 3). */
+    gateway_id: ColumnType<string | null, string | null | undefined, string | null>;
   };
   snapshots: {
     id: string;

@@ -32,6 +32,12 @@ export interface StoreOptions {
   /** Called once with the first fatal error (the gateway exits on it). */
   onFatal?: (err: StoreFatalError) => void;
   pruneIntervalMs?: number;
+  /**
+   * In a cluster: this gateway's id. Actions it records carry it, and
+   * listUnfinishedActions returns only its own and those of gateways whose
+   * lease ran out, so a gateway starting never reconciles a live peer's.
+   */
+  gatewayId?: string;
 }
 
 export interface ListFilter {
@@ -127,7 +133,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       pending.delete(op);
     }
   };
-  const actions = createActionRows(db, transact, guard);
+  const actions = createActionRows(db, transact, guard, opts.gatewayId);
 
   const store: Store = {
     dialect,

@@ -20,7 +20,11 @@ export async function startClusterGateway(
   id: string,
   db: string,
   workers: string[],
-  { leaseMs = 3000, intervalMs = 500 }: { leaseMs?: number; intervalMs?: number } = {},
+  {
+    leaseMs = 3000,
+    intervalMs = 500,
+    cli,
+  }: { leaseMs?: number; intervalMs?: number; cli?: string } = {},
 ): Promise<ClusterGateway> {
   const process = await startStallwatch(
     [
@@ -43,6 +47,7 @@ export async function startClusterGateway(
     ],
     {
       env: { STALLWATCH_CLUSTER_TOKEN: CLUSTER_TOKEN, STALLWATCH_OPERATOR_TOKEN: OPERATOR_TOKEN },
+      ...(cli ? { cli } : {}),
     },
   );
   return {

@@ -7,6 +7,8 @@ export interface ManageFarm {
   addresses: string[];
   /** Heartbeats answered so far, per address. */
   beats: Map<string, number>;
+  /** Called on every heartbeat answered (benches time hand-overs with it). */
+  onBeat: ((address: string, atMs: number) => void) | undefined;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,15 @@ export async function startManageFarm(count: number): Promise<ManageFarm> {
   const sessions = new Set<http2.ServerHttp2Session>();
   const addresses: string[] = [];
   const beats = new Map<string, number>();
+  const farm: ManageFarm = {
+    addresses,
+    beats,
+    onBeat: undefined,
+    async close() {
+      for (const s of sessions) s.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
   for (let i = 0; i < count; i++) {
     const server = http2.createServer();
     let address = "";
@@ -40,6 +51,7 @@ export async function startManageFarm(count: number): Promise<ManageFarm> {
       stream.on("data", () => undefined);
       stream.on("end", () => {
         beats.set(address, (beats.get(address) ?? 0) + 1);
+        farm.onBeat?.(address, Date.now());
         stream.respond(
           { ":status": 200, "content-type": "application/grpc+proto" },
           { waitForTrailers: true },
@@ -54,12 +66,5 @@ export async function startManageFarm(count: number): Promise<ManageFarm> {
     addresses.push(address);
     servers.push(server);
   }
-  return {
-    addresses,
-    beats,
-    async close() {
-      for (const s of sessions) s.destroy();
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    },
-  };
+  return farm;
 }
