@@ -165,11 +165,26 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
     if (!victim) throw new Error("no gw-b");
     const theirs = (before.get(victim.id) ?? []).filter((id) => farm.addresses.includes(id));
     const beatsBefore = new Map(theirs.map((id) => [id, farm.beats.get(id) ?? 0]));
+    // A survivor's dashboard, sampled through the failover: never a worker short.
+    const watcher = gateways.find((g) => g !== victim && alive().includes(g));
+    if (!watcher) throw new Error("no other gateway");
+    const sampling = { on: true }; // an object: TypeScript cannot see the loop's awaits change it
+    const shortest: number[] = [];
+    const sampler = (async () => {
+      while (sampling.on) {
+        const { workers: rows } = await apiClients(watcher.http).fleet.listWorkers({});
+        shortest.push(rows.filter((w) => workers.includes(w.id)).length);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     const killedAt = Date.now();
     victim.process.child.kill("SIGKILL");
     await victim.process.exited;
 
     const after = await settledOwnership(LEASE_MS * 4);
+    sampling.on = false;
+    await sampler;
+    expect(Math.min(...shortest)).toBe(workers.length);
     const tookMs = Date.now() - killedAt;
     expect(after.has(victim.id)).toBe(false);
     // Probed again by their new owner.

@@ -10,7 +10,7 @@ import type { Fleet } from "../fleet/fleet.js";
 import type { Logger } from "../logging/logger.js";
 import { buildSnapshot } from "../snapshots/build-snapshot.js";
 import type { StatusCollector } from "../thread-dumps/status-collector.js";
-import type { ClusterFront } from "./cluster-front.js";
+import { DEPARTED, type ClusterFront } from "./cluster-front.js";
 
 /** Deadline on each peer's shard (a 5,000-worker shard is a few MB). */
 const SHARD_MS = 10_000;
@@ -95,6 +95,12 @@ export function createShardGatherer(front: ClusterFront, log: Logger) {
         snapshot.workers.push(w);
         seen.add(w.id);
       }
+    }
+    // Rows a gateway let go of moments ago whose new owner has not reported yet.
+    for (const w of front.rows.get(DEPARTED)?.values() ?? []) {
+      if (seen.has(w.id) || (info.workerId && w.id !== info.workerId)) continue;
+      snapshot.workers.push(w);
+      seen.add(w.id);
     }
     snapshot.events = [...events.values()]
       .sort((a, b) => Number(b.atMs - a.atMs))
