@@ -2,14 +2,17 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   FleetTotalsSchema,
+  GetWorkerResponseSchema,
   ListEventsResponseSchema,
   ListStalledSessionsResponseSchema,
   ListWorkersRequestSchema,
   ListWorkersResponseSchema,
   WatchFleetResponseSchema,
+  WatchWorkerResponseSchema,
   type FleetService,
   type FleetTotals,
   type WatchFleetResponse,
+  type WorkerDetail,
 } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
 import type { Fleet } from "../fleet/fleet.js";
@@ -55,6 +58,18 @@ export function createClusterFleetService(
   const { fleet, front, store } = deps;
   const ownerOf = (id: string) => (fleet.get(id) ? undefined : front.ownerOf(id));
   const peerTotals = () => front.peers().map((p) => p.totals);
+  /**
+   * A worker's recent events from the shared database: its history under
+   * earlier owners too, not only what the gateway serving it now recorded.
+   */
+  const sharedEvents = async (detail: WorkerDetail | undefined) => {
+    if (!detail?.worker) return;
+    try {
+      detail.events = await store.listEvents({ workerId: detail.worker.id, limit: 50 });
+    } catch (err) {
+      deps.log.debug({ err: (err as Error).message }, "worker events from the database failed");
+    }
+  };
 
   return {
     async listWorkers(request, context) {
@@ -154,14 +169,23 @@ export function createClusterFleetService(
 
     async getWorker(request, context) {
       const peer = ownerOf(request.workerId);
-      if (!peer) return local.getWorker(request, context);
-      return peer.fleet.getWorker(request, { signal: context.signal, timeoutMs: PEER_CALL_MS });
+      const answer = peer
+        ? await peer.fleet.getWorker(request, { signal: context.signal, timeoutMs: PEER_CALL_MS })
+        : create(GetWorkerResponseSchema, await local.getWorker(request, context));
+      await sharedEvents(answer.detail);
+      return answer;
     },
 
     async *watchWorker(request, context) {
       const peer = ownerOf(request.workerId);
-      if (peer) yield* peer.fleet.watchWorker(request, { signal: context.signal });
-      else yield* local.watchWorker(request, context);
+      const updates = peer
+        ? peer.fleet.watchWorker(request, { signal: context.signal })
+        : local.watchWorker(request, context);
+      for await (const update of updates) {
+        const message = create(WatchWorkerResponseSchema, update);
+        await sharedEvents(message.detail);
+        yield message;
+      }
     },
 
     async *watchThreadDumps(request, context) {

@@ -226,6 +226,11 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
       );
       expect(healthy.length, `takeover events for ${id}`).toBeLessThanOrEqual(1);
     }
+    // Its page keeps the history its dead owner recorded (events live in the database).
+    const { detail } = await apiClients(survivor.http).fleet.getWorker({
+      workerId: theirs[0] ?? "",
+    });
+    expect(detail?.events.some((e) => Number(e.atMs) < killedAt)).toBe(true);
     console.log(
       `re-owned ${theirs.length} workers ${tookMs} ms after SIGKILL (lease ${LEASE_MS} ms, interval ${INTERVAL_MS} ms)`,
     );
