@@ -11,7 +11,7 @@ import { createClusterFleetService } from "./cluster-fleet-service.js";
 import { joinCluster, type ClusterNode } from "./cluster-node.js";
 import { createPeerServer } from "./peer-server.js";
 import { createShardGatherer } from "./shard-gather.js";
-import type { WorkerOwnership } from "./worker-ownership.js";
+import { createClusterOwnership, type WorkerOwnership } from "./worker-ownership.js";
 import type { AuthConfig } from "../auth/caller.js";
 import type { Fleet } from "../fleet/fleet.js";
 
@@ -100,5 +100,31 @@ export async function startCluster(opts: {
       })();
       return left;
     },
+  };
+}
+
+/**
+ * The cluster's part of a gateway's start, in two halves: options for
+ * createGateway now, and `start` once the gateway listens. Without a cluster
+ * configured, both are no-ops.
+ */
+export function prepareCluster(
+  config: ClusterConfig | undefined,
+  store: Store,
+  auth: AuthConfig,
+  log: Logger,
+) {
+  if (!config) {
+    return {
+      gatewayOptions: {},
+      start: (): Promise<ClusterRuntime | undefined> => Promise.resolve(undefined),
+    };
+  }
+  const ownership = createClusterOwnership(store, config.gatewayId);
+  const front = new ClusterFront(log);
+  return {
+    gatewayOptions: { ownership, ...clusterGatewayOptions(front, store, auth, log) },
+    start: (gateway: Gateway, httpUrl: string): Promise<ClusterRuntime | undefined> =>
+      startCluster({ config, store, gateway, front, ownership, httpUrl, log }),
   };
 }

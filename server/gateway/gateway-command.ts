@@ -10,13 +10,7 @@ import { defaultStallThresholds } from "../stalls/stall-rules.js";
 import { isPostgresUrl, redactUrl } from "../store/connect.js";
 import { openStore } from "../store/store.js";
 import { refreshStaticTargets } from "../cluster/static-workers.js";
-import { ClusterFront } from "../cluster/cluster-front.js";
-import {
-  clusterGatewayOptions,
-  startCluster,
-  type ClusterRuntime,
-} from "../cluster/start-cluster.js";
-import { createClusterOwnership } from "../cluster/worker-ownership.js";
+import { prepareCluster, type ClusterRuntime } from "../cluster/start-cluster.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
 import { createGateway } from "./gateway.js";
 import { InFlight } from "./in-flight.js";
@@ -149,21 +143,17 @@ configuration, 3 the database cannot be opened or written.`,
         );
       },
     });
-    const ownership = config.cluster
-      ? createClusterOwnership(store, config.cluster.gatewayId)
-      : undefined;
-    const front = config.cluster ? new ClusterFront(log) : undefined;
     const auth = {
       readOnly: config.readOnly,
       ...(config.operatorToken ? { operatorToken: config.operatorToken } : {}),
       ...(config.identityHeader ? { identityHeader: config.identityHeader } : {}),
       ...(config.viewerToken ? { viewerToken: config.viewerToken } : {}),
     };
+    const clusterStart = prepareCluster(config.cluster, store, auth, log);
     const gateway = createGateway({
       // Static workers come from refreshStaticTargets below (flags, config, DNS).
       targets: [],
-      ...(ownership ? { ownership } : {}),
-      ...(front ? clusterGatewayOptions(front, store, auth, log) : {}),
+      ...clusterStart.gatewayOptions,
       prober: {
         ...defaultProberOptions,
         intervalMs: config.intervalMs,
@@ -262,17 +252,7 @@ configuration, 3 the database cannot be opened or written.`,
       const httpBound = await listen(httpServer, config.http, "http");
       gateway.httpBound(httpBound);
       const grpcBound = await listen(grpcServer, config.grpc, "grpc");
-      if (config.cluster && ownership && front) {
-        cluster = await startCluster({
-          config: config.cluster,
-          store,
-          gateway,
-          front,
-          ownership,
-          httpUrl: `http://${formatHostPort(httpBound)}`,
-          log,
-        });
-      }
+      cluster = await clusterStart.start(gateway, `http://${formatHostPort(httpBound)}`);
       log.info(
         {
           http: formatHostPort(httpBound),
