@@ -2,7 +2,7 @@
 // is happening, never hang. Plain ESM on Node built-ins so it runs before
 // `npm ci` has installed anything.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 
 export const root = new URL("..", import.meta.url).pathname;
 
@@ -77,6 +77,16 @@ function nativeModulesLoad() {
 }
 
 /** Installs Debian packages that are missing (as root, or through sudo when present). */
+/** The newest installed PostgreSQL server binary (Debian keeps one per major version). */
+export function postgresBinary() {
+  const base = "/usr/lib/postgresql";
+  if (!existsSync(base)) return undefined;
+  const found = readdirSync(base)
+    .filter((v) => existsSync(`${base}/${v}/bin/postgres`))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  return found ? `${base}/${found}/bin/postgres` : undefined;
+}
+
 export async function ensureDebianPackages(packages, { required }) {
   const missing = packages.filter((p) => !existsSync(p.binary));
   if (missing.length === 0) return true;

@@ -4,7 +4,7 @@
 //
 // STALLWATCH_SKIP_E2E=1 skips the browser journeys (local speed only; CI runs all).
 import { readFileSync, rmSync, mkdirSync } from "node:fs";
-import { ensureDebianPackages, ensureNodeModules, root, run, say } from "./lib.js";
+import { ensureDebianPackages, ensureNodeModules, postgresBinary, root, run, say } from "./lib.js";
 
 const results = `${root}test-results`;
 rmSync(results, { recursive: true, force: true });
@@ -21,6 +21,13 @@ const haveBrowser =
   (await ensureDebianPackages([{ name: "chromium", binary: "/usr/bin/chromium" }], {
     required: true,
   }));
+// PostgreSQL for the store's shared suite and the cluster tests (the
+// harness runs its own throw-away server, never the system's).
+const havePostgres = await ensureDebianPackages(
+  [{ name: "postgresql", binary: postgresBinary() ?? "/usr/lib/postgresql/15/bin/postgres" }],
+  { required: true },
+);
+if (!havePostgres) say("PostgreSQL is missing: the PostgreSQL store and cluster tests will fail");
 // promtool checks our /metrics output; the test skips itself without it.
 await ensureDebianPackages([{ name: "prometheus", binary: "/usr/bin/promtool" }], {
   required: false,

@@ -54,6 +54,9 @@ const ACTION_ID = /^[\w-]{1,100}$/;
 export class ActionRunner {
   private readonly listeners = new Map<string, Set<(action: Action) => void>>();
   private readonly running = new Map<string, Action>();
+  private readonly starting = new Map<string, Promise<Action>>();
+  /** Actions whose end is being committed: the first outcome wins. */
+  private readonly finishing = new WeakSet<Action>();
   private readonly ops: ActionOps;
 
   constructor(private readonly deps: ActionRunnerDeps) {
@@ -65,17 +68,25 @@ export class ActionRunner {
       defaultGraceMs: deps.defaultGraceMs ?? 2000,
       drainTimeoutMs: deps.drainTimeoutMs ?? 30 * 60_000,
       finish: (action, status, outcome) => this.finish(action, status, outcome),
-      update: (action, patch, durable) => {
+      update: async (action, patch, durable) => {
         Object.assign(action, patch);
-        if (durable) this.deps.store.saveAction(action);
+        if (durable) await this.deps.store.saveAction(action);
         this.notify(action);
       },
     };
   }
 
-  start(kind: ActionKind, request: ActionRequest, caller: Caller): Action {
+  async start(kind: ActionKind, request: ActionRequest, caller: Caller): Promise<Action> {
     validate(kind, request);
-    const existing = this.get(request.actionId);
+    return this.once(request.actionId, () => this.startNew(kind, request, caller));
+  }
+
+  private async startNew(
+    kind: ActionKind,
+    request: ActionRequest,
+    caller: Caller,
+  ): Promise<Action> {
+    const existing = await this.get(request.actionId);
     if (existing) {
       if (
         existing.kind !== kind ||
@@ -94,13 +105,40 @@ export class ActionRunner {
   }
 
   /** Resumes an INTERRUPTED action under a new id linked to the old one. */
-  retry(actionId: string, retryOf: string, reason: string, caller: Caller): Action {
+  async retry(actionId: string, retryOf: string, reason: string, caller: Caller): Promise<Action> {
     if (!ACTION_ID.test(actionId))
       throw new ConnectError(
         "action_id must be 1-100 letters, digits, _ or -",
         Code.InvalidArgument,
       );
-    const existing = this.get(actionId);
+    return this.once(actionId, () => this.retryNew(actionId, retryOf, reason, caller));
+  }
+
+  /**
+   * Requests that reuse an action id while its first request is still being
+   * committed wait for that request, then see its action: reading and
+   * inserting are no longer one synchronous step, so this keeps "repeating
+   * an action id never acts twice".
+   */
+  private async once(actionId: string, fn: () => Promise<Action>): Promise<Action> {
+    const pending = this.starting.get(actionId);
+    if (pending) await pending.catch(() => {});
+    const p = fn();
+    this.starting.set(actionId, p);
+    try {
+      return await p;
+    } finally {
+      if (this.starting.get(actionId) === p) this.starting.delete(actionId);
+    }
+  }
+
+  private async retryNew(
+    actionId: string,
+    retryOf: string,
+    reason: string,
+    caller: Caller,
+  ): Promise<Action> {
+    const existing = await this.get(actionId);
     if (existing) {
       if (existing.retryOf !== retryOf)
         throw new ConnectError(
@@ -109,7 +147,7 @@ export class ActionRunner {
         );
       return existing;
     }
-    const old = this.get(retryOf);
+    const old = await this.get(retryOf);
     if (!old) throw new ConnectError(`no action "${retryOf.slice(0, 100)}"`, Code.NotFound);
     if (old.status !== ActionStatus.INTERRUPTED) {
       throw new ConnectError(
@@ -134,8 +172,8 @@ export class ActionRunner {
     return this.begin(old.kind, request, caller, old);
   }
 
-  get(actionId: string): Action | undefined {
-    return this.running.get(actionId) ?? this.deps.store.getAction(actionId);
+  async get(actionId: string): Promise<Action | undefined> {
+    return this.running.get(actionId) ?? (await this.deps.store.getAction(actionId));
   }
 
   /** Calls `listener` on every change of the action until unsubscribed. */
@@ -159,7 +197,7 @@ export class ActionRunner {
    */
   async reconcile(waitMs: number): Promise<{ count: number; tookMs: number }> {
     const started = performance.now();
-    const left = this.deps.store.listUnfinishedActions();
+    const left = await this.deps.store.listUnfinishedActions();
     if (left.length === 0) {
       this.deps.log.info({ count: 0, tookMs: 0 }, "actions reconciled");
       return { count: 0, tookMs: 0 };
@@ -191,12 +229,12 @@ export class ActionRunner {
     return { count: left.length, tookMs };
   }
 
-  private begin(
+  private async begin(
     kind: ActionKind,
     request: ActionRequest,
     caller: Caller,
     retryOf?: Action,
-  ): Action {
+  ): Promise<Action> {
     const worker = this.deps.fleet.get(request.workerId);
     if (!worker)
       throw new ConnectError(
@@ -221,7 +259,7 @@ export class ActionRunner {
     // Committed before acknowledged: action, audit record and the old
     // action's link to its retry in one transaction.
     const linked = retryOf ? [{ ...retryOf, retriedBy: action.actionId }] : [];
-    this.deps.store.createAction(action, linked);
+    await this.deps.store.createAction(action, linked);
     if (retryOf) {
       retryOf.retriedBy = action.actionId;
       this.notify(retryOf);
@@ -264,14 +302,16 @@ export class ActionRunner {
     }
   }
 
-  private finish(action: Action, status: ActionStatus, outcome: string): void {
-    if (action.status !== ActionStatus.RUNNING) return;
+  private async finish(action: Action, status: ActionStatus, outcome: string): Promise<void> {
+    if (action.status !== ActionStatus.RUNNING || this.finishing.has(action)) return;
+    this.finishing.add(action);
     const ended = { ...action, status, outcome, endedAtMs: BigInt(Date.now()) };
     try {
       // A failed commit leaves the stored action RUNNING, for the next
       // process to reconcile; watchers keep seeing what is durable.
-      this.deps.store.saveAction(ended);
+      await this.deps.store.saveAction(ended);
     } catch (err) {
+      this.finishing.delete(action);
       this.running.delete(action.actionId);
       this.deps.log.error(
         { action: action.actionId, err: (err as Error).message },
@@ -280,6 +320,7 @@ export class ActionRunner {
       return;
     }
     Object.assign(action, ended);
+    this.finishing.delete(action);
     this.running.delete(action.actionId);
     this.deps.events.record({
       workerId: action.workerId,

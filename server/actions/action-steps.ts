@@ -21,20 +21,20 @@ export interface ActionOps {
   defaultGraceMs: number;
   drainTimeoutMs: number;
   /** Ends the action: action and audit committed together, then announced. */
-  finish(action: Action, status: ActionStatus, outcome: string): void;
+  finish(action: Action, status: ActionStatus, outcome: string): Promise<void>;
   /** Shows progress to watchers; `durable` also commits it (action and audit). */
   update(
     action: Action,
     patch: Partial<Pick<Action, "outcome" | "sessionsRemaining" | "workerAcknowledged">>,
     durable?: boolean,
-  ): void;
+  ): Promise<void>;
 }
 
 /** Cancels one session through the worker's agent. */
 export async function cancelSession(ops: ActionOps, action: Action): Promise<void> {
   const channel = ops.agents.get(action.workerId);
   if (!channel) {
-    ops.finish(action, ActionStatus.FAILED, "failed: the worker's agent disconnected");
+    await ops.finish(action, ActionStatus.FAILED, "failed: the worker's agent disconnected");
     return;
   }
   const graceMs = action.graceMs || ops.defaultGraceMs;
@@ -45,27 +45,35 @@ export async function cancelSession(ops: ActionOps, action: Action): Promise<voi
   const took = formatDuration(Number(result.tookMs));
   switch (result.outcome) {
     case CommandOutcome.CANCELLED_COOPERATIVELY:
-      ops.finish(action, ActionStatus.SUCCEEDED, `cancelled: user code yielded within ${took}`);
+      await ops.finish(
+        action,
+        ActionStatus.SUCCEEDED,
+        `cancelled: user code yielded within ${took}`,
+      );
       break;
     case CommandOutcome.THREAD_TERMINATED:
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.SUCCEEDED,
         `cancel escalated: thread terminated after ${took}`,
       );
       break;
     case CommandOutcome.ALREADY_ENDED:
-      ops.finish(action, ActionStatus.SUCCEEDED, "nothing to do: the session had already ended");
+      await ops.finish(
+        action,
+        ActionStatus.SUCCEEDED,
+        "nothing to do: the session had already ended",
+      );
       break;
     case CommandOutcome.NOT_FOUND:
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.FAILED,
         `failed: no session ${action.sessionId} on the worker`,
       );
       break;
     default:
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.FAILED,
         `failed: ${result.message || "the worker could not cancel the session"}`,
@@ -82,7 +90,7 @@ export async function shutdownWorker(
   const cancelSessions = action.kind === ActionKind.CANCEL_WORKER;
   const client = ops.prober.clientFor(worker.id);
   if (!client) {
-    ops.finish(action, ActionStatus.FAILED, "failed: the worker has no Manage endpoint");
+    await ops.finish(action, ActionStatus.FAILED, "failed: the worker has no Manage endpoint");
     return;
   }
   const atStart = Number(worker.metrics.active_sessions ?? worker.status.sessions.length) || 0;
@@ -93,11 +101,11 @@ export async function shutdownWorker(
     SHUTDOWN_DEADLINE_MS,
   );
   if (!result.ok) {
-    ops.finish(action, ActionStatus.FAILED, `failed: worker unreachable (${result.reason})`);
+    await ops.finish(action, ActionStatus.FAILED, `failed: worker unreachable (${result.reason})`);
     return;
   }
   // Committed so a restart knows the worker accepted it (see reconcile.ts).
-  ops.update(
+  await ops.update(
     action,
     {
       workerAcknowledged: true,
@@ -132,7 +140,7 @@ export async function watchShutdown(
     await new Promise((r) => setTimeout(r, PROGRESS_POLL_MS));
     const remaining = Number(worker.metrics.active_sessions ?? 0) || 0;
     if (remaining !== action.sessionsRemaining && worker.liveness.current.state === "draining") {
-      ops.update(action, {
+      await ops.update(action, {
         sessionsRemaining: remaining,
         outcome: `${cancelSessions ? "cancelling" : "draining"}: ${remaining} of ${atStart} sessions left`,
       });
@@ -140,7 +148,7 @@ export async function watchShutdown(
     if (worker.liveness.current.state === "exited") {
       const took = formatDuration(Date.now() - startedMs);
       action.sessionsRemaining = 0;
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.SUCCEEDED,
         cancelSessions
@@ -150,7 +158,7 @@ export async function watchShutdown(
       return;
     }
   }
-  ops.finish(
+  await ops.finish(
     action,
     ActionStatus.FAILED,
     `failed: worker still running ${formatDuration(ops.drainTimeoutMs)} after the ${verb} request`,

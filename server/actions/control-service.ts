@@ -29,32 +29,32 @@ export function createControlService(
       return create(WhoAmIResponseSchema, identifyCaller(context.requestHeader, auth));
     },
 
-    cancelSession(request, context) {
+    async cancelSession(request, context) {
       const caller = requireOperator(context.requestHeader, auth);
-      const action = runner.start(ActionKind.CANCEL_SESSION, request, caller);
+      const action = await runner.start(ActionKind.CANCEL_SESSION, request, caller);
       return create(CancelSessionResponseSchema, { action });
     },
 
-    drainWorker(request, context) {
+    async drainWorker(request, context) {
       const caller = requireOperator(context.requestHeader, auth);
-      const action = runner.start(ActionKind.DRAIN_WORKER, request, caller);
+      const action = await runner.start(ActionKind.DRAIN_WORKER, request, caller);
       return create(DrainWorkerResponseSchema, { action });
     },
 
-    cancelWorker(request, context) {
+    async cancelWorker(request, context) {
       const caller = requireOperator(context.requestHeader, auth);
-      const action = runner.start(ActionKind.CANCEL_WORKER, request, caller);
+      const action = await runner.start(ActionKind.CANCEL_WORKER, request, caller);
       return create(CancelWorkerResponseSchema, { action });
     },
 
-    retryAction(request, context) {
+    async retryAction(request, context) {
       const caller = requireOperator(context.requestHeader, auth);
-      const action = runner.retry(request.actionId, request.retryOf, request.reason, caller);
+      const action = await runner.retry(request.actionId, request.retryOf, request.reason, caller);
       return create(RetryActionResponseSchema, { action });
     },
 
     async *watchAction(request, context) {
-      const first = runner.get(request.actionId);
+      const first = await runner.get(request.actionId);
       if (!first)
         throw new ConnectError(`no action "${request.actionId.slice(0, 100)}"`, Code.NotFound);
       const queue = new BoundedQueue<Action>(32);
@@ -65,7 +65,7 @@ export function createControlService(
         while (current.status === ActionStatus.RUNNING) {
           const updates = await queue.takeAll(context.signal, 15_000);
           if (updates === undefined) break;
-          current = runner.get(request.actionId) ?? current;
+          current = (await runner.get(request.actionId)) ?? current;
           // On overflow only the latest state matters.
           queue.overflowed = false;
           yield create(WatchActionResponseSchema, { action: current });
@@ -75,9 +75,9 @@ export function createControlService(
       }
     },
 
-    listAudit(request) {
+    async listAudit(request) {
       return create(ListAuditResponseSchema, {
-        records: store.listAudit({
+        records: await store.listAudit({
           ...(request.workerId ? { workerId: request.workerId } : {}),
           ...(request.actor ? { actor: request.actor } : {}),
           ...(request.kind !== ActionKind.UNSPECIFIED ? { kind: request.kind } : {}),

@@ -47,7 +47,7 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
   const session = action.sessionId;
   const channel = await waitFor(() => ops.agents.get(action.workerId), waitMs);
   if (!channel) {
-    ops.finish(
+    await ops.finish(
       action,
       ActionStatus.INTERRUPTED,
       `interrupted: ${restarted}, and the worker's agent did not reconnect within ${formatDuration(waitMs)}; whether session ${session} was cancelled is unknown`,
@@ -65,7 +65,7 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
         STATUS_DEADLINE_MS,
       );
     } catch (err) {
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.INTERRUPTED,
         `interrupted: ${restarted}, and the worker did not answer a status request (${(err as Error).message}); whether session ${session} was cancelled is unknown`,
@@ -78,12 +78,12 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
         ended.outcome === SessionOutcome.CANCELLED
           ? `cancelled: the worker reports session ${session} cancelled (confirmed after a gateway restart)`
           : `nothing to do: session ${session} ended by itself (${outcomeName(ended.outcome)}; confirmed after a gateway restart)`;
-      ops.finish(action, ActionStatus.SUCCEEDED, outcome);
+      await ops.finish(action, ActionStatus.SUCCEEDED, outcome);
       return;
     }
     const live = report.sessions.find((s) => s.sessionId === session);
     if (!live) {
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.INTERRUPTED,
         `interrupted: ${restarted}; the worker no longer reports session ${session}, neither running nor among its recently finished sessions, so whether the cancel took effect is unknown`,
@@ -91,14 +91,14 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
       return;
     }
     if (Date.now() >= settleBy) {
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.INTERRUPTED,
         `interrupted: ${restarted}; session ${session} is still running on the worker (${stateName(live.state)}) ${formatDuration(Date.now() - Number(action.startedAtMs))} after the cancel was asked for`,
       );
       return;
     }
-    ops.update(action, {
+    await ops.update(action, {
       outcome: `reconciling: session ${session} still ${stateName(live.state)} on the worker after a gateway restart`,
     });
     await sleep(500);
@@ -109,7 +109,7 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
   const verb = action.kind === ActionKind.CANCEL_WORKER ? "cancel" : "drain";
   const client = await waitFor(() => ops.prober.clientFor(action.workerId), waitMs);
   if (!client) {
-    ops.finish(
+    await ops.finish(
       action,
       ActionStatus.INTERRUPTED,
       `interrupted: ${restarted}, and the worker did not reappear within ${formatDuration(waitMs)}; whether the ${verb} completed is unknown`,
@@ -120,14 +120,14 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
   const acked = action.workerAcknowledged;
   if (!beat.ok) {
     if (acked && beat.kind === "connection") {
-      ops.finish(
+      await ops.finish(
         action,
         ActionStatus.SUCCEEDED,
         `${verb === "drain" ? "drained" : "cancelled"}: the worker accepted the ${verb} and has exited (its Manage address refuses connections; confirmed after a gateway restart)`,
       );
       return;
     }
-    ops.finish(
+    await ops.finish(
       action,
       ActionStatus.INTERRUPTED,
       `interrupted: ${restarted}; the worker ${beat.kind === "connection" ? "is gone" : "does not answer"} (${beat.reason}) and ${acked ? "had accepted" : "had not yet confirmed"} the ${verb}, so whether it completed is unknown`,
@@ -137,7 +137,7 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
   const uptimeMs = Number(beat.value.uptime_ms);
   const ageMs = Date.now() - Number(action.startedAtMs);
   if (Number.isFinite(uptimeMs) && uptimeMs < ageMs) {
-    ops.finish(
+    await ops.finish(
       action,
       ActionStatus.INTERRUPTED,
       `interrupted: ${restarted}; a new worker process (up ${formatDuration(uptimeMs)}) answers at the address, so whether the old one completed the ${verb} is unknown`,
@@ -145,7 +145,7 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
     return;
   }
   if (!acked) {
-    ops.finish(
+    await ops.finish(
       action,
       ActionStatus.INTERRUPTED,
       `interrupted: ${restarted} and before the worker confirmed the ${verb}; the worker is still running`,
@@ -155,14 +155,14 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
   // The same process accepted the shutdown and is still at it: go on watching.
   const worker = ops.fleet.get(action.workerId);
   if (!worker) {
-    ops.finish(
+    await ops.finish(
       action,
       ActionStatus.INTERRUPTED,
       `interrupted: ${restarted}; the worker left the fleet`,
     );
     return;
   }
-  ops.update(action, {
+  await ops.update(action, {
     outcome: `${verb === "drain" ? "draining" : "cancelling"}: resumed after a gateway restart`,
   });
   await watchShutdown(ops, action, worker, Number(action.startedAtMs));

@@ -10,6 +10,7 @@ import { WorkerOwnership, type StreamHolder } from "../fleet/ownership.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { LivenessChange } from "../heartbeats/liveness.js";
 import type { Redactor } from "../thread-dumps/redact.js";
+import type { WorkerOwnership as ClusterOwnership } from "../cluster/worker-ownership.js";
 import { AgentChannel } from "./agent-channel.js";
 import {
   AgentAdmission,
@@ -54,6 +55,8 @@ export interface AgentServiceOptions {
   /** Counted in /metrics. */
   onRefused?: (reason: RefusalReason) => void;
   onTruncated?: (stats: IngestStats) => void;
+  /** Cluster-wide claim on the worker id, asked after the local one (server/cluster). */
+  clusterOwnership?: ClusterOwnership;
 }
 
 /** Live agent streams by worker id, for on-demand status and commands. */
@@ -168,6 +171,16 @@ export function createAgentService(
             id,
           );
         claimedId = id;
+        if (opts.clusterOwnership && !(await opts.clusterOwnership.claim(id)))
+          throw refuse(
+            new AgentRefusal(
+              "id_in_use",
+              `worker id "${id}" is connected to another gateway of this cluster`,
+              Code.AlreadyExists,
+            ),
+            peer,
+            id,
+          );
         const log = opts.log.child({ worker: id, kind: "agent" });
         if (claim.tookOverFrom) {
           log.warn(
@@ -202,7 +215,15 @@ export function createAgentService(
           },
         });
       } finally {
-        if (claimedId !== undefined) ownership.release(claimedId, holder);
+        // The cluster row goes only with the local claim: a reconnect that
+        // took the id over on this gateway keeps it.
+        if (claimedId !== undefined && ownership.release(claimedId, holder))
+          opts.clusterOwnership?.release(claimedId).catch((err: unknown) => {
+            opts.log.warn(
+              { worker: claimedId, err: (err as Error).message },
+              "worker id not released in the cluster",
+            );
+          });
         release();
       }
     },

@@ -9,7 +9,10 @@ import { createWorkerH2Server } from "../net/worker-h2-server.js";
 import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { defaultProbeThreads } from "./probe-settings.js";
 import { defaultStallThresholds } from "../stalls/stall-rules.js";
+import { isPostgresUrl, redactUrl } from "../store/connect.js";
 import { openStore } from "../store/store.js";
+import { refreshStaticTargets } from "../cluster/static-workers.js";
+import { prepareCluster, type ClusterRuntime } from "../cluster/start-cluster.js";
 import { DEFAULT_REDACTION_PATTERNS } from "../thread-dumps/redact.js";
 import { createGateway } from "./gateway.js";
 import { InFlight } from "./in-flight.js";
@@ -77,8 +80,10 @@ Flags:
   --agent-token-file FILE       read the agent token from FILE
   --trust-announced-address     accept a Manage address on another host than the agent
   --max-agents N                agent streams at once (default 10000)
-  --db PATH                     SQLite database (default ./.stallwatch/stallwatch.db;
-                                created 0600, its directory 0700)
+  --db PATH|URL                 SQLite database (default ./.stallwatch/stallwatch.db;
+                                created 0600, its directory 0700), or postgres://… URL
+  --worker-dns NAME:PORT        one static worker per address NAME resolves to,
+                                re-resolved every --dns-interval-ms (default 30000); repeatable
   --shutdown-grace-ms N         on SIGTERM, time requests in flight get (default 5000)
   --reconcile-wait-ms N         at start, time a worker gets to come back so an action
                                 a previous process left running can be settled (default 15000)
@@ -101,6 +106,15 @@ Flags:
   --snapshots-per-minute N      snapshots one caller may create per minute (default 10)
   --snapshots-per-minute-total N  snapshots everyone together may create (default 60)
   --web-root DIR                built dashboard to serve (default: dist/web)
+
+Cluster (several gateways on one PostgreSQL; README "Running a cluster"):
+  --cluster-token TOKEN         shared by the gateways (>= 16 characters); joins a cluster
+  --cluster-token-file FILE     read the cluster token from FILE
+  --gateway-id ID               this gateway's name in the cluster (default host-pid-random)
+  --peer HOST:PORT              gateway-to-gateway listener (default 127.0.0.1:8082)
+  --advertise-peer URL          how peers reach --peer (default http://<--peer>)
+  --lease-ms N                  membership lease (default 10000)
+  --cluster-interval-ms N       lease renewal and member refresh (default 2000)
   -h, --help                    show this help
 
 Bound beyond loopback without --operator-token or --identity-header, the
@@ -129,7 +143,7 @@ configuration, 3 the database cannot be opened or written.`,
     const done = new Promise<number>((resolve) => (exitWith = resolve));
     // Set below, once there is something to stop.
     let stopFor: (reason: string, graceMs: number) => Promise<void> = async () => {};
-    const store = openStore({
+    const store = await openStore({
       path: config.dbPath,
       log,
       retention: {
@@ -137,6 +151,7 @@ configuration, 3 the database cannot be opened or written.`,
         eventsMs: config.eventRetentionMs,
         auditMs: config.auditRetentionMs,
       },
+      ...(config.cluster ? { gatewayId: config.cluster.gatewayId } : {}),
       // A gateway that cannot record audit must not go on as if it could; the
       // request that hit the fault still gets its answer first.
       onFatal: (err) => {
@@ -145,8 +160,17 @@ configuration, 3 the database cannot be opened or written.`,
         );
       },
     });
+    const auth = {
+      readOnly: config.readOnly,
+      ...(config.operatorToken ? { operatorToken: config.operatorToken } : {}),
+      ...(config.identityHeader ? { identityHeader: config.identityHeader } : {}),
+      ...(config.viewerToken ? { viewerToken: config.viewerToken } : {}),
+    };
+    const clusterStart = prepareCluster(config.cluster, store, auth, log);
     const gateway = createGateway({
-      targets: config.workers,
+      // Static workers come from refreshStaticTargets below (flags, config, DNS).
+      targets: [],
+      ...clusterStart.gatewayOptions,
       prober: {
         ...defaultProberOptions,
         intervalMs: config.intervalMs,
@@ -161,12 +185,7 @@ configuration, 3 the database cannot be opened or written.`,
         notMovingMs: config.notMovingMs,
       },
       store,
-      auth: {
-        readOnly: config.readOnly,
-        ...(config.operatorToken ? { operatorToken: config.operatorToken } : {}),
-        ...(config.identityHeader ? { identityHeader: config.identityHeader } : {}),
-        ...(config.viewerToken ? { viewerToken: config.viewerToken } : {}),
-      },
+      auth,
       allowedOrigins: config.allowedOrigins,
       allowedHosts: config.allowedHosts,
       trustedProxies: config.trustedProxies,
@@ -189,6 +208,15 @@ configuration, 3 the database cannot be opened or written.`,
       },
       log,
     });
+
+    const stopStatic = refreshStaticTargets(
+      gateway.staticWorkers,
+      config.workers,
+      config.workerDns,
+      config.dnsIntervalMs,
+      log,
+    );
+    let cluster: ClusterRuntime | undefined;
 
     let stopping = false;
     const inFlight = new InFlight();
@@ -219,11 +247,8 @@ configuration, 3 the database cannot be opened or written.`,
       session.once("close", () => workerSessions.delete(session));
     });
     const storeCheck = setInterval(() => {
-      try {
-        store.probeWrite();
-      } catch {
-        // reported through onFatal
-      }
+      // A fatal failure is reported through onFatal.
+      store.probeWrite().catch(() => {});
     }, config.storeCheckMs);
     storeCheck.unref();
 
@@ -233,6 +258,9 @@ configuration, 3 the database cannot be opened or written.`,
         stopping = true;
         clearInterval(storeCheck);
         gateway.beginShutdown(reason);
+        stopStatic();
+        // Peers take this gateway's workers over now, not at the lease's end.
+        await cluster?.leave();
         const left = await inFlight.settled(graceMs, Math.min(QUIET_MS, graceMs));
         if (left > 0)
           log.warn({ requests: left, graceMs }, "requests still in flight at the end of the grace");
@@ -242,7 +270,7 @@ configuration, 3 the database cannot be opened or written.`,
           for (const session of workerSessions) session.destroy();
         }, 500).unref();
         await Promise.all([closeHttp(httpServer), closeServer(grpcServer, 1000)]);
-        store.close();
+        await store.close();
       })();
       return stopped;
     };
@@ -251,6 +279,7 @@ configuration, 3 the database cannot be opened or written.`,
       const httpBound = await listen(httpServer, config.http, "http");
       gateway.httpBound(httpBound);
       const grpcBound = await listen(grpcServer, config.grpc, "grpc");
+      cluster = await clusterStart.start(gateway, `http://${formatHostPort(httpBound)}`);
       log.info(
         {
           http: formatHostPort(httpBound),
@@ -258,8 +287,9 @@ configuration, 3 the database cannot be opened or written.`,
           url: `http://${formatHostPort(httpBound)}/`,
           workers: config.workers.length,
           probeThreads: gateway.prober.probeThreads,
+          ...(cluster ? { gateway: config.cluster?.gatewayId, peer: cluster.peerUrl } : {}),
           readOnly: config.readOnly,
-          db: config.dbPath,
+          db: isPostgresUrl(config.dbPath) ? redactUrl(config.dbPath) : config.dbPath,
         },
         "listening",
       );

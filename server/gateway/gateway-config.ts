@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import type { FlagValues } from "../cli/command.js";
 import { UsageError } from "../cli/usage-error.js";
 import { isLoopbackHost, parseHostPort, type HostPort } from "../net/host-port.js";
+import { CLUSTER_SETTINGS, loadClusterSettings, type ClusterSettings } from "./cluster-settings.js";
 import { loadPeopleEdge, PEOPLE_EDGE_SETTINGS } from "./people-edge-settings.js";
 import { unsafePatternReason } from "../thread-dumps/redact.js";
 import { loadProbeThreads, PROBE_SETTINGS } from "./probe-settings.js";
 
 /** Everything the gateway can be told, after validation. Durations in ms. */
-export interface GatewayConfig {
+export interface GatewayConfig extends ClusterSettings {
   http: HostPort;
   grpc: HostPort;
   workers: HostPort[];
@@ -141,6 +142,7 @@ const SETTINGS = {
   },
   "max-agents": { env: "STALLWATCH_MAX_AGENTS", kind: "count", fallback: "10000", min: 1 },
   ...PROBE_SETTINGS,
+  ...CLUSTER_SETTINGS,
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -266,6 +268,8 @@ export function loadGatewayConfig(
     problems.push(`${trust.from}: expected true or false, got "${trustValue}"`);
 
   const edge = loadPeopleEdge(raw, problems);
+  const dbPath = text("db") ?? "./.stallwatch/stallwatch.db";
+  const cluster = loadClusterSettings({ raw, number, hostPort }, dbPath, problems, edge.warnings);
 
   const http = hostPort("http", true)[0] ?? { host: "127.0.0.1", port: 8080 };
   const grpc = hostPort("grpc", true)[0] ?? { host: "127.0.0.1", port: 8081 };
@@ -286,7 +290,7 @@ export function loadGatewayConfig(
     reconcileWaitMs: number("reconcile-wait-ms"),
     storeCheckMs: number("store-check-ms"),
     redact: redact.values,
-    dbPath: text("db") ?? "./.stallwatch/stallwatch.db",
+    dbPath,
     snapshotRetentionMs: number("snapshot-retention-days", DAY),
     eventRetentionMs: number("event-retention-days", DAY),
     auditRetentionMs: number("audit-retention-days", DAY),
@@ -306,6 +310,7 @@ export function loadGatewayConfig(
       total: number("snapshots-per-minute-total"),
     },
     warnings: edge.warnings,
+    ...cluster,
   };
   for (const origin of config.allowedOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin))

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { BeamFnWorkerStatus } from "../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 import { AgentService } from "../../gen/stallwatch/v1/agent_pb.js";
 import { ControlService } from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
-import { SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import { SnapshotService, type Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { ActionRunner } from "../actions/action-runner.js";
 import { createControlService } from "../actions/control-service.js";
 import type { AdmissionOptions } from "../agents/agent-admission.js";
@@ -20,12 +20,14 @@ import { createFleetService } from "../fleet/fleet-service.js";
 import { HeartbeatProber, type ProberOptions } from "../heartbeats/heartbeat-prober.js";
 import type { Logger } from "../logging/logger.js";
 import { GatewayMetrics } from "../metrics/gateway-metrics.js";
-import { formatHostPort, type HostPort } from "../net/host-port.js";
+import type { HostPort } from "../net/host-port.js";
 import { sweepGoneWorkers } from "../fleet/gone-sweeper.js";
 import { peerContextValues } from "../net/peer-address.js";
 import { SnapshotRateLimit } from "../snapshots/snapshot-rate-limit.js";
 import { createSnapshotService } from "../snapshots/snapshot-service.js";
 import { defaultStallThresholds, type StallThresholds } from "../stalls/stall-rules.js";
+import { StaticAssignment } from "../cluster/static-workers.js";
+import type { WorkerOwnership } from "../cluster/worker-ownership.js";
 import type { Store } from "../store/store.js";
 import { createRedactor } from "../thread-dumps/redact.js";
 import { StatusCollector } from "../thread-dumps/status-collector.js";
@@ -73,10 +75,28 @@ export interface GatewayOptions {
   };
   /** Agent token, loopback rule, agent caps and address trust (see agents/agent-admission.ts). */
   agentAdmission?: Partial<AdmissionOptions>;
+  /** Cluster-wide ownership of dial-in worker ids (default: this process decides alone). */
+  ownership?: WorkerOwnership;
+  /**
+   * In a cluster: the browser API's services wrapped to serve the whole
+   * fleet (server/cluster); the local ones stay available as `localServices`.
+   */
+  wrapServices?: (local: BrowserServices, parts: { fleet: Fleet }) => BrowserServices;
+  /** In a cluster: completes a snapshot with the other gateways' workers. */
+  gatherShards?: (snapshot: Snapshot) => Promise<void>;
   log: Logger;
 }
 
+/** The dashboard API's service implementations. */
+export interface BrowserServices {
+  fleet: ServiceImpl<typeof FleetService>;
+  control: ServiceImpl<typeof ControlService>;
+  snapshot: ServiceImpl<typeof SnapshotService>;
+}
+
 export interface Gateway {
+  /** This gateway's own services, unmerged (what it serves to peers of a cluster). */
+  localServices: BrowserServices;
   fleet: Fleet;
   events: EventLog;
   collector: StatusCollector;
@@ -85,6 +105,8 @@ export interface Gateway {
   /** Live agent streams by worker id. */
   agents: AgentChannels;
   prober: HeartbeatProber;
+  /** Which static workers this gateway probes (all, or its share of a cluster's). */
+  staticWorkers: StaticAssignment;
   /** Handler for the browser-facing HTTP/1.1 listener: the SPA and the dashboard API. */
   httpHandler: (req: IncomingMessage, res: ServerResponse) => void;
   /**
@@ -100,7 +122,7 @@ export interface Gateway {
    */
   beginShutdown(reason: string): void;
   /** Whether to route traffic here: not stopping, and the store writes. */
-  readiness(): { ready: boolean; reason: string };
+  readiness(): Promise<{ ready: boolean; reason: string }>;
   /** Stops probing and collecting and flushes events; sockets are the caller's. */
   close(): void;
 }
@@ -112,7 +134,12 @@ export interface Gateway {
 export function createGateway(opts: GatewayOptions): Gateway {
   const { log, store } = opts;
   const fleet = new Fleet();
-  const events = new EventLog(5000, (batch) => store.appendEvents(batch));
+  const events = new EventLog(5000, (batch) => {
+    // A fatal failure was already reported through the store's onFatal.
+    store.appendEvents(batch).catch((err: unknown) => {
+      log.error({ err: (err as Error).message, events: batch.length }, "events not recorded");
+    });
+  });
   const agents: AgentChannels = new Map();
   const redact = createRedactor(opts.redactionPatterns);
   const metrics: GatewayMetrics = new GatewayMetrics(
@@ -145,7 +172,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onLivenessChange,
     onBeat: (result, rttMs) => metrics.beat(result, rttMs),
   });
-  for (const target of opts.targets) prober.addTarget(target);
+  // Static workers go through the assignment: all of them for a lone
+  // gateway, a rendezvous share once it joins a cluster.
+  const staticWorkers = new StaticAssignment({
+    prober,
+    selfId: "self",
+    members: () => ["self"],
+    log,
+  });
+  staticWorkers.setTargets(opts.targets);
   const actions = new ActionRunner({
     fleet,
     prober,
@@ -173,22 +208,29 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     onCreated: () => metrics.snapshotCreated(),
     onRefused: (scope) => metrics.snapshotRefused(scope),
+    ...(opts.gatherShards ? { gatherShards: opts.gatherShards } : {}),
     log,
   });
+  const localServices: BrowserServices = {
+    fleet: fleetService,
+    control: controlService,
+    snapshot: snapshotService,
+  };
+  const served = opts.wrapServices?.(localServices, { fleet }) ?? localServices;
   const browserRoutes = (router: ConnectRouter) => {
-    router.service(FleetService, fleetService);
-    router.service(ControlService, controlService);
-    router.service(SnapshotService, snapshotService);
+    router.service(FleetService, served.fleet);
+    router.service(ControlService, served.control);
+    router.service(SnapshotService, served.snapshot);
   };
 
   const stopping = new AbortController();
   let stoppingReason = "";
-  const readiness = () => {
+  const readiness = async () => {
     if (stopping.signal.aborted)
       return { ready: false, reason: `shutting down (${stoppingReason})` };
     if (store.fatal) return { ready: false, reason: `database unusable: ${store.fatal.message}` };
     try {
-      store.probeWrite();
+      await store.probeWrite();
       return { ready: true, reason: "ok" };
     } catch (err) {
       return { ready: false, reason: `database cannot write: ${(err as Error).message}` };
@@ -213,9 +255,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
         return;
       }
       if (path === "/readyz") {
-        const { ready, reason } = readiness();
-        res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
-        res.end(`${reason}\n`);
+        void readiness().then(({ ready, reason }) => {
+          res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
+          res.end(`${reason}\n`);
+        });
         return;
       }
       if (path === "/metrics") {
@@ -274,6 +317,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ...(opts.agentAdmission ? { admission: opts.agentAdmission } : {}),
     redact,
     events,
+    ...(opts.ownership ? { clusterOwnership: opts.ownership } : {}),
     log,
     onLivenessChange,
     onRefused: (reason) => metrics.agentRefused(reason),
@@ -295,14 +339,19 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   collector.start();
-  const staticIds = new Set(opts.targets.map(formatHostPort));
   const sweeper = setInterval(() => {
-    const removed = sweepGoneWorkers(fleet, prober, staticIds, opts.goneRetentionMs ?? 3_600_000);
+    const removed = sweepGoneWorkers(
+      fleet,
+      prober,
+      staticWorkers.owned,
+      opts.goneRetentionMs ?? 3_600_000,
+    );
     if (removed.length > 0)
       log.info({ workers: removed }, "workers gone longer than the retention removed");
   }, 10_000);
   sweeper.unref();
   return {
+    localServices,
     fleet,
     events,
     collector,
@@ -310,6 +359,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     metrics,
     agents,
     prober,
+    staticWorkers,
     httpHandler,
     httpBound: (address) => guards.bound(address),
     grpcHandler,

@@ -34,7 +34,9 @@ beforeAll(async () => {
     "<html><head><title>Stallwatch</title></head><body></body></html>",
   );
   const unfurl = createSnapshotUnfurl({
-    store: { getSnapshot: (id): Snapshot | undefined => (id === ID ? snapshot : undefined) },
+    store: {
+      getSnapshot: (id) => Promise.resolve<Snapshot | undefined>(id === ID ? snapshot : undefined),
+    },
     webRoot: root,
     log: pino({ level: "silent" }),
   });

@@ -102,12 +102,12 @@ export function createSnapshotUnfurl(deps: {
     }
   };
 
-  const metaFor = (id: string): UnfurlMeta => {
+  const metaFor = async (id: string): Promise<UnfurlMeta> => {
     const cached = cache.get(id);
     if (cached && !cached.missing) return cached;
     let snapshot: Snapshot | undefined;
     try {
-      snapshot = SNAPSHOT_ID.test(id) ? deps.store.getSnapshot(id) : undefined;
+      snapshot = SNAPSHOT_ID.test(id) ? await deps.store.getSnapshot(id) : undefined;
     } catch (err) {
       // The page still loads; the SPA will report the error from the API.
       deps.log.warn({ err, snapshot: id }, "snapshot unfurl: could not read the snapshot");
@@ -132,16 +132,19 @@ export function createSnapshotUnfurl(deps: {
     } catch {
       return false;
     }
-    const meta = metaFor(id);
-    const page = html
-      .replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(meta.title)}</title>`)
-      .replace("</head>", `  ${renderMetaTags(meta, id)}\n  </head>`);
-    res.writeHead(200, {
-      ...htmlHeaders(),
-      "content-type": "text/html; charset=utf-8",
-      "content-length": Buffer.byteLength(page),
+    // The store is asynchronous (PostgreSQL in a cluster); the request is
+    // ours from here, answered once the snapshot is read.
+    void metaFor(id).then((meta) => {
+      const page = html
+        .replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(meta.title)}</title>`)
+        .replace("</head>", `  ${renderMetaTags(meta, id)}\n  </head>`);
+      res.writeHead(200, {
+        ...htmlHeaders(),
+        "content-type": "text/html; charset=utf-8",
+        "content-length": Buffer.byteLength(page),
+      });
+      res.end(req.method === "HEAD" ? undefined : page);
     });
-    res.end(req.method === "HEAD" ? undefined : page);
     return true;
   };
 }

@@ -16,7 +16,7 @@ export const MIN_TOKEN_LENGTH = 16;
  * local user can read it in `ps`.
  */
 export function resolveToken(
-  label: "operator" | "viewer",
+  label: "operator" | "viewer" | "cluster",
   direct: RawSetting,
   file: RawSetting,
   problems: string[],

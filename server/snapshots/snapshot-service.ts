@@ -7,6 +7,7 @@ import {
   GetSnapshotResponseSchema,
   ListSnapshotsResponseSchema,
   SnapshotService,
+  type Snapshot,
 } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import type { ActionStore } from "../actions/action-store.js";
 import { Role } from "../../gen/stallwatch/v1/control_pb.js";
@@ -32,6 +33,8 @@ export interface SnapshotServiceDeps {
   events: EventLog;
   collector: StatusCollector;
   store: SnapshotStore & Pick<ActionStore, "listAudit">;
+  /** Adds what other gateways of a cluster hold to a snapshot built from this one's fleet. */
+  gatherShards?: (snapshot: Snapshot) => Promise<void>;
   auth: AuthConfig;
   retentionMs: number;
   /** Budget for `CreateSnapshot` per caller and overall. */
@@ -66,7 +69,7 @@ export function createSnapshotService(
   // One line per caller per minute: a flood must not flood the log too.
   const logRefusal = createLogOnce({ everyMs: 60_000 });
   return {
-    createSnapshot(request, context) {
+    async createSnapshot(request, context) {
       if (request.workerId && !deps.fleet.get(request.workerId)) {
         throw new ConnectError(
           `no worker "${request.workerId.slice(0, 200)}" in the fleet`,
@@ -98,6 +101,7 @@ export function createSnapshotService(
         );
       }
       const started = performance.now();
+      const audit = await deps.store.listAudit({ limit: 200 });
       const snapshot = buildSnapshot(
         {
           id: newSnapshotId(),
@@ -110,9 +114,11 @@ export function createSnapshotService(
         deps.fleet,
         deps.events,
         deps.collector,
-        deps.store.listAudit({ limit: 200 }),
+        audit,
       );
-      const info = deps.store.putSnapshot(snapshot);
+      // In a cluster, the other gateways' workers (server/cluster/shard-gather.ts).
+      await deps.gatherShards?.(snapshot);
+      const info = await deps.store.putSnapshot(snapshot);
       deps.onCreated?.();
       deps.log.info(
         {
@@ -126,9 +132,9 @@ export function createSnapshotService(
       return create(CreateSnapshotResponseSchema, { info });
     },
 
-    getSnapshot(request) {
+    async getSnapshot(request) {
       const snapshot = SNAPSHOT_ID.test(request.id)
-        ? deps.store.getSnapshot(request.id)
+        ? await deps.store.getSnapshot(request.id)
         : undefined;
       if (!snapshot)
         throw new ConnectError("no such snapshot: it never existed or has expired", Code.NotFound);
@@ -146,16 +152,16 @@ export function createSnapshotService(
       return create(GetSnapshotResponseSchema, { snapshot });
     },
 
-    listSnapshots(request, context) {
+    async listSnapshots(request, context) {
       requireSnapshotLister(context.requestHeader, deps.auth);
       return create(ListSnapshotsResponseSchema, {
-        snapshots: deps.store.listSnapshots(Math.min(request.limit || 50, 500)),
+        snapshots: await deps.store.listSnapshots(Math.min(request.limit || 50, 500)),
       });
     },
 
-    deleteSnapshot(request, context) {
+    async deleteSnapshot(request, context) {
       const caller = requireOperator(context.requestHeader, deps.auth);
-      if (!SNAPSHOT_ID.test(request.id) || !deps.store.deleteSnapshot(request.id)) {
+      if (!SNAPSHOT_ID.test(request.id) || !(await deps.store.deleteSnapshot(request.id))) {
         throw new ConnectError("no such snapshot", Code.NotFound);
       }
       deps.log.info({ snapshot: request.id, actor: caller.actor }, "snapshot deleted");

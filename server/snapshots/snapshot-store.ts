@@ -1,11 +1,11 @@
 import type { Snapshot, SnapshotInfo } from "../../gen/stallwatch/v1/snapshot_pb.js";
 
-/** What snapshots need from durable storage (the SQLite store implements it). */
+/** What snapshots need from durable storage (server/store implements it on SQLite and PostgreSQL). */
 export interface SnapshotStore {
   /** Stores durably and returns the info with `size_bytes` filled in. */
-  putSnapshot(snapshot: Snapshot): SnapshotInfo;
+  putSnapshot(snapshot: Snapshot): Promise<SnapshotInfo>;
   /** Undefined when unknown or expired. */
-  getSnapshot(id: string): Snapshot | undefined;
-  listSnapshots(limit: number): SnapshotInfo[];
-  deleteSnapshot(id: string): boolean;
+  getSnapshot(id: string): Promise<Snapshot | undefined>;
+  listSnapshots(limit: number): Promise<SnapshotInfo[]>;
+  deleteSnapshot(id: string): Promise<boolean>;
 }

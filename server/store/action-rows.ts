@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
 import {
   ActionSchema,
   ActionStatus,
@@ -8,10 +8,17 @@ import {
   type AuditRecord,
 } from "../../gen/stallwatch/v1/control_pb.js";
 import type { ActionStore } from "../actions/action-store.js";
+import type { Transact } from "./connect.js";
+import type { StoreTables } from "./schema.js";
 
-type Guard = <T>(what: string, fn: () => T) => T;
+type Guard = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+type Db = Kysely<StoreTables>;
 
 const MAX_LIMIT = 1000;
+/** Protobuf bytes as the drivers bind them (pg wants a Buffer). */
+export const bytes = (u8: Uint8Array): Buffer =>
+  Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+
 const clampLimit = (limit: number) => Math.max(1, Math.min(MAX_LIMIT, Math.floor(limit) || 1));
 
 /** The audit record is a projection of its action, so both can be written together. */
@@ -34,75 +41,101 @@ export function auditOf(action: Action): AuditRecord {
   });
 }
 
-/** Actions and their audit records on SQLite; every change is one transaction. */
-export function createActionRows(db: Database, guard: Guard): ActionStore {
-  const st = {
-    getAction: db.prepare("SELECT body FROM actions WHERE action_id = ?"),
-    insertAction: db.prepare(
-      "INSERT INTO actions (action_id, started_at_ms, status, body) VALUES (?, ?, ?, ?)",
-    ),
-    updateAction: db.prepare("UPDATE actions SET status = ?, body = ? WHERE action_id = ?"),
-    // Upsert: an action written by a version that lost its audit record gets one back.
-    putAudit: db.prepare(
-      "INSERT INTO audit (id, at_ms, actor, kind, worker_id, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
-    ),
-    unfinished: db.prepare(
-      "SELECT body FROM actions WHERE status IS NULL OR status = ? ORDER BY started_at_ms",
-    ),
-  };
-  const writeAudit = (action: Action) => {
+/** Actions and their audit records, on either dialect; every change is one transaction. */
+export function createActionRows(
+  db: Db,
+  transact: Transact,
+  guard: Guard,
+  gatewayId?: string,
+): ActionStore {
+  const writeAudit = async (trx: Db, action: Action) => {
     const record = auditOf(action);
-    st.putAudit.run(
-      record.id,
-      Number(record.atMs),
-      record.actor,
-      record.kind,
-      record.workerId,
-      toBinary(AuditRecordSchema, record),
-    );
+    const body = bytes(toBinary(AuditRecordSchema, record));
+    // Upsert: an action written by a version that lost its audit record gets one back.
+    await trx
+      .insertInto("audit")
+      .values({
+        id: record.id,
+        at_ms: Number(record.atMs),
+        actor: record.actor,
+        kind: record.kind,
+        worker_id: record.workerId,
+        body,
+      })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ body }))
+      .execute();
   };
-  const save = (action: Action) => {
-    const changed = st.updateAction.run(
-      action.status,
-      toBinary(ActionSchema, action),
-      action.actionId,
-    ).changes;
-    if (changed === 0) throw new Error(`no action "${action.actionId}" to update`);
-    writeAudit(action);
+  const save = async (trx: Db, action: Action) => {
+    const result = await trx
+      .updateTable("actions")
+      .set({ status: action.status, body: bytes(toBinary(ActionSchema, action)) })
+      .where("action_id", "=", action.actionId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new Error(`no action "${action.actionId}" to update`);
+    await writeAudit(trx, action);
   };
-  const createTx = db.transaction((action: Action, linked: Action[]) => {
-    st.insertAction.run(
-      action.actionId,
-      Number(action.startedAtMs),
-      action.status,
-      toBinary(ActionSchema, action),
-    );
-    writeAudit(action);
-    for (const other of linked) save(other);
-  });
-  const saveTx = db.transaction(save);
 
   return {
-    getAction(actionId) {
-      const row = guard(
-        "get action",
-        () => st.getAction.get(actionId) as { body: Buffer } | undefined,
+    async getAction(actionId) {
+      const row = await guard("get action", () =>
+        db
+          .selectFrom("actions")
+          .select("body")
+          .where("action_id", "=", actionId)
+          .executeTakeFirst(),
       );
       return row ? fromBinary(ActionSchema, row.body) : undefined;
     },
 
-    createAction(action, linked = []) {
-      guard("record action", () => createTx(action, linked));
+    async createAction(action, linked = []) {
+      await guard("record action", () =>
+        transact(async (trx) => {
+          await trx
+            .insertInto("actions")
+            .values({
+              action_id: action.actionId,
+              started_at_ms: Number(action.startedAtMs),
+              status: action.status,
+              body: bytes(toBinary(ActionSchema, action)),
+              gateway_id: gatewayId ?? null,
+            })
+            .execute();
+          await writeAudit(trx, action);
+          for (const other of linked) await save(trx, other);
+        }),
+      );
     },
 
-    saveAction(action) {
-      guard("update action", () => saveTx(action));
+    async saveAction(action) {
+      await guard("update action", () => transact((trx) => save(trx, action)));
     },
 
-    listUnfinishedActions() {
-      const rows = guard(
-        "list unfinished actions",
-        () => st.unfinished.all(ActionStatus.RUNNING) as { body: Buffer }[],
+    async listUnfinishedActions() {
+      const rows = await guard("list unfinished actions", () =>
+        db
+          .selectFrom("actions")
+          .select("body")
+          .where((eb) => eb.or([eb("status", "is", null), eb("status", "=", ActionStatus.RUNNING)]))
+          // In a cluster: this gateway's, and those of gateways whose lease ran out.
+          .$if(gatewayId !== undefined, (q) =>
+            q.where((eb) =>
+              eb.or([
+                eb("gateway_id", "is", null),
+                eb("gateway_id", "=", gatewayId ?? ""),
+                eb.not(
+                  eb.exists(
+                    eb
+                      .selectFrom("gateways")
+                      .select("gateways.gateway_id")
+                      .whereRef("gateways.gateway_id", "=", "actions.gateway_id")
+                      .where("gateways.lease_until_ms", ">", Date.now()),
+                  ),
+                ),
+              ]),
+            ),
+          )
+          .orderBy("started_at_ms")
+          .execute(),
       );
       // Rows from schema 1 have no status column value: the body decides.
       return rows
@@ -110,25 +143,13 @@ export function createActionRows(db: Database, guard: Guard): ActionStore {
         .filter((a) => a.status === ActionStatus.RUNNING);
     },
 
-    listAudit({ workerId, actor, kind, limit }) {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (workerId) {
-        where.push("worker_id = ?");
-        params.push(workerId);
-      }
-      if (actor) {
-        where.push("actor = ?");
-        params.push(actor);
-      }
-      if (kind !== undefined) {
-        where.push("kind = ?");
-        params.push(kind);
-      }
-      const sql = `SELECT body FROM audit ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY at_ms DESC LIMIT ?`;
-      const rows = guard(
-        "list audit",
-        () => db.prepare(sql).all(...params, clampLimit(limit)) as { body: Buffer }[],
+    async listAudit({ workerId, actor, kind, limit }) {
+      let q = db.selectFrom("audit").select("body");
+      if (workerId) q = q.where("worker_id", "=", workerId);
+      if (actor) q = q.where("actor", "=", actor);
+      if (kind !== undefined) q = q.where("kind", "=", kind);
+      const rows = await guard("list audit", () =>
+        q.orderBy("at_ms", "desc").limit(clampLimit(limit)).execute(),
       );
       return rows.map((r) => fromBinary(AuditRecordSchema, r.body));
     },

@@ -1,88 +1,190 @@
-import type { Database } from "better-sqlite3";
+import { sql, type Kysely } from "kysely";
+import type { Transact } from "./connect.js";
+import type { StoreDialect, StoreTables } from "./schema.js";
+
+/** Column types that differ by dialect; everything else is written once. */
+interface Types {
+  ms: "integer" | "bigint";
+  bytes: "blob" | "bytea";
+}
+
+// Kysely's schema builder is typed against the tables that exist at the end,
+// not at each migration's step; migrations talk to an untyped handle.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+type AnyDb = Kysely<any>;
 
 /**
- * Schema versions, applied in order, each in its own transaction. To change
- * the schema, append a migration; never edit one that has shipped.
+ * Schema versions, applied in order, each in its own transaction, on SQLite
+ * and PostgreSQL alike. To change the schema, append a migration; never edit
+ * one that has shipped.
  */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+export const MIGRATIONS: readonly {
+  version: number;
+  up: (db: AnyDb, t: Types) => Promise<void>;
+}[] = [
   {
     version: 1,
-    sql: `
-      CREATE TABLE events (
-        id TEXT PRIMARY KEY,
-        at_ms INTEGER NOT NULL,
-        worker_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        body BLOB NOT NULL
-      );
-      CREATE INDEX events_at ON events (at_ms DESC);
-      CREATE INDEX events_worker_at ON events (worker_id, at_ms DESC);
-
-      CREATE TABLE audit (
-        id TEXT PRIMARY KEY,
-        at_ms INTEGER NOT NULL,
-        actor TEXT NOT NULL,
-        kind INTEGER NOT NULL,
-        worker_id TEXT NOT NULL,
-        body BLOB NOT NULL
-      );
-      CREATE INDEX audit_at ON audit (at_ms DESC);
-
-      CREATE TABLE actions (
-        action_id TEXT PRIMARY KEY,
-        started_at_ms INTEGER NOT NULL,
-        body BLOB NOT NULL
-      );
-
-      CREATE TABLE snapshots (
-        id TEXT PRIMARY KEY,
-        created_at_ms INTEGER NOT NULL,
-        expires_at_ms INTEGER NOT NULL,
-        info BLOB NOT NULL,
-        body BLOB NOT NULL
-      );
-      CREATE INDEX snapshots_created ON snapshots (created_at_ms DESC);
-      CREATE INDEX snapshots_expires ON snapshots (expires_at_ms);
-    `,
+    async up(db, t) {
+      await db.schema
+        .createTable("events")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("at_ms", t.ms, (c) => c.notNull())
+        .addColumn("worker_id", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("body", t.bytes, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("events_at")
+        .on("events")
+        .expression(sql`at_ms DESC`)
+        .execute();
+      await db.schema
+        .createIndex("events_worker_at")
+        .on("events")
+        .expression(sql`worker_id, at_ms DESC`)
+        .execute();
+      await db.schema
+        .createTable("audit")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("at_ms", t.ms, (c) => c.notNull())
+        .addColumn("actor", "text", (c) => c.notNull())
+        .addColumn("kind", "integer", (c) => c.notNull())
+        .addColumn("worker_id", "text", (c) => c.notNull())
+        .addColumn("body", t.bytes, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("audit_at")
+        .on("audit")
+        .expression(sql`at_ms DESC`)
+        .execute();
+      await db.schema
+        .createTable("actions")
+        .addColumn("action_id", "text", (c) => c.primaryKey())
+        .addColumn("started_at_ms", t.ms, (c) => c.notNull())
+        .addColumn("body", t.bytes, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("snapshots")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("created_at_ms", t.ms, (c) => c.notNull())
+        .addColumn("expires_at_ms", t.ms, (c) => c.notNull())
+        .addColumn("info", t.bytes, (c) => c.notNull())
+        .addColumn("body", t.bytes, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("snapshots_created")
+        .on("snapshots")
+        .expression(sql`created_at_ms DESC`)
+        .execute();
+      await db.schema
+        .createIndex("snapshots_expires")
+        .on("snapshots")
+        .column("expires_at_ms")
+        .execute();
+    },
   },
   {
     // Actions by status (reconciliation at start finds what a crash left
     // RUNNING); a one-row table that /readyz writes to prove the store writes.
     version: 2,
-    sql: `
-      ALTER TABLE actions ADD COLUMN status INTEGER;
-      CREATE INDEX actions_status ON actions (status);
-      CREATE TABLE write_probe (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        at_ms INTEGER NOT NULL,
-        pid INTEGER NOT NULL
-      );
-    `,
+    async up(db, t) {
+      await db.schema.alterTable("actions").addColumn("status", "integer").execute();
+      await db.schema.createIndex("actions_status").on("actions").column("status").execute();
+      await db.schema
+        .createTable("write_probe")
+        .addColumn("id", "integer", (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn("at_ms", t.ms, (c) => c.notNull())
+        .addColumn("pid", "integer", (c) => c.notNull())
+        .execute();
+    },
+  },
+  {
+    // Cluster membership (leases), dial-in worker ownership, and which
+    // gateway runs each action (so a gateway reconciles only its own); unused
+    // by a lone gateway, created everywhere so one schema serves both dialects.
+    version: 3,
+    async up(db, t) {
+      await db.schema.alterTable("actions").addColumn("gateway_id", "text").execute();
+      await db.schema
+        .createTable("gateways")
+        .addColumn("gateway_id", "text", (c) => c.primaryKey())
+        .addColumn("peer_url", "text", (c) => c.notNull())
+        .addColumn("http_url", "text", (c) => c.notNull())
+        .addColumn("lease_until_ms", t.ms, (c) => c.notNull())
+        .addColumn("started_at_ms", t.ms, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("worker_owners")
+        .addColumn("worker_id", "text", (c) => c.primaryKey())
+        .addColumn("gateway_id", "text", (c) => c.notNull())
+        .addColumn("claimed_at_ms", t.ms, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("worker_owners_gateway")
+        .on("worker_owners")
+        .column("gateway_id")
+        .execute();
+    },
   },
 ];
 
-/** Applies what is missing; refuses a database written by a newer Stallwatch. */
-export function migrate(db: Database, path: string): number {
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)",
-  );
-  const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as {
-    v: number | null;
-  };
-  const current = row.v ?? 0;
+/** Any constant: the advisory lock that serialises migrations across gateways. */
+const MIGRATION_LOCK = 0x5741_7463;
+
+/**
+ * Applies what is missing; refuses a database written by a newer Stallwatch.
+ * On PostgreSQL, gateways starting together take turns on an advisory lock.
+ */
+export async function migrate(
+  db: Kysely<StoreTables>,
+  dialect: StoreDialect,
+  label: string,
+  transact: Transact,
+): Promise<number> {
+  const t: Types =
+    dialect === "postgres" ? { ms: "bigint", bytes: "bytea" } : { ms: "integer", bytes: "blob" };
   const latest = MIGRATIONS.at(-1)?.version ?? 0;
-  if (current > latest) {
-    throw new Error(
-      `${path} has schema version ${current}, newer than this Stallwatch knows (${latest}); upgrade Stallwatch or use another --db`,
-    );
+  const current = async (trx: Kysely<StoreTables>) => {
+    await trx.schema
+      .createTable("schema_migrations")
+      .ifNotExists()
+      .addColumn("version", "integer", (c) => c.primaryKey())
+      .addColumn("applied_at_ms", t.ms, (c) => c.notNull())
+      .execute();
+    const row = await trx
+      .selectFrom("schema_migrations")
+      .select((eb) => eb.fn.max("version").as("v"))
+      .executeTakeFirst();
+    const v = row?.v ?? 0;
+    if (v > latest) {
+      throw new Error(
+        `${label} has schema version ${v}, newer than this Stallwatch knows (${latest}); upgrade Stallwatch or use another --db`,
+      );
+    }
+    return v;
+  };
+  const step = async (trx: Kysely<StoreTables>, version: number) => {
+    const m = MIGRATIONS.find((x) => x.version === version);
+    if (!m) return;
+    await m.up(trx, t);
+    await trx
+      .insertInto("schema_migrations")
+      .values({ version: m.version, applied_at_ms: Date.now() })
+      .execute();
+  };
+  if (dialect === "postgres") {
+    // One transaction: DDL is transactional on PostgreSQL, and the lock
+    // holds until commit, so a second gateway sees the finished schema.
+    await transact(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
+      const from = await current(trx);
+      for (let v = from + 1; v <= latest; v++) await step(trx, v);
+    });
+    return latest;
   }
-  const record = db.prepare("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?, ?)");
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.version, Date.now());
-    })();
+  const from = await current(db);
+  for (let v = from + 1; v <= latest; v++) {
+    await transact((trx) => step(trx, v));
   }
   return latest;
 }

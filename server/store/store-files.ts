@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { StoreTables } from "./schema.js";
 import { StoreFatalError } from "./store-errors.js";
 
 /**
@@ -23,22 +24,25 @@ export function prepareDatabaseFile(path: string): void {
 const READ_ONLY_ERRNO = new Set(["EROFS", "EPERM", "EACCES"]);
 
 /**
- * A cheap proof that the store can still write: the files can be opened for
- * writing (what the next start needs; open handles keep writing to a file
- * made read-only under them, so a row write alone would not notice) and a
- * one-row table takes a committed write (what a full disk refuses).
+ * A cheap proof that the store can still write: on SQLite the files can be
+ * opened for writing (what the next start needs; open handles keep writing
+ * to a file made read-only under them, so a row write alone would not
+ * notice); on both dialects a one-row table takes a committed write (what a
+ * full disk or a read-only PostgreSQL refuses).
  */
-export function createWriteProbe(db: Database, path: string): () => void {
-  const put = db.prepare("INSERT OR REPLACE INTO write_probe (id, at_ms, pid) VALUES (1, ?, ?)");
-  const files = path === ":memory:" ? [] : [path, `${path}-wal`];
-  return () => {
+export function createWriteProbe(
+  db: Kysely<StoreTables>,
+  sqlitePath: string | undefined,
+): () => Promise<void> {
+  const files = !sqlitePath || sqlitePath === ":memory:" ? [] : [sqlitePath, `${sqlitePath}-wal`];
+  return async () => {
     for (const file of files) {
       let fd: number;
       try {
         fd = openSync(file, "r+");
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? "";
-        if (code === "ENOENT" && file !== path) continue; // no WAL yet
+        if (code === "ENOENT" && file !== sqlitePath) continue; // no WAL yet
         if (READ_ONLY_ERRNO.has(code) || code === "ENOENT") {
           throw new StoreFatalError(
             `${file} cannot be opened for writing (${code}): it is read-only, immutable, gone, or on a read-only file system`,
@@ -50,6 +54,11 @@ export function createWriteProbe(db: Database, path: string): () => void {
       }
       closeSync(fd);
     }
-    put.run(Date.now(), process.pid);
+    const row = { id: 1, at_ms: Date.now(), pid: process.pid };
+    await db
+      .insertInto("write_probe")
+      .values(row)
+      .onConflict((oc) => oc.column("id").doUpdateSet({ at_ms: row.at_ms, pid: row.pid }))
+      .execute();
   };
 }

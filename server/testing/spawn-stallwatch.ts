@@ -42,9 +42,15 @@ export async function startStallwatch(
   {
     startTimeoutMs = 15_000,
     env = {},
-  }: { startTimeoutMs?: number; env?: Record<string, string> } = {},
+    cli = CLI,
+  }: {
+    startTimeoutMs?: number;
+    env?: Record<string, string>;
+    /** The CLI entry point (benches run from dist/, where bin/ is not). */
+    cli?: string;
+  } = {},
 ): Promise<StallwatchProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [cli, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     // Each process gets its own database unless the test says otherwise.
     env: { ...process.env, LOG_LEVEL: "debug", STALLWATCH_DB: freshDbPath(), ...env },

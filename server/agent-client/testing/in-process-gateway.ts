@@ -28,7 +28,7 @@ export async function startInProcessGateway(
   { intervalMs = defaultProberOptions.intervalMs }: { intervalMs?: number } = {},
 ): Promise<InProcessGateway> {
   const day = 86_400_000;
-  const store = openStore({
+  const store = await openStore({
     path: ":memory:",
     log,
     retention: { snapshotsMs: day, eventsMs: day, auditMs: day },
@@ -43,7 +43,7 @@ export async function startInProcessGateway(
     store: {
       ...store,
       appendEvents: (events) => {
-        if (!closed) store.appendEvents(events);
+        return closed ? Promise.resolve() : store.appendEvents(events);
       },
     },
     auth: { readOnly: false },
@@ -68,7 +68,7 @@ export async function startInProcessGateway(
       await closeServer(server, 2000);
       gateway.close();
       closed = true;
-      store.close();
+      await store.close();
     },
   };
 }
