@@ -1,3 +1,4 @@
+import type { WorkerOwnership as ClusterOwnership } from "../cluster/worker-ownership.js";
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
@@ -56,6 +57,8 @@ export interface BeamStatusOptions extends BeamStreamLimits {
   /** Status text beyond this many bytes is cut (and flagged). */
   maxStatusBytes: number;
   channels: BeamChannels;
+  /** Cluster-wide claim on the worker id, asked before the stream is adopted (server/cluster). */
+  clusterOwnership?: ClusterOwnership;
   /** Parses and stores one answer (once, on arrival); returns the dump it made. */
   ingest(worker: FleetWorker, answer: BeamAnswer, trigger: string): ThreadDumpView | undefined;
   /** Records a fleet event about a harness (identity problems). */
@@ -108,6 +111,12 @@ export function createBeamStatusService(
       try {
         const claim = BeamStreams.idFor(context.requestHeader.get("worker_id"), peer);
         id = claim.id;
+        if (opts.clusterOwnership && !(await opts.clusterOwnership.claim(id)))
+          throw new BeamRefused(
+            `worker id "${id}" is connected to another gateway of this cluster`,
+            Code.AlreadyExists,
+            "duplicate_id",
+          );
         replaced = streams.check(id, session);
         if (claim.fromPeer) {
           opts.log.warn(
@@ -278,7 +287,12 @@ export function createBeamStatusService(
         settle(undefined);
         await Promise.race([reader, new Promise((r) => setTimeout(r, 100))]);
         if (opts.channels.get(id) === channel) opts.channels.delete(id);
-        streams.remove(handle);
+        // The cluster row goes only with the local claim: a stream that took
+        // the id over on this gateway keeps it.
+        if (streams.remove(handle))
+          opts.clusterOwnership?.release(id).catch((err: unknown) => {
+            log.warn({ err: (err as Error).message }, "worker id not released in the cluster");
+          });
         opts.metrics?.streamClosed();
         const now = Date.now();
         if (abortReason !== undefined) {

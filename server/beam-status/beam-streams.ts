@@ -112,14 +112,16 @@ export class BeamStreams {
       this.perSession.set(handle.session, (this.perSession.get(handle.session) ?? 0) + 1);
   }
 
-  /** Releases `handle`'s claim (only if it still holds the id). */
-  remove(handle: BeamStreamHandle): void {
+  /** Releases `handle`'s claim (only if it still holds the id); true when it did. */
+  remove(handle: BeamStreamHandle): boolean {
     if (handle.session)
       this.perSession.set(
         handle.session,
         Math.max(0, (this.perSession.get(handle.session) ?? 1) - 1),
       );
-    if (this.byId.get(handle.workerId) === handle) this.byId.delete(handle.workerId);
+    if (this.byId.get(handle.workerId) !== handle) return false;
+    this.byId.delete(handle.workerId);
+    return true;
   }
 }
 

@@ -159,6 +159,38 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
     await second.stop();
   });
 
+  it("holds a Beam harness's id on one gateway too: another gateway refuses it until it is let go", async () => {
+    const [a, , c] = gateways;
+    if (!a || !c) throw new Error("missing gateways");
+    const harness = (gateway: ClusterGateway) =>
+      startStallwatch([
+        "worker",
+        "--listen",
+        "127.0.0.1:0",
+        "--id",
+        "beam-twin",
+        "--beam-status",
+        String(gateway.process.listening.grpc),
+      ]);
+    const first = await harness(a);
+    await pollUntil(async () => ((await ownWorkers(a)).includes("beam-twin") ? true : undefined), {
+      what: "beam-twin on gw-a",
+    });
+    const second = await harness(c);
+    const refused = await c.process.waitForLog(
+      (l) => l.msg === "beam status stream refused" && String(l.err).includes("another gateway"),
+      20_000,
+    );
+    expect(refused.reason).toBe("duplicate_id");
+    expect(await ownWorkers(c)).not.toContain("beam-twin");
+    await first.stop();
+    await pollUntil(async () => ((await ownWorkers(c)).includes("beam-twin") ? true : undefined), {
+      timeoutMs: 30_000,
+      what: "beam-twin to move to gw-c",
+    });
+    await second.stop();
+  });
+
   it("SIGKILL of one gateway: its workers are re-owned and probed again, once each, and another dashboard shows them all", async () => {
     const before = await settledOwnership();
     const victim = gateways.find((g) => g.id === "gw-b");

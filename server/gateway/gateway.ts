@@ -302,6 +302,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxStreams: opts.beam?.maxStreams ?? 10_000,
     maxStreamsPerConnection: opts.beam?.maxStreamsPerConnection ?? 4,
     channels: beams,
+    ...(opts.ownership ? { clusterOwnership: opts.ownership } : {}),
     ingest: (worker, answer, trigger) => collector.ingestBeam(worker, answer, trigger),
     // Identity problems are about the worker's link, like an agent's.
     onEvent: (workerId, summary) => events.record({ workerId, kind: "agent", summary }),
