@@ -1,0 +1,101 @@
+// @vitest-environment jsdom
+import { create } from "@bufbuild/protobuf";
+import { createRouterTransport } from "@connectrpc/connect";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  ActionKind,
+  ActionSchema,
+  ActionStatus,
+  AuditRecordSchema,
+  ControlService,
+  Role,
+  type AuditRecord,
+} from "../../../../gen/stallwatch/v1/control_pb";
+import { TransportProvider } from "../../../app/transport-context";
+import { AuditResult } from "./audit-result";
+
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
+
+const interrupted = create(AuditRecordSchema, {
+  id: "a-1",
+  actionId: "cancel-1",
+  kind: ActionKind.CANCEL_SESSION,
+  workerId: "w-1",
+  result: ActionStatus.INTERRUPTED,
+  reconciled: true,
+  outcome: "interrupted: the gateway restarted and the worker could not be asked",
+});
+
+function renderRecord(record: AuditRecord, role: Role, retried: string[] = []) {
+  const transport = createRouterTransport(({ service }) => {
+    service(ControlService, {
+      whoAmI: () => ({
+        role,
+        actor: role === Role.OPERATOR ? "alice" : "anonymous",
+        reason: role === Role.OPERATOR ? "" : "no operator token sent",
+      }),
+      retryAction: (req) => {
+        retried.push(req.retryOf);
+        return {
+          action: create(ActionSchema, {
+            actionId: req.actionId,
+            kind: ActionKind.CANCEL_SESSION,
+            status: ActionStatus.RUNNING,
+            retryOf: req.retryOf,
+          }),
+        };
+      },
+    });
+  });
+  render(
+    <TransportProvider transport={transport}>
+      <QueryClientProvider client={new QueryClient()}>
+        <AuditResult record={record} />
+      </QueryClientProvider>
+    </TransportProvider>,
+  );
+}
+
+describe("AuditResult", () => {
+  it("says plainly that a gateway restart interrupted the action, and lets an operator retry it once", async () => {
+    const retried: string[] = [];
+    renderRecord(interrupted, Role.OPERATOR, retried);
+    expect(screen.getByText("interrupted")).toBeTruthy();
+    expect(screen.getByText("gateway restarted")).toBeTruthy();
+    expect(screen.getByText(/the worker could not be asked/)).toBeTruthy();
+    const retry = screen.getByRole<HTMLButtonElement>("button", { name: "Retry" });
+    await waitFor(() => expect(retry.disabled).toBe(false));
+    vi.spyOn(window, "confirm").mockReturnValue(true);
+    fireEvent.click(retry);
+    await screen.findByText(/started as ui-retry-/);
+    expect(retried).toEqual(["cancel-1"]);
+    expect(retry.disabled).toBe(true);
+  });
+
+  it("keeps Retry disabled for viewers, saying why", async () => {
+    renderRecord(interrupted, Role.VIEWER);
+    const retry = screen.getByRole<HTMLButtonElement>("button", { name: "Retry" });
+    await waitFor(() => expect(retry.title).toBe("no operator token sent"));
+    expect(retry.disabled).toBe(true);
+  });
+
+  it("marks an action settled after a restart, with its retry links, and offers no retry", () => {
+    renderRecord(
+      create(AuditRecordSchema, {
+        ...interrupted,
+        result: ActionStatus.SUCCEEDED,
+        outcome: "cancelled: the worker reported the session cancelled",
+        retryOf: "cancel-0",
+      }),
+      Role.OPERATOR,
+    );
+    expect(screen.getByText("settled after a gateway restart")).toBeTruthy();
+    expect(screen.getByText("retry of cancel-0")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Retry" })).toBeNull();
+  });
+});
