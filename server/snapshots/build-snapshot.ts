@@ -5,6 +5,7 @@ import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
 import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
 import type { StatusCollector } from "../thread-dumps/status-collector.js";
+import { EVENTS_PER_WORKER, recentEventsByWorker } from "./recent-events.js";
 
 export interface SnapshotScope {
   id: string;
@@ -36,6 +37,7 @@ export function buildSnapshot(
     ? [fleet.get(scope.workerId)].filter((w) => w !== undefined)
     : fleet.all();
   const inScope = new Set(workers.map((w) => w.id));
+  const recent = recentEventsByWorker(events, inScope, EVENTS_PER_WORKER);
   return create(SnapshotSchema, {
     info: {
       id: scope.id,
@@ -48,7 +50,7 @@ export function buildSnapshot(
     },
     workers: workers.map(toWorkerMessage),
     details: workers.map((w) =>
-      toWorkerDetail(w, FULL_WINDOW_MS, events.list({ workerId: w.id, limit: 50 }), scope.nowMs),
+      toWorkerDetail(w, FULL_WINDOW_MS, recent.get(w.id) ?? [], scope.nowMs),
     ),
     stalled: collector.stalledSessions().filter((s) => inScope.has(s.workerId)),
     events: events

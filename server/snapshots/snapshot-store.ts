@@ -7,5 +7,12 @@ export interface SnapshotStore {
   /** Undefined when unknown or expired. */
   getSnapshot(id: string): Snapshot | undefined;
   listSnapshots(limit: number): SnapshotInfo[];
+  /**
+   * Stores a body already encoded and gzipped (snapshot-codec.ts: the same
+   * format `putSnapshot` writes) and returns the info with `size_bytes`.
+   */
+  putSnapshotBody(info: SnapshotInfo, body: Uint8Array): Promise<SnapshotInfo>;
+  /** The stored info and gzipped body, for snapshot-codec.ts; undefined when unknown or expired. */
+  getSnapshotBody(id: string): Promise<{ info: SnapshotInfo; body: Uint8Array } | undefined>;
   deleteSnapshot(id: string): boolean;
 }

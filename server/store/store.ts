@@ -196,6 +196,31 @@ export function openStore(opts: StoreOptions): Store {
       return snapshot;
     },
 
+    putSnapshotBody(info, body) {
+      const stored = clone(SnapshotInfoSchema, info);
+      stored.sizeBytes = BigInt(body.length);
+      guard("put snapshot", () =>
+        st.putSnapshot.run(
+          stored.id,
+          Number(stored.createdAtMs),
+          Number(stored.expiresAtMs),
+          toBinary(SnapshotInfoSchema, stored),
+          body,
+        ),
+      );
+      return Promise.resolve(stored);
+    },
+
+    getSnapshotBody(id) {
+      const row = guard(
+        "get snapshot",
+        () => st.getSnapshot.get(id, Date.now()) as { info: Buffer; body: Buffer } | undefined,
+      );
+      return Promise.resolve(
+        row && { info: fromBinary(SnapshotInfoSchema, row.info), body: row.body },
+      );
+    },
+
     listSnapshots(limit) {
       const rows = guard(
         "list snapshots",
