@@ -69,7 +69,7 @@ describe("snapshot codec", () => {
     try {
       const snapshot = sample(3);
       const info0 = create(SnapshotInfoSchema, {
-        ...snapshot.info,
+        id: "snap-bbbbbbbbbbbbbbbbbbbbbb",
         expiresAtMs: BigInt(Date.now() + 60_000),
       });
       snapshot.info = info0;

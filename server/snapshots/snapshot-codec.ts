@@ -8,6 +8,7 @@ import {
   type WorkerDetail,
 } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import { encodeWorkerDetail } from "./series-codec.js";
 
 /**
  * A snapshot's stored form: the `Snapshot` message, gzipped, as before:
@@ -60,7 +61,7 @@ export async function encodeSnapshot(snapshot: Snapshot): Promise<Buffer> {
     );
   };
   await inSlices(snapshot.workers, (w) => field(SNAPSHOT_WORKERS, toBinary(WorkerSchema, w)));
-  await inSlices(snapshot.details, (d) => field(SNAPSHOT_DETAILS, toBinary(WorkerDetailSchema, d)));
+  await inSlices(snapshot.details, (d) => field(SNAPSHOT_DETAILS, encodeWorkerDetail(d)));
   // level 1: series compress about 4x already; higher levels cost far more CPU for little.
   return gzipAsync(Buffer.concat(chunks), { level: 1 });
 }
