@@ -38,6 +38,7 @@ export function buildSnapshot(
     : fleet.all();
   const inScope = new Set(workers.map((w) => w.id));
   const recent = recentEventsByWorker(events, inScope, EVENTS_PER_WORKER);
+  const messages = workers.map(toWorkerMessage);
   return create(SnapshotSchema, {
     info: {
       id: scope.id,
@@ -48,9 +49,10 @@ export function buildSnapshot(
       expiresAtMs: BigInt(scope.nowMs + scope.retentionMs),
       workerCount: workers.length,
     },
-    workers: workers.map(toWorkerMessage),
-    details: workers.map((w) =>
-      toWorkerDetail(w, FULL_WINDOW_MS, recent.get(w.id) ?? [], scope.nowMs),
+    workers: messages,
+    // One message per worker, shared by the list and the detail (the codec encodes it once).
+    details: workers.map((w, i) =>
+      toWorkerDetail(w, FULL_WINDOW_MS, recent.get(w.id) ?? [], scope.nowMs, messages[i]),
     ),
     stalled: collector.stalledSessions().filter((s) => inScope.has(s.workerId)),
     events: events

@@ -6,6 +6,7 @@ import {
   WorkerDetailSchema,
   type MetricSeries,
   type Series,
+  type Worker,
   type WorkerDetail,
 } from "../../gen/stallwatch/v1/fleet_pb.js";
 
@@ -18,6 +19,7 @@ import {
  */
 
 /** Field numbers in fleet.proto written here by hand. */
+const DETAIL_WORKER = 1;
 const DETAIL_ROUND_TRIPS = 2;
 const DETAIL_METRICS = 3;
 const SERIES_TIMES = 1;
@@ -95,12 +97,25 @@ function encodeMetricSeries(m: MetricSeries): Uint8Array[] {
 
 const concat = (parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 
-/** A WorkerDetail's bytes, series packed by hand. */
-export function encodeWorkerDetail(detail: WorkerDetail): Uint8Array {
+/**
+ * A WorkerDetail's bytes, series packed by hand; its worker message taken
+ * from `encoded` when that already holds its bytes (the snapshot's worker list).
+ */
+export function encodeWorkerDetail(
+  detail: WorkerDetail,
+  encoded?: ReadonlyMap<Worker, Uint8Array>,
+): Uint8Array {
   const { roundTripsMs, metrics } = detail;
+  const worker = detail.worker && encoded?.get(detail.worker);
   const parts: Uint8Array[] = [
-    toBinary(WorkerDetailSchema, { ...detail, roundTripsMs: undefined, metrics: [] }),
+    toBinary(WorkerDetailSchema, {
+      ...detail,
+      ...(worker ? { worker: undefined } : {}),
+      roundTripsMs: undefined,
+      metrics: [],
+    }),
   ];
+  if (worker) parts.push(lengthDelimited(DETAIL_WORKER, worker));
   if (roundTripsMs) parts.push(lengthDelimited(DETAIL_ROUND_TRIPS, encodeSeries(roundTripsMs)));
   for (const m of metrics)
     parts.push(lengthDelimited(DETAIL_METRICS, concat(encodeMetricSeries(m))));

@@ -37,6 +37,15 @@ describe("snapshot codec", () => {
     expect(equals(SnapshotSchema, await decodeSnapshotView(body, {}), snapshot)).toBe(true);
   });
 
+  it("encodes a worker message shared by the list and its detail once, and reads it back in both", async () => {
+    const snapshot = sample(10);
+    snapshot.details.forEach((d, i) => (d.worker = snapshot.workers[i]));
+    const body = await encodeSnapshot(snapshot);
+    const back = await decodeSnapshotView(body, {});
+    expect(equals(SnapshotSchema, back, snapshot)).toBe(true);
+    expect(back.details[2]?.worker?.id).toBe("wörker-ü");
+  });
+
   it("reads bodies stored before it existed (one gzipped toBinary)", async () => {
     const snapshot = sample(4);
     const old = gzipSync(toBinary(SnapshotSchema, snapshot));

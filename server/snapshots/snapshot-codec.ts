@@ -5,6 +5,7 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
   WorkerDetailSchema,
   WorkerSchema,
+  type Worker,
   type WorkerDetail,
 } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
@@ -60,8 +61,14 @@ export async function encodeSnapshot(snapshot: Snapshot): Promise<Buffer> {
       body,
     );
   };
-  await inSlices(snapshot.workers, (w) => field(SNAPSHOT_WORKERS, toBinary(WorkerSchema, w)));
-  await inSlices(snapshot.details, (d) => field(SNAPSHOT_DETAILS, encodeWorkerDetail(d)));
+  // A worker's message is in the list and in its detail: encoded once.
+  const encoded = new Map<Worker, Uint8Array>();
+  await inSlices(snapshot.workers, (w) => {
+    const bytes = toBinary(WorkerSchema, w);
+    encoded.set(w, bytes);
+    field(SNAPSHOT_WORKERS, bytes);
+  });
+  await inSlices(snapshot.details, (d) => field(SNAPSHOT_DETAILS, encodeWorkerDetail(d, encoded)));
   // level 1: series compress about 4x already; higher levels cost far more CPU for little.
   return gzipAsync(Buffer.concat(chunks), { level: 1 });
 }
