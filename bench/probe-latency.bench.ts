@@ -13,6 +13,9 @@ import { startGateway, type BenchGateway } from "./probe-gateway.js";
 
 const WINDOW_S = 60; // the gateway's p99 is over each worker's last 60 samples
 const THREADS = 2;
+/** `BENCH_ONLY=snapshot` (or p99, memory) runs one part: each takes minutes. */
+const only = process.env.BENCH_ONLY ?? "";
+const runs = (part: string) => !only || only.split(",").includes(part);
 
 /** Round trips (at, ms) of `ids` from the worker pages, over the last minute. */
 async function roundTrips(gw: BenchGateway, ids: string[]): Promise<Array<[number, number]>> {
@@ -30,7 +33,7 @@ try {
 
   // 1. Steady-state p99, 2,000 workers: the gateway warms up 75 s; the bare
   //    loop runs beside it (same farm, same machine) over the gateway's window.
-  {
+  if (runs("p99")) {
     const farm = await startFarms(2000);
     const gw = await startGateway(farm.addresses, THREADS);
     await sleep(5000);
@@ -68,7 +71,7 @@ try {
   }
 
   // 2. Snapshot of 5,000 workers while they are probed.
-  {
+  if (runs("snapshot")) {
     const farm = await startFarms(5000);
     const gw = await startGateway(farm.addresses, THREADS);
     await sleep(20_000);
@@ -104,7 +107,7 @@ try {
   }
 
   // 3. Memory per worker at 10,000 workers: RSS against an empty gateway.
-  {
+  if (runs("memory")) {
     const empty = await startGateway([], THREADS);
     await sleep(5000);
     const base = rssMiB(empty.pid);

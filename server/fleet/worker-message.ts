@@ -86,12 +86,14 @@ export function toWorkerDetail(
   windowMs: number,
   events: FleetEvent[],
   nowMs = Date.now(),
+  /** The worker's message when the caller has already made it (a snapshot makes both). */
+  message: Worker = toWorkerMessage(worker),
 ): WorkerDetail {
   const since = nowMs - windowMs;
   const rtt = worker.roundTrips.since(since);
   const beam = worker.beamStatus;
   return create(WorkerDetailSchema, {
-    worker: toWorkerMessage(worker),
+    worker: message,
     roundTripsMs: { timesMs: rtt.times.map((t) => BigInt(Math.round(t))), values: rtt.values },
     metrics: [...worker.metricSeries].map(([name, ring]) => {
       const s = ring.since(since);

@@ -5,6 +5,7 @@ import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
 import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
 import type { StatusCollector } from "../thread-dumps/status-collector.js";
+import { EVENTS_PER_WORKER, recentEventsByWorker } from "./recent-events.js";
 
 export interface SnapshotScope {
   id: string;
@@ -36,6 +37,8 @@ export function buildSnapshot(
     ? [fleet.get(scope.workerId)].filter((w) => w !== undefined)
     : fleet.all();
   const inScope = new Set(workers.map((w) => w.id));
+  const recent = recentEventsByWorker(events, inScope, EVENTS_PER_WORKER);
+  const messages = workers.map(toWorkerMessage);
   return create(SnapshotSchema, {
     info: {
       id: scope.id,
@@ -46,9 +49,10 @@ export function buildSnapshot(
       expiresAtMs: BigInt(scope.nowMs + scope.retentionMs),
       workerCount: workers.length,
     },
-    workers: workers.map(toWorkerMessage),
-    details: workers.map((w) =>
-      toWorkerDetail(w, FULL_WINDOW_MS, events.list({ workerId: w.id, limit: 50 }), scope.nowMs),
+    workers: messages,
+    // One message per worker, shared by the list and the detail (the codec encodes it once).
+    details: workers.map((w, i) =>
+      toWorkerDetail(w, FULL_WINDOW_MS, recent.get(w.id) ?? [], scope.nowMs, messages[i]),
     ),
     stalled: collector.stalledSessions().filter((s) => inScope.has(s.workerId)),
     events: events

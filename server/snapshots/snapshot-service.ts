@@ -6,6 +6,7 @@ import {
   DeleteSnapshotResponseSchema,
   GetSnapshotResponseSchema,
   ListSnapshotsResponseSchema,
+  SnapshotInfoSchema,
   SnapshotService,
   type Snapshot,
 } from "../../gen/stallwatch/v1/snapshot_pb.js";
@@ -25,6 +26,7 @@ import { createLogOnce } from "../logging/log-once.js";
 import { peerAddressKey } from "../net/peer-address.js";
 import type { StatusCollector } from "../thread-dumps/status-collector.js";
 import { buildSnapshot } from "./build-snapshot.js";
+import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
 import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
@@ -118,7 +120,11 @@ export function createSnapshotService(
       );
       // In a cluster, the other gateways' workers (server/cluster/shard-gather.ts).
       await deps.gatherShards?.(snapshot);
-      const info = await deps.store.putSnapshot(snapshot);
+      // Encoding and gzip yield to the event loop (snapshot-codec.ts).
+      const info = await deps.store.putSnapshotBody(
+        snapshot.info ?? create(SnapshotInfoSchema),
+        await encodeSnapshot(snapshot),
+      );
       deps.onCreated?.();
       deps.log.info(
         {
@@ -133,21 +139,20 @@ export function createSnapshotService(
     },
 
     async getSnapshot(request) {
-      const snapshot = SNAPSHOT_ID.test(request.id)
-        ? await deps.store.getSnapshot(request.id)
+      const stored = SNAPSHOT_ID.test(request.id)
+        ? await deps.store.getSnapshotBody(request.id)
         : undefined;
-      if (!snapshot)
+      if (!stored)
         throw new ConnectError("no such snapshot: it never existed or has expired", Code.NotFound);
-      if (request.workerId) {
-        snapshot.details = snapshot.details.filter((d) => d.worker?.id === request.workerId);
-        if (snapshot.details.length === 0) {
-          throw new ConnectError(
-            `worker "${request.workerId.slice(0, 200)}" is not in this snapshot`,
-            Code.NotFound,
-          );
-        }
-      } else if (request.summary) {
-        snapshot.details = [];
+      // Gunzip off the event loop; the summary and worker views skip other details.
+      const snapshot = await decodeSnapshotView(stored.body, request);
+      // The stored info carries the size, known only once the body was encoded.
+      snapshot.info = stored.info;
+      if (request.workerId && snapshot.details.length === 0) {
+        throw new ConnectError(
+          `worker "${request.workerId.slice(0, 200)}" is not in this snapshot`,
+          Code.NotFound,
+        );
       }
       return create(GetSnapshotResponseSchema, { snapshot });
     },

@@ -8,4 +8,11 @@ export interface SnapshotStore {
   getSnapshot(id: string): Promise<Snapshot | undefined>;
   listSnapshots(limit: number): Promise<SnapshotInfo[]>;
   deleteSnapshot(id: string): Promise<boolean>;
+  /**
+   * Stores a body already encoded and gzipped (snapshot-codec.ts: the same
+   * format `putSnapshot` writes) and returns the info with `size_bytes`.
+   */
+  putSnapshotBody(info: SnapshotInfo, body: Uint8Array): Promise<SnapshotInfo>;
+  /** The stored info and gzipped body, for snapshot-codec.ts; undefined when unknown or expired. */
+  getSnapshotBody(id: string): Promise<{ info: SnapshotInfo; body: Uint8Array } | undefined>;
 }

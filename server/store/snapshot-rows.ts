@@ -40,6 +40,36 @@ export function createSnapshotRows(db: Kysely<StoreTables>, guard: Guard): Snaps
       return stored;
     },
 
+    async putSnapshotBody(info, body) {
+      const stored = clone(SnapshotInfoSchema, info);
+      stored.sizeBytes = BigInt(body.length);
+      await guard("put snapshot", () =>
+        db
+          .insertInto("snapshots")
+          .values({
+            id: stored.id,
+            created_at_ms: Number(stored.createdAtMs),
+            expires_at_ms: Number(stored.expiresAtMs),
+            info: bytes(toBinary(SnapshotInfoSchema, stored)),
+            body: bytes(body),
+          })
+          .execute(),
+      );
+      return stored;
+    },
+
+    async getSnapshotBody(id) {
+      const row = await guard("get snapshot", () =>
+        db
+          .selectFrom("snapshots")
+          .select(["info", "body"])
+          .where("id", "=", id)
+          .where("expires_at_ms", ">", Date.now())
+          .executeTakeFirst(),
+      );
+      return row && { info: fromBinary(SnapshotInfoSchema, row.info), body: row.body };
+    },
+
     async getSnapshot(id) {
       const row = await guard("get snapshot", () =>
         db

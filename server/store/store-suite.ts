@@ -3,7 +3,7 @@ import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { ActionKind, ActionSchema, ActionStatus } from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetEventSchema } from "../../gen/stallwatch/v1/fleet_pb.js";
-import { SnapshotSchema } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import { SnapshotInfoSchema, SnapshotSchema } from "../../gen/stallwatch/v1/snapshot_pb.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store.js";
 
@@ -118,6 +118,22 @@ export function defineStoreSuite(
     expect((await again.listSnapshots(10)).map((i) => i.id)).toEqual([
       "snap-aaaaaaaaaaaaaaaaaaaaaa",
     ]);
+    // The codec's path (snapshot-codec.ts) reads the same row as bytes, its size in the info.
+    const body = await again.getSnapshotBody("snap-aaaaaaaaaaaaaaaaaaaaaa");
+    expect(body?.info.sizeBytes).toBe(info.sizeBytes);
+    expect(body?.body.length).toBe(Number(info.sizeBytes));
+    const byBody = await again.putSnapshotBody(
+      create(SnapshotInfoSchema, {
+        id: "snap-bbbbbbbbbbbbbbbbbbbbbb",
+        createdAtMs: BigInt(Date.now()),
+        expiresAtMs: BigInt(Date.now() + 60_000),
+      }),
+      body?.body ?? new Uint8Array(),
+    );
+    expect(byBody.sizeBytes).toBe(info.sizeBytes);
+    const copy = await again.getSnapshot("snap-bbbbbbbbbbbbbbbbbbbbbb");
+    expect(copy?.workers.map((w) => w.id)).toEqual(["w1"]);
+    expect(await again.getSnapshotBody("snap-unknown")).toBeUndefined();
   });
 
   it("filters and orders audit newest first, and caps limits", async () => {

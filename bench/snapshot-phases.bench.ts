@@ -1,0 +1,96 @@
+// Snapshot phases in one process (issue 13), printed, never asserted: a
+// fleet of 5,000 workers with 20 s and with 15 min of history, and where a
+// snapshot's time goes: building, encoding + gzip, and the longest stretch the
+// event loop was blocked. probe-latency.bench.ts measures the same end to end
+// against a gateway probing real workers.
+import { gunzipSync, gzipSync } from "node:zlib";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { SnapshotSchema } from "../gen/stallwatch/v1/snapshot_pb.js";
+import { EventLog } from "../server/events/event-log.js";
+import { Fleet } from "../server/fleet/fleet.js";
+import { createFleetWorker, recordMetrics } from "../server/fleet/fleet-worker.js";
+import { buildSnapshot } from "../server/snapshots/build-snapshot.js";
+import { decodeSnapshotView, encodeSnapshot } from "../server/snapshots/snapshot-codec.js";
+import type { StatusCollector } from "../server/thread-dumps/status-collector.js";
+import { table } from "./harness.js";
+
+const WORKERS = 5000;
+
+function fleetWith(seconds: number, nowMs: number): { fleet: Fleet; events: EventLog } {
+  const fleet = new Fleet();
+  const events = new EventLog(5000);
+  for (let i = 0; i < WORKERS; i++) {
+    const w = createFleetWorker(
+      `w-${i}`,
+      "spark",
+      `127.0.0.1:${20000 + i}`,
+      { unresponsiveAfter: 3, sampleCapacity: 900 },
+      nowMs - seconds * 1000,
+    );
+    for (let s = seconds; s > 0; s--) {
+      const at = nowMs - s * 1000;
+      w.roundTrips.push(at, 0.5 + (s % 7) / 10);
+      recordMetrics(w, { active_sessions: "0", uptime_ms: String(at) }, at);
+    }
+    fleet.add(w);
+  }
+  for (let i = 0; i < 5000; i++)
+    events.record({ workerId: `w-${i % WORKERS}`, kind: "liveness", summary: "healthy" });
+  return { fleet, events };
+}
+
+const collector = { stalledSessions: () => [] } as unknown as StatusCollector;
+
+/** Wall time of `fn`, and the longest the event loop went without running a timer meanwhile. */
+async function timed<T>(fn: () => Promise<T> | T): Promise<[T, number, number]> {
+  let last = performance.now();
+  let longest = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  await new Promise((r) => setTimeout(r, 5));
+  const t0 = performance.now();
+  last = t0;
+  longest = 0;
+  const out = await fn();
+  const ms = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 2));
+  clearInterval(tick);
+  return [out, ms, longest];
+}
+
+const rows: Record<string, string>[] = [];
+/** `BENCH_HISTORY=20` runs one history length (seconds). */
+const histories = process.env.BENCH_HISTORY ? [Number(process.env.BENCH_HISTORY)] : [20, 900];
+for (const seconds of histories) {
+  const nowMs = Date.now();
+  const { fleet, events } = fleetWith(seconds, nowMs);
+  const scope = { id: "x", createdBy: "b", workerId: "", note: "", retentionMs: 1, nowMs };
+  for (let round = 0; round < 2; round++) {
+    const [snap, buildMs, buildBlock] = await timed(() =>
+      buildSnapshot(scope, fleet, events, collector, []),
+    );
+    const [, syncMs] = await timed(() => gzipSync(toBinary(SnapshotSchema, snap), { level: 1 }));
+    const [body, encodeMs, encodeBlock] = await timed(() => encodeSnapshot(snap));
+    const [, gunzipMs] = await timed(() => fromBinary(SnapshotSchema, gunzipSync(body)));
+    const [, getMs, getBlock] = await timed(() => decodeSnapshotView(body, {}));
+    const [, summaryMs, summaryBlock] = await timed(() =>
+      decodeSnapshotView(body, { summary: true }),
+    );
+    const [, oneMs, oneBlock] = await timed(() => decodeSnapshotView(body, { workerId: "w-7" }));
+    if (round === 0) continue; // warm-up
+    rows.push({
+      history: `${seconds} s`,
+      build: `${buildMs.toFixed(0)} ms`,
+      "encode+gzip": `${encodeMs.toFixed(0)} ms (sync before: ${syncMs.toFixed(0)} ms)`,
+      "get all": `${getMs.toFixed(0)} ms (sync before: ${gunzipMs.toFixed(0)} ms)`,
+      "get summary / one worker": `${summaryMs.toFixed(0)} / ${oneMs.toFixed(0)} ms`,
+      "longest block": `build ${buildBlock.toFixed(0)}, encode ${encodeBlock.toFixed(0)}, get ${getBlock.toFixed(0)}/${summaryBlock.toFixed(0)}/${oneBlock.toFixed(0)} ms`,
+      size: `${(body.length / 1024).toFixed(0)} KiB`,
+    });
+  }
+}
+table(rows);
+process.exit(0);
