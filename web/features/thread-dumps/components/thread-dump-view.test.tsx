@@ -52,6 +52,8 @@ describe("ThreadDumpView", () => {
     );
     const heads = screen.getAllByRole("button", { expanded: false });
     expect(heads[0]?.textContent).toContain("udf-2 id 139600000008192");
+    // A thread running no session is not linked to: its id stays out of the way.
+    expect(heads[1]?.textContent).not.toContain(" id t-1");
   });
 
   it("expands a group to its stack and searches", () => {
