@@ -25,6 +25,26 @@ describe("EventsList", () => {
     );
     const link = screen.getByRole("link", { name: "demo-beam-java" });
     expect(link.getAttribute("href")).toBe("/workers/demo-beam-java");
+    expect(link.parentElement?.textContent).toContain("demo-beam-java: session 2fe06fe3-c6de");
+  });
+
+  it("does not repeat a worker id the summary already starts with", () => {
+    const healthy = create(FleetEventSchema, {
+      id: "e2",
+      atMs: 1_000n,
+      workerId: "demo-1",
+      kind: "liveness",
+      summary: "demo-1 healthy: first heartbeat answered",
+    });
+    render(
+      <MemoryRouter>
+        <EventsList events={[healthy]} workerLink={(id) => `/workers/${id}`} />
+      </MemoryRouter>,
+    );
+    const item = screen.getByRole("listitem");
+    expect(item.textContent).toContain("demo-1 healthy: first heartbeat answered");
+    expect(item.textContent).not.toContain("demo-1: demo-1");
+    expect(screen.getByRole("link", { name: "demo-1" })).toBeTruthy();
   });
 
   it("on a worker's own page, adds no link (the worker is the page)", () => {

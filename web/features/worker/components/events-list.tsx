@@ -21,12 +21,17 @@ export function EventsList({
         <li key={e.id}>
           <time dateTime={new Date(Number(e.atMs)).toISOString()}>{formatClock(e.atMs)}</time>{" "}
           <span className={`event-kind kind-${e.kind}`}>{e.kind.replace("_", " ")}</span>{" "}
-          {workerLink && e.workerId && (
+          {workerLink && e.workerId ? (
             <>
-              <Link to={workerLink(e.workerId)}>{clip(e.workerId, 60)}</Link>:{" "}
+              <Link to={workerLink(e.workerId)}>{clip(e.workerId, 60)}</Link>
+              {/* Liveness summaries already start with the worker's id. */}
+              {e.summary.startsWith(`${e.workerId} `)
+                ? clip(e.summary.slice(e.workerId.length), 200)
+                : `: ${clip(e.summary, 200)}`}
             </>
+          ) : (
+            clip(e.summary, 200)
           )}
-          {clip(e.summary, 200)}
           {e.evidence && e.evidence.threads.length > 0 && (
             <details>
               <summary>
