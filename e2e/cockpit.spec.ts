@@ -126,15 +126,21 @@ test("small visual faults (bug 6): identity once, placeholder fits, one outline 
 
   await expect(page.locator("#fleet-filter")).toBeVisible();
   // Page-side code as a string: e2e is compiled without DOM types.
-  const fits = await page.evaluate<boolean>(`(() => {
-    const el = document.getElementById("fleet-filter");
+  const placeholderFits = (selector: string) =>
+    page.evaluate<boolean>(`(() => {
+    const el = document.querySelector(${JSON.stringify(selector)});
     const style = getComputedStyle(el);
     const ctx = document.createElement("canvas").getContext("2d");
     ctx.font = style.fontSize + " " + style.fontFamily;
     const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 24;
     return ctx.measureText(el.placeholder).width <= room;
   })()`);
-  expect(fits).toBe(true);
+  expect(await placeholderFits("#fleet-filter")).toBe(true);
+
+  // The thread dump's search box too ("Search thread name or frame").
+  await page.goto(`${demo.url}/workers/demo-1?tab=threads`);
+  await expect(page.locator(".dump-toolbar input[type=search]")).toBeVisible({ timeout: 15_000 });
+  expect(await placeholderFits(".dump-toolbar input[type=search]")).toBe(true);
 
   // A session row picked from a link: outlined as one row, not cell by cell.
   await page.goto(`${demo.url}/workers/demo-1`);

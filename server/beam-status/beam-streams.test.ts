@@ -40,8 +40,12 @@ describe("BeamStreams", () => {
     fleet.add(createFleetWorker("w1", "agent", "a:1", opts, 0));
     fleet.add(createFleetWorker("127.0.0.1:7071", "spark", "127.0.0.1:7071", opts, 0));
     const streams = new BeamStreams(fleet, { maxStreams: 10, maxStreamsPerConnection: 4 });
-    expect(refusal(() => streams.check("w1", undefined)).reason).toBe("kind_conflict");
-    expect(refusal(() => streams.check("127.0.0.1:7071", undefined)).code).toBe(Code.AlreadyExists);
+    const agent = refusal(() => streams.check("w1", undefined));
+    expect(agent.reason).toBe("kind_conflict");
+    expect(agent.message).toContain('worker id "w1" belongs to a Stallwatch agent');
+    const stat = refusal(() => streams.check("127.0.0.1:7071", undefined));
+    expect(stat.code).toBe(Code.AlreadyExists);
+    expect(stat.message).toContain("belongs to a static Spark worker");
   });
 
   it("refuses a duplicate while the holder is alive, and lets a successor take over a dead one", () => {

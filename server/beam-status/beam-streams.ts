@@ -80,7 +80,7 @@ export class BeamStreams {
     const existing = this.fleet.get(id);
     if (existing && existing.kind !== "beam")
       throw new BeamRefused(
-        `worker id "${id}" belongs to a ${existing.kind === "spark" ? "static Spark" : existing.kind} worker; a Beam harness cannot take it`,
+        `worker id "${id}" belongs to ${existing.kind === "spark" ? "a static Spark worker" : "a Stallwatch agent"}; a Beam harness cannot take it`,
         Code.AlreadyExists,
         "kind_conflict",
       );

@@ -23,6 +23,9 @@ describe("demoBanner (issue 11, bug 10)", () => {
     expect(text).toMatch(/As operator +http:\/\/127\.0\.0\.1:8080\/#operator-token=abc/);
     expect(text).toMatch(/demo-1 +a session hung in user code/);
     expect(text).toMatch(/demo-5 +a Beam SDK harness/);
+    // Every worker the fleet page will show is named (the merge added two).
+    expect(text).toMatch(/demo-beam-java +/);
+    expect(text).toMatch(/demo-beam-go +/);
     expect(text).toMatch(/Logs +\.stallwatch\/demo\.log \(JSON\)/);
     expect(text).toContain("Ctrl-C stops");
     // Short enough to see at once.

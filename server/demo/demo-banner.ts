@@ -7,7 +7,9 @@ const INCIDENT: [string, string][] = [
   ["demo-2", "a slow worker (4 s per batch)"],
   ["demo-3", "a session spinning a CPU: cancel is cooperative"],
   ["demo-4", "killed every 90 s, restarted 8 s later: gone, then healthy"],
-  ["demo-5", "a Beam SDK harness look-alike with its own hung bundle"],
+  ["demo-5", "a Beam SDK harness look-alike (Python text) with its own hung bundle"],
+  ["demo-beam-java", "the same in Java's text"],
+  ["demo-beam-go", "the same in Go's text (no bundles: only its goroutine is not moving)"],
   ["others", "healthy under load"],
 ];
 
@@ -34,7 +36,7 @@ export function demoBanner(opts: {
     ...(opts.scenario === "incident"
       ? [
           "  The incident (visible within a minute):",
-          ...INCIDENT.map(([id, what]) => `    ${id.padEnd(8)}${what}`),
+          ...INCIDENT.map(([id, what]) => `    ${id.padEnd(16)}${what}`),
         ]
       : ["  Load only: every worker healthy."]),
     "",

@@ -16,14 +16,16 @@ export const demoCommand: Command = {
   summary: "run a demo fleet: gateway, workers and engines, with a real incident",
   help: `Usage: stallwatch demo [--workers N] [--scenario incident|calm] [--http HOST:PORT] [--grpc HOST:PORT]
 
-Starts the gateway, reference workers (with agents; one in Beam mode) and
-engines driving Execute sessions. The "incident" scenario (default) makes the
-dashboard show a real incident:
+Starts the gateway, reference workers (with agents; Beam harnesses in the
+incident) and engines driving Execute sessions. The "incident" scenario
+(default) makes the dashboard show a real incident:
   demo-1  one session hung in user code (never yields: cancel escalates)
   demo-2  a slow worker (every batch takes seconds)
   demo-3  a session spinning a CPU (yields to cancel)
   demo-4  dies every 90 s and is restarted 8 s later
-  demo-5  in Beam mode (a Beam SDK harness look-alike)
+  demo-5  in Beam mode (a Beam SDK harness look-alike writing Python's text)
+  demo-beam-java, demo-beam-go
+          two more Beam harnesses writing Java's and Go's text, each hung
   others  healthy under load
 Ctrl-C stops every process it started.
 
@@ -35,7 +37,8 @@ token is logged only when it was generated here (there is no other way to
 learn it), never when given with --operator-token.
 
 Flags:
-  --workers N              how many workers (default 6, at least 5 for "incident")
+  --workers N              how many agent workers (default 6, at least 5 for
+                           "incident", which adds demo-beam-java and demo-beam-go)
   --scenario NAME          incident (default) or calm (load only)
   --http HOST:PORT         dashboard (default 127.0.0.1:8080)
   --grpc HOST:PORT         gateway's worker-facing gRPC (default 127.0.0.1:8081)
@@ -244,12 +247,18 @@ Flags:
       const operatorUrl = `${url}#operator-token=${token}`;
       log.info(
         // The token only where it is needed: nobody else knows a generated one.
-        { url, ...(givenToken || banner ? {} : { operatorUrl }), workers: count, scenario },
+        { url, ...(givenToken || banner ? {} : { operatorUrl }), workers: ids.length, scenario },
         "demo ready",
       );
       if (banner) {
         out.print(
-          demoBanner({ url, operatorUrl, scenario, workers: count, logFile: logOutput().file }),
+          demoBanner({
+            url,
+            operatorUrl,
+            scenario,
+            workers: ids.length,
+            logFile: logOutput().file,
+          }),
         );
       }
     } catch (err) {

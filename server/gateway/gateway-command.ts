@@ -83,7 +83,9 @@ Flags:
   --db PATH|URL                 SQLite database (default ./.stallwatch/stallwatch.db;
                                 created 0600, its directory 0700), or postgres://… URL
   --worker-dns NAME:PORT        one static worker per address NAME resolves to,
-                                re-resolved every --dns-interval-ms (default 30000); repeatable
+                                re-resolved every --dns-interval-ms; repeatable
+  --dns-interval-ms N           how often --worker-dns names are resolved again
+                                (default 30000)
   --shutdown-grace-ms N         on SIGTERM, time requests in flight get (default 5000)
   --reconcile-wait-ms N         at start, time a worker gets to come back so an action
                                 a previous process left running can be settled (default 15000)

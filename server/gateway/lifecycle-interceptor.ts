@@ -30,16 +30,35 @@ export function createLifecycleInterceptor(stopping: AbortSignal): Interceptor {
     }
     if (!res.stream) return res;
     const inner = res.message[Symbol.asyncIterator]();
-    const stopped = new Promise<never>((_, reject) => {
-      const fail = () => reject(shuttingDown());
-      if (stopping.aborted) fail();
-      else stopping.addEventListener("abort", fail, { once: true });
-    });
-    stopped.catch(() => undefined); // observed by the race below
+    // One listener per pending read, removed when the read settles: racing
+    // each read against one long-lived promise would leave a listener on the
+    // gateway-wide signal per stream, and a reaction (holding the message) on
+    // that promise per message sent, for the life of the process.
+    const nextOrStop = () =>
+      new Promise<Awaited<ReturnType<typeof inner.next>>>((resolve, reject) => {
+        if (stopping.aborted) {
+          reject(shuttingDown());
+          return;
+        }
+        const fail = () => reject(shuttingDown());
+        stopping.addEventListener("abort", fail, { once: true });
+        inner.next().then(
+          (v) => {
+            stopping.removeEventListener("abort", fail);
+            resolve(v);
+          },
+          (err: unknown) => {
+            stopping.removeEventListener("abort", fail);
+            // Passed through as the handler threw it; toClient maps it below.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+            reject(err);
+          },
+        );
+      });
     async function* guarded() {
       try {
         for (;;) {
-          const next = await Promise.race([inner.next(), stopped]);
+          const next = await nextOrStop();
           if (next.done) return;
           yield next.value;
         }

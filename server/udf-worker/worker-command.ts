@@ -23,7 +23,8 @@ Flags:
   --listen HOST:PORT   where to serve gRPC (port 0 picks a free port; the
                        "listening" log line says which)
   --id ID              worker id (default: <hostname>-<pid>)
-  --max-payload-bytes N  largest UDF payload accepted (default 16777216)
+  --max-payload-bytes N
+                       largest UDF payload accepted (default 16777216)
   --cancel-grace-ms N  time user code gets to yield to a cancel before its
                        thread is terminated (default 2000)
   --gateway HOST:PORT  dial this Stallwatch gateway's agent endpoint (its --grpc

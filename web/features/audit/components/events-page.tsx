@@ -36,7 +36,12 @@ export function EventsPage() {
           </button>
         </p>
       )}
-      {data && <EventsList events={data.events} />}
+      {data && (
+        <EventsList
+          events={data.events}
+          workerLink={(id) => `/workers/${encodeURIComponent(id)}`}
+        />
+      )}
     </section>
   );
 }

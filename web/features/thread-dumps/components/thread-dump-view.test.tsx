@@ -34,6 +34,28 @@ describe("ThreadDumpView", () => {
     expect(heads[0]?.textContent).toContain("not moving for 38 s");
   });
 
+  it("shows a lone thread's id beside its name when they differ (Beam Python: session links use the ident)", () => {
+    const dump = fixtureDump(2, 1);
+    const [stuck] = dump.threads;
+    if (!stuck?.thread) throw new Error("no thread");
+    stuck.thread.threadId = "139600000008192";
+    stuck.thread.name = "udf-2";
+    render(
+      <ThreadDumpView
+        current={dump}
+        nowMs={100_000}
+        filter=""
+        onFilter={() => undefined}
+        showRaw={false}
+        onShowRaw={() => undefined}
+      />,
+    );
+    const heads = screen.getAllByRole("button", { expanded: false });
+    expect(heads[0]?.textContent).toContain("udf-2 id 139600000008192");
+    // A thread running no session is not linked to: its id stays out of the way.
+    expect(heads[1]?.textContent).not.toContain(" id t-1");
+  });
+
   it("expands a group to its stack and searches", () => {
     render(<Harness />);
     const head = screen.getAllByRole("button", { expanded: false })[0];

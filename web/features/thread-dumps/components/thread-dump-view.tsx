@@ -223,6 +223,14 @@ const GroupItem = memo(function GroupItem({
       >
         <span aria-hidden="true">{expanded ? "▾" : "▸"}</span>{" "}
         <strong>{clip(first?.thread?.name ?? "", 80)}</strong>
+        {/* Session links name a session's thread by its id (a Python ident for
+            Beam): show it where it differs from the name, so the link's thread is found. */}
+        {g.threads.length === 1 &&
+          first?.thread?.sessionId &&
+          first.thread.threadId &&
+          first.thread.threadId !== first.thread.name && (
+            <span className="sub"> id {clip(first.thread.threadId, 24)}</span>
+          )}
         {g.threads.length > 1 && (
           <span className="count"> and {g.threads.length - 1} more with this stack</span>
         )}

@@ -33,7 +33,9 @@ export function BeamStatusFacts({ detail }: { detail: WorkerDetail }) {
           <dt>Beam status</dt>
           <dd data-testid="beam-format">
             {FORMAT_LABEL[beam.format] ?? "not parsed yet"}
-            {beam.bundles.length > 0 ? ` · ${beam.bundles.length} active bundles` : ""}
+            {beam.bundles.length > 0
+              ? ` · ${beam.bundles.length} active bundle${beam.bundles.length === 1 ? "" : "s"}`
+              : ""}
             {beam.error ? ` · harness error: ${beam.error.slice(0, 300)}` : ""}
           </dd>
           {beam.unparsedLines > 0 && (

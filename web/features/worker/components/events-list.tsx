@@ -1,8 +1,19 @@
+import { Link } from "react-router";
 import type { FleetEvent } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { clip, formatClock } from "../../../shared/format";
 
-/** Events with their evidence: the dump pinned when it happened, one click away. */
-export function EventsList({ events }: { events: FleetEvent[] }) {
+/**
+ * Events with their evidence: the dump pinned when it happened, one click
+ * away. `workerLink` names each event's worker (the fleet-wide list: a
+ * session event's summary does not say whose session it is).
+ */
+export function EventsList({
+  events,
+  workerLink,
+}: {
+  events: FleetEvent[];
+  workerLink?: (workerId: string) => string;
+}) {
   if (events.length === 0) return <p className="sub">No events.</p>;
   return (
     <ol className="events">
@@ -10,7 +21,17 @@ export function EventsList({ events }: { events: FleetEvent[] }) {
         <li key={e.id}>
           <time dateTime={new Date(Number(e.atMs)).toISOString()}>{formatClock(e.atMs)}</time>{" "}
           <span className={`event-kind kind-${e.kind}`}>{e.kind.replace("_", " ")}</span>{" "}
-          {clip(e.summary, 200)}
+          {workerLink && e.workerId ? (
+            <>
+              <Link to={workerLink(e.workerId)}>{clip(e.workerId, 60)}</Link>
+              {/* Liveness summaries already start with the worker's id. */}
+              {e.summary.startsWith(`${e.workerId} `)
+                ? clip(e.summary.slice(e.workerId.length), 200)
+                : `: ${clip(e.summary, 200)}`}
+            </>
+          ) : (
+            clip(e.summary, 200)
+          )}
           {e.evidence && e.evidence.threads.length > 0 && (
             <details>
               <summary>

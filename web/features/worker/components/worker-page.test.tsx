@@ -16,6 +16,7 @@ import {
   Liveness,
   WorkerDetailSchema,
   type SessionView,
+  WorkerKind,
   type Worker,
 } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { App } from "../../../app/app";
@@ -130,6 +131,20 @@ describe("WorkerPage (issue 11)", () => {
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Cancel all" }).disabled).toBe(
       true,
     );
+  });
+
+  it("bug 5: a Beam harness offers no Drain, Cancel all or Cancel (nothing can reach it)", async () => {
+    renderWorker({
+      worker: fixtureWorker("w-1", { kind: WorkerKind.BEAM }),
+      sessionsFor: () => [hung()],
+    });
+    const row = await screen.findByRole("row", { name: /s-hang/ });
+    for (const name of ["Drain", "Cancel all"])
+      expect(screen.getByRole<HTMLButtonElement>("button", { name }).disabled).toBe(true);
+    expect(within(row).getByRole<HTMLButtonElement>("button", { name: "Cancel" }).disabled).toBe(
+      true,
+    );
+    expect(screen.getAllByText(/no control endpoint/).length).toBeGreaterThan(0);
   });
 
   it("bug 5: a session already cancelling offers no second Cancel", async () => {

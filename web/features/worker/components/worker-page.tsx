@@ -1,6 +1,6 @@
 import { Link, useParams, useSearchParams } from "react-router";
 import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
-import { Liveness } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { Liveness, WorkerKind } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { clip } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
 import { ActionButton } from "../../actions/components/action-button";
@@ -14,6 +14,17 @@ import { WINDOWS, WorkerDetailView } from "./worker-detail-view";
 export function endedReason(liveness: Liveness | undefined): string | undefined {
   if (liveness === Liveness.EXITED) return "the worker has exited";
   if (liveness === Liveness.GONE) return "the worker is gone (not connected)";
+  return undefined;
+}
+
+/**
+ * Why no action can reach this worker at all, if so. A Beam harness only
+ * answers status requests: it has neither an agent nor a Manage endpoint, so
+ * the gateway refuses every action on it (FailedPrecondition).
+ */
+export function unreachableReason(kind: WorkerKind | undefined): string | undefined {
+  if (kind === WorkerKind.BEAM)
+    return "a Beam harness only reports status: there is no control endpoint to act on";
   return undefined;
 }
 
@@ -51,7 +62,7 @@ export function WorkerPage() {
   const w = detail?.worker;
   const active = Number(w?.metrics.active_sessions ?? detail?.sessions.length ?? 0);
   const plural = (n: number) => `${n} session${n === 1 ? "" : "s"}`;
-  const ended = endedReason(w?.liveness);
+  const ended = unreachableReason(w?.kind) ?? endedReason(w?.liveness);
   return (
     <section aria-labelledby="worker-title">
       <Link to="/" className="back">
