@@ -73,6 +73,15 @@ Flags:
   --stall-processing-ms N       one batch processing this long = stalled (default 300000)
   --not-moving-ms N             unchanged stack this long = "not moving" (default 10000)
   --gone-retention-ms N         workers that left stay visible as gone this long (default 3600000)
+  --status-interval-ms N        sessions and thread dumps from agents and Beam harnesses
+                                this often (default 10000)
+  --watched-status-interval-ms N
+                                ...and this often while someone watches (default 2000)
+  --max-dumps-per-second N      ceiling of the fleet-wide dump budget (default 500)
+  --beam-status-deadline-ms N   deadline on one Beam status request (default 3000)
+  --max-beam-streams N          Beam status streams at once (default 10000)
+  --max-beam-streams-per-connection N
+                                ...and per HTTP/2 connection (default 4)
   --redact REGEX                also redact matches in worker text; repeatable
                                 (linear-time patterns only: nested quantifiers refused)
   --agent-token TOKEN           fleet agent token (>= 16 chars; also STALLWATCH_AGENT_TOKEN);
@@ -203,6 +212,16 @@ configuration, 3 the database cannot be opened or written.`,
         noProgressMs: config.stallNoProgressMs,
       },
       redactionPatterns: [...DEFAULT_REDACTION_PATTERNS, ...config.redact],
+      status: {
+        intervalMs: config.statusIntervalMs,
+        watchedIntervalMs: config.watchedStatusIntervalMs,
+      },
+      beam: {
+        maxDumpsPerSecond: config.maxDumpsPerSecond,
+        statusDeadlineMs: config.beamStatusDeadlineMs,
+        maxStreams: config.maxBeamStreams,
+        maxStreamsPerConnection: config.maxBeamStreamsPerConnection,
+      },
       agentAdmission: {
         ...(config.agentToken ? { agentToken: config.agentToken } : {}),
         trustAnnouncedAddress: config.trustAnnouncedAddress,

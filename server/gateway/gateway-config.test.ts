@@ -31,6 +31,30 @@ describe("loadGatewayConfig", () => {
     expect(c.workers).toEqual([{ host: "127.0.0.1", port: 9 }]);
   });
 
+  it("takes the status cadence and Beam caps, and refuses a watched cadence slower than the base one", () => {
+    const defaults = loadGatewayConfig({}, {});
+    expect(defaults).toMatchObject({
+      statusIntervalMs: 10_000,
+      watchedStatusIntervalMs: 2_000,
+      maxDumpsPerSecond: 500,
+      beamStatusDeadlineMs: 3_000,
+      maxBeamStreams: 10_000,
+      maxBeamStreamsPerConnection: 4,
+    });
+    const c = loadGatewayConfig(
+      { "status-interval-ms": "30000", "max-beam-streams-per-connection": "2" },
+      { STALLWATCH_WATCHED_STATUS_INTERVAL_MS: "1000" },
+    );
+    expect(c).toMatchObject({
+      statusIntervalMs: 30_000,
+      watchedStatusIntervalMs: 1_000,
+      maxBeamStreamsPerConnection: 2,
+    });
+    expect(() =>
+      loadGatewayConfig({ "status-interval-ms": "5000", "watched-status-interval-ms": "8000" }, {}),
+    ).toThrow(/--watched-status-interval-ms \(8000\) must not be longer than --status-interval-ms/);
+  });
+
   it("reads comma-separated lists from the environment", () => {
     const c = loadGatewayConfig({}, { STALLWATCH_WORKERS: "127.0.0.1:1, 127.0.0.1:2" });
     expect(c.workers.map((w) => w.port)).toEqual([1, 2]);

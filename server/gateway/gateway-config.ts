@@ -6,9 +6,10 @@ import { CLUSTER_SETTINGS, loadClusterSettings, type ClusterSettings } from "./c
 import { loadPeopleEdge, PEOPLE_EDGE_SETTINGS } from "./people-edge-settings.js";
 import { unsafePatternReason } from "../thread-dumps/redact.js";
 import { loadProbeThreads, PROBE_SETTINGS } from "./probe-settings.js";
+import { loadStatusSettings, STATUS_SETTINGS, type StatusSettings } from "./status-settings.js";
 
 /** Everything the gateway can be told, after validation. Durations in ms. */
-export interface GatewayConfig extends ClusterSettings {
+export interface GatewayConfig extends ClusterSettings, StatusSettings {
   http: HostPort;
   grpc: HostPort;
   workers: HostPort[];
@@ -142,6 +143,7 @@ const SETTINGS = {
   },
   "max-agents": { env: "STALLWATCH_MAX_AGENTS", kind: "count", fallback: "10000", min: 1 },
   ...PROBE_SETTINGS,
+  ...STATUS_SETTINGS,
   ...CLUSTER_SETTINGS,
 } as const;
 
@@ -281,6 +283,7 @@ export function loadGatewayConfig(
     deadlineMs: number("deadline-ms"),
     unresponsiveAfter: number("unresponsive-after"),
     probeThreads: loadProbeThreads(raw("probe-threads"), problems),
+    ...loadStatusSettings(number, problems),
     retentionMs: number("retention-ms"),
     stallNoProgressMs: number("stall-no-progress-ms"),
     stallProcessingMs: number("stall-processing-ms"),

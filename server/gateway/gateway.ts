@@ -65,6 +65,8 @@ export interface GatewayOptions {
   thresholds?: StallThresholds;
   /** Regex sources whose matches are redacted from worker text (default: common secrets). */
   redactionPatterns?: string[];
+  /** Status cadence for agents and Beam harnesses (default 10 s; 2 s while watched). */
+  status?: { intervalMs?: number; watchedIntervalMs?: number };
   /** Beam path caps and cadence (defaults in createGateway). */
   beam?: {
     maxStreams?: number;
@@ -153,8 +155,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agents,
     events,
     {
-      dumpIntervalMs: 10_000,
-      watchedIntervalMs: 2_000,
+      dumpIntervalMs: opts.status?.intervalMs ?? 10_000,
+      watchedIntervalMs: opts.status?.watchedIntervalMs ?? 2_000,
       deadlineMs: 3_000,
       minDumpsPerSecond: 50,
       maxDumpsPerSecond: opts.beam?.maxDumpsPerSecond ?? 500,
@@ -312,7 +314,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   const agentService = createAgentService(fleet, prober, agents, {
     ...opts.prober,
-    statusIntervalMs: 10_000,
+    statusIntervalMs: opts.status?.intervalMs ?? 10_000,
     statusDeadlineMs: 2_000,
     announceTimeoutMs: 5_000,
     ...(opts.agentAdmission ? { admission: opts.agentAdmission } : {}),
