@@ -16,73 +16,57 @@ const clampLimit = (limit: number) => Math.max(1, Math.min(1000, Math.floor(limi
 
 /** Snapshots on either dialect: the body gzip-compressed, the info apart for listing. */
 export function createSnapshotRows(db: Kysely<StoreTables>, guard: Guard): SnapshotStore {
+  const putSnapshotBody: SnapshotStore["putSnapshotBody"] = async (info, body) => {
+    const stored = clone(SnapshotInfoSchema, info);
+    stored.sizeBytes = BigInt(body.length);
+    await guard("put snapshot", () =>
+      db
+        .insertInto("snapshots")
+        .values({
+          id: stored.id,
+          created_at_ms: Number(stored.createdAtMs),
+          expires_at_ms: Number(stored.expiresAtMs),
+          info: bytes(toBinary(SnapshotInfoSchema, stored)),
+          body: bytes(body),
+        })
+        .execute(),
+    );
+    return stored;
+  };
+  const getSnapshotBody: SnapshotStore["getSnapshotBody"] = async (id) => {
+    const row = await guard("get snapshot", () =>
+      db
+        .selectFrom("snapshots")
+        .select(["info", "body"])
+        .where("id", "=", id)
+        .where("expires_at_ms", ">", Date.now())
+        .executeTakeFirst(),
+    );
+    return row && { info: fromBinary(SnapshotInfoSchema, row.info), body: row.body };
+  };
+
   return {
+    putSnapshotBody,
+    getSnapshotBody,
+
     async putSnapshot(snapshot: Snapshot) {
       const info = snapshot.info;
       if (!info) throw new Error("a snapshot needs its info");
       // Series compress well (about 4x on a 1,000-worker fleet); the CPU cost is small next to the disk write.
-      const body = gzipSync(toBinary(SnapshotSchema, snapshot), { level: 1 });
-      const stored = clone(SnapshotInfoSchema, info);
-      stored.sizeBytes = BigInt(body.length);
-      await guard("put snapshot", () =>
-        db
-          .insertInto("snapshots")
-          .values({
-            id: stored.id,
-            created_at_ms: Number(stored.createdAtMs),
-            expires_at_ms: Number(stored.expiresAtMs),
-            info: bytes(toBinary(SnapshotInfoSchema, stored)),
-            body,
-          })
-          .execute(),
+      const stored = await putSnapshotBody(
+        info,
+        gzipSync(toBinary(SnapshotSchema, snapshot), { level: 1 }),
       );
       snapshot.info = stored;
       return stored;
     },
 
-    async putSnapshotBody(info, body) {
-      const stored = clone(SnapshotInfoSchema, info);
-      stored.sizeBytes = BigInt(body.length);
-      await guard("put snapshot", () =>
-        db
-          .insertInto("snapshots")
-          .values({
-            id: stored.id,
-            created_at_ms: Number(stored.createdAtMs),
-            expires_at_ms: Number(stored.expiresAtMs),
-            info: bytes(toBinary(SnapshotInfoSchema, stored)),
-            body: bytes(body),
-          })
-          .execute(),
-      );
-      return stored;
-    },
-
-    async getSnapshotBody(id) {
-      const row = await guard("get snapshot", () =>
-        db
-          .selectFrom("snapshots")
-          .select(["info", "body"])
-          .where("id", "=", id)
-          .where("expires_at_ms", ">", Date.now())
-          .executeTakeFirst(),
-      );
-      return row && { info: fromBinary(SnapshotInfoSchema, row.info), body: row.body };
-    },
-
     async getSnapshot(id) {
-      const row = await guard("get snapshot", () =>
-        db
-          .selectFrom("snapshots")
-          .select(["info", "body"])
-          .where("id", "=", id)
-          .where("expires_at_ms", ">", Date.now())
-          .executeTakeFirst(),
-      );
+      const row = await getSnapshotBody(id);
       if (!row) return undefined;
       const snapshot = fromBinary(SnapshotSchema, gunzipSync(row.body));
       // The stored info carries the size, known only once the body was encoded.
-      snapshot.info = fromBinary(SnapshotInfoSchema, row.info);
+      snapshot.info = row.info;
       return snapshot;
     },
 
