@@ -13,6 +13,7 @@ import {
   Role,
 } from "../../../../gen/stallwatch/v1/control_pb";
 import { TransportProvider } from "../../../app/transport-context";
+import { whoAmIAs } from "../../../shared/testing/who-am-i";
 import { ActionButton } from "./action-button";
 
 afterEach(cleanup);
@@ -20,11 +21,7 @@ afterEach(cleanup);
 function renderWith(role: Role, seen: string[] = []) {
   const transport = createRouterTransport(({ service }) => {
     service(ControlService, {
-      whoAmI: () => ({
-        role,
-        actor: role === Role.OPERATOR ? "alice" : "anonymous",
-        reason: role === Role.OPERATOR ? "" : "no operator token sent",
-      }),
+      whoAmI: whoAmIAs(role),
       drainWorker: (req) => {
         seen.push(req.reason);
         return {

@@ -14,6 +14,7 @@ import {
   type AuditRecord,
 } from "../../../../gen/stallwatch/v1/control_pb";
 import { TransportProvider } from "../../../app/transport-context";
+import { whoAmIAs } from "../../../shared/testing/who-am-i";
 import { AuditResult } from "./audit-result";
 
 afterEach(() => {
@@ -34,11 +35,7 @@ const interrupted = create(AuditRecordSchema, {
 function renderRecord(record: AuditRecord, role: Role, retried: string[] = []) {
   const transport = createRouterTransport(({ service }) => {
     service(ControlService, {
-      whoAmI: () => ({
-        role,
-        actor: role === Role.OPERATOR ? "alice" : "anonymous",
-        reason: role === Role.OPERATOR ? "" : "no operator token sent",
-      }),
+      whoAmI: whoAmIAs(role),
       retryAction: (req) => {
         retried.push(req.retryOf);
         return {
