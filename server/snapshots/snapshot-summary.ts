@@ -1,6 +1,6 @@
-import { SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
 import { Liveness, type SessionView, type Worker } from "../../gen/stallwatch/v1/fleet_pb.js";
 import type { Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import { stateName } from "../stalls/stall-rules.js";
 
 /**
  * What a snapshot shows, in one line for the incident channel. Pure and
@@ -17,15 +17,6 @@ export interface SnapshotSummary {
   /** "of the fleet (6 workers)" or "of worker demo-1". */
   scope: string;
 }
-
-const STATE: Record<SessionState, string> = {
-  [SessionState.UNSPECIFIED]: "unknown state",
-  [SessionState.INITIALIZING]: "initializing",
-  [SessionState.WAITING_FOR_INPUT]: "waiting for input",
-  [SessionState.PROCESSING]: "processing",
-  [SessionState.FINISHING]: "finishing",
-  [SessionState.CANCELLING]: "cancelling",
-};
 
 /** Worker-supplied strings are clipped to one short line. */
 function oneLine(text: string, max = 60): string {
@@ -68,7 +59,7 @@ function describeWorst(snapshot: Snapshot, workers: Worker[], nowMs: number): st
     const s = stalled.session;
     const parts = [
       oneLine(s.udfName || s.sessionId),
-      `${STATE[s.state]} ${shortDuration(nowMs - Number(s.stateEnteredAtMs))}`,
+      `${stateName(s.state)} ${shortDuration(nowMs - Number(s.stateEnteredAtMs))}`,
     ];
     if (threadNotMoving(snapshot, stalled)) parts.push("thread not moving");
     return `${oneLine(stalled.workerId)}: ${parts.join(", ")}`;
