@@ -9,9 +9,9 @@ import {
   formatHarnessStatus,
   type BeamSdkFormat,
   type HarnessStatus,
-} from "../server/beam-mode/sdk-formats.js";
-import { parseBeamStatus } from "../server/beam-status/status-text.js";
-import { createRedactor } from "../server/thread-dumps/redact.js";
+} from "../server/worker/beam-client/sdk-formats.js";
+import { parseBeamStatus } from "../server/gateway/status/beam-text/status-text.js";
+import { createRedactor } from "../server/gateway/status/redact.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -81,7 +81,7 @@ for (const format of ["python", "java", "go"] as BeamSdkFormat[]) {
     const text =
       format === "go"
         ? // The SDK's 64 KiB buffer would cut big dumps; measure the whole text.
-          (await import("../server/beam-mode/sdk-formats.js")).formatGo(status, Infinity)
+          (await import("../server/worker/beam-client/sdk-formats.js")).formatGo(status, Infinity)
         : formatHarnessStatus(format, status);
     const ms = timeParse(text, n >= 5_000 ? 7 : 21);
     const mem = retained(text);
@@ -94,7 +94,10 @@ for (const format of ["python", "java", "go"] as BeamSdkFormat[]) {
 const MiB = 1 << 20;
 const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
 const fixture = (name: string) =>
-  readFileSync(new URL(`../../server/beam-status/fixtures/${name}`, import.meta.url), "utf8");
+  readFileSync(
+    new URL(`../../server/gateway/status/beam-text/fixtures/${name}`, import.meta.url),
+    "utf8",
+  );
 const typical: Record<string, string> = {
   "python fixture x N": fill(fixture("python-sdk-status.txt")),
   "java fixture x N": fill(fixture("java-sdk-status.txt")),

@@ -10,7 +10,10 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { FleetService, WorkerKind } from "../gen/stallwatch/v1/fleet_pb.js";
-import { rogueConnection, startRogueAgent } from "../server/agents/testing/rogue-agent.js";
+import {
+  rogueConnection,
+  startRogueAgent,
+} from "../server/gateway/agent-endpoint/testing/rogue-agent.js";
 import { killAll, percentile, startProcess, table } from "./harness.js";
 
 const WORKERS = 100;

@@ -3,8 +3,8 @@
 // within 2x of typical.
 import { create } from "@bufbuild/protobuf";
 import { StatusReportSchema } from "../gen/stallwatch/v1/agent_pb.js";
-import { AgentIngest } from "../server/agents/agent-ingest.js";
-import { createRedactor } from "../server/thread-dumps/redact.js";
+import { AgentIngest } from "../server/gateway/agent-endpoint/agent-ingest.js";
+import { createRedactor } from "../server/gateway/status/redact.js";
 import { table } from "./harness.js";
 
 const MIB = 1 << 20;

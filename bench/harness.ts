@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const CLI = fileURLToPath(new URL("../server/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../server/main.js", import.meta.url));
 
 /** Starts `stallwatch <args>` from dist and resolves with its listening line. */
 export function startProcess(

@@ -6,8 +6,8 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { WorkerRequestSchema } from "../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { UdfWorker } from "../gen/org/apache/spark/udf/worker/udf_service_pb.js";
-import { ManageClient } from "../server/heartbeats/manage-client.js";
-import { parseHostPort } from "../server/net/host-port.js";
+import { ManageClient } from "../server/gateway/heartbeats/manage-client.js";
+import { parseHostPort } from "../server/shared/net/host-port.js";
 import { killAll, percentile, startProcess, table } from "./harness.js";
 
 const SEQUENTIAL_CALLS = 3000;

@@ -10,8 +10,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { WorkerRequestSchema } from "../gen/org/apache/spark/udf/worker/udf_message_pb.js";
-import { ManageClient } from "../server/heartbeats/manage-client.js";
-import { parseHostPort } from "../server/net/host-port.js";
+import { ManageClient } from "../server/gateway/heartbeats/manage-client.js";
+import { parseHostPort } from "../server/shared/net/host-port.js";
 import { percentile } from "./harness.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

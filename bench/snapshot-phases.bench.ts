@@ -6,12 +6,12 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SnapshotSchema } from "../gen/stallwatch/v1/snapshot_pb.js";
-import { EventLog } from "../server/events/event-log.js";
-import { Fleet } from "../server/fleet/fleet.js";
-import { createFleetWorker, recordMetrics } from "../server/fleet/fleet-worker.js";
-import { buildSnapshot } from "../server/snapshots/build-snapshot.js";
-import { decodeSnapshotView, encodeSnapshot } from "../server/snapshots/snapshot-codec.js";
-import type { StatusCollector } from "../server/thread-dumps/status-collector.js";
+import { EventLog } from "../server/gateway/events/event-log.js";
+import { Fleet } from "../server/gateway/fleet/fleet.js";
+import { createFleetWorker, recordMetrics } from "../server/gateway/fleet/fleet-worker.js";
+import { buildSnapshot } from "../server/gateway/snapshots/build-snapshot.js";
+import { decodeSnapshotView, encodeSnapshot } from "../server/gateway/snapshots/snapshot-codec.js";
+import type { StatusCollector } from "../server/gateway/status/status-collector.js";
 import { table } from "./harness.js";
 
 const WORKERS = 5000;

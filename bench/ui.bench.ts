@@ -25,7 +25,7 @@ import {
   type Worker,
 } from "../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, SnapshotService } from "../gen/stallwatch/v1/snapshot_pb.js";
-import { createStaticHandler } from "../server/gateway/static-files.js";
+import { createStaticHandler } from "../server/gateway/http/static-files.js";
 import { table } from "./harness.js";
 
 const FLEET = 10_000;

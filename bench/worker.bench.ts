@@ -9,8 +9,8 @@ import { UdfWorker } from "../gen/org/apache/spark/udf/worker/udf_service_pb.js"
 import { UDFWorkerDataFormat } from "../gen/org/apache/spark/udf/worker/common_pb.js";
 import { runEngineSession } from "../server/engine/engine-session.js";
 import { describeResponse, engineSays, ExecuteDriver } from "../server/engine/execute-driver.js";
-import { ManageClient } from "../server/heartbeats/manage-client.js";
-import { parseHostPort } from "../server/net/host-port.js";
+import { ManageClient } from "../server/gateway/heartbeats/manage-client.js";
+import { parseHostPort } from "../server/shared/net/host-port.js";
 import { killAll, percentile, startProcess, table } from "./harness.js";
 
 const GRACE_MS = 500;

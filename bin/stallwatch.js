@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const cli = fileURLToPath(new URL("../dist/server/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/server/main.js", import.meta.url));
 if (!existsSync(cli)) {
   process.stderr.write("stallwatch: not built yet; run `npm run build` first\n");
   process.exit(1);

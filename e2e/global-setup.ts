@@ -6,6 +6,6 @@ import { execFileSync } from "node:child_process";
  * `npm test` builds before this runs; a bare `npx playwright test` builds here.
  */
 export default function globalSetup(): void {
-  if (existsSync("dist/server/cli.js") && existsSync("dist/web/index.html")) return;
+  if (existsSync("dist/server/main.js") && existsSync("dist/web/index.html")) return;
   execFileSync("npm", ["run", "build"], { stdio: "inherit", timeout: 180_000 });
 }

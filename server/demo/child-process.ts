@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { logOutput, type Logger } from "../logging/logger.js";
+import { logOutput, type Logger } from "../shared/logging/logger.js";
 
-const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 
 /** A `stallwatch` child of the demo, with its `listening` line once it is up. */
 export interface DemoChild {

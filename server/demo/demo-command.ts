@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import type { Command } from "../cli/command.js";
-import { hostPortFlag, numberFlag, stringFlag } from "../cli/flags.js";
-import { MIN_TOKEN_LENGTH } from "../gateway/token-settings.js";
-import { UsageError } from "../cli/usage-error.js";
-import { formatHostPort } from "../net/host-port.js";
-import { logOutput } from "../logging/logger.js";
+import type { Command } from "../shared/cli/command.js";
+import { hostPortFlag, numberFlag, stringFlag } from "../shared/cli/flags.js";
+import { MIN_TOKEN_LENGTH } from "../gateway/config/token-settings.js";
+import { UsageError } from "../shared/cli/usage-error.js";
+import { formatHostPort } from "../shared/net/host-port.js";
+import { logOutput } from "../shared/logging/logger.js";
 import { startChild, stopChild, type DemoChild } from "./child-process.js";
 import { demoBanner, DEFAULT_DEMO_LOG } from "./demo-banner.js";
 

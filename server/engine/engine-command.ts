@@ -2,10 +2,10 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { UdfWorker } from "../../gen/org/apache/spark/udf/worker/udf_service_pb.js";
-import type { Command } from "../cli/command.js";
-import { hostPortFlag, numberFlag, stringListFlag } from "../cli/flags.js";
-import { UsageError } from "../cli/usage-error.js";
-import { formatHostPort } from "../net/host-port.js";
+import type { Command } from "../shared/cli/command.js";
+import { hostPortFlag, numberFlag, stringListFlag } from "../shared/cli/flags.js";
+import { UsageError } from "../shared/cli/usage-error.js";
+import { formatHostPort } from "../shared/net/host-port.js";
 import { runEngineSession, type EngineOutcome } from "./engine-session.js";
 
 const DEFAULT_MIX = [

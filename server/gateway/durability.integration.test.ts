@@ -17,7 +17,7 @@ import {
   startStallwatch,
 } from "../testing/spawn-stallwatch.js";
 import { makeUnwritable } from "../testing/unwritable.js";
-import { arrowBatch, clientsFor, openSession } from "../udf-worker/testing/protocol-fixtures.js";
+import { arrowBatch, clientsFor, openSession } from "../testing/protocol-fixtures.js";
 
 const TOKEN = "durability-operator-token";
 const codeOf = (err: unknown) => ConnectError.from(err).code;

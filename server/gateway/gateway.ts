@@ -6,35 +6,35 @@ import { AgentService } from "../../gen/stallwatch/v1/agent_pb.js";
 import { ControlService } from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService, type Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
-import { ActionRunner } from "../actions/action-runner.js";
-import { createControlService } from "../actions/control-service.js";
-import type { AdmissionOptions } from "../agents/agent-admission.js";
-import { createAgentService, type AgentChannels } from "../agents/agent-service.js";
-import type { AuthConfig } from "../auth/caller.js";
-import { BeamMetrics } from "../beam-status/beam-metrics.js";
-import { createBeamStatusService, type BeamChannels } from "../beam-status/beam-status-service.js";
-import { withHttp2Session } from "../beam-status/stream-context.js";
-import { EventLog } from "../events/event-log.js";
-import { Fleet } from "../fleet/fleet.js";
-import { createFleetService } from "../fleet/fleet-service.js";
-import { HeartbeatProber, type ProberOptions } from "../heartbeats/heartbeat-prober.js";
-import type { Logger } from "../logging/logger.js";
-import { GatewayMetrics } from "../metrics/gateway-metrics.js";
-import type { HostPort } from "../net/host-port.js";
-import { sweepGoneWorkers } from "../fleet/gone-sweeper.js";
-import { peerContextValues } from "../net/peer-address.js";
-import { SnapshotRateLimit } from "../snapshots/snapshot-rate-limit.js";
-import { createSnapshotService } from "../snapshots/snapshot-service.js";
-import { defaultStallThresholds, type StallThresholds } from "../stalls/stall-rules.js";
-import { StaticAssignment } from "../cluster/static-workers.js";
-import type { WorkerOwnership } from "../cluster/worker-ownership.js";
-import type { Store } from "../store/store.js";
-import { createRedactor } from "../thread-dumps/redact.js";
-import { StatusCollector } from "../thread-dumps/status-collector.js";
-import { createHttpGuards } from "./http-guards.js";
-import { createLifecycleInterceptor } from "./lifecycle-interceptor.js";
-import { createSnapshotUnfurl } from "./snapshot-unfurl.js";
-import { createStaticHandler } from "./static-files.js";
+import { ActionRunner } from "./actions/action-runner.js";
+import { createControlService } from "./actions/control-service.js";
+import type { AdmissionOptions } from "./agent-endpoint/agent-admission.js";
+import { createAgentService, type AgentChannels } from "./agent-endpoint/agent-service.js";
+import type { AuthConfig } from "./auth/caller.js";
+import { BeamMetrics } from "./beam-endpoint/beam-metrics.js";
+import { createBeamStatusService, type BeamChannels } from "./beam-endpoint/beam-status-service.js";
+import { withHttp2Session } from "./beam-endpoint/stream-context.js";
+import { EventLog } from "./events/event-log.js";
+import { Fleet } from "./fleet/fleet.js";
+import { createFleetService } from "./fleet-api/fleet-service.js";
+import { HeartbeatProber, type ProberOptions } from "./heartbeats/heartbeat-prober.js";
+import type { Logger } from "../shared/logging/logger.js";
+import { GatewayMetrics } from "./metrics/gateway-metrics.js";
+import type { HostPort } from "../shared/net/host-port.js";
+import { sweepGoneWorkers } from "./fleet/gone-sweeper.js";
+import { peerContextValues } from "../shared/net/peer-address.js";
+import { SnapshotRateLimit } from "./snapshots/snapshot-rate-limit.js";
+import { createSnapshotService } from "./snapshots/snapshot-service.js";
+import { defaultStallThresholds, type StallThresholds } from "./stalls/stall-rules.js";
+import { StaticAssignment } from "./cluster/static-workers.js";
+import type { WorkerOwnership } from "./cluster/worker-ownership.js";
+import type { Store } from "./store/store.js";
+import { createRedactor } from "./status/redact.js";
+import { StatusCollector } from "./status/status-collector.js";
+import { createHttpGuards } from "./http/http-guards.js";
+import { createLifecycleInterceptor } from "./lifecycle/lifecycle-interceptor.js";
+import { createSnapshotUnfurl } from "./http/snapshot-unfurl.js";
+import { createStaticHandler } from "./http/static-files.js";
 
 /** Largest single message a worker may send; larger ones fail that stream only. */
 const MAX_WORKER_MESSAGE_BYTES = 4 << 20;
@@ -81,7 +81,7 @@ export interface GatewayOptions {
   ownership?: WorkerOwnership;
   /**
    * In a cluster: the browser API's services wrapped to serve the whole
-   * fleet (server/cluster); the local ones stay available as `localServices`.
+   * fleet (server/gateway/cluster); the local ones stay available as `localServices`.
    */
   wrapServices?: (local: BrowserServices, parts: { fleet: Fleet }) => BrowserServices;
   /** In a cluster: completes a snapshot with the other gateways' workers. */

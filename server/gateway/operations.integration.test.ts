@@ -15,12 +15,7 @@ import {
   type StallwatchProcess,
 } from "../testing/spawn-stallwatch.js";
 import { makeUnwritable } from "../testing/unwritable.js";
-import {
-  arrowBatch,
-  clientsFor,
-  openSession,
-  readToEnd,
-} from "../udf-worker/testing/protocol-fixtures.js";
+import { arrowBatch, clientsFor, openSession, readToEnd } from "../testing/protocol-fixtures.js";
 
 const TOKEN = "operations-token";
 

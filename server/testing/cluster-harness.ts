@@ -1,7 +1,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
-import { sendClusterToken } from "../cluster/peer-auth.js";
+import { sendClusterToken } from "../gateway/cluster/peer-auth.js";
 import { startStallwatch, type StallwatchProcess } from "./spawn-stallwatch.js";
 
 export const CLUSTER_TOKEN = "cluster-test-token-0123456789";

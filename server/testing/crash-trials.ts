@@ -12,7 +12,7 @@ import { apiClients } from "./api-clients.js";
 import { pollUntil } from "./poll.js";
 
 /** The compiled CLI (what `npx stallwatch` runs). */
-export const COMPILED_CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+export const COMPILED_CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 
 export const CRASH_TOKEN = "crash-trials-operator-token";
 

@@ -5,7 +5,7 @@ import {
   shareText,
   summarizeSnapshot,
   worstStalled,
-} from "../../../../server/snapshots/snapshot-summary";
+} from "../../../../server/gateway/snapshots/snapshot-summary";
 import { useClient } from "../../../app/transport-context";
 
 const snapshotsKey = ["stallwatch", "snapshots"] as const;

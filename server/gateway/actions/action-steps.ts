@@ -1,0 +1,166 @@
+import { create } from "@bufbuild/protobuf";
+import { CancelSessionSchema, CommandOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
+import { ShutdownRequestSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import type { AgentChannels } from "../agent-endpoint/agent-service.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
+import type { Logger } from "../../shared/logging/logger.js";
+import { formatDuration } from "../stalls/stall-rules.js";
+
+const SHUTDOWN_DEADLINE_MS = 5000;
+const PROGRESS_POLL_MS = 500;
+
+/** What the steps of an action need from the runner that owns it. */
+export interface ActionOps {
+  fleet: Fleet;
+  prober: HeartbeatProber;
+  agents: AgentChannels;
+  log: Logger;
+  defaultGraceMs: number;
+  drainTimeoutMs: number;
+  /** Ends the action: action and audit committed together, then announced. */
+  finish(action: Action, status: ActionStatus, outcome: string): Promise<void>;
+  /** Shows progress to watchers; `durable` also commits it (action and audit). */
+  update(
+    action: Action,
+    patch: Partial<Pick<Action, "outcome" | "sessionsRemaining" | "workerAcknowledged">>,
+    durable?: boolean,
+  ): Promise<void>;
+}
+
+/** Cancels one session through the worker's agent. */
+export async function cancelSession(ops: ActionOps, action: Action): Promise<void> {
+  const channel = ops.agents.get(action.workerId);
+  if (!channel) {
+    await ops.finish(action, ActionStatus.FAILED, "failed: the worker's agent disconnected");
+    return;
+  }
+  const graceMs = action.graceMs || ops.defaultGraceMs;
+  const result = await channel.cancelSession(
+    create(CancelSessionSchema, { sessionId: action.sessionId, reason: action.reason, graceMs }),
+    graceMs + 10_000,
+  );
+  const took = formatDuration(Number(result.tookMs));
+  switch (result.outcome) {
+    case CommandOutcome.CANCELLED_COOPERATIVELY:
+      await ops.finish(
+        action,
+        ActionStatus.SUCCEEDED,
+        `cancelled: user code yielded within ${took}`,
+      );
+      break;
+    case CommandOutcome.THREAD_TERMINATED:
+      await ops.finish(
+        action,
+        ActionStatus.SUCCEEDED,
+        `cancel escalated: thread terminated after ${took}`,
+      );
+      break;
+    case CommandOutcome.ALREADY_ENDED:
+      await ops.finish(
+        action,
+        ActionStatus.SUCCEEDED,
+        "nothing to do: the session had already ended",
+      );
+      break;
+    case CommandOutcome.NOT_FOUND:
+      await ops.finish(
+        action,
+        ActionStatus.FAILED,
+        `failed: no session ${action.sessionId} on the worker`,
+      );
+      break;
+    default:
+      await ops.finish(
+        action,
+        ActionStatus.FAILED,
+        `failed: ${result.message || "the worker could not cancel the session"}`,
+      );
+  }
+}
+
+/** Drain (`cancel_sessions=false`) or cancel-all: send the shutdown, then watch until exit. */
+export async function shutdownWorker(
+  ops: ActionOps,
+  action: Action,
+  worker: FleetWorker,
+): Promise<void> {
+  const cancelSessions = action.kind === ActionKind.CANCEL_WORKER;
+  const client = ops.prober.clientFor(worker.id);
+  if (!client) {
+    await ops.finish(action, ActionStatus.FAILED, "failed: the worker has no Manage endpoint");
+    return;
+  }
+  const atStart = Number(worker.metrics.active_sessions ?? worker.status.sessions.length) || 0;
+  action.sessionsAtStart = atStart;
+  action.sessionsRemaining = atStart;
+  const result = await client.shutdown(
+    create(ShutdownRequestSchema, { reason: `${action.actor}: ${action.reason}`, cancelSessions }),
+    SHUTDOWN_DEADLINE_MS,
+  );
+  if (!result.ok) {
+    await ops.finish(action, ActionStatus.FAILED, `failed: worker unreachable (${result.reason})`);
+    return;
+  }
+  // Committed so a restart knows the worker accepted it (see reconcile.ts).
+  await ops.update(
+    action,
+    {
+      workerAcknowledged: true,
+      outcome: `${cancelSessions ? "cancelling" : "draining"}: ${atStart} session${atStart === 1 ? "" : "s"} in flight`,
+    },
+    true,
+  );
+  await watchShutdown(ops, action, worker, Date.now());
+}
+
+/**
+ * Follows an acknowledged shutdown until the worker exits (success) or the
+ * drain timeout passes (failure). Also what a restarted gateway resumes.
+ */
+export async function watchShutdown(
+  ops: ActionOps,
+  action: Action,
+  worker: FleetWorker,
+  startedMs: number,
+): Promise<void> {
+  const cancelSessions = action.kind === ActionKind.CANCEL_WORKER;
+  const verb = cancelSessions ? "cancel" : "drain";
+  const atStart = action.sessionsAtStart;
+  const change = worker.liveness.draining(
+    Date.now(),
+    `${verb} requested by ${action.actor}: ${action.reason}`,
+  );
+  ops.fleet.changed(worker.id);
+  if (change) ops.log.info({ worker: worker.id, to: change.to }, "liveness changed");
+  while (Date.now() - startedMs < ops.drainTimeoutMs) {
+    if (action.status !== ActionStatus.RUNNING) return;
+    await new Promise((r) => setTimeout(r, PROGRESS_POLL_MS));
+    const remaining = Number(worker.metrics.active_sessions ?? 0) || 0;
+    if (remaining !== action.sessionsRemaining && worker.liveness.current.state === "draining") {
+      await ops.update(action, {
+        sessionsRemaining: remaining,
+        outcome: `${cancelSessions ? "cancelling" : "draining"}: ${remaining} of ${atStart} sessions left`,
+      });
+    }
+    if (worker.liveness.current.state === "exited") {
+      const took = formatDuration(Date.now() - startedMs);
+      action.sessionsRemaining = 0;
+      await ops.finish(
+        action,
+        ActionStatus.SUCCEEDED,
+        cancelSessions
+          ? `cancelled: ${atStart} session${atStart === 1 ? "" : "s"} aborted, worker exited after ${took}`
+          : `drained: ${atStart} session${atStart === 1 ? "" : "s"} finished in ${took}, worker exited`,
+      );
+      return;
+    }
+  }
+  await ops.finish(
+    action,
+    ActionStatus.FAILED,
+    `failed: worker still running ${formatDuration(ops.drainTimeoutMs)} after the ${verb} request`,
+  );
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  CommandSchema,
+  ConnectResponseSchema,
+  StatusRequestSchema,
+  type CancelSession,
+  type CommandResult,
+  type ConnectResponse,
+  type StatusReport,
+} from "../../../gen/stallwatch/v1/agent_pb.js";
+import { BoundedQueue } from "../fleet/bounded-queue.js";
+
+interface Pending<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The gateway's end of one agent stream: sends status requests and commands,
+ * matches answers by id, and gives every call a deadline. At most one status
+ * request is in flight; a caller asking while one is pending shares it.
+ */
+export class AgentChannel {
+  readonly outbox = new BoundedQueue<ConnectResponse>(64);
+  /** In-flight status requests, one with threads and one without. */
+  private readonly statusInFlight = new Map<
+    boolean,
+    { promise: Promise<StatusReport>; id: string }
+  >();
+  private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
+  private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
+  private closedWith: Error | undefined;
+  /** Aborted when the channel closes: ends the stream's send loop (eviction, shutdown). */
+  private readonly ended = new AbortController();
+
+  constructor(readonly workerId: string) {}
+
+  /** Aborts once the channel is closed for any reason. */
+  get endedSignal(): AbortSignal {
+    return this.ended.signal;
+  }
+
+  /** Why the channel closed, once it has. */
+  get closedReason(): string | undefined {
+    return this.closedWith?.message;
+  }
+
+  /** Asks for sessions (and optionally threads); rejects after `deadlineMs`. */
+  requestStatus(
+    opts: { includeThreads: boolean; maxFinished: number },
+    deadlineMs: number,
+  ): Promise<StatusReport> {
+    const inFlight = this.statusInFlight.get(opts.includeThreads);
+    if (inFlight) return inFlight.promise;
+    const id = randomUUID();
+    const promise = this.await(this.pendingStatus, id, deadlineMs, "status report").finally(() => {
+      if (this.statusInFlight.get(opts.includeThreads)?.id === id)
+        this.statusInFlight.delete(opts.includeThreads);
+    });
+    this.statusInFlight.set(opts.includeThreads, { promise, id });
+    this.send(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "statusRequest",
+          value: create(StatusRequestSchema, { requestId: id, ...opts }),
+        },
+      }),
+    );
+    return promise;
+  }
+
+  /** Sends a cancel-session command; resolves with the worker's outcome. */
+  cancelSession(cancel: CancelSession, deadlineMs: number): Promise<CommandResult> {
+    const id = randomUUID();
+    const promise = this.await(this.pendingCommands, id, deadlineMs, "command result");
+    this.send(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "command",
+          value: create(CommandSchema, {
+            commandId: id,
+            kind: { case: "cancelSession", value: cancel },
+          }),
+        },
+      }),
+    );
+    return promise;
+  }
+
+  /** True when a status request with this id is waiting for its report. */
+  awaitsStatus(requestId: string): boolean {
+    return this.pendingStatus.has(requestId);
+  }
+
+  /** Whether the waiting status request `requestId` asked for threads (undefined: none waiting). */
+  statusAskedThreads(requestId: string): boolean | undefined {
+    for (const [includeThreads, inFlight] of this.statusInFlight)
+      if (inFlight.id === requestId) return includeThreads;
+    return this.pendingStatus.has(requestId) ? false : undefined;
+  }
+
+  /** True when a command with this id is waiting for its result. */
+  awaitsCommand(commandId: string): boolean {
+    return this.pendingCommands.has(commandId);
+  }
+
+  /** Routes a report from the worker; false when nobody was waiting for it. */
+  onStatus(report: StatusReport): boolean {
+    return settle(this.pendingStatus, report.requestId, report);
+  }
+
+  onCommandResult(result: CommandResult): boolean {
+    return settle(this.pendingCommands, result.commandId, result);
+  }
+
+  /** True once the stream ended or was replaced. */
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  /** Fails everything pending: the stream is gone. */
+  close(reason: string): void {
+    if (this.closedWith) return;
+    this.closedWith = new ConnectError(`agent stream closed: ${reason}`, Code.Unavailable);
+    this.ended.abort();
+    for (const map of [this.pendingStatus, this.pendingCommands] as Map<
+      string,
+      Pending<unknown>
+    >[]) {
+      for (const [id, p] of map) {
+        clearTimeout(p.timer);
+        p.reject(this.closedWith);
+        map.delete(id);
+      }
+    }
+  }
+
+  private send(message: ConnectResponse): void {
+    if (this.closedWith) return;
+    this.outbox.push(message);
+  }
+
+  private await<T>(
+    map: Map<string, Pending<T>>,
+    id: string,
+    deadlineMs: number,
+    what: string,
+  ): Promise<T> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        map.delete(id);
+        reject(
+          new ConnectError(
+            `no ${what} from worker ${this.workerId} within ${deadlineMs} ms`,
+            Code.DeadlineExceeded,
+          ),
+        );
+      }, deadlineMs);
+      map.set(id, { resolve, reject, timer });
+    });
+  }
+}
+
+function settle<T>(map: Map<string, Pending<T>>, id: string, value: T): boolean {
+  const pending = map.get(id);
+  if (!pending) return false;
+  clearTimeout(pending.timer);
+  map.delete(id);
+  pending.resolve(value);
+  return true;
+}

@@ -1,0 +1,46 @@
+import http2 from "node:http2";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { ClusterService } from "../../../gen/stallwatch/v1/cluster_pb.js";
+import { ControlService } from "../../../gen/stallwatch/v1/control_pb.js";
+import { FleetService } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { createControlService } from "../actions/control-service.js";
+import type { Gateway } from "../gateway.js";
+import type { Store } from "../store/store.js";
+import { FORWARDED_ACTOR_HEADER, requireClusterToken } from "./peer-auth.js";
+import { createShardService } from "./shard-gather.js";
+
+/** Largest request a peer may send (actions and shard requests are small). */
+const MAX_PEER_REQUEST_BYTES = 1 << 20;
+
+/**
+ * The --peer listener (gRPC over h2c): what other gateways of the cluster
+ * call. This gateway's own, unmerged FleetService; a ControlService that acts
+ * for the operator a peer names in FORWARDED_ACTOR_HEADER (the peer already
+ * checked the operator role); ClusterService for snapshot shards. Every call
+ * needs the cluster token; nothing here is for browsers or workers.
+ */
+export function createPeerServer(
+  gatewayId: string,
+  token: string,
+  gateway: Pick<Gateway, "localServices" | "actions" | "fleet" | "events" | "collector">,
+  store: Store,
+): http2.Http2Server {
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      router.service(FleetService, gateway.localServices.fleet);
+      router.service(
+        ControlService,
+        createControlService(gateway.actions, store, {
+          readOnly: false,
+          identityHeader: FORWARDED_ACTOR_HEADER,
+        }),
+      );
+      router.service(ClusterService, createShardService(gatewayId, gateway));
+    },
+    connect: false,
+    grpcWeb: false,
+    readMaxBytes: MAX_PEER_REQUEST_BYTES,
+    interceptors: [requireClusterToken(token)],
+  });
+  return http2.createServer(handler);
+}

@@ -1,0 +1,113 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  GatherShardResponseSchema,
+  type ClusterService,
+} from "../../../gen/stallwatch/v1/cluster_pb.js";
+import type { Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
+import type { EventLog } from "../events/event-log.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { Logger } from "../../shared/logging/logger.js";
+import { buildSnapshot } from "../snapshots/build-snapshot.js";
+import type { StatusCollector } from "../status/status-collector.js";
+import { DEPARTED, type ClusterFront } from "./cluster-front.js";
+
+/** Deadline on each peer's shard (a 5,000-worker shard is a few MB). */
+const SHARD_MS = 10_000;
+const MAX_EVENTS = 500;
+
+/** `ClusterService.GatherShard` on the --peer listener: this gateway's part of a snapshot. */
+export function createShardService(
+  gatewayId: string,
+  parts: { fleet: Fleet; events: EventLog; collector: StatusCollector },
+): ServiceImpl<typeof ClusterService> {
+  return {
+    gatherShard(request) {
+      const shard = buildSnapshot(
+        {
+          id: "",
+          createdBy: "",
+          workerId: request.workerId,
+          note: "",
+          retentionMs: 0,
+          nowMs: Number(request.nowMs) || Date.now(),
+        },
+        parts.fleet,
+        parts.events,
+        parts.collector,
+        [],
+      );
+      return create(GatherShardResponseSchema, { shard, gatewayId });
+    },
+  };
+}
+
+/**
+ * Completes a snapshot this gateway built from its own workers with every
+ * peer's shard, each worker once (this gateway's row first, then shards in
+ * the order of the merged fleet). A peer that is down contributes its last
+ * known rows without details; one that does not answer in time is named in
+ * the note, so an incomplete snapshot says so.
+ */
+export function createShardGatherer(front: ClusterFront, log: Logger) {
+  return async (snapshot: Snapshot): Promise<void> => {
+    const info = snapshot.info;
+    if (!info) return;
+    const seen = new Set(snapshot.workers.map((w) => w.id));
+    const missing: string[] = [];
+    const peers = front
+      .peers()
+      .sort((a, b) => front.rank(a.member.gatewayId) - front.rank(b.member.gatewayId));
+    const shards = await Promise.all(
+      peers.map(async (p) => {
+        if (!p.connected) return { peer: p, shard: undefined };
+        try {
+          const r = await p.cluster.gatherShard(
+            { workerId: info.workerId, nowMs: info.createdAtMs },
+            { timeoutMs: SHARD_MS },
+          );
+          return { peer: p, shard: r.shard };
+        } catch (err) {
+          log.warn(
+            { peer: p.member.gatewayId, err: (err as Error).message },
+            "a peer's snapshot shard is missing",
+          );
+          missing.push(p.member.gatewayId);
+          return { peer: p, shard: undefined };
+        }
+      }),
+    );
+    const events = new Map(snapshot.events.map((e) => [e.id, e]));
+    for (const { peer, shard } of shards) {
+      if (shard) {
+        const fresh = new Set(shard.workers.filter((w) => !seen.has(w.id)).map((w) => w.id));
+        snapshot.workers.push(...shard.workers.filter((w) => fresh.has(w.id)));
+        snapshot.details.push(...shard.details.filter((d) => d.worker && fresh.has(d.worker.id)));
+        snapshot.stalled.push(...shard.stalled.filter((s) => fresh.has(s.workerId)));
+        for (const e of shard.events) events.set(e.id, e);
+        for (const id of fresh) seen.add(id);
+        continue;
+      }
+      // Down (a failover under way): its last known rows, so no worker is left out.
+      const rows = front.rows.get(peer.member.gatewayId);
+      for (const w of rows?.values() ?? []) {
+        if (seen.has(w.id) || (info.workerId && w.id !== info.workerId)) continue;
+        snapshot.workers.push(w);
+        seen.add(w.id);
+      }
+    }
+    // Rows a gateway let go of moments ago whose new owner has not reported yet.
+    for (const w of front.rows.get(DEPARTED)?.values() ?? []) {
+      if (seen.has(w.id) || (info.workerId && w.id !== info.workerId)) continue;
+      snapshot.workers.push(w);
+      seen.add(w.id);
+    }
+    snapshot.events = [...events.values()]
+      .sort((a, b) => Number(b.atMs - a.atMs))
+      .slice(0, MAX_EVENTS);
+    info.workerCount = snapshot.workers.length;
+    if (missing.length > 0) {
+      info.note = `${info.note}${info.note ? " " : ""}[incomplete: no answer from gateway ${missing.join(", ")}]`;
+    }
+  };
+}

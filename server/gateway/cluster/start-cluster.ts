@@ -1,0 +1,130 @@
+import type http2 from "node:http2";
+import type { Logger } from "../../shared/logging/logger.js";
+import { formatHostPort } from "../../shared/net/host-port.js";
+import { closeServer, listen } from "../../shared/net/listen.js";
+import type { Store } from "../store/store.js";
+import type { ClusterConfig } from "../config/cluster-settings.js";
+import type { BrowserServices, Gateway } from "../gateway.js";
+import { ClusterFront } from "./cluster-front.js";
+import { createClusterControlService } from "./cluster-control-service.js";
+import { createClusterFleetService } from "./cluster-fleet-service.js";
+import { joinCluster, type ClusterNode } from "./cluster-node.js";
+import { createPeerServer } from "./peer-server.js";
+import { createShardGatherer } from "./shard-gather.js";
+import { createClusterOwnership, type WorkerOwnership } from "./worker-ownership.js";
+import type { AuthConfig } from "../auth/caller.js";
+import type { Fleet } from "../fleet/fleet.js";
+
+export interface ClusterRuntime {
+  node: ClusterNode;
+  /** Where the --peer listener bound. */
+  peerUrl: string;
+  /** Leaves the cluster (peers take over at once) and closes the peer listener; idempotent. */
+  leave(): Promise<void>;
+}
+
+/**
+ * What createGateway needs before the gateway exists: the wrappers that make
+ * its dashboard API serve the whole fleet, and the snapshot gatherer.
+ */
+export function clusterGatewayOptions(
+  front: ClusterFront,
+  store: Store,
+  auth: AuthConfig,
+  log: Logger,
+) {
+  return {
+    wrapServices: (local: BrowserServices, parts: { fleet: Fleet }): BrowserServices => ({
+      fleet: createClusterFleetService(local.fleet, { fleet: parts.fleet, front, store, log }),
+      control: createClusterControlService(local.control, {
+        fleet: parts.fleet,
+        front,
+        store,
+        auth,
+        log,
+      }),
+      snapshot: local.snapshot,
+    }),
+    gatherShards: createShardGatherer(front, log),
+  };
+}
+
+/** Binds --peer, joins the cluster, and follows the peers. */
+export async function startCluster(opts: {
+  config: ClusterConfig;
+  store: Store;
+  gateway: Gateway;
+  front: ClusterFront;
+  ownership: WorkerOwnership;
+  httpUrl: string;
+  log: Logger;
+}): Promise<ClusterRuntime> {
+  const { config, front } = opts;
+  const log = opts.log.child({ cluster: config.gatewayId });
+  const server: http2.Http2Server = createPeerServer(
+    config.gatewayId,
+    config.token,
+    opts.gateway,
+    opts.store,
+  );
+  const bound = await listen(server, config.peer, "peer");
+  const peerUrl = config.advertisePeer ?? `http://${formatHostPort(bound)}`;
+  front.connect(config.token, config.gatewayId);
+  let node: ClusterNode;
+  try {
+    node = await joinCluster({
+      store: opts.store,
+      self: { gatewayId: config.gatewayId, peerUrl, httpUrl: opts.httpUrl },
+      leaseMs: config.leaseMs,
+      intervalMs: config.intervalMs,
+      staticWorkers: opts.gateway.staticWorkers,
+      ownership: opts.ownership,
+      log,
+      onMembers: (members) => front.setMembers(members),
+    });
+  } catch (err) {
+    front.close();
+    await closeServer(server, 1000);
+    throw err;
+  }
+  front.setMembers(node.members());
+  let left: Promise<void> | undefined;
+  return {
+    node,
+    peerUrl,
+    leave() {
+      left ??= (async () => {
+        await node.leave();
+        front.close();
+        await closeServer(server, 1000);
+      })();
+      return left;
+    },
+  };
+}
+
+/**
+ * The cluster's part of a gateway's start, in two halves: options for
+ * createGateway now, and `start` once the gateway listens. Without a cluster
+ * configured, both are no-ops.
+ */
+export function prepareCluster(
+  config: ClusterConfig | undefined,
+  store: Store,
+  auth: AuthConfig,
+  log: Logger,
+) {
+  if (!config) {
+    return {
+      gatewayOptions: {},
+      start: (): Promise<ClusterRuntime | undefined> => Promise.resolve(undefined),
+    };
+  }
+  const ownership = createClusterOwnership(store, config.gatewayId);
+  const front = new ClusterFront(log);
+  return {
+    gatewayOptions: { ownership, ...clusterGatewayOptions(front, store, auth, log) },
+    start: (gateway: Gateway, httpUrl: string): Promise<ClusterRuntime | undefined> =>
+      startCluster({ config, store, gateway, front, ownership, httpUrl, log }),
+  };
+}

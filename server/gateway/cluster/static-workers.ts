@@ -1,0 +1,173 @@
+import { lookup } from "node:dns/promises";
+import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
+import type { Logger } from "../../shared/logging/logger.js";
+import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
+import { ownedBy } from "./rendezvous.js";
+
+/** Addresses taken from one DNS name: a bound on what a resolver can make us probe. */
+const MAX_ADDRESSES_PER_NAME = 10_000;
+
+export type Resolve = (host: string) => Promise<string[]>;
+
+const systemResolve: Resolve = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * Resolves `--worker-dns name:port` entries to one target per address, with a
+ * deadline per name. A name that fails to resolve keeps its previous
+ * addresses (a DNS hiccup must not drop a fleet) and is logged.
+ */
+export function createDnsTargets(
+  names: readonly HostPort[],
+  log: Logger,
+  { resolve = systemResolve, timeoutMs = 5_000 }: { resolve?: Resolve; timeoutMs?: number } = {},
+): () => Promise<HostPort[]> {
+  const last = new Map<string, HostPort[]>();
+  return async () => {
+    const results = await Promise.all(
+      names.map(async (name) => {
+        const key = formatHostPort(name);
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const addresses = await Promise.race([
+            resolve(name.host),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+                timeoutMs,
+              );
+            }),
+          ]);
+          const unique = [...new Set(addresses)].slice(0, MAX_ADDRESSES_PER_NAME);
+          const targets = unique.map((host) => ({ host, port: name.port }));
+          last.set(key, targets);
+          return targets;
+        } catch (err) {
+          log.warn(
+            { name: key, err: (err as Error).message, keeping: last.get(key)?.length ?? 0 },
+            "worker DNS name did not resolve; keeping its previous addresses",
+          );
+          return last.get(key) ?? [];
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    return results.flat();
+  };
+}
+
+export interface StaticAssignmentOptions {
+  prober: Pick<HeartbeatProber, "addTarget" | "removeTarget" | "probeNow">;
+  selfId: string;
+  /** Live gateway ids (this one included while its lease holds); replaceable by setMembership. */
+  members: () => readonly string[];
+  log: Logger;
+}
+
+/**
+ * Spreads static workers over live gateways by rendezvous hashing and keeps
+ * this gateway's prober probing exactly its share. Every gateway computes the
+ * same split from the same member list; a worker that changes hands is
+ * probed at once by its new owner (not at its next turn), so a dead
+ * gateway's workers are seen again within its lease plus one renewal.
+ */
+export class StaticAssignment {
+  /** Ids of the static workers this gateway probes now (the gone-sweeper keeps them). */
+  readonly owned = new Set<string>();
+  private targets = new Map<string, HostPort>();
+  private first = true;
+
+  private selfId: string;
+  private members: () => readonly string[];
+
+  constructor(private readonly opts: StaticAssignmentOptions) {
+    this.selfId = opts.selfId;
+    this.members = opts.members;
+  }
+
+  /** Joins a cluster: from now on this gateway probes only its share, recomputed now. */
+  setMembership(selfId: string, members: () => readonly string[]): void {
+    this.selfId = selfId;
+    this.members = members;
+    this.rebalance();
+  }
+
+  /** Replaces the whole list of static targets (flags, config and DNS) and rebalances. */
+  setTargets(targets: readonly HostPort[]): void {
+    this.targets = new Map(targets.map((t) => [formatHostPort(t), t]));
+    this.rebalance();
+  }
+
+  /** Recomputes this gateway's share; call when the members change. */
+  rebalance(): void {
+    const members = this.members();
+    const mine = ownedBy(this.selfId, this.targets.keys(), members);
+    const dropped: string[] = [];
+    const taken: string[] = [];
+    for (const id of this.owned) {
+      if (mine.has(id)) continue;
+      this.opts.prober.removeTarget(id);
+      this.owned.delete(id);
+      dropped.push(id);
+    }
+    for (const id of mine) {
+      if (this.owned.has(id)) continue;
+      const target = this.targets.get(id);
+      if (!target) continue;
+      this.opts.prober.addTarget(target);
+      this.owned.add(id);
+      taken.push(id);
+    }
+    // At start, probes spread over the interval; on a hand-over they run now.
+    if (!this.first) for (const id of taken) this.opts.prober.probeNow(id);
+    this.first = false;
+    if (taken.length + dropped.length > 0) {
+      this.opts.log.info(
+        {
+          taken: taken.length,
+          dropped: dropped.length,
+          owned: this.owned.size,
+          of: this.targets.size,
+          members: members.length,
+        },
+        "static workers reassigned",
+      );
+    }
+  }
+}
+
+/**
+ * Keeps the assignment's targets current: the fixed ones (flags, config) plus
+ * every address of each `--worker-dns` name, re-resolved every `intervalMs`.
+ * Returns a stop function.
+ */
+export function refreshStaticTargets(
+  assignment: Pick<StaticAssignment, "setTargets">,
+  fixed: readonly HostPort[],
+  dnsNames: readonly HostPort[],
+  intervalMs: number,
+  log: Logger,
+  resolve?: Resolve,
+): () => void {
+  if (dnsNames.length === 0) {
+    assignment.setTargets(fixed);
+    return () => {};
+  }
+  const next = createDnsTargets(dnsNames, log, resolve ? { resolve } : {});
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const round = async () => {
+    const found = await next();
+    if (stopped) return;
+    assignment.setTargets([...fixed, ...found]);
+    timer = setTimeout(() => void round(), intervalMs);
+    timer.unref();
+  };
+  assignment.setTargets(fixed);
+  void round();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,124 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  Liveness,
+  WorkerDetailSchema,
+  WorkerKind,
+  WorkerSchema,
+  type FleetEvent,
+  type Worker,
+  type WorkerDetail,
+} from "../../../gen/stallwatch/v1/fleet_pb.js";
+import type { LivenessState } from "./liveness.js";
+import { percentile } from "./sample-ring.js";
+import type { FleetWorker, WorkerKind as Kind } from "./fleet-worker.js";
+
+const livenessToProto: Record<LivenessState, Liveness> = {
+  pending: Liveness.UNSPECIFIED,
+  healthy: Liveness.HEALTHY,
+  late: Liveness.LATE,
+  unresponsive: Liveness.UNRESPONSIVE,
+  gone: Liveness.GONE,
+  draining: Liveness.DRAINING,
+  exited: Liveness.EXITED,
+};
+
+const kindToProto: Record<Kind, WorkerKind> = {
+  spark: WorkerKind.SPARK,
+  beam: WorkerKind.BEAM,
+  agent: WorkerKind.AGENT,
+};
+
+/** Round trips in each worker's fleet-table sparkline. */
+const SPARKLINE_SAMPLES = 30;
+
+/** Round trips the latency summary covers: the last minute at 1 Hz. */
+const SUMMARY_SAMPLES = 60;
+
+/** The dashboard's view of a worker. */
+export function toWorkerMessage(worker: FleetWorker): Worker {
+  const live = worker.liveness.current;
+  const recent = worker.roundTrips.lastValues(SUMMARY_SAMPLES);
+  return create(WorkerSchema, {
+    id: worker.id,
+    kind: kindToProto[worker.kind],
+    address: worker.address,
+    liveness: livenessToProto[live.state],
+    livenessSinceMs: BigInt(live.sinceMs),
+    livenessReason: live.reason,
+    lastHeartbeatAtMs: BigInt(live.lastHeartbeatAtMs),
+    consecutiveMisses: live.consecutiveMisses,
+    latency: {
+      lastMs: worker.roundTrips.last() ?? 0,
+      p50Ms: percentile(recent, 50),
+      p99Ms: percentile(recent, 99),
+      samples: recent.length,
+    },
+    metrics: worker.metrics,
+    recentRttTenthsMs: worker.roundTrips
+      .lastValues(SPARKLINE_SAMPLES)
+      .map((ms) => Math.round(ms * 10)),
+    activeSessions: worker.status.sessions.length,
+    stalledSessions: worker.status.sessions.filter((s) => s.stalled).length,
+    lastStatusAtMs: BigInt(worker.status.lastStatusAtMs),
+    threadsNotMoving: worker.status.latestDump?.threads.filter((t) => t.notMoving).length ?? 0,
+    ...(worker.agent
+      ? {
+          agent: {
+            connected: worker.agent.connected,
+            sinceMs: BigInt(worker.agent.sinceMs),
+            closedReason: worker.agent.closedReason,
+            pid: worker.agent.announce.pid,
+            host: worker.agent.announce.host,
+            runtime: worker.agent.announce.runtime,
+            version: worker.agent.announce.version,
+            startedAtMs: worker.agent.announce.startedAtMs,
+            capabilities: worker.agent.announce.capabilities,
+            manageAddress: worker.agent.announce.manageAddress,
+          },
+        }
+      : {}),
+  });
+}
+
+/** The worker page's data: series over the window, sessions, dump, events. */
+export function toWorkerDetail(
+  worker: FleetWorker,
+  windowMs: number,
+  events: FleetEvent[],
+  nowMs = Date.now(),
+  /** The worker's message when the caller has already made it (a snapshot makes both). */
+  message: Worker = toWorkerMessage(worker),
+): WorkerDetail {
+  const since = nowMs - windowMs;
+  const rtt = worker.roundTrips.since(since);
+  const beam = worker.beamStatus;
+  return create(WorkerDetailSchema, {
+    worker: message,
+    roundTripsMs: { timesMs: rtt.times.map((t) => BigInt(Math.round(t))), values: rtt.values },
+    metrics: [...worker.metricSeries].map(([name, ring]) => {
+      const s = ring.since(since);
+      return {
+        name,
+        series: { timesMs: s.times.map((t) => BigInt(Math.round(t))), values: s.values },
+      };
+    }),
+    sessions: worker.status.sessions,
+    finished: worker.status.finished,
+    events,
+    ...(worker.status.latestDump ? { latestDump: worker.status.latestDump } : {}),
+    ...(beam
+      ? {
+          beamStatus: {
+            receivedAtMs: BigInt(beam.receivedAtMs),
+            raw: beam.raw,
+            truncated: beam.truncated,
+            error: beam.error,
+            format: beam.format ?? "",
+            bundles: beam.bundles ?? [],
+            unparsed: beam.unparsed ?? "",
+            unparsedLines: beam.unparsedLines ?? 0,
+          },
+        }
+      : {}),
+  });
+}

@@ -1,0 +1,210 @@
+import type { Logger } from "../../shared/logging/logger.js";
+import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
+import {
+  createFleetWorker,
+  fleetWorkerOptions,
+  recordMetrics,
+  type FleetWorker,
+} from "../fleet/fleet-worker.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { LivenessChange } from "../fleet/liveness.js";
+import { ManageClient } from "./manage-client.js";
+import { ProbePool } from "./probe-pool.js";
+import type { BeatRecord } from "./probe-shard.js";
+
+export interface ProberOptions {
+  /** Time between the starts of two heartbeats to one worker. */
+  intervalMs: number;
+  /** Per-call deadline. */
+  deadlineMs: number;
+  /** Misses in a row before a worker is unresponsive. */
+  unresponsiveAfter: number;
+  /** How long round-trip samples are kept. */
+  retentionMs: number;
+  /** Longest wait between reconnect attempts to a gone worker. */
+  maxBackoffMs: number;
+  /** A thread stack unchanged this long is "not moving". */
+  notMovingMs?: number;
+  /**
+   * Worker threads that probe (`--probe-threads`); 0, the default here,
+   * probes on the calling thread (unit tests, in-process gateways).
+   */
+  probeThreads?: number;
+  log: Logger;
+  onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
+  /** Every heartbeat's result, for metrics. */
+  onBeat?: (result: "ok" | "missed" | "gone", rttMs: number) => void;
+  /** A probe thread died; without this the process exits with code 1. */
+  onFatal?: (err: Error) => void;
+  now?: () => number;
+}
+
+export const defaultProberOptions = {
+  intervalMs: 1000,
+  deadlineMs: 1000,
+  unresponsiveAfter: 3,
+  retentionMs: 15 * 60_000,
+  maxBackoffMs: 30_000,
+} as const;
+
+/** Scheduling slot: beats due within it start together, deadlines are checked once per slot. */
+const TICK_MS = 5;
+/** How often probe threads send their records. */
+const FLUSH_MS = 10;
+
+interface Target {
+  worker: FleetWorker;
+  slot: number;
+  address: HostPort;
+  /** Made on first use, for shutdown actions: heartbeats use the probe shard's own. */
+  actionClient: ManageClient | undefined;
+}
+
+/**
+ * Sends one `Manage(Heartbeat)` per interval to each static target, with a
+ * deadline and at most one call in flight per worker, each worker started at
+ * a random offset so a large fleet does not beat in lockstep. A slow or
+ * blackholed worker never delays another's heartbeat. Gone workers are
+ * retried with jittered exponential backoff.
+ *
+ * The calls run in probe shards (ProbePool), on worker threads in a gateway;
+ * this class keeps the fleet side: it applies each beat record to the
+ * worker's liveness, round trips and metrics, on the main thread.
+ */
+export class HeartbeatProber {
+  private readonly targets = new Map<string, Target>();
+  private readonly bySlot = new Map<number, Target>();
+  private nextSlot = 1;
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly pool: ProbePool;
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly opts: ProberOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.pool = new ProbePool({
+      threads: opts.probeThreads ?? 0,
+      intervalMs: opts.intervalMs,
+      deadlineMs: opts.deadlineMs,
+      maxBackoffMs: opts.maxBackoffMs,
+      tickMs: TICK_MS,
+      flushMs: FLUSH_MS,
+      now: this.now,
+      onRecords: (records) => {
+        for (const record of records) this.apply(record);
+      },
+      onFatal:
+        opts.onFatal ??
+        ((err) => {
+          opts.log.fatal({ err }, "a probe thread died");
+          process.exit(1);
+        }),
+    });
+  }
+
+  /** Worker threads probing (0: this thread). */
+  get probeThreads(): number {
+    return this.pool.threads;
+  }
+
+  /**
+   * Starts probing `address`. A static target's worker id is its address; an
+   * agent that announces its Manage address passes its own worker entry, which
+   * replaces a static target on the same address (one worker, one row).
+   */
+  addTarget(address: HostPort, existingWorker?: FleetWorker): FleetWorker {
+    const addressId = formatHostPort(address);
+    const id = existingWorker?.id ?? addressId;
+    const existing = this.targets.get(id);
+    if (existing) {
+      if (existing.worker.address === addressId) return existing.worker;
+      this.removeTarget(id); // the worker came back on another port
+    }
+    if (existingWorker && id !== addressId && this.targets.has(addressId))
+      this.removeTarget(addressId);
+    const worker =
+      existingWorker ??
+      createFleetWorker(id, "spark", id, fleetWorkerOptions(this.opts), this.now());
+    worker.address = addressId;
+    const target: Target = { worker, slot: this.nextSlot++, address, actionClient: undefined };
+    this.targets.set(id, target);
+    this.bySlot.set(target.slot, target);
+    this.fleet.add(worker);
+    if (!this.stopped)
+      this.pool.add(target.slot, address.host, address.port, Math.random() * this.opts.intervalMs);
+    return worker;
+  }
+
+  /** Stops probing `id`; with `keepWorker` its fleet entry stays (e.g. an agent's). */
+  removeTarget(id: string, { keepWorker = false } = {}): void {
+    const target = this.targets.get(id);
+    if (!target) return;
+    this.pool.remove(target.slot);
+    target.actionClient?.close();
+    this.targets.delete(id);
+    this.bySlot.delete(target.slot);
+    if (!keepWorker) this.fleet.remove(id);
+  }
+
+  has(id: string): boolean {
+    return this.targets.has(id);
+  }
+
+  /**
+   * Heartbeat `id` now rather than at its next turn (e.g. its agent stream
+   * just broke), unless a call to it is in flight.
+   */
+  probeNow(id: string): void {
+    const target = this.targets.get(id);
+    if (target) this.pool.probeNow(target.slot);
+  }
+
+  /** A Manage client for a probed worker, for shutdown actions (off the hot path). */
+  clientFor(id: string): ManageClient | undefined {
+    const target = this.targets.get(id);
+    if (!target) return undefined;
+    target.actionClient ??= new ManageClient(target.address);
+    return target.actionClient;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.pool.stop();
+    for (const target of this.targets.values()) target.actionClient?.close();
+  }
+
+  private apply(record: BeatRecord): void {
+    const target = this.bySlot.get(record.slot);
+    if (this.stopped || !target) return; // removed while its beat was on its way
+    const { worker } = target;
+    const now = record.atMs;
+    let change: LivenessChange | undefined;
+    if (record.outcome === "ok") {
+      // The first beat on a connection is liveness, not latency: it carried
+      // the peer's warm-up and once held a worker's p99 at ~480 ms for a
+      // whole window over 3-8 ms beats.
+      if (!record.firstOnConnection) worker.roundTrips.push(now, record.rttMs);
+      // Absent metrics: the answer was byte-identical to the previous one.
+      recordMetrics(worker, record.metrics ?? worker.metrics, now);
+      this.opts.onBeat?.("ok", record.rttMs);
+      change = worker.liveness.answered(now);
+    } else if (record.outcome === "timeout" || record.outcome === "status") {
+      this.opts.onBeat?.("missed", record.rttMs);
+      change = worker.liveness.missed(now, record.reason);
+    } else {
+      this.opts.onBeat?.("gone", record.rttMs);
+      change = worker.liveness.gone(now, record.reason);
+    }
+    this.fleet.changed(worker.id);
+    if (change) {
+      const level = change.to === "healthy" ? "info" : "warn";
+      this.opts.log[level](
+        { worker: worker.id, from: change.from, to: change.to, reason: change.reason },
+        "liveness changed",
+      );
+      this.opts.onLivenessChange?.(worker, change);
+    }
+  }
+}

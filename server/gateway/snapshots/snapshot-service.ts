@@ -1,0 +1,176 @@
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import {
+  CreateSnapshotResponseSchema,
+  DeleteSnapshotResponseSchema,
+  GetSnapshotResponseSchema,
+  ListSnapshotsResponseSchema,
+  SnapshotInfoSchema,
+  SnapshotService,
+  type Snapshot,
+} from "../../../gen/stallwatch/v1/snapshot_pb.js";
+import type { ActionStore } from "../actions/action-store.js";
+import { Role } from "../../../gen/stallwatch/v1/control_pb.js";
+import {
+  identifyCaller,
+  requireOperator,
+  requireSnapshotLister,
+  type AuthConfig,
+  type Caller,
+} from "../auth/caller.js";
+import type { EventLog } from "../events/event-log.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { Logger } from "../../shared/logging/logger.js";
+import { createLogOnce } from "../../shared/logging/log-once.js";
+import { peerAddressKey } from "../../shared/net/peer-address.js";
+import type { StatusCollector } from "../status/status-collector.js";
+import { buildSnapshot } from "./build-snapshot.js";
+import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
+import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+
+export interface SnapshotServiceDeps {
+  fleet: Fleet;
+  events: EventLog;
+  collector: StatusCollector;
+  store: SnapshotStore & Pick<ActionStore, "listAudit">;
+  /** Adds what other gateways of a cluster hold to a snapshot built from this one's fleet. */
+  gatherShards?: (snapshot: Snapshot) => Promise<void>;
+  auth: AuthConfig;
+  retentionMs: number;
+  /** Budget for `CreateSnapshot` per caller and overall. */
+  rateLimit: SnapshotRateLimit;
+  /** Reports created and refused snapshots (metrics). */
+  onCreated?: () => void;
+  onRefused?: (scope: RateScope) => void;
+  log: Logger;
+}
+
+/** 128 random bits, URL-safe: unguessable permalinks. */
+export function newSnapshotId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+const SNAPSHOT_ID = /^[A-Za-z0-9_-]{22,64}$/;
+
+/**
+ * Whose budget a snapshot comes from: an authenticated caller by who they
+ * are (all holders of one token share it), anyone else by peer IP address
+ * (the port changes per connection, so it is left out).
+ */
+export function rateLimitKey(caller: Caller, peer: string): string {
+  if (caller.role === Role.OPERATOR || caller.actor === "viewer (token)")
+    return `actor:${caller.actor}`;
+  return `peer:${peer.replace(/:\d+$/, "")}`;
+}
+
+export function createSnapshotService(
+  deps: SnapshotServiceDeps,
+): ServiceImpl<typeof SnapshotService> {
+  // One line per caller per minute: a flood must not flood the log too.
+  const logRefusal = createLogOnce({ everyMs: 60_000 });
+  return {
+    async createSnapshot(request, context) {
+      if (request.workerId && !deps.fleet.get(request.workerId)) {
+        throw new ConnectError(
+          `no worker "${request.workerId.slice(0, 200)}" in the fleet`,
+          Code.NotFound,
+        );
+      }
+      if (request.note.length > 2000)
+        throw new ConnectError("note must be at most 2000 characters", Code.InvalidArgument);
+      const caller = identifyCaller(context.requestHeader, deps.auth);
+      const key = rateLimitKey(caller, context.values.get(peerAddressKey));
+      const decision = deps.rateLimit.take(key);
+      if (!decision.ok) {
+        deps.onRefused?.(decision.scope);
+        const { perCallerPerMinute, totalPerMinute } = deps.rateLimit.opts;
+        const limit =
+          decision.scope === "caller"
+            ? `at most ${perCallerPerMinute} per minute per caller`
+            : `at most ${totalPerMinute} per minute on this gateway`;
+        const retry = Math.ceil(decision.retryAfterMs / 1000);
+        if (logRefusal(key)) {
+          deps.log.warn(
+            { caller: key.slice(0, 200), scope: decision.scope, limit, retryAfterS: retry },
+            "snapshots refused: rate limit (logged once a minute per caller)",
+          );
+        }
+        throw new ConnectError(
+          `too many snapshots: ${limit}; try again in ${retry} s`,
+          Code.ResourceExhausted,
+        );
+      }
+      const started = performance.now();
+      const audit = await deps.store.listAudit({ limit: 200 });
+      const snapshot = buildSnapshot(
+        {
+          id: newSnapshotId(),
+          createdBy: caller.actor,
+          workerId: request.workerId,
+          note: request.note,
+          retentionMs: deps.retentionMs,
+          nowMs: Date.now(),
+        },
+        deps.fleet,
+        deps.events,
+        deps.collector,
+        audit,
+      );
+      // In a cluster, the other gateways' workers (server/gateway/cluster/shard-gather.ts).
+      await deps.gatherShards?.(snapshot);
+      // Encoding and gzip yield to the event loop (snapshot-codec.ts).
+      const info = await deps.store.putSnapshotBody(
+        snapshot.info ?? create(SnapshotInfoSchema),
+        await encodeSnapshot(snapshot),
+      );
+      deps.onCreated?.();
+      deps.log.info(
+        {
+          snapshot: info.id,
+          workers: info.workerCount,
+          bytes: Number(info.sizeBytes),
+          ms: Math.round(performance.now() - started),
+        },
+        "snapshot created",
+      );
+      return create(CreateSnapshotResponseSchema, { info });
+    },
+
+    async getSnapshot(request) {
+      const stored = SNAPSHOT_ID.test(request.id)
+        ? await deps.store.getSnapshotBody(request.id)
+        : undefined;
+      if (!stored)
+        throw new ConnectError("no such snapshot: it never existed or has expired", Code.NotFound);
+      // Gunzip off the event loop; the summary and worker views skip other details.
+      const snapshot = await decodeSnapshotView(stored.body, request);
+      // The stored info carries the size, known only once the body was encoded.
+      snapshot.info = stored.info;
+      if (request.workerId && snapshot.details.length === 0) {
+        throw new ConnectError(
+          `worker "${request.workerId.slice(0, 200)}" is not in this snapshot`,
+          Code.NotFound,
+        );
+      }
+      return create(GetSnapshotResponseSchema, { snapshot });
+    },
+
+    async listSnapshots(request, context) {
+      requireSnapshotLister(context.requestHeader, deps.auth);
+      return create(ListSnapshotsResponseSchema, {
+        snapshots: await deps.store.listSnapshots(Math.min(request.limit || 50, 500)),
+      });
+    },
+
+    async deleteSnapshot(request, context) {
+      const caller = requireOperator(context.requestHeader, deps.auth);
+      if (!SNAPSHOT_ID.test(request.id) || !(await deps.store.deleteSnapshot(request.id))) {
+        throw new ConnectError("no such snapshot", Code.NotFound);
+      }
+      deps.log.info({ snapshot: request.id, actor: caller.actor }, "snapshot deleted");
+      return create(DeleteSnapshotResponseSchema, {});
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import { create, equals } from "@bufbuild/protobuf";
+import { pino } from "pino";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { ActionKind, ActionSchema, ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
+import { FleetEventSchema } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { SnapshotInfoSchema, SnapshotSchema } from "../../../gen/stallwatch/v1/snapshot_pb.js";
+import { MIGRATIONS } from "./migrations.js";
+import { openStore, type Store, type StoreOptions } from "./store.js";
+
+export const silentLog = pino({ level: "silent" });
+export const retention = {
+  snapshotsMs: 30 * 86_400_000,
+  eventsMs: 7 * 86_400_000,
+  auditMs: 90 * 86_400_000,
+};
+
+/**
+ * The behaviour every dialect must have, run by store.test.ts (SQLite) and
+ * store.postgres.integration.test.ts (PostgreSQL) inside their `describe`.
+ * `freshLocation` gives an empty database for each test.
+ */
+export function defineStoreSuite(
+  freshLocation: () => Promise<string>,
+  { sharedByProcesses }: { sharedByProcesses: boolean },
+): void {
+  let location: string;
+  const opened: Store[] = [];
+  const open = async (extra: Partial<StoreOptions> = {}) => {
+    const s = await openStore({ path: location, log: silentLog, retention, ...extra });
+    opened.push(s);
+    return s;
+  };
+  const close = async (s: Store) => {
+    opened.splice(opened.indexOf(s), 1);
+    await s.close();
+  };
+  beforeEach(async () => {
+    location = await freshLocation();
+  });
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
+
+  it("records its migrations once, and refuses a database written by a newer version", async () => {
+    await close(await open());
+    const s = await open();
+    const versions = await s.db
+      .selectFrom("schema_migrations")
+      .select("version")
+      .orderBy("version")
+      .execute();
+    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    await s.db.insertInto("schema_migrations").values({ version: 99, applied_at_ms: 0 }).execute();
+    await close(s);
+    await expect(open()).rejects.toThrow(/schema version 99, newer than this Stallwatch knows/);
+  });
+
+  // A SQLite file belongs to one gateway; PostgreSQL is shared by a cluster.
+  it.runIf(sharedByProcesses)(
+    "migrates once when several gateways open the same database together",
+    async () => {
+      const stores = await Promise.all([open(), open(), open()]);
+      const [first] = stores;
+      const versions = await first.db.selectFrom("schema_migrations").select("version").execute();
+      expect(versions).toHaveLength(MIGRATIONS.length);
+    },
+  );
+
+  it("keeps audit, actions, events and snapshots across a restart", async () => {
+    const s = await open();
+    const action = create(ActionSchema, {
+      actionId: "a-1",
+      auditId: "au-1",
+      actor: "alice",
+      kind: ActionKind.DRAIN_WORKER,
+      workerId: "w1",
+      status: ActionStatus.RUNNING,
+      startedAtMs: BigInt(Date.now()),
+    });
+    await s.createAction(action);
+    await s.saveAction({ ...action, status: ActionStatus.SUCCEEDED, outcome: "drained" });
+    const event = create(FleetEventSchema, {
+      id: "e-1",
+      atMs: BigInt(Date.now()),
+      workerId: "w1",
+      kind: "liveness",
+      summary: "late",
+    });
+    await s.appendEvents([event]);
+    // The same event again (a retry, or a peer's copy) is stored once.
+    await s.appendEvents([event]);
+    const snapshot = create(SnapshotSchema, {
+      info: {
+        id: "snap-aaaaaaaaaaaaaaaaaaaaaa",
+        createdAtMs: BigInt(Date.now()),
+        expiresAtMs: BigInt(Date.now() + 60_000),
+        createdBy: "alice",
+        workerCount: 1,
+      },
+      workers: [{ id: "w1", address: "127.0.0.1:1" }],
+    });
+    const info = await s.putSnapshot(snapshot);
+    expect(info.sizeBytes).toBeGreaterThan(0n);
+    await close(s);
+
+    const again = await open();
+    expect((await again.getAction("a-1"))?.kind).toBe(ActionKind.DRAIN_WORKER);
+    expect((await again.listAudit({ limit: 10 }))[0]).toMatchObject({
+      id: "au-1",
+      result: ActionStatus.SUCCEEDED,
+      outcome: "drained",
+    });
+    expect((await again.listEvents({ workerId: "w1", limit: 10 })).map((e) => e.id)).toEqual([
+      "e-1",
+    ]);
+    const loaded = await again.getSnapshot("snap-aaaaaaaaaaaaaaaaaaaaaa");
+    expect(loaded && equals(SnapshotSchema, loaded, snapshot)).toBe(true);
+    expect((await again.listSnapshots(10)).map((i) => i.id)).toEqual([
+      "snap-aaaaaaaaaaaaaaaaaaaaaa",
+    ]);
+    // The codec's path (snapshot-codec.ts) reads the same row as bytes, its size in the info.
+    const body = await again.getSnapshotBody("snap-aaaaaaaaaaaaaaaaaaaaaa");
+    expect(body?.info.sizeBytes).toBe(info.sizeBytes);
+    expect(body?.body.length).toBe(Number(info.sizeBytes));
+    const byBody = await again.putSnapshotBody(
+      create(SnapshotInfoSchema, {
+        id: "snap-bbbbbbbbbbbbbbbbbbbbbb",
+        createdAtMs: BigInt(Date.now()),
+        expiresAtMs: BigInt(Date.now() + 60_000),
+      }),
+      body?.body ?? new Uint8Array(),
+    );
+    expect(byBody.sizeBytes).toBe(info.sizeBytes);
+    const copy = await again.getSnapshot("snap-bbbbbbbbbbbbbbbbbbbbbb");
+    expect(copy?.workers.map((w) => w.id)).toEqual(["w1"]);
+    expect(await again.getSnapshotBody("snap-unknown")).toBeUndefined();
+  });
+
+  it("filters and orders audit newest first, and caps limits", async () => {
+    const s = await open();
+    for (let i = 0; i < 5; i++) {
+      await s.createAction(
+        create(ActionSchema, {
+          actionId: `x${i}`,
+          auditId: `a${i}`,
+          startedAtMs: BigInt(1000 + i),
+          actor: i % 2 ? "bob" : "alice",
+          kind: ActionKind.CANCEL_SESSION,
+          workerId: `w${i % 2}`,
+        }),
+      );
+    }
+    const ids = async (f: Parameters<Store["listAudit"]>[0]) =>
+      (await s.listAudit(f)).map((r) => r.id);
+    expect(await ids({ limit: 10 })).toEqual(["a4", "a3", "a2", "a1", "a0"]);
+    expect(await ids({ actor: "bob", limit: 10 })).toEqual(["a3", "a1"]);
+    expect(await ids({ workerId: "w0", limit: 1 })).toEqual(["a4"]);
+    expect(await ids({ kind: ActionKind.DRAIN_WORKER, limit: 10 })).toEqual([]);
+    expect(await ids({ limit: 0 })).toHaveLength(1);
+  });
+
+  it("stores a large batch of events, filters them, newest first", async () => {
+    const s = await open();
+    const now = Date.now();
+    await s.appendEvents(
+      Array.from({ length: 1200 }, (_, i) =>
+        create(FleetEventSchema, {
+          id: `e${i}`,
+          atMs: BigInt(now + i),
+          workerId: `w${i % 3}`,
+          kind: i % 2 ? "liveness" : "action",
+        }),
+      ),
+    );
+    const list = await s.listEvents({ workerId: "w1", kind: "liveness", limit: 2 });
+    expect(list.map((e) => e.id)).toEqual(["e1195", "e1189"]);
+    expect(await s.listEvents({ limit: 5000 })).toHaveLength(1000);
+  });
+
+  it("prunes exactly what expired and hides expired snapshots", async () => {
+    const s = await open();
+    const now = Date.now();
+    const put = (id: string, expires: number) =>
+      s.putSnapshot(
+        create(SnapshotSchema, {
+          info: { id, createdAtMs: BigInt(now), expiresAtMs: BigInt(expires) },
+        }),
+      );
+    await put("old", now - 1);
+    await put("new", now + 60_000);
+    await s.appendEvents([
+      create(FleetEventSchema, {
+        id: "e-old",
+        atMs: BigInt(now - retention.eventsMs - 1),
+        workerId: "w",
+        kind: "x",
+      }),
+      create(FleetEventSchema, { id: "e-new", atMs: BigInt(now), workerId: "w", kind: "x" }),
+    ]);
+    expect(await s.getSnapshot("old")).toBeUndefined();
+    expect(await s.prune(now)).toMatchObject({ snapshots: 1, events: 1 });
+    expect((await s.listSnapshots(10)).map((i) => i.id)).toEqual(["new"]);
+    expect((await s.listEvents({ limit: 10 })).map((e) => e.id)).toEqual(["e-new"]);
+  });
+
+  it("deletes snapshots and says whether one existed", async () => {
+    const s = await open();
+    await s.putSnapshot(
+      create(SnapshotSchema, { info: { id: "x", expiresAtMs: BigInt(Date.now() + 60_000) } }),
+    );
+    expect(await s.deleteSnapshot("x")).toBe(true);
+    expect(await s.deleteSnapshot("x")).toBe(false);
+    expect(await s.getSnapshot("x")).toBeUndefined();
+  });
+
+  it("writes an action and its audit record together, and lists what is left running", async () => {
+    const s = await open();
+    const running = create(ActionSchema, {
+      actionId: "r-1",
+      auditId: "au-r1",
+      actor: "alice",
+      kind: ActionKind.CANCEL_SESSION,
+      workerId: "w1",
+      sessionId: "s1",
+      status: ActionStatus.RUNNING,
+      outcome: "started",
+      startedAtMs: 5n,
+    });
+    await s.createAction(running);
+    await s.createAction({ ...running, actionId: "r-2", auditId: "au-r2", startedAtMs: 6n });
+    await expect(s.createAction({ ...running, auditId: "au-other" })).rejects.toThrow(/unique/i);
+    // The failed insert took nothing with it: no orphan audit record.
+    expect((await s.listAudit({ limit: 10 })).map((r) => r.id)).toEqual(["au-r2", "au-r1"]);
+    await s.saveAction({ ...running, status: ActionStatus.INTERRUPTED, outcome: "interrupted: x" });
+    expect((await s.listUnfinishedActions()).map((a) => a.actionId)).toEqual(["r-2"]);
+    const audit = (await s.listAudit({ limit: 10 })).find((r) => r.id === "au-r1");
+    expect(audit).toMatchObject({ result: ActionStatus.INTERRUPTED, outcome: "interrupted: x" });
+    // A retry links both ways in one transaction.
+    const retry = {
+      ...running,
+      actionId: "r-3",
+      auditId: "au-r3",
+      retryOf: "r-1",
+      startedAtMs: 7n,
+    };
+    await s.createAction(retry, [
+      { ...running, status: ActionStatus.INTERRUPTED, retriedBy: "r-3" },
+    ]);
+    expect((await s.getAction("r-1"))?.retriedBy).toBe("r-3");
+    expect((await s.listAudit({ limit: 1 }))[0]?.retryOf).toBe("r-1");
+    // A retry whose link fails (no such action) commits neither.
+    await expect(
+      s.createAction({ ...retry, actionId: "r-4", auditId: "au-r4" }, [
+        { ...running, actionId: "missing" },
+      ]),
+    ).rejects.toThrow(/no action "missing"/);
+    expect(await s.getAction("r-4")).toBeUndefined();
+    // Pruning never takes an action that is still running.
+    expect((await s.prune(Date.now() + 100 * 86_400_000)).actions).toBe(1);
+    expect(await s.getAction("r-2")).toBeDefined();
+  });
+
+  it("proves it writes, and lets operations under way finish before closing", async () => {
+    const s = await open();
+    await s.probeWrite();
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      s.appendEvents([
+        create(FleetEventSchema, {
+          id: `c${i}`,
+          atMs: BigInt(Date.now()),
+          workerId: "w",
+          kind: "x",
+        }),
+      ]),
+    );
+    await close(s);
+    await Promise.all(writes);
+    const again = await open();
+    expect(await again.listEvents({ limit: 100 })).toHaveLength(20);
+  });
+}

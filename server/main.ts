@@ -1,0 +1,145 @@
+import { parseArgs } from "node:util";
+import { createLogger, LOG_FORMATS, type LogFormat } from "./shared/logging/logger.js";
+import { UsageError } from "./shared/cli/usage-error.js";
+import type { Command, Running } from "./shared/cli/command.js";
+import { workerCommand } from "./worker/worker-command.js";
+import { EXIT_STORE, gatewayCommand } from "./gateway/gateway-command.js";
+import { StoreFatalError } from "./gateway/store/store-errors.js";
+import { demoCommand } from "./demo/demo-command.js";
+import { engineCommand } from "./engine/engine-command.js";
+
+/**
+ * `stallwatch <command> [flags]`: the one entry point. This file owns process
+ * concerns only: flags, signals, exit codes. Exit 0 on SIGINT/SIGTERM after a
+ * clean stop, 2 on usage errors, 3 when the database cannot be opened or
+ * written, 1 on any other fatal fault (so a supervisor restarts us instead of
+ * leaving a half-alive process). Once the logger exists, every fatal error is
+ * one JSON log line with its cause.
+ */
+const commands: Command[] = [workerCommand, gatewayCommand, engineCommand, demoCommand];
+
+const STOP_TIMEOUT_MS = 5000;
+
+function topHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    "Usage: stallwatch <command> [flags]",
+    "",
+    "Live status and control for fleets of UDF workers.",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run `stallwatch <command> --help` for a command's flags. Every command also takes",
+    "--log-format json|pretty (default: pretty on a terminal, JSON when piped) and",
+    "--log-file PATH (every line as JSON to PATH; the terminal shows warnings and key events).",
+  ].join("\n");
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(topHelp() + "\n");
+    process.exitCode = name === undefined ? 2 : 0;
+    return;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}"\n\n${topHelp()}`);
+
+  let flags;
+  try {
+    flags = parseArgs({
+      args: rest,
+      options: {
+        ...command.options,
+        help: { type: "boolean", short: "h" },
+        "log-format": { type: "string" },
+        "log-file": { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${command.help}`);
+  }
+  if (flags.help) {
+    process.stdout.write(command.help + "\n");
+    return;
+  }
+
+  const format = flags["log-format"];
+  if (format !== undefined && !LOG_FORMATS.includes(format as LogFormat))
+    throw new UsageError(`--log-format: one of ${LOG_FORMATS.join(", ")}`);
+  const log = createLogger(command.name, {
+    format: format as LogFormat | undefined,
+    file: typeof flags["log-file"] === "string" ? flags["log-file"] : undefined,
+  });
+  process.on("uncaughtException", (err) => fatal(log, err));
+  process.on("unhandledRejection", (err) => fatal(log, err));
+
+  let running: Running;
+  try {
+    running = await command.run(flags, log);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    fatal(log, err);
+  }
+  awaitStop(running, log);
+}
+
+function awaitStop(running: Running, log: ReturnType<typeof createLogger>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal, exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "stopping");
+    const timeoutMs = running.stopTimeoutMs ?? STOP_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs }, "stop timed out, exiting");
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    running.stop().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => fatal(log, err),
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  running.done?.then(
+    (code) => {
+      log.info({ code }, "exited by itself");
+      process.exit(code);
+    },
+    (err: unknown) => fatal(log, err),
+  );
+}
+
+function fatal(log: ReturnType<typeof createLogger>, err: unknown): never {
+  if (err instanceof StoreFatalError) {
+    log.fatal(
+      { err: err.message, code: err.code, exitCode: EXIT_STORE },
+      "database unusable, exiting",
+    );
+    process.exit(EXIT_STORE);
+  }
+  log.fatal({ err, exitCode: 1 }, "fatal error, exiting");
+  process.exit(1);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`stallwatch: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(
+    `stallwatch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  CommandOutcome,
+  CommandResultSchema,
+  type Command,
+  type CommandResult,
+} from "../../../gen/stallwatch/v1/agent_pb.js";
+import type { WorkerStatusSource } from "../status/status-source.js";
+import { withTimeout } from "./backoff.js";
+
+export interface CommandRunnerOptions {
+  /** Grace used when a cancel says 0 (proto3 cannot tell "unset" from 0). */
+  defaultGraceMs: number;
+  /**
+   * How long past its grace a cancel may take before we answer FAILED. Kept
+   * below the gateway's own wait (grace + 10 s) so the operator hears from
+   * the worker rather than from a deadline.
+   */
+  overGraceMs: number;
+}
+
+/**
+ * Carries out one gateway `Command` on the source and says how it went.
+ * Never rejects: a throwing source, an unknown command or one that outlives
+ * its deadline all become `COMMAND_OUTCOME_FAILED` with a message.
+ */
+export async function runCommand(
+  source: WorkerStatusSource,
+  command: Command,
+  opts: CommandRunnerOptions,
+): Promise<CommandResult> {
+  const started = performance.now();
+  const result = create(CommandResultSchema, { commandId: command.commandId });
+  const { outcome, message } = await carryOut(source, command, opts).catch((err: unknown) => ({
+    outcome: CommandOutcome.FAILED,
+    message: err instanceof Error ? err.message : String(err),
+  }));
+  result.outcome = outcome;
+  result.message = message.slice(0, 10_000);
+  result.tookMs = BigInt(Math.max(0, Math.round(performance.now() - started)));
+  return result;
+}
+
+async function carryOut(
+  source: WorkerStatusSource,
+  command: Command,
+  opts: CommandRunnerOptions,
+): Promise<{ outcome: CommandOutcome; message: string }> {
+  switch (command.kind.case) {
+    case "cancelSession": {
+      const { sessionId, reason, graceMs } = command.kind.value;
+      if (sessionId === "")
+        return { outcome: CommandOutcome.FAILED, message: "cancel_session needs a session_id" };
+      const grace = graceMs || opts.defaultGraceMs;
+      const limitMs = grace + opts.overGraceMs;
+      // The call is started inside the async chain so a synchronous throw
+      // becomes a rejection (caught by runCommand) rather than escaping.
+      const done = await withTimeout(
+        (async () => source.cancelSession(sessionId, reason, grace))(),
+        limitMs,
+      );
+      return (
+        done ?? {
+          outcome: CommandOutcome.FAILED,
+          message: `the cancel did not finish within ${limitMs} ms (grace ${grace} ms)`,
+        }
+      );
+    }
+    case undefined:
+      return {
+        outcome: CommandOutcome.FAILED,
+        message: "unsupported command: this worker understands cancel_session",
+      };
+  }
+}

@@ -1,0 +1,31 @@
+import type {
+  CommandOutcome,
+  FinishedSession,
+  Session,
+  ThreadDump,
+} from "../../../gen/stallwatch/v1/agent_pb.js";
+
+/**
+ * What a worker can tell about itself and do on request: the seam between
+ * the worker's session machinery (server/worker) and the channels that
+ * report it (the Stallwatch agent, Beam status mode). Implementations must
+ * answer quickly and never block on user code: a hung UDF is exactly when
+ * these are needed.
+ */
+export interface WorkerStatusSource {
+  /** Live sessions, as they are now. */
+  sessions(): Session[];
+  /** The newest `max` finished sessions, newest first. */
+  finished(max: number): FinishedSession[];
+  /** Every thread with its stack, including threads stuck in user code. */
+  dumpThreads(): Promise<ThreadDump>;
+  /**
+   * Cancels a session: cooperative first, the thread terminated after
+   * `graceMs`. Resolves once the session has ended (or was not found).
+   */
+  cancelSession(
+    sessionId: string,
+    reason: string,
+    graceMs: number,
+  ): Promise<{ outcome: CommandOutcome; message: string }>;
+}
