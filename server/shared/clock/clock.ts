@@ -1,0 +1,51 @@
+/** A pending timer; cancelling twice, or after it ran, is a no-op. */
+export interface Timer {
+  cancel(): void;
+}
+
+/**
+ * Time as a service sees it. Every time-based service takes one, so a unit
+ * test drives minutes of escalation, lease expiry or scheduling in
+ * microseconds with a fake one (server/testing/fake-clock.ts) instead of
+ * sleeping, and never asserts on real durations.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch (Date.now semantics). */
+  now(): number;
+  /**
+   * Runs `fn` once after `ms`. The timer does not keep the process alive:
+   * every timer here is a deadline or a cadence of something else that does.
+   */
+  after(ms: number, fn: () => void): Timer;
+  /** Runs `fn` every `ms` until cancelled; likewise never keeps the process alive. */
+  every(ms: number, fn: () => void): Timer;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  after(ms, fn) {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return { cancel: () => clearTimeout(handle) };
+  },
+  every(ms, fn) {
+    const handle = setInterval(fn, ms);
+    handle.unref();
+    return { cancel: () => clearInterval(handle) };
+  },
+};
+
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = clock.after(ms, done);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      timer.cancel();
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
