@@ -11,7 +11,7 @@ import {
   type HarnessStatus,
 } from "../server/worker/beam-client/sdk-formats.js";
 import { parseBeamStatus } from "../server/gateway/status/beam-text/status-text.js";
-import { createRedactor } from "../server/gateway/status/redact.js";
+import { createRedactor } from "../server/gateway/redaction/redact.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

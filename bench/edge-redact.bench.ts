@@ -4,7 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { StatusReportSchema } from "../gen/stallwatch/v1/agent_pb.js";
 import { AgentIngest } from "../server/gateway/agent-endpoint/agent-ingest.js";
-import { createRedactor } from "../server/gateway/status/redact.js";
+import { createRedactor } from "../server/gateway/redaction/redact.js";
 import { table } from "./harness.js";
 
 const MIB = 1 << 20;

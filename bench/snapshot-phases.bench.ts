@@ -8,7 +8,6 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SnapshotSchema } from "../gen/stallwatch/v1/snapshot_pb.js";
 import { EventLog } from "../server/gateway/events/event-log.js";
 import { Fleet } from "../server/gateway/fleet/fleet.js";
-import { createFleetWorker, recordMetrics } from "../server/gateway/fleet/fleet-worker.js";
 import { buildSnapshot } from "../server/gateway/snapshots/build-snapshot.js";
 import { decodeSnapshotView, encodeSnapshot } from "../server/gateway/snapshots/snapshot-codec.js";
 import type { StatusCollector } from "../server/gateway/status/status-collector.js";
@@ -20,19 +19,14 @@ function fleetWith(seconds: number, nowMs: number): { fleet: Fleet; events: Even
   const fleet = new Fleet();
   const events = new EventLog(5000);
   for (let i = 0; i < WORKERS; i++) {
-    const w = createFleetWorker(
-      `w-${i}`,
-      "spark",
-      `127.0.0.1:${20000 + i}`,
-      { unresponsiveAfter: 3, sampleCapacity: 900 },
-      nowMs - seconds * 1000,
-    );
+    const w = fleet.enroll(`w-${i}`, "spark", `127.0.0.1:${20000 + i}`);
     for (let s = seconds; s > 0; s--) {
       const at = nowMs - s * 1000;
-      w.roundTrips.push(at, 0.5 + (s % 7) / 10);
-      recordMetrics(w, { active_sessions: "0", uptime_ms: String(at) }, at);
+      fleet.beatAnswered(w, at, {
+        rttMs: 0.5 + (s % 7) / 10,
+        metrics: { active_sessions: "0", uptime_ms: String(at) },
+      });
     }
-    fleet.add(w);
   }
   for (let i = 0; i < 5000; i++)
     events.record({ workerId: `w-${i % WORKERS}`, kind: "liveness", summary: "healthy" });

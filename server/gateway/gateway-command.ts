@@ -13,7 +13,7 @@ import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
 import { refreshStaticTargets } from "./cluster/static-workers.js";
 import { prepareCluster, type ClusterRuntime } from "./cluster/start-cluster.js";
-import { DEFAULT_REDACTION_PATTERNS } from "./status/redact.js";
+import { DEFAULT_REDACTION_PATTERNS } from "./redaction/redact.js";
 import { createGateway } from "./gateway.js";
 import { InFlight } from "./lifecycle/in-flight.js";
 import { gatewayFlagOptions, loadGatewayConfig } from "./config/gateway-config.js";
@@ -193,7 +193,6 @@ configuration, 3 the database cannot be opened or written.`,
           exitWith?.(1);
         },
         retentionMs: config.retentionMs,
-        notMovingMs: config.notMovingMs,
       },
       store,
       auth,
@@ -215,6 +214,7 @@ configuration, 3 the database cannot be opened or written.`,
       status: {
         intervalMs: config.statusIntervalMs,
         watchedIntervalMs: config.watchedStatusIntervalMs,
+        notMovingMs: config.notMovingMs,
       },
       beam: {
         maxDumpsPerSecond: config.maxDumpsPerSecond,

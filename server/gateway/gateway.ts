@@ -18,10 +18,11 @@ import { EventLog } from "./events/event-log.js";
 import { Fleet } from "./fleet/fleet.js";
 import { createFleetService } from "./fleet-api/fleet-service.js";
 import { HeartbeatProber, type ProberOptions } from "./heartbeats/heartbeat-prober.js";
+import { systemClock } from "../shared/clock/clock.js";
 import type { Logger } from "../shared/logging/logger.js";
 import { GatewayMetrics } from "./metrics/gateway-metrics.js";
 import type { HostPort } from "../shared/net/host-port.js";
-import { sweepGoneWorkers } from "./fleet/gone-sweeper.js";
+import { expiredGoneWorkers } from "./fleet/gone-workers.js";
 import { peerContextValues } from "../shared/net/peer-address.js";
 import { SnapshotRateLimit } from "./snapshots/snapshot-rate-limit.js";
 import { createSnapshotService } from "./snapshots/snapshot-service.js";
@@ -29,7 +30,7 @@ import { defaultStallThresholds, type StallThresholds } from "./stalls/stall-rul
 import { StaticAssignment } from "./cluster/static-workers.js";
 import type { WorkerOwnership } from "./cluster/worker-ownership.js";
 import type { Store } from "./store/store.js";
-import { createRedactor } from "./status/redact.js";
+import { createRedactor } from "./redaction/redact.js";
 import { StatusCollector } from "./status/status-collector.js";
 import { createHttpGuards } from "./http/http-guards.js";
 import { createLifecycleInterceptor } from "./lifecycle/lifecycle-interceptor.js";
@@ -65,8 +66,12 @@ export interface GatewayOptions {
   thresholds?: StallThresholds;
   /** Regex sources whose matches are redacted from worker text (default: common secrets). */
   redactionPatterns?: string[];
-  /** Status cadence for agents and Beam harnesses (default 10 s; 2 s while watched). */
-  status?: { intervalMs?: number; watchedIntervalMs?: number };
+  /**
+   * Status cadence for agents and Beam harnesses (default 10 s; 2 s while
+   * watched), and how long a thread stack must stay unchanged to be "not
+   * moving" (default 10 s).
+   */
+  status?: { intervalMs?: number; watchedIntervalMs?: number; notMovingMs?: number };
   /** Beam path caps and cadence (defaults in createGateway). */
   beam?: {
     maxStreams?: number;
@@ -135,12 +140,17 @@ export interface Gateway {
  */
 export function createGateway(opts: GatewayOptions): Gateway {
   const { log, store } = opts;
-  const fleet = new Fleet();
   const events = new EventLog(5000, (batch) => {
     // A fatal failure was already reported through the store's onFatal.
     store.appendEvents(batch).catch((err: unknown) => {
       log.error({ err: (err as Error).message, events: batch.length }, "events not recorded");
     });
+  });
+  const fleet = new Fleet({
+    unresponsiveAfter: opts.prober.unresponsiveAfter,
+    sampleCapacity: Math.ceil(opts.prober.retentionMs / opts.prober.intervalMs),
+    events,
+    log,
   });
   const agents: AgentChannels = new Map();
   const redact = createRedactor(opts.redactionPatterns);
@@ -161,17 +171,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
       minDumpsPerSecond: 50,
       maxDumpsPerSecond: opts.beam?.maxDumpsPerSecond ?? 500,
       thresholds: opts.thresholds ?? defaultStallThresholds,
+      ...(opts.status?.notMovingMs !== undefined ? { notMovingMs: opts.status.notMovingMs } : {}),
       redact,
       beamMetrics,
       log,
     },
     beams,
   );
-  const onLivenessChange = collector.onLivenessChange.bind(collector);
   const prober = new HeartbeatProber(fleet, {
     ...opts.prober,
     log,
-    onLivenessChange,
     onBeat: (result, rttMs) => metrics.beat(result, rttMs),
   });
   // Static workers go through the assignment: all of them for a lone
@@ -306,11 +315,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     channels: beams,
     ...(opts.ownership ? { clusterOwnership: opts.ownership } : {}),
     ingest: (worker, answer, trigger) => collector.ingestBeam(worker, answer, trigger),
-    // Identity problems are about the worker's link, like an agent's.
-    onEvent: (workerId, summary) => events.record({ workerId, kind: "agent", summary }),
+    onEvent: (workerId, summary) => events.record({ workerId, kind: "identity", summary }),
     metrics: beamMetrics,
     log,
-    onLivenessChange,
   });
   const agentService = createAgentService(fleet, prober, agents, {
     ...opts.prober,
@@ -322,7 +329,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
     events,
     ...(opts.ownership ? { clusterOwnership: opts.ownership } : {}),
     log,
-    onLivenessChange,
     onRefused: (reason) => metrics.agentRefused(reason),
     onTruncated: (stats) => metrics.workerTextCut(stats),
   });
@@ -342,17 +348,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   collector.start();
-  const sweeper = setInterval(() => {
-    const removed = sweepGoneWorkers(
-      fleet,
-      prober,
+  const sweeper = systemClock.every(10_000, () => {
+    const expired = expiredGoneWorkers(
+      fleet.all(),
       staticWorkers.owned,
       opts.goneRetentionMs ?? 3_600_000,
+      systemClock.now(),
     );
-    if (removed.length > 0)
-      log.info({ workers: removed }, "workers gone longer than the retention removed");
-  }, 10_000);
-  sweeper.unref();
+    for (const id of expired) {
+      prober.removeTarget(id, { keepWorker: true });
+      fleet.forget(id);
+    }
+    if (expired.length > 0)
+      log.info({ workers: expired }, "workers gone longer than the retention removed");
+  });
   return {
     localServices,
     fleet,
@@ -372,7 +381,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     readiness,
     close() {
-      clearInterval(sweeper);
+      sweeper.cancel();
       collector.stop();
       prober.stop();
       fleet.flush();

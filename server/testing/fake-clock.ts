@@ -16,15 +16,22 @@ interface Pending {
  */
 export class FakeClock implements Clock {
   private current: number;
+  private readonly origin: number;
   private seq = 0;
   private readonly timers: Pending[] = [];
 
   constructor(startMs = 1_700_000_000_000) {
     this.current = startMs;
+    this.origin = startMs;
   }
 
   now(): number {
     return this.current;
+  }
+
+  /** Moves with `now`: a fake clock never steps, so one timeline serves both. */
+  monotonic(): number {
+    return this.current - this.origin;
   }
 
   after(ms: number, fn: () => void): Timer {
@@ -88,7 +95,14 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Lets queued promise callbacks (several hops deep) run. */
+/**
+ * Lets what the last timer set off run to its next wait: promise callbacks,
+ * and a few event-loop turns for real I/O on the way (a SQLite commit, a
+ * local socket), which a fake clock does not control.
+ */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  for (let turn = 0; turn < 5; turn++) {
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }

@@ -586,7 +586,8 @@ export type FleetEvent = Message<"stallwatch.v1.FleetEvent"> & {
   workerId: string;
 
   /**
-   * "liveness", "session_stalled", "session_cleared", "action", "agent".
+   * "liveness", "session_stalled", "session_cleared", "action", "identity" (who may speak for a
+   * worker id: refused or taken-over agent and Beam streams).
    *
    * @generated from field: string kind = 4;
    */

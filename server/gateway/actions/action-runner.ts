@@ -12,19 +12,27 @@ import type { Caller } from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
-import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
+import { systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
-import { cancelSession, shutdownWorker, type ActionOps } from "./action-steps.js";
+import {
+  cancelSession,
+  shutdownWorker,
+  type ActionOps,
+  type ManageClients,
+} from "./action-steps.js";
 import type { ActionStore } from "./action-store.js";
+import { ACTION_ID, validateRequest, type ActionRequest } from "./action-request.js";
 import { reconcileAction } from "./reconcile.js";
 
 export interface ActionRunnerDeps {
   fleet: Fleet;
-  prober: HeartbeatProber;
+  /** Manage clients for shutdowns: the heartbeat prober. */
+  prober: ManageClients;
   agents: AgentChannels;
   events: EventLog;
   store: ActionStore;
   log: Logger;
+  clock?: Clock;
   /** Grace before a non-yielding UDF's thread is terminated (default 2 s). */
   defaultGraceMs?: number;
   /** How long a drain may take before the action is reported failed (default 30 min). */
@@ -32,16 +40,6 @@ export interface ActionRunnerDeps {
   /** Called when an action ends (for /metrics). */
   onEnded?: (action: Action) => void;
 }
-
-export interface ActionRequest {
-  actionId: string;
-  workerId: string;
-  sessionId?: string;
-  reason: string;
-  graceMs?: number;
-}
-
-const ACTION_ID = /^[\w-]{1,100}$/;
 
 /**
  * Runs operator actions. Each is validated, committed (action and audit
@@ -58,13 +56,16 @@ export class ActionRunner {
   /** Actions whose end is being committed: the first outcome wins. */
   private readonly finishing = new WeakSet<Action>();
   private readonly ops: ActionOps;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: ActionRunnerDeps) {
+    this.clock = deps.clock ?? systemClock;
     this.ops = {
       fleet: deps.fleet,
       prober: deps.prober,
       agents: deps.agents,
       log: deps.log,
+      clock: this.clock,
       defaultGraceMs: deps.defaultGraceMs ?? 2000,
       drainTimeoutMs: deps.drainTimeoutMs ?? 30 * 60_000,
       finish: (action, status, outcome) => this.finish(action, status, outcome),
@@ -77,7 +78,7 @@ export class ActionRunner {
   }
 
   async start(kind: ActionKind, request: ActionRequest, caller: Caller): Promise<Action> {
-    validate(kind, request);
+    validateRequest(kind, request);
     return this.once(request.actionId, () => this.startNew(kind, request, caller));
   }
 
@@ -168,7 +169,7 @@ export class ActionRunner {
       ...(old.sessionId ? { sessionId: old.sessionId } : {}),
       ...(old.graceMs ? { graceMs: old.graceMs } : {}),
     };
-    validate(old.kind, request);
+    validateRequest(old.kind, request);
     return this.begin(old.kind, request, caller, old);
   }
 
@@ -196,7 +197,7 @@ export class ActionRunner {
    * many there were once all are settled.
    */
   async reconcile(waitMs: number): Promise<{ count: number; tookMs: number }> {
-    const started = performance.now();
+    const started = this.clock.monotonic();
     const left = await this.deps.store.listUnfinishedActions();
     if (left.length === 0) {
       this.deps.log.info({ count: 0, tookMs: 0 }, "actions reconciled");
@@ -221,7 +222,7 @@ export class ActionRunner {
         ),
       ),
     );
-    const tookMs = Math.round(performance.now() - started);
+    const tookMs = Math.round(this.clock.monotonic() - started);
     const byStatus: Record<string, number> = {};
     for (const a of left)
       byStatus[ActionStatus[a.status]] = (byStatus[ActionStatus[a.status]] ?? 0) + 1;
@@ -251,7 +252,7 @@ export class ActionRunner {
       actor: caller.actor,
       status: ActionStatus.RUNNING,
       outcome: retryOf ? `started: retry of ${retryOf.actionId}` : "started",
-      startedAtMs: BigInt(Date.now()),
+      startedAtMs: BigInt(this.clock.now()),
       auditId: randomUUID(),
       graceMs: request.graceMs ?? 0,
       retryOf: retryOf?.actionId ?? "",
@@ -305,7 +306,7 @@ export class ActionRunner {
   private async finish(action: Action, status: ActionStatus, outcome: string): Promise<void> {
     if (action.status !== ActionStatus.RUNNING || this.finishing.has(action)) return;
     this.finishing.add(action);
-    const ended = { ...action, status, outcome, endedAtMs: BigInt(Date.now()) };
+    const ended = { ...action, status, outcome, endedAtMs: BigInt(this.clock.now()) };
     try {
       // A failed commit leaves the stored action RUNNING, for the next
       // process to reconcile; watchers keep seeing what is durable.
@@ -343,23 +344,5 @@ export class ActionRunner {
 
   private notify(action: Action): void {
     for (const listener of this.listeners.get(action.actionId) ?? []) listener(action);
-  }
-}
-
-function validate(kind: ActionKind, request: ActionRequest): void {
-  if (!ACTION_ID.test(request.actionId)) {
-    throw new ConnectError("action_id must be 1-100 letters, digits, _ or -", Code.InvalidArgument);
-  }
-  const reason = request.reason.trim();
-  if (reason === "") throw new ConnectError("a reason is required", Code.InvalidArgument);
-  if (reason.length > 1000)
-    throw new ConnectError("the reason must be at most 1000 characters", Code.InvalidArgument);
-  if (request.workerId === "")
-    throw new ConnectError("worker_id is required", Code.InvalidArgument);
-  if (kind === ActionKind.CANCEL_SESSION && !request.sessionId) {
-    throw new ConnectError("session_id is required", Code.InvalidArgument);
-  }
-  if (request.graceMs !== undefined && request.graceMs > 600_000) {
-    throw new ConnectError("grace_ms must be at most 600000", Code.InvalidArgument);
   }
 }

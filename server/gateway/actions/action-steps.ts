@@ -5,19 +5,26 @@ import { ShutdownRequestSchema } from "../../../gen/org/apache/spark/udf/worker/
 import type { AgentChannels } from "../agent-endpoint/agent-service.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
-import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
+import type { ManageClient } from "../heartbeats/manage-client.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatDuration } from "../stalls/stall-rules.js";
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 const PROGRESS_POLL_MS = 500;
 
+/** Manage clients of probed workers, for shutdowns (the heartbeat prober keeps them). */
+export interface ManageClients {
+  clientFor(workerId: string): Pick<ManageClient, "shutdown" | "heartbeat"> | undefined;
+}
+
 /** What the steps of an action need from the runner that owns it. */
 export interface ActionOps {
   fleet: Fleet;
-  prober: HeartbeatProber;
+  prober: ManageClients;
   agents: AgentChannels;
   log: Logger;
+  clock: Clock;
   defaultGraceMs: number;
   drainTimeoutMs: number;
   /** Ends the action: action and audit committed together, then announced. */
@@ -113,7 +120,7 @@ export async function shutdownWorker(
     },
     true,
   );
-  await watchShutdown(ops, action, worker, Date.now());
+  await watchShutdown(ops, action, worker, ops.clock.now());
 }
 
 /**
@@ -129,15 +136,14 @@ export async function watchShutdown(
   const cancelSessions = action.kind === ActionKind.CANCEL_WORKER;
   const verb = cancelSessions ? "cancel" : "drain";
   const atStart = action.sessionsAtStart;
-  const change = worker.liveness.draining(
-    Date.now(),
+  ops.fleet.draining(
+    worker,
+    ops.clock.now(),
     `${verb} requested by ${action.actor}: ${action.reason}`,
   );
-  ops.fleet.changed(worker.id);
-  if (change) ops.log.info({ worker: worker.id, to: change.to }, "liveness changed");
-  while (Date.now() - startedMs < ops.drainTimeoutMs) {
+  while (ops.clock.now() - startedMs < ops.drainTimeoutMs) {
     if (action.status !== ActionStatus.RUNNING) return;
-    await new Promise((r) => setTimeout(r, PROGRESS_POLL_MS));
+    await sleep(ops.clock, PROGRESS_POLL_MS);
     const remaining = Number(worker.metrics.active_sessions ?? 0) || 0;
     if (remaining !== action.sessionsRemaining && worker.liveness.current.state === "draining") {
       await ops.update(action, {
@@ -146,7 +152,7 @@ export async function watchShutdown(
       });
     }
     if (worker.liveness.current.state === "exited") {
-      const took = formatDuration(Date.now() - startedMs);
+      const took = formatDuration(ops.clock.now() - startedMs);
       action.sessionsRemaining = 0;
       await ops.finish(
         action,

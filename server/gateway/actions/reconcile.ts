@@ -1,6 +1,7 @@
-import { SessionOutcome, SessionState } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { SessionOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
-import { formatDuration } from "../stalls/stall-rules.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
+import { formatDuration, stateName } from "../stalls/stall-rules.js";
 import { watchShutdown, type ActionOps } from "./action-steps.js";
 
 const STATUS_DEADLINE_MS = 3000;
@@ -9,19 +10,18 @@ const POLL_MS = 100;
 /** How long after its grace a cancel may still be finishing on the worker. */
 const CANCEL_SLACK_MS = 10_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
+async function waitFor<T>(
+  clock: Clock,
+  probe: () => T | undefined,
+  timeoutMs: number,
+): Promise<T | undefined> {
+  const deadline = clock.monotonic() + timeoutMs;
   for (;;) {
     const value = probe();
-    if (value !== undefined || Date.now() >= deadline) return value;
-    await sleep(POLL_MS);
+    if (value !== undefined || clock.monotonic() >= deadline) return value;
+    await sleep(clock, POLL_MS);
   }
 }
-
-const stateName = (state: SessionState) =>
-  (SessionState[state] as string | undefined)?.toLowerCase() ?? "unknown state";
 const outcomeName = (outcome: SessionOutcome) =>
   (SessionOutcome[outcome] as string | undefined)?.toLowerCase() ?? "unknown";
 
@@ -45,7 +45,7 @@ export async function reconcileAction(
 
 async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): Promise<void> {
   const session = action.sessionId;
-  const channel = await waitFor(() => ops.agents.get(action.workerId), waitMs);
+  const channel = await waitFor(ops.clock, () => ops.agents.get(action.workerId), waitMs);
   if (!channel) {
     await ops.finish(
       action,
@@ -56,7 +56,10 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
   }
   // A cancel the worker is still carrying out may need its whole grace.
   const graceMs = action.graceMs || ops.defaultGraceMs;
-  const settleBy = Math.max(Date.now(), Number(action.startedAtMs) + graceMs + CANCEL_SLACK_MS);
+  const settleBy = Math.max(
+    ops.clock.now(),
+    Number(action.startedAtMs) + graceMs + CANCEL_SLACK_MS,
+  );
   for (;;) {
     let report;
     try {
@@ -90,24 +93,24 @@ async function reconcileCancel(ops: ActionOps, action: Action, waitMs: number): 
       );
       return;
     }
-    if (Date.now() >= settleBy) {
+    if (ops.clock.now() >= settleBy) {
       await ops.finish(
         action,
         ActionStatus.INTERRUPTED,
-        `interrupted: ${restarted}; session ${session} is still running on the worker (${stateName(live.state)}) ${formatDuration(Date.now() - Number(action.startedAtMs))} after the cancel was asked for`,
+        `interrupted: ${restarted}; session ${session} is still running on the worker (${stateName(live.state)}) ${formatDuration(ops.clock.now() - Number(action.startedAtMs))} after the cancel was asked for`,
       );
       return;
     }
     await ops.update(action, {
       outcome: `reconciling: session ${session} still ${stateName(live.state)} on the worker after a gateway restart`,
     });
-    await sleep(500);
+    await sleep(ops.clock, 500);
   }
 }
 
 async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number): Promise<void> {
   const verb = action.kind === ActionKind.CANCEL_WORKER ? "cancel" : "drain";
-  const client = await waitFor(() => ops.prober.clientFor(action.workerId), waitMs);
+  const client = await waitFor(ops.clock, () => ops.prober.clientFor(action.workerId), waitMs);
   if (!client) {
     await ops.finish(
       action,
@@ -135,7 +138,7 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
     return;
   }
   const uptimeMs = Number(beat.value.uptime_ms);
-  const ageMs = Date.now() - Number(action.startedAtMs);
+  const ageMs = ops.clock.now() - Number(action.startedAtMs);
   if (Number.isFinite(uptimeMs) && uptimeMs < ageMs) {
     await ops.finish(
       action,

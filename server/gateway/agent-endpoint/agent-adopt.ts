@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import type { Announce, ConnectRequest } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { createFleetWorker, fleetWorkerOptions, type FleetWorker } from "../fleet/fleet-worker.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
+import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import { parseHostPort } from "../../shared/net/host-port.js";
@@ -14,15 +15,14 @@ const WORKER_ID = /^[\w.:@-]{1,128}$/;
 export async function readAnnounce(
   iterator: AsyncIterator<ConnectRequest>,
   timeoutMs: number,
+  clock: Clock = systemClock,
 ): Promise<Announce> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new AgentRefusal("announce", `no Announce within ${timeoutMs} ms`, Code.DeadlineExceeded),
-        ),
-      timeoutMs,
+    timer = clock.after(timeoutMs, () =>
+      reject(
+        new AgentRefusal("announce", `no Announce within ${timeoutMs} ms`, Code.DeadlineExceeded),
+      ),
     );
   });
   try {
@@ -44,7 +44,7 @@ export async function readAnnounce(
     }
     return announce;
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 
@@ -74,27 +74,15 @@ export function adoptAgentWorker(
   prober: HeartbeatProber,
   announce: Announce,
   peer: string,
-  timing: { unresponsiveAfter: number; retentionMs: number; intervalMs: number },
 ): FleetWorker {
-  const worker =
-    fleet.get(announce.workerId) ??
-    createFleetWorker(
-      announce.workerId,
-      "agent",
-      announce.manageAddress || peer,
-      fleetWorkerOptions(timing),
-      Date.now(),
-    );
-  worker.kind = "agent";
-  worker.agent = { announce, connected: true, sinceMs: Date.now(), closedReason: "" };
-  if (!fleet.get(worker.id)) fleet.add(worker);
+  const worker = fleet.enroll(announce.workerId, "agent", announce.manageAddress || peer);
+  fleet.agentConnected(worker, announce);
   if (announce.manageAddress !== "")
     prober.addTarget(parseHostPort(announce.manageAddress), worker);
   else {
     // No Manage endpoint (any more): nothing to probe under this id.
     prober.removeTarget(worker.id, { keepWorker: true });
-    worker.address = peer;
+    fleet.moveTo(worker, peer);
   }
-  fleet.changed(worker.id);
   return worker;
 }

@@ -10,12 +10,13 @@ import {
   type ConnectResponse,
   type StatusReport,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
 
 interface Pending<T> {
   resolve: (value: T) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 /**
@@ -36,7 +37,10 @@ export class AgentChannel {
   /** Aborted when the channel closes: ends the stream's send loop (eviction, shutdown). */
   private readonly ended = new AbortController();
 
-  constructor(readonly workerId: string) {}
+  constructor(
+    readonly workerId: string,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Aborts once the channel is closed for any reason. */
   get endedSignal(): AbortSignal {
@@ -131,7 +135,7 @@ export class AgentChannel {
       Pending<unknown>
     >[]) {
       for (const [id, p] of map) {
-        clearTimeout(p.timer);
+        p.timer.cancel();
         p.reject(this.closedWith);
         map.delete(id);
       }
@@ -151,7 +155,7 @@ export class AgentChannel {
   ): Promise<T> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.after(deadlineMs, () => {
         map.delete(id);
         reject(
           new ConnectError(
@@ -159,7 +163,7 @@ export class AgentChannel {
             Code.DeadlineExceeded,
           ),
         );
-      }, deadlineMs);
+      });
       map.set(id, { resolve, reject, timer });
     });
   }
@@ -168,7 +172,7 @@ export class AgentChannel {
 function settle<T>(map: Map<string, Pending<T>>, id: string, value: T): boolean {
   const pending = map.get(id);
   if (!pending) return false;
-  clearTimeout(pending.timer);
+  pending.timer.cancel();
   map.delete(id);
   pending.resolve(value);
   return true;

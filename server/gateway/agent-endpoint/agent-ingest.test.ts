@@ -7,7 +7,7 @@ import {
   ConnectRequestSchema,
   StatusReportSchema,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { createRedactor } from "../status/redact.js";
+import { createRedactor } from "../redaction/redact.js";
 import { AgentIngest, DEFAULT_INGEST_CAPS } from "./agent-ingest.js";
 
 const SECRET = "hunter2hunter2";

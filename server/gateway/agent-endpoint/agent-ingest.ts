@@ -6,7 +6,7 @@ import type {
   StatusReport,
   Thread,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import type { Redactor } from "../status/redact.js";
+import type { Redactor } from "../redaction/redact.js";
 
 /**
  * Limits on what one agent message may carry into the gateway. Counts beyond

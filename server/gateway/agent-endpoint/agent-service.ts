@@ -1,6 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import type { AgentService } from "../../../gen/stallwatch/v1/agent_pb.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import {
@@ -9,12 +10,10 @@ import {
   peerStreamKey,
   proveStreamAlive,
 } from "../../shared/net/peer-address.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import { WorkerOwnership, type StreamHolder } from "../fleet/ownership.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
-import type { LivenessChange } from "../fleet/liveness.js";
-import type { Redactor } from "../status/redact.js";
+import type { Redactor } from "../redaction/redact.js";
 import type { WorkerOwnership as ClusterOwnership } from "../cluster/worker-ownership.js";
 import { AgentChannel } from "./agent-channel.js";
 import {
@@ -42,8 +41,6 @@ export interface AgentServiceOptions {
   statusDeadlineMs: number;
   /** Time a new stream has to send its Announce. */
   announceTimeoutMs: number;
-  unresponsiveAfter: number;
-  retentionMs: number;
   /** Heartbeat interval, for agents without a Manage address. */
   intervalMs: number;
   /** Token, loopback rule, caps and address trust (defaults: DEFAULT_ADMISSION, no token). */
@@ -56,7 +53,7 @@ export interface AgentServiceOptions {
   ownership?: WorkerOwnership;
   events?: EventLog;
   log: Logger;
-  onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
+  clock?: Clock;
   /** Counted in /metrics. */
   onRefused?: (reason: RefusalReason) => void;
   onTruncated?: (stats: IngestStats) => void;
@@ -109,7 +106,7 @@ export function createAgentService(
       )
         opts.events?.record({
           workerId,
-          kind: "agent",
+          kind: "identity",
           summary: `agent stream from ${peer} refused: ${err.rawMessage}`,
         });
     }
@@ -140,7 +137,7 @@ export function createAgentService(
         const iterator = requests[Symbol.asyncIterator]();
         let announce;
         try {
-          announce = await readAnnounce(iterator, opts.announceTimeoutMs);
+          announce = await readAnnounce(iterator, opts.announceTimeoutMs, opts.clock);
           counted(ingest.announce(announce));
           announce.manageAddress = admission.manageAddress(announce.manageAddress, host);
         } catch (err) {
@@ -194,11 +191,11 @@ export function createAgentService(
           );
           opts.events?.record({
             workerId: id,
-            kind: "agent",
+            kind: "identity",
             summary: `${id} reconnected from ${peer}; the previous stream (${claim.tookOverFrom.peer}) did not answer a ping and was closed`,
           });
         }
-        const channel = new AgentChannel(id);
+        const channel = new AgentChannel(id, opts.clock);
         channelRef.channel = channel;
         channels.get(id)?.close("replaced by a new connection from the same worker");
         channels.set(id, channel);

@@ -1,9 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRequest } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { sleep, systemClock } from "../../shared/clock/clock.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
-import type { LivenessChange } from "../fleet/liveness.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { AgentRefusal } from "./agent-admission.js";
 import { StreamBudget } from "./stream-budget.js";
@@ -50,21 +50,11 @@ const MAX_OVERSIZED = 3;
  */
 export async function* serveAgent(a: ServeArgs) {
   const { fleet, channels, opts, log, announce, channel, iterator, ingest, counted } = a;
+  const clock = opts.clock ?? systemClock;
   const id = announce.workerId;
   const hasManage = announce.manageAddress !== "";
   // Set once the first answer arrived; everything judging the worker waits for it.
   const joined: { worker?: FleetWorker } = {};
-
-  const changed = (worker: FleetWorker, change: LivenessChange | undefined) => {
-    fleet.changed(id);
-    if (change) {
-      log[change.to === "healthy" ? "info" : "warn"](
-        { from: change.from, to: change.to, reason: change.reason },
-        "liveness changed",
-      );
-      opts.onLivenessChange?.(worker, change);
-    }
-  };
 
   // Answers nobody asked for are dropped before any work is spent on them; a
   // peer that keeps sending them is cut off (a flood of unsolicited 4 MiB
@@ -143,20 +133,18 @@ export async function* serveAgent(a: ServeArgs) {
   const poll = async () => {
     // A stream replaced by the worker's newer one must not judge it any more.
     if (channel.closed) return;
-    const started = performance.now();
+    const started = clock.monotonic();
     try {
       const report = await channel.requestStatus(
         { includeThreads: false, maxFinished: 20 },
         opts.statusDeadlineMs,
       );
-      const now = Date.now();
-      const rttMs = performance.now() - started;
+      const now = clock.now();
+      const rttMs = clock.monotonic() - started;
       const worker = (joined.worker ??= join());
-      if (worker.agent) worker.agent.lastReport = { receivedAtMs: now, rttMs, report };
-      if (!hasManage) {
-        worker.roundTrips.push(now, rttMs);
-        changed(worker, worker.liveness.answered(now));
-      } else fleet.changed(id);
+      fleet.agentReported(worker, report, rttMs, now);
+      // With a Manage address, heartbeats judge liveness; without, these round trips do.
+      if (!hasManage) fleet.beatAnswered(worker, now, { rttMs });
     } catch (err) {
       const worker = joined.worker;
       if (!worker) {
@@ -173,11 +161,11 @@ export async function* serveAgent(a: ServeArgs) {
       }
       // Evicted or replaced meanwhile: the failure says nothing about the worker.
       if (!hasManage && ended.reason === undefined && channel.closedReason === undefined)
-        changed(worker, worker.liveness.missed(Date.now(), (err as Error).message));
+        fleet.beatMissed(worker, clock.now(), (err as Error).message);
     }
   };
   const join = (): FleetWorker => {
-    const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer, opts);
+    const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer);
     log.info(
       { pid: announce.pid, host: announce.host, manage: announce.manageAddress, peer: a.peer },
       "agent connected",
@@ -185,12 +173,9 @@ export async function* serveAgent(a: ServeArgs) {
     return worker;
   };
   void poll();
-  const ticker = setInterval(
-    () => {
-      if (joined.worker) void poll();
-    },
-    hasManage ? opts.statusIntervalMs : opts.intervalMs,
-  );
+  const ticker = clock.every(hasManage ? opts.statusIntervalMs : opts.intervalMs, () => {
+    if (joined.worker) void poll();
+  });
 
   const signal = AbortSignal.any([a.peerGone, channel.endedSignal]);
   try {
@@ -204,8 +189,8 @@ export async function* serveAgent(a: ServeArgs) {
     if (channel.closed && ended.reason === undefined)
       throw new ConnectError(channel.closedReason ?? "agent stream closed", Code.Aborted);
   } finally {
-    clearInterval(ticker);
-    await Promise.race([reader, new Promise((r) => setTimeout(r, 100))]);
+    ticker.cancel();
+    await Promise.race([reader, sleep(clock, 100)]);
     const reason = ended.reason ?? channel.closedReason ?? "agent stream closed";
     // Only the worker's current stream speaks for it: an older, replaced
     // stream ending late must not mark the reconnected worker gone.
@@ -214,20 +199,11 @@ export async function* serveAgent(a: ServeArgs) {
     if (current) channels.delete(id);
     const worker = joined.worker;
     // A stream that never answered was logged (throttled) as a refusal, if at all.
-    if (worker && current && worker.agent) {
-      worker.agent.connected = false;
-      worker.agent.sinceMs = Date.now();
-      worker.agent.closedReason = reason;
-    }
     if (worker && current) {
-      // What the agent last reported can no longer be vouched for.
-      worker.status.sessions = [];
-      if (!hasManage) changed(worker, worker.liveness.gone(Date.now(), reason));
+      fleet.agentDisconnected(worker, reason);
+      if (!hasManage) fleet.connectionLost(worker, clock.now(), reason);
       // A broken stream often means a dead worker: ask its Manage now.
-      else {
-        fleet.changed(id);
-        a.prober.probeNow(id);
-      }
+      else a.prober.probeNow(id);
     }
     if (worker) log.info({ reason }, "agent disconnected");
   }

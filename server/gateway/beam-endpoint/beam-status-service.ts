@@ -9,12 +9,12 @@ import {
   type WorkerStatusResponse,
 } from "../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 import type { ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { sleep, systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
-import { createFleetWorker, fleetWorkerOptions, type FleetWorker } from "../fleet/fleet-worker.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
-import type { LivenessChange } from "../fleet/liveness.js";
 import type { BeamMetrics } from "./beam-metrics.js";
 import {
   BeamRefused,
@@ -51,9 +51,6 @@ export interface BeamStatusOptions extends BeamStreamLimits {
   deadlineMs: number;
   /** How long a harness may take to answer one status request. */
   statusDeadlineMs: number;
-  unresponsiveAfter: number;
-  retentionMs: number;
-  notMovingMs?: number;
   /** Status text beyond this many bytes is cut (and flagged). */
   maxStatusBytes: number;
   channels: BeamChannels;
@@ -65,7 +62,7 @@ export interface BeamStatusOptions extends BeamStreamLimits {
   onEvent(workerId: string, summary: string): void;
   metrics?: BeamMetrics;
   log: Logger;
-  onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
+  clock?: Clock;
 }
 
 /** Codes a request-stream error carries when the harness sent bytes we cannot decode. */
@@ -93,6 +90,7 @@ export function createBeamStatusService(
   opts: BeamStatusOptions,
 ): ServiceImpl<typeof BeamFnWorkerStatus> {
   const streams = new BeamStreams(fleet, opts);
+  const clock = opts.clock ?? systemClock;
   const refuse = (err: BeamRefused, fields: Record<string, unknown>) => {
     opts.metrics?.refusal(err.reason);
     opts.log.warn(
@@ -144,7 +142,7 @@ export function createBeamStatusService(
         workerId: id,
         peer,
         session,
-        openedAtMs: Date.now(),
+        openedAtMs: clock.now(),
         abort(reason) {
           abortReason = reason;
           abort.abort();
@@ -160,19 +158,9 @@ export function createBeamStatusService(
       }
       streams.add(handle);
       opts.metrics?.streamOpened();
-      const worker = adopt(fleet, opts, id, peer);
+      const worker = adopt(fleet, id, peer);
       const log = opts.log.child({ worker: id, kind: "beam" });
       log.info({ address: peer }, "beam harness connected");
-
-      const changed = (change: LivenessChange | undefined) => {
-        fleet.changed(worker.id);
-        if (!change) return;
-        log[change.to === "healthy" ? "info" : "warn"](
-          { from: change.from, to: change.to, reason: change.reason },
-          "liveness changed",
-        );
-        opts.onLivenessChange?.(worker, change);
-      };
 
       const outbox = new BoundedQueue<WorkerStatusRequest>(4);
       let pending:
@@ -180,14 +168,14 @@ export function createBeamStatusService(
             id: string;
             sentAt: number;
             trigger: string;
-            timer: NodeJS.Timeout;
+            timer: Timer;
             done: Promise<ThreadDumpView | undefined>;
             resolve: (d: ThreadDumpView | undefined) => void;
           }
         | undefined;
       const settle = (dump: ThreadDumpView | undefined) => {
         if (!pending) return;
-        clearTimeout(pending.timer);
+        pending.timer.cancel();
         pending.resolve(dump);
         pending = undefined;
       };
@@ -197,11 +185,11 @@ export function createBeamStatusService(
           let resolve!: (d: ThreadDumpView | undefined) => void;
           const done = new Promise<ThreadDumpView | undefined>((r) => (resolve = r));
           const requestId = randomUUID();
-          const timer = setTimeout(() => {
+          const timer = clock.after(opts.statusDeadlineMs, () => {
             log.debug({ id: requestId }, `no status answer within ${opts.statusDeadlineMs} ms`);
             settle(undefined);
-          }, opts.statusDeadlineMs);
-          pending = { id: requestId, sentAt: performance.now(), trigger, timer, done, resolve };
+          });
+          pending = { id: requestId, sentAt: clock.monotonic(), trigger, timer, done, resolve };
           outbox.push(create(WorkerStatusRequestSchema, { id: requestId }));
           return done;
         },
@@ -224,15 +212,15 @@ export function createBeamStatusService(
           log.warn({ bytes, cap: opts.maxStatusBytes }, "status text over the cap, cut");
         }
         const answer = {
-          receivedAtMs: Date.now(),
-          rttMs: performance.now() - pending.sentAt,
+          receivedAtMs: clock.now(),
+          rttMs: clock.monotonic() - pending.sentAt,
           text,
           cutBytes,
           error: response.error.slice(0, 10_000),
         };
         const trigger = pending.trigger;
         // Without an HTTP/2 session to ping, an answer is the only sign of life.
-        if (!session) changed(worker.liveness.answered(answer.receivedAtMs));
+        if (!session) fleet.beatAnswered(worker, answer.receivedAtMs);
         settle(opts.ingest(worker, answer, trigger));
       };
 
@@ -269,11 +257,9 @@ export function createBeamStatusService(
         abort.abort();
       })();
       const stopPinger = startPinger(session, opts.intervalMs, opts.deadlineMs, (result) => {
-        const now = Date.now();
-        if (result.ok) {
-          worker.roundTrips.push(now, result.rttMs);
-          changed(worker.liveness.answered(now));
-        } else changed(worker.liveness.missed(now, result.reason));
+        const now = clock.now();
+        if (result.ok) fleet.beatAnswered(worker, now, { rttMs: result.rttMs });
+        else fleet.beatMissed(worker, now, result.reason);
       });
       const signal = AbortSignal.any([context.signal, abort.signal]);
       try {
@@ -285,7 +271,7 @@ export function createBeamStatusService(
       } finally {
         stopPinger();
         settle(undefined);
-        await Promise.race([reader, new Promise((r) => setTimeout(r, 100))]);
+        await Promise.race([reader, sleep(clock, 100)]);
         if (opts.channels.get(id) === channel) opts.channels.delete(id);
         // The cluster row goes only with the local claim: a stream that took
         // the id over on this gateway keeps it.
@@ -294,15 +280,15 @@ export function createBeamStatusService(
             log.warn({ err: (err as Error).message }, "worker id not released in the cluster");
           });
         opts.metrics?.streamClosed();
-        const now = Date.now();
+        const now = clock.now();
         if (abortReason !== undefined) {
           log.warn({ reason: abortReason }, "beam stream ended by the gateway");
         } else if (ended?.how === "exited") {
-          changed(worker.liveness.exited(now, ended.reason));
+          fleet.exited(worker, now, ended.reason);
           log.info({ reason: ended.reason }, "beam harness disconnected");
         } else {
           const reason = ended?.reason ?? "status stream reset";
-          changed(worker.liveness.gone(now, reason));
+          fleet.connectionLost(worker, now, reason);
           log[ended?.how === "malformed" ? "warn" : "info"](
             { reason },
             "beam harness disconnected",
@@ -319,13 +305,8 @@ export function createBeamStatusService(
 }
 
 /** The fleet row for `id`: the existing Beam row (BeamStreams checked the kind), or a new one. */
-function adopt(fleet: Fleet, opts: BeamStatusOptions, id: string, peer: string): FleetWorker {
-  const existing = fleet.get(id);
-  if (existing?.kind === "beam") {
-    existing.address = peer;
-    return existing;
-  }
-  const worker = createFleetWorker(id, "beam", peer, fleetWorkerOptions(opts), Date.now());
-  fleet.add(worker);
+function adopt(fleet: Fleet, id: string, peer: string): FleetWorker {
+  const worker = fleet.enroll(id, "beam", peer);
+  fleet.moveTo(worker, peer);
   return worker;
 }

@@ -14,7 +14,7 @@ import {
 import { sendRawFrame, startTestHarness } from "../status/beam-text/testing/fixture-harness.js";
 
 const fixture = (name: string) =>
-  readFileSync(new URL(`./fixtures/${name}`, import.meta.url)).toString("utf8");
+  readFileSync(new URL(`../status/beam-text/fixtures/${name}`, import.meta.url)).toString("utf8");
 
 /** Real SDK texts sent verbatim, and what the gateway must make of each. */
 const CASES = [

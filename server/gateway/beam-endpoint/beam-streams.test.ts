@@ -2,11 +2,9 @@ import { EventEmitter } from "node:events";
 import type { Http2Session } from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { createFleetWorker } from "../fleet/fleet-worker.js";
 import { Fleet } from "../fleet/fleet.js";
 import { BeamRefused, BeamStreams, type BeamStreamHandle } from "./beam-streams.js";
 
-const opts = { unresponsiveAfter: 3, sampleCapacity: 10 };
 const handle = (workerId: string, session?: Http2Session): BeamStreamHandle => ({
   workerId,
   peer: "127.0.0.1:1",
@@ -37,8 +35,8 @@ describe("BeamStreams", () => {
 
   it("never lets a Beam harness take an agent's or a static worker's id", () => {
     const fleet = new Fleet();
-    fleet.add(createFleetWorker("w1", "agent", "a:1", opts, 0));
-    fleet.add(createFleetWorker("127.0.0.1:7071", "spark", "127.0.0.1:7071", opts, 0));
+    fleet.enroll("w1", "agent", "a:1");
+    fleet.enroll("127.0.0.1:7071", "spark", "127.0.0.1:7071");
     const streams = new BeamStreams(fleet, { maxStreams: 10, maxStreamsPerConnection: 4 });
     const agent = refusal(() => streams.check("w1", undefined));
     expect(agent.reason).toBe("kind_conflict");
@@ -50,14 +48,13 @@ describe("BeamStreams", () => {
 
   it("refuses a duplicate while the holder is alive, and lets a successor take over a dead one", () => {
     const fleet = new Fleet();
-    const worker = createFleetWorker("b1", "beam", "a:1", opts, 0);
-    fleet.add(worker);
+    const worker = fleet.enroll("b1", "beam", "a:1");
     const streams = new BeamStreams(fleet, { maxStreams: 10, maxStreamsPerConnection: 4 });
     const first = handle("b1");
     streams.add(first);
-    worker.liveness.answered(1);
+    fleet.beatAnswered(worker, 1);
     expect(refusal(() => streams.check("b1", undefined)).reason).toBe("duplicate_id");
-    worker.liveness.missed(2, "no PING acknowledgement");
+    fleet.beatMissed(worker, 2, "no PING acknowledgement");
     expect(streams.check("b1", undefined)).toBe(first);
   });
 

@@ -4,7 +4,7 @@ import { UsageError } from "../../shared/cli/usage-error.js";
 import { isLoopbackHost, parseHostPort, type HostPort } from "../../shared/net/host-port.js";
 import { CLUSTER_SETTINGS, loadClusterSettings, type ClusterSettings } from "./cluster-settings.js";
 import { loadPeopleEdge, PEOPLE_EDGE_SETTINGS } from "./people-edge-settings.js";
-import { unsafePatternReason } from "../status/redact.js";
+import { unsafePatternReason } from "../redaction/redact.js";
 import { loadProbeThreads, PROBE_SETTINGS } from "./probe-settings.js";
 import { loadStatusSettings, STATUS_SETTINGS, type StatusSettings } from "./status-settings.js";
 

@@ -9,7 +9,8 @@ import {
 /** What a caller says about an event; id and time are filled in. */
 export interface EventInit {
   workerId: string;
-  kind: "liveness" | "session_stalled" | "session_cleared" | "action" | "agent";
+  /** `identity`: who may speak for a worker id (refused or taken-over agent and Beam streams). */
+  kind: "liveness" | "session_stalled" | "session_cleared" | "action" | "identity";
   summary: string;
   fromState?: string;
   toState?: string;

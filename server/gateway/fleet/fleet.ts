@@ -1,101 +1,266 @@
-import type { FleetWorker } from "./fleet-worker.js";
+import type {
+  Announce,
+  FinishedSession,
+  StatusReport,
+} from "../../../gen/stallwatch/v1/agent_pb.js";
+import type { SessionView, ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Logger } from "../../shared/logging/logger.js";
+import type { EventLog } from "../events/event-log.js";
+import { ChangeFeed, type FleetListener } from "./change-feed.js";
+import type { BeamStatusSnapshot, FleetWorker, WorkerKind } from "./fleet-worker.js";
+import type { LivenessChange } from "./liveness.js";
+import { createWorkerRecord, keepMetrics, type WorkerRecord } from "./worker-record.js";
 
-/** One batch of changes, as every watcher receives it. */
-export interface FleetDelta {
-  changed: FleetWorker[];
-  removedIds: string[];
-  asOfMs: number;
+export type { FleetDelta, FleetListener } from "./change-feed.js";
+
+export interface FleetOptions {
+  clock?: Clock;
+  /** Watchers get at most one batch of changes per this interval (default 250 ms). */
+  publishIntervalMs?: number;
+  /** Misses in a row before a worker is unresponsive (default 3). */
+  unresponsiveAfter?: number;
+  /** Samples kept per series: retention / heartbeat interval (default 900: 15 min at 1 Hz). */
+  sampleCapacity?: number;
+  /** Where liveness changes are recorded (none: not recorded, e.g. in unit tests). */
+  events?: EventLog;
+  log?: Logger;
 }
 
-export type FleetListener = (delta: FleetDelta) => void;
+/** A thread dump to pin to a worker's "late" event, taken when it turned late (bounded). */
+export type EvidenceSource = (
+  worker: FleetWorker,
+  trigger: string,
+) => Promise<ThreadDumpView | undefined>;
+
+/** A stall verdict on one session, as the stall rules give it. */
+export interface SessionVerdict {
+  stalled: boolean;
+  reason: string;
+  sinceMs: number;
+  lastProgressAtMs: number;
+}
+
+/** What one status answer (an agent report or a Beam status) says about a worker. */
+export interface StatusArrival {
+  atMs: number;
+  sessions: SessionView[];
+  finished?: readonly FinishedSession[];
+  dump?: ThreadDumpView;
+  beamStatus?: BeamStatusSnapshot;
+}
 
 /**
- * The registry: every known worker by id. Changes are coalesced and published
- * at most once per `publishIntervalMs`, so a fleet where every worker beats
- * every second costs watchers one message per interval, not one per beat.
+ * The fleet: every worker the gateway knows, and the only place a worker
+ * changes. Heartbeats, agent and Beam streams, status collection and
+ * actions call the named operations below; each one changes the worker,
+ * tells watchers in the next batch, and for liveness logs the change and
+ * records it as an event (a "late" one with a thread dump as evidence).
  */
 export class Fleet {
-  private readonly workers = new Map<string, FleetWorker>();
-  private readonly dirty = new Set<string>();
-  private readonly removed = new Set<string>();
-  private readonly listeners = new Set<FleetListener>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly feed: ChangeFeed<WorkerRecord>;
+  private readonly clock: Clock;
+  private evidence: EvidenceSource | undefined;
 
-  constructor(
-    private readonly publishIntervalMs = 250,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly opts: FleetOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.feed = new ChangeFeed(this.clock, opts.publishIntervalMs ?? 250);
+  }
 
   get size(): number {
-    return this.workers.size;
+    return this.feed.size;
   }
 
   get(id: string): FleetWorker | undefined {
-    return this.workers.get(id);
+    return this.feed.get(id);
   }
 
   all(): FleetWorker[] {
-    return [...this.workers.values()];
-  }
-
-  add(worker: FleetWorker): void {
-    this.workers.set(worker.id, worker);
-    this.removed.delete(worker.id);
-    this.changed(worker.id);
-  }
-
-  remove(id: string): void {
-    if (!this.workers.delete(id)) return;
-    this.dirty.delete(id);
-    this.removed.add(id);
-    this.schedule();
-  }
-
-  /** Marks a worker as changed; watchers hear about it in the next batch. */
-  changed(id: string): void {
-    this.dirty.add(id);
-    this.schedule();
+    return this.feed.all();
   }
 
   /** Listens to batches of changes; returns the unsubscribe function. */
   subscribe(listener: FleetListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.feed.subscribe(listener);
   }
 
   /** Publishes pending changes now (also used on shutdown and in tests). */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.dirty.size === 0 && this.removed.size === 0) return;
-    const changed: FleetWorker[] = [];
-    for (const id of this.dirty) {
-      const worker = this.workers.get(id);
-      if (worker) changed.push(worker);
-    }
-    const delta: FleetDelta = { changed, removedIds: [...this.removed], asOfMs: this.now() };
-    this.dirty.clear();
-    this.removed.clear();
-    for (const listener of this.listeners) listener(delta);
+    this.feed.flush();
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.listeners.clear();
+    this.feed.close();
   }
 
-  private schedule(): void {
-    if (this.timer || this.listeners.size === 0) {
-      // With nobody watching, changes simply wait for the next subscriber's
-      // full state; the dirty set is bounded by the fleet size.
-      if (this.listeners.size === 0) {
-        this.dirty.clear();
-        this.removed.clear();
-      }
-      return;
+  /** Where "late" and "unresponsive" events get their evidence dump (the status collector). */
+  takeEvidenceFrom(source: EvidenceSource): void {
+    this.evidence = source;
+  }
+
+  // Membership
+
+  /** The worker under `id`, created as `kind` at `address` when there is none. */
+  enroll(id: string, kind: WorkerKind, address: string): FleetWorker {
+    const existing = this.feed.get(id);
+    if (existing) return existing;
+    const worker = createWorkerRecord(
+      id,
+      kind,
+      address,
+      {
+        unresponsiveAfter: this.opts.unresponsiveAfter ?? 3,
+        sampleCapacity: this.opts.sampleCapacity ?? 900,
+      },
+      this.clock.now(),
+    );
+    this.feed.add(worker);
+    return worker;
+  }
+
+  /** Removes the worker; watchers see it go. */
+  forget(id: string): void {
+    this.feed.remove(id);
+  }
+
+  /** The worker is now reached at `address` (a new port, a peer that reconnected). */
+  moveTo(worker: FleetWorker, address: string): void {
+    const record = this.record(worker);
+    if (!record || record.address === address) return;
+    record.address = address;
+    this.feed.changed(record.id);
+  }
+
+  // Liveness
+
+  /** A heartbeat (Manage call, agent status round trip, HTTP/2 PING) was answered. */
+  beatAnswered(
+    worker: FleetWorker,
+    atMs: number,
+    sample: { rttMs?: number; metrics?: Readonly<Record<string, string>> } = {},
+  ): void {
+    const record = this.record(worker);
+    if (!record) return;
+    if (sample.rttMs !== undefined) record.roundTrips.push(atMs, sample.rttMs);
+    if (sample.metrics) keepMetrics(record, sample.metrics, atMs);
+    this.livenessChanged(record, record.liveness.answered(atMs));
+  }
+
+  /** A heartbeat got no answer within its deadline, or an error status. */
+  beatMissed(worker: FleetWorker, atMs: number, reason: string): void {
+    const record = this.record(worker);
+    if (record) this.livenessChanged(record, record.liveness.missed(atMs, reason));
+  }
+
+  /** The connection was refused, reset or closed, or the peer is not a worker. */
+  connectionLost(worker: FleetWorker, atMs: number, reason: string): void {
+    const record = this.record(worker);
+    if (record) this.livenessChanged(record, record.liveness.gone(atMs, reason));
+  }
+
+  /** The worker ended its own connection cleanly. */
+  exited(worker: FleetWorker, atMs: number, reason: string): void {
+    const record = this.record(worker);
+    if (record) this.livenessChanged(record, record.liveness.exited(atMs, reason));
+  }
+
+  /** An operator asked the worker to drain or cancel all. */
+  draining(worker: FleetWorker, atMs: number, reason: string): void {
+    const record = this.record(worker);
+    if (record) this.livenessChanged(record, record.liveness.draining(atMs, reason));
+  }
+
+  // The agent link
+
+  /** An agent announced this worker: it is an agent worker from now on. */
+  agentConnected(worker: FleetWorker, announce: Announce): void {
+    const record = this.record(worker);
+    if (!record) return;
+    record.kind = "agent";
+    record.agent = { announce, connected: true, sinceMs: this.clock.now(), closedReason: "" };
+    this.feed.changed(record.id);
+  }
+
+  /** The agent answered a status request (sessions only, no threads). */
+  agentReported(worker: FleetWorker, report: StatusReport, rttMs: number, atMs: number): void {
+    const record = this.record(worker);
+    if (!record?.agent) return;
+    record.agent.lastReport = { receivedAtMs: atMs, rttMs, report };
+    this.feed.changed(record.id);
+  }
+
+  /** The agent's stream ended: what it last reported can no longer be vouched for. */
+  agentDisconnected(worker: FleetWorker, reason: string): void {
+    const record = this.record(worker);
+    if (!record) return;
+    if (record.agent) {
+      record.agent.connected = false;
+      record.agent.sinceMs = this.clock.now();
+      record.agent.closedReason = reason;
     }
-    this.timer = setTimeout(() => this.flush(), this.publishIntervalMs);
-    this.timer.unref();
+    record.status.sessions = [];
+    this.feed.changed(record.id);
+  }
+
+  // Status
+
+  /** Sessions (and a dump, finished sessions, Beam text when present) arrived. */
+  statusArrived(worker: FleetWorker, status: StatusArrival): void {
+    const record = this.record(worker);
+    if (!record) return;
+    record.status.lastStatusAtMs = status.atMs;
+    record.status.sessions = status.sessions;
+    if (status.finished) record.status.finished = status.finished;
+    if (status.dump) record.status.latestDump = status.dump;
+    if (status.beamStatus) record.beamStatus = status.beamStatus;
+    this.feed.changed(record.id);
+  }
+
+  /** The stall rules' verdicts on the worker's live sessions, by session id. */
+  sessionsJudged(worker: FleetWorker, verdicts: ReadonlyMap<string, SessionVerdict>): void {
+    const record = this.record(worker);
+    if (!record) return;
+    let flipped = false;
+    for (const view of record.status.sessions) {
+      const verdict = view.session && verdicts.get(view.session.sessionId);
+      if (!verdict) continue;
+      if (view.stalled !== verdict.stalled) flipped = true;
+      view.stalled = verdict.stalled;
+      view.stallReason = verdict.reason;
+      view.stalledSinceMs = BigInt(Math.round(verdict.sinceMs));
+      view.lastProgressAtMs = BigInt(Math.round(verdict.lastProgressAtMs));
+    }
+    if (flipped) this.feed.changed(record.id);
+  }
+
+  /** The record behind a view, if it is still the fleet's (not removed and re-added meanwhile). */
+  private record(worker: FleetWorker): WorkerRecord | undefined {
+    const record = this.feed.get(worker.id);
+    return record === worker ? record : undefined;
+  }
+
+  private livenessChanged(worker: WorkerRecord, change: LivenessChange | undefined): void {
+    this.feed.changed(worker.id);
+    if (!change) return;
+    this.opts.log?.[change.to === "healthy" ? "info" : "warn"](
+      { worker: worker.id, from: change.from, to: change.to, reason: change.reason },
+      "liveness changed",
+    );
+    const events = this.opts.events;
+    if (!events) return;
+    const record = (evidence?: ThreadDumpView) =>
+      events.record({
+        workerId: worker.id,
+        kind: "liveness",
+        summary: `${worker.id} ${change.to}: ${change.reason}`,
+        fromState: change.from,
+        toState: change.to,
+        atMs: change.atMs,
+        ...(evidence ? { evidence } : {}),
+      });
+    // The cause of a heartbeat gap is captured while it happens.
+    if (this.evidence && (change.to === "late" || change.to === "unresponsive"))
+      void this.evidence(worker, change.to).then(record, () => record());
+    else record();
   }
 }

@@ -102,8 +102,8 @@ export function toWorkerDetail(
         series: { timesMs: s.times.map((t) => BigInt(Math.round(t))), values: s.values },
       };
     }),
-    sessions: worker.status.sessions,
-    finished: worker.status.finished,
+    sessions: [...worker.status.sessions],
+    finished: [...worker.status.finished],
     events,
     ...(worker.status.latestDump ? { latestDump: worker.status.latestDump } : {}),
     ...(beam

@@ -7,7 +7,7 @@ import { parseHostPort } from "../../shared/net/host-port.js";
 import { pollUntil } from "../../testing/poll.js";
 import { startStallwatch, type StallwatchProcess } from "../../testing/spawn-stallwatch.js";
 import { HeartbeatProber } from "./heartbeat-prober.js";
-import type { LivenessChange } from "../fleet/liveness.js";
+import { EventLog } from "../events/event-log.js";
 
 /**
  * The prober's entry points on the main thread (probe threads 0) against a
@@ -18,8 +18,8 @@ import type { LivenessChange } from "../fleet/liveness.js";
 describe("HeartbeatProber on the calling thread", () => {
   let worker: StallwatchProcess;
   let prober: HeartbeatProber;
-  const fleet = new Fleet();
-  const changes: LivenessChange[] = [];
+  const events = new EventLog();
+  const fleet = new Fleet({ events });
 
   beforeAll(async () => {
     worker = await startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "prober-1"]);
@@ -31,7 +31,6 @@ describe("HeartbeatProber on the calling thread", () => {
       retentionMs: 600_000,
       maxBackoffMs: 60_000,
       log: pino({ level: "silent" }),
-      onLivenessChange: (_w, change) => changes.push(change),
     });
   });
 
@@ -48,7 +47,7 @@ describe("HeartbeatProber on the calling thread", () => {
       timeoutMs: 3000,
       what: "a healthy worker",
     });
-    expect(changes[0]).toMatchObject({ from: "pending", to: "healthy" });
+    expect(events.list({}).at(-1)).toMatchObject({ fromState: "pending", toState: "healthy" });
     expect(Object.keys(w.metrics).length).toBeGreaterThan(0);
     // The peer's warm-up rides on the first call: kept out of the latency series.
     expect(w.roundTrips.size).toBe(0);

@@ -1,16 +1,11 @@
+import { systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
-import {
-  createFleetWorker,
-  fleetWorkerOptions,
-  recordMetrics,
-  type FleetWorker,
-} from "../fleet/fleet-worker.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
-import type { LivenessChange } from "../fleet/liveness.js";
 import { ManageClient } from "./manage-client.js";
 import { ProbePool } from "./probe-pool.js";
-import type { BeatRecord } from "./probe-shard.js";
+import type { BeatClient, BeatRecord } from "./probe-shard.js";
 
 export interface ProberOptions {
   /** Time between the starts of two heartbeats to one worker. */
@@ -23,20 +18,20 @@ export interface ProberOptions {
   retentionMs: number;
   /** Longest wait between reconnect attempts to a gone worker. */
   maxBackoffMs: number;
-  /** A thread stack unchanged this long is "not moving". */
-  notMovingMs?: number;
   /**
    * Worker threads that probe (`--probe-threads`); 0, the default here,
    * probes on the calling thread (unit tests, in-process gateways).
    */
   probeThreads?: number;
   log: Logger;
-  onLivenessChange?: (worker: FleetWorker, change: LivenessChange) => void;
   /** Every heartbeat's result, for metrics. */
   onBeat?: (result: "ok" | "missed" | "gone", rttMs: number) => void;
   /** A probe thread died; without this the process exits with code 1. */
   onFatal?: (err: Error) => void;
-  now?: () => number;
+  /** Schedules beats probed on this thread (probe threads keep the real clock). */
+  clock?: Clock;
+  /** How this thread's shard calls a target (default ManageClient); unit tests pass a fake. */
+  connect?: (host: string, port: number) => BeatClient;
 }
 
 export const defaultProberOptions = {
@@ -76,14 +71,12 @@ export class HeartbeatProber {
   private readonly bySlot = new Map<number, Target>();
   private nextSlot = 1;
   private stopped = false;
-  private readonly now: () => number;
   private readonly pool: ProbePool;
 
   constructor(
     private readonly fleet: Fleet,
     private readonly opts: ProberOptions,
   ) {
-    this.now = opts.now ?? Date.now;
     this.pool = new ProbePool({
       threads: opts.probeThreads ?? 0,
       intervalMs: opts.intervalMs,
@@ -91,7 +84,8 @@ export class HeartbeatProber {
       maxBackoffMs: opts.maxBackoffMs,
       tickMs: TICK_MS,
       flushMs: FLUSH_MS,
-      now: this.now,
+      clock: opts.clock ?? systemClock,
+      ...(opts.connect ? { connect: opts.connect } : {}),
       onRecords: (records) => {
         for (const record of records) this.apply(record);
       },
@@ -120,18 +114,15 @@ export class HeartbeatProber {
     const existing = this.targets.get(id);
     if (existing) {
       if (existing.worker.address === addressId) return existing.worker;
-      this.removeTarget(id); // the worker came back on another port
+      this.removeTarget(id, { keepWorker: true }); // the worker came back on another port
     }
     if (existingWorker && id !== addressId && this.targets.has(addressId))
       this.removeTarget(addressId);
-    const worker =
-      existingWorker ??
-      createFleetWorker(id, "spark", id, fleetWorkerOptions(this.opts), this.now());
-    worker.address = addressId;
+    const worker = existingWorker ?? this.fleet.enroll(id, "spark", addressId);
+    this.fleet.moveTo(worker, addressId);
     const target: Target = { worker, slot: this.nextSlot++, address, actionClient: undefined };
     this.targets.set(id, target);
     this.bySlot.set(target.slot, target);
-    this.fleet.add(worker);
     if (!this.stopped)
       this.pool.add(target.slot, address.host, address.port, Math.random() * this.opts.intervalMs);
     return worker;
@@ -145,7 +136,7 @@ export class HeartbeatProber {
     target.actionClient?.close();
     this.targets.delete(id);
     this.bySlot.delete(target.slot);
-    if (!keepWorker) this.fleet.remove(id);
+    if (!keepWorker) this.fleet.forget(id);
   }
 
   has(id: string): boolean {
@@ -180,31 +171,22 @@ export class HeartbeatProber {
     if (this.stopped || !target) return; // removed while its beat was on its way
     const { worker } = target;
     const now = record.atMs;
-    let change: LivenessChange | undefined;
     if (record.outcome === "ok") {
-      // The first beat on a connection is liveness, not latency: it carried
-      // the peer's warm-up and once held a worker's p99 at ~480 ms for a
-      // whole window over 3-8 ms beats.
-      if (!record.firstOnConnection) worker.roundTrips.push(now, record.rttMs);
-      // Absent metrics: the answer was byte-identical to the previous one.
-      recordMetrics(worker, record.metrics ?? worker.metrics, now);
       this.opts.onBeat?.("ok", record.rttMs);
-      change = worker.liveness.answered(now);
+      this.fleet.beatAnswered(worker, now, {
+        // The first beat on a connection is liveness, not latency: it carried
+        // the peer's warm-up and once held a worker's p99 at ~480 ms for a
+        // whole window over 3-8 ms beats.
+        ...(record.firstOnConnection ? {} : { rttMs: record.rttMs }),
+        // Absent metrics: the answer was byte-identical to the previous one.
+        metrics: record.metrics ?? worker.metrics,
+      });
     } else if (record.outcome === "timeout" || record.outcome === "status") {
       this.opts.onBeat?.("missed", record.rttMs);
-      change = worker.liveness.missed(now, record.reason);
+      this.fleet.beatMissed(worker, now, record.reason);
     } else {
       this.opts.onBeat?.("gone", record.rttMs);
-      change = worker.liveness.gone(now, record.reason);
-    }
-    this.fleet.changed(worker.id);
-    if (change) {
-      const level = change.to === "healthy" ? "info" : "warn";
-      this.opts.log[level](
-        { worker: worker.id, from: change.from, to: change.to, reason: change.reason },
-        "liveness changed",
-      );
-      this.opts.onLivenessChange?.(worker, change);
+      this.fleet.connectionLost(worker, now, record.reason);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
-import { ProbeShard, type BeatRecord } from "./probe-shard.js";
+import type { Clock } from "../../shared/clock/clock.js";
+import { ProbeShard, type BeatClient, type BeatRecord } from "./probe-shard.js";
 import type { ProbeThreadConfig, ToProbeThread } from "./probe-thread-messages.js";
 
 /** A shard of the fleet, probed on this thread or on a worker thread. */
@@ -12,7 +13,10 @@ interface ShardHandle {
 export interface ProbePoolOptions extends ProbeThreadConfig {
   /** Worker threads to probe on; 0 probes on the calling thread. */
   threads: number;
-  now: () => number;
+  /** The clock of a shard on the calling thread (probe threads use the real one). */
+  clock: Clock;
+  /** How a shard on the calling thread calls a target (unit tests pass a fake). */
+  connect?: (host: string, port: number) => BeatClient;
   onRecords: (records: BeatRecord[]) => void;
   /** A probe thread died: the gateway cannot go on without it. */
   onFatal: (err: Error) => void;
@@ -42,7 +46,8 @@ export class ProbePool {
     if (opts.threads <= 0) {
       const shard = new ProbeShard({
         ...config,
-        now: opts.now,
+        clock: opts.clock,
+        ...(opts.connect ? { connect: opts.connect } : {}),
         onRecord: (record) => opts.onRecords([record]),
       });
       this.shards.push({

@@ -1,3 +1,4 @@
+import type { Clock, Timer } from "../../shared/clock/clock.js";
 import { ManageClient, decodeHeartbeat } from "./manage-client.js";
 import type { CallFailureKind, CallResult, UnaryCall } from "./unary-call.js";
 import { DueHeap } from "./due-heap.js";
@@ -23,14 +24,26 @@ export interface ProbeShardOptions {
   maxBackoffMs: number;
   /** The scheduling slot: due beats start, and deadlines expire, once per tick. */
   tickMs: number;
-  /** Wall clock for records. */
-  now: () => number;
+  /** Monotonic time schedules beats and deadlines; wall time stamps records. */
+  clock: Clock;
   onRecord: (record: BeatRecord) => void;
+  /** How a target is called (default: a ManageClient over HTTP/2); unit tests pass a fake. */
+  connect?: (host: string, port: number) => BeatClient;
+}
+
+/** The part of a Manage client a shard uses. */
+export interface BeatClient {
+  heartbeatRaw(
+    deadlineMs: number,
+    ownTimer: boolean,
+    done: (result: CallResult<Uint8Array>) => void,
+  ): Pick<UnaryCall, "isSettled" | "deadlineAt" | "expire">;
+  close(): void;
 }
 
 interface Entry {
   slot: number;
-  client: ManageClient;
+  client: BeatClient;
   /** Monotonic time the next beat is due; NaN while a call is in flight. */
   dueAt: number;
   /** When the beat in flight was due: the next one is due one interval later. */
@@ -53,11 +66,16 @@ interface Entry {
 export class ProbeShard {
   private readonly entries = new Map<number, Entry>();
   private readonly due = new DueHeap<Entry>();
-  private deadlines: Array<UnaryCall> = [];
+  private deadlines: Array<ReturnType<BeatClient["heartbeatRaw"]>> = [];
   private deadlineHead = 0;
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: Timer | undefined;
+  private readonly clock: Clock;
+  private readonly connect: (host: string, port: number) => BeatClient;
 
-  constructor(private readonly opts: ProbeShardOptions) {}
+  constructor(private readonly opts: ProbeShardOptions) {
+    this.clock = opts.clock;
+    this.connect = opts.connect ?? ((host, port) => new ManageClient({ host, port }));
+  }
 
   get size(): number {
     return this.entries.size;
@@ -67,8 +85,8 @@ export class ProbeShard {
     this.remove(slot);
     const entry: Entry = {
       slot,
-      client: new ManageClient({ host, port }),
-      dueAt: performance.now() + delayMs,
+      client: this.connect(host, port),
+      dueAt: this.clock.monotonic() + delayMs,
       startedDueAt: 0,
       inFlight: false,
       backoffMs: 0,
@@ -77,7 +95,7 @@ export class ProbeShard {
     };
     this.entries.set(slot, entry);
     this.due.push(entry.dueAt, entry);
-    this.ticker ??= setInterval(() => this.tick(), this.opts.tickMs);
+    this.ticker ??= this.clock.every(this.opts.tickMs, () => this.tick());
   }
 
   remove(slot: number): void {
@@ -93,7 +111,7 @@ export class ProbeShard {
   probeNow(slot: number): void {
     const entry = this.entries.get(slot);
     if (!entry || entry.inFlight) return;
-    entry.dueAt = performance.now();
+    entry.dueAt = this.clock.monotonic();
     this.due.push(entry.dueAt, entry);
   }
 
@@ -108,12 +126,12 @@ export class ProbeShard {
   }
 
   private stopTicker(): void {
-    clearInterval(this.ticker);
+    this.ticker?.cancel();
     this.ticker = undefined;
   }
 
   private tick(): void {
-    const now = performance.now();
+    const now = this.clock.monotonic();
     while (this.deadlineHead < this.deadlines.length) {
       const call = this.deadlines[this.deadlineHead];
       if (call && !call.isSettled && call.deadlineAt > now) break;
@@ -149,7 +167,7 @@ export class ProbeShard {
     if (entry.removed) return;
     const record: BeatRecord = {
       slot: entry.slot,
-      atMs: this.opts.now(),
+      atMs: this.clock.now(),
       rttMs: result.rttMs,
       outcome: "ok",
       reason: "",
@@ -188,8 +206,8 @@ export class ProbeShard {
     entry.dueAt =
       entry.backoffMs > 0
         ? // ±20% jitter so a fleet that vanished together does not return in lockstep.
-          performance.now() + entry.backoffMs * (0.8 + Math.random() * 0.4)
-        : Math.max(performance.now(), entry.startedDueAt + this.opts.intervalMs);
+          this.clock.monotonic() + entry.backoffMs * (0.8 + Math.random() * 0.4)
+        : Math.max(this.clock.monotonic(), entry.startedDueAt + this.opts.intervalMs);
     this.due.push(entry.dueAt, entry);
     this.opts.onRecord(record);
   }

@@ -3,6 +3,7 @@
 // nothing on the main thread (snapshots, big dumps, API calls) delays a beat
 // or inflates a measured round trip.
 import { parentPort, workerData } from "node:worker_threads";
+import { systemClock } from "../../shared/clock/clock.js";
 import { ProbeShard, type BeatRecord } from "./probe-shard.js";
 import type { ToProbeThread, ProbeThreadConfig } from "./probe-thread-messages.js";
 
@@ -16,7 +17,7 @@ const shard = new ProbeShard({
   deadlineMs: config.deadlineMs,
   maxBackoffMs: config.maxBackoffMs,
   tickMs: config.tickMs,
-  now: Date.now,
+  clock: systemClock,
   onRecord: (record) => batch.push(record),
 });
 

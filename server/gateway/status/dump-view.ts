@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { ThreadSchema, type Thread, type ThreadDump } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ThreadDumpViewSchema, type ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import type { Redactor } from "./redact.js";
 import type { ThreadMotionTracker } from "./thread-motion.js";
 
 /** Frames kept per thread; deeper stacks are cut (the cut is marked). */
@@ -29,24 +28,27 @@ function withMotion(threads: Thread[], motion: ThreadMotionTracker, takenAtMs: n
   });
 }
 
-/** An agent's dump as the dashboard sees it: redacted, bounded, with motion. */
+/**
+ * An agent's dump as the dashboard sees it: bounded, with motion. Its text
+ * was already capped and redacted once, at the agent endpoint (agent-ingest.ts).
+ */
 export function agentDumpView(
   workerId: string,
   dump: ThreadDump,
   trigger: string,
   motion: ThreadMotionTracker,
-  redact: Redactor,
+  nowMs: number,
 ): ThreadDumpView {
   let truncated = false;
   const threads = dump.threads.map((t) => {
-    const frames = t.frames.slice(0, MAX_FRAMES).map((f) => clip(redact(f)));
+    const frames = t.frames.slice(0, MAX_FRAMES).map(clip);
     if (t.frames.length > MAX_FRAMES) {
       truncated = true;
       frames.push(`… ${t.frames.length - MAX_FRAMES} more frames`);
     }
-    return create(ThreadSchema, { ...t, name: clip(redact(t.name)), state: clip(t.state), frames });
+    return create(ThreadSchema, { ...t, name: clip(t.name), state: clip(t.state), frames });
   });
-  const takenAtMs = Number(dump.takenAtMs) || Date.now();
+  const takenAtMs = Number(dump.takenAtMs) || nowMs;
   return create(ThreadDumpViewSchema, {
     id: randomUUID(),
     workerId,

@@ -8,9 +8,8 @@ import {
   StatusReportSchema,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { EventLog } from "../events/event-log.js";
-import { createFleetWorker } from "../fleet/fleet-worker.js";
 import { Fleet } from "../fleet/fleet.js";
-import { createRedactor } from "./redact.js";
+import { createRedactor } from "../redaction/redact.js";
 import { StatusCollector } from "./status-collector.js";
 
 function setup() {
@@ -25,14 +24,7 @@ function setup() {
     redact: createRedactor(),
     log: pino({ level: "silent" }),
   });
-  const worker = createFleetWorker(
-    "w-1",
-    "agent",
-    "127.0.0.1:1",
-    { unresponsiveAfter: 3, sampleCapacity: 10 },
-    0,
-  );
-  fleet.add(worker);
+  const worker = fleet.enroll("w-1", "agent", "127.0.0.1:1");
   return { fleet, events, collector, worker };
 }
 

@@ -10,8 +10,14 @@ export interface Timer {
  * sleeping, and never asserts on real durations.
  */
 export interface Clock {
-  /** Milliseconds since the epoch (Date.now semantics). */
+  /** Milliseconds since the epoch (Date.now semantics): for timestamps people read. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never jumps (performance.now
+   * semantics): for deadlines and schedules, which a wall-clock step must not
+   * fire early or hold back.
+   */
+  monotonic(): number;
   /**
    * Runs `fn` once after `ms`. The timer does not keep the process alive:
    * every timer here is a deadline or a cadence of something else that does.
@@ -24,6 +30,7 @@ export interface Clock {
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   after(ms, fn) {
     const handle = setTimeout(fn, ms);
     handle.unref();
@@ -39,7 +46,10 @@ export const systemClock: Clock = {
 /** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
     const timer = clock.after(ms, done);
     signal?.addEventListener("abort", done, { once: true });
     function done() {

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { createFleetWorker, recordMetrics } from "./fleet-worker.js";
+import { Fleet } from "./fleet.js";
 
-describe("recordMetrics", () => {
+describe("the metrics a heartbeat carries", () => {
   it("keeps numbers as series and redacts secrets in text values and odd names", () => {
-    const w = createFleetWorker("w", "spark", "x", { unresponsiveAfter: 3, sampleCapacity: 4 }, 0);
-    recordMetrics(
-      w,
-      { rss_bytes: "123", note: "dsn=postgres://u:hunter2@db/x", "token=abc": "1" },
-      1000,
-    );
+    const fleet = new Fleet({ sampleCapacity: 4 });
+    const w = fleet.enroll("w", "spark", "x");
+    fleet.beatAnswered(w, 1000, {
+      metrics: { rss_bytes: "123", note: "dsn=postgres://u:hunter2@db/x", "token=abc": "1" },
+    });
     expect(w.metrics.rss_bytes).toBe("123");
     expect(w.metrics.note).not.toContain("hunter2");
     expect(Object.keys(w.metrics).join()).not.toContain("abc");

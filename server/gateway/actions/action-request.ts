@@ -1,0 +1,31 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ActionKind } from "../../../gen/stallwatch/v1/control_pb.js";
+
+export interface ActionRequest {
+  actionId: string;
+  workerId: string;
+  sessionId?: string;
+  reason: string;
+  graceMs?: number;
+}
+
+export const ACTION_ID = /^[\w-]{1,100}$/;
+
+/** Refuses a request that is not a well-formed action (InvalidArgument, naming the field). */
+export function validateRequest(kind: ActionKind, request: ActionRequest): void {
+  if (!ACTION_ID.test(request.actionId)) {
+    throw new ConnectError("action_id must be 1-100 letters, digits, _ or -", Code.InvalidArgument);
+  }
+  const reason = request.reason.trim();
+  if (reason === "") throw new ConnectError("a reason is required", Code.InvalidArgument);
+  if (reason.length > 1000)
+    throw new ConnectError("the reason must be at most 1000 characters", Code.InvalidArgument);
+  if (request.workerId === "")
+    throw new ConnectError("worker_id is required", Code.InvalidArgument);
+  if (kind === ActionKind.CANCEL_SESSION && !request.sessionId) {
+    throw new ConnectError("session_id is required", Code.InvalidArgument);
+  }
+  if (request.graceMs !== undefined && request.graceMs > 600_000) {
+    throw new ConnectError("grace_ms must be at most 600000", Code.InvalidArgument);
+  }
+}

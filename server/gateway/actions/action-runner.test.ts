@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  AnnounceSchema,
+  CommandOutcome,
+  CommandResultSchema,
+  type ConnectResponse,
+} from "../../../gen/stallwatch/v1/agent_pb.js";
+import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
+import { FakeClock } from "../../testing/fake-clock.js";
+import { AgentChannel } from "../agent-endpoint/agent-channel.js";
+import type { Caller } from "../auth/caller.js";
+import { EventLog } from "../events/event-log.js";
+import { Fleet } from "../fleet/fleet.js";
+import { openStore, type Store } from "../store/store.js";
+import { retention, silentLog as log } from "../store/store-suite.js";
+import { ActionRunner } from "./action-runner.js";
+import type { ManageClients } from "./action-steps.js";
+
+const operator: Caller = { actor: "alice", role: "operator", reason: "" };
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A runner over a real SQLite store, with a fake clock and a worker that has an agent. */
+async function setup(manage: ManageClients = { clientFor: () => undefined }) {
+  const dir = mkdtempSync(join(tmpdir(), "stallwatch-actions-"));
+  const store: Store = await openStore({ path: join(dir, "db"), log, retention });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => store.close());
+  const clock = new FakeClock(1_000_000);
+  const events = new EventLog();
+  const fleet = new Fleet({ clock, events });
+  const worker = fleet.enroll("w-1", "agent", "127.0.0.1:7071");
+  fleet.agentConnected(worker, create(AnnounceSchema, { workerId: "w-1" }));
+  fleet.beatAnswered(worker, clock.now(), { metrics: { active_sessions: "3" } });
+  const channel = new AgentChannel("w-1", clock);
+  const runner = new ActionRunner({
+    fleet,
+    prober: manage,
+    agents: new Map([["w-1", channel]]),
+    events,
+    store,
+    log,
+    clock,
+    defaultGraceMs: 2000,
+    drainTimeoutMs: 60_000,
+  });
+  /** The commands the gateway sent the agent so far. */
+  const sent = async (): Promise<ConnectResponse[]> =>
+    (await channel.outbox.takeAll(AbortSignal.timeout(1000), 0)) ?? [];
+  /** Every state the action went through, as watchers saw it. */
+  const seen = (actionId: string) => {
+    const states: Action[] = [];
+    runner.subscribe(actionId, (a) => states.push({ ...a }));
+    return states;
+  };
+  return { clock, fleet, worker, channel, runner, store, events, sent, seen };
+}
+
+describe("ActionRunner with a fake clock", () => {
+  it("reports a cancel the worker escalated to a thread termination", async () => {
+    const { runner, channel, sent, store } = await setup();
+    const action = await runner.start(
+      ActionKind.CANCEL_SESSION,
+      { actionId: "a-1", workerId: "w-1", sessionId: "s-1", reason: "stuck" },
+      operator,
+    );
+    const [command] = await sent();
+    expect(command?.message.case).toBe("command");
+    const commandId = command?.message.case === "command" ? command.message.value.commandId : "";
+    channel.onCommandResult(
+      create(CommandResultSchema, {
+        commandId,
+        outcome: CommandOutcome.THREAD_TERMINATED,
+        tookMs: 2100n,
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(action.status).toBe(ActionStatus.SUCCEEDED);
+    expect(action.outcome).toBe("cancel escalated: thread terminated after 2 s");
+    // Committed with its audit record before anyone saw it end.
+    expect((await store.getAction("a-1"))?.status).toBe(ActionStatus.SUCCEEDED);
+  });
+
+  it("fails a cancel the worker never answers once its grace and slack have passed", async () => {
+    const { runner, clock, sent } = await setup();
+    const action = await runner.start(
+      ActionKind.CANCEL_SESSION,
+      { actionId: "a-2", workerId: "w-1", sessionId: "s-1", reason: "stuck", graceMs: 5000 },
+      operator,
+    );
+    await sent();
+    await clock.advance(5000 + 9_999);
+    expect(action.status).toBe(ActionStatus.RUNNING);
+    await clock.advance(1);
+    expect(action.status).toBe(ActionStatus.FAILED);
+    expect(action.outcome).toMatch(/^failed: \[deadline_exceeded\] no command result from worker w-1 within 15000 ms/);
+  });
+
+  it("follows a drain session by session until the worker exits", async () => {
+    const shutdowns: string[] = [];
+    const manage: ManageClients = {
+      clientFor: () => ({
+        shutdown: (request) => {
+          shutdowns.push(request.reason);
+          return Promise.resolve({ ok: true, value: true, rttMs: 1, firstOnConnection: false });
+        },
+        heartbeat: () => Promise.reject(new Error("not used")),
+      }),
+    };
+    const { runner, clock, fleet, worker, seen, events } = await setup(manage);
+    const states = seen("d-1");
+    const action = await runner.start(
+      ActionKind.DRAIN_WORKER,
+      { actionId: "d-1", workerId: "w-1", reason: "rolling restart" },
+      operator,
+    );
+    await clock.advance(0);
+    expect(shutdowns).toEqual(["alice: rolling restart"]);
+    expect(worker.liveness.current.state).toBe("draining");
+    // The drain is a liveness change like any other: one event, from the fleet.
+    expect(events.list({ kind: "liveness" })[0]?.toState).toBe("draining");
+
+    fleet.beatAnswered(worker, clock.now(), { metrics: { active_sessions: "1" } });
+    await clock.advance(500);
+    expect(action.sessionsRemaining).toBe(1);
+    expect(action.outcome).toBe("draining: 1 of 3 sessions left");
+
+    fleet.connectionLost(worker, clock.now(), "connection refused");
+    await clock.advance(500);
+    expect(action.status).toBe(ActionStatus.SUCCEEDED);
+    expect(action.outcome).toBe("drained: 3 sessions finished in 1 s, worker exited");
+    expect(states.map((s) => s.outcome)).toEqual([
+      "draining: 3 sessions in flight",
+      "draining: 1 of 3 sessions left",
+      "drained: 3 sessions finished in 1 s, worker exited",
+    ]);
+  });
+
+  it("fails a drain the worker has not finished within the drain timeout", async () => {
+    const manage: ManageClients = {
+      clientFor: () => ({
+        shutdown: () => Promise.resolve({ ok: true, value: true, rttMs: 1, firstOnConnection: false }),
+        heartbeat: () => Promise.reject(new Error("not used")),
+      }),
+    };
+    const { runner, clock } = await setup(manage);
+    const action = await runner.start(
+      ActionKind.CANCEL_WORKER,
+      { actionId: "c-1", workerId: "w-1", reason: "runaway" },
+      operator,
+    );
+    await clock.advance(59_000);
+    expect(action.status).toBe(ActionStatus.RUNNING);
+    await clock.advance(1_500);
+    expect(action.status).toBe(ActionStatus.FAILED);
+    expect(action.outcome).toBe("failed: worker still running 60 s after the cancel request");
+  });
+});
