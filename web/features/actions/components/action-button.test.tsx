@@ -12,7 +12,7 @@ import {
   ControlService,
   Role,
 } from "../../../../gen/stallwatch/v1/control_pb";
-import { TransportProvider } from "../../../app/transport-context";
+import { TransportProvider } from "../../../shared/transport-context";
 import { whoAmIAs } from "../../../shared/testing/who-am-i";
 import { ActionButton } from "./action-button";
 

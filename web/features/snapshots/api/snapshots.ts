@@ -6,14 +6,13 @@ import {
   summarizeSnapshot,
   worstStalled,
 } from "../../../../server/snapshots/snapshot-summary";
-import { useClient } from "../../../app/transport-context";
-
-const snapshotsKey = ["stallwatch", "snapshots"] as const;
+import { queryKeys } from "../../../shared/query-keys";
+import { useClient } from "../../../shared/transport-context";
 
 export function useSnapshotList() {
   const client = useClient(SnapshotService);
   return useQuery({
-    queryKey: [...snapshotsKey, "list"],
+    queryKey: queryKeys.snapshots.list(),
     queryFn: ({ signal }) => client.listSnapshots({ limit: 50 }, { signal, timeoutMs: 5000 }),
   });
 }
@@ -26,7 +25,7 @@ export function useSnapshotList() {
 export function useSnapshot(id: string, workerId?: string) {
   const client = useClient(SnapshotService);
   return useQuery({
-    queryKey: [...snapshotsKey, "one", id, workerId ?? ""],
+    queryKey: queryKeys.snapshots.one(id, workerId),
     queryFn: ({ signal }) => {
       if (knownMissing(id))
         throw new ConnectError("no such snapshot: it never existed or has expired", Code.NotFound);
@@ -81,7 +80,7 @@ export function useCreateSnapshot() {
       }
       return { id, link, text: snapshot ? shareText(summarizeSnapshot(snapshot), link) : link };
     },
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: snapshotsKey }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.snapshots.all }),
   });
 }
 

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SnapshotSchema, SnapshotService } from "../../../../gen/stallwatch/v1/snapshot_pb";
 import { Liveness } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { App } from "../../../app/app";
-import { fixtureWorker } from "../../../testing/fixtures";
-import { giveElementsAScreenSizedBox } from "../../../testing/jsdom-layout";
+import { fixtureWorker } from "../../../shared/testing/fixtures";
+import { giveElementsAScreenSizedBox } from "../../../shared/testing/jsdom-layout";
 
 afterEach(cleanup);
 giveElementsAScreenSizedBox();

@@ -20,8 +20,8 @@ import {
   type Worker,
 } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { App } from "../../../app/app";
-import { fixtureWorker } from "../../../testing/fixtures";
-import { giveElementsAScreenSizedBox } from "../../../testing/jsdom-layout";
+import { fixtureWorker } from "../../../shared/testing/fixtures";
+import { giveElementsAScreenSizedBox } from "../../../shared/testing/jsdom-layout";
 
 afterEach(cleanup);
 giveElementsAScreenSizedBox();
