@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { clip, formatDuration } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
-import { STATE_LABEL } from "../../worker/components/sessions-table";
+import { STATE_LABEL } from "../../../shared/session-state";
 import { useStalledSessions } from "../api/use-stalled-sessions";
 
 /** Every stalled session in the fleet, longest without progress first. */

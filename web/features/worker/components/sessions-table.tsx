@@ -1,16 +1,7 @@
 import { Link } from "react-router";
-import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
 import type { SessionView } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { ago, clip, formatDuration } from "../../../shared/format";
-
-export const STATE_LABEL: Record<SessionState, string> = {
-  [SessionState.UNSPECIFIED]: "unknown",
-  [SessionState.INITIALIZING]: "initializing",
-  [SessionState.WAITING_FOR_INPUT]: "waiting for input",
-  [SessionState.PROCESSING]: "processing",
-  [SessionState.FINISHING]: "finishing",
-  [SessionState.CANCELLING]: "cancelling",
-};
+import { STATE_LABEL } from "../../../shared/session-state";
 
 function context(tc: Record<string, string>): string {
   return Object.entries(tc)

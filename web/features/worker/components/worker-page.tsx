@@ -3,10 +3,10 @@ import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
 import { Liveness, WorkerKind } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { clip } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
-import { ActionButton } from "../../actions/components/action-button";
-import { ConnectionIndicator } from "../../fleet/components/connection-indicator";
-import { ShareSnapshotButton } from "../../snapshots/components/share-snapshot-button";
-import { ThreadDumpPanel } from "../../thread-dumps/components/thread-dump-panel";
+import { ActionButton } from "../../actions/index";
+import { ConnectionIndicator } from "../../../shared/connection-indicator";
+import { ShareSnapshotButton } from "../../share-snapshot/index";
+import { ThreadDumpPanel } from "../../thread-dumps/index";
 import { useWorkerWatch } from "../api/use-worker-watch";
 import { WINDOWS, WorkerDetailView } from "./worker-detail-view";
 

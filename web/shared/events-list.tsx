@@ -1,6 +1,6 @@
 import { Link } from "react-router";
-import type { FleetEvent } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { clip, formatClock } from "../../../shared/format";
+import type { FleetEvent } from "../../gen/stallwatch/v1/fleet_pb";
+import { clip, formatClock } from "./format";
 
 /**
  * Events with their evidence: the dump pinned when it happened, one click
