@@ -1,5 +1,6 @@
 import { formatClock } from "./format";
 import type { StreamStatus } from "./use-stream";
+import "./connection-indicator.css";
 
 /** "live", or "reconnecting… data as of 12:03:44" so stale data is never mistaken for live. */
 export function ConnectionIndicator({ status, asOfMs }: { status: StreamStatus; asOfMs: number }) {

@@ -9,6 +9,15 @@ const TITLES: Record<ActionKindName, string> = {
   cancelWorker: "Cancel worker",
 };
 
+/** Class names follow the status enum, not its generated name or the word shown. */
+const STATUS_KEY: Record<ActionStatus, string> = {
+  [ActionStatus.UNSPECIFIED]: "unspecified",
+  [ActionStatus.RUNNING]: "running",
+  [ActionStatus.SUCCEEDED]: "succeeded",
+  [ActionStatus.FAILED]: "failed",
+  [ActionStatus.INTERRUPTED]: "interrupted",
+};
+
 export interface ActionDialogProps {
   kind: ActionKindName;
   workerId: string;
@@ -72,7 +81,7 @@ export function ActionDialog({
           <div
             role="status"
             aria-live="polite"
-            className={`action-outcome status-${ActionStatus[action.status].toLowerCase()}`}
+            className={`action-outcome status-${STATUS_KEY[action.status]}`}
           >
             <strong>
               {action.status === ActionStatus.RUNNING

@@ -8,6 +8,14 @@ const OUTCOME: Record<SessionOutcome, string> = {
   [SessionOutcome.FAILED]: "failed",
 };
 
+/** Class names follow the outcome, not the word shown. */
+const OUTCOME_KEY: Record<SessionOutcome, string> = {
+  [SessionOutcome.UNSPECIFIED]: "unspecified",
+  [SessionOutcome.FINISHED]: "finished",
+  [SessionOutcome.CANCELLED]: "cancelled",
+  [SessionOutcome.FAILED]: "failed",
+};
+
 const ms = (nanos: bigint | undefined) => Number(nanos ?? 0n) / 1e6;
 
 /** Recently finished sessions with their ExecutionMetrics. */
@@ -38,7 +46,7 @@ export function FinishedTable({ finished }: { finished: FinishedSession[] }) {
               </td>
               <td>{clip(f.udfName || "—", 30)}</td>
               <td title={f.errorMessage}>
-                <span className={`outcome outcome-${OUTCOME[f.outcome]}`}>
+                <span className={`outcome outcome-${OUTCOME_KEY[f.outcome]}`}>
                   {OUTCOME[f.outcome]}
                 </span>
                 {f.errorMessage && <div className="sub reason">{clip(f.errorMessage, 80)}</div>}
