@@ -11,20 +11,6 @@ export const LIVENESS_LABEL: Record<Liveness, string> = {
   [Liveness.EXITED]: "exited",
 };
 
-/**
- * A stable key per liveness, for class names and URLs: it follows the
- * enum, never the word shown (which may change or be translated).
- */
-export const LIVENESS_KEY = {
-  [Liveness.UNSPECIFIED]: "unspecified",
-  [Liveness.HEALTHY]: "healthy",
-  [Liveness.LATE]: "late",
-  [Liveness.UNRESPONSIVE]: "unresponsive",
-  [Liveness.GONE]: "gone",
-  [Liveness.DRAINING]: "draining",
-  [Liveness.EXITED]: "exited",
-} as const satisfies Record<Liveness, string>;
-
 /** Lower is worse: the fleet is sorted worst first. */
 export const LIVENESS_SEVERITY: Record<Liveness, number> = {
   [Liveness.UNRESPONSIVE]: 0,

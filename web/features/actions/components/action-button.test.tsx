@@ -71,7 +71,7 @@ describe("ActionButton", () => {
     fireEvent.click(confirm);
     const outcome = await screen.findByRole("status");
     expect(outcome.textContent).toContain("drained: 2 sessions finished in 3 s, worker exited");
-    // The class follows the status key (issue 12), not the enum's generated name.
+    // The class follows the status key (issue 12), not the word shown.
     expect(outcome.className).toBe("action-outcome status-succeeded");
     expect(seen).toEqual(["rolling restart"]);
     expect(screen.getByRole("link", { name: "Audit record" }).getAttribute("href")).toMatch(

@@ -1,21 +1,13 @@
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 import { ActionStatus } from "../../../../gen/stallwatch/v1/control_pb";
+import { stateKey } from "../../../shared/state-key";
 import { useAction, type ActionKindName } from "../api/use-action";
 
 const TITLES: Record<ActionKindName, string> = {
   cancelSession: "Cancel session",
   drainWorker: "Drain worker",
   cancelWorker: "Cancel worker",
-};
-
-/** Class names follow the status enum, not its generated name or the word shown. */
-const STATUS_KEY: Record<ActionStatus, string> = {
-  [ActionStatus.UNSPECIFIED]: "unspecified",
-  [ActionStatus.RUNNING]: "running",
-  [ActionStatus.SUCCEEDED]: "succeeded",
-  [ActionStatus.FAILED]: "failed",
-  [ActionStatus.INTERRUPTED]: "interrupted",
 };
 
 export interface ActionDialogProps {
@@ -81,7 +73,7 @@ export function ActionDialog({
           <div
             role="status"
             aria-live="polite"
-            className={`action-outcome status-${STATUS_KEY[action.status]}`}
+            className={`action-outcome status-${stateKey(ActionStatus, action.status)}`}
           >
             <strong>
               {action.status === ActionStatus.RUNNING

@@ -73,7 +73,7 @@ export function SnapshotPage() {
   const detail = workerId ? snapshot.details.find((d) => d.worker?.id === workerId) : undefined;
   return (
     <section aria-labelledby="snapshot-banner">
-      <div className="snapshot-banner" id="snapshot-banner" role="note">
+      <div className="banner snapshot-banner" id="snapshot-banner" role="note">
         Snapshot taken {new Date(takenAt).toLocaleString()} by {info.createdBy} of{" "}
         {info.workerId ? `worker ${info.workerId}` : `the fleet (${info.workerCount} workers)`}
         {info.note ? ` — “${info.note}”` : ""}. Read-only: every link below stays in this snapshot.{" "}

@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import type { SessionView } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { ago, clip, formatDuration } from "../../../shared/format";
-import { STATE_LABEL } from "../../../shared/session-state";
+import { stateName } from "../../../shared/session-state";
 
 function context(tc: Record<string, string>): string {
   return Object.entries(tc)
@@ -53,7 +53,7 @@ export function SessionsTable({
               <td>
                 <code>{clip(s.sessionId, 20)}</code>
               </td>
-              <td>{STATE_LABEL[s.state]}</td>
+              <td>{stateName(s.state)}</td>
               <td>
                 {formatDuration(Math.max(0, nowMs - Number(s.stateEnteredAtMs)))}
                 {view.stalled && (
