@@ -11,7 +11,7 @@ import { useWorkerWatch } from "../api/use-worker-watch";
 import { WINDOWS, WorkerDetailView } from "./worker-detail-view";
 
 /** Why worker actions cannot apply to a worker in this state, if so. */
-export function endedReason(liveness: Liveness | undefined): string | undefined {
+function endedReason(liveness: Liveness | undefined): string | undefined {
   if (liveness === Liveness.EXITED) return "the worker has exited";
   if (liveness === Liveness.GONE) return "the worker is gone (not connected)";
   return undefined;
@@ -22,7 +22,7 @@ export function endedReason(liveness: Liveness | undefined): string | undefined 
  * answers status requests: it has neither an agent nor a Manage endpoint, so
  * the gateway refuses every action on it (FailedPrecondition).
  */
-export function unreachableReason(kind: WorkerKind | undefined): string | undefined {
+function unreachableReason(kind: WorkerKind | undefined): string | undefined {
   if (kind === WorkerKind.BEAM)
     return "a Beam harness only reports status: there is no control endpoint to act on";
   return undefined;
