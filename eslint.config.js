@@ -29,6 +29,61 @@ export default tseslint.config(
       "react-hooks/incompatible-library": "off",
     },
   },
+  // Web import direction: shared → features → app. A feature's files sit one
+  // folder deep (`features/<x>/{api,components}/`), so `../../<y>/` is
+  // another feature and `../../../` leaves features/.
+  {
+    files: ["web/features/**/*.ts", "web/features/**/*.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^\\.\\./\\.\\./(?!\\.\\.)[^/]+/(?!index$).+",
+              message: "Import another feature only through its index.ts (../../<feature>/index).",
+            },
+            {
+              regex: "(^|/)app(/|$)",
+              message: "Features never import app/: move what both need to web/shared/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["web/shared/**/*.ts", "web/shared/**/*.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)(features|app)(/|$)",
+              message: "web/shared/ imports neither features nor app: it is what they build on.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["web/app/**/*.ts", "web/app/**/*.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)features/[^/]+/(?!index$).+",
+              message: "The app imports a feature only through its index.ts (features/<x>/index).",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     // Plain-JS scripts and the bin shim are not part of a TS project.
     files: ["**/*.js"],

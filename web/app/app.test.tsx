@@ -3,9 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import { createRouterTransport } from "@connectrpc/connect";
 import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import { giveElementsAScreenSizedBox } from "../testing/jsdom-layout";
+import { giveElementsAScreenSizedBox } from "../shared/testing/jsdom-layout";
 import { FleetService, Liveness, WatchFleetResponseSchema } from "../../gen/stallwatch/v1/fleet_pb";
-import { fixtureWorker } from "../testing/fixtures";
+import { fixtureWorker } from "../shared/testing/fixtures";
 import { App } from "./app";
 
 afterEach(cleanup);

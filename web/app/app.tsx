@@ -1,5 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
-import { TransportProvider } from "./transport-context";
+import { TransportProvider } from "../shared/transport-context";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState } from "react";
 import { createBrowserRouter, createMemoryRouter, RouterProvider } from "react-router";

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ControlService, Role } from "../../gen/stallwatch/v1/control_pb";
 import { FleetService, Liveness } from "../../gen/stallwatch/v1/fleet_pb";
 import { SnapshotSchema, SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb";
-import { fixtureWorker } from "../testing/fixtures";
-import { giveElementsAScreenSizedBox } from "../testing/jsdom-layout";
+import { fixtureWorker } from "../shared/testing/fixtures";
+import { giveElementsAScreenSizedBox } from "../shared/testing/jsdom-layout";
 import { App } from "./app";
 import { identityLabel } from "./layout";
 

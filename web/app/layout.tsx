@@ -1,8 +1,7 @@
 import { useEffect, useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
-import { useWhoAmI } from "../features/actions/api/use-who-am-i";
-import { ActionHost } from "../features/actions/components/action-host";
-import { ShareSnapshotButton } from "../features/snapshots/components/share-snapshot-button";
+import { ActionHost, useWhoAmI } from "../features/actions/index";
+import { ShareSnapshotButton } from "../features/share-snapshot/index";
 import { readOperatorToken, setOperatorToken } from "./operator-token";
 import { useQueryClient } from "@tanstack/react-query";
 

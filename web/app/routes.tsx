@@ -1,11 +1,12 @@
 import type { RouteObject } from "react-router";
-import { FleetPage } from "../features/fleet/components/fleet-page";
+import { FleetPage } from "../features/fleet/index";
 import { Layout, NotFound } from "./layout";
 
 /**
  * Every view is a URL. The fleet is in the first chunk (it is the first
  * paint of an incident); every other view loads with its route, so the
- * fleet's first load carries neither charts nor thread-dump code.
+ * fleet's first load carries neither charts nor thread-dump code. Routes
+ * import only a feature's `index.ts`.
  */
 export const routes: RouteObject[] = [
   {
@@ -14,46 +15,37 @@ export const routes: RouteObject[] = [
       { path: "/", element: <FleetPage /> },
       {
         path: "/stalled",
-        lazy: async () => ({
-          Component: (await import("../features/stalled/components/stalled-page")).StalledPage,
-        }),
+        lazy: async () => ({ Component: (await import("../features/stalled/index")).StalledPage }),
       },
       {
         path: "/workers/:workerId",
-        lazy: async () => ({
-          Component: (await import("../features/worker/components/worker-page")).WorkerPage,
-        }),
+        lazy: async () => ({ Component: (await import("../features/worker/index")).WorkerPage }),
       },
       {
         path: "/snapshots",
         lazy: async () => ({
-          Component: (await import("../features/snapshots/components/snapshots-page"))
-            .SnapshotsPage,
+          Component: (await import("../features/snapshots/index")).SnapshotsPage,
         }),
       },
       {
         path: "/snapshots/:snapshotId",
         lazy: async () => ({
-          Component: (await import("../features/snapshots/components/snapshot-page")).SnapshotPage,
+          Component: (await import("../features/snapshots/index")).SnapshotPage,
         }),
       },
       {
         path: "/snapshots/:snapshotId/workers/:workerId",
         lazy: async () => ({
-          Component: (await import("../features/snapshots/components/snapshot-page")).SnapshotPage,
+          Component: (await import("../features/snapshots/index")).SnapshotPage,
         }),
       },
       {
         path: "/audit",
-        lazy: async () => ({
-          Component: (await import("../features/audit/components/audit-page")).AuditPage,
-        }),
+        lazy: async () => ({ Component: (await import("../features/audit/index")).AuditPage }),
       },
       {
         path: "/events",
-        lazy: async () => ({
-          Component: (await import("../features/audit/components/events-page")).EventsPage,
-        }),
+        lazy: async () => ({ Component: (await import("../features/audit/index")).EventsPage }),
       },
       { path: "*", element: <NotFound /> },
     ],

@@ -1,3 +1,4 @@
+import "./sparkline.css";
 /**
  * A tiny inline SVG line of recent values; drawn from plain numbers, no chart
  * library, so 10,000 rows cost nothing beyond the visible ones.

@@ -1,7 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
-export type StreamStatus = "connecting" | "live" | "reconnecting";
+/** "ended": `done` said the stream has nothing more to say, so it is not reopened. */
+export type StreamStatus = "connecting" | "live" | "reconnecting" | "ended";
 
 export interface StreamState {
   status: StreamStatus;
@@ -17,6 +18,14 @@ export interface StreamOptions {
   maxBackoffMs?: number;
   /** Errors with these codes are not retried (e.g. NotFound for a bad id). */
   fatalCodes?: Code[];
+  /** False: no stream is open (e.g. paused); true again reopens it. */
+  enabled?: boolean;
+  /**
+   * Asked before each open and after each message: true means the stream has
+   * said all it will (e.g. the action it follows has finished), so it is
+   * closed and not reopened. Read from a ref, like `onMessage`.
+   */
+  done?: () => boolean;
 }
 
 /**
@@ -29,7 +38,13 @@ export function useServerStream<T>(
   key: string,
   open: (signal: AbortSignal) => AsyncIterable<T>,
   onMessage: (message: T) => void,
-  { idleTimeoutMs = 15_000, maxBackoffMs = 10_000, fatalCodes = [] }: StreamOptions = {},
+  {
+    idleTimeoutMs = 15_000,
+    maxBackoffMs = 10_000,
+    fatalCodes = [],
+    enabled = true,
+    done,
+  }: StreamOptions = {},
 ): StreamState & { fatal: ConnectError | undefined } {
   const [state, setState] = useState<StreamState & { fatal: ConnectError | undefined }>({
     status: "connecting",
@@ -37,26 +52,35 @@ export function useServerStream<T>(
     lastMessageAtMs: 0,
     fatal: undefined,
   });
-  const handlers = useRef({ open, onMessage });
+  const handlers = useRef({ open, onMessage, done });
   useLayoutEffect(() => {
-    handlers.current = { open, onMessage };
+    handlers.current = { open, onMessage, done };
   });
   const fatalKey = fatalCodes.join(",");
 
   useEffect(() => {
+    if (!enabled) return;
     const stop = new AbortController();
     // A function, not the property, so narrowing does not assume it never changes.
     const stopped = () => stop.signal.aborted;
     let attempt = 0;
     const fatal = new Set(fatalKey ? fatalKey.split(",").map(Number) : []);
+    const finished = () => {
+      if (!handlers.current.done?.()) return false;
+      setState((s) => (s.status === "ended" ? s : { ...s, status: "ended", error: undefined }));
+      return true;
+    };
     void (async () => {
       while (!stop.signal.aborted) {
+        if (finished()) return;
         const round = new AbortController();
         const abortRound = () => round.abort();
         stop.signal.addEventListener("abort", abortRound);
         let idle = setTimeout(abortRound, idleTimeoutMs);
         try {
           for await (const message of handlers.current.open(round.signal)) {
+            // A message that raced the key change belongs to the old key: drop it.
+            if (stopped()) return;
             clearTimeout(idle);
             idle = setTimeout(abortRound, idleTimeoutMs);
             attempt = 0;
@@ -71,6 +95,7 @@ export function useServerStream<T>(
                   },
             );
             handlers.current.onMessage(message);
+            if (finished()) return;
           }
           throw new ConnectError("the server ended the stream", Code.Unavailable);
         } catch (err) {
@@ -92,7 +117,7 @@ export function useServerStream<T>(
       }
     })();
     return () => stop.abort();
-  }, [key, idleTimeoutMs, maxBackoffMs, fatalKey]);
+  }, [key, idleTimeoutMs, maxBackoffMs, fatalKey, enabled]);
 
   return state;
 }

@@ -9,7 +9,12 @@ import {
   CommandResultSchema,
   type ConnectResponse,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
+import {
+  ActionKind,
+  ActionStatus,
+  Role,
+  type Action,
+} from "../../../gen/stallwatch/v1/control_pb.js";
 import { FakeClock } from "../../testing/fake-clock.js";
 import { AgentChannel } from "../agent-endpoint/agent-channel.js";
 import type { Caller } from "../auth/caller.js";
@@ -20,7 +25,7 @@ import { retention, silentLog as log } from "../store/store-suite.js";
 import { ActionRunner } from "./action-runner.js";
 import type { ManageClients } from "./action-steps.js";
 
-const operator: Caller = { actor: "alice", role: "operator", reason: "" };
+const operator: Caller = { actor: "alice", role: Role.OPERATOR, reason: "" };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -107,7 +112,7 @@ describe("ActionRunner with a fake clock", () => {
     const manage: ManageClients = {
       clientFor: () => ({
         shutdown: (request) => {
-          shutdowns.push(request.reason);
+          shutdowns.push(request.reason ?? "");
           return Promise.resolve({ ok: true, value: true, rttMs: 1, firstOnConnection: false });
         },
         heartbeat: () => Promise.reject(new Error("not used")),

@@ -1,12 +1,15 @@
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import {
   ActionStatus,
   ControlService,
   type Action,
+  type WatchActionResponse,
 } from "../../../../gen/stallwatch/v1/control_pb";
-import { useClient } from "../../../app/transport-context";
+import { queryKeys } from "../../../shared/query-keys";
+import { useClient } from "../../../shared/transport-context";
+import { useStreamedQuery } from "../../../shared/use-streamed-query";
 
 export type ActionKindName = "cancelSession" | "drainWorker" | "cancelWorker";
 
@@ -21,16 +24,20 @@ function newActionId(): string {
   return `ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
+/** Until the gateway says otherwise, an action runs; after that its record is final. */
+const finished = (action: Action | undefined) =>
+  action !== undefined && action.status !== ActionStatus.RUNNING;
+
 /**
- * Starts an action and follows it to its outcome (WatchAction). The action
- * id is made once per attempt, so a retried click is the same action on the
- * gateway (idempotent), never a second one.
+ * Starts an action and follows it to its outcome (WatchAction, reconnecting
+ * like every stream; the action lives in the Query cache under its id). The
+ * action id is made once per attempt, so a retried click is the same action
+ * on the gateway (idempotent), never a second one.
  */
 export function useAction() {
   const client = useClient(ControlService);
   const queryClient = useQueryClient();
-  const [action, setAction] = useState<Action | undefined>(undefined);
-  const [watchError, setWatchError] = useState<ConnectError | undefined>(undefined);
+  const [actionId, setActionId] = useState<string | undefined>(undefined);
 
   const mutation = useMutation({
     mutationFn: async ({ input, actionId }: { input: ActionInput; actionId: string }) => {
@@ -46,38 +53,41 @@ export function useAction() {
             : await client.cancelWorker(common, { timeoutMs: 10_000 });
       return response.action;
     },
-    onSuccess: (started) => setAction(started),
+    onSuccess: (started, { actionId }) => {
+      queryClient.setQueryData(queryKeys.action(actionId), started);
+      setActionId(actionId);
+    },
   });
 
-  const actionId = action?.actionId;
-  const running = action?.status === ActionStatus.RUNNING;
-  useEffect(() => {
-    if (!actionId || !running) return;
-    const ac = new AbortController();
-    void (async () => {
-      try {
-        for await (const update of client.watchAction({ actionId }, { signal: ac.signal })) {
-          if (update.action) setAction(update.action);
-        }
-        void queryClient.invalidateQueries({ queryKey: ["stallwatch", "audit"] });
-      } catch (err) {
-        if (!ac.signal.aborted) setWatchError(ConnectError.from(err));
-      }
-    })();
-    return () => ac.abort();
-  }, [actionId, running, client, queryClient]);
+  const watch = useStreamedQuery<WatchActionResponse, Action | undefined>({
+    queryKey: queryKeys.action(actionId ?? ""),
+    open: (signal) => client.watchAction({ actionId: actionId ?? "" }, { signal }),
+    fold: (action, update) => update.action ?? action,
+    initial: undefined,
+    enabled: actionId !== undefined,
+    done: finished,
+    fatalCodes: [Code.NotFound, Code.InvalidArgument, Code.PermissionDenied, Code.Unauthenticated],
+  });
+  const action = actionId === undefined ? undefined : watch.data;
 
+  const over = finished(action);
+  useEffect(() => {
+    if (over) void queryClient.invalidateQueries({ queryKey: queryKeys.audit.all });
+  }, [over, queryClient]);
+
+  const watchError =
+    watch.fatal ??
+    (actionId !== undefined && watch.status === "reconnecting" ? watch.error : undefined);
   return {
     action,
     error: mutation.error ? ConnectError.from(mutation.error) : watchError,
     pending: mutation.isPending,
     start: (input: ActionInput) => {
-      setWatchError(undefined);
+      setActionId(undefined);
       mutation.mutate({ input, actionId: newActionId() });
     },
     reset: () => {
-      setAction(undefined);
-      setWatchError(undefined);
+      setActionId(undefined);
       mutation.reset();
     },
   };

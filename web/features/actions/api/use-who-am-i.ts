@@ -1,14 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
 import { ControlService, Role } from "../../../../gen/stallwatch/v1/control_pb";
-import { useClient } from "../../../app/transport-context";
-
-export const whoAmIKey = ["stallwatch", "whoami"] as const;
+import { queryKeys } from "../../../shared/query-keys";
+import { useClient } from "../../../shared/transport-context";
 
 /** The caller's role; actions are disabled (with the reason) for viewers. */
 export function useWhoAmI() {
   const client = useClient(ControlService);
   const query = useQuery({
-    queryKey: whoAmIKey,
+    queryKey: queryKeys.whoAmI(),
     queryFn: ({ signal }) => client.whoAmI({}, { signal, timeoutMs: 5000 }),
     staleTime: 30_000,
   });

@@ -12,7 +12,7 @@ import {
   ControlService,
   Role,
 } from "../../../../gen/stallwatch/v1/control_pb";
-import { TransportProvider } from "../../../app/transport-context";
+import { TransportProvider } from "../../../shared/transport-context";
 import { whoAmIAs } from "../../../shared/testing/who-am-i";
 import { ActionButton } from "./action-button";
 
@@ -69,9 +69,10 @@ describe("ActionButton", () => {
     expect((confirm as HTMLButtonElement).disabled).toBe(true);
     fireEvent.change(screen.getByLabelText(/Reason/), { target: { value: "rolling restart" } });
     fireEvent.click(confirm);
-    expect((await screen.findByRole("status")).textContent).toContain(
-      "drained: 2 sessions finished in 3 s, worker exited",
-    );
+    const outcome = await screen.findByRole("status");
+    expect(outcome.textContent).toContain("drained: 2 sessions finished in 3 s, worker exited");
+    // The class follows the status key (issue 12), not the word shown.
+    expect(outcome.className).toBe("action-outcome status-succeeded");
     expect(seen).toEqual(["rolling restart"]);
     expect(screen.getByRole("link", { name: "Audit record" }).getAttribute("href")).toMatch(
       /^\/audit\?worker=w-1&action=ui-/,

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 import { ActionStatus } from "../../../../gen/stallwatch/v1/control_pb";
+import { stateKey } from "../../../shared/state-key";
 import { useAction, type ActionKindName } from "../api/use-action";
 
 const TITLES: Record<ActionKindName, string> = {
@@ -72,7 +73,7 @@ export function ActionDialog({
           <div
             role="status"
             aria-live="polite"
-            className={`action-outcome status-${ActionStatus[action.status].toLowerCase()}`}
+            className={`action-outcome status-${stateKey(ActionStatus, action.status)}`}
           >
             <strong>
               {action.status === ActionStatus.RUNNING

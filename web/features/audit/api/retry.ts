@@ -1,7 +1,8 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ControlService } from "../../../../gen/stallwatch/v1/control_pb";
-import { useClient } from "../../../app/transport-context";
+import { queryKeys } from "../../../shared/query-keys";
+import { useClient } from "../../../shared/transport-context";
 
 /**
  * Retries an interrupted action under a new id linked to the old one. The new
@@ -16,6 +17,6 @@ export function useRetryAction(retryOf: string) {
   );
   return useMutation({
     mutationFn: () => client.retryAction({ actionId, retryOf, reason: "" }, { timeoutMs: 10_000 }),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: ["stallwatch", "audit"] }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.audit.all }),
   });
 }

@@ -13,7 +13,7 @@ import {
   Role,
   type AuditRecord,
 } from "../../../../gen/stallwatch/v1/control_pb";
-import { TransportProvider } from "../../../app/transport-context";
+import { TransportProvider } from "../../../shared/transport-context";
 import { whoAmIAs } from "../../../shared/testing/who-am-i";
 import { AuditResult } from "./audit-result";
 

@@ -1,6 +1,6 @@
 import { ActionStatus, type AuditRecord } from "../../../../gen/stallwatch/v1/control_pb";
 import { clip } from "../../../shared/format";
-import { useWhoAmI } from "../../actions/api/use-who-am-i";
+import { useWhoAmI } from "../../actions/index";
 import { useRetryAction } from "../api/retry";
 
 /**

@@ -1,4 +1,4 @@
-import { EventsList } from "../../worker/components/events-list";
+import { EventsList } from "../../../shared/events-list";
 import { useUrlFilter } from "../../../shared/use-url-filter";
 import { useEvents } from "../api/audit";
 

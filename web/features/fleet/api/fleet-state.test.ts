@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { WatchFleetResponseSchema } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { fixtureWorker } from "../../../testing/fixtures";
+import { fixtureWorker } from "../../../shared/testing/fixtures";
 import { applyFleetMessage, emptyFleet } from "./fleet-state";
 
 describe("applyFleetMessage", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Liveness, WorkerKind } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { fixtureWorker } from "../../../testing/fixtures";
+import { fixtureWorker } from "../../../shared/testing/fixtures";
 import { findIncident, viewFleet } from "./fleet-view";
 
 const fleet = [

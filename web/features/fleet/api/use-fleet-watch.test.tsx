@@ -5,8 +5,8 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { act, cleanup, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FleetService, WatchFleetResponseSchema } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { TransportProvider } from "../../../app/transport-context";
-import { fixtureWorker } from "../../../testing/fixtures";
+import { TransportProvider } from "../../../shared/transport-context";
+import { fixtureWorker } from "../../../shared/testing/fixtures";
 import { useFleetWatch } from "./use-fleet-watch";
 
 /** TanStack Query's default gcTime: what collected the unobserved fleet entry. */

@@ -2,9 +2,9 @@
 import { cleanup, render, screen, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
 import { afterEach, describe, expect, it } from "vitest";
-import { giveElementsAScreenSizedBox } from "../../../testing/jsdom-layout";
+import { giveElementsAScreenSizedBox } from "../../../shared/testing/jsdom-layout";
 import { Liveness } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { fixtureWorker } from "../../../testing/fixtures";
+import { fixtureWorker } from "../../../shared/testing/fixtures";
 import { findIncident } from "../api/fleet-view";
 import { FleetTable } from "./fleet-table";
 import { IncidentBanner } from "./incident-banner";

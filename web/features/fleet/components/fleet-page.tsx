@@ -5,7 +5,7 @@ import { LIVENESS_LABEL, LIVENESS_ORDER } from "../../../shared/liveness";
 import { useNow } from "../../../shared/use-now";
 import { findIncident, viewFleet, type FleetFilter, type SortKey } from "../api/fleet-view";
 import { useFleetWatch } from "../api/use-fleet-watch";
-import { ConnectionIndicator } from "./connection-indicator";
+import { ConnectionIndicator } from "../../../shared/connection-indicator";
 import { FleetFilters } from "./fleet-filters";
 import { FleetTable } from "./fleet-table";
 import { IncidentBanner } from "./incident-banner";

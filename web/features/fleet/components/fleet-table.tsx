@@ -6,7 +6,7 @@ import { ago, clip, formatBytes, formatMs } from "../../../shared/format";
 import { KIND_LABEL } from "../../../shared/liveness";
 import { Sparkline } from "../../../shared/sparkline";
 import type { SortKey } from "../api/fleet-view";
-import { LivenessBadge } from "./liveness-badge";
+import { LivenessBadge } from "../../../shared/liveness-badge";
 
 const ROW_HEIGHT = 44;
 /** Below this many rows, render them all: no layout needed, nothing to gain. */

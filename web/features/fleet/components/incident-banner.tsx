@@ -74,7 +74,7 @@ export function IncidentBanner({
     parts.push({ key: "late", text: `${plural(incident.late.length, "worker")} late` });
   if (parts.length === 0) return null;
   return (
-    <div role="alert" className="incident-banner">
+    <div role="alert" className="banner incident-banner">
       {parts.map((p, i) => (
         <span key={p.key}>
           {i > 0 && <span aria-hidden="true"> · </span>}

@@ -2,12 +2,17 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { useMemo, useState } from "react";
 import { Link, Navigate, useParams, useSearchParams } from "react-router";
 import { formatClock } from "../../../shared/format";
-import { findIncident, viewFleet } from "../../fleet/api/fleet-view";
-import { FleetTable } from "../../fleet/components/fleet-table";
-import { IncidentBanner, type BannerLinks } from "../../fleet/components/incident-banner";
-import { ThreadDumpView } from "../../thread-dumps/components/thread-dump-view";
-import { WorkerDetailView } from "../../worker/components/worker-detail-view";
-import { snapshotPath, useSnapshot } from "../api/snapshots";
+import { snapshotPath } from "../../../shared/snapshot-path";
+import {
+  findIncident,
+  FleetTable,
+  IncidentBanner,
+  viewFleet,
+  type BannerLinks,
+} from "../../fleet/index";
+import { ThreadDumpView } from "../../thread-dumps/index";
+import { WorkerDetailView } from "../../worker/index";
+import { useSnapshot } from "../api/snapshots";
 
 /** Banner links that stay inside the snapshot: only to its own worker pages. */
 function snapshotLinks(id: string): BannerLinks {
@@ -68,7 +73,7 @@ export function SnapshotPage() {
   const detail = workerId ? snapshot.details.find((d) => d.worker?.id === workerId) : undefined;
   return (
     <section aria-labelledby="snapshot-banner">
-      <div className="snapshot-banner" id="snapshot-banner" role="note">
+      <div className="banner snapshot-banner" id="snapshot-banner" role="note">
         Snapshot taken {new Date(takenAt).toLocaleString()} by {info.createdBy} of{" "}
         {info.workerId ? `worker ${info.workerId}` : `the fleet (${info.workerCount} workers)`}
         {info.note ? ` — “${info.note}”` : ""}. Read-only: every link below stays in this snapshot.{" "}

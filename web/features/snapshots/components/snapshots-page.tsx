@@ -2,7 +2,7 @@ import { Link } from "react-router";
 import { ago, clip, formatBytes } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
 import { useSnapshotList } from "../api/snapshots";
-import { ShareSnapshotButton } from "./share-snapshot-button";
+import { ShareSnapshotButton } from "../../share-snapshot/index";
 
 /** Recent snapshots. */
 export function SnapshotsPage() {

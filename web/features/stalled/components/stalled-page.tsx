@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { clip, formatDuration } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
-import { STATE_LABEL } from "../../worker/components/sessions-table";
+import { stateName } from "../../../shared/session-state";
 import { useStalledSessions } from "../api/use-stalled-sessions";
 
 /** Every stalled session in the fleet, longest without progress first. */
@@ -56,7 +56,7 @@ export function StalledPage() {
                     </Link>{" "}
                     <span className="sub">{clip(s?.udfName ?? "", 30)}</span>
                   </td>
-                  <td>{s ? STATE_LABEL[s.state] : ""}</td>
+                  <td>{s ? stateName(s.state) : ""}</td>
                   <td>{clip(v.stallReason, 100)}</td>
                   <td>
                     {s?.threadId && (

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ThreadDumpViewSchema } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { fixtureDump } from "../../../testing/fixtures";
+import { fixtureDump } from "../../../shared/testing/fixtures";
 import { dumpAsText, groupThreads } from "./group-threads";
 
 describe("groupThreads", () => {

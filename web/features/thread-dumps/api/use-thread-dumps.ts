@@ -1,43 +1,52 @@
 import { Code } from "@connectrpc/connect";
-import { useState } from "react";
-import { FleetService, type ThreadDumpView } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { useClient } from "../../../app/transport-context";
-import { useServerStream } from "../../../shared/use-stream";
+import {
+  FleetService,
+  type ThreadDumpView,
+  type WatchThreadDumpsResponse,
+} from "../../../../gen/stallwatch/v1/fleet_pb";
+import { queryKeys } from "../../../shared/query-keys";
+import { useClient } from "../../../shared/transport-context";
+import { useStreamedQuery } from "../../../shared/use-streamed-query";
+
+/** The current and the previous dump (for the diff), and the last round's error. */
+export interface ThreadDumps {
+  current?: ThreadDumpView;
+  previous?: ThreadDumpView;
+  error?: string;
+}
+
+/** Pure: the dumps after one message. */
+export function foldThreadDumps(
+  dumps: ThreadDumps,
+  message: WatchThreadDumpsResponse,
+): ThreadDumps {
+  return message.dump
+    ? { current: message.dump, ...(dumps.current ? { previous: dumps.current } : {}) }
+    : { ...dumps, error: message.error };
+}
 
 /**
- * Live thread dumps of one worker while mounted and not paused; keeps the
- * current and the previous dump (for the diff).
+ * Live thread dumps of one worker while mounted and not paused. Another
+ * interval reopens the stream and keeps the dumps. Dropped as soon as no
+ * page shows them (gcTime 0): a diff against a dump from an earlier visit
+ * would show changes that are minutes old as if they were the last second's.
  */
 export function useThreadDumps(workerId: string, intervalMs: number, paused: boolean) {
   const client = useClient(FleetService);
-  const [dumps, setDumps] = useState<{
-    current?: ThreadDumpView;
-    previous?: ThreadDumpView;
-    error?: string;
-  }>({});
-  const stream = useServerStream(
-    paused ? `paused:${workerId}` : `${workerId}/${intervalMs}`,
-    (signal) =>
-      paused
-        ? (async function* idle() {
-            // Paused: hold the stream closed without counting as a failure.
-            await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
-            yield* [];
-          })()
-        : client.watchThreadDumps({ workerId, intervalMs }, { signal }),
-    (message) => {
+  const { data, status, fatal } = useStreamedQuery<WatchThreadDumpsResponse, ThreadDumps>({
+    queryKey: queryKeys.threadDumps(workerId),
+    streamKey: `${workerId}/${intervalMs}`,
+    open: (signal) => client.watchThreadDumps({ workerId, intervalMs }, { signal }),
+    fold: (dumps, message) => {
       // For bench/ui.bench.ts: render time is measured from here to groups on screen.
       if (message.dump) performance.mark("stallwatch:dump-received");
-      setDumps((d) =>
-        message.dump
-          ? { current: message.dump, ...(d.current ? { previous: d.current } : {}) }
-          : { ...d, error: message.error },
-      );
+      return foldThreadDumps(dumps, message);
     },
-    {
-      fatalCodes: [Code.NotFound, Code.InvalidArgument],
-      idleTimeoutMs: paused ? 3_600_000 : 20_000,
-    },
-  );
-  return { ...dumps, status: stream.status, fatal: stream.fatal };
+    initial: {},
+    enabled: !paused,
+    fatalCodes: [Code.NotFound, Code.InvalidArgument],
+    idleTimeoutMs: 20_000,
+    gcTime: 0,
+  });
+  return { ...data, status, fatal };
 }

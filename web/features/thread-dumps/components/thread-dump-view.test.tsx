@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, describe, expect, it } from "vitest";
-import { fixtureDump } from "../../../testing/fixtures";
+import { fixtureDump } from "../../../shared/testing/fixtures";
 import { ThreadDumpView } from "./thread-dump-view";
 
 afterEach(cleanup);

@@ -1,21 +1,33 @@
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { useState } from "react";
-import { FleetService, type WorkerDetail } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { useClient } from "../../../app/transport-context";
-import { useServerStream, type StreamState } from "../../../shared/use-stream";
+import {
+  FleetService,
+  type WatchWorkerResponse,
+  type WorkerDetail,
+} from "../../../../gen/stallwatch/v1/fleet_pb";
+import { queryKeys } from "../../../shared/query-keys";
+import { useClient } from "../../../shared/transport-context";
+import type { StreamState } from "../../../shared/use-stream";
+import { useStreamedQuery } from "../../../shared/use-streamed-query";
 
-/** One worker's detail, live (WatchWorker), over a 1, 5 or 15 minute window. */
+/**
+ * One worker's detail, live (WatchWorker), over a 1, 5 or 15 minute window.
+ * Another window reopens the stream and keeps the detail on screen until
+ * the new one arrives. Dropped as soon as no page shows it (gcTime 0): a
+ * detail from an earlier visit would pass for the current one.
+ */
 export function useWorkerWatch(
   workerId: string,
   windowMinutes: number,
 ): { detail: WorkerDetail | undefined; fatal: ConnectError | undefined } & StreamState {
   const client = useClient(FleetService);
-  const [detail, setDetail] = useState<WorkerDetail | undefined>(undefined);
-  const stream = useServerStream(
-    `${workerId}/${windowMinutes}`,
-    (signal) => client.watchWorker({ workerId, windowMinutes }, { signal }),
-    (message) => setDetail(message.detail),
-    { fatalCodes: [Code.NotFound, Code.InvalidArgument] },
-  );
-  return { detail: detail?.worker?.id === workerId ? detail : undefined, ...stream };
+  const { data, ...stream } = useStreamedQuery<WatchWorkerResponse, WorkerDetail | undefined>({
+    queryKey: queryKeys.worker(workerId),
+    streamKey: `${workerId}/${windowMinutes}`,
+    open: (signal) => client.watchWorker({ workerId, windowMinutes }, { signal }),
+    fold: (_detail, message) => message.detail,
+    initial: undefined,
+    fatalCodes: [Code.NotFound, Code.InvalidArgument],
+    gcTime: 0,
+  });
+  return { detail: data, ...stream };
 }

@@ -1,5 +1,6 @@
 import { SessionOutcome, type FinishedSession } from "../../../../gen/stallwatch/v1/agent_pb";
 import { clip, formatBytes, formatDuration } from "../../../shared/format";
+import { stateKey } from "../../../shared/state-key";
 
 const OUTCOME: Record<SessionOutcome, string> = {
   [SessionOutcome.UNSPECIFIED]: "unknown",
@@ -38,7 +39,7 @@ export function FinishedTable({ finished }: { finished: FinishedSession[] }) {
               </td>
               <td>{clip(f.udfName || "—", 30)}</td>
               <td title={f.errorMessage}>
-                <span className={`outcome outcome-${OUTCOME[f.outcome]}`}>
+                <span className={`outcome outcome-${stateKey(SessionOutcome, f.outcome)}`}>
                   {OUTCOME[f.outcome]}
                 </span>
                 {f.errorMessage && <div className="sub reason">{clip(f.errorMessage, 80)}</div>}

@@ -1,16 +1,7 @@
 import { Link } from "react-router";
-import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
 import type { SessionView } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { ago, clip, formatDuration } from "../../../shared/format";
-
-export const STATE_LABEL: Record<SessionState, string> = {
-  [SessionState.UNSPECIFIED]: "unknown",
-  [SessionState.INITIALIZING]: "initializing",
-  [SessionState.WAITING_FOR_INPUT]: "waiting for input",
-  [SessionState.PROCESSING]: "processing",
-  [SessionState.FINISHING]: "finishing",
-  [SessionState.CANCELLING]: "cancelling",
-};
+import { stateName } from "../../../shared/session-state";
 
 function context(tc: Record<string, string>): string {
   return Object.entries(tc)
@@ -62,7 +53,7 @@ export function SessionsTable({
               <td>
                 <code>{clip(s.sessionId, 20)}</code>
               </td>
-              <td>{STATE_LABEL[s.state]}</td>
+              <td>{stateName(s.state)}</td>
               <td>
                 {formatDuration(Math.max(0, nowMs - Number(s.stateEnteredAtMs)))}
                 {view.stalled && (

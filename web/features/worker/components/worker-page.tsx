@@ -3,15 +3,15 @@ import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
 import { Liveness, WorkerKind } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { clip } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
-import { ActionButton } from "../../actions/components/action-button";
-import { ConnectionIndicator } from "../../fleet/components/connection-indicator";
-import { ShareSnapshotButton } from "../../snapshots/components/share-snapshot-button";
-import { ThreadDumpPanel } from "../../thread-dumps/components/thread-dump-panel";
+import { ActionButton } from "../../actions/index";
+import { ConnectionIndicator } from "../../../shared/connection-indicator";
+import { ShareSnapshotButton } from "../../share-snapshot/index";
+import { ThreadDumpPanel } from "../../thread-dumps/index";
 import { useWorkerWatch } from "../api/use-worker-watch";
 import { WINDOWS, WorkerDetailView } from "./worker-detail-view";
 
 /** Why worker actions cannot apply to a worker in this state, if so. */
-export function endedReason(liveness: Liveness | undefined): string | undefined {
+function endedReason(liveness: Liveness | undefined): string | undefined {
   if (liveness === Liveness.EXITED) return "the worker has exited";
   if (liveness === Liveness.GONE) return "the worker is gone (not connected)";
   return undefined;
@@ -22,7 +22,7 @@ export function endedReason(liveness: Liveness | undefined): string | undefined 
  * answers status requests: it has neither an agent nor a Manage endpoint, so
  * the gateway refuses every action on it (FailedPrecondition).
  */
-export function unreachableReason(kind: WorkerKind | undefined): string | undefined {
+function unreachableReason(kind: WorkerKind | undefined): string | undefined {
   if (kind === WorkerKind.BEAM)
     return "a Beam harness only reports status: there is no control endpoint to act on";
   return undefined;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { useCreateSnapshot } from "../api/snapshots";
+import { useCreateSnapshot } from "../api/use-create-snapshot";
 
 /** How long the "copied" note stays; it can also be dismissed. */
 const NOTE_MS = 12_000;

@@ -3,11 +3,11 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createRouterTransport } from "@connectrpc/connect";
 import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import { SnapshotSchema, SnapshotService } from "../../../../gen/stallwatch/v1/snapshot_pb";
-import { Liveness } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { App } from "../../../app/app";
-import { fixtureWorker } from "../../../testing/fixtures";
-import { giveElementsAScreenSizedBox } from "../../../testing/jsdom-layout";
+import { SnapshotSchema, SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb";
+import { Liveness } from "../../gen/stallwatch/v1/fleet_pb";
+import { App } from "./app";
+import { fixtureWorker } from "../shared/testing/fixtures";
+import { giveElementsAScreenSizedBox } from "../shared/testing/jsdom-layout";
 
 afterEach(cleanup);
 giveElementsAScreenSizedBox();

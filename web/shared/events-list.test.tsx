@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { cleanup, render, screen } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetEventSchema } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { FleetEventSchema } from "../../gen/stallwatch/v1/fleet_pb";
 import { EventsList } from "./events-list";
 
 afterEach(cleanup);

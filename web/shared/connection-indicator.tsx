@@ -1,5 +1,6 @@
-import { formatClock } from "../../../shared/format";
-import type { StreamStatus } from "../../../shared/use-stream";
+import { formatClock } from "./format";
+import type { StreamStatus } from "./use-stream";
+import "./connection-indicator.css";
 
 /** "live", or "reconnecting… data as of 12:03:44" so stale data is never mistaken for live. */
 export function ConnectionIndicator({ status, asOfMs }: { status: StreamStatus; asOfMs: number }) {
@@ -8,7 +9,9 @@ export function ConnectionIndicator({ status, asOfMs }: { status: StreamStatus; 
       ? "live"
       : status === "connecting"
         ? "connecting…"
-        : `reconnecting… data as of ${formatClock(asOfMs)}`;
+        : status === "ended"
+          ? `ended; data as of ${formatClock(asOfMs)}`
+          : `reconnecting… data as of ${formatClock(asOfMs)}`;
   return (
     <span role="status" aria-live="polite" className={`connection connection-${status}`}>
       <span className="dot" aria-hidden="true" />

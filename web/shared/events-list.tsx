@@ -1,6 +1,7 @@
 import { Link } from "react-router";
-import type { FleetEvent } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { clip, formatClock } from "../../../shared/format";
+import type { FleetEvent } from "../../gen/stallwatch/v1/fleet_pb";
+import { clip, formatClock } from "./format";
+import "./events-list.css";
 
 /**
  * Events with their evidence: the dump pinned when it happened, one click
@@ -20,7 +21,7 @@ export function EventsList({
       {events.map((e) => (
         <li key={e.id}>
           <time dateTime={new Date(Number(e.atMs)).toISOString()}>{formatClock(e.atMs)}</time>{" "}
-          <span className={`event-kind kind-${e.kind}`}>{e.kind.replace("_", " ")}</span>{" "}
+          <span className="event-kind">{e.kind.replace("_", " ")}</span>{" "}
           {workerLink && e.workerId ? (
             <>
               <Link to={workerLink(e.workerId)}>{clip(e.workerId, 60)}</Link>

@@ -3,14 +3,14 @@ import { create } from "@bufbuild/protobuf";
 import { createRouterTransport } from "@connectrpc/connect";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import { SessionState } from "../../../../gen/stallwatch/v1/agent_pb";
+import { SessionState } from "../../gen/stallwatch/v1/agent_pb";
 import {
   ActionKind,
   ActionSchema,
   ActionStatus,
   ControlService,
   Role,
-} from "../../../../gen/stallwatch/v1/control_pb";
+} from "../../gen/stallwatch/v1/control_pb";
 import {
   FleetService,
   Liveness,
@@ -18,10 +18,10 @@ import {
   type SessionView,
   WorkerKind,
   type Worker,
-} from "../../../../gen/stallwatch/v1/fleet_pb";
-import { App } from "../../../app/app";
-import { fixtureWorker } from "../../../testing/fixtures";
-import { giveElementsAScreenSizedBox } from "../../../testing/jsdom-layout";
+} from "../../gen/stallwatch/v1/fleet_pb";
+import { App } from "./app";
+import { fixtureWorker } from "../shared/testing/fixtures";
+import { giveElementsAScreenSizedBox } from "../shared/testing/jsdom-layout";
 
 afterEach(cleanup);
 giveElementsAScreenSizedBox();

@@ -6,7 +6,7 @@ import {
   WorkerSchema,
   type ThreadDumpView,
   type Worker,
-} from "../../gen/stallwatch/v1/fleet_pb";
+} from "../../../gen/stallwatch/v1/fleet_pb";
 
 /** A worker for component tests; override what the test is about. */
 export function fixtureWorker(id: string, patch: Partial<Omit<Worker, "$typeName">> = {}): Worker {

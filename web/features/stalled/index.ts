@@ -1,0 +1,2 @@
+// The stalled feature's public surface: every stalled session in the fleet.
+export { StalledPage } from "./components/stalled-page";
