@@ -28,7 +28,7 @@ import { SnapshotRateLimit } from "./snapshots/snapshot-rate-limit.js";
 import { createSnapshotService } from "./snapshots/snapshot-service.js";
 import { defaultStallThresholds, type StallThresholds } from "./stalls/stall-rules.js";
 import { StaticAssignment } from "./cluster/static-workers.js";
-import type { WorkerOwnership } from "./cluster/worker-ownership.js";
+import { WorkerOwnership, type ClusterOwnership } from "./fleet/ownership.js";
 import type { Store } from "./store/store.js";
 import { createRedactor } from "./redaction/redact.js";
 import { StatusCollector } from "./status/status-collector.js";
@@ -83,7 +83,7 @@ export interface GatewayOptions {
   /** Agent token, loopback rule, agent caps and address trust (see agents/agent-admission.ts). */
   agentAdmission?: Partial<AdmissionOptions>;
   /** Cluster-wide ownership of dial-in worker ids (default: this process decides alone). */
-  ownership?: WorkerOwnership;
+  ownership?: ClusterOwnership;
   /**
    * In a cluster: the browser API's services wrapped to serve the whole
    * fleet (server/gateway/cluster); the local ones stay available as `localServices`.
@@ -306,7 +306,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (guards.admit(req, res)) api(req, res);
   };
 
+  // One set of ownership rules for every worker-facing endpoint: an agent and a
+  // Beam harness can never both speak for one id.
+  const ownership = new WorkerOwnership();
   const beamStatus = createBeamStatusService(fleet, {
+    ownership,
     ...opts.prober,
     statusDeadlineMs: opts.beam?.statusDeadlineMs ?? 3_000,
     maxStatusBytes: MAX_STATUS_BYTES,
@@ -320,6 +324,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
   });
   const agentService = createAgentService(fleet, prober, agents, {
+    ownership,
     ...opts.prober,
     statusIntervalMs: opts.status?.intervalMs ?? 10_000,
     statusDeadlineMs: 2_000,

@@ -2,4 +2,4 @@
  * The words for session states are the gateway's, so the stalled board, the
  * sessions table, stall reasons and snapshot summaries all say the same.
  */
-export { stateName } from "../../server/gateway/stalls/stall-rules";
+export { stateName } from "../../server/shared/words/session-words";

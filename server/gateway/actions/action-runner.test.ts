@@ -104,7 +104,9 @@ describe("ActionRunner with a fake clock", () => {
     expect(action.status).toBe(ActionStatus.RUNNING);
     await clock.advance(1);
     expect(action.status).toBe(ActionStatus.FAILED);
-    expect(action.outcome).toMatch(/^failed: \[deadline_exceeded\] no command result from worker w-1 within 15000 ms/);
+    expect(action.outcome).toMatch(
+      /^failed: \[deadline_exceeded\] no command result from worker w-1 within 15000 ms/,
+    );
   });
 
   it("follows a drain session by session until the worker exits", async () => {
@@ -150,7 +152,8 @@ describe("ActionRunner with a fake clock", () => {
   it("fails a drain the worker has not finished within the drain timeout", async () => {
     const manage: ManageClients = {
       clientFor: () => ({
-        shutdown: () => Promise.resolve({ ok: true, value: true, rttMs: 1, firstOnConnection: false }),
+        shutdown: () =>
+          Promise.resolve({ ok: true, value: true, rttMs: 1, firstOnConnection: false }),
         heartbeat: () => Promise.reject(new Error("not used")),
       }),
     };

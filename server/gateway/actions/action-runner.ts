@@ -20,7 +20,7 @@ import {
   type ActionOps,
   type ManageClients,
 } from "./action-steps.js";
-import type { ActionStore } from "./action-store.js";
+import type { ActionStore } from "../store/action-store.js";
 import { ACTION_ID, validateRequest, type ActionRequest } from "./action-request.js";
 import { reconcileAction } from "./reconcile.js";
 

@@ -16,7 +16,7 @@ import {
 import { BoundedQueue } from "../fleet/bounded-queue.js";
 import { identifyCaller, requireOperator, type AuthConfig } from "../auth/caller.js";
 import type { ActionRunner } from "./action-runner.js";
-import type { ActionStore } from "./action-store.js";
+import type { ActionStore } from "../store/action-store.js";
 
 /** Operator actions and the audit trail, for the browser. */
 export function createControlService(

@@ -1,7 +1,8 @@
 import { SessionOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
-import { formatDuration, stateName } from "../stalls/stall-rules.js";
+import { stateName } from "../../shared/words/session-words.js";
+import { formatDuration } from "../stalls/stall-rules.js";
 import { watchShutdown, type ActionOps } from "./action-steps.js";
 
 const STATUS_DEADLINE_MS = 3000;

@@ -11,10 +11,9 @@ import {
   proveStreamAlive,
 } from "../../shared/net/peer-address.js";
 import type { Fleet } from "../fleet/fleet.js";
-import { WorkerOwnership, type StreamHolder } from "../fleet/ownership.js";
+import { WorkerOwnership, type ClusterOwnership, type StreamHolder } from "../fleet/ownership.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { Redactor } from "../redaction/redact.js";
-import type { WorkerOwnership as ClusterOwnership } from "../cluster/worker-ownership.js";
 import { AgentChannel } from "./agent-channel.js";
 import {
   AgentAdmission,

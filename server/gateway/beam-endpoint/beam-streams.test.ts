@@ -2,7 +2,6 @@ import { EventEmitter } from "node:events";
 import type { Http2Session } from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { Fleet } from "../fleet/fleet.js";
 import { BeamRefused, BeamStreams, type BeamStreamHandle } from "./beam-streams.js";
 
 const handle = (workerId: string, session?: Http2Session): BeamStreamHandle => ({
@@ -33,42 +32,18 @@ describe("BeamStreams", () => {
     expect(refusal(() => BeamStreams.idFor("a\nb", "x")).code).toBe(Code.InvalidArgument);
   });
 
-  it("never lets a Beam harness take an agent's or a static worker's id", () => {
-    const fleet = new Fleet();
-    fleet.enroll("w1", "agent", "a:1");
-    fleet.enroll("127.0.0.1:7071", "spark", "127.0.0.1:7071");
-    const streams = new BeamStreams(fleet, { maxStreams: 10, maxStreamsPerConnection: 4 });
-    const agent = refusal(() => streams.check("w1", undefined));
-    expect(agent.reason).toBe("kind_conflict");
-    expect(agent.message).toContain('worker id "w1" belongs to a Stallwatch agent');
-    const stat = refusal(() => streams.check("127.0.0.1:7071", undefined));
-    expect(stat.code).toBe(Code.AlreadyExists);
-    expect(stat.message).toContain("belongs to a static Spark worker");
-  });
-
-  it("refuses a duplicate while the holder is alive, and lets a successor take over a dead one", () => {
-    const fleet = new Fleet();
-    const worker = fleet.enroll("b1", "beam", "a:1");
-    const streams = new BeamStreams(fleet, { maxStreams: 10, maxStreamsPerConnection: 4 });
-    const first = handle("b1");
-    streams.add(first);
-    fleet.beatAnswered(worker, 1);
-    expect(refusal(() => streams.check("b1", undefined)).reason).toBe("duplicate_id");
-    fleet.beatMissed(worker, 2, "no PING acknowledgement");
-    expect(streams.check("b1", undefined)).toBe(first);
-  });
-
   it("caps streams overall and per connection", () => {
-    const fleet = new Fleet();
-    const streams = new BeamStreams(fleet, { maxStreams: 3, maxStreamsPerConnection: 2 });
+    const streams = new BeamStreams({ maxStreams: 3, maxStreamsPerConnection: 2 });
     // Only its identity matters here (a WeakMap key), not its behaviour.
     const conn = new EventEmitter() as unknown as Http2Session;
     streams.add(handle("a", conn));
     streams.add(handle("b", conn));
-    expect(refusal(() => streams.check("c", conn)).reason).toBe("connection_cap");
+    expect(refusal(() => streams.checkCaps("c", conn)).reason).toBe("connection_cap");
     streams.add(handle("c"));
-    const over = refusal(() => streams.check("d", undefined));
+    const over = refusal(() => streams.checkCaps("d", undefined));
     expect([over.reason, over.code]).toEqual(["streams_cap", Code.ResourceExhausted]);
+    // A stream for an id already open (a takeover) is not a new stream.
+    expect(() => streams.checkCaps("c", undefined)).not.toThrow();
     streams.remove(handle("a", conn));
     expect(streams.size).toBe(3); // "a" was not the registered handle object
   });

@@ -1,7 +1,5 @@
 import type { Http2Session } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Fleet } from "../fleet/fleet.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { BeamRefusal } from "./beam-metrics.js";
 
 /** One live Beam status stream, as the registry knows it. */
@@ -35,28 +33,20 @@ export class BeamRefused extends ConnectError {
 const ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 /**
- * Who may hold which Beam worker id. One live stream per id: a second one is
- * refused while the first is healthy; a reconnect after the first stream
- * died (or missed its pings) takes over, and the old stream is ended. A Beam
- * harness never takes the id of an agent or a static worker (kinds never
- * overwrite each other). A harness without a `worker_id` header is keyed
+ * The Beam streams open on this gateway, for their caps: streams overall and
+ * per HTTP/2 connection. Who may hold which id is not decided here but by
+ * the gateway's one WorkerOwnership (fleet/ownership.ts), shared with the
+ * agent endpoint. A harness without a `worker_id` header is keyed
  * `peer:<address>`.
  */
 export class BeamStreams {
   private readonly byId = new Map<string, BeamStreamHandle>();
   private readonly perSession = new WeakMap<Http2Session, number>();
 
-  constructor(
-    private readonly fleet: Fleet,
-    private readonly limits: BeamStreamLimits,
-  ) {}
+  constructor(private readonly limits: BeamStreamLimits) {}
 
   get size(): number {
     return this.byId.size;
-  }
-
-  get(id: string): BeamStreamHandle | undefined {
-    return this.byId.get(id);
   }
 
   /** The id a stream asks for; throws `BeamRefused` when it may not have one. */
@@ -72,26 +62,9 @@ export class BeamStreams {
     return { id: h, fromPeer: false };
   }
 
-  /**
-   * Checks caps and ownership for `id`; returns the stream it replaces (to be
-   * aborted by the caller once the new one is registered), if any.
-   */
-  check(id: string, session: Http2Session | undefined): BeamStreamHandle | undefined {
-    const existing = this.fleet.get(id);
-    if (existing && existing.kind !== "beam")
-      throw new BeamRefused(
-        `worker id "${id}" belongs to ${existing.kind === "spark" ? "a static Spark worker" : "a Stallwatch agent"}; a Beam harness cannot take it`,
-        Code.AlreadyExists,
-        "kind_conflict",
-      );
-    const live = this.byId.get(id);
-    if (live && existing && stillAlive(existing))
-      throw new BeamRefused(
-        `worker id "${id}" is bound to a live Beam status stream from ${live.peer}`,
-        Code.AlreadyExists,
-        "duplicate_id",
-      );
-    if (!live && this.byId.size >= this.limits.maxStreams)
+  /** Throws `BeamRefused` when one more stream for `id` on `session` would pass a cap. */
+  checkCaps(id: string, session: Http2Session | undefined): void {
+    if (!this.byId.has(id) && this.byId.size >= this.limits.maxStreams)
       throw new BeamRefused(
         `too many Beam status streams (cap ${this.limits.maxStreams})`,
         Code.ResourceExhausted,
@@ -103,7 +76,6 @@ export class BeamStreams {
         Code.ResourceExhausted,
         "connection_cap",
       );
-    return live;
   }
 
   add(handle: BeamStreamHandle): void {
@@ -112,21 +84,12 @@ export class BeamStreams {
       this.perSession.set(handle.session, (this.perSession.get(handle.session) ?? 0) + 1);
   }
 
-  /** Releases `handle`'s claim (only if it still holds the id); true when it did. */
-  remove(handle: BeamStreamHandle): boolean {
+  remove(handle: BeamStreamHandle): void {
     if (handle.session)
       this.perSession.set(
         handle.session,
         Math.max(0, (this.perSession.get(handle.session) ?? 1) - 1),
       );
-    if (this.byId.get(handle.workerId) !== handle) return false;
-    this.byId.delete(handle.workerId);
-    return true;
+    if (this.byId.get(handle.workerId) === handle) this.byId.delete(handle.workerId);
   }
-}
-
-/** Healthy (or not yet judged): its stream still answers pings. */
-function stillAlive(worker: FleetWorker): boolean {
-  const state = worker.liveness.current.state;
-  return state === "healthy" || state === "pending" || state === "draining";
 }

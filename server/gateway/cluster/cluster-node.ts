@@ -2,7 +2,7 @@ import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 import { Membership, type Member } from "./membership.js";
 import type { StaticAssignment } from "./static-workers.js";
-import type { WorkerOwnership } from "./worker-ownership.js";
+import type { ClusterOwnership } from "../fleet/ownership.js";
 
 export interface ClusterNodeOptions {
   store: Store;
@@ -10,7 +10,7 @@ export interface ClusterNodeOptions {
   leaseMs: number;
   intervalMs: number;
   staticWorkers: Pick<StaticAssignment, "setMembership" | "rebalance">;
-  ownership: WorkerOwnership;
+  ownership: ClusterOwnership;
   log: Logger;
   /** Called whenever the live members change (peer links follow it). */
   onMembers?: (members: readonly Member[]) => void;

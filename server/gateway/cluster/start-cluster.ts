@@ -11,7 +11,8 @@ import { createClusterFleetService } from "./cluster-fleet-service.js";
 import { joinCluster, type ClusterNode } from "./cluster-node.js";
 import { createPeerServer } from "./peer-server.js";
 import { createShardGatherer } from "./shard-gather.js";
-import { createClusterOwnership, type WorkerOwnership } from "./worker-ownership.js";
+import type { ClusterOwnership } from "../fleet/ownership.js";
+import { createClusterOwnership } from "./worker-ownership.js";
 import type { AuthConfig } from "../auth/caller.js";
 import type { Fleet } from "../fleet/fleet.js";
 
@@ -55,7 +56,7 @@ export async function startCluster(opts: {
   store: Store;
   gateway: Gateway;
   front: ClusterFront;
-  ownership: WorkerOwnership;
+  ownership: ClusterOwnership;
   httpUrl: string;
   log: Logger;
 }): Promise<ClusterRuntime> {

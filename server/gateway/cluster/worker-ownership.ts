@@ -1,30 +1,5 @@
+import type { ClusterOwnership } from "../fleet/ownership.js";
 import type { Store } from "../store/store.js";
-
-/**
- * Who may hold a dial-in worker id (an agent's or a Beam harness's) across
- * gateways. A gateway asks before adopting a stream's worker id, and lets go
- * when the stream ends. The gateway's own per-process check (one live
- * stream per id) still runs first; this one spans the cluster.
- */
-export interface WorkerOwnership {
-  /**
-   * Takes `workerId` for this gateway. Resolves false when another live
-   * gateway holds it (the stream is refused with AlreadyExists); true when
-   * it was free, held by this gateway, or held by a gateway whose lease ran out.
-   */
-  claim(workerId: string): Promise<boolean>;
-  /** Lets go of `workerId` if this gateway holds it. */
-  release(workerId: string): Promise<void>;
-  /** Lets go of everything this gateway holds (clean shutdown). */
-  releaseAll(): Promise<void>;
-}
-
-/** For a lone gateway: its own process-local check is the whole truth. */
-export const localOnlyOwnership: WorkerOwnership = {
-  claim: () => Promise.resolve(true),
-  release: () => Promise.resolve(),
-  releaseAll: () => Promise.resolve(),
-};
 
 /**
  * One row per worker id in `worker_owners` (the primary key makes two owners
@@ -36,7 +11,7 @@ export function createClusterOwnership(
   store: Pick<Store, "db" | "guard">,
   gatewayId: string,
   now: () => number = Date.now,
-): WorkerOwnership {
+): ClusterOwnership {
   return {
     async claim(workerId) {
       const at = now();

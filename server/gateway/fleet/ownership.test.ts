@@ -37,6 +37,18 @@ describe("WorkerOwnership", () => {
     expect(own.release("w1", back.h)).toBe(true);
   });
 
+  it("speaks for Beam streams too: a live Beam holder keeps its id, in Beam's words", async () => {
+    const own = new WorkerOwnership();
+    const harness = holder("10.0.0.2:5", true, "beam");
+    await own.claim("b1", harness.h, undefined);
+    const impostor = await own.claim("b1", holder("10.0.0.9:1", true, "beam").h, {
+      kind: "beam",
+      address: "10.0.0.2:5",
+    });
+    expect(impostor).toMatchObject({ granted: false, holder: harness.h });
+    expect(impostor.granted || impostor.reason).toMatch(/bound to a live Beam status stream/);
+  });
+
   it("refuses a racing claim while one is being decided", async () => {
     const own = new WorkerOwnership();
     let answer: (alive: boolean) => void = () => undefined;
@@ -58,11 +70,15 @@ describe("WorkerOwnership", () => {
     expect(kindConflict({ kind: "beam", address: "p" }, "agent", "")).toMatch(/Beam harness/);
     expect(kindConflict({ kind: "agent", address: "p" }, "beam", "")).toMatch(/agent/);
     expect(kindConflict({ kind: "spark", address: "127.0.0.1:7" }, "agent", "127.0.0.1:8")).toMatch(
-      /static worker/,
+      /static Spark worker at 127\.0\.0\.1:7; announce that Manage address/,
     );
     expect(kindConflict({ kind: "spark", address: "127.0.0.1:7" }, "agent", "127.0.0.1:7")).toBe(
       undefined,
     );
     expect(kindConflict(undefined, "agent", "")).toBe(undefined);
+    // A Beam harness has no Manage address to announce: a static worker's id is never its.
+    expect(kindConflict({ kind: "spark", address: "127.0.0.1:7" }, "beam", "")).toMatch(
+      /static Spark worker at 127\.0\.0\.1:7; a Beam harness cannot take it/,
+    );
   });
 });

@@ -18,6 +18,24 @@ export interface StreamHolder {
   evict(reason: string): void;
 }
 
+/**
+ * Who may hold a dial-in worker id across the gateways of a cluster
+ * (cluster/worker-ownership.ts keeps it in PostgreSQL). A gateway asks after
+ * its own {@link WorkerOwnership} granted a claim, and lets go with it.
+ */
+export interface ClusterOwnership {
+  /**
+   * Takes `workerId` for this gateway. Resolves false when another live
+   * gateway holds it (the stream is refused with AlreadyExists); true when
+   * it was free, held by this gateway, or held by a gateway whose lease ran out.
+   */
+  claim(workerId: string): Promise<boolean>;
+  /** Lets go of `workerId` if this gateway holds it. */
+  release(workerId: string): Promise<void>;
+  /** Lets go of everything this gateway holds (clean shutdown). */
+  releaseAll(): Promise<void>;
+}
+
 /** What the fleet already has under the claimed id, if anything. */
 export interface ExistingRow {
   kind: WorkerKind;
@@ -111,7 +129,7 @@ export class WorkerOwnership {
       if (alive)
         return {
           granted: false,
-          reason: `worker id "${id}" is bound to a live stream from ${current.peer}`,
+          reason: `worker id "${id}" is bound to a live ${current.kind === "beam" ? "Beam status stream" : "stream"} from ${current.peer}`,
           holder: current,
         };
       this.holders.set(id, claimant);
@@ -141,7 +159,9 @@ export function kindConflict(
   if (!existing || existing.kind === kind) return undefined;
   if (existing.kind === "spark" && announcedAddress !== "" && announcedAddress === existing.address)
     return undefined;
-  return existing.kind === "spark"
-    ? `worker id belongs to the static worker at ${existing.address}; announce that Manage address to join it`
-    : `worker id belongs to a ${existing.kind === "beam" ? "Beam harness" : "Stallwatch agent"}`;
+  if (existing.kind === "spark")
+    return kind === "agent"
+      ? `worker id belongs to the static Spark worker at ${existing.address}; announce that Manage address to join it`
+      : `worker id belongs to the static Spark worker at ${existing.address}; a Beam harness cannot take it`;
+  return `worker id belongs to a ${existing.kind === "beam" ? "Beam harness" : "Stallwatch agent"}`;
 }

@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { Logger } from "../../shared/logging/logger.js";
-import { summarizeSnapshot } from "../snapshots/snapshot-summary.js";
-import type { SnapshotStore } from "../snapshots/snapshot-store.js";
+import { summarizeSnapshot } from "../../shared/words/snapshot-summary.js";
+import type { SnapshotStore } from "../store/snapshot-store.js";
 import { htmlHeaders } from "./static-files.js";
 
 const PATH = /^\/snapshots\/([^/]{1,100})(?:\/workers\/[^/]{1,400})?\/?$/;

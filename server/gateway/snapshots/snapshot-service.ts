@@ -10,7 +10,7 @@ import {
   SnapshotService,
   type Snapshot,
 } from "../../../gen/stallwatch/v1/snapshot_pb.js";
-import type { ActionStore } from "../actions/action-store.js";
+import type { ActionStore } from "../store/action-store.js";
 import { Role } from "../../../gen/stallwatch/v1/control_pb.js";
 import {
   identifyCaller,
@@ -28,7 +28,7 @@ import type { StatusCollector } from "../status/status-collector.js";
 import { buildSnapshot } from "./build-snapshot.js";
 import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
 import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
-import type { SnapshotStore } from "./snapshot-store.js";
+import type { SnapshotStore } from "../store/snapshot-store.js";
 
 export interface SnapshotServiceDeps {
   fleet: Fleet;

@@ -1,4 +1,5 @@
 import { SessionState, type Session } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { stateName } from "../../shared/words/session-words.js";
 
 /** When a session counts as stalled. All durations in milliseconds. */
 export interface StallThresholds {
@@ -24,19 +25,6 @@ export interface StallVerdict {
   /** When the session crossed the threshold. */
   sinceMs: number;
   lastProgressAtMs: number;
-}
-
-const STATE_NAMES: Record<SessionState, string> = {
-  [SessionState.UNSPECIFIED]: "unknown state",
-  [SessionState.INITIALIZING]: "initializing",
-  [SessionState.WAITING_FOR_INPUT]: "waiting for input",
-  [SessionState.PROCESSING]: "processing",
-  [SessionState.FINISHING]: "finishing",
-  [SessionState.CANCELLING]: "cancelling",
-};
-
-export function stateName(state: SessionState): string {
-  return STATE_NAMES[state];
 }
 
 /** "92 s", "5 min", "1 h 3 min". */

@@ -7,7 +7,7 @@ import {
   type Action,
   type AuditRecord,
 } from "../../../gen/stallwatch/v1/control_pb.js";
-import type { ActionStore } from "../actions/action-store.js";
+import type { ActionStore } from "./action-store.js";
 import type { Transact } from "./connect.js";
 import type { StoreTables } from "./schema.js";
 

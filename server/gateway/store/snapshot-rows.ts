@@ -6,7 +6,7 @@ import {
   SnapshotSchema,
   type Snapshot,
 } from "../../../gen/stallwatch/v1/snapshot_pb.js";
-import type { SnapshotStore } from "../snapshots/snapshot-store.js";
+import type { SnapshotStore } from "./snapshot-store.js";
 import { bytes } from "./action-rows.js";
 import type { StoreTables } from "./schema.js";
 

@@ -1,9 +1,9 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Kysely } from "kysely";
 import { FleetEventSchema, type FleetEvent } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import type { ActionStore } from "../actions/action-store.js";
+import type { ActionStore } from "./action-store.js";
 import type { Logger } from "../../shared/logging/logger.js";
-import type { SnapshotStore } from "../snapshots/snapshot-store.js";
+import type { SnapshotStore } from "./snapshot-store.js";
 import { bytes, createActionRows } from "./action-rows.js";
 import { createSnapshotRows } from "./snapshot-rows.js";
 import { connect, isPostgresUrl, redactUrl, type Connection } from "./connect.js";

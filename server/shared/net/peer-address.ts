@@ -1,6 +1,6 @@
 import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
 import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest, ServerHttp2Stream } from "node:http2";
+import type { Http2ServerRequest, Http2Stream, ServerHttp2Stream } from "node:http2";
 
 /** The remote `host:port` of the connection a request arrived on. */
 export const peerAddressKey = createContextKey<string>("unknown", { description: "peer address" });
@@ -41,7 +41,7 @@ export function peerHost(peer: string): string {
  * within `timeoutMs`. Never rejects.
  */
 export function proveStreamAlive(
-  stream: ServerHttp2Stream | undefined,
+  stream: Http2Stream | undefined,
   timeoutMs: number,
 ): Promise<boolean> {
   if (!stream || stream.closed || stream.destroyed) return Promise.resolve(false);

@@ -4,7 +4,7 @@ import {
   shareText,
   summarizeSnapshot,
   worstStalled,
-} from "../../../../server/gateway/snapshots/snapshot-summary";
+} from "../../../../server/shared/words/snapshot-summary";
 import { queryKeys } from "../../../shared/query-keys";
 import { snapshotPath } from "../../../shared/snapshot-path";
 import { useClient } from "../../../shared/transport-context";

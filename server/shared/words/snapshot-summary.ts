@@ -1,6 +1,6 @@
 import { Liveness, type SessionView, type Worker } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
-import { stateName } from "../stalls/stall-rules.js";
+import { stateName } from "./session-words.js";
 
 /**
  * What a snapshot shows, in one line for the incident channel. Pure and
