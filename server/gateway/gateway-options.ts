@@ -1,0 +1,62 @@
+import type { Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import type { Logger } from "../shared/logging/logger.js";
+import type { HostPort } from "../shared/net/host-port.js";
+import type { AdmissionOptions } from "./agent-endpoint/agent-admission.js";
+import type { AuthConfig } from "./auth/caller.js";
+import type { Fleet } from "./fleet/fleet.js";
+import type { ClusterOwnership } from "./fleet/ownership.js";
+import type { ProberOptions } from "./heartbeats/heartbeat-prober.js";
+import type { BrowserServices } from "./http/browser-http.js";
+import type { StallThresholds } from "./stalls/stall-rules.js";
+import type { Store } from "./store/store.js";
+
+/** Everything a gateway is built from (gateway-command.ts turns flags into this). */
+export interface GatewayOptions {
+  targets: HostPort[];
+  prober: Omit<ProberOptions, "log">;
+  /** Durable state; the gateway does not close it (its owner does). */
+  store: Store;
+  auth: AuthConfig;
+  /** How long workers that left stay visible as gone (default 1 h). */
+  goneRetentionMs?: number;
+  /** Origins besides the gateway's own that may call the browser API. */
+  allowedOrigins?: string[];
+  /** Host names besides the bound address and localhost (`--allowed-host`). */
+  allowedHosts?: string[];
+  /** CIDRs whose identity header is honoured (`--trusted-proxy`); default none. */
+  trustedProxies?: string[];
+  /** `CreateSnapshot` budget (default 10 per caller, 60 overall, per minute). */
+  snapshotsPerMinute?: { perCaller: number; total: number };
+  snapshotRetentionMs?: number;
+  /** Directory of the built SPA. */
+  webRoot: string;
+  thresholds?: StallThresholds;
+  /** Regex sources whose matches are redacted from worker text (default: common secrets). */
+  redactionPatterns?: string[];
+  /**
+   * Status cadence for agents and Beam harnesses (default 10 s; 2 s while
+   * watched), and how long a thread stack must stay unchanged to be "not
+   * moving" (default 10 s).
+   */
+  status?: { intervalMs?: number; watchedIntervalMs?: number; notMovingMs?: number };
+  /** Beam path caps and cadence (defaults in createGateway). */
+  beam?: {
+    maxStreams?: number;
+    maxStreamsPerConnection?: number;
+    /** Dumps per second at most, all workers (the budget scales with the fleet up to this). */
+    maxDumpsPerSecond?: number;
+    statusDeadlineMs?: number;
+  };
+  /** Agent token, loopback rule, agent caps and address trust (see agents/agent-admission.ts). */
+  agentAdmission?: Partial<AdmissionOptions>;
+  /** Cluster-wide ownership of dial-in worker ids (default: this process decides alone). */
+  ownership?: ClusterOwnership;
+  /**
+   * In a cluster: the browser API's services wrapped to serve the whole
+   * fleet (server/gateway/cluster); the local ones stay available as `localServices`.
+   */
+  wrapServices?: (local: BrowserServices, parts: { fleet: Fleet }) => BrowserServices;
+  /** In a cluster: completes a snapshot with the other gateways' workers. */
+  gatherShards?: (snapshot: Snapshot) => Promise<void>;
+  log: Logger;
+}
