@@ -11,6 +11,7 @@ import {
   WatchWorkerResponseSchema,
   type WatchFleetResponse,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StatusCollector } from "../status/status-collector.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
@@ -21,7 +22,8 @@ import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
 export interface FleetServiceDeps {
   fleet: Fleet;
   events: EventLog;
-  collector: StatusCollector;
+  collector: Pick<StatusCollector, "totals" | "watch" | "collectNow" | "stalledSessions">;
+  clock?: Clock;
 }
 
 export interface FleetServiceOptions {
@@ -41,6 +43,7 @@ export function createFleetService(
   opts: FleetServiceOptions = {},
 ): ServiceImpl<typeof FleetService> {
   const { fleet, events, collector } = deps;
+  const clock = deps.clock ?? systemClock;
   const maxQueued = opts.maxQueuedDeltas ?? 64;
   const keepaliveMs = opts.keepaliveMs ?? 5000;
   const workerRefreshMs = opts.workerRefreshMs ?? 1000;
@@ -49,7 +52,7 @@ export function createFleetService(
     create(WatchFleetResponseSchema, {
       fullState: true,
       workers: fleet.all().map(toWorkerMessage),
-      asOfMs: BigInt(Date.now()),
+      asOfMs: BigInt(clock.now()),
       totals: collector.totals(),
     });
 
@@ -73,12 +76,12 @@ export function createFleetService(
     listWorkers() {
       return create(ListWorkersResponseSchema, {
         workers: fleet.all().map(toWorkerMessage),
-        asOfMs: BigInt(Date.now()),
+        asOfMs: BigInt(clock.now()),
       });
     },
 
     async *watchFleet(_request, context) {
-      const queue = new BoundedQueue<FleetDelta>(maxQueued);
+      const queue = new BoundedQueue<FleetDelta>(maxQueued, clock);
       const unsubscribe = fleet.subscribe((delta) => queue.push(delta));
       try {
         yield fullState();
@@ -90,7 +93,7 @@ export function createFleetService(
             yield fullState();
             continue;
           }
-          const delta = mergeDeltas(deltas);
+          const delta = mergeDeltas(deltas, clock.now());
           delta.totals = collector.totals();
           yield delta;
         }
@@ -103,7 +106,7 @@ export function createFleetService(
       const worker = requireWorker(request.workerId);
       return create(GetWorkerResponseSchema, {
         detail: detail(worker, windowMs(request.windowMinutes)),
-        asOfMs: BigInt(Date.now()),
+        asOfMs: BigInt(clock.now()),
       });
     },
 
@@ -117,9 +120,9 @@ export function createFleetService(
           const current = fleet.get(worker.id) ?? worker;
           yield create(WatchWorkerResponseSchema, {
             detail: detail(current, window),
-            asOfMs: BigInt(Date.now()),
+            asOfMs: BigInt(clock.now()),
           });
-          await sleep(workerRefreshMs, context.signal);
+          await sleep(clock, workerRefreshMs, context.signal);
         }
       } finally {
         release();
@@ -148,7 +151,7 @@ export function createFleetService(
                   : "this worker has no agent or Beam status stream, so no thread dumps",
             });
           }
-          await sleep(intervalMs, context.signal);
+          await sleep(clock, intervalMs, context.signal);
         }
       } finally {
         release();
@@ -158,7 +161,7 @@ export function createFleetService(
     listStalledSessions() {
       return create(ListStalledSessionsResponseSchema, {
         sessions: collector.stalledSessions(),
-        asOfMs: BigInt(Date.now()),
+        asOfMs: BigInt(clock.now()),
       });
     },
 
@@ -171,23 +174,11 @@ export function createFleetService(
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** Several batches as one message; a worker changed twice is sent once. */
-function mergeDeltas(deltas: FleetDelta[]): WatchFleetResponse {
+function mergeDeltas(deltas: FleetDelta[], nowMs: number): WatchFleetResponse {
   const changed = new Map<string, FleetDelta["changed"][number]>();
   const removed = new Set<string>();
-  let asOfMs = Date.now();
+  let asOfMs = nowMs;
   for (const delta of deltas) {
     for (const worker of delta.changed) {
       changed.set(worker.id, worker);

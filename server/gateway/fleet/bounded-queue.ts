@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from "../../shared/clock/clock.js";
+
 /**
  * A single-consumer async queue with a hard cap. When a slow consumer lets it
  * fill up, the queue drops everything and reports `overflowed`, so the
@@ -9,7 +11,10 @@ export class BoundedQueue<T> {
   private waiter: (() => void) | undefined;
   overflowed = false;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   push(item: T): void {
     if (this.items.length >= this.capacity) {
@@ -28,9 +33,9 @@ export class BoundedQueue<T> {
   async takeAll(signal: AbortSignal, maxWaitMs: number): Promise<T[] | undefined> {
     if (this.items.length === 0 && !this.overflowed && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, maxWaitMs);
+        const timer = this.clock.after(maxWaitMs, done);
         function done() {
-          clearTimeout(timer);
+          timer.cancel();
           signal.removeEventListener("abort", done);
           resolve();
         }

@@ -3,7 +3,11 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { WorkerResponseSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { EventLog } from "../events/event-log.js";
 import { Fleet } from "../fleet/fleet.js";
+import { FakeClock } from "../../testing/fake-clock.js";
+import type { BeatClient } from "./probe-shard.js";
+import type { CallResult } from "./unary-call.js";
 import { pollUntil } from "../../testing/poll.js";
 import { defaultProberOptions, HeartbeatProber } from "./heartbeat-prober.js";
 
@@ -42,6 +46,11 @@ async function manageServer(warmUpMs: number) {
   return { server, port: typeof address === "object" && address ? address.port : 0 };
 }
 
+const heartbeatAnswer = toBinary(
+  WorkerResponseSchema,
+  create(WorkerResponseSchema, { manage: { case: "heartbeat", value: { metrics: {} } } }),
+);
+
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -69,5 +78,68 @@ describe("HeartbeatProber latency (issue 11, bug 9)", () => {
     expect(Math.max(...worker.roundTrips.lastValues(100))).toBeLessThan(300);
     expect(worker.liveness.current.state).toBe("healthy");
     expect(worker.liveness.current.lastHeartbeatAtMs).toBeGreaterThan(0);
+  });
+});
+
+describe("HeartbeatProber with a fake clock", () => {
+  it("turns beat outcomes into liveness through the fleet: late, unresponsive, healthy again, gone", async () => {
+    const clock = new FakeClock(0);
+    const events = new EventLog();
+    const fleet = new Fleet({ clock, events });
+    // The worker's answers, by call: two answers, three misses, one answer, then refused.
+    const script: ("ok" | "timeout" | "connection")[] = [
+      "ok",
+      "ok",
+      "timeout",
+      "timeout",
+      "timeout",
+      "ok",
+      "connection",
+    ];
+    let call = 0;
+    const connect = (): BeatClient => ({
+      heartbeatRaw(deadlineMs, _own, done) {
+        const outcome = script[Math.min(call++, script.length - 1)];
+        const startedAt = clock.monotonic();
+        let settled = false;
+        const settle = (r: CallResult<Uint8Array>) => {
+          if (!settled) done(r);
+          settled = true;
+        };
+        if (outcome === "ok")
+          clock.after(3, () =>
+            settle({ ok: true, value: heartbeatAnswer, rttMs: 3, firstOnConnection: false }),
+          );
+        if (outcome === "connection")
+          clock.after(1, () =>
+            settle({ ok: false, kind: "connection", reason: "refused", rttMs: 1 }),
+          );
+        return {
+          get isSettled() {
+            return settled;
+          },
+          deadlineAt: startedAt + deadlineMs,
+          expire: () =>
+            settle({ ok: false, kind: "timeout", reason: "deadline", rttMs: deadlineMs }),
+        };
+      },
+      close: () => undefined,
+    });
+    const prober = new HeartbeatProber(fleet, {
+      ...defaultProberOptions,
+      log: pino({ level: "silent" }),
+      clock,
+      connect,
+    });
+    const worker = prober.addTarget({ host: "127.0.0.1", port: 7071 });
+    await clock.advance(10_000);
+    prober.stop();
+    expect(
+      events
+        .list({ kind: "liveness" })
+        .reverse()
+        .map((e) => e.toState),
+    ).toEqual(["healthy", "late", "unresponsive", "healthy", "gone"]);
+    expect(worker.roundTrips.lastValues(10)).toEqual([3, 3, 3]);
   });
 });

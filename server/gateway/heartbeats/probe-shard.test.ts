@@ -1,0 +1,169 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { WorkerResponseSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { FakeClock } from "../../testing/fake-clock.js";
+import { ProbeShard, type BeatClient, type BeatRecord } from "./probe-shard.js";
+import type { CallFailureKind, CallResult } from "./unary-call.js";
+
+const answer = (metrics: Record<string, string>) =>
+  toBinary(
+    WorkerResponseSchema,
+    create(WorkerResponseSchema, { manage: { case: "heartbeat", value: { metrics } } }),
+  );
+
+/** What the fake worker does with each call, in order; the last one repeats. */
+type Reply =
+  | { after: number; metrics: Record<string, string> }
+  | { after: number; fail: CallFailureKind }
+  | "never";
+
+/**
+ * A Manage client whose worker answers on the fake clock: no sockets, so
+ * the shard's own timing (ticks, deadlines, cadence, backoff) is all that
+ * is under test.
+ */
+function fakeWorker(clock: FakeClock, replies: Reply[]) {
+  const calls: number[] = [];
+  let closes = 0;
+  const client: BeatClient = {
+    heartbeatRaw(deadlineMs, _ownTimer, done) {
+      const startedAt = clock.monotonic();
+      calls.push(startedAt);
+      const reply = replies[Math.min(calls.length - 1, replies.length - 1)] ?? "never";
+      let settled = false;
+      const settle = (result: CallResult<Uint8Array>) => {
+        if (settled) return;
+        settled = true;
+        done(result);
+      };
+      if (reply !== "never")
+        clock.after(reply.after, () =>
+          settle(
+            "metrics" in reply
+              ? {
+                  ok: true,
+                  value: answer(reply.metrics),
+                  rttMs: reply.after,
+                  firstOnConnection: false,
+                }
+              : { ok: false, kind: reply.fail, reason: reply.fail, rttMs: reply.after },
+          ),
+        );
+      return {
+        get isSettled() {
+          return settled;
+        },
+        deadlineAt: startedAt + deadlineMs,
+        expire: () =>
+          settle({ ok: false, kind: "timeout", reason: "deadline exceeded", rttMs: deadlineMs }),
+      };
+    },
+    close: () => {
+      closes += 1;
+    },
+  };
+  return { client, calls, closes: () => closes };
+}
+
+function shard(clock: FakeClock, client: BeatClient, maxBackoffMs = 8000) {
+  const records: BeatRecord[] = [];
+  const s = new ProbeShard({
+    intervalMs: 1000,
+    deadlineMs: 300,
+    maxBackoffMs,
+    tickMs: 5,
+    clock,
+    connect: () => client,
+    onRecord: (r) => records.push(r),
+  });
+  return { shard: s, records };
+}
+
+describe("ProbeShard with a fake clock", () => {
+  it("beats once per interval, at most one call in flight, and decodes an unchanged answer once", async () => {
+    const clock = new FakeClock(0);
+    const worker = fakeWorker(clock, [{ after: 2, metrics: { uptime_ms: "1" } }]);
+    const { shard: s, records } = shard(clock, worker.client);
+    s.add(1, "127.0.0.1", 7071, 0);
+    await clock.advance(3_100);
+    // Due at 0, started at the first tick; then one interval after each due time.
+    expect(worker.calls).toEqual([5, 1000, 2000, 3000]);
+    expect(records.map((r) => r.outcome)).toEqual(["ok", "ok", "ok", "ok"]);
+    // Identical bytes: the metrics travel once, then "same as before".
+    expect(records.map((r) => r.metrics)).toEqual([
+      { uptime_ms: "1" },
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    s.stop();
+  });
+
+  it("expires a call at its deadline, within one tick, and keeps the cadence", async () => {
+    const clock = new FakeClock(0);
+    const worker = fakeWorker(clock, ["never"]);
+    const { shard: s, records } = shard(clock, worker.client);
+    s.add(1, "127.0.0.1", 7071, 0);
+    await clock.advance(2_400);
+    expect(records.map((r) => [r.outcome, r.atMs])).toEqual([
+      ["timeout", 305],
+      ["timeout", 1300],
+      ["timeout", 2300],
+    ]);
+    // A slow worker delays only itself: the next beat is one interval after the last was due.
+    expect(worker.calls).toEqual([5, 1000, 2000]);
+    s.stop();
+  });
+
+  it("backs off a gone worker, doubling up to the cap with jitter, and recovers at once", async () => {
+    const clock = new FakeClock(0);
+    const replies: Reply[] = Array.from({ length: 6 }, () => ({ after: 1, fail: "connection" }));
+    replies.push({ after: 1, metrics: {} });
+    const worker = fakeWorker(clock, replies);
+    const { shard: s, records } = shard(clock, worker.client, 4000);
+    s.add(1, "127.0.0.1", 7071, 0);
+    await clock.advance(40_000);
+    const gaps = worker.calls.slice(1, 7).map((t, i) => t - (worker.calls[i] ?? 0));
+    // 1 s, 2 s, 4 s, 4 s, 4 s, 4 s, each ±20% (and a tick).
+    const nominal = [1000, 2000, 4000, 4000, 4000, 4000];
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual((nominal[i] ?? 0) * 0.8);
+      expect(gap).toBeLessThanOrEqual((nominal[i] ?? 0) * 1.2 + 10);
+    });
+    expect(worker.closes()).toBe(6); // a refused connection is closed and dialled again
+    const firstOk = records.findIndex((r) => r.outcome === "ok");
+    expect(firstOk).toBe(6);
+    // Healthy again: back to one beat per interval.
+    const after = worker.calls.slice(7, 10);
+    expect(after.map((t, i) => t - (worker.calls[6 + i] ?? 0))).toEqual([1000, 1000, 1000]);
+    s.stop();
+  });
+
+  it("beats now on probeNow, unless a call is in flight", async () => {
+    const clock = new FakeClock(0);
+    const worker = fakeWorker(clock, [{ after: 50, metrics: {} }]);
+    const { shard: s } = shard(clock, worker.client);
+    s.add(1, "127.0.0.1", 7071, 500);
+    await clock.advance(100);
+    s.probeNow(1);
+    await clock.advance(10);
+    expect(worker.calls).toEqual([105]);
+    s.probeNow(1); // in flight: ignored
+    await clock.advance(100);
+    expect(worker.calls).toEqual([105]);
+    s.stop();
+  });
+
+  it("stops calling a removed target, and its late answer is dropped", async () => {
+    const clock = new FakeClock(0);
+    const worker = fakeWorker(clock, [{ after: 200, metrics: {} }]);
+    const { shard: s, records } = shard(clock, worker.client);
+    s.add(1, "127.0.0.1", 7071, 0);
+    await clock.advance(50);
+    s.remove(1);
+    await clock.advance(5_000);
+    expect(worker.calls).toHaveLength(1);
+    expect(records).toEqual([]);
+    expect(clock.pendingTimers).toBe(0); // no ticker left behind
+  });
+});
