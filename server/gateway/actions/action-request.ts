@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ActionKind } from "../../../gen/stallwatch/v1/control_pb.js";
+import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 
 export interface ActionRequest {
   actionId: string;
@@ -28,4 +28,37 @@ export function validateRequest(kind: ActionKind, request: ActionRequest): void 
   if (request.graceMs !== undefined && request.graceMs > 600_000) {
     throw new ConnectError("grace_ms must be at most 600000", Code.InvalidArgument);
   }
+}
+
+/**
+ * The request that resumes `old` (an INTERRUPTED action) under `actionId`:
+ * same worker, session and grace, and the new reason if one was given.
+ * Refuses an action that does not exist, did not get interrupted, or was
+ * already retried.
+ */
+export function retryRequest(
+  old: Action | undefined,
+  retryOf: string,
+  actionId: string,
+  reason: string,
+): ActionRequest & { old: Action } {
+  if (!old) throw new ConnectError(`no action "${retryOf.slice(0, 100)}"`, Code.NotFound);
+  if (old.status !== ActionStatus.INTERRUPTED)
+    throw new ConnectError(
+      `only an interrupted action can be retried; ${old.actionId} is ${ActionStatus[old.status].toLowerCase()}`,
+      Code.FailedPrecondition,
+    );
+  if (old.retriedBy)
+    throw new ConnectError(
+      `${old.actionId} was already retried as ${old.retriedBy}`,
+      Code.FailedPrecondition,
+    );
+  return {
+    old,
+    actionId,
+    workerId: old.workerId,
+    reason: reason.trim() || old.reason,
+    ...(old.sessionId ? { sessionId: old.sessionId } : {}),
+    ...(old.graceMs ? { graceMs: old.graceMs } : {}),
+  };
 }

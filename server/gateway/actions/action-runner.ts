@@ -11,18 +11,20 @@ import type { AgentChannels } from "../agent-endpoint/agent-service.js";
 import type { Caller } from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
 import { systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import {
   cancelSession,
+  checkReachable,
+  describe,
   shutdownWorker,
   type ActionOps,
   type ManageClients,
 } from "./action-steps.js";
 import type { ActionStore } from "../store/action-store.js";
-import { ACTION_ID, validateRequest, type ActionRequest } from "./action-request.js";
-import { reconcileAction } from "./reconcile.js";
+import { ACTION_ID, retryRequest, validateRequest, type ActionRequest } from "./action-request.js";
+import { OncePerId } from "./once-per-id.js";
+import { reconcileLeftovers } from "./reconcile.js";
 
 export interface ActionRunnerDeps {
   fleet: Fleet;
@@ -52,7 +54,7 @@ export interface ActionRunnerDeps {
 export class ActionRunner {
   private readonly listeners = new Map<string, Set<(action: Action) => void>>();
   private readonly running = new Map<string, Action>();
-  private readonly starting = new Map<string, Promise<Action>>();
+  private readonly starting = new OncePerId<Action>();
   /** Actions whose end is being committed: the first outcome wins. */
   private readonly finishing = new WeakSet<Action>();
   private readonly ops: ActionOps;
@@ -79,7 +81,7 @@ export class ActionRunner {
 
   async start(kind: ActionKind, request: ActionRequest, caller: Caller): Promise<Action> {
     validateRequest(kind, request);
-    return this.once(request.actionId, () => this.startNew(kind, request, caller));
+    return this.starting.run(request.actionId, () => this.startNew(kind, request, caller));
   }
 
   private async startNew(
@@ -112,25 +114,7 @@ export class ActionRunner {
         "action_id must be 1-100 letters, digits, _ or -",
         Code.InvalidArgument,
       );
-    return this.once(actionId, () => this.retryNew(actionId, retryOf, reason, caller));
-  }
-
-  /**
-   * Requests that reuse an action id while its first request is still being
-   * committed wait for that request, then see its action: reading and
-   * inserting are no longer one synchronous step, so this keeps "repeating
-   * an action id never acts twice".
-   */
-  private async once(actionId: string, fn: () => Promise<Action>): Promise<Action> {
-    const pending = this.starting.get(actionId);
-    if (pending) await pending.catch(() => {});
-    const p = fn();
-    this.starting.set(actionId, p);
-    try {
-      return await p;
-    } finally {
-      if (this.starting.get(actionId) === p) this.starting.delete(actionId);
-    }
+    return this.starting.run(actionId, () => this.retryNew(actionId, retryOf, reason, caller));
   }
 
   private async retryNew(
@@ -148,27 +132,7 @@ export class ActionRunner {
         );
       return existing;
     }
-    const old = await this.get(retryOf);
-    if (!old) throw new ConnectError(`no action "${retryOf.slice(0, 100)}"`, Code.NotFound);
-    if (old.status !== ActionStatus.INTERRUPTED) {
-      throw new ConnectError(
-        `only an interrupted action can be retried; ${old.actionId} is ${ActionStatus[old.status].toLowerCase()}`,
-        Code.FailedPrecondition,
-      );
-    }
-    if (old.retriedBy) {
-      throw new ConnectError(
-        `${old.actionId} was already retried as ${old.retriedBy}`,
-        Code.FailedPrecondition,
-      );
-    }
-    const request: ActionRequest = {
-      actionId,
-      workerId: old.workerId,
-      reason: reason.trim() || old.reason,
-      ...(old.sessionId ? { sessionId: old.sessionId } : {}),
-      ...(old.graceMs ? { graceMs: old.graceMs } : {}),
-    };
+    const { old, ...request } = retryRequest(await this.get(retryOf), retryOf, actionId, reason);
     validateRequest(old.kind, request);
     return this.begin(old.kind, request, caller, old);
   }
@@ -196,38 +160,10 @@ export class ActionRunner {
    * waiting up to `waitMs` for each worker to come back. Resolves with how
    * many there were once all are settled.
    */
-  async reconcile(waitMs: number): Promise<{ count: number; tookMs: number }> {
-    const started = this.clock.monotonic();
-    const left = await this.deps.store.listUnfinishedActions();
-    if (left.length === 0) {
-      this.deps.log.info({ count: 0, tookMs: 0 }, "actions reconciled");
-      return { count: 0, tookMs: 0 };
-    }
-    this.deps.log.warn(
-      { count: left.length, actions: left.slice(0, 20).map((a) => a.actionId) },
-      "reconciling actions a previous gateway process left running",
+  reconcile(waitMs: number): Promise<{ count: number; tookMs: number }> {
+    return reconcileLeftovers(this.ops, this.deps.store, waitMs, (action) =>
+      this.running.set(action.actionId, action),
     );
-    for (const action of left) {
-      action.reconciled = true;
-      this.running.set(action.actionId, action);
-    }
-    await Promise.all(
-      left.map((action) =>
-        reconcileAction(this.ops, action, waitMs).catch((err: unknown) =>
-          this.finish(
-            action,
-            ActionStatus.INTERRUPTED,
-            `interrupted: the gateway restarted before this action ended, and reconciling it failed (${(err as Error).message})`,
-          ),
-        ),
-      ),
-    );
-    const tookMs = Math.round(this.clock.monotonic() - started);
-    const byStatus: Record<string, number> = {};
-    for (const a of left)
-      byStatus[ActionStatus[a.status]] = (byStatus[ActionStatus[a.status]] ?? 0) + 1;
-    this.deps.log.info({ count: left.length, tookMs, byStatus }, "actions reconciled");
-    return { count: left.length, tookMs };
   }
 
   private async begin(
@@ -242,7 +178,7 @@ export class ActionRunner {
         `no worker "${request.workerId.slice(0, 200)}" in the fleet`,
         Code.NotFound,
       );
-    this.checkReachablePath(kind, worker);
+    checkReachable(this.ops, kind, worker.id);
     const action = create(ActionSchema, {
       actionId: request.actionId,
       kind,
@@ -266,18 +202,7 @@ export class ActionRunner {
       this.notify(retryOf);
     }
     this.running.set(action.actionId, action);
-    this.deps.log.info(
-      {
-        action: action.actionId,
-        kind: ActionKind[kind],
-        worker: worker.id,
-        session: action.sessionId,
-        actor: action.actor,
-        reason: action.reason,
-        retryOf: action.retryOf || undefined,
-      },
-      "action started",
-    );
+    this.deps.log.info({ ...describe(action), actor: action.actor }, "action started");
     const carryOut =
       kind === ActionKind.CANCEL_SESSION
         ? cancelSession(this.ops, action)
@@ -286,21 +211,6 @@ export class ActionRunner {
       this.finish(action, ActionStatus.FAILED, `failed: ${(err as Error).message}`),
     );
     return action;
-  }
-
-  private checkReachablePath(kind: ActionKind, worker: FleetWorker): void {
-    if (kind === ActionKind.CANCEL_SESSION && !this.deps.agents.has(worker.id)) {
-      throw new ConnectError(
-        `worker ${worker.id} has no agent connection, so one session cannot be cancelled; cancel the worker instead`,
-        Code.FailedPrecondition,
-      );
-    }
-    if (kind !== ActionKind.CANCEL_SESSION && !this.deps.prober.clientFor(worker.id)) {
-      throw new ConnectError(
-        `worker ${worker.id} has no Manage endpoint to send a shutdown to`,
-        Code.FailedPrecondition,
-      );
-    }
   }
 
   private async finish(action: Action, status: ActionStatus, outcome: string): Promise<void> {

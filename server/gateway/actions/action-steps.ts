@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { CancelSessionSchema, CommandOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 import { ShutdownRequestSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
@@ -35,6 +36,36 @@ export interface ActionOps {
     patch: Partial<Pick<Action, "outcome" | "sessionsRemaining" | "workerAcknowledged">>,
     durable?: boolean,
   ): Promise<void>;
+}
+
+/** Refuses an action the worker has no path for (FailedPrecondition, saying which path). */
+export function checkReachable(
+  ops: Pick<ActionOps, "agents" | "prober">,
+  kind: ActionKind,
+  workerId: string,
+): void {
+  if (kind === ActionKind.CANCEL_SESSION && !ops.agents.has(workerId))
+    throw new ConnectError(
+      `worker ${workerId} has no agent connection, so one session cannot be cancelled; cancel the worker instead`,
+      Code.FailedPrecondition,
+    );
+  if (kind !== ActionKind.CANCEL_SESSION && !ops.prober.clientFor(workerId))
+    throw new ConnectError(
+      `worker ${workerId} has no Manage endpoint to send a shutdown to`,
+      Code.FailedPrecondition,
+    );
+}
+
+/** An action's fields for a log line. */
+export function describe(action: Action): Record<string, unknown> {
+  return {
+    action: action.actionId,
+    kind: ActionKind[action.kind],
+    worker: action.workerId,
+    session: action.sessionId,
+    reason: action.reason,
+    retryOf: action.retryOf || undefined,
+  };
 }
 
 /** Cancels one session through the worker's agent. */

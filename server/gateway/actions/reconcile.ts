@@ -3,6 +3,7 @@ import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v
 import { sleep, type Clock } from "../../shared/clock/clock.js";
 import { stateName } from "../../shared/words/session-words.js";
 import { formatDuration } from "../stalls/stall-rules.js";
+import type { ActionStore } from "../store/action-store.js";
 import { watchShutdown, type ActionOps } from "./action-steps.js";
 
 const STATUS_DEADLINE_MS = 3000;
@@ -170,4 +171,49 @@ async function reconcileShutdown(ops: ActionOps, action: Action, waitMs: number)
     outcome: `${verb === "drain" ? "draining" : "cancelling"}: resumed after a gateway restart`,
   });
   await watchShutdown(ops, action, worker, Number(action.startedAtMs));
+}
+
+/**
+ * Settles every action a previous process left RUNNING, each as
+ * {@link reconcileAction} says, waiting up to `waitMs` for each worker to
+ * come back; `adopt` makes each one the runner's again (watchers can follow
+ * it). Resolves with how many there were once all are settled.
+ */
+export async function reconcileLeftovers(
+  ops: ActionOps,
+  store: Pick<ActionStore, "listUnfinishedActions">,
+  waitMs: number,
+  adopt: (action: Action) => void,
+): Promise<{ count: number; tookMs: number }> {
+  const started = ops.clock.monotonic();
+  const left = await store.listUnfinishedActions();
+  if (left.length === 0) {
+    ops.log.info({ count: 0, tookMs: 0 }, "actions reconciled");
+    return { count: 0, tookMs: 0 };
+  }
+  ops.log.warn(
+    { count: left.length, actions: left.slice(0, 20).map((a) => a.actionId) },
+    "reconciling actions a previous gateway process left running",
+  );
+  for (const action of left) {
+    action.reconciled = true;
+    adopt(action);
+  }
+  await Promise.all(
+    left.map((action) =>
+      reconcileAction(ops, action, waitMs).catch((err: unknown) =>
+        ops.finish(
+          action,
+          ActionStatus.INTERRUPTED,
+          `interrupted: ${restarted}, and reconciling it failed (${(err as Error).message})`,
+        ),
+      ),
+    ),
+  );
+  const tookMs = Math.round(ops.clock.monotonic() - started);
+  const byStatus: Record<string, number> = {};
+  for (const a of left)
+    byStatus[ActionStatus[a.status]] = (byStatus[ActionStatus[a.status]] ?? 0) + 1;
+  ops.log.info({ count: left.length, tookMs, byStatus }, "actions reconciled");
+  return { count: left.length, tookMs };
 }
