@@ -15,7 +15,8 @@ import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StatusCollector } from "../status/status-collector.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
-import type { Fleet, FleetDelta } from "../fleet/fleet.js";
+import type { FleetDelta } from "../fleet/change-feed.js";
+import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
 

@@ -76,3 +76,26 @@ export interface BeamStatusSnapshot {
   unparsed?: string;
   unparsedLines?: number;
 }
+
+/** A thread dump to pin to a worker's "late" event, taken when it turned late (bounded). */
+export type EvidenceSource = (
+  worker: FleetWorker,
+  trigger: string,
+) => Promise<ThreadDumpView | undefined>;
+
+/** A stall verdict on one session, as the stall rules give it. */
+export interface SessionVerdict {
+  stalled: boolean;
+  reason: string;
+  sinceMs: number;
+  lastProgressAtMs: number;
+}
+
+/** What one status answer (an agent report or a Beam status) says about a worker. */
+export interface StatusArrival {
+  atMs: number;
+  sessions: SessionView[];
+  finished?: readonly FinishedSession[];
+  dump?: ThreadDumpView;
+  beamStatus?: BeamStatusSnapshot;
+}

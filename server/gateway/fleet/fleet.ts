@@ -1,18 +1,18 @@
-import type {
-  Announce,
-  FinishedSession,
-  StatusReport,
-} from "../../../gen/stallwatch/v1/agent_pb.js";
-import type { SessionView, ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import type { Announce, StatusReport } from "../../../gen/stallwatch/v1/agent_pb.js";
+import type { ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { EventLog } from "../events/event-log.js";
 import { ChangeFeed, type FleetListener } from "./change-feed.js";
-import type { BeamStatusSnapshot, FleetWorker, WorkerKind } from "./fleet-worker.js";
+import type {
+  EvidenceSource,
+  FleetWorker,
+  SessionVerdict,
+  StatusArrival,
+  WorkerKind,
+} from "./fleet-worker.js";
 import type { LivenessChange } from "./liveness.js";
 import { createWorkerRecord, keepMetrics, type WorkerRecord } from "./worker-record.js";
-
-export type { FleetDelta, FleetListener } from "./change-feed.js";
 
 export interface FleetOptions {
   clock?: Clock;
@@ -25,29 +25,6 @@ export interface FleetOptions {
   /** Where liveness changes are recorded (none: not recorded, e.g. in unit tests). */
   events?: EventLog;
   log?: Logger;
-}
-
-/** A thread dump to pin to a worker's "late" event, taken when it turned late (bounded). */
-export type EvidenceSource = (
-  worker: FleetWorker,
-  trigger: string,
-) => Promise<ThreadDumpView | undefined>;
-
-/** A stall verdict on one session, as the stall rules give it. */
-export interface SessionVerdict {
-  stalled: boolean;
-  reason: string;
-  sinceMs: number;
-  lastProgressAtMs: number;
-}
-
-/** What one status answer (an agent report or a Beam status) says about a worker. */
-export interface StatusArrival {
-  atMs: number;
-  sessions: SessionView[];
-  finished?: readonly FinishedSession[];
-  dump?: ThreadDumpView;
-  beamStatus?: BeamStatusSnapshot;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { SessionView } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { EventLog } from "../events/event-log.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
-import type { Fleet, SessionVerdict } from "../fleet/fleet.js";
+import type { FleetWorker, SessionVerdict } from "../fleet/fleet-worker.js";
+import type { Fleet } from "../fleet/fleet.js";
 import { judgeSession, type StallThresholds } from "./stall-rules.js";
 
 /**
