@@ -34,15 +34,31 @@ module.exports = {
       to: { path: "^server/(gateway|worker|engine|demo|testing)/" },
     },
     {
+      name: "web-reuses-only-shared-words",
+      comment:
+        "The SPA may reuse pure server code only from server/shared/words/ (session-state words, the snapshot summary).",
+      severity: "error",
+      from: { path: "^web/" },
+      to: { path: "^server/", pathNot: "^server/shared/words/" },
+    },
+    {
+      name: "server-never-imports-web",
+      severity: "error",
+      from: { path: "^server/" },
+      to: { path: "^web/" },
+    },
+    {
       name: "product-code-never-imports-tests",
       severity: "error",
-      from: { path: "^server/", pathNot: "([.]test[.]ts$|/testing/)" },
-      to: { path: "([.]test[.]ts$|/testing/)" },
+      from: { path: "^(server|web)/", pathNot: "/testing/" },
+      to: { path: "/testing/" },
     },
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "^(gen|node_modules|dist)/" },
+    // Tests may reach across folders (a test of the whole CLI, a harness that
+    // starts every program); the rules are about the product's own imports.
+    exclude: { path: "(^(gen|node_modules|dist)/)|([.]test[.]tsx?$)" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.server.json" },
     enhancedResolveOptions: { extensions: [".ts", ".tsx", ".js"] },

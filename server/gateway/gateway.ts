@@ -4,7 +4,7 @@ import { systemClock } from "../shared/clock/clock.js";
 import type { HostPort } from "../shared/net/host-port.js";
 import { ActionRunner } from "./actions/action-runner.js";
 import { createControlService } from "./actions/control-service.js";
-import type { AgentChannels } from "./agent-endpoint/agent-service.js";
+import type { AgentChannels } from "./agent-endpoint/agent-options.js";
 import { BeamMetrics } from "./beam-endpoint/beam-metrics.js";
 import type { BeamChannels } from "./beam-endpoint/beam-status-service.js";
 import { StaticAssignment } from "./cluster/static-workers.js";

@@ -4,7 +4,8 @@ import { BeamFnWorkerStatus } from "../../gen/org/apache/beam/model/fn_execution
 import { AgentService } from "../../gen/stallwatch/v1/agent_pb.js";
 import type { Logger } from "../shared/logging/logger.js";
 import { peerContextValues } from "../shared/net/peer-address.js";
-import { createAgentService, type AgentChannels } from "./agent-endpoint/agent-service.js";
+import type { AgentChannels } from "./agent-endpoint/agent-options.js";
+import { createAgentService } from "./agent-endpoint/agent-service.js";
 import type { BeamMetrics } from "./beam-endpoint/beam-metrics.js";
 import { createBeamStatusService, type BeamChannels } from "./beam-endpoint/beam-status-service.js";
 import { withHttp2Session } from "./beam-endpoint/stream-context.js";

@@ -7,7 +7,7 @@ import {
   ActionStatus,
   type Action,
 } from "../../../gen/stallwatch/v1/control_pb.js";
-import type { AgentChannels } from "../agent-endpoint/agent-service.js";
+import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { Caller } from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CancelSessionSchema, CommandOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 import { ShutdownRequestSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
-import type { AgentChannels } from "../agent-endpoint/agent-service.js";
+import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { ManageClient } from "../heartbeats/manage-client.js";

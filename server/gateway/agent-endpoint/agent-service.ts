@@ -1,9 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import type { AgentService } from "../../../gen/stallwatch/v1/agent_pb.js";
-import type { Clock } from "../../shared/clock/clock.js";
-import type { EventLog } from "../events/event-log.js";
-import type { Logger } from "../../shared/logging/logger.js";
 import {
   peerAddressKey,
   peerHost,
@@ -11,57 +8,15 @@ import {
   proveStreamAlive,
 } from "../../shared/net/peer-address.js";
 import type { Fleet } from "../fleet/fleet.js";
-import { WorkerOwnership, type ClusterOwnership, type StreamHolder } from "../fleet/ownership.js";
+import { WorkerOwnership, type StreamHolder } from "../fleet/ownership.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
-import type { Redactor } from "../redaction/redact.js";
 import { AgentChannel } from "./agent-channel.js";
-import {
-  AgentAdmission,
-  AgentRefusal,
-  AgentSlots,
-  DEFAULT_ADMISSION,
-  type AdmissionOptions,
-  type RefusalReason,
-} from "./agent-admission.js";
+import { AgentAdmission, AgentRefusal, AgentSlots, DEFAULT_ADMISSION } from "./agent-admission.js";
 import { manageAddressOwner, readAnnounce } from "./agent-adopt.js";
+import type { AgentChannels, AgentServiceOptions } from "./agent-options.js";
 import { serveAgent } from "./agent-stream.js";
 import { RefusalLog } from "./refusal-log.js";
-import {
-  AgentIngest,
-  DEFAULT_INGEST_CAPS,
-  type IngestCaps,
-  type IngestStats,
-} from "./agent-ingest.js";
-
-export interface AgentServiceOptions {
-  /** Status (sessions, no threads) this often for every agent. */
-  statusIntervalMs: number;
-  /** Deadline on each status request. */
-  statusDeadlineMs: number;
-  /** Time a new stream has to send its Announce. */
-  announceTimeoutMs: number;
-  /** Heartbeat interval, for agents without a Manage address. */
-  intervalMs: number;
-  /** Token, loopback rule, caps and address trust (defaults: DEFAULT_ADMISSION, no token). */
-  admission?: Partial<AdmissionOptions>;
-  /** Per-message caps at the ingest boundary (default DEFAULT_INGEST_CAPS). */
-  caps?: IngestCaps;
-  /** Applied to every string an agent sends, after capping. */
-  redact: Redactor;
-  /** Who speaks for each id; shared with other worker endpoints. */
-  ownership?: WorkerOwnership;
-  events?: EventLog;
-  log: Logger;
-  clock?: Clock;
-  /** Counted in /metrics. */
-  onRefused?: (reason: RefusalReason) => void;
-  onTruncated?: (stats: IngestStats) => void;
-  /** Cluster-wide claim on the worker id, asked after the local one (server/gateway/cluster). */
-  clusterOwnership?: ClusterOwnership;
-}
-
-/** Live agent streams by worker id, for on-demand status and commands. */
-export type AgentChannels = Map<string, AgentChannel>;
+import { AgentIngest, DEFAULT_INGEST_CAPS, type IngestStats } from "./agent-ingest.js";
 
 /**
  * `AgentService.Connect`: a worker announces itself and keeps the stream

@@ -10,7 +10,7 @@ import { StreamBudget } from "./stream-budget.js";
 import { adoptAgentWorker, type readAnnounce } from "./agent-adopt.js";
 import type { AgentChannel } from "./agent-channel.js";
 import type { AgentIngest, IngestStats } from "./agent-ingest.js";
-import type { AgentChannels, AgentServiceOptions } from "./agent-service.js";
+import type { AgentChannels, AgentServiceOptions } from "./agent-options.js";
 
 export interface ServeArgs {
   fleet: Fleet;

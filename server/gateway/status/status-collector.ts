@@ -5,7 +5,7 @@ import type {
   ThreadDumpView,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { systemClock, type Clock } from "../../shared/clock/clock.js";
-import type { AgentChannels } from "../agent-endpoint/agent-service.js";
+import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { BeamAnswer, BeamChannels } from "../beam-endpoint/beam-status-service.js";
 import type { EventLog } from "../events/event-log.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";

@@ -1,7 +1,7 @@
 import type { ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
-import type { AgentChannels } from "../agent-endpoint/agent-service.js";
+import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { BeamChannels } from "../beam-endpoint/beam-status-service.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
