@@ -7,11 +7,10 @@ import { engineSays } from "../../engine/execute-driver.js";
 import { apiClients } from "../../testing/api-clients.js";
 import { waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
+import { startTestWorker, type TestWorker } from "../../testing/test-worker.js";
+import type { CliFlags } from "../../testing/cli-flags.js";
 import { arrowBatch, clientsFor, openSession } from "../../testing/protocol-fixtures.js";
 import { WORKER_H2_LIMITS } from "../../shared/net/worker-h2-server.js";
 import { rogueConnection, startRogueAgent } from "./testing/rogue-agent.js";
@@ -25,17 +24,19 @@ const OPERATOR = "edge-operator-token-0123";
  * impostor streams over real sockets.
  */
 describe("worker identity at the agent endpoint", () => {
-  let gateway: StallwatchProcess;
-  let w1: StallwatchProcess;
-  let w2: StallwatchProcess;
+  let gateway: TestGateway;
+  let w1: TestWorker;
+  let w2: TestWorker;
   let http: string;
   let grpc: string;
-  const started: StallwatchProcess[] = [];
-  const worker = async (id: string, extra: string[] = []) => {
-    const p = await startStallwatch(
-      ["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc, ...extra],
-      { env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN } },
-    );
+  const started: TestWorker[] = [];
+  const worker = async (id: string, flags?: CliFlags) => {
+    const p = await startTestWorker({
+      id,
+      gateway: grpc,
+      flags,
+      env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN },
+    });
     started.push(p);
     return p;
   };
@@ -43,25 +44,15 @@ describe("worker identity at the agent endpoint", () => {
   let staticAddress: string;
 
   beforeAll(async () => {
-    const staticWorker = await startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "s1"]);
+    const staticWorker = await startTestWorker({ id: "s1" });
     started.push(staticWorker);
-    staticAddress = String(staticWorker.listening.address);
-    gateway = await startStallwatch(
-      [
-        "gateway",
-        "--http",
-        "127.0.0.1:0",
-        "--grpc",
-        "127.0.0.1:0",
-        "--operator-token",
-        OPERATOR,
-        "--worker",
-        staticAddress,
-      ],
-      { env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN } },
-    );
-    http = String(gateway.listening.http);
-    grpc = String(gateway.listening.grpc);
+    staticAddress = staticWorker.address;
+    gateway = await startTestGateway({
+      operatorToken: OPERATOR,
+      workers: [staticAddress],
+      env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN },
+    });
+    ({ http, grpc } = gateway);
     [w1, w2] = await Promise.all([worker("w1"), worker("w2")]);
     const { fleet } = apiClients(http);
     await Promise.all([
@@ -98,14 +89,14 @@ describe("worker identity at the agent endpoint", () => {
     // Same id with another worker's Manage address: Drain w1 must never reach w2.
     const redirect = startRogueAgent(
       conn.transport,
-      { workerId: "w1", manageAddress: String(w2.listening.address) },
+      { workerId: "w1", manageAddress: w2.address },
       { token: AGENT_TOKEN },
     );
     expect((await redirect.ended).code).toBe(Code.PermissionDenied);
     // A new id claiming w2's Manage address is refused too.
     const alias = startRogueAgent(
       conn.transport,
-      { workerId: "w2-alias", manageAddress: String(w2.listening.address) },
+      { workerId: "w2-alias", manageAddress: w2.address },
       { token: AGENT_TOKEN },
     );
     expect((await alias.ended).message).toMatch(/belongs to live worker "w2"/);
@@ -113,14 +104,14 @@ describe("worker identity at the agent endpoint", () => {
 
     const row = (await fleet.getWorker({ workerId: "w1" })).detail?.worker;
     expect(row?.agent?.pid).toBe(w1.pid);
-    expect(row?.address).toBe(String(w1.listening.address));
+    expect(row?.address).toBe(w1.address);
     expect((await fleet.listWorkers({})).workers.map((w) => w.id)).not.toContain("w2-alias");
     await gateway.waitForLog((l) => l.msg === "agent refused: " + refused.message);
     const { events } = await fleet.listEvents({ workerId: "w1" });
     expect(events.some((e) => /refused/.test(e.summary))).toBe(true);
 
     // The real hung session is cancelled on the real worker.
-    const { udf } = clientsFor(String(w1.listening.address));
+    const { udf } = clientsFor(w1.address);
     const { driver } = await openSession(udf, { fn: "hang" });
     driver.send(engineSays.data(arrowBatch([1n])));
     const sessionId = await pollUntil(
@@ -171,7 +162,7 @@ describe("worker identity at the agent endpoint", () => {
         },
         { timeoutMs: 15_000, what: "w3's row to belong to the new process" },
       );
-      expect(row.address).toBe(String(fresh.listening.address));
+      expect(row.address).toBe(fresh.address);
     } finally {
       frozen.child.kill("SIGKILL");
     }
@@ -180,7 +171,7 @@ describe("worker identity at the agent endpoint", () => {
   it("replaces a wildcard Manage host with the peer's and refuses another host's address", async () => {
     const { fleet } = apiClients(http);
     const port = 19411;
-    await worker("wild", ["--advertise", `0.0.0.0:${port}`]);
+    await worker("wild", { advertise: `0.0.0.0:${port}` });
     const row = await pollUntil(
       async () => (await fleet.listWorkers({})).workers.find((w) => w.id === "wild"),
       { what: "the wildcard worker's row" },
