@@ -14,11 +14,7 @@ import { SnapshotService } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { apiClients } from "../../testing/api-clients.js";
 import { connectCall, rawRequest } from "../../testing/raw-http.js";
 import { killAllStarted, runStallwatch } from "../../testing/spawn-stallwatch.js";
-import {
-  startTestGateway,
-  testGatewayArgs,
-  type TestGateway,
-} from "../../testing/test-gateway.js";
+import { startTestGateway, testGatewayArgs, type TestGateway } from "../../testing/test-gateway.js";
 import { startHealthyAgent, type TestWorker } from "../../testing/test-worker.js";
 
 /**

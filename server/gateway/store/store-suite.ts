@@ -1,4 +1,4 @@
-import { create, equals } from "@bufbuild/protobuf";
+import { create, equals, type MessageInitShape } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { ActionKind, ActionSchema, ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
@@ -13,6 +13,10 @@ export const retention = {
   eventsMs: 7 * 86_400_000,
   auditMs: 90 * 86_400_000,
 };
+
+/** A RUNNING action by alice on w1, with what the test is about in `init`. */
+const runningAction = (init: MessageInitShape<typeof ActionSchema>) =>
+  create(ActionSchema, { actor: "alice", workerId: "w1", status: ActionStatus.RUNNING, ...init });
 
 /**
  * The behaviour every dialect must have, run by store.test.ts (SQLite) and
@@ -68,13 +72,10 @@ export function defineStoreSuite(
 
   it("keeps audit, actions, events and snapshots across a restart", async () => {
     const s = await open();
-    const action = create(ActionSchema, {
+    const action = runningAction({
       actionId: "a-1",
       auditId: "au-1",
-      actor: "alice",
       kind: ActionKind.DRAIN_WORKER,
-      workerId: "w1",
-      status: ActionStatus.RUNNING,
       startedAtMs: BigInt(Date.now()),
     });
     await s.createAction(action);
@@ -215,14 +216,11 @@ export function defineStoreSuite(
 
   it("writes an action and its audit record together, and lists what is left running", async () => {
     const s = await open();
-    const running = create(ActionSchema, {
+    const running = runningAction({
       actionId: "r-1",
       auditId: "au-r1",
-      actor: "alice",
       kind: ActionKind.CANCEL_SESSION,
-      workerId: "w1",
       sessionId: "s1",
-      status: ActionStatus.RUNNING,
       outcome: "started",
       startedAtMs: 5n,
     });
