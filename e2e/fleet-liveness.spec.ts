@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { killAllStarted } from "../server/testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../server/testing/test-gateway.js";
-import { startTestWorker, type TestWorker } from "../server/testing/test-worker.js";
+import { startTestWorkers, type TestWorker } from "../server/testing/test-worker.js";
 
 /**
  * The walking skeleton's green path in a real browser: real worker processes
@@ -12,7 +12,7 @@ test.describe("fleet page", () => {
   let gateway: TestGateway | undefined;
 
   test.beforeAll(async () => {
-    workers = await Promise.all(["e2e-a", "e2e-b"].map((id) => startTestWorker({ id })));
+    workers = await startTestWorkers(["e2e-a", "e2e-b"]);
     gateway = await startTestGateway({ workers: workers.map((w) => w.address) });
   });
 

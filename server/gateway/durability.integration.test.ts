@@ -224,6 +224,11 @@ describe("reconciliation after a crash", () => {
     };
     const audit = async (actionId: string) =>
       (await api.control.listAudit({})).records.find((r) => r.actionId === actionId);
+    const cancelHung = (
+      actionId: string,
+      sessionId: string,
+      { reason, graceMs }: { reason: string; graceMs: number },
+    ) => api.control.cancelSession({ actionId, workerId: "hung", sessionId, reason, graceMs });
     const settled = (actionId: string, timeoutMs?: number) =>
       pollUntil(
         async () => {
@@ -235,13 +240,7 @@ describe("reconciliation after a crash", () => {
 
     // The repro: a cancel with a grace, the gateway killed 0.5 s later.
     const one = await hangSession();
-    await api.control.cancelSession({
-      actionId: "cancel-hung",
-      workerId: "hung",
-      sessionId: one.sessionId,
-      reason: "stuck",
-      graceMs: 3000,
-    });
+    await cancelHung("cancel-hung", one.sessionId, { reason: "stuck", graceMs: 3000 });
     await new Promise((r) => setTimeout(r, 500));
     gateway.child.kill("SIGKILL");
     await gateway.exited;
@@ -256,13 +255,7 @@ describe("reconciliation after a crash", () => {
 
     // Worker and gateway both killed mid-cancel: nobody can tell how it ended.
     const two = await hangSession();
-    await api.control.cancelSession({
-      actionId: "cancel-lost",
-      workerId: "hung",
-      sessionId: two.sessionId,
-      reason: "stuck again",
-      graceMs: 5000,
-    });
+    await cancelHung("cancel-lost", two.sessionId, { reason: "stuck again", graceMs: 5000 });
     worker.child.kill("SIGKILL");
     gateway.child.kill("SIGKILL");
     await Promise.all([worker.exited, gateway.exited]);

@@ -10,7 +10,7 @@ import {
 } from "../testing/misbehaving-peers.js";
 import { killAllStarted } from "../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../testing/test-gateway.js";
-import { startTestWorker, type TestWorker } from "../testing/test-worker.js";
+import { startTestWorkers, type TestWorker } from "../testing/test-worker.js";
 
 /**
  * The walking skeleton's whole path with real processes: two reference
@@ -29,9 +29,8 @@ describe("gateway watching real workers", () => {
   let betaId: string;
 
   beforeAll(async () => {
-    [alpha, beta, blackhole, http1, refused] = await Promise.all([
-      startTestWorker({ id: "alpha" }),
-      startTestWorker({ id: "beta" }),
+    [[alpha, beta], blackhole, http1, refused] = await Promise.all([
+      startTestWorkers(["alpha", "beta"]),
       startBlackhole(),
       startHttp1Server(),
       unusedPort(),

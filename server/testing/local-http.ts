@@ -11,7 +11,7 @@ export interface LocalHttpServer {
 }
 
 /** Serves `handler` on an ephemeral loopback port. */
-export async function serveLocalHttp(handler: http.RequestListener): Promise<LocalHttpServer> {
+async function serveLocalHttp(handler: http.RequestListener): Promise<LocalHttpServer> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const address = server.address();
@@ -20,17 +20,36 @@ export async function serveLocalHttp(handler: http.RequestListener): Promise<Loc
 }
 
 /** A temporary folder of files, and its removal. */
-export interface WebRoot {
+interface WebRoot {
   root: string;
   remove: () => void;
 }
 
 /** A new temporary folder holding `files` (relative paths; folders are made). */
-export function tempWebRoot(files: Record<string, string | Uint8Array>): WebRoot {
+function tempWebRoot(files: Record<string, string | Uint8Array>): WebRoot {
   const root = mkdtempSync(join(tmpdir(), "web-root-"));
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
   }
   return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Serves the handler `handlerFor` builds on a new folder of `files`;
+ * close() also removes the folder.
+ */
+export async function serveWebRoot(
+  files: Record<string, string | Uint8Array>,
+  handlerFor: (root: string) => http.RequestListener,
+): Promise<LocalHttpServer> {
+  const web = tempWebRoot(files);
+  const server = await serveLocalHttp(handlerFor(web.root));
+  return {
+    base: server.base,
+    close: () => {
+      server.close();
+      web.remove();
+    },
+  };
 }

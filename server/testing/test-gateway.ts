@@ -47,13 +47,11 @@ export function testGatewayArgs({
  * Starts a real gateway process on ephemeral ports (unless told otherwise)
  * and waits until it listens.
  */
-export async function startTestGateway({
-  startTimeoutMs,
-  env,
-  cli,
-  ...gateway
-}: TestGatewayOptions & StartOptions = {}): Promise<TestGateway> {
-  const process = await startStallwatch(testGatewayArgs(gateway), { startTimeoutMs, env, cli });
+export async function startTestGateway(
+  options: TestGatewayOptions & StartOptions = {},
+): Promise<TestGateway> {
+  // Each half reads only its own keys.
+  const process = await startStallwatch(testGatewayArgs(options), options);
   return Object.assign(process, {
     http: String(process.listening.http),
     grpc: String(process.listening.grpc),

@@ -30,14 +30,22 @@ export function testWorkerArgs({ id, gateway, flags }: TestWorkerOptions = {}): 
 }
 
 /** Starts a reference worker process on an ephemeral port and waits until it listens. */
-export async function startTestWorker({
-  startTimeoutMs,
-  env,
-  cli,
-  ...worker
-}: TestWorkerOptions & StartOptions = {}): Promise<TestWorker> {
-  const process = await startStallwatch(testWorkerArgs(worker), { startTimeoutMs, env, cli });
+export async function startTestWorker(
+  options: TestWorkerOptions & StartOptions = {},
+): Promise<TestWorker> {
+  // Each half reads only its own keys.
+  const process = await startStallwatch(testWorkerArgs(options), options);
   return Object.assign(process, { address: String(process.listening.address) });
+}
+
+/** Starts one worker per id, all at once, in the order given. */
+export async function startTestWorkers<const Ids extends readonly string[]>(
+  ids: Ids,
+  options: Omit<TestWorkerOptions, "id"> & StartOptions = {},
+): Promise<{ -readonly [K in keyof Ids]: TestWorker }> {
+  const workers = await Promise.all(ids.map((id) => startTestWorker({ ...options, id })));
+  // Promise.all keeps the order and the length: one worker per id.
+  return workers as { -readonly [K in keyof Ids]: TestWorker };
 }
 
 /**

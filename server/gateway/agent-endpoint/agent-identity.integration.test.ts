@@ -27,13 +27,11 @@ describe("worker identity at the agent endpoint", () => {
   let gateway: TestGateway;
   let w1: TestWorker;
   let w2: TestWorker;
-  let http: string;
-  let grpc: string;
   const started: TestWorker[] = [];
   const worker = async (id: string, flags?: CliFlags) => {
     const p = await startTestWorker({
       id,
-      gateway: grpc,
+      gateway: gateway.grpc,
       flags,
       env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN },
     });
@@ -52,9 +50,8 @@ describe("worker identity at the agent endpoint", () => {
       workers: [staticAddress],
       env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN },
     });
-    ({ http, grpc } = gateway);
     [w1, w2] = await Promise.all([worker("w1"), worker("w2")]);
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     await Promise.all([
       waitForLiveness(fleet, "w1", Liveness.HEALTHY),
       waitForLiveness(fleet, "w2", Liveness.HEALTHY),
@@ -66,7 +63,7 @@ describe("worker identity at the agent endpoint", () => {
   });
 
   it("refuses agents without the token", async () => {
-    const conn = rogueConnection(grpc);
+    const conn = rogueConnection(gateway.grpc);
     const rogue = startRogueAgent(conn.transport, { workerId: "no-token" });
     expect(await rogue.ended).toMatchObject({ code: Code.Unauthenticated });
     const wrong = startRogueAgent(conn.transport, { workerId: "bad" }, { token: "x".repeat(20) });
@@ -75,8 +72,8 @@ describe("worker identity at the agent endpoint", () => {
   });
 
   it("refuses an impostor of a live id; the real agent keeps its row and the cancel reaches it", async () => {
-    const { fleet, control } = apiClients(http, OPERATOR);
-    const conn = rogueConnection(grpc);
+    const { fleet, control } = apiClients(gateway.http, OPERATOR);
+    const conn = rogueConnection(gateway.grpc);
     // Same id, its own (dead) Manage address.
     const impostor = startRogueAgent(
       conn.transport,
@@ -139,13 +136,13 @@ describe("worker identity at the agent endpoint", () => {
     expect(w2.child.exitCode).toBeNull();
 
     // And the refusals are counted.
-    const metrics = await (await fetch(`http://${http}/metrics`)).text();
+    const metrics = await (await fetch(`http://${gateway.http}/metrics`)).text();
     expect(metrics).toMatch(/stallwatch_agent_refusals_total\{reason="id_in_use"\} [1-9]/);
     expect(metrics).toMatch(/stallwatch_agent_refusals_total\{reason="token"\} [1-9]/);
   });
 
   it("lets a worker whose old stream is proven dead take its id back, closing the old stream", async () => {
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     const frozen = await worker("w3");
     await waitForLiveness(fleet, "w3", Liveness.HEALTHY);
     frozen.child.kill("SIGSTOP");
@@ -169,7 +166,7 @@ describe("worker identity at the agent endpoint", () => {
   });
 
   it("replaces a wildcard Manage host with the peer's and refuses another host's address", async () => {
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     const port = 19411;
     await worker("wild", { advertise: `0.0.0.0:${port}` });
     const row = await pollUntil(
@@ -177,7 +174,7 @@ describe("worker identity at the agent endpoint", () => {
       { what: "the wildcard worker's row" },
     );
     expect(row.agent?.manageAddress).toBe(`127.0.0.1:${port}`);
-    const conn = rogueConnection(grpc);
+    const conn = rogueConnection(gateway.grpc);
     const foreign = startRogueAgent(
       conn.transport,
       { workerId: "far", manageAddress: "10.20.30.40:7071" },
@@ -190,7 +187,7 @@ describe("worker identity at the agent endpoint", () => {
   });
 
   it("refuses a static worker's id to an agent announcing another address", async () => {
-    const conn = rogueConnection(grpc);
+    const conn = rogueConnection(gateway.grpc);
     const rogue = startRogueAgent(
       conn.transport,
       // A static target's id is its address.
@@ -200,14 +197,14 @@ describe("worker identity at the agent endpoint", () => {
     const result = await rogue.ended;
     expect(result.code).toBe(Code.AlreadyExists);
     expect(result.message).toMatch(/static worker/);
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     const row = (await fleet.getWorker({ workerId: staticAddress })).detail?.worker;
     expect(row?.agent).toBeUndefined();
     conn.close();
   });
 
   it("advertises a bounded number of HTTP/2 streams on --grpc", async () => {
-    const session = http2.connect(`http://${grpc}`);
+    const session = http2.connect(`http://${gateway.grpc}`);
     try {
       const settings = await new Promise<http2.Settings>((resolve, reject) => {
         session.once("remoteSettings", resolve);

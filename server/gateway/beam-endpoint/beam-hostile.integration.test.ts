@@ -4,7 +4,7 @@ import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
-import { startTestWorker, type TestWorker } from "../../testing/test-worker.js";
+import { startTestWorker, startTestWorkers, type TestWorker } from "../../testing/test-worker.js";
 import { startTestHarness } from "../status/beam-text/testing/fixture-harness.js";
 
 const MiB = 1 << 20;
@@ -26,12 +26,8 @@ describe("hostile Beam peers against a real gateway with 20 real workers", () =>
   const workers: TestWorker[] = [];
 
   beforeAll(async () => {
-    const started = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        startTestWorker({ id: `hb-${i}`, startTimeoutMs: 60_000 }),
-      ),
-    );
-    workers.push(...started);
+    const ids = Array.from({ length: 20 }, (_, i) => `hb-${i}`);
+    workers.push(...(await startTestWorkers(ids, { startTimeoutMs: 60_000 })));
     gateway = await startTestGateway({ workers: workers.map((w) => w.address) });
     ({ http, grpc } = gateway);
     client = fleetClient(http);

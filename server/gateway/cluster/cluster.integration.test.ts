@@ -12,7 +12,7 @@ import { startManageFarm, type ManageFarm } from "../../testing/manage-farm.js";
 import { pollUntil } from "../../testing/poll.js";
 import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
-import { startTestWorker } from "../../testing/test-worker.js";
+import { startTestWorker, startTestWorkers } from "../../testing/test-worker.js";
 
 const LEASE_MS = 3000;
 const INTERVAL_MS = 500;
@@ -81,7 +81,7 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
     db = await pg.createDatabase();
     farm = await startManageFarm(24);
     // Two reference workers as well, for actions (they answer ShutdownRequest).
-    const refs = await Promise.all(["ref-1", "ref-2"].map((id) => startTestWorker({ id })));
+    const refs = await startTestWorkers(["ref-1", "ref-2"]);
     workers = [...farm.addresses, ...refs.map((r) => r.address)];
     await Promise.all(["gw-a", "gw-b", "gw-c"].map(start));
   });

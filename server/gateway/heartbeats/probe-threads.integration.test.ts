@@ -9,7 +9,7 @@ import { startBlackhole, unusedPort, type Peer } from "../../testing/misbehaving
 import { startGrpcJsManage } from "../../testing/grpc-js-manage.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
-import { startTestWorker, type TestWorker } from "../../testing/test-worker.js";
+import { startTestWorkers, type TestWorker } from "../../testing/test-worker.js";
 
 /**
  * Probing on worker threads (--probe-threads), real processes: the same
@@ -45,13 +45,13 @@ describe("gateway probing on worker threads", () => {
   }
 
   beforeAll(async () => {
-    [alpha, beta, blackhole, refused, constant] = await Promise.all([
-      startTestWorker({ id: "alpha" }),
-      startTestWorker({ id: "beta" }),
+    // The misbehaving targets first: they take no time next to two processes.
+    [blackhole, refused, constant] = await Promise.all([
       startBlackhole(),
       unusedPort(),
       constantServer(),
     ]);
+    [alpha, beta] = await startTestWorkers(["alpha", "beta"]);
   });
 
   afterAll(async () => {

@@ -1,12 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  serveLocalHttp,
-  tempWebRoot,
-  type LocalHttpServer,
-  type WebRoot,
-} from "../../testing/local-http.js";
+import { serveWebRoot, type LocalHttpServer } from "../../testing/local-http.js";
 import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { createSnapshotUnfurl } from "./snapshot-unfurl.js";
@@ -26,29 +21,26 @@ const snapshot = create(SnapshotSchema, {
   ],
 });
 
-let web: WebRoot;
 let server: LocalHttpServer;
 let base: string;
 beforeAll(async () => {
-  web = tempWebRoot({
-    "index.html": "<html><head><title>Stallwatch</title></head><body></body></html>",
-  });
-  const unfurl = createSnapshotUnfurl({
-    store: {
-      getSnapshot: (id) => Promise.resolve<Snapshot | undefined>(id === ID ? snapshot : undefined),
-    },
-    webRoot: web.root,
-    log: pino({ level: "silent" }),
-  });
-  server = await serveLocalHttp((req, res) => {
-    if (!unfurl(req, res)) res.writeHead(418).end();
+  const page = "<html><head><title>Stallwatch</title></head><body></body></html>";
+  server = await serveWebRoot({ "index.html": page }, (webRoot) => {
+    const unfurl = createSnapshotUnfurl({
+      store: {
+        getSnapshot: (id) =>
+          Promise.resolve<Snapshot | undefined>(id === ID ? snapshot : undefined),
+      },
+      webRoot,
+      log: pino({ level: "silent" }),
+    });
+    return (req, res) => {
+      if (!unfurl(req, res)) res.writeHead(418).end();
+    };
   });
   base = server.base;
 });
-afterAll(() => {
-  server.close();
-  web.remove();
-});
+afterAll(() => server.close());
 
 const meta = (html: string, key: string) =>
   new RegExp(`<meta (?:property|name)="${key}" content="([^"]*)"`).exec(html)?.[1];

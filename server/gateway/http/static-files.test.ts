@@ -1,34 +1,25 @@
 import http from "node:http";
 import { brotliCompressSync, brotliDecompressSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  serveLocalHttp,
-  tempWebRoot,
-  type LocalHttpServer,
-  type WebRoot,
-} from "../../testing/local-http.js";
+import { serveWebRoot, type LocalHttpServer } from "../../testing/local-http.js";
 import { createStaticHandler } from "./static-files.js";
 
 const js = "console.log('stallwatch');\n".repeat(200);
-let web: WebRoot;
 let server: LocalHttpServer;
 let base: string;
 
 beforeAll(async () => {
-  web = tempWebRoot({
+  const files = {
     "index.html": "<!doctype html><title>Stallwatch</title>",
     "assets/index-AbC123.js": js,
     "assets/index-AbC123.js.br": brotliCompressSync(js),
     "assets/index-AbC123.js.gz": gzipSync(js),
     "favicon.ico": Buffer.from([0, 0, 1, 0]),
-  });
-  server = await serveLocalHttp(createStaticHandler(web.root));
+  };
+  server = await serveWebRoot(files, createStaticHandler);
   base = server.base;
 });
-afterAll(() => {
-  server.close();
-  web.remove();
-});
+afterAll(() => server.close());
 
 /** A raw GET (fetch would decompress and hide the encoding). */
 function get(path: string, headers: Record<string, string> = {}) {

@@ -14,9 +14,21 @@ export const retention = {
   auditMs: 90 * 86_400_000,
 };
 
-/** A RUNNING action by alice on w1, with what the test is about in `init`. */
-const runningAction = (init: MessageInitShape<typeof ActionSchema>) =>
-  create(ActionSchema, { actor: "alice", workerId: "w1", status: ActionStatus.RUNNING, ...init });
+/** A RUNNING action `actionId` of `kind` by alice on w1, audited as `auditId`; `init` adds to it. */
+const runningAction = (
+  [actionId, auditId]: [string, string],
+  kind: ActionKind,
+  init: MessageInitShape<typeof ActionSchema> = {},
+) =>
+  create(ActionSchema, {
+    actionId,
+    auditId,
+    kind,
+    actor: "alice",
+    workerId: "w1",
+    status: ActionStatus.RUNNING,
+    ...init,
+  });
 
 /**
  * The behaviour every dialect must have, run by store.test.ts (SQLite) and
@@ -72,12 +84,8 @@ export function defineStoreSuite(
 
   it("keeps audit, actions, events and snapshots across a restart", async () => {
     const s = await open();
-    const action = runningAction({
-      actionId: "a-1",
-      auditId: "au-1",
-      kind: ActionKind.DRAIN_WORKER,
-      startedAtMs: BigInt(Date.now()),
-    });
+    const startedAtMs = BigInt(Date.now());
+    const action = runningAction(["a-1", "au-1"], ActionKind.DRAIN_WORKER, { startedAtMs });
     await s.createAction(action);
     await s.saveAction({ ...action, status: ActionStatus.SUCCEEDED, outcome: "drained" });
     const event = create(FleetEventSchema, {
@@ -216,10 +224,7 @@ export function defineStoreSuite(
 
   it("writes an action and its audit record together, and lists what is left running", async () => {
     const s = await open();
-    const running = runningAction({
-      actionId: "r-1",
-      auditId: "au-r1",
-      kind: ActionKind.CANCEL_SESSION,
+    const running = runningAction(["r-1", "au-r1"], ActionKind.CANCEL_SESSION, {
       sessionId: "s1",
       outcome: "started",
       startedAtMs: 5n,
