@@ -1,12 +1,9 @@
 // Heartbeat p99 of 100 healthy workers with and without a hostile agent
 // streaming worst-case text at the message cap (issue 8, "Performance").
 // Printed, never asserted. Target: within 2 ms of the quiet run.
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { FleetService, WorkerKind } from "../gen/stallwatch/v1/fleet_pb.js";
@@ -15,31 +12,14 @@ import {
   startRogueAgent,
 } from "../server/gateway/agent-endpoint/testing/rogue-agent.js";
 import { killAll, percentile, startProcess, table } from "./harness.js";
+import { testGatewayArgs } from "../server/testing/test-gateway.js";
+import { startFarms } from "./probe-harness.js";
 
 const WORKERS = 100;
 const PHASE_S = 15;
 const MIB = 1 << 20;
 /** Streams the hostile client opens: the gateway's per-connection cap. */
 const HOSTILE_STREAMS = 4;
-
-async function startFarm(count: number): Promise<string[]> {
-  const farm = spawn(
-    process.execPath,
-    [fileURLToPath(new URL("./manage-farm.js", import.meta.url)), String(count)],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  process.on("exit", () => farm.kill("SIGKILL"));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("farm did not start")), 60_000);
-    createInterface({ input: farm.stdout }).on("line", (line) => {
-      const parsed = JSON.parse(line) as { addresses?: string[] };
-      if (parsed.addresses) {
-        clearTimeout(timer);
-        resolve(parsed.addresses);
-      }
-    });
-  });
-}
 
 /** ~3.5 MiB per report, under the 4 MiB message cap: every pathological shape at once. */
 function worstReport() {
@@ -65,17 +45,11 @@ function worstReport() {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 try {
-  const addresses = await startFarm(WORKERS);
+  const { addresses } = await startFarms(WORKERS);
   const dir = mkdtempSync(join(tmpdir(), "sw-edge-bench-"));
   process.env.STALLWATCH_WORKERS = addresses.join(",");
   process.env.STALLWATCH_DB = join(dir, "db.sqlite");
-  const { child, line } = await startProcess([
-    "gateway",
-    "--http",
-    "127.0.0.1:0",
-    "--grpc",
-    "127.0.0.1:0",
-  ]);
+  const { child, line } = await startProcess(testGatewayArgs());
   const http = String(line.http);
   const grpc = String(line.grpc);
   const fleet = createClient(

@@ -12,6 +12,8 @@ import { FleetService, Liveness } from "../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../gen/stallwatch/v1/snapshot_pb.js";
 import { killAll, startProcess, table } from "./harness.js";
 import { startFarms } from "./probe-harness.js";
+import { testGatewayArgs } from "../server/testing/test-gateway.js";
+import { testWorkerArgs } from "../server/testing/test-worker.js";
 
 const WORKERS = 1000;
 
@@ -22,17 +24,9 @@ try {
   const dir = mkdtempSync(join(tmpdir(), "sw-bench-"));
   const config = join(dir, "gateway.json");
   writeFileSync(config, JSON.stringify({ worker: addresses }));
-  const { child, line } = await startProcess([
-    "gateway",
-    "--http",
-    "127.0.0.1:0",
-    "--grpc",
-    "127.0.0.1:0",
-    "--config",
-    config,
-    "--db",
-    join(dir, "db.sqlite"),
-  ]);
+  const { child, line } = await startProcess(
+    testGatewayArgs({ db: join(dir, "db.sqlite"), flags: { config } }),
+  );
   const http = String(line.http);
   const transport = createConnectTransport({ baseUrl: `http://${http}`, httpVersion: "1.1" });
   await new Promise((r) => setTimeout(r, 5000)); // connections up, timers spread
@@ -53,30 +47,18 @@ try {
   farm.stop();
 
   // Detection latency with a real worker.
-  const { child: gw2, line: l2 } = await startProcess([
-    "gateway",
-    "--http",
-    "127.0.0.1:0",
-    "--grpc",
-    "127.0.0.1:0",
-    "--db",
-    join(dir, "db2.sqlite"),
-  ]);
+  const { child: gw2, line: l2 } = await startProcess(
+    testGatewayArgs({ db: join(dir, "db2.sqlite") }),
+  );
   const fleet2 = createClient(
     FleetService,
     createConnectTransport({ baseUrl: `http://${String(l2.http)}`, httpVersion: "1.1" }),
   );
   const latencies: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const { child: worker } = await startProcess([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      `detect-${i}`,
-      "--gateway",
-      String(l2.grpc),
-    ]);
+    const { child: worker } = await startProcess(
+      testWorkerArgs({ id: `detect-${i}`, gateway: String(l2.grpc) }),
+    );
     for (;;) {
       const { workers: ws } = await fleet2.listWorkers({});
       if (ws.find((w) => w.id === `detect-${i}`)?.liveness === Liveness.HEALTHY) break;

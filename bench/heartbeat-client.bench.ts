@@ -9,6 +9,7 @@ import { UdfWorker } from "../gen/org/apache/spark/udf/worker/udf_service_pb.js"
 import { ManageClient } from "../server/gateway/heartbeats/manage-client.js";
 import { parseHostPort } from "../server/shared/net/host-port.js";
 import { killAll, percentile, startProcess, table } from "./harness.js";
+import { testWorkerArgs } from "../server/testing/test-worker.js";
 
 const SEQUENTIAL_CALLS = 3000;
 const FANOUT_TARGETS = 400;
@@ -76,7 +77,7 @@ async function fanout(name: string, rawCalls: Call[]) {
 
 try {
   const workers = await Promise.all(
-    [0, 1].map((i) => startProcess(["worker", "--listen", "127.0.0.1:0", "--id", `bench-${i}`])),
+    [0, 1].map((i) => startProcess(testWorkerArgs({ id: `bench-${i}` }))),
   );
   const addresses = workers.map((w) => String(w.line.address));
   const first = addresses[0] ?? "";

@@ -9,6 +9,7 @@
 import net from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { WorkerResponseSchema } from "../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { grpcMessage, h2Frame, hpackLiteral } from "../server/testing/h2-frames.js";
 
 const count = Number(process.argv[2] ?? 1000);
 const body = toBinary(
@@ -18,29 +19,19 @@ const body = toBinary(
   }),
 );
 
-function frame(type: number, flags: number, payload: Uint8Array): Buffer {
-  const out = Buffer.alloc(9 + payload.length);
-  out.writeUIntBE(payload.length, 0, 3);
-  out[3] = type;
-  out[4] = flags;
-  out.set(payload, 9);
-  return out;
-}
-const literal = (name: string, value: string) =>
-  Buffer.concat([
-    Buffer.from([0, name.length]),
-    Buffer.from(name),
-    Buffer.from([value.length]),
-    Buffer.from(value),
-  ]);
-const message = Buffer.alloc(5 + body.length);
-message.writeUInt32BE(body.length, 1);
-message.set(body, 5);
+/** A frame whose stream id is written later (0 until then). */
+const frame = (type: number, flags: number, payload: Uint8Array) =>
+  h2Frame(type, flags, 0, payload);
+const message = grpcMessage(body);
 // headers (:status 200 from the static table), one message, trailers: one write per answer.
 const FRAMES = [
-  frame(1, 0x4, Buffer.concat([Buffer.from([0x88]), literal("content-type", "application/grpc")])),
+  frame(
+    1,
+    0x4,
+    Buffer.concat([Buffer.from([0x88]), hpackLiteral("content-type", "application/grpc")]),
+  ),
   frame(0, 0, message),
-  frame(1, 0x5, literal("grpc-status", "0")),
+  frame(1, 0x5, hpackLiteral("grpc-status", "0")),
 ];
 const ANSWER = Buffer.concat(FRAMES);
 /** Where each frame's stream id sits in ANSWER. */

@@ -10,6 +10,7 @@ import { FleetService, Liveness } from "../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../gen/stallwatch/v1/snapshot_pb.js";
 import { startProcess } from "./harness.js";
 import { cpuMs, sleep, threadCpu } from "./probe-harness.js";
+import { testGatewayArgs } from "../server/testing/test-gateway.js";
 
 export interface BenchGateway {
   child: ChildProcess;
@@ -53,17 +54,10 @@ export async function startGateway(
   const config = join(dir, "gateway.json");
   writeFileSync(config, JSON.stringify({ worker: addresses }));
   const { child, line } = await startProcess(
-    [
-      ...["gateway", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"],
-      ...[
-        "--config",
-        config,
-        "--db",
-        join(dir, "db.sqlite"),
-        "--probe-threads",
-        String(probeThreads),
-      ],
-    ],
+    testGatewayArgs({
+      db: join(dir, "db.sqlite"),
+      flags: { config, "probe-threads": probeThreads },
+    }),
     60_000,
   );
   const transport = createConnectTransport({

@@ -28,11 +28,14 @@ import { SnapshotSchema, SnapshotService } from "../gen/stallwatch/v1/snapshot_p
 import { createStaticHandler } from "../server/gateway/http/static-files.js";
 import { table } from "./harness.js";
 
-const FLEET = 10_000;
-const SMALL_FLEET = 10;
-const THREADS = 2_000;
-const SNAPSHOT_WORKERS = 1_000;
-const UPDATE_SECONDS = 10;
+/** What is measured: workers in the large and small fleet, threads in a dump, workers in a snapshot, seconds of 1 Hz updates. */
+const SIZE = {
+  fleet: 10_000,
+  smallFleet: 10,
+  threads: 2_000,
+  snapshotWorkers: 1_000,
+  updateSeconds: 10,
+} as const;
 
 function worker(i: number, now: number): Worker {
   const bad = i % 500 === 0;
@@ -55,7 +58,7 @@ const dump = create(ThreadDumpViewSchema, {
   workerId: "w-0",
   takenAtMs: BigInt(Date.now()),
   source: "agent",
-  threads: Array.from({ length: THREADS }, (_, i) => ({
+  threads: Array.from({ length: SIZE.threads }, (_, i) => ({
     thread: {
       threadId: `t-${i}`,
       name: `pool-${i}`,
@@ -128,12 +131,12 @@ const routes = (fleetSize: number) => (router: ConnectRouter) => {
             id: req.id,
             createdAtMs: BigInt(now),
             createdBy: "bench",
-            workerCount: SNAPSHOT_WORKERS,
+            workerCount: SIZE.snapshotWorkers,
           },
-          workers: Array.from({ length: SNAPSHOT_WORKERS }, (_, i) => worker(i, now)),
+          workers: Array.from({ length: SIZE.snapshotWorkers }, (_, i) => worker(i, now)),
           // Like the gateway: the fleet view asks for a summary, without details.
           details: Array.from(
-            { length: req.summary ? 0 : req.workerId ? 1 : SNAPSHOT_WORKERS },
+            { length: req.summary ? 0 : req.workerId ? 1 : SIZE.snapshotWorkers },
             (_, i) =>
               create(WorkerDetailSchema, {
                 worker: worker(i, now),
@@ -167,8 +170,8 @@ async function startServer(fleetSize: number): Promise<{ base: string; server: h
     base: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
   };
 }
-const big = await startServer(FLEET);
-const small = await startServer(SMALL_FLEET);
+const big = await startServer(SIZE.fleet);
+const small = await startServer(SIZE.smallFleet);
 const base = big.base;
 
 /**
@@ -209,8 +212,8 @@ const browser = await chromium.launch({
 const rows: Record<string, string>[] = [];
 try {
   for (const [size, at] of [
-    [SMALL_FLEET, small.base],
-    [FLEET, big.base],
+    [SIZE.smallFleet, small.base],
+    [SIZE.fleet, big.base],
   ] as const) {
     // A fresh context: nothing cached, what a new on-call engineer's browser loads.
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -260,18 +263,18 @@ try {
   await page.waitForSelector("tr[data-worker-id]", { timeout: 60_000 });
   const firstRender = performance.now() - t0;
   const before = await page.evaluate<number>("window.longTasks.length");
-  await page.waitForTimeout(UPDATE_SECONDS * 1000);
+  await page.waitForTimeout(SIZE.updateSeconds * 1000);
   const updates = await page.evaluate<number[]>(`window.longTasks.slice(${before})`);
   const rendered = await page.locator("tr[data-worker-id]").count();
   rows.push({
-    measure: `fleet page, ${FLEET} workers: first render (warm cache)`,
+    measure: `fleet page, ${SIZE.fleet} workers: first render (warm cache)`,
     value: `${firstRender.toFixed(0)} ms`,
     note: `${rendered} rows in the DOM (virtualized)`,
   });
   rows.push({
-    measure: `fleet page under 1 Hz updates (10% of workers), ${UPDATE_SECONDS} s`,
+    measure: `fleet page under 1 Hz updates (10% of workers), ${SIZE.updateSeconds} s`,
     value: `${updates.length} long tasks, longest ${updates.length ? Math.max(...updates).toFixed(0) : 0} ms`,
-    note: `main-thread time in long tasks ${(updates.reduce((a, b) => a + b, 0) / UPDATE_SECONDS).toFixed(0)} ms/s; target: none over 50 ms`,
+    note: `main-thread time in long tasks ${(updates.reduce((a, b) => a + b, 0) / SIZE.updateSeconds).toFixed(0)} ms/s; target: none over 50 ms`,
   });
 
   for (const [id, what] of [
@@ -289,12 +292,12 @@ try {
     }
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     rows.push({
-      measure: `thread dump, ${THREADS} threads, ${what}: render`,
+      measure: `thread dump, ${SIZE.threads} threads, ${what}: render`,
       value: `median ${med(renders).toFixed(0)} ms (max ${Math.max(...renders).toFixed(0)})`,
       note: "dump received → grouped, rendered, next frame; target < 200 ms",
     });
     rows.push({
-      measure: `thread dump, ${THREADS} threads, ${what}: tab click → on screen`,
+      measure: `thread dump, ${SIZE.threads} threads, ${what}: tab click → on screen`,
       value: `median ${med(totals).toFixed(0)} ms (max ${Math.max(...totals).toFixed(0)})`,
       note: "adds opening the stream and receiving the dump",
     });
@@ -303,7 +306,7 @@ try {
   await page.goto(`${base}/workers/w-0?tab=threads`);
   await page.waitForSelector(".thread-groups .group", { timeout: 60_000 });
   rows.push({
-    measure: `thread dump, ${THREADS} threads: navigate → rendered`,
+    measure: `thread dump, ${SIZE.threads} threads: navigate → rendered`,
     value: `${(performance.now() - t0).toFixed(0)} ms`,
     note: "includes page load and the stream's first message",
   });
@@ -312,7 +315,7 @@ try {
   await fresh.goto(`${base}/snapshots/bench-snapshot-0000000000`);
   await fresh.waitForSelector("tr[data-worker-id]", { timeout: 60_000 });
   rows.push({
-    measure: `snapshot permalink, ${SNAPSHOT_WORKERS} workers (900-point series each): first rows`,
+    measure: `snapshot permalink, ${SIZE.snapshotWorkers} workers (900-point series each): first rows`,
     value: `${(performance.now() - t0).toFixed(0)} ms`,
     note: "fresh page; target < 1 s",
   });

@@ -12,6 +12,7 @@ import { describeResponse, engineSays, ExecuteDriver } from "../server/engine/ex
 import { ManageClient } from "../server/gateway/heartbeats/manage-client.js";
 import { parseHostPort } from "../server/shared/net/host-port.js";
 import { killAll, percentile, startProcess, table } from "./harness.js";
+import { testWorkerArgs } from "../server/testing/test-worker.js";
 
 const GRACE_MS = 500;
 const ROWS = 1000;
@@ -21,12 +22,16 @@ const batch = tableToIPC(
 );
 const payload = (spec: object) => new TextEncoder().encode(JSON.stringify(spec));
 
-async function openSpinning(client: ReturnType<typeof createClient<typeof UdfWorker>>) {
+/** A session of the demo UDF `fn` with one batch sent: "spin" keeps busy, "hang" never returns. */
+async function openDemo(
+  client: ReturnType<typeof createClient<typeof UdfWorker>>,
+  fn: "spin" | "hang",
+) {
   const d = new ExecuteDriver(client);
   d.send(
     engineSays.init({
       dataFormat: UDFWorkerDataFormat.ARROW,
-      udf: { format: "stallwatch.demo.v1", payload: payload({ fn: "spin" }) },
+      udf: { format: "stallwatch.demo.v1", payload: payload({ fn }) },
     }),
   );
   await d.next();
@@ -35,13 +40,7 @@ async function openSpinning(client: ReturnType<typeof createClient<typeof UdfWor
 }
 
 try {
-  const { line } = await startProcess([
-    "worker",
-    "--listen",
-    "127.0.0.1:0",
-    "--cancel-grace-ms",
-    String(GRACE_MS),
-  ]);
+  const { line } = await startProcess(testWorkerArgs({ flags: { "cancel-grace-ms": GRACE_MS } }));
   const address = String(line.address);
   const client = createClient(UdfWorker, createGrpcTransport({ baseUrl: `http://${address}` }));
   const manage = new ManageClient(parseHostPort(address));
@@ -53,7 +52,7 @@ try {
     const r = await manage.heartbeat(1000);
     if (r.ok) idle.push(r.rttMs);
   }
-  const spinning = await Promise.all(Array.from({ length: 8 }, () => openSpinning(client)));
+  const spinning = await Promise.all(Array.from({ length: 8 }, () => openDemo(client, "spin")));
   await new Promise((r) => setTimeout(r, 500));
   const busy: number[] = [];
   let missed = 0;
@@ -116,15 +115,7 @@ try {
   // 3. Cancel of a hung UDF.
   const cancelTimes: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const d = new ExecuteDriver(client);
-    d.send(
-      engineSays.init({
-        dataFormat: UDFWorkerDataFormat.ARROW,
-        udf: { format: "stallwatch.demo.v1", payload: payload({ fn: "hang" }) },
-      }),
-    );
-    await d.next();
-    d.send(engineSays.data(batch));
+    const d = await openDemo(client, "hang");
     await new Promise((r) => setTimeout(r, 100));
     const sent = performance.now();
     d.send(engineSays.cancel("bench"));

@@ -79,8 +79,8 @@ test("the fleet's first load is small, precompressed and cached for good; charts
   browser,
   demo,
 }) => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  // A fresh context (empty cache), closed with its page.
+  const page = await browser.newPage();
   const scripts = new Map<string, { encoding: string; cache: string; bytes: number }>();
   page.on("response", (response) => {
     const url = new URL(response.url());
@@ -112,7 +112,7 @@ test("the fleet's first load is small, precompressed and cached for good; charts
   expect([...scripts.keys()].some((path) => /LineChart/.test(path))).toBe(true);
   const favicon = await page.request.get(`${demo.url}/favicon.ico`);
   expect(favicon.status()).toBe(200);
-  await context.close();
+  await page.close();
 });
 
 test("small visual faults (bug 6): identity once, placeholder fits, one outline per selected row", async ({

@@ -1,32 +1,19 @@
 import { expect, test } from "@playwright/test";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../server/testing/spawn-stallwatch.js";
+import { killAllStarted } from "../server/testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../server/testing/test-gateway.js";
+import { startTestWorkers, type TestWorker } from "../server/testing/test-worker.js";
 
 /**
  * The walking skeleton's green path in a real browser: real worker processes
  * → gateway over gRPC → Connect → a live row on the screen.
  */
 test.describe("fleet page", () => {
-  let workers: StallwatchProcess[] = [];
-  let gateway: StallwatchProcess | undefined;
+  let workers: TestWorker[] = [];
+  let gateway: TestGateway | undefined;
 
   test.beforeAll(async () => {
-    workers = await Promise.all(
-      ["e2e-a", "e2e-b"].map((id) =>
-        startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id]),
-      ),
-    );
-    gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      ...workers.flatMap((w) => ["--worker", String(w.listening.address)]),
-    ]);
+    workers = await startTestWorkers(["e2e-a", "e2e-b"]);
+    gateway = await startTestGateway({ workers: workers.map((w) => w.address) });
   });
 
   test.afterAll(async () => {
@@ -37,8 +24,8 @@ test.describe("fleet page", () => {
   test("shows both workers live, and one going unresponsive after SIGSTOP", async ({ page }) => {
     const [a, b] = workers;
     if (!a || !b || !gateway) throw new Error("fixtures did not start");
-    const addrA = String(a.listening.address);
-    const addrB = String(b.listening.address);
+    const addrA = a.address;
+    const addrB = b.address;
     await page.goto(String(gateway.listening.url));
 
     const rowA = page.getByRole("row").filter({ hasText: addrA });
@@ -60,7 +47,7 @@ test.describe("fleet page", () => {
   test("opens a worker's page from its row as a deep link", async ({ page }) => {
     const a = workers[0];
     if (!a || !gateway) throw new Error("fixtures did not start");
-    const addrA = String(a.listening.address);
+    const addrA = a.address;
     await page.goto(String(gateway.listening.url));
     await page.getByRole("link", { name: addrA }).click();
     await expect(page).toHaveURL(new RegExp(`/workers/${encodeURIComponent(addrA)}$`));

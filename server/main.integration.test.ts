@@ -1,6 +1,8 @@
 import net from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { killAllStarted, runStallwatch, startStallwatch } from "./testing/spawn-stallwatch.js";
+import { killAllStarted, runStallwatch } from "./testing/spawn-stallwatch.js";
+import { startTestGateway, testGatewayArgs } from "./testing/test-gateway.js";
+import { startTestWorker } from "./testing/test-worker.js";
 
 describe("stallwatch CLI", () => {
   afterAll(() => killAllStarted());
@@ -43,13 +45,7 @@ describe("stallwatch CLI", () => {
       const worker = await runStallwatch(["worker", "--listen", `127.0.0.1:${port}`]);
       expect(worker.code).toBe(2);
       expect(worker.stderr).toContain(`--listen: 127.0.0.1:${port} is already in use`);
-      const gateway = await runStallwatch([
-        "gateway",
-        "--http",
-        `127.0.0.1:${port}`,
-        "--grpc",
-        "127.0.0.1:0",
-      ]);
+      const gateway = await runStallwatch(testGatewayArgs({ http: `127.0.0.1:${port}` }));
       expect(gateway.code).toBe(2);
       expect(gateway.stderr).toContain(`--http: 127.0.0.1:${port} is already in use`);
     } finally {
@@ -58,14 +54,8 @@ describe("stallwatch CLI", () => {
   });
 
   it.each(["SIGINT", "SIGTERM"] as const)("stops cleanly with exit 0 on %s", async (signal) => {
-    const worker = await startStallwatch(["worker", "--listen", "127.0.0.1:0"]);
-    const gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-    ]);
+    const worker = await startTestWorker();
+    const gateway = await startTestGateway();
     worker.child.kill(signal);
     gateway.child.kill(signal);
     expect(await worker.exited).toBe(0);
@@ -74,7 +64,7 @@ describe("stallwatch CLI", () => {
   });
 
   it("writes structured JSON logs", async () => {
-    const worker = await startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "logs-1"]);
+    const worker = await startTestWorker({ id: "logs-1" });
     await worker.stop();
     expect(worker.listening).toMatchObject({ name: "worker", id: "logs-1", level: 30 });
     expect(typeof worker.listening.time).toBe("number");

@@ -10,29 +10,16 @@ import { engineSays } from "../engine/execute-driver.js";
 import { apiClients } from "../testing/api-clients.js";
 import { waitForLiveness } from "../testing/fleet-client.js";
 import { pollUntil } from "../testing/poll.js";
-import {
-  freshDbPath,
-  killAllStarted,
-  runStallwatch,
-  startStallwatch,
-} from "../testing/spawn-stallwatch.js";
+import type { CliFlags } from "../testing/cli-flags.js";
+import { freshDbPath, killAllStarted, runStallwatch } from "../testing/spawn-stallwatch.js";
+import { startTestGateway, testGatewayArgs } from "../testing/test-gateway.js";
+import { startHealthyAgent, startTestWorker } from "../testing/test-worker.js";
 import { makeUnwritable } from "../testing/unwritable.js";
 import { arrowBatch, clientsFor, openSession } from "../testing/protocol-fixtures.js";
 
 const TOKEN = "durability-operator-token";
 const codeOf = (err: unknown) => ConnectError.from(err).code;
-const gatewayArgs = (db: string, ...more: string[]) => [
-  "gateway",
-  "--http",
-  "127.0.0.1:0",
-  "--grpc",
-  "127.0.0.1:0",
-  "--operator-token",
-  TOKEN,
-  "--db",
-  db,
-  ...more,
-];
+const withDb = (db: string, flags?: CliFlags) => ({ db, operatorToken: TOKEN, flags });
 
 function canMountTmpfs(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -58,9 +45,8 @@ describe("storage failures reach the caller", () => {
       execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir]);
       try {
         const db = join(dir, "db", "stallwatch.db");
-        const gateway = await startStallwatch(gatewayArgs(db));
-        const http = String(gateway.listening.http);
-        const { snapshots } = apiClients(http, TOKEN);
+        const gateway = await startTestGateway(withDb(db));
+        const { snapshots } = apiClients(gateway.http, TOKEN);
         await snapshots.createSnapshot({});
         // Fill what is left of the file system.
         const fd = openSync(join(dir, "filler"), "w");
@@ -85,7 +71,7 @@ describe("storage failures reach the caller", () => {
         expect(await gateway.exited).toBe(3);
         expect(gateway.logs.find((l) => l.msg === "database failure")?.err).toMatch(/SQLITE_FULL/);
 
-        const again = await runStallwatch(gatewayArgs(db));
+        const again = await runStallwatch(testGatewayArgs(withDb(db)));
         expect(again.code).toBe(3);
         const fatal = again.stdout
           .split("\n")
@@ -103,16 +89,15 @@ describe("storage failures reach the caller", () => {
 
   it("a database made read-only while running: readiness 503, a JSON fatal line, exit 3; the next start says why it cannot open", async () => {
     const db = freshDbPath();
-    const gateway = await startStallwatch(gatewayArgs(db, "--store-check-ms", "200"));
-    const http = String(gateway.listening.http);
-    expect((await fetch(`http://${http}/readyz`)).status).toBe(200);
+    const gateway = await startTestGateway(withDb(db, { "store-check-ms": 200 }));
+    expect((await fetch(`http://${gateway.http}/readyz`)).status).toBe(200);
     // Not the -shm file: SQLite maps it, and an immutable mapping is a crash, not an error.
     const undo = makeUnwritable([db]);
     try {
       expect(await gateway.exited).toBe(3);
       const failure = gateway.logs.find((l) => l.msg === "database failure");
       expect(failure?.err).toMatch(/cannot be opened for writing \((EPERM|EACCES)\)/);
-      const again = await runStallwatch(gatewayArgs(db));
+      const again = await runStallwatch(testGatewayArgs(withDb(db)));
       expect(again.code).toBe(3);
       expect(again.stderr).toBe("");
       const line = JSON.parse(again.stdout.trim().split("\n").at(-1) ?? "{}") as Record<
@@ -129,19 +114,15 @@ describe("storage failures reach the caller", () => {
 
 describe("graceful shutdown", () => {
   it("SIGTERM: readiness 503, requests in flight answered, streams told to reconnect, exit 0", async () => {
-    const gateway = await startStallwatch(
-      gatewayArgs(
-        freshDbPath(),
-        "--shutdown-grace-ms",
-        "5000",
+    const gateway = await startTestGateway(
+      withDb(freshDbPath(), {
+        "shutdown-grace-ms": 5000,
         // Hundreds of snapshot writes in flight are the point here, not the rate limit.
-        "--snapshots-per-minute",
-        "100000",
-        "--snapshots-per-minute-total",
-        "100000",
-      ),
+        "snapshots-per-minute": 100_000,
+        "snapshots-per-minute-total": 100_000,
+      }),
     );
-    const http = String(gateway.listening.http);
+    const http = gateway.http;
     const { fleet, snapshots } = apiClients(http, TOKEN);
     const streamEnd = (async () => {
       // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the stream's end matters
@@ -198,17 +179,9 @@ describe("graceful shutdown", () => {
 describe("faster gone", () => {
   it("a killed worker is marked gone by the probe its broken agent stream triggers, not by the next heartbeat", async () => {
     // Heartbeats every 60 s: only the immediate probe can see the worker go in time.
-    const gateway = await startStallwatch(gatewayArgs(freshDbPath(), "--interval-ms", "60000"));
-    const worker = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "kill-me",
-      "--gateway",
-      String(gateway.listening.grpc),
-    ]);
-    const { fleet } = apiClients(String(gateway.listening.http));
+    const gateway = await startTestGateway(withDb(freshDbPath(), { "interval-ms": 60_000 }));
+    const worker = await startTestWorker({ id: "kill-me", gateway: gateway.grpc });
+    const { fleet } = apiClients(gateway.http);
     await pollUntil(
       async () =>
         (await fleet.listWorkers({})).workers.find((w) => w.id === "kill-me" && w.agent?.connected),
@@ -224,24 +197,18 @@ describe("faster gone", () => {
 describe("reconciliation after a crash", () => {
   it("settles a cancel the worker finished while the gateway was down; marks one it cannot settle interrupted, which a retry resumes", async () => {
     const db = freshDbPath();
-    const startWorker = (grpc: string) =>
-      startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "hung", "--gateway", grpc]);
-    let gateway = await startStallwatch(gatewayArgs(db));
-    const http = String(gateway.listening.http);
-    const grpc = String(gateway.listening.grpc);
-    const restart = async (...more: string[]) => {
-      gateway = await startStallwatch([
-        ...["gateway", "--http", http, "--grpc", grpc, "--operator-token", TOKEN, "--db", db],
-        ...more,
-      ]);
+    let gateway = await startTestGateway(withDb(db));
+    // A restart binds the addresses the first start got.
+    const { http, grpc } = gateway;
+    const restart = async (flags?: CliFlags) => {
+      gateway = await startTestGateway({ ...withDb(db, flags), http, grpc });
       return apiClients(http, TOKEN);
     };
-    let worker = await startWorker(grpc);
+    let worker = await startHealthyAgent({ http, grpc }, "hung");
     let api = apiClients(http, TOKEN);
-    await waitForLiveness(api.fleet, "hung", Liveness.HEALTHY);
     const seen = new Set<string>();
     const hangSession = async () => {
-      const { udf } = clientsFor(String(worker.listening.address));
+      const { udf } = clientsFor(worker.address);
       const { driver } = await openSession(udf, { fn: "hang" });
       driver.send(engineSays.data(arrowBatch([1n])));
       const sessionId = await pollUntil(
@@ -257,62 +224,51 @@ describe("reconciliation after a crash", () => {
     };
     const audit = async (actionId: string) =>
       (await api.control.listAudit({})).records.find((r) => r.actionId === actionId);
+    const cancelHung = (
+      actionId: string,
+      sessionId: string,
+      { reason, graceMs }: { reason: string; graceMs: number },
+    ) => api.control.cancelSession({ actionId, workerId: "hung", sessionId, reason, graceMs });
+    const settled = (actionId: string, timeoutMs?: number) =>
+      pollUntil(
+        async () => {
+          const r = await audit(actionId);
+          return r && r.result !== ActionStatus.RUNNING ? r : undefined;
+        },
+        { timeoutMs, what: `${actionId} to settle` },
+      );
 
     // The issue's repro: a cancel with a grace, the gateway killed 0.5 s later.
     const one = await hangSession();
-    await api.control.cancelSession({
-      actionId: "cancel-hung",
-      workerId: "hung",
-      sessionId: one.sessionId,
-      reason: "stuck",
-      graceMs: 3000,
-    });
+    await cancelHung("cancel-hung", one.sessionId, { reason: "stuck", graceMs: 3000 });
     await new Promise((r) => setTimeout(r, 500));
     gateway.child.kill("SIGKILL");
     await gateway.exited;
     api = await restart();
-    const settled = await pollUntil(
-      async () => {
-        const r = await audit("cancel-hung");
-        return r && r.result !== ActionStatus.RUNNING ? r : undefined;
-      },
-      { timeoutMs: 30_000, what: "reconciliation of cancel-hung" },
-    );
-    expect(settled).toMatchObject({ result: ActionStatus.SUCCEEDED, reconciled: true });
-    expect(settled.outcome).toMatch(
+    // Reconciliation after the restart settles it.
+    const hung = await settled("cancel-hung", 30_000);
+    expect(hung).toMatchObject({ result: ActionStatus.SUCCEEDED, reconciled: true });
+    expect(hung.outcome).toMatch(
       /cancelled: the worker reports session .* cancelled \(confirmed after a gateway restart\)/,
     );
     one.driver.abort();
 
     // Worker and gateway both killed mid-cancel: nobody can tell how it ended.
     const two = await hangSession();
-    await api.control.cancelSession({
-      actionId: "cancel-lost",
-      workerId: "hung",
-      sessionId: two.sessionId,
-      reason: "stuck again",
-      graceMs: 5000,
-    });
+    await cancelHung("cancel-lost", two.sessionId, { reason: "stuck again", graceMs: 5000 });
     worker.child.kill("SIGKILL");
     gateway.child.kill("SIGKILL");
     await Promise.all([worker.exited, gateway.exited]);
     two.driver.abort();
-    api = await restart("--reconcile-wait-ms", "1000");
-    const interrupted = await pollUntil(
-      async () => {
-        const r = await audit("cancel-lost");
-        return r && r.result !== ActionStatus.RUNNING ? r : undefined;
-      },
-      { timeoutMs: 15_000, what: "reconciliation of cancel-lost" },
-    );
+    api = await restart({ "reconcile-wait-ms": 1000 });
+    const interrupted = await settled("cancel-lost", 15_000);
     expect(interrupted.result).toBe(ActionStatus.INTERRUPTED);
     expect(interrupted.outcome).toMatch(
       /agent did not reconnect within 1 s; whether session .* was cancelled is unknown/,
     );
 
     // Retry: a new id linked to the old one, idempotent, only once, only for interrupted actions.
-    worker = await startWorker(grpc);
-    await waitForLiveness(api.fleet, "hung", Liveness.HEALTHY);
+    worker = await startHealthyAgent({ http, grpc }, "hung");
     // Refused (FailedPrecondition, nothing recorded) until the new agent is connected.
     const { action: retry } = await pollUntil(
       () =>
@@ -338,13 +294,7 @@ describe("reconciliation after a crash", () => {
     ).rejects.toSatisfy((e: unknown) => codeOf(e) === Code.FailedPrecondition);
     expect(await audit("cancel-lost")).toMatchObject({ retriedBy: "cancel-lost-2" });
     // The new worker process never had that session: the retry says so.
-    const ended = await pollUntil(
-      async () => {
-        const r = await audit("cancel-lost-2");
-        return r && r.result !== ActionStatus.RUNNING ? r : undefined;
-      },
-      { what: "the retry to end" },
-    );
+    const ended = await settled("cancel-lost-2");
     expect(ended).toMatchObject({ result: ActionStatus.FAILED, retryOf: "cancel-lost" });
     await worker.stop();
     await gateway.stop();

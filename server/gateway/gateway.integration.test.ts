@@ -8,11 +8,9 @@ import {
   unusedPort,
   type Peer,
 } from "../testing/misbehaving-peers.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../testing/spawn-stallwatch.js";
+import { killAllStarted } from "../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../testing/test-gateway.js";
+import { startTestWorkers, type TestWorker } from "../testing/test-worker.js";
 
 /**
  * The walking skeleton's whole path with real processes: two reference
@@ -20,9 +18,9 @@ import {
  * read through the browser's Connect API.
  */
 describe("gateway watching real workers", () => {
-  let alpha: StallwatchProcess;
-  let beta: StallwatchProcess;
-  let gateway: StallwatchProcess;
+  let alpha: TestWorker;
+  let beta: TestWorker;
+  let gateway: TestGateway;
   let blackhole: Peer;
   let http1: Peer;
   let refused: string;
@@ -31,33 +29,18 @@ describe("gateway watching real workers", () => {
   let betaId: string;
 
   beforeAll(async () => {
-    [alpha, beta, blackhole, http1, refused] = await Promise.all([
-      startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "alpha"]),
-      startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "beta"]),
+    [[alpha, beta], blackhole, http1, refused] = await Promise.all([
+      startTestWorkers(["alpha", "beta"]),
       startBlackhole(),
       startHttp1Server(),
       unusedPort(),
     ]);
-    alphaId = String(alpha.listening.address);
-    betaId = String(beta.listening.address);
-    gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      "--worker",
-      alphaId,
-      "--worker",
-      betaId,
-      "--worker",
-      blackhole.address,
-      "--worker",
-      http1.address,
-      "--worker",
-      refused,
-    ]);
-    client = fleetClient(String(gateway.listening.http));
+    alphaId = alpha.address;
+    betaId = beta.address;
+    gateway = await startTestGateway({
+      workers: [alphaId, betaId, blackhole.address, http1.address, refused],
+    });
+    client = fleetClient(gateway.http);
   });
 
   afterAll(async () => {

@@ -8,12 +8,9 @@ import { engineSays } from "../engine/execute-driver.js";
 import { waitForLiveness } from "../testing/fleet-client.js";
 import { apiClients } from "../testing/api-clients.js";
 import { pollUntil } from "../testing/poll.js";
-import {
-  freshDbPath,
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../testing/spawn-stallwatch.js";
+import { freshDbPath, killAllStarted } from "../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../testing/test-gateway.js";
+import { startHealthyAgent } from "../testing/test-worker.js";
 import { makeUnwritable } from "../testing/unwritable.js";
 import { arrowBatch, clientsFor, openSession, readToEnd } from "../testing/protocol-fixtures.js";
 
@@ -22,20 +19,17 @@ const TOKEN = "operations-token";
 const codeOf = (err: unknown) => ConnectError.from(err).code;
 
 describe("gateway operations with real workers", () => {
-  let gateway: StallwatchProcess;
+  let gateway: TestGateway;
   let http: string;
-  let grpc: string;
   let db: string;
-  const startGateway = (httpAt = "127.0.0.1:0", grpcAt = "127.0.0.1:0") =>
-    startStallwatch(["gateway", "--http", httpAt, "--grpc", grpcAt, "--operator-token", TOKEN], {
-      env: { STALLWATCH_DB: db },
-    });
+  // A restart binds the addresses the first start got.
+  const startGateway = (at: { http?: string; grpc?: string } = {}) =>
+    startTestGateway({ http: at.http, grpc: at.grpc, db, operatorToken: TOKEN });
 
   beforeAll(async () => {
     db = freshDbPath();
     gateway = await startGateway();
-    http = String(gateway.listening.http);
-    grpc = String(gateway.listening.grpc);
+    http = gateway.http;
   });
   afterAll(async () => {
     await gateway.stop();
@@ -43,18 +37,9 @@ describe("gateway operations with real workers", () => {
   });
 
   it("drains a worker with progress: its session finishes, the worker exits, the action says so", async () => {
-    const worker = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "drain-me",
-      "--gateway",
-      grpc,
-    ]);
+    const worker = await startHealthyAgent(gateway, "drain-me");
     const { fleet, control } = apiClients(http, TOKEN);
-    await waitForLiveness(fleet, "drain-me", Liveness.HEALTHY);
-    const { udf } = clientsFor(String(worker.listening.address));
+    const { udf } = clientsFor(worker.address);
     const { driver } = await openSession(udf, { fn: "slow", msPerBatch: 1500 });
     driver.send(engineSays.data(arrowBatch([1n])));
     await pollUntil(
@@ -112,18 +97,9 @@ describe("gateway operations with real workers", () => {
   });
 
   it("shows a worker killed mid-session as gone with the reason, and stops reporting its sessions", async () => {
-    const worker = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "killed",
-      "--gateway",
-      grpc,
-    ]);
+    const worker = await startHealthyAgent(gateway, "killed");
     const { fleet } = apiClients(http);
-    await waitForLiveness(fleet, "killed", Liveness.HEALTHY);
-    const { udf } = clientsFor(String(worker.listening.address));
+    const { udf } = clientsFor(worker.address);
     const { driver } = await openSession(udf, { fn: "hang" });
     driver.send(engineSays.data(arrowBatch([1n])));
     await pollUntil(
@@ -144,17 +120,8 @@ describe("gateway operations with real workers", () => {
   });
 
   it("a frozen worker turns late with a pinned dump attempt, then unresponsive", async () => {
-    const worker = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "frozen",
-      "--gateway",
-      grpc,
-    ]);
+    const worker = await startHealthyAgent(gateway, "frozen");
     const { fleet } = apiClients(http);
-    await waitForLiveness(fleet, "frozen", Liveness.HEALTHY);
     process.kill(worker.pid, "SIGSTOP");
     try {
       await waitForLiveness(fleet, "frozen", Liveness.UNRESPONSIVE, 10_000);
@@ -223,7 +190,7 @@ describe("gateway operations with real workers", () => {
     );
 
     await gateway.stop();
-    gateway = await startGateway(http, grpc);
+    gateway = await startGateway(gateway);
     // Listing reveals every permalink id: it needs the operator role.
     await expect(apiClients(http).snapshots.listSnapshots({})).rejects.toSatisfy(
       (e: unknown) => codeOf(e) === Code.Unauthenticated,
@@ -268,11 +235,8 @@ describe("a gateway whose database becomes unwritable", () => {
 
   it("logs the fault and exits non-zero quickly", async () => {
     const db = freshDbPath();
-    const gateway = await startStallwatch(
-      ["gateway", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"],
-      { env: { STALLWATCH_DB: db } },
-    );
-    const { snapshots } = apiClients(String(gateway.listening.http));
+    const gateway = await startTestGateway({ db });
+    const { snapshots } = apiClients(gateway.http);
     await snapshots.createSnapshot({});
     const undo = makeUnwritable([db, `${db}-wal`]);
     try {

@@ -2,14 +2,14 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { sendClusterToken } from "../gateway/cluster/peer-auth.js";
-import { startStallwatch, type StallwatchProcess } from "./spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "./test-gateway.js";
 
 export const CLUSTER_TOKEN = "cluster-test-token-0123456789";
 export const OPERATOR_TOKEN = "cluster-operator-token-01234";
 
 export interface ClusterGateway {
   id: string;
-  process: StallwatchProcess;
+  process: TestGateway;
   http: string;
   /** Its --peer URL: its own workers only, for tests that ask who owns what. */
   peerUrl: string;
@@ -26,36 +26,19 @@ export async function startClusterGateway(
     cli,
   }: { leaseMs?: number; intervalMs?: number; cli?: string } = {},
 ): Promise<ClusterGateway> {
-  const process = await startStallwatch(
-    [
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      "--peer",
-      "127.0.0.1:0",
-      "--db",
-      db,
-      "--gateway-id",
-      id,
-      "--lease-ms",
-      String(leaseMs),
-      "--cluster-interval-ms",
-      String(intervalMs),
-      ...workers.flatMap((w) => ["--worker", w]),
-    ],
-    {
-      env: { STALLWATCH_CLUSTER_TOKEN: CLUSTER_TOKEN, STALLWATCH_OPERATOR_TOKEN: OPERATOR_TOKEN },
-      ...(cli ? { cli } : {}),
+  const process = await startTestGateway({
+    db,
+    workers,
+    flags: {
+      peer: "127.0.0.1:0",
+      "gateway-id": id,
+      "lease-ms": leaseMs,
+      "cluster-interval-ms": intervalMs,
     },
-  );
-  return {
-    id,
-    process,
-    http: String(process.listening.http),
-    peerUrl: String(process.listening.peer),
-  };
+    env: { STALLWATCH_CLUSTER_TOKEN: CLUSTER_TOKEN, STALLWATCH_OPERATOR_TOKEN: OPERATOR_TOKEN },
+    cli,
+  });
+  return { id, process, http: process.http, peerUrl: String(process.listening.peer) };
 }
 
 /** The ids of the workers `gateway` itself probes (its --peer FleetService). */

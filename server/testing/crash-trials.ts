@@ -9,6 +9,8 @@ import {
   AuditRecordSchema,
 } from "../../gen/stallwatch/v1/control_pb.js";
 import { apiClients } from "./api-clients.js";
+import { testGatewayArgs } from "./test-gateway.js";
+import { testWorkerArgs } from "./test-worker.js";
 import { pollUntil } from "./poll.js";
 
 /** The compiled CLI (what `npx stallwatch` runs). */
@@ -117,11 +119,10 @@ export async function runCrashTrials(opts: {
   try {
     for (let trial = 0; trial <= opts.trials; trial++) {
       const spawned = performance.now();
-      gateway = spawnCli(
-        opts.cli,
-        ["gateway", "--http", http, "--grpc", grpc, "--operator-token", CRASH_TOKEN],
-        { STALLWATCH_DB: opts.db, STALLWATCH_RECONCILE_WAIT_MS: "5000" },
-      );
+      gateway = spawnCli(opts.cli, testGatewayArgs({ http, grpc, operatorToken: CRASH_TOKEN }), {
+        STALLWATCH_DB: opts.db,
+        STALLWATCH_RECONCILE_WAIT_MS: "5000",
+      });
       const listening = await gateway.waitFor("listening", 15_000);
       http = String(listening.http);
       grpc = String(listening.grpc);
@@ -130,15 +131,7 @@ export async function runCrashTrials(opts: {
         { timeoutMs: 10_000, intervalMs: 10, what: "readiness" },
       );
       const restartToReadyMs = performance.now() - spawned;
-      worker ??= spawnCli(opts.cli, [
-        "worker",
-        "--listen",
-        "127.0.0.1:0",
-        "--id",
-        "crash-w",
-        "--gateway",
-        grpc,
-      ]);
+      worker ??= spawnCli(opts.cli, testWorkerArgs({ id: "crash-w", gateway: grpc }));
       const { control, snapshots } = apiClients(http, CRASH_TOKEN);
       if (trial > 0) {
         const reconcile = await settleReconciliation(gateway, listening);

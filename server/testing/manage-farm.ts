@@ -1,6 +1,7 @@
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { WorkerResponseSchema } from "../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { grpcMessage } from "./h2-frames.js";
 
 /** N UdfWorker.Manage endpoints on ephemeral loopback ports, in this process. */
 export interface ManageFarm {
@@ -24,9 +25,7 @@ export async function startManageFarm(count: number): Promise<ManageFarm> {
       manage: { case: "heartbeat", value: { metrics: { active_sessions: "0", uptime_ms: "1" } } },
     }),
   );
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  frame.set(body, 5);
+  const frame = grpcMessage(body);
   const servers: http2.Http2Server[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
   const addresses: string[] = [];

@@ -36,19 +36,20 @@ export function freshDbPath(): string {
   return join(mkdtempSync(join(tmpdir(), "stallwatch-test-")), "stallwatch.db");
 }
 
+/** How a process is started, whatever its arguments. */
+export interface StartOptions {
+  /** How long to wait for the `listening` line (default 15 s). */
+  startTimeoutMs?: number;
+  /** Added to the environment, after the fresh STALLWATCH_DB. */
+  env?: Record<string, string>;
+  /** The CLI entry point (benches run from dist/, where bin/ is not). */
+  cli?: string;
+}
+
 /** Starts `stallwatch <args>` and waits for its `listening` line. */
 export async function startStallwatch(
   args: string[],
-  {
-    startTimeoutMs = 15_000,
-    env = {},
-    cli = CLI,
-  }: {
-    startTimeoutMs?: number;
-    env?: Record<string, string>;
-    /** The CLI entry point (benches run from dist/, where bin/ is not). */
-    cli?: string;
-  } = {},
+  { startTimeoutMs = 15_000, env = {}, cli = CLI }: StartOptions = {},
 ): Promise<StallwatchProcess> {
   const child = spawn(process.execPath, [cli, ...args], {
     stdio: ["ignore", "pipe", "pipe"],

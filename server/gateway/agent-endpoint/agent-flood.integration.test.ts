@@ -10,11 +10,9 @@ import { SnapshotSchema } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { apiClients } from "../../testing/api-clients.js";
 import { waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
+import { startTestWorker, type TestWorker } from "../../testing/test-worker.js";
 import { rogueConnection, startRogueAgent, type RogueAgent } from "./testing/rogue-agent.js";
 
 interface FloodSummary {
@@ -50,34 +48,23 @@ const MIB = 1 << 20;
  * shows the loopback-only default.
  */
 describe("hostile agents next to a healthy fleet", () => {
-  let gateway: StallwatchProcess;
+  let gateway: TestGateway;
   let http: string;
   let grpc: string;
-  const workers: StallwatchProcess[] = [];
+  const workers: TestWorker[] = [];
   const ids = Array.from({ length: REAL_WORKERS }, (_, i) => `real-${i}`);
   let startedAtMs = 0;
   const cleanups: (() => void)[] = [];
 
   beforeAll(async () => {
-    gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      "--gone-retention-ms",
-      "3000",
-    ]);
-    http = String(gateway.listening.http);
-    grpc = String(gateway.listening.grpc);
+    gateway = await startTestGateway({ flags: { "gone-retention-ms": 3000 } });
+    ({ http, grpc } = gateway);
     for (let i = 0; i < REAL_WORKERS; i += 5) {
       workers.push(
         ...(await Promise.all(
           ids.slice(i, i + 5).map((id) =>
-            startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc], {
-              // 20 processes starting on a shared 2-core machine.
-              startTimeoutMs: 45_000,
-            }),
+            // 20 processes starting on a shared 2-core machine.
+            startTestWorker({ id, gateway: grpc, startTimeoutMs: 45_000 }),
           ),
         )),
       );
@@ -86,6 +73,16 @@ describe("hostile agents next to a healthy fleet", () => {
     await Promise.all(ids.map((id) => waitForLiveness(fleet, id, Liveness.HEALTHY, 30_000)));
     startedAtMs = Date.now();
   }, 240_000);
+
+  /** A rogue agent on a connection of its own, closed after the suite. */
+  const rogueAgent = (
+    announce: Parameters<typeof startRogueAgent>[1],
+    behaviour: Parameters<typeof startRogueAgent>[2],
+  ) => {
+    const conn = rogueConnection(grpc);
+    cleanups.push(() => conn.close());
+    return startRogueAgent(conn.transport, announce, behaviour);
+  };
 
   afterAll(async () => {
     for (const c of cleanups) c();
@@ -168,10 +165,7 @@ describe("hostile agents next to a healthy fleet", () => {
   }, 90_000);
 
   it("cuts a 3 MB host with a visible marker in the fleet listing", async () => {
-    const conn = rogueConnection(grpc);
-    cleanups.push(() => conn.close());
-    const fat = startRogueAgent(
-      conn.transport,
+    const fat = rogueAgent(
       { workerId: "fat", host: "h".repeat(3_000_000) },
       { answer: () => ({}) },
     );
@@ -187,10 +181,7 @@ describe("hostile agents next to a healthy fleet", () => {
   });
 
   it("redacts secrets in every field an agent sends, all the way into a snapshot", async () => {
-    const conn = rogueConnection(grpc);
-    cleanups.push(() => conn.close());
-    const leaky = startRogueAgent(
-      conn.transport,
+    const leaky = rogueAgent(
       {
         workerId: "leaky",
         host: `db password=${SECRET}`,
@@ -259,10 +250,7 @@ describe("hostile agents next to a healthy fleet", () => {
   }, 60_000);
 
   it("ingests 1 MiB of a, a 1 MiB line of = and deep brackets at the cap, repeatedly", async () => {
-    const conn = rogueConnection(grpc);
-    cleanups.push(() => conn.close());
-    const agent = startRogueAgent(
-      conn.transport,
+    const agent = rogueAgent(
       { workerId: "hostile-text", host: "=".repeat(MIB) },
       {
         // At the limits: 1 Mi chars in a sessions-only report, the rest when threads are asked for.
@@ -301,10 +289,7 @@ describe("hostile agents next to a healthy fleet", () => {
   }, 60_000);
 
   it("cuts off a stream that sends reports nobody asked for", async () => {
-    const conn = rogueConnection(grpc);
-    cleanups.push(() => conn.close());
-    const spam = startRogueAgent(
-      conn.transport,
+    const spam = rogueAgent(
       { workerId: "spammer" },
       {
         unsolicited: Array.from({ length: 50 }, (_, i) => ({

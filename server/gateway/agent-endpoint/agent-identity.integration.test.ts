@@ -7,11 +7,10 @@ import { engineSays } from "../../engine/execute-driver.js";
 import { apiClients } from "../../testing/api-clients.js";
 import { waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
+import { startTestWorker, type TestWorker } from "../../testing/test-worker.js";
+import type { CliFlags } from "../../testing/cli-flags.js";
 import { arrowBatch, clientsFor, openSession } from "../../testing/protocol-fixtures.js";
 import { WORKER_H2_LIMITS } from "../../shared/net/worker-h2-server.js";
 import { rogueConnection, startRogueAgent } from "./testing/rogue-agent.js";
@@ -25,17 +24,17 @@ const OPERATOR = "edge-operator-token-0123";
  * impostor streams over real sockets.
  */
 describe("worker identity at the agent endpoint", () => {
-  let gateway: StallwatchProcess;
-  let w1: StallwatchProcess;
-  let w2: StallwatchProcess;
-  let http: string;
-  let grpc: string;
-  const started: StallwatchProcess[] = [];
-  const worker = async (id: string, extra: string[] = []) => {
-    const p = await startStallwatch(
-      ["worker", "--listen", "127.0.0.1:0", "--id", id, "--gateway", grpc, ...extra],
-      { env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN } },
-    );
+  let gateway: TestGateway;
+  let w1: TestWorker;
+  let w2: TestWorker;
+  const started: TestWorker[] = [];
+  const worker = async (id: string, flags?: CliFlags) => {
+    const p = await startTestWorker({
+      id,
+      gateway: gateway.grpc,
+      flags,
+      env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN },
+    });
     started.push(p);
     return p;
   };
@@ -43,27 +42,16 @@ describe("worker identity at the agent endpoint", () => {
   let staticAddress: string;
 
   beforeAll(async () => {
-    const staticWorker = await startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "s1"]);
+    const staticWorker = await startTestWorker({ id: "s1" });
     started.push(staticWorker);
-    staticAddress = String(staticWorker.listening.address);
-    gateway = await startStallwatch(
-      [
-        "gateway",
-        "--http",
-        "127.0.0.1:0",
-        "--grpc",
-        "127.0.0.1:0",
-        "--operator-token",
-        OPERATOR,
-        "--worker",
-        staticAddress,
-      ],
-      { env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN } },
-    );
-    http = String(gateway.listening.http);
-    grpc = String(gateway.listening.grpc);
+    staticAddress = staticWorker.address;
+    gateway = await startTestGateway({
+      operatorToken: OPERATOR,
+      workers: [staticAddress],
+      env: { STALLWATCH_AGENT_TOKEN: AGENT_TOKEN },
+    });
     [w1, w2] = await Promise.all([worker("w1"), worker("w2")]);
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     await Promise.all([
       waitForLiveness(fleet, "w1", Liveness.HEALTHY),
       waitForLiveness(fleet, "w2", Liveness.HEALTHY),
@@ -75,7 +63,7 @@ describe("worker identity at the agent endpoint", () => {
   });
 
   it("refuses agents without the token", async () => {
-    const conn = rogueConnection(grpc);
+    const conn = rogueConnection(gateway.grpc);
     const rogue = startRogueAgent(conn.transport, { workerId: "no-token" });
     expect(await rogue.ended).toMatchObject({ code: Code.Unauthenticated });
     const wrong = startRogueAgent(conn.transport, { workerId: "bad" }, { token: "x".repeat(20) });
@@ -84,8 +72,8 @@ describe("worker identity at the agent endpoint", () => {
   });
 
   it("refuses an impostor of a live id; the real agent keeps its row and the cancel reaches it", async () => {
-    const { fleet, control } = apiClients(http, OPERATOR);
-    const conn = rogueConnection(grpc);
+    const { fleet, control } = apiClients(gateway.http, OPERATOR);
+    const conn = rogueConnection(gateway.grpc);
     // Same id, its own (dead) Manage address.
     const impostor = startRogueAgent(
       conn.transport,
@@ -98,14 +86,14 @@ describe("worker identity at the agent endpoint", () => {
     // Same id with another worker's Manage address: Drain w1 must never reach w2.
     const redirect = startRogueAgent(
       conn.transport,
-      { workerId: "w1", manageAddress: String(w2.listening.address) },
+      { workerId: "w1", manageAddress: w2.address },
       { token: AGENT_TOKEN },
     );
     expect((await redirect.ended).code).toBe(Code.PermissionDenied);
     // A new id claiming w2's Manage address is refused too.
     const alias = startRogueAgent(
       conn.transport,
-      { workerId: "w2-alias", manageAddress: String(w2.listening.address) },
+      { workerId: "w2-alias", manageAddress: w2.address },
       { token: AGENT_TOKEN },
     );
     expect((await alias.ended).message).toMatch(/belongs to live worker "w2"/);
@@ -113,14 +101,14 @@ describe("worker identity at the agent endpoint", () => {
 
     const row = (await fleet.getWorker({ workerId: "w1" })).detail?.worker;
     expect(row?.agent?.pid).toBe(w1.pid);
-    expect(row?.address).toBe(String(w1.listening.address));
+    expect(row?.address).toBe(w1.address);
     expect((await fleet.listWorkers({})).workers.map((w) => w.id)).not.toContain("w2-alias");
     await gateway.waitForLog((l) => l.msg === "agent refused: " + refused.message);
     const { events } = await fleet.listEvents({ workerId: "w1" });
     expect(events.some((e) => /refused/.test(e.summary))).toBe(true);
 
     // The real hung session is cancelled on the real worker.
-    const { udf } = clientsFor(String(w1.listening.address));
+    const { udf } = clientsFor(w1.address);
     const { driver } = await openSession(udf, { fn: "hang" });
     driver.send(engineSays.data(arrowBatch([1n])));
     const sessionId = await pollUntil(
@@ -148,13 +136,13 @@ describe("worker identity at the agent endpoint", () => {
     expect(w2.child.exitCode).toBeNull();
 
     // And the refusals are counted.
-    const metrics = await (await fetch(`http://${http}/metrics`)).text();
+    const metrics = await (await fetch(`http://${gateway.http}/metrics`)).text();
     expect(metrics).toMatch(/stallwatch_agent_refusals_total\{reason="id_in_use"\} [1-9]/);
     expect(metrics).toMatch(/stallwatch_agent_refusals_total\{reason="token"\} [1-9]/);
   });
 
   it("lets a worker whose old stream is proven dead take its id back, closing the old stream", async () => {
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     const frozen = await worker("w3");
     await waitForLiveness(fleet, "w3", Liveness.HEALTHY);
     frozen.child.kill("SIGSTOP");
@@ -171,22 +159,22 @@ describe("worker identity at the agent endpoint", () => {
         },
         { timeoutMs: 15_000, what: "w3's row to belong to the new process" },
       );
-      expect(row.address).toBe(String(fresh.listening.address));
+      expect(row.address).toBe(fresh.address);
     } finally {
       frozen.child.kill("SIGKILL");
     }
   });
 
   it("replaces a wildcard Manage host with the peer's and refuses another host's address", async () => {
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     const port = 19411;
-    await worker("wild", ["--advertise", `0.0.0.0:${port}`]);
+    await worker("wild", { advertise: `0.0.0.0:${port}` });
     const row = await pollUntil(
       async () => (await fleet.listWorkers({})).workers.find((w) => w.id === "wild"),
       { what: "the wildcard worker's row" },
     );
     expect(row.agent?.manageAddress).toBe(`127.0.0.1:${port}`);
-    const conn = rogueConnection(grpc);
+    const conn = rogueConnection(gateway.grpc);
     const foreign = startRogueAgent(
       conn.transport,
       { workerId: "far", manageAddress: "10.20.30.40:7071" },
@@ -199,7 +187,7 @@ describe("worker identity at the agent endpoint", () => {
   });
 
   it("refuses a static worker's id to an agent announcing another address", async () => {
-    const conn = rogueConnection(grpc);
+    const conn = rogueConnection(gateway.grpc);
     const rogue = startRogueAgent(
       conn.transport,
       // A static target's id is its address.
@@ -209,14 +197,14 @@ describe("worker identity at the agent endpoint", () => {
     const result = await rogue.ended;
     expect(result.code).toBe(Code.AlreadyExists);
     expect(result.message).toMatch(/static worker/);
-    const { fleet } = apiClients(http);
+    const { fleet } = apiClients(gateway.http);
     const row = (await fleet.getWorker({ workerId: staticAddress })).detail?.worker;
     expect(row?.agent).toBeUndefined();
     conn.close();
   });
 
   it("advertises a bounded number of HTTP/2 streams on --grpc", async () => {
-    const session = http2.connect(`http://${grpc}`);
+    const session = http2.connect(`http://${gateway.grpc}`);
     try {
       const settings = await new Promise<http2.Settings>((resolve, reject) => {
         session.once("remoteSettings", resolve);

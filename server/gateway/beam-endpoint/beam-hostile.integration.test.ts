@@ -2,11 +2,9 @@ import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
+import { startTestWorker, startTestWorkers, type TestWorker } from "../../testing/test-worker.js";
 import { startTestHarness } from "../status/beam-text/testing/fixture-harness.js";
 
 const MiB = 1 << 20;
@@ -21,31 +19,17 @@ const PAYLOADS: Record<string, string> = {
 };
 
 describe("hostile Beam peers against a real gateway with 20 real workers", () => {
-  let gateway: StallwatchProcess;
+  let gateway: TestGateway;
   let client: ReturnType<typeof fleetClient>;
   let grpc: string;
   let http: string;
-  const workers: StallwatchProcess[] = [];
+  const workers: TestWorker[] = [];
 
   beforeAll(async () => {
-    const started = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", `hb-${i}`], {
-          startTimeoutMs: 60_000,
-        }),
-      ),
-    );
-    workers.push(...started);
-    gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      ...workers.flatMap((w) => ["--worker", String(w.listening.address)]),
-    ]);
-    http = String(gateway.listening.http);
-    grpc = String(gateway.listening.grpc);
+    const ids = Array.from({ length: 20 }, (_, i) => `hb-${i}`);
+    workers.push(...(await startTestWorkers(ids, { startTimeoutMs: 60_000 })));
+    gateway = await startTestGateway({ workers: workers.map((w) => w.address) });
+    ({ http, grpc } = gateway);
     client = fleetClient(http);
     await pollUntil(
       async () => {
@@ -128,17 +112,10 @@ describe("hostile Beam peers against a real gateway with 20 real workers", () =>
   }, 120_000);
 
   it("lets a reconnect take over an id whose stream stopped answering pings, and closes the old stream", async () => {
-    const beam = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "beam-frozen",
-      "--beam-status",
-      grpc,
-      "--beam-format",
-      "java",
-    ]);
+    const beam = await startTestWorker({
+      id: "beam-frozen",
+      flags: { "beam-status": grpc, "beam-format": "java" },
+    });
     try {
       await waitForLiveness(client, "beam-frozen", Liveness.HEALTHY, 20_000);
       // A live stream's id is refused to an impostor.

@@ -6,11 +6,8 @@ import { Liveness, WorkerKind, type WorkerDetail } from "../../../gen/stallwatch
 import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { unusedPort } from "../../testing/misbehaving-peers.js";
 import { pollUntil } from "../../testing/poll.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
 import { sendRawFrame, startTestHarness } from "../status/beam-text/testing/fixture-harness.js";
 
 const fixture = (name: string) =>
@@ -48,7 +45,7 @@ const CASES = [
 ] as const;
 
 describe("Beam SDK status texts through a real gateway over gRPC", () => {
-  let gateway: StallwatchProcess;
+  let gateway: TestGateway;
   let client: ReturnType<typeof fleetClient>;
   let grpc: string;
   let http: string;
@@ -56,23 +53,13 @@ describe("Beam SDK status texts through a real gateway over gRPC", () => {
 
   beforeAll(async () => {
     staticId = await unusedPort();
-    gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      "--worker",
-      staticId,
+    gateway = await startTestGateway({
+      workers: [staticId],
       // The Python fixture's bundle is 8.39 s since its last transition.
-      "--stall-no-progress-ms",
-      "5000",
-      "--not-moving-ms",
-      "5000",
-    ]);
-    http = String(gateway.listening.http);
+      flags: { "stall-no-progress-ms": 5000, "not-moving-ms": 5000 },
+    });
+    ({ http, grpc } = gateway);
     client = fleetClient(http);
-    grpc = String(gateway.listening.grpc);
   });
 
   afterAll(async () => {

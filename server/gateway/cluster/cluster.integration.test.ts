@@ -11,7 +11,8 @@ import {
 import { startManageFarm, type ManageFarm } from "../../testing/manage-farm.js";
 import { pollUntil } from "../../testing/poll.js";
 import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
-import { killAllStarted, startStallwatch } from "../../testing/spawn-stallwatch.js";
+import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { startTestWorker, startTestWorkers } from "../../testing/test-worker.js";
 
 const LEASE_MS = 3000;
 const INTERVAL_MS = 500;
@@ -68,17 +69,20 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
       },
     );
 
+  /** Waits until `gateway` itself probes worker `id`. */
+  const ownedBy = (gateway: ClusterGateway, id: string, timeoutMs?: number) =>
+    pollUntil(async () => ((await ownWorkers(gateway)).includes(id) ? true : undefined), {
+      timeoutMs,
+      what: `${id} on ${gateway.id}`,
+    });
+
   beforeAll(async () => {
     pg = await startPostgres();
     db = await pg.createDatabase();
     farm = await startManageFarm(24);
     // Two reference workers as well, for actions (they answer ShutdownRequest).
-    const refs = await Promise.all(
-      ["ref-1", "ref-2"].map((id) =>
-        startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", id]),
-      ),
-    );
-    workers = [...farm.addresses, ...refs.map((r) => String(r.listening.address))];
+    const refs = await startTestWorkers(["ref-1", "ref-2"]);
+    workers = [...farm.addresses, ...refs.map((r) => r.address)];
     await Promise.all(["gw-a", "gw-b", "gw-c"].map(start));
   });
   afterAll(async () => {
@@ -125,37 +129,18 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
   it("holds a dial-in worker id on one gateway: the same id announced to another is refused", async () => {
     const [a, , c] = gateways;
     if (!a || !c) throw new Error("missing gateways");
-    const first = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "twin",
-      "--gateway",
-      String(a.process.listening.grpc),
-    ]);
-    await pollUntil(async () => ((await ownWorkers(a)).includes("twin") ? true : undefined), {
-      what: "twin on gw-a",
-    });
-    const second = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "twin",
-      "--gateway",
-      String(c.process.listening.grpc),
-    ]);
+    const twin = (gateway: ClusterGateway) =>
+      startTestWorker({ id: "twin", gateway: gateway.process.grpc });
+    const first = await twin(a);
+    await ownedBy(a, "twin");
+    const second = await twin(c);
     const refused = await second.waitForLog((l) => String(l.reason).includes("another gateway"));
     expect(String(refused.reason)).toMatch(/already_exists|AlreadyExists/i);
     expect(await ownWorkers(c)).not.toContain("twin");
     expect(await ownWorkers(a)).toContain("twin");
     // Once the first lets go, the id is free for the second.
     await first.stop();
-    await pollUntil(async () => ((await ownWorkers(c)).includes("twin") ? true : undefined), {
-      timeoutMs: 20_000,
-      what: "twin to move to gw-c",
-    });
+    await ownedBy(c, "twin", 20_000);
     await second.stop();
   });
 
@@ -163,19 +148,9 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
     const [a, , c] = gateways;
     if (!a || !c) throw new Error("missing gateways");
     const harness = (gateway: ClusterGateway) =>
-      startStallwatch([
-        "worker",
-        "--listen",
-        "127.0.0.1:0",
-        "--id",
-        "beam-twin",
-        "--beam-status",
-        String(gateway.process.listening.grpc),
-      ]);
+      startTestWorker({ id: "beam-twin", flags: { "beam-status": gateway.process.grpc } });
     const first = await harness(a);
-    await pollUntil(async () => ((await ownWorkers(a)).includes("beam-twin") ? true : undefined), {
-      what: "beam-twin on gw-a",
-    });
+    await ownedBy(a, "beam-twin");
     const second = await harness(c);
     const refused = await c.process.waitForLog(
       (l) => l.msg === "beam status stream refused" && String(l.err).includes("another gateway"),
@@ -184,10 +159,7 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
     expect(refused.reason).toBe("duplicate_id");
     expect(await ownWorkers(c)).not.toContain("beam-twin");
     await first.stop();
-    await pollUntil(async () => ((await ownWorkers(c)).includes("beam-twin") ? true : undefined), {
-      timeoutMs: 30_000,
-      what: "beam-twin to move to gw-c",
-    });
+    await ownedBy(c, "beam-twin", 30_000);
     await second.stop();
   });
 

@@ -1,9 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { WorkerSchema } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { WorkerSchema, type Worker } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { FleetMerge, LOCAL } from "./fleet-merge.js";
 
 const w = (id: string, address = "a") => create(WorkerSchema, { id, address });
+/** The merged rows as `show` prints them, sorted. */
+const listed = (merge: FleetMerge, show: (row: Worker) => string) => merge.all().map(show).sort();
 
 describe("the merged fleet", () => {
   it("shows each id once, from the best source, and hands over without a gap", () => {
@@ -11,12 +13,7 @@ describe("the merged fleet", () => {
     const merge = new FleetMerge((s) => (s === LOCAL ? 0 : stale.has(s) ? 2 : 1));
     merge.apply(LOCAL, [w("x", "local")], [], true);
     merge.apply("gw-b", [w("y", "b"), w("z", "b")], [], true);
-    expect(
-      merge
-        .all()
-        .map((r) => r.id)
-        .sort(),
-    ).toEqual(["x", "y", "z"]);
+    expect(listed(merge, (r) => r.id)).toEqual(["x", "y", "z"]);
 
     // gw-b dies: its rows stay (stale) until someone else has them.
     stale.add("gw-b");
@@ -30,12 +27,7 @@ describe("the merged fleet", () => {
     expect(mine.upserts.map((r) => r.id)).toEqual(["z"]);
     // gw-b leaves the cluster: nothing disappears, nobody is listed twice.
     expect(merge.dropSource("gw-b")).toEqual({ upserts: [], removed: [] });
-    expect(
-      merge
-        .all()
-        .map((r) => `${r.id}@${r.address}`)
-        .sort(),
-    ).toEqual(["x@local", "y@c", "z@local"]);
+    expect(listed(merge, (r) => `${r.id}@${r.address}`)).toEqual(["x@local", "y@c", "z@local"]);
   });
 
   it("removes an id only when no source has it, and forwards updates from the shown source only", () => {

@@ -2,16 +2,14 @@ import http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import {
   ShutdownRequestSchema,
-  WorkerRequestSchema,
   WorkerResponseSchema,
-  type WorkerRequest,
-  type WorkerResponse,
 } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { parseHostPort } from "../../shared/net/host-port.js";
-import { startStallwatch, type StallwatchProcess } from "../../testing/spawn-stallwatch.js";
+import { startGrpcJsManage, type ManageHandler } from "../../testing/grpc-js-manage.js";
+import { startTestWorker, type TestWorker } from "../../testing/test-worker.js";
 import {
   startBlackhole,
   startHttp1Server,
@@ -25,32 +23,13 @@ import { ManageClient } from "./manage-client.js";
 // a node:http2 server sending what grpc-js never does (status in trailers after
 // headers, gzip without being asked twice), and the project's own worker.
 
-const MANAGE = {
-  path: "/org.apache.spark.udf.worker.UdfWorker/Manage",
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (r: WorkerRequest) => Buffer.from(toBinary(WorkerRequestSchema, r)),
-  requestDeserialize: (b: Buffer) => fromBinary(WorkerRequestSchema, b),
-  responseSerialize: (r: WorkerResponse) => Buffer.from(toBinary(WorkerResponseSchema, r)),
-  responseDeserialize: (b: Buffer) => fromBinary(WorkerResponseSchema, b),
-};
-
 const heartbeatAnswer = (metrics: Record<string, string>) =>
   create(WorkerResponseSchema, { manage: { case: "heartbeat", value: { metrics } } });
 
-type Handler = grpc.handleUnaryCall<WorkerRequest, WorkerResponse>;
-
-async function grpcServer(handler: Handler | undefined, options: grpc.ServerOptions = {}) {
-  const server = new grpc.Server(options);
-  if (handler) server.addService({ manage: MANAGE }, { manage: handler });
-  else server.addService({ other: { ...MANAGE, path: "/some.Other/Call" } }, { other: () => {} });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
-  servers.push(() => server.forceShutdown());
-  return new ManageClient(parseHostPort(`127.0.0.1:${port}`));
+async function grpcServer(handler: ManageHandler | undefined, options: grpc.ServerOptions = {}) {
+  const { address, stop } = await startGrpcJsManage(handler, options);
+  servers.push(stop);
+  return new ManageClient(parseHostPort(address));
 }
 
 /** A node:http2 server answering every call with `answer`. */
@@ -78,13 +57,13 @@ function frame(message: Uint8Array, compressed = false): Buffer {
 const servers: Array<() => void> = [];
 const clients: ManageClient[] = [];
 const track = (c: ManageClient) => (clients.push(c), c);
-let worker: StallwatchProcess;
+let worker: TestWorker;
 let blackhole: Peer;
 let http1: Peer;
 
 beforeAll(async () => {
   [worker, blackhole, http1] = await Promise.all([
-    startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "interop-1"]),
+    startTestWorker({ id: "interop-1" }),
     startBlackhole(),
     startHttp1Server(),
   ]);
@@ -248,7 +227,7 @@ describe("ManageClient against replies grpc-js does not send", () => {
 
 describe("ManageClient against the project's worker and misbehaving peers", () => {
   it("reads the real worker's heartbeat metrics, call after call", async () => {
-    const client = track(new ManageClient(parseHostPort(String(worker.listening.address))));
+    const client = track(new ManageClient(parseHostPort(worker.address)));
     for (let i = 0; i < 20; i++) {
       const r = await client.heartbeat(1000);
       expect(r.ok).toBe(true);

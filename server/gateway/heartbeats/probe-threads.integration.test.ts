@@ -1,22 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as grpc from "@grpc/grpc-js";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  WorkerRequestSchema,
-  WorkerResponseSchema,
-  type WorkerRequest,
-  type WorkerResponse,
-} from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { WorkerResponseSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { startBlackhole, unusedPort, type Peer } from "../../testing/misbehaving-peers.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+import { startGrpcJsManage } from "../../testing/grpc-js-manage.js";
+import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
+import { startTestWorkers, type TestWorker } from "../../testing/test-worker.js";
 
 /**
  * Probing on worker threads (--probe-threads), real processes: the same
@@ -24,64 +17,41 @@ import {
  * reaching the main thread's fleet.
  */
 describe("gateway probing on worker threads", () => {
-  let alpha: StallwatchProcess;
-  let beta: StallwatchProcess;
+  let alpha: TestWorker;
+  let beta: TestWorker;
   let blackhole: Peer;
   let refused: string;
   let constant: { address: string; stop(): void };
-  const gateways: StallwatchProcess[] = [];
+  const gateways: TestGateway[] = [];
 
   /** A grpc-js Manage server whose answer never changes, byte for byte. */
-  async function constantServer() {
-    const server = new grpc.Server();
-    server.addService(
-      {
-        manage: {
-          path: "/org.apache.spark.udf.worker.UdfWorker/Manage",
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: (r: WorkerRequest) => Buffer.from(toBinary(WorkerRequestSchema, r)),
-          requestDeserialize: (b: Buffer) => fromBinary(WorkerRequestSchema, b),
-          responseSerialize: (r: WorkerResponse) => Buffer.from(toBinary(WorkerResponseSchema, r)),
-          responseDeserialize: (b: Buffer) => fromBinary(WorkerResponseSchema, b),
-        },
-      },
-      {
-        manage: (_call: unknown, cb: grpc.sendUnaryData<WorkerResponse>) =>
-          cb(
-            null,
-            create(WorkerResponseSchema, {
-              manage: { case: "heartbeat", value: { metrics: { active_sessions: "4" } } },
-            }),
-          ),
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
+  const constantServer = () =>
+    startGrpcJsManage((_call, cb) =>
+      cb(
+        null,
+        create(WorkerResponseSchema, {
+          manage: { case: "heartbeat", value: { metrics: { active_sessions: "4" } } },
+        }),
       ),
     );
-    return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
-  }
 
   async function gateway(threads: string, targets: string[]) {
-    const g = await startStallwatch([
-      ...["gateway", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"],
-      ...["--probe-threads", threads, "--interval-ms", "300", "--deadline-ms", "300"],
-      ...targets.flatMap((t) => ["--worker", t]),
-    ]);
+    const g = await startTestGateway({
+      workers: targets,
+      flags: { "probe-threads": threads, "interval-ms": 300, "deadline-ms": 300 },
+    });
     gateways.push(g);
     return g;
   }
 
   beforeAll(async () => {
-    [alpha, beta, blackhole, refused, constant] = await Promise.all([
-      startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "alpha"]),
-      startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "beta"]),
+    // The misbehaving targets first: they take no time next to two processes.
+    [blackhole, refused, constant] = await Promise.all([
       startBlackhole(),
       unusedPort(),
       constantServer(),
     ]);
+    [alpha, beta] = await startTestWorkers(["alpha", "beta"]);
   });
 
   afterAll(async () => {
@@ -92,16 +62,16 @@ describe("gateway probing on worker threads", () => {
   });
 
   it("judges every kind of target the same with 3 probe threads", async () => {
-    const alphaId = String(alpha.listening.address);
+    const alphaId = alpha.address;
     const g = await gateway("3", [
       alphaId,
-      String(beta.listening.address),
+      beta.address,
       blackhole.address,
       refused,
       constant.address,
     ]);
     expect(g.listening.probeThreads).toBe(3);
-    const client = fleetClient(String(g.listening.http));
+    const client = fleetClient(g.http);
     const healthy = await waitForLiveness(client, alphaId, Liveness.HEALTHY);
     expect(Object.keys(healthy.metrics).length).toBeGreaterThan(0);
     expect((await waitForLiveness(client, refused, Liveness.GONE)).livenessReason).toBe(
@@ -132,10 +102,10 @@ describe("gateway probing on worker threads", () => {
   });
 
   it("probes on the main thread with --probe-threads 0", async () => {
-    const betaId = String(beta.listening.address);
+    const betaId = beta.address;
     const g = await gateway("0", [betaId]);
     expect(g.listening.probeThreads).toBe(0);
-    await waitForLiveness(fleetClient(String(g.listening.http)), betaId, Liveness.HEALTHY);
+    await waitForLiveness(fleetClient(g.http), betaId, Liveness.HEALTHY);
   });
 
   it("refuses a thread count it cannot use, saying why", () => {

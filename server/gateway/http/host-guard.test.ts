@@ -32,41 +32,60 @@ describe("createHostGuard", () => {
     expect(loopback(undefined)).toBe(false);
   });
 
-  it("adds --allowed-host entries, with or without a port", () => {
-    const guard = createHostGuard(
-      { host: "127.0.0.1", port: 8080 },
-      { allowedHosts: ["stallwatch.example.com", "proxy.internal:9000", "[fd00::5]:8080"] },
-    );
-    expect(guard("stallwatch.example.com")).toBe(true);
-    expect(guard("Stallwatch.Example.com:443")).toBe(true);
-    expect(guard("proxy.internal:9000")).toBe(true);
-    expect(guard("proxy.internal:9001")).toBe(false);
-    expect(guard("[fd00::5]:8080")).toBe(true);
-    expect(guard("evil.stallwatch.example.com")).toBe(false);
-  });
-
-  it("allows the interface addresses when bound to a wildcard, and a named bind address", () => {
-    const wildcard = createHostGuard(
-      { host: "0.0.0.0", port: 8080 },
-      { allowedHosts: [], wildcardAddresses: () => ["10.1.2.3", "fe80::1"] },
-    );
-    expect(wildcard("10.1.2.3:8080")).toBe(true);
-    expect(wildcard("[fe80::1]:8080")).toBe(true);
-    expect(wildcard("0.0.0.0:8080")).toBe(false);
-    expect(wildcard("10.1.2.4:8080")).toBe(false);
-    const named = createHostGuard({ host: "10.9.9.9", port: 80 }, { allowedHosts: [] });
-    expect(named("10.9.9.9")).toBe(true);
-    expect(named("localhost")).toBe(true);
-    expect(named("10.9.9.8")).toBe(false);
+  it.each<[string, Parameters<typeof createHostGuard>, [string, boolean][]]>([
+    [
+      "adds --allowed-host entries, with or without a port",
+      [
+        { host: "127.0.0.1", port: 8080 },
+        { allowedHosts: ["stallwatch.example.com", "proxy.internal:9000", "[fd00::5]:8080"] },
+      ],
+      [
+        ["stallwatch.example.com", true],
+        ["Stallwatch.Example.com:443", true],
+        ["proxy.internal:9000", true],
+        ["proxy.internal:9001", false],
+        ["[fd00::5]:8080", true],
+        ["evil.stallwatch.example.com", false],
+      ],
+    ],
+    [
+      "allows the interface addresses when bound to a wildcard",
+      [
+        { host: "0.0.0.0", port: 8080 },
+        { allowedHosts: [], wildcardAddresses: () => ["10.1.2.3", "fe80::1"] },
+      ],
+      [
+        ["10.1.2.3:8080", true],
+        ["[fe80::1]:8080", true],
+        ["0.0.0.0:8080", false],
+        ["10.1.2.4:8080", false],
+      ],
+    ],
+    [
+      "allows a named bind address",
+      [{ host: "10.9.9.9", port: 80 }, { allowedHosts: [] }],
+      [
+        ["10.9.9.9", true],
+        ["localhost", true],
+        ["10.9.9.8", false],
+      ],
+    ],
+  ])("%s", (_what, settings, hosts) => {
+    const guard = createHostGuard(...settings);
+    for (const [host, expected] of hosts) expect(guard(host), host).toBe(expected);
   });
 });
 
 describe("parseAllowedHost", () => {
-  it("canonicalises valid entries and explains invalid ones", () => {
-    expect(parseAllowedHost("Example.COM")).toBe("example.com");
-    expect(parseAllowedHost("example.com:8443")).toBe("example.com:8443");
-    expect(parseAllowedHost("[::1]:80")).toBe("[::1]:80");
-    expect(() => parseAllowedHost("https://example.com")).toThrow(/is not a host name/);
-    expect(() => parseAllowedHost("a b")).toThrow(/is not a host name/);
+  it.each([
+    ["Example.COM", "example.com"],
+    ["example.com:8443", "example.com:8443"],
+    ["[::1]:80", "[::1]:80"],
+  ])("canonicalises %j", (entry, canonical) => {
+    expect(parseAllowedHost(entry)).toBe(canonical);
+  });
+
+  it.each(["https://example.com", "a b"])("explains why %j is invalid", (entry) => {
+    expect(() => parseAllowedHost(entry)).toThrow(/is not a host name/);
   });
 });

@@ -12,14 +12,10 @@ import { ControlService } from "../../../gen/stallwatch/v1/control_pb.js";
 import { FleetService, Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { apiClients } from "../../testing/api-clients.js";
-import { waitForLiveness } from "../../testing/fleet-client.js";
 import { connectCall, rawRequest } from "../../testing/raw-http.js";
-import {
-  killAllStarted,
-  runStallwatch,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+import { killAllStarted, runStallwatch } from "../../testing/spawn-stallwatch.js";
+import { startTestGateway, testGatewayArgs, type TestGateway } from "../../testing/test-gateway.js";
+import { startHealthyAgent, type TestWorker } from "../../testing/test-worker.js";
 
 /**
  * Hostile people-facing peers against a real gateway process: the dashboard
@@ -47,43 +43,23 @@ const codeOf = async (call: Promise<unknown>) => {
 };
 
 describe("hostile people-facing peers", () => {
-  let gateway: StallwatchProcess;
-  let victim: StallwatchProcess;
+  let gateway: TestGateway;
+  let victim: TestWorker;
   let http: string;
   let grpc: string;
 
   beforeAll(async () => {
-    gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      "--operator-token-file",
-      tokenFile("operator", OPERATOR),
-      "--viewer-token-file",
-      tokenFile("viewer", VIEWER),
-      "--identity-header",
-      "x-forwarded-user",
-      "--trusted-proxy",
-      `${TRUSTED_PROXY}/32`,
-      "--trusted-proxy",
-      "fd00::/8",
-      "--allowed-host",
-      "stallwatch.test",
-    ]);
-    http = String(gateway.listening.http);
-    grpc = String(gateway.listening.grpc);
-    victim = await startStallwatch([
-      "worker",
-      "--listen",
-      "127.0.0.1:0",
-      "--id",
-      "victim",
-      "--gateway",
-      grpc,
-    ]);
-    await waitForLiveness(apiClients(http).fleet, "victim", Liveness.HEALTHY, 20_000);
+    gateway = await startTestGateway({
+      flags: {
+        "operator-token-file": tokenFile("operator", OPERATOR),
+        "viewer-token-file": tokenFile("viewer", VIEWER),
+        "identity-header": "x-forwarded-user",
+        "trusted-proxy": [`${TRUSTED_PROXY}/32`, "fd00::/8"],
+        "allowed-host": "stallwatch.test",
+      },
+    });
+    ({ http, grpc } = gateway);
+    victim = await startHealthyAgent(gateway, "victim", { healthyWithinMs: 20_000 });
   });
   afterAll(async () => {
     await Promise.all([victim.stop(), gateway.stop()]);
@@ -280,25 +256,15 @@ describe("hostile people-facing peers", () => {
 });
 
 describe("a snapshot flood", () => {
-  let gateway: StallwatchProcess;
+  let gateway: TestGateway;
   let http: string;
 
   beforeAll(async () => {
-    gateway = await startStallwatch(
-      [
-        "gateway",
-        "--http",
-        "127.0.0.1:0",
-        "--grpc",
-        "127.0.0.1:0",
-        "--snapshots-per-minute",
-        "3",
-        "--snapshots-per-minute-total",
-        "30",
-      ],
-      { env: { STALLWATCH_OPERATOR_TOKEN: OPERATOR } },
-    );
-    http = String(gateway.listening.http);
+    gateway = await startTestGateway({
+      flags: { "snapshots-per-minute": 3, "snapshots-per-minute-total": 30 },
+      env: { STALLWATCH_OPERATOR_TOKEN: OPERATOR },
+    });
+    http = gateway.http;
   });
   afterAll(async () => {
     await gateway.stop();
@@ -351,29 +317,15 @@ describe("token settings at start", () => {
   afterAll(() => killAllStarted());
 
   it("refuses a short token with a clear config error and exit code 2", async () => {
-    const { code, stderr } = await runStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      "--operator-token-file",
-      tokenFile("short", "too-short"),
-    ]);
+    const { code, stderr } = await runStallwatch(
+      testGatewayArgs({ flags: { "operator-token-file": tokenFile("short", "too-short") } }),
+    );
     expect(code).toBe(2);
     expect(stderr).toMatch(/the operator token must be at least 16 characters \(got 9\)/);
   });
 
   it("warns when the token is a command-line flag, visible in ps", async () => {
-    const gateway = await startStallwatch([
-      "gateway",
-      "--http",
-      "127.0.0.1:0",
-      "--grpc",
-      "127.0.0.1:0",
-      "--operator-token",
-      OPERATOR,
-    ]);
+    const gateway = await startTestGateway({ operatorToken: OPERATOR });
     try {
       expect(
         gateway.logs.some((l) => String(l.msg).includes("visible to every local user in `ps`")),

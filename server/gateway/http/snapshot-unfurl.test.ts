@@ -1,10 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveWebRoot, type LocalHttpServer } from "../../testing/local-http.js";
 import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { createSnapshotUnfurl } from "./snapshot-unfurl.js";
@@ -24,33 +21,26 @@ const snapshot = create(SnapshotSchema, {
   ],
 });
 
-let root: string;
-let server: http.Server;
+let server: LocalHttpServer;
 let base: string;
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "unfurl-"));
-  writeFileSync(
-    join(root, "index.html"),
-    "<html><head><title>Stallwatch</title></head><body></body></html>",
-  );
-  const unfurl = createSnapshotUnfurl({
-    store: {
-      getSnapshot: (id) => Promise.resolve<Snapshot | undefined>(id === ID ? snapshot : undefined),
-    },
-    webRoot: root,
-    log: pino({ level: "silent" }),
+  const page = "<html><head><title>Stallwatch</title></head><body></body></html>";
+  server = await serveWebRoot({ "index.html": page }, (webRoot) => {
+    const unfurl = createSnapshotUnfurl({
+      store: {
+        getSnapshot: (id) =>
+          Promise.resolve<Snapshot | undefined>(id === ID ? snapshot : undefined),
+      },
+      webRoot,
+      log: pino({ level: "silent" }),
+    });
+    return (req, res) => {
+      if (!unfurl(req, res)) res.writeHead(418).end();
+    };
   });
-  server = http.createServer((req, res) => {
-    if (!unfurl(req, res)) res.writeHead(418).end();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  base = server.base;
 });
-afterAll(() => {
-  server.close();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 const meta = (html: string, key: string) =>
   new RegExp(`<meta (?:property|name)="${key}" content="([^"]*)"`).exec(html)?.[1];

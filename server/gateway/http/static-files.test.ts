@@ -1,33 +1,25 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { brotliCompressSync, brotliDecompressSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveWebRoot, type LocalHttpServer } from "../../testing/local-http.js";
 import { createStaticHandler } from "./static-files.js";
 
 const js = "console.log('stallwatch');\n".repeat(200);
-let root: string;
-let server: http.Server;
+let server: LocalHttpServer;
 let base: string;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "static-"));
-  mkdirSync(join(root, "assets"));
-  writeFileSync(join(root, "index.html"), "<!doctype html><title>Stallwatch</title>");
-  writeFileSync(join(root, "assets", "index-AbC123.js"), js);
-  writeFileSync(join(root, "assets", "index-AbC123.js.br"), brotliCompressSync(js));
-  writeFileSync(join(root, "assets", "index-AbC123.js.gz"), gzipSync(js));
-  writeFileSync(join(root, "favicon.ico"), Buffer.from([0, 0, 1, 0]));
-  server = http.createServer(createStaticHandler(root));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const files = {
+    "index.html": "<!doctype html><title>Stallwatch</title>",
+    "assets/index-AbC123.js": js,
+    "assets/index-AbC123.js.br": brotliCompressSync(js),
+    "assets/index-AbC123.js.gz": gzipSync(js),
+    "favicon.ico": Buffer.from([0, 0, 1, 0]),
+  };
+  server = await serveWebRoot(files, createStaticHandler);
+  base = server.base;
 });
-afterAll(() => {
-  server.close();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 /** A raw GET (fetch would decompress and hide the encoding). */
 function get(path: string, headers: Record<string, string> = {}) {

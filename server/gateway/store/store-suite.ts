@@ -1,4 +1,4 @@
-import { create, equals } from "@bufbuild/protobuf";
+import { create, equals, type MessageInitShape } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { ActionKind, ActionSchema, ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
@@ -13,6 +13,22 @@ export const retention = {
   eventsMs: 7 * 86_400_000,
   auditMs: 90 * 86_400_000,
 };
+
+/** A RUNNING action `actionId` of `kind` by alice on w1, audited as `auditId`; `init` adds to it. */
+const runningAction = (
+  [actionId, auditId]: [string, string],
+  kind: ActionKind,
+  init: MessageInitShape<typeof ActionSchema> = {},
+) =>
+  create(ActionSchema, {
+    actionId,
+    auditId,
+    kind,
+    actor: "alice",
+    workerId: "w1",
+    status: ActionStatus.RUNNING,
+    ...init,
+  });
 
 /**
  * The behaviour every dialect must have, run by store.test.ts (SQLite) and
@@ -68,15 +84,8 @@ export function defineStoreSuite(
 
   it("keeps audit, actions, events and snapshots across a restart", async () => {
     const s = await open();
-    const action = create(ActionSchema, {
-      actionId: "a-1",
-      auditId: "au-1",
-      actor: "alice",
-      kind: ActionKind.DRAIN_WORKER,
-      workerId: "w1",
-      status: ActionStatus.RUNNING,
-      startedAtMs: BigInt(Date.now()),
-    });
+    const startedAtMs = BigInt(Date.now());
+    const action = runningAction(["a-1", "au-1"], ActionKind.DRAIN_WORKER, { startedAtMs });
     await s.createAction(action);
     await s.saveAction({ ...action, status: ActionStatus.SUCCEEDED, outcome: "drained" });
     const event = create(FleetEventSchema, {
@@ -215,14 +224,8 @@ export function defineStoreSuite(
 
   it("writes an action and its audit record together, and lists what is left running", async () => {
     const s = await open();
-    const running = create(ActionSchema, {
-      actionId: "r-1",
-      auditId: "au-r1",
-      actor: "alice",
-      kind: ActionKind.CANCEL_SESSION,
-      workerId: "w1",
+    const running = runningAction(["r-1", "au-r1"], ActionKind.CANCEL_SESSION, {
       sessionId: "s1",
-      status: ActionStatus.RUNNING,
       outcome: "started",
       startedAtMs: 5n,
     });

@@ -19,22 +19,23 @@ describe("parseHostPort", () => {
     expect(parseHostPort("127.0.0.1:0", { allowZero: true }).port).toBe(0);
   });
 
-  it("formats back, bracketing IPv6", () => {
-    expect(formatHostPort({ host: "::1", port: 80 })).toBe("[::1]:80");
-    expect(formatHostPort({ host: "127.0.0.1", port: 80 })).toBe("127.0.0.1:80");
+  it.each([
+    ["::1", "[::1]:80"],
+    ["127.0.0.1", "127.0.0.1:80"],
+  ])("formats %s back, bracketing IPv6", (host, text) => {
+    expect(formatHostPort({ host, port: 80 })).toBe(text);
   });
 
-  it("knows loopback hosts", () => {
-    expect(isLoopbackHost("127.3.2.1")).toBe(true);
-    expect(isLoopbackHost("::1")).toBe(true);
-    expect(isLoopbackHost("0.0.0.0")).toBe(false);
-    expect(isLoopbackHost("10.0.0.1")).toBe(false);
-    expect(isLoopbackHost("::ffff:127.0.0.1")).toBe(true);
-  });
-
-  it("knows wildcard hosts", () => {
-    expect(isWildcardHost("0.0.0.0")).toBe(true);
-    expect(isWildcardHost("::")).toBe(true);
-    expect(isWildcardHost("127.0.0.1")).toBe(false);
+  it.each([
+    ["127.3.2.1", true, false],
+    ["::1", true, false],
+    ["::ffff:127.0.0.1", true, false],
+    ["0.0.0.0", false, true],
+    ["::", false, true],
+    ["10.0.0.1", false, false],
+    ["127.0.0.1", true, false],
+  ])("knows whether %s is a loopback (%s) or a wildcard (%s) host", (host, loopback, wildcard) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
+    expect(isWildcardHost(host)).toBe(wildcard);
   });
 });

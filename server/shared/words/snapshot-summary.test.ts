@@ -8,6 +8,22 @@ import { shareText, summarizeSnapshot } from "./snapshot-summary.js";
 const at = 1_700_000_000_000;
 const worker = (id: string, liveness = Liveness.HEALTHY, stalledSessions = 0) =>
   create(WorkerSchema, { id, liveness, stalledSessions, lastHeartbeatAtMs: BigInt(at - 540_000) });
+/** A stalled session of `udfName` that has been processing for a while. */
+const processing = (
+  workerId: string,
+  sessionId: string,
+  udfName: string,
+  { stalledForMs, processingForMs }: { stalledForMs: number; processingForMs: number },
+) => ({
+  workerId,
+  stalledSinceMs: BigInt(at - stalledForMs),
+  session: {
+    sessionId,
+    udfName,
+    state: SessionState.PROCESSING,
+    stateEnteredAtMs: BigInt(at - processingForMs),
+  },
+});
 
 const incident = create(SnapshotSchema, {
   info: { id: "snap", createdAtMs: BigInt(at), createdBy: "operator (token)", workerCount: 6 },
@@ -18,26 +34,8 @@ const incident = create(SnapshotSchema, {
     worker("demo-5", Liveness.HEALTHY, 1),
   ],
   stalled: [
-    {
-      workerId: "demo-3",
-      stalledSinceMs: BigInt(at - 60_000),
-      session: {
-        sessionId: "s-3",
-        udfName: "spin",
-        state: SessionState.PROCESSING,
-        stateEnteredAtMs: BigInt(at - 90_000),
-      },
-    },
-    {
-      workerId: "demo-1",
-      stalledSinceMs: BigInt(at - 200_000),
-      session: {
-        sessionId: "s-1",
-        udfName: "hang",
-        state: SessionState.PROCESSING,
-        stateEnteredAtMs: BigInt(at - 245_000),
-      },
-    },
+    processing("demo-3", "s-3", "spin", { stalledForMs: 60_000, processingForMs: 90_000 }),
+    processing("demo-1", "s-1", "hang", { stalledForMs: 200_000, processingForMs: 245_000 }),
     { workerId: "demo-5", stalledSinceMs: BigInt(at - 10_000), session: { sessionId: "s-5" } },
   ],
   details: [

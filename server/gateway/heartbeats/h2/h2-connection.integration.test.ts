@@ -2,38 +2,24 @@ import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { WorkerResponseSchema } from "../../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { grpcMessage, h2Frame, hpackLiteral } from "../../../testing/h2-frames.js";
 import { ManageClient } from "../manage-client.js";
 
 // The frame layer against hostile or unusual peers, scripted byte by byte
 // over a real loopback socket: what a worker sends is untrusted.
 
-function frame(type: number, flags: number, id: number, payload: Uint8Array): Buffer {
-  const out = Buffer.alloc(9 + payload.length);
-  out.writeUIntBE(payload.length, 0, 3);
-  out[3] = type;
-  out[4] = flags;
-  out.writeUInt32BE(id, 5);
-  out.set(payload, 9);
-  return out;
-}
-const lit = (name: string, value: string) =>
-  Buffer.concat([
-    Buffer.from([0, name.length]),
-    Buffer.from(name),
-    Buffer.from([value.length]),
-    Buffer.from(value),
-  ]);
+const frame = h2Frame;
 const body = toBinary(
   WorkerResponseSchema,
   create(WorkerResponseSchema, { manage: { case: "heartbeat", value: { metrics: { up: "1" } } } }),
 );
-const message = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
+const message = grpcMessage(body);
 const SETTINGS = frame(4, 0, 0, new Uint8Array(0));
 const responseHeaders = Buffer.concat([
   Buffer.from([0x88]),
-  lit("content-type", "application/grpc"),
+  hpackLiteral("content-type", "application/grpc"),
 ]);
-const trailers = lit("grpc-status", "0");
+const trailers = hpackLiteral("grpc-status", "0");
 
 /** A peer that sends SETTINGS, then `answer(streamId)` once the request has ended. */
 async function scripted(
