@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "../shared/cli/command.js";
 import { hostPortFlag, numberFlag, stringFlag } from "../shared/cli/flags.js";
-import { MIN_TOKEN_LENGTH } from "../gateway/config/token-settings.js";
+import { MIN_TOKEN_LENGTH } from "../shared/cli/secret-flags.js";
 import { UsageError } from "../shared/cli/usage-error.js";
 import { formatHostPort } from "../shared/net/host-port.js";
 import { logOutput } from "../shared/logging/logger.js";

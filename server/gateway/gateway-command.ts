@@ -12,7 +12,7 @@ import { defaultStallThresholds } from "./stalls/stall-rules.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
 import { refreshStaticTargets } from "./cluster/static-workers.js";
-import { prepareCluster, type ClusterRuntime } from "./cluster/start-cluster.js";
+import { prepareCluster, type ClusterRuntime } from "./gateway-cluster.js";
 import { DEFAULT_REDACTION_PATTERNS } from "./status/redact.js";
 import { createGateway } from "./gateway.js";
 import { InFlight } from "./lifecycle/in-flight.js";

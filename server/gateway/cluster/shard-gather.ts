@@ -16,10 +16,17 @@ import { DEPARTED, type ClusterFront } from "./cluster-front.js";
 const SHARD_MS = 10_000;
 const MAX_EVENTS = 500;
 
+/** What a shard is built from: this gateway's own workers, events and status. */
+export interface ShardParts {
+  fleet: Fleet;
+  events: EventLog;
+  collector: StatusCollector;
+}
+
 /** `ClusterService.GatherShard` on the --peer listener: this gateway's part of a snapshot. */
 export function createShardService(
   gatewayId: string,
-  parts: { fleet: Fleet; events: EventLog; collector: StatusCollector },
+  parts: ShardParts,
 ): ServiceImpl<typeof ClusterService> {
   return {
     gatherShard(request) {

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { HostPort } from "../../shared/net/host-port.js";
 import { isPostgresUrl } from "../store/connect.js";
-import { resolveToken, type RawSetting } from "./token-settings.js";
+import type { RawSetting } from "../../shared/cli/flags.js";
+import { resolveToken } from "../../shared/cli/secret-flags.js";
 
 /**
  * Settings of the gateway cluster and of static workers found by DNS,

@@ -1,6 +1,7 @@
 import { parseCidr } from "../auth/cidr.js";
 import { parseAllowedHost } from "../http/host-guard.js";
-import { resolveToken, type RawSetting } from "./token-settings.js";
+import type { RawSetting } from "../../shared/cli/flags.js";
+import { resolveToken } from "../../shared/cli/secret-flags.js";
 
 /**
  * Settings of the people-facing edge (tokens from files, trusted proxies,

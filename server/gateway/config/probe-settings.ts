@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import type { RawSetting } from "./token-settings.js";
+import type { RawSetting } from "../../shared/cli/flags.js";
 
 /** Most probe threads one gateway starts: past this, run another gateway. */
 const MAX_PROBE_THREADS = 16;

@@ -1,19 +1,19 @@
 import type http2 from "node:http2";
-import type { Logger } from "../../shared/logging/logger.js";
-import { formatHostPort } from "../../shared/net/host-port.js";
-import { closeServer, listen } from "../../shared/net/listen.js";
-import type { Store } from "../store/store.js";
-import type { ClusterConfig } from "../config/cluster-settings.js";
-import type { BrowserServices, Gateway } from "../gateway.js";
-import { ClusterFront } from "./cluster-front.js";
-import { createClusterControlService } from "./cluster-control-service.js";
-import { createClusterFleetService } from "./cluster-fleet-service.js";
-import { joinCluster, type ClusterNode } from "./cluster-node.js";
-import { createPeerServer } from "./peer-server.js";
-import { createShardGatherer } from "./shard-gather.js";
-import { createClusterOwnership, type WorkerOwnership } from "./worker-ownership.js";
-import type { AuthConfig } from "../auth/caller.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { Logger } from "../shared/logging/logger.js";
+import { formatHostPort } from "../shared/net/host-port.js";
+import { closeServer, listen } from "../shared/net/listen.js";
+import type { Store } from "./store/store.js";
+import type { ClusterConfig } from "./config/cluster-settings.js";
+import type { BrowserServices, Gateway } from "./gateway.js";
+import { ClusterFront } from "./cluster/cluster-front.js";
+import { createClusterControlService } from "./cluster/cluster-control-service.js";
+import { createClusterFleetService } from "./cluster/cluster-fleet-service.js";
+import { joinCluster, type ClusterNode } from "./cluster/cluster-node.js";
+import { createPeerServer } from "./cluster/peer-server.js";
+import { createShardGatherer } from "./cluster/shard-gather.js";
+import { createClusterOwnership, type WorkerOwnership } from "./cluster/worker-ownership.js";
+import type { AuthConfig } from "./auth/caller.js";
+import type { Fleet } from "./fleet/fleet.js";
 
 export interface ClusterRuntime {
   node: ClusterNode;
