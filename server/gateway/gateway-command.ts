@@ -92,13 +92,12 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
       log,
     }),
   );
-  const stopStatic = refreshStaticTargets(
-    gateway.staticWorkers,
-    config.workers,
-    config.workerDns,
-    config.dnsIntervalMs,
+  const stopStatic = refreshStaticTargets(gateway.staticWorkers, {
+    fixed: config.workers,
+    dnsNames: config.workerDns,
+    intervalMs: config.dnsIntervalMs,
     log,
-  );
+  });
   const listeners = createEdgeListeners({ http: gateway.httpHandler, grpc: gateway.grpcHandler });
   // A fatal failure is reported through onFatal.
   const storeCheck = systemClock.every(config.storeCheckMs, () => {
