@@ -4,6 +4,11 @@ import { WorkerSchema } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { FleetMerge, LOCAL } from "./fleet-merge.js";
 
 const w = (id: string, address = "a") => create(WorkerSchema, { id, address });
+const ids = (merge: FleetMerge) =>
+  merge
+    .all()
+    .map((r) => r.id)
+    .sort();
 
 describe("the merged fleet", () => {
   it("shows each id once, from the best source, and hands over without a gap", () => {
@@ -11,12 +16,7 @@ describe("the merged fleet", () => {
     const merge = new FleetMerge((s) => (s === LOCAL ? 0 : stale.has(s) ? 2 : 1));
     merge.apply(LOCAL, [w("x", "local")], [], true);
     merge.apply("gw-b", [w("y", "b"), w("z", "b")], [], true);
-    expect(
-      merge
-        .all()
-        .map((r) => r.id)
-        .sort(),
-    ).toEqual(["x", "y", "z"]);
+    expect(ids(merge)).toEqual(["x", "y", "z"]);
 
     // gw-b dies: its rows stay (stale) until someone else has them.
     stale.add("gw-b");

@@ -10,8 +10,8 @@ describe("createHostGuard", () => {
   });
 
   it("compares canonical forms, so odd spellings of loopback still pass", () => {
-    expect(loopback("[0:0:0:0:0:0:0:1]:8080")).toBe(true);
-    expect(loopback("2130706433:8080")).toBe(true);
+    for (const host of ["[0:0:0:0:0:0:0:1]:8080", "2130706433:8080"])
+      expect(loopback(host), host).toBe(true);
   });
 
   it("refuses foreign names, other ports, junk and a missing Host", () => {
@@ -37,12 +37,12 @@ describe("createHostGuard", () => {
       { host: "127.0.0.1", port: 8080 },
       { allowedHosts: ["stallwatch.example.com", "proxy.internal:9000", "[fd00::5]:8080"] },
     );
-    expect(guard("stallwatch.example.com")).toBe(true);
-    expect(guard("Stallwatch.Example.com:443")).toBe(true);
-    expect(guard("proxy.internal:9000")).toBe(true);
-    expect(guard("proxy.internal:9001")).toBe(false);
-    expect(guard("[fd00::5]:8080")).toBe(true);
-    expect(guard("evil.stallwatch.example.com")).toBe(false);
+    const allowed = ["stallwatch.example.com", "Stallwatch.Example.com:443", "proxy.internal:9000"];
+    const refused = ["proxy.internal:9001", "evil.stallwatch.example.com"];
+    expect([...allowed, ...refused, "[fd00::5]:8080"].filter(guard)).toEqual([
+      ...allowed,
+      "[fd00::5]:8080",
+    ]);
   });
 
   it("allows the interface addresses when bound to a wildcard, and a named bind address", () => {
@@ -50,14 +50,10 @@ describe("createHostGuard", () => {
       { host: "0.0.0.0", port: 8080 },
       { allowedHosts: [], wildcardAddresses: () => ["10.1.2.3", "fe80::1"] },
     );
-    expect(wildcard("10.1.2.3:8080")).toBe(true);
-    expect(wildcard("[fe80::1]:8080")).toBe(true);
-    expect(wildcard("0.0.0.0:8080")).toBe(false);
-    expect(wildcard("10.1.2.4:8080")).toBe(false);
+    const interfaces = ["10.1.2.3:8080", "[fe80::1]:8080"];
+    expect([...interfaces, "0.0.0.0:8080", "10.1.2.4:8080"].filter(wildcard)).toEqual(interfaces);
     const named = createHostGuard({ host: "10.9.9.9", port: 80 }, { allowedHosts: [] });
-    expect(named("10.9.9.9")).toBe(true);
-    expect(named("localhost")).toBe(true);
-    expect(named("10.9.9.8")).toBe(false);
+    expect(["10.9.9.9", "localhost", "10.9.9.8"].filter(named)).toEqual(["10.9.9.9", "localhost"]);
   });
 });
 

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { createSnapshotUnfurl } from "./snapshot-unfurl.js";
+import { formatHostPort } from "../../shared/net/host-port.js";
+import { closeServer, listen } from "../../shared/net/listen.js";
 
 const ID = "AbCdEfGhIjKlMnOpQrStUv";
 const snapshot = create(SnapshotSchema, {
@@ -43,12 +45,10 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     if (!unfurl(req, res)) res.writeHead(418).end();
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  base = `http://${formatHostPort(await listen(server, { host: "127.0.0.1", port: 0 }, "http"))}`;
 });
-afterAll(() => {
-  server.close();
+afterAll(async () => {
+  await closeServer(server);
   rmSync(root, { recursive: true, force: true });
 });
 

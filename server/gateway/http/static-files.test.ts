@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { brotliCompressSync, brotliDecompressSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStaticHandler } from "./static-files.js";
+import { formatHostPort } from "../../shared/net/host-port.js";
+import { closeServer, listen } from "../../shared/net/listen.js";
 
 const js = "console.log('stallwatch');\n".repeat(200);
 let root: string;
@@ -20,12 +22,10 @@ beforeAll(async () => {
   writeFileSync(join(root, "assets", "index-AbC123.js.gz"), gzipSync(js));
   writeFileSync(join(root, "favicon.ico"), Buffer.from([0, 0, 1, 0]));
   server = http.createServer(createStaticHandler(root));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  base = `http://${formatHostPort(await listen(server, { host: "127.0.0.1", port: 0 }, "http"))}`;
 });
-afterAll(() => {
-  server.close();
+afterAll(async () => {
+  await closeServer(server);
   rmSync(root, { recursive: true, force: true });
 });
 
