@@ -23,7 +23,7 @@ const LIVENESS_STATES: LivenessState[] = [
 /**
  * The gateway's Prometheus metrics. Cardinality is bounded by design: no
  * per-worker labels (a 10,000-worker fleet would make scrapes block the event
- * loop; see shared/notes/measured-here.md), labels only from closed sets.
+ * loop; README "Gateway", metrics), labels only from closed sets.
  * Process figures: process-metrics.ts.
  */
 export class GatewayMetrics {
