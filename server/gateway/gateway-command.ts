@@ -11,7 +11,7 @@ import {
 } from "./config/gateway-config.js";
 import { prepareCluster, type ClusterRuntime } from "./gateway-cluster.js";
 import { GATEWAY_HELP } from "./gateway-help.js";
-import { authFromConfig, gatewayOptionsFromConfig } from "./gateway-options.js";
+import { authFromConfig, gatewayOptionsFromConfig } from "./options-from-config.js";
 import { createGateway } from "./gateway.js";
 import { createEdgeListeners } from "./lifecycle/edge-listeners.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
