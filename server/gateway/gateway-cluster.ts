@@ -27,7 +27,7 @@ export interface ClusterRuntime {
  * What createGateway needs before the gateway exists: the wrappers that make
  * its dashboard API serve the whole fleet, and the snapshot gatherer.
  */
-export function clusterGatewayOptions(
+function clusterGatewayOptions(
   front: ClusterFront,
   store: Store,
   auth: AuthConfig,
@@ -50,7 +50,7 @@ export function clusterGatewayOptions(
 }
 
 /** Binds --peer, joins the cluster, and follows the peers. */
-export async function startCluster(opts: {
+async function startCluster(opts: {
   config: ClusterConfig;
   store: Store;
   gateway: Gateway;

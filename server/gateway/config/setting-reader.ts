@@ -36,7 +36,7 @@ export function isListKind(kind: SettingKind): boolean {
 }
 
 /** `interval-ms` -> `intervalMs`: the config file's key for a flag. */
-export function configKey(name: string): string {
+function configKey(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
