@@ -27,12 +27,7 @@ export interface ClusterRuntime {
  * What createGateway needs before the gateway exists: the wrappers that make
  * its dashboard API serve the whole fleet, and the snapshot gatherer.
  */
-function clusterGatewayOptions(
-  front: ClusterFront,
-  store: Store,
-  auth: AuthConfig,
-  log: Logger,
-) {
+function clusterGatewayOptions(front: ClusterFront, store: Store, auth: AuthConfig, log: Logger) {
   return {
     wrapServices: (local: BrowserServices, parts: { fleet: Fleet }): BrowserServices => ({
       fleet: createClusterFleetService(local.fleet, { fleet: parts.fleet, front, store, log }),
