@@ -1,25 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../testing/fake-clock.js";
-import { retention, silentLog as log } from "../store/store-suite.js";
-import { openStore, type Store } from "../store/store.js";
+import { silentLog as log } from "../store/store-suite.js";
+import type { Store } from "../store/store.js";
+import { freshSqliteStore } from "./testing/sqlite-store.js";
 import { joinCluster } from "./cluster-node.js";
 
 const LEASE_MS = 5_000;
 const INTERVAL_MS = 1_000;
 
-let dir: string;
-let store: Store;
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "stallwatch-cluster-node-"));
-  store = await openStore({ path: join(dir, "stallwatch.db"), log, retention });
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const currentStore = freshSqliteStore();
 
 /** Lets work started by a fake timer that awaits real SQLite finish. */
 async function settleIo(): Promise<void> {
@@ -40,6 +29,7 @@ function fakeAssignment() {
 
 describe("a gateway's part in the cluster (fake clock, SQLite)", () => {
   it("releases stale dial-in ids, probes its share, and drops every static worker once its own lease lapsed", async () => {
+    const store = currentStore();
     const clock = new FakeClock();
     let down = false;
     const flaky: Store = {

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../testing/fake-clock.js";
-import { retention, silentLog as log } from "../store/store-suite.js";
-import { openStore, type Store } from "../store/store.js";
+import { silentLog as log } from "../store/store-suite.js";
+import type { Store } from "../store/store.js";
+import { freshSqliteStore } from "./testing/sqlite-store.js";
 import { Membership, type Member } from "./membership.js";
 
 const LEASE_MS = 5_000;
@@ -17,16 +15,7 @@ const member = (id: string): Member => ({
 });
 const ids = (members: readonly Member[]) => members.map((m) => m.gatewayId);
 
-let dir: string;
-let store: Store;
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "stallwatch-membership-"));
-  store = await openStore({ path: join(dir, "stallwatch.db"), log, retention });
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const currentStore = freshSqliteStore();
 
 /**
  * Lets a renewal the fake clock started finish: it runs real SQLite queries,
@@ -44,7 +33,7 @@ function gatewayMember(
   opts: { store?: Pick<Store, "db" | "guard">; onChange?: (m: readonly Member[]) => void } = {},
 ) {
   return new Membership({
-    store: opts.store ?? store,
+    store: opts.store ?? currentStore(),
     self: member(id),
     leaseMs: LEASE_MS,
     renewMs: RENEW_MS,
@@ -56,6 +45,7 @@ function gatewayMember(
 
 describe("cluster membership by leases (fake clock, SQLite)", () => {
   it("renews every renewMs, sees a newcomer at its next renewal, and drops one whose lease ran out", async () => {
+    const store = currentStore();
     const clock = new FakeClock();
     // Counts finished renewals: the member list is read last.
     let renewals = 0;
@@ -95,6 +85,7 @@ describe("cluster membership by leases (fake clock, SQLite)", () => {
   });
 
   it("counts itself out once its own lease lapses without a renewal, and back in when renewal works again", async () => {
+    const store = currentStore();
     const clock = new FakeClock();
     let down = false;
     const flaky: Pick<Store, "db" | "guard"> = {
