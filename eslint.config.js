@@ -86,7 +86,7 @@ export default tseslint.config(
   },
   {
     // Plain-JS scripts and the bin shim are not part of a TS project.
-    files: ["**/*.js"],
+    files: ["**/*.js", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

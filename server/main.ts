@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { createLogger, LOG_FORMATS, type LogFormat } from "./shared/logging/logger.js";
 import { UsageError } from "./shared/cli/usage-error.js";
+import { ListenError } from "./shared/net/listen.js";
 import type { Command, Running } from "./shared/cli/command.js";
 import { workerCommand } from "./worker/worker-command.js";
 import { EXIT_STORE, gatewayCommand } from "./gateway/gateway-command.js";
@@ -81,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     running = await command.run(flags, log);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (isUsageProblem(err)) throw err;
     fatal(log, err);
   }
   awaitStop(running, log);
@@ -133,8 +134,13 @@ function fatal(log: ReturnType<typeof createLogger>, err: unknown): never {
   process.exit(1);
 }
 
+/** Bad flags, or an address a flag names that cannot be bound: exit 2, no stack. */
+function isUsageProblem(err: unknown): err is Error {
+  return err instanceof UsageError || err instanceof ListenError;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
+  if (isUsageProblem(err)) {
     process.stderr.write(`stallwatch: ${err.message}\n`);
     process.exit(2);
   }

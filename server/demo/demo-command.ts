@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "../shared/cli/command.js";
 import { hostPortFlag, numberFlag, stringFlag } from "../shared/cli/flags.js";
-import { MIN_TOKEN_LENGTH } from "../gateway/config/token-settings.js";
+import { MIN_TOKEN_LENGTH } from "../shared/cli/secret-flags.js";
 import { UsageError } from "../shared/cli/usage-error.js";
 import { formatHostPort } from "../shared/net/host-port.js";
 import { logOutput } from "../shared/logging/logger.js";
-import { startChild, stopChild, type DemoChild } from "./child-process.js";
+import { DemoChildren } from "./demo-children.js";
+import { startDemoEngines } from "./demo-engines.js";
+import { beamFormatsFor, killPeriodically, startDemoWorkers } from "./demo-fleet.js";
 import { demoBanner, DEFAULT_DEMO_LOG } from "./demo-banner.js";
 
 const SCENARIOS = ["incident", "calm"] as const;
@@ -77,26 +79,9 @@ Flags:
     if (banner && !out.file) out.useFile(DEFAULT_DEMO_LOG, { truncate: true });
     const db = stringFlag(flags, "db", "./.stallwatch/demo.db");
 
-    const children = new Set<DemoChild>();
-    const timers: NodeJS.Timeout[] = [];
-    let stopping = false;
-    const stopAll = async () => {
-      stopping = true;
-      for (const t of timers) clearTimeout(t);
-      // Engines first, so workers are not stopped under live sessions needlessly.
-      const engines = [...children].filter((c) => c.name.startsWith("engine"));
-      await Promise.all(engines.map((c) => stopChild(c)));
-      await Promise.all([...children].map((c) => stopChild(c)));
-    };
-    const spawn = (name: string, args: string[], env?: Record<string, string>) => {
-      const child = startChild(name, args, log, undefined, env);
-      children.add(child);
-      void child.exited.then(() => children.delete(child));
-      return child;
-    };
-
+    const children = new DemoChildren(log);
     try {
-      const gateway = spawn(
+      const gateway = children.spawn(
         "gateway",
         [
           "gateway",
@@ -119,130 +104,24 @@ Flags:
       const grpc = String(up.grpc);
       const url = String(up.url);
       void gateway.exited.then((code) => {
-        if (stopping) return;
+        if (children.stopping) return;
         log.error({ code }, "the gateway exited; stopping the demo");
-        void stopAll().then(() => process.exit(1));
+        void children.stopAll().then(() => process.exit(1));
       });
 
-      // Beam harness look-alikes, one per SDK format, each with its own hung bundle.
-      const beamFormats = new Map<string, string>(
-        scenario === "incident"
-          ? [
-              ["demo-5", "python"],
-              ["demo-beam-java", "java"],
-              ["demo-beam-go", "go"],
-            ]
-          : [],
-      );
-      const extraBeams = [...beamFormats.keys()].filter((id) => id !== "demo-5");
-      const ids = [...Array.from({ length: count }, (_, i) => `demo-${i + 1}`), ...extraBeams];
-      const addresses = new Map<string, string>();
-      /** Starts a worker; one that exits unexpectedly is restarted on the same address. */
-      const startWorker = async (id: string, listen: string): Promise<string> => {
-        const format = beamFormats.get(id);
-        const mode = format
-          ? ["--beam-status", grpc, "--beam-format", format]
-          : ["--gateway", grpc];
-        const child = spawn(id, ["worker", "--listen", listen, "--id", id, ...mode]);
-        const address = String((await child.listening).address);
-        addresses.set(id, address);
-        void child.exited.then((code) => {
-          // Exit 0 is a drained or cancelled worker doing what it was asked: a supervisor would not restart it.
-          if (stopping || code === 0) {
-            if (code === 0)
-              log.info({ worker: id }, "worker exited after a shutdown request; not restarting it");
-            return;
-          }
-          const delay = id === "demo-4" ? 8000 : 3000;
-          log.warn({ worker: id, code, restartInMs: delay }, "worker exited; restarting it");
-          timers.push(
-            setTimeout(() => {
-              if (!stopping)
-                startWorker(id, address).catch((err: unknown) =>
-                  log.error({ err, worker: id }, "restart failed"),
-                );
-            }, delay),
-          );
-        });
-        return address;
-      };
-      await Promise.all(ids.map((id) => startWorker(id, "127.0.0.1:0")));
-      const at = (id: string) => addresses.get(id) ?? "";
-
-      // Load on every worker that is not part of the incident.
-      const loaded =
-        scenario === "incident"
-          ? ids.filter((id) => !["demo-2", "demo-3", ...extraBeams].includes(id))
-          : ids;
-      spawn("engine-load", [
-        "engine",
-        "--rate",
-        "3",
-        "--concurrency",
-        "6",
-        ...loaded.flatMap((id) => ["--worker", at(id)]),
-      ]);
-
-      if (scenario === "incident") {
-        spawn("engine-hang", [
-          "engine",
-          "--worker",
-          at("demo-1"),
-          "--udf",
-          '{"fn":"hang"}',
-          "--sessions",
-          "1",
-          "--batches",
-          "2",
-        ]);
-        spawn("engine-slow", [
-          "engine",
-          "--worker",
-          at("demo-2"),
-          "--udf",
-          '{"fn":"slow","msPerBatch":4000}',
-          "--rate",
-          "0.3",
-          "--concurrency",
-          "2",
-        ]);
-        spawn("engine-spin", [
-          "engine",
-          "--worker",
-          at("demo-3"),
-          "--udf",
-          '{"fn":"spin"}',
-          "--sessions",
-          "1",
-          "--batches",
-          "1",
-        ]);
-        for (const id of beamFormats.keys())
-          spawn(`engine-${id}`, [
-            "engine",
-            "--worker",
-            at(id),
-            "--udf",
-            '{"fn":"hang"}',
-            "--sessions",
-            "1",
-            "--batches",
-            "1",
-          ]);
-        const killDemo4 = () => {
-          timers.push(
-            setTimeout(() => {
-              const victim = [...children].find((c) => c.name === "demo-4");
-              if (!stopping && victim) {
-                log.warn({ worker: "demo-4" }, "demo: killing demo-4 (it will be restarted)");
-                victim.child.kill("SIGKILL");
-              }
-              if (!stopping) killDemo4();
-            }, 90_000),
-          );
-        };
-        killDemo4();
-      }
+      const beamFormats = beamFormatsFor(scenario);
+      const beamIds = [...beamFormats.keys()];
+      const extraBeamIds = beamIds.filter((id) => id !== "demo-5");
+      const ids = [...Array.from({ length: count }, (_, i) => `demo-${i + 1}`), ...extraBeamIds];
+      const addresses = await startDemoWorkers(children, ids, grpc, beamFormats, log);
+      startDemoEngines(children, {
+        incident: scenario === "incident",
+        ids,
+        beamIds,
+        extraBeamIds,
+        at: (id) => addresses.get(id) ?? "",
+      });
+      if (scenario === "incident") killPeriodically(children, log);
 
       const operatorUrl = `${url}#operator-token=${token}`;
       log.info(
@@ -262,9 +141,9 @@ Flags:
         );
       }
     } catch (err) {
-      await stopAll();
+      await children.stopAll();
       throw err;
     }
-    return { stop: stopAll };
+    return { stop: () => children.stopAll() };
   },
 };

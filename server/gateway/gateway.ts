@@ -26,9 +26,6 @@ import { createWorkerGrpc } from "./worker-endpoints.js";
 
 import type { GatewayOptions } from "./gateway-options.js";
 
-export type { BrowserServices } from "./http/browser-http.js";
-export type { GatewayOptions } from "./gateway-options.js";
-
 export interface Gateway {
   /** This gateway's own services, unmerged (what it serves to peers of a cluster). */
   localServices: BrowserServices;

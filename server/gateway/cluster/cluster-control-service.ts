@@ -1,10 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { CallOptions, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   ActionStatus,
-  CancelSessionResponseSchema,
-  CancelWorkerResponseSchema,
-  DrainWorkerResponseSchema,
   RetryActionResponseSchema,
   type ControlService,
 } from "../../../gen/stallwatch/v1/control_pb.js";
@@ -16,6 +13,9 @@ import type { ClusterFront } from "./cluster-front.js";
 import { FORWARDED_ACTOR_HEADER } from "./peer-auth.js";
 
 type Local = ServiceImpl<typeof ControlService>;
+type PerWorkerAction = "cancelSession" | "drainWorker" | "cancelWorker";
+type PerWorkerHandler = (request: { workerId: string }, context: HandlerContext) => unknown;
+type PerWorkerCall = (request: { workerId: string }, options: CallOptions) => unknown;
 
 /** Deadline on an action forwarded to its worker's owner (it answers once recorded). */
 const FORWARD_MS = 10_000;
@@ -51,29 +51,29 @@ export function createClusterControlService(
     };
   };
 
+  /**
+   * A per-worker action (cancel session, drain, cancel worker): carried out
+   * here when this gateway has the worker, else by its owner.
+   */
+  const viaOwner = <M extends PerWorkerAction>(method: M): Local[M] => {
+    // The three differ only in their message types: each request names its
+    // worker and each answer is the action; TypeScript cannot index the
+    // service and the client with one `M` and keep that link, hence the casts.
+    const here = (local[method] as unknown as PerWorkerHandler).bind(local);
+    const handler: PerWorkerHandler = (request, context) => {
+      const peer = ownerOf(request.workerId);
+      if (!peer) return here(request, context);
+      const there = (peer.control[method] as unknown as PerWorkerCall).bind(peer.control);
+      return there(request, forwarded(context, request.workerId));
+    };
+    return handler as unknown as Local[M];
+  };
+
   return {
     ...local,
-
-    async cancelSession(request, context) {
-      const peer = ownerOf(request.workerId);
-      if (!peer) return local.cancelSession(request, context);
-      const r = await peer.control.cancelSession(request, forwarded(context, request.workerId));
-      return create(CancelSessionResponseSchema, r);
-    },
-
-    async drainWorker(request, context) {
-      const peer = ownerOf(request.workerId);
-      if (!peer) return local.drainWorker(request, context);
-      const r = await peer.control.drainWorker(request, forwarded(context, request.workerId));
-      return create(DrainWorkerResponseSchema, r);
-    },
-
-    async cancelWorker(request, context) {
-      const peer = ownerOf(request.workerId);
-      if (!peer) return local.cancelWorker(request, context);
-      const r = await peer.control.cancelWorker(request, forwarded(context, request.workerId));
-      return create(CancelWorkerResponseSchema, r);
-    },
+    cancelSession: viaOwner("cancelSession"),
+    drainWorker: viaOwner("drainWorker"),
+    cancelWorker: viaOwner("cancelWorker"),
 
     async retryAction(request, context) {
       const old = await deps.store.getAction(request.retryOf);

@@ -122,17 +122,11 @@ export function createClusterFleetService(
             continue;
           }
           const delta = create(WatchFleetResponseSchema, { asOfMs: BigInt(Date.now()) });
-          const upserts = new Map<string, (typeof delta.workers)[number]>();
-          const removed = new Set<string>();
+          // The last change of each worker id wins: its row, or null once removed.
+          const latest = new Map<string, (typeof delta.workers)[number] | null>();
           const take = (c: { upserts: typeof delta.workers; removed: string[] }) => {
-            for (const w of c.upserts) {
-              upserts.set(w.id, w);
-              removed.delete(w.id);
-            }
-            for (const id of c.removed) {
-              upserts.delete(id);
-              removed.add(id);
-            }
+            for (const w of c.upserts) latest.set(w.id, w);
+            for (const id of c.removed) latest.set(id, null);
           };
           let ended = false;
           for (const item of items) {
@@ -155,8 +149,10 @@ export function createClusterFleetService(
             yield fullState();
             continue;
           }
-          delta.workers = [...upserts.values()];
-          delta.removedWorkerIds = [...removed];
+          for (const [id, row] of latest) {
+            if (row) delta.workers.push(row);
+            else delta.removedWorkerIds.push(id);
+          }
           delta.totals = sumTotals([localTotals, ...peerTotals()]);
           yield delta;
         }

@@ -1,4 +1,5 @@
 import type { Worker } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { LOCAL, type Source } from "./fleet-merge.js";
 import type { Member } from "./membership.js";
@@ -28,9 +29,13 @@ export class ClusterFront {
   readonly rows = new Map<Source, Map<string, Worker>>();
   private readonly listeners = new Set<(e: PeerEvent) => void>();
   private links: PeerLinks | undefined;
-  private readonly departedTimers = new Map<string, NodeJS.Timeout>();
+  private readonly departedTimers = new Map<string, Timer>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** Departed rows' grace and the peer links' deadlines and backoff. */
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Starts following peers (called once the gateway has joined). */
   connect(token: string, selfId: string): void {
@@ -38,6 +43,7 @@ export class ClusterFront {
       token,
       selfId,
       log: this.log,
+      clock: this.clock,
       onWorkers: (source, workers, removed, full) => {
         let rows = this.rows.get(source);
         if (!rows) this.rows.set(source, (rows = new Map<string, Worker>()));
@@ -93,7 +99,7 @@ export class ClusterFront {
 
   close(): void {
     this.links?.close();
-    for (const t of this.departedTimers.values()) clearTimeout(t);
+    for (const t of this.departedTimers.values()) t.cancel();
     this.departedTimers.clear();
   }
 
@@ -104,13 +110,12 @@ export class ClusterFront {
     if (!departed) this.rows.set(DEPARTED, (departed = new Map<string, Worker>()));
     for (const w of rows) {
       departed.set(w.id, w);
-      clearTimeout(this.departedTimers.get(w.id));
-      const timer = setTimeout(() => {
+      this.departedTimers.get(w.id)?.cancel();
+      const timer = this.clock.after(DEPARTED_GRACE_MS, () => {
         this.departedTimers.delete(w.id);
         if (departed.delete(w.id))
           this.emit({ kind: "rows", source: DEPARTED, workers: [], removed: [w.id], full: false });
-      }, DEPARTED_GRACE_MS);
-      timer.unref();
+      });
       this.departedTimers.set(w.id, timer);
     }
     this.emit({ kind: "rows", source: DEPARTED, workers: rows, removed: [], full: false });

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 import { Membership, type Member } from "./membership.js";
@@ -14,6 +15,8 @@ export interface ClusterNodeOptions {
   log: Logger;
   /** Called whenever the live members change (peer links follow it). */
   onMembers?: (members: readonly Member[]) => void;
+  /** Lease times, renewal and lapse checks (default the system clock). */
+  clock?: Clock;
 }
 
 export interface ClusterNode {
@@ -27,7 +30,9 @@ export interface ClusterNode {
  * workers, recomputed whenever the members change.
  */
 export async function joinCluster(opts: ClusterNodeOptions): Promise<ClusterNode> {
+  const clock = opts.clock ?? systemClock;
   const membership = new Membership({
+    clock,
     store: opts.store,
     self: opts.self,
     leaseMs: opts.leaseMs,
@@ -45,8 +50,7 @@ export async function joinCluster(opts: ClusterNodeOptions): Promise<ClusterNode
     membership.members().map((m) => m.gatewayId),
   );
   // A lapsed own lease drops every static worker: check between renewals too.
-  const lapse = setInterval(() => opts.staticWorkers.rebalance(), opts.intervalMs);
-  lapse.unref();
+  const lapse = clock.every(opts.intervalMs, () => opts.staticWorkers.rebalance());
   opts.log.info(
     {
       gateway: opts.self.gatewayId,
@@ -61,7 +65,7 @@ export async function joinCluster(opts: ClusterNodeOptions): Promise<ClusterNode
     members: () => membership.members(),
     leave() {
       left ??= (async () => {
-        clearInterval(lapse);
+        lapse.cancel();
         await membership.stop();
         await opts.ownership
           .releaseAll()

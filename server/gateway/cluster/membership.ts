@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 
@@ -20,6 +21,12 @@ export interface MembershipOptions {
   log: Logger;
   /** Called after each renewal whose live member list differs from the last. */
   onChange?: (members: readonly Member[]) => void;
+  /** Lease times and the renewal timer (default the system clock). */
+  clock?: Clock;
+  /**
+   * Overrides `clock.now` only: the PostgreSQL integration test moves lease
+   * time by hand without running the timer.
+   */
   now?: () => number;
 }
 
@@ -41,12 +48,14 @@ const FORGET_AFTER_MS = 3_600_000;
 export class Membership {
   private live: Member[] = [];
   private renewedUntil = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private stopped = false;
+  private readonly clock: Clock;
   private readonly now: () => number;
 
   constructor(private readonly opts: MembershipOptions) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
+    this.now = opts.now ?? (() => this.clock.now());
   }
 
   /** Live members sorted by id; without this gateway once its own lease lapsed. */
@@ -126,7 +135,7 @@ export class Membership {
   /** Stops renewing and removes this gateway's row, so peers take over now, not at lease end. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     const { store, self } = this.opts;
     await store
       .guard("leave the cluster", () =>
@@ -139,7 +148,7 @@ export class Membership {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.after(this.opts.renewMs, () => {
       this.renew()
         .catch((err: unknown) => {
           // A fatal error already went to the store's onFatal; others retry.
@@ -148,7 +157,6 @@ export class Membership {
           this.opts.onChange?.(this.members());
         })
         .finally(() => this.schedule());
-    }, this.opts.renewMs);
-    this.timer.unref();
+    });
   }
 }

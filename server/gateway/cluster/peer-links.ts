@@ -7,6 +7,7 @@ import {
   type FleetTotals,
   type Worker,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { sleep, systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Member } from "./membership.js";
 import { sendClusterToken } from "./peer-auth.js";
@@ -17,14 +18,23 @@ const MAX_PEER_MESSAGE_BYTES = 64 << 20;
 const IDLE_MS = 15_000;
 const MAX_BACKOFF_MS = 2_000;
 
-export interface PeerLink {
+/** The services of a peer's --peer listener, by the name its link calls them. */
+const PEER_SERVICES = {
+  fleet: FleetService,
+  control: ControlService,
+  cluster: ClusterService,
+} as const;
+
+type PeerClients = {
+  readonly [K in keyof typeof PEER_SERVICES]: Client<(typeof PEER_SERVICES)[K]>;
+};
+
+/** One live peer: clients for its --peer listener and what its fleet stream last said. */
+export interface PeerLink extends PeerClients {
   member: Member;
   /** Whether its fleet stream is up (its rows are current, not last-known). */
   connected: boolean;
   totals: FleetTotals | undefined;
-  fleet: Client<typeof FleetService>;
-  control: Client<typeof ControlService>;
-  cluster: Client<typeof ClusterService>;
 }
 
 export interface PeerLinksOptions {
@@ -37,6 +47,8 @@ export interface PeerLinksOptions {
   onConnected(source: string): void;
   /** A peer left the cluster: forget its rows. */
   onGone(source: string): void;
+  /** Idle deadlines and reconnect backoff (default the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -46,8 +58,11 @@ export interface PeerLinksOptions {
  */
 export class PeerLinks {
   private readonly links = new Map<string, { link: PeerLink; stop: AbortController }>();
+  private readonly clock: Clock;
 
-  constructor(private readonly opts: PeerLinksOptions) {}
+  constructor(private readonly opts: PeerLinksOptions) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   setMembers(members: readonly Member[]): void {
     const wanted = new Map(
@@ -71,9 +86,9 @@ export class PeerLinks {
         member,
         connected: false,
         totals: undefined,
-        fleet: createClient(FleetService, transport),
-        control: createClient(ControlService, transport),
-        cluster: createClient(ClusterService, transport),
+        fleet: createClient(PEER_SERVICES.fleet, transport),
+        control: createClient(PEER_SERVICES.control, transport),
+        cluster: createClient(PEER_SERVICES.cluster, transport),
       };
       const stop = new AbortController();
       this.links.set(id, { link, stop });
@@ -103,10 +118,10 @@ export class PeerLinks {
     const stopped = () => signal.aborted;
     while (!stopped()) {
       const idle = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => idle.abort(), IDLE_MS);
+        timer?.cancel();
+        timer = this.clock.after(IDLE_MS, () => idle.abort());
       };
       const both = AbortSignal.any([signal, idle.signal]);
       try {
@@ -125,7 +140,7 @@ export class PeerLinks {
       } catch (err) {
         if (!stopped()) log.debug({ err: (err as Error).message }, "peer fleet stream failed");
       } finally {
-        clearTimeout(timer);
+        timer?.cancel();
       }
       if (up) {
         up = link.connected = false;
@@ -137,7 +152,7 @@ export class PeerLinks {
         }
       }
       if (stopped()) return;
-      await new Promise((r) => setTimeout(r, backoffMs));
+      await sleep(this.clock, backoffMs, signal);
       backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
     }
   }

@@ -1,16 +1,27 @@
 import http2 from "node:http2";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { ClusterService } from "../../../gen/stallwatch/v1/cluster_pb.js";
 import { ControlService } from "../../../gen/stallwatch/v1/control_pb.js";
 import { FleetService } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import type { ActionRunner } from "../actions/action-runner.js";
 import { createControlService } from "../actions/control-service.js";
-import type { Gateway } from "../gateway.js";
 import type { Store } from "../store/store.js";
 import { FORWARDED_ACTOR_HEADER, requireClusterToken } from "./peer-auth.js";
-import { createShardService } from "./shard-gather.js";
+import { createShardService, type ShardParts } from "./shard-gather.js";
 
 /** Largest request a peer may send (actions and shard requests are small). */
 const MAX_PEER_REQUEST_BYTES = 1 << 20;
+
+/**
+ * What the --peer listener serves from this gateway: its own parts, never the
+ * cluster-wide ones (a Gateway satisfies it).
+ */
+export interface PeerServed extends ShardParts {
+  /** This gateway's own FleetService, unmerged. */
+  localServices: { fleet: ServiceImpl<typeof FleetService> };
+  actions: ActionRunner;
+}
 
 /**
  * The --peer listener (gRPC over h2c): what other gateways of the cluster
@@ -22,20 +33,20 @@ const MAX_PEER_REQUEST_BYTES = 1 << 20;
 export function createPeerServer(
   gatewayId: string,
   token: string,
-  gateway: Pick<Gateway, "localServices" | "actions" | "fleet" | "events" | "collector">,
+  served: PeerServed,
   store: Store,
 ): http2.Http2Server {
   const handler = connectNodeAdapter({
     routes: (router) => {
-      router.service(FleetService, gateway.localServices.fleet);
+      router.service(FleetService, served.localServices.fleet);
       router.service(
         ControlService,
-        createControlService(gateway.actions, store, {
+        createControlService(served.actions, store, {
           readOnly: false,
           identityHeader: FORWARDED_ACTOR_HEADER,
         }),
       );
-      router.service(ClusterService, createShardService(gatewayId, gateway));
+      router.service(ClusterService, createShardService(gatewayId, served));
     },
     connect: false,
     grpcWeb: false,

@@ -12,14 +12,17 @@ import { buildSnapshot } from "../snapshots/build-snapshot.js";
 import type { StatusCollector } from "../status/status-collector.js";
 import { DEPARTED, type ClusterFront } from "./cluster-front.js";
 
-/** Deadline on each peer's shard (a 5,000-worker shard is a few MB). */
-const SHARD_MS = 10_000;
-const MAX_EVENTS = 500;
+/** What a shard is built from: this gateway's own workers, events and status. */
+export interface ShardParts {
+  fleet: Fleet;
+  events: EventLog;
+  collector: StatusCollector;
+}
 
 /** `ClusterService.GatherShard` on the --peer listener: this gateway's part of a snapshot. */
 export function createShardService(
   gatewayId: string,
-  parts: { fleet: Fleet; events: EventLog; collector: StatusCollector },
+  parts: ShardParts,
 ): ServiceImpl<typeof ClusterService> {
   return {
     gatherShard(request) {
@@ -41,6 +44,10 @@ export function createShardService(
     },
   };
 }
+
+/** Deadline on each peer's shard (a 5,000-worker shard is a few MB). */
+const SHARD_MS = 10_000;
+const MAX_EVENTS = 500;
 
 /**
  * Completes a snapshot this gateway built from its own workers with every

@@ -1,7 +1,8 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { HostPort } from "../../shared/net/host-port.js";
-import { createDnsTargets, StaticAssignment } from "./static-workers.js";
+import { FakeClock } from "../../testing/fake-clock.js";
+import { createDnsTargets, refreshStaticTargets, StaticAssignment } from "./static-workers.js";
 
 const log = pino({ level: "silent" });
 
@@ -82,5 +83,66 @@ describe("worker DNS names", () => {
       timeoutMs: 50,
     });
     expect(await next()).toEqual([]);
+  });
+});
+
+describe("static targets re-resolved on a clock", () => {
+  it("resolves at start, again every interval after the last answer, and stops when told", async () => {
+    const clock = new FakeClock();
+    const answers = [["10.0.0.1"], ["10.0.0.1", "10.0.0.2"], ["10.0.0.3"]];
+    let lookups = 0;
+    const resolve = () => Promise.resolve(answers[Math.min(lookups++, answers.length - 1)] ?? []);
+    const rounds: string[][] = [];
+    const assignment = {
+      setTargets: (t: readonly HostPort[]) => void rounds.push(t.map((x) => `${x.host}:${x.port}`)),
+    };
+    const stop = refreshStaticTargets(assignment, {
+      fixed: [{ host: "127.0.0.1", port: 9 }],
+      dnsNames: [{ host: "workers.example", port: 7070 }],
+      intervalMs: 30_000,
+      log,
+      resolve,
+      clock,
+    });
+    await clock.advance(0);
+    // The fixed targets at once, then with what the name resolved to.
+    expect(rounds).toEqual([["127.0.0.1:9"], ["127.0.0.1:9", "10.0.0.1:7070"]]);
+    await clock.advance(29_999);
+    expect(lookups).toBe(1);
+    await clock.advance(1);
+    expect(rounds.at(-1)).toEqual(["127.0.0.1:9", "10.0.0.1:7070", "10.0.0.2:7070"]);
+    await clock.advance(30_000);
+    expect(rounds.at(-1)).toEqual(["127.0.0.1:9", "10.0.0.3:7070"]);
+    stop();
+    await clock.advance(120_000);
+    expect(lookups).toBe(3);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("bounds a resolver that never answers by its deadline, on the same clock", async () => {
+    const clock = new FakeClock();
+    const next = createDnsTargets([{ host: "slow", port: 1 }], log, {
+      resolve: () => new Promise(() => {}),
+      timeoutMs: 5_000,
+      clock,
+    });
+    let answer: HostPort[] | undefined;
+    void next().then((a) => (answer = a));
+    await clock.advance(4_999);
+    expect(answer).toBeUndefined();
+    await clock.advance(1);
+    expect(answer).toEqual([]);
+  });
+
+  it("sets the fixed targets only, and no timer, without DNS names", async () => {
+    const clock = new FakeClock();
+    const rounds: number[] = [];
+    refreshStaticTargets(
+      { setTargets: (t) => void rounds.push(t.length) },
+      { fixed: targets, dnsNames: [], intervalMs: 1000, log, clock },
+    );
+    await clock.advance(10_000);
+    expect(rounds).toEqual([90]);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { lookup } from "node:dns/promises";
+import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
@@ -20,21 +21,24 @@ const systemResolve: Resolve = async (host) =>
 export function createDnsTargets(
   names: readonly HostPort[],
   log: Logger,
-  { resolve = systemResolve, timeoutMs = 5_000 }: { resolve?: Resolve; timeoutMs?: number } = {},
+  {
+    resolve = systemResolve,
+    timeoutMs = 5_000,
+    clock = systemClock,
+  }: { resolve?: Resolve; timeoutMs?: number; clock?: Clock } = {},
 ): () => Promise<HostPort[]> {
   const last = new Map<string, HostPort[]>();
   return async () => {
     const results = await Promise.all(
       names.map(async (name) => {
         const key = formatHostPort(name);
-        let timer: NodeJS.Timeout | undefined;
+        let timer: Timer | undefined;
         try {
           const addresses = await Promise.race([
             resolve(name.host),
             new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new Error(`no answer within ${timeoutMs} ms`)),
-                timeoutMs,
+              timer = clock.after(timeoutMs, () =>
+                reject(new Error(`no answer within ${timeoutMs} ms`)),
               );
             }),
           ]);
@@ -49,7 +53,7 @@ export function createDnsTargets(
           );
           return last.get(key) ?? [];
         } finally {
-          clearTimeout(timer);
+          timer?.cancel();
         }
       }),
     );
@@ -137,37 +141,45 @@ export class StaticAssignment {
   }
 }
 
+/** Where static workers come from, and how often DNS names are looked up again. */
+export interface StaticTargetSources {
+  /** Fixed targets (flags, config). */
+  fixed: readonly HostPort[];
+  /** `--worker-dns` names: one target per address each resolves to. */
+  dnsNames: readonly HostPort[];
+  intervalMs: number;
+  log: Logger;
+  resolve?: Resolve;
+  clock?: Clock;
+}
+
 /**
- * Keeps the assignment's targets current: the fixed ones (flags, config) plus
- * every address of each `--worker-dns` name, re-resolved every `intervalMs`.
- * Returns a stop function.
+ * Keeps the assignment's targets current: the fixed ones plus every address
+ * of each DNS name, re-resolved `intervalMs` after the previous round ended
+ * (a slow resolver never stacks rounds). Returns a stop function.
  */
 export function refreshStaticTargets(
   assignment: Pick<StaticAssignment, "setTargets">,
-  fixed: readonly HostPort[],
-  dnsNames: readonly HostPort[],
-  intervalMs: number,
-  log: Logger,
-  resolve?: Resolve,
+  sources: StaticTargetSources,
 ): () => void {
+  const { fixed, dnsNames, intervalMs, log, resolve, clock = systemClock } = sources;
   if (dnsNames.length === 0) {
     assignment.setTargets(fixed);
     return () => {};
   }
-  const next = createDnsTargets(dnsNames, log, resolve ? { resolve } : {});
+  const next = createDnsTargets(dnsNames, log, { clock, ...(resolve ? { resolve } : {}) });
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const round = async () => {
     const found = await next();
     if (stopped) return;
     assignment.setTargets([...fixed, ...found]);
-    timer = setTimeout(() => void round(), intervalMs);
-    timer.unref();
+    timer = clock.after(intervalMs, () => void round());
   };
   assignment.setTargets(fixed);
   void round();
   return () => {
     stopped = true;
-    clearTimeout(timer);
+    timer?.cancel();
   };
 }

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { HostPort } from "../../shared/net/host-port.js";
 import { isPostgresUrl } from "../store/connect.js";
-import { resolveToken, type RawSetting } from "./token-settings.js";
+import type { SettingReader } from "./setting-reader.js";
+import { resolveToken } from "../../shared/cli/secret-flags.js";
 
 /**
  * Settings of the gateway cluster and of static workers found by DNS,
@@ -54,11 +55,7 @@ export interface ClusterSettings {
 }
 
 /** What loadGatewayConfig lends: raw values and its parsers (each reports to `problems`). */
-export interface SettingReaders {
-  raw: (name: ClusterSettingName) => RawSetting;
-  number: (name: ClusterSettingName) => number;
-  hostPort: (name: ClusterSettingName, allowZero: boolean) => HostPort[];
-}
+type SettingReaders = Pick<SettingReader<ClusterSettingName>, "raw" | "number" | "hostPort">;
 
 /** Reads and cross-checks the cluster's settings; every problem goes to `problems`. */
 export function loadClusterSettings(

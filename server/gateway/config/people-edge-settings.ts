@@ -1,18 +1,25 @@
 import { parseCidr } from "../auth/cidr.js";
 import { parseAllowedHost } from "../http/host-guard.js";
-import { resolveToken, type RawSetting } from "./token-settings.js";
+import { resolveToken } from "../../shared/cli/secret-flags.js";
+import { textSettings, type SettingReader } from "./setting-reader.js";
 
 /**
- * Settings of the people-facing edge (tokens from files, trusted proxies,
- * Host names, snapshot budget), spread into the gateway's settings table:
- * flag name -> env var, kind, default.
+ * Settings of the people-facing edge (tokens, identity header and trusted
+ * proxies, Host names and origins, the SPA, snapshot budget), spread into the
+ * gateway's settings table: flag name -> env var, kind, default.
  */
 export const PEOPLE_EDGE_SETTINGS = {
-  "operator-token-file": { env: "STALLWATCH_OPERATOR_TOKEN_FILE", kind: "string", fallback: "" },
-  "viewer-token": { env: "STALLWATCH_VIEWER_TOKEN", kind: "string", fallback: "" },
-  "viewer-token-file": { env: "STALLWATCH_VIEWER_TOKEN_FILE", kind: "string", fallback: "" },
-  "trusted-proxy": { env: "STALLWATCH_TRUSTED_PROXIES", kind: "list", fallback: "" },
-  "allowed-host": { env: "STALLWATCH_ALLOWED_HOSTS", kind: "list", fallback: "" },
+  ...textSettings(
+    "operator-token",
+    "operator-token-file",
+    "viewer-token",
+    "viewer-token-file",
+    "identity-header",
+    "web-root",
+  ),
+  "trusted-proxy": { env: "STALLWATCH_TRUSTED_PROXIES", kind: "list" },
+  "allowed-host": { env: "STALLWATCH_ALLOWED_HOSTS", kind: "list" },
+  "allowed-origin": { env: "STALLWATCH_ALLOWED_ORIGINS", kind: "list" },
   "snapshots-per-minute": {
     env: "STALLWATCH_SNAPSHOTS_PER_MINUTE",
     kind: "count",
@@ -27,15 +34,22 @@ export const PEOPLE_EDGE_SETTINGS = {
   },
 } as const;
 
-type EdgeSettingName = keyof typeof PEOPLE_EDGE_SETTINGS | "operator-token" | "identity-header";
+type EdgeSettingName = keyof typeof PEOPLE_EDGE_SETTINGS;
 
 export interface PeopleEdgeConfig {
   operatorToken: string | undefined;
   viewerToken: string | undefined;
+  /** The trusted auth proxy's user header, lower-case. */
+  identityHeader: string | undefined;
   /** `--trusted-proxy` CIDRs, validated. */
   trustedProxies: string[];
   /** `--allowed-host` entries, canonical. */
   allowedHosts: string[];
+  /** `--allowed-origin` URLs (scheme://host[:port]). */
+  allowedOrigins: string[];
+  /** The built dashboard to serve; undefined = the one beside the gateway. */
+  webRoot: string | undefined;
+  snapshotsPerMinute: { perCaller: number; total: number };
   /** Not errors, but worth a line at start (e.g. a token visible in `ps`). */
   warnings: string[];
 }
@@ -45,9 +59,10 @@ export interface PeopleEdgeConfig {
  * `problems` (reported together with the rest of the configuration's).
  */
 export function loadPeopleEdge(
-  raw: (name: EdgeSettingName) => RawSetting,
+  read: Pick<SettingReader<EdgeSettingName>, "raw" | "number" | "text">,
   problems: string[],
 ): PeopleEdgeConfig {
+  const { raw } = read;
   const warnings: string[] = [];
   const token = (label: "operator" | "viewer") =>
     resolveToken(label, raw(`${label}-token`), raw(`${label}-token-file`), problems, warnings);
@@ -75,5 +90,23 @@ export function loadPeopleEdge(
       "--identity-header needs --trusted-proxy CIDR (the auth proxy's address): the header is honoured only from there",
     );
   }
-  return { operatorToken, viewerToken, trustedProxies, allowedHosts, warnings };
+  const allowedOrigins = raw("allowed-origin").values;
+  for (const origin of allowedOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      problems.push(`allowed origin "${origin}": expected scheme://host[:port]`);
+  }
+  return {
+    operatorToken,
+    viewerToken,
+    identityHeader: read.text("identity-header")?.toLowerCase(),
+    trustedProxies,
+    allowedHosts,
+    allowedOrigins,
+    webRoot: read.text("web-root"),
+    snapshotsPerMinute: {
+      perCaller: read.number("snapshots-per-minute"),
+      total: read.number("snapshots-per-minute-total"),
+    },
+    warnings,
+  };
 }

@@ -13,7 +13,7 @@ const SNAPSHOT_ID = /^[A-Za-z0-9_-]{22,64}$/;
 const CACHE_ENTRIES = 200;
 
 /** The meta a chat needs to unfurl a permalink, or a marker that the id is unknown. */
-export interface UnfurlMeta {
+interface UnfurlMeta {
   title: string;
   description: string;
   missing: boolean;
@@ -39,7 +39,7 @@ function utc(ms: number): string {
  * is the gateway's name for the caller ("operator (token)", or the proxy's
  * identity), never a credential.
  */
-export function unfurlMeta(snapshot: Snapshot | undefined): UnfurlMeta {
+function unfurlMeta(snapshot: Snapshot | undefined): UnfurlMeta {
   if (!snapshot?.info) {
     return {
       title: "Stallwatch: snapshot not found",
@@ -61,7 +61,7 @@ export function unfurlMeta(snapshot: Snapshot | undefined): UnfurlMeta {
 }
 
 /** The tags, escaped, to put in the page's head. */
-export function renderMetaTags(meta: UnfurlMeta, id: string): string {
+function renderMetaTags(meta: UnfurlMeta, id: string): string {
   const tag = (attr: "property" | "name", key: string, value: string) =>
     `<meta ${attr}="${key}" content="${escapeHtml(value)}" />`;
   return [

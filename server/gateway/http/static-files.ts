@@ -4,7 +4,7 @@ import { extname, join } from "node:path";
 import sirv, { type RequestHandler } from "sirv";
 
 /** What the SPA's HTML may load: itself only (styles inline for React's style props). */
-export const INDEX_CSP =
+const INDEX_CSP =
   "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
 /** Vite's content-hashed output: a name never changes meaning, so it is cached for good. */

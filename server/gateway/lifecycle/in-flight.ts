@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
 
 const POLL_MS = 20;
 
@@ -7,15 +7,18 @@ export class InFlight {
   private count = 0;
   private lastStartMs = 0;
 
-  track(res: ServerResponse): void {
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  /** Counts `res` until it closes (a ServerResponse, or anything that says "close"). */
+  track(res: { once(event: "close", listener: () => void): unknown }): void {
     this.count += 1;
-    this.lastStartMs = Date.now();
+    this.lastStartMs = this.clock.now();
     res.once("close", () => (this.count -= 1));
   }
 
   /** Marks a request that was answered at once (e.g. refused while stopping). */
   seen(): void {
-    this.lastStartMs = Date.now();
+    this.lastStartMs = this.clock.now();
   }
 
   /**
@@ -24,10 +27,10 @@ export class InFlight {
    * read yet are answered, not reset), or after `timeoutMs`.
    */
   async settled(timeoutMs: number, quietMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.count === 0 && Date.now() - this.lastStartMs >= quietMs) return 0;
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    const deadline = this.clock.now() + timeoutMs;
+    while (this.clock.now() < deadline) {
+      if (this.count === 0 && this.clock.now() - this.lastStartMs >= quietMs) return 0;
+      await sleep(this.clock, POLL_MS);
     }
     return this.count;
   }

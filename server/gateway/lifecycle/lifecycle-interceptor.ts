@@ -2,7 +2,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { StoreFatalError } from "../store/store-errors.js";
 
 /** What a caller is told when the store failed under its request. */
-export function storeUnavailable(err: StoreFatalError): ConnectError {
+function storeUnavailable(err: StoreFatalError): ConnectError {
   return new ConnectError(
     `the gateway cannot write to its database (${err.code}) and is restarting; nothing from this request was recorded, try again shortly`,
     Code.Unavailable,

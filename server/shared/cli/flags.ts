@@ -2,6 +2,12 @@ import { UsageError } from "./usage-error.js";
 import { parseHostPort, type HostPort } from "../net/host-port.js";
 import type { FlagValues } from "./command.js";
 
+/** A setting's raw values and where they came from (`--flag`, an env var, a config file). */
+export interface RawSetting {
+  values: string[];
+  from: string;
+}
+
 /** Reads a string flag, or the default. */
 export function stringFlag(flags: FlagValues, name: string, fallback: string): string;
 export function stringFlag(flags: FlagValues, name: string): string | undefined;

@@ -1,11 +1,19 @@
 import type { Server } from "node:net";
-import { UsageError } from "../cli/usage-error.js";
 import { formatHostPort, type HostPort } from "./host-port.js";
 
 /**
+ * The address named by a flag cannot be bound (in use, not ours, not
+ * allowed). A problem with how the command was invoked, not a fault: the CLI
+ * treats it like a usage error (message, exit code 2). Its own type so that
+ * net/ does not depend on cli/ (cli/ parses addresses with net/).
+ */
+export class ListenError extends Error {
+  override name = "ListenError";
+}
+
+/**
  * Listens and resolves with the bound address (port 0 becomes the real port).
- * "Address in use" and "cannot bind" are usage problems, so they surface as
- * UsageError (exit code 2) naming the flag.
+ * "Address in use" and "cannot bind" reject with a ListenError naming the flag.
  */
 export function listen(server: Server, at: HostPort, flagName: string): Promise<HostPort> {
   return new Promise((resolve, reject) => {
@@ -13,9 +21,9 @@ export function listen(server: Server, at: HostPort, flagName: string): Promise<
       server.off("listening", onListening);
       const where = formatHostPort(at);
       if (err.code === "EADDRINUSE")
-        reject(new UsageError(`--${flagName}: ${where} is already in use`));
+        reject(new ListenError(`--${flagName}: ${where} is already in use`));
       else if (err.code === "EADDRNOTAVAIL" || err.code === "EACCES" || err.code === "ENOTFOUND")
-        reject(new UsageError(`--${flagName}: cannot listen on ${where} (${err.code})`));
+        reject(new ListenError(`--${flagName}: cannot listen on ${where} (${err.code})`));
       else reject(err);
     };
     const onListening = () => {

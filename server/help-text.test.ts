@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { demoCommand } from "../../demo/demo-command.js";
-import { engineCommand } from "../../engine/engine-command.js";
-import { gatewayCommand } from "../../gateway/gateway-command.js";
-import { workerCommand } from "../../worker/worker-command.js";
-import type { Command } from "./command.js";
+import { demoCommand } from "./demo/demo-command.js";
+import { engineCommand } from "./engine/engine-command.js";
+import { gatewayCommand } from "./gateway/gateway-command.js";
+import { workerCommand } from "./worker/worker-command.js";
+import type { Command } from "./shared/cli/command.js";
 
 /** Flags every command takes from the CLI itself, described in the top-level help. */
 const GLOBAL = new Set(["log-format", "log-file", "help"]);

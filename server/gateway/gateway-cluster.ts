@@ -1,20 +1,21 @@
 import type http2 from "node:http2";
-import type { Logger } from "../../shared/logging/logger.js";
-import { formatHostPort } from "../../shared/net/host-port.js";
-import { closeServer, listen } from "../../shared/net/listen.js";
-import type { Store } from "../store/store.js";
-import type { ClusterConfig } from "../config/cluster-settings.js";
-import type { BrowserServices, Gateway } from "../gateway.js";
-import { ClusterFront } from "./cluster-front.js";
-import { createClusterControlService } from "./cluster-control-service.js";
-import { createClusterFleetService } from "./cluster-fleet-service.js";
-import { joinCluster, type ClusterNode } from "./cluster-node.js";
-import { createPeerServer } from "./peer-server.js";
-import { createShardGatherer } from "./shard-gather.js";
-import type { ClusterOwnership } from "../fleet/ownership.js";
-import { createClusterOwnership } from "./worker-ownership.js";
-import type { AuthConfig } from "../auth/caller.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { Logger } from "../shared/logging/logger.js";
+import { formatHostPort } from "../shared/net/host-port.js";
+import { closeServer, listen } from "../shared/net/listen.js";
+import type { Store } from "./store/store.js";
+import type { ClusterConfig } from "./config/cluster-settings.js";
+import type { Gateway } from "./gateway.js";
+import type { BrowserServices } from "./http/browser-http.js";
+import { ClusterFront } from "./cluster/cluster-front.js";
+import { createClusterControlService } from "./cluster/cluster-control-service.js";
+import { createClusterFleetService } from "./cluster/cluster-fleet-service.js";
+import { joinCluster, type ClusterNode } from "./cluster/cluster-node.js";
+import { createPeerServer } from "./cluster/peer-server.js";
+import { createShardGatherer } from "./cluster/shard-gather.js";
+import { createClusterOwnership } from "./cluster/worker-ownership.js";
+import type { ClusterOwnership } from "./fleet/ownership.js";
+import type { AuthConfig } from "./auth/caller.js";
+import type { Fleet } from "./fleet/fleet.js";
 
 export interface ClusterRuntime {
   node: ClusterNode;
@@ -28,12 +29,7 @@ export interface ClusterRuntime {
  * What createGateway needs before the gateway exists: the wrappers that make
  * its dashboard API serve the whole fleet, and the snapshot gatherer.
  */
-export function clusterGatewayOptions(
-  front: ClusterFront,
-  store: Store,
-  auth: AuthConfig,
-  log: Logger,
-) {
+function clusterGatewayOptions(front: ClusterFront, store: Store, auth: AuthConfig, log: Logger) {
   return {
     wrapServices: (local: BrowserServices, parts: { fleet: Fleet }): BrowserServices => ({
       fleet: createClusterFleetService(local.fleet, { fleet: parts.fleet, front, store, log }),
@@ -51,7 +47,7 @@ export function clusterGatewayOptions(
 }
 
 /** Binds --peer, joins the cluster, and follows the peers. */
-export async function startCluster(opts: {
+async function startCluster(opts: {
   config: ClusterConfig;
   store: Store;
   gateway: Gateway;

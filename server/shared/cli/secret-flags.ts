@@ -1,12 +1,7 @@
 import { readFileSync } from "node:fs";
+import type { RawSetting } from "./flags.js";
 
-/** A setting's raw values and where they came from (`--flag`, an env var, the file). */
-export interface RawSetting {
-  values: string[];
-  from: string;
-}
-
-/** Shorter tokens are refused at start: they can be guessed online. */
+/** Shorter tokens are refused at start (gateway, demo): they can be guessed online. */
 export const MIN_TOKEN_LENGTH = 16;
 
 /**
@@ -16,7 +11,7 @@ export const MIN_TOKEN_LENGTH = 16;
  * local user can read it in `ps`.
  */
 export function resolveToken(
-  label: "operator" | "viewer" | "cluster",
+  label: string,
   direct: RawSetting,
   file: RawSetting,
   problems: string[],
