@@ -1,4 +1,4 @@
-// npm run check: generated code fresh + typecheck + lint + format. Runs every
+// npm run check: generated code fresh + typecheck + lint + import direction + format. Runs every
 // step, reports each, exits non-zero if any failed. `--json FILE` writes the
 // per-step results for the test summary.
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -29,6 +29,10 @@ const steps = [
   [
     "lint (buf + eslint, zero warnings)",
     () => run("npm", ["run", "-s", "lint"]).then((c) => c === 0),
+  ],
+  [
+    "import direction (dependency-cruiser rules, no folder cycles)",
+    () => run("node", ["scripts/check-imports.js"], { timeoutMs: 5 * 60_000 }).then((c) => c === 0),
   ],
   [
     "format (prettier)",
