@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import { create } from "@bufbuild/protobuf";
 import {
   FleetEventSchema,
@@ -28,7 +29,7 @@ export interface EventInit {
 export class EventLog {
   private readonly events: FleetEvent[] = [];
   private batch: FleetEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private readonly listeners = new Set<(event: FleetEvent) => void>();
   private closed = false;
 
@@ -36,6 +37,7 @@ export class EventLog {
     private readonly capacity = 5000,
     private readonly sink?: (events: FleetEvent[]) => void,
     private readonly flushMs = 200,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   record(init: EventInit): FleetEvent {
@@ -43,7 +45,7 @@ export class EventLog {
     const event = create(FleetEventSchema, {
       ...rest,
       id: randomUUID(),
-      atMs: BigInt(atMs ?? Date.now()),
+      atMs: BigInt(atMs ?? this.clock.now()),
     });
     // Kept in time order: an event that waited for its evidence (a dump taken
     // when a worker turned late) can arrive after a later one.
@@ -55,7 +57,7 @@ export class EventLog {
     for (const listener of this.listeners) listener(event);
     if (this.sink && !this.closed) {
       this.batch.push(event);
-      this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+      this.timer ??= this.clock.after(this.flushMs, () => this.flush());
     }
     return event;
   }
@@ -93,7 +95,7 @@ export class EventLog {
 
   /** Hands pending events to the sink now (also on shutdown). */
   flush(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.batch.length === 0 || !this.sink || this.closed) return;
     const batch = this.batch;

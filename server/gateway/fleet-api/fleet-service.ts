@@ -71,7 +71,7 @@ export function createFleetService(
   };
 
   const detail = (worker: FleetWorker, window: number) =>
-    toWorkerDetail(worker, window, events.list({ workerId: worker.id, limit: 50 }));
+    toWorkerDetail(worker, window, events.list({ workerId: worker.id, limit: 50 }), clock.now());
 
   return {
     listWorkers() {

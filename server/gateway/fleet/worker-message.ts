@@ -85,7 +85,7 @@ export function toWorkerDetail(
   worker: FleetWorker,
   windowMs: number,
   events: FleetEvent[],
-  nowMs = Date.now(),
+  nowMs: number,
   /** The worker's message when the caller has already made it (a snapshot makes both). */
   message: Worker = toWorkerMessage(worker),
 ): WorkerDetail {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../../shared/clock/clock.js";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
@@ -31,6 +32,7 @@ import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "../store/snapshot-store.js";
 
 export interface SnapshotServiceDeps {
+  clock?: Clock;
   fleet: Fleet;
   events: EventLog;
   collector: StatusCollector;
@@ -111,7 +113,7 @@ export function createSnapshotService(
           workerId: request.workerId,
           note: request.note,
           retentionMs: deps.retentionMs,
-          nowMs: Date.now(),
+          nowMs: (deps.clock ?? systemClock).now(),
         },
         deps.fleet,
         deps.events,

@@ -46,6 +46,7 @@ export function createActionRows(
   db: Db,
   transact: Transact,
   guard: Guard,
+  now: () => number,
   gatewayId?: string,
 ): ActionStore {
   const writeAudit = async (trx: Db, action: Action) => {
@@ -128,7 +129,7 @@ export function createActionRows(
                       .selectFrom("gateways")
                       .select("gateways.gateway_id")
                       .whereRef("gateways.gateway_id", "=", "actions.gateway_id")
-                      .where("gateways.lease_until_ms", ">", Date.now()),
+                      .where("gateways.lease_until_ms", ">", now()),
                   ),
                 ),
               ]),

@@ -15,7 +15,11 @@ type Guard = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 const clampLimit = (limit: number) => Math.max(1, Math.min(1000, Math.floor(limit) || 1));
 
 /** Snapshots on either dialect: the body gzip-compressed, the info apart for listing. */
-export function createSnapshotRows(db: Kysely<StoreTables>, guard: Guard): SnapshotStore {
+export function createSnapshotRows(
+  db: Kysely<StoreTables>,
+  guard: Guard,
+  now: () => number,
+): SnapshotStore {
   const putSnapshotBody: SnapshotStore["putSnapshotBody"] = async (info, body) => {
     const stored = clone(SnapshotInfoSchema, info);
     stored.sizeBytes = BigInt(body.length);
@@ -39,7 +43,7 @@ export function createSnapshotRows(db: Kysely<StoreTables>, guard: Guard): Snaps
         .selectFrom("snapshots")
         .select(["info", "body"])
         .where("id", "=", id)
-        .where("expires_at_ms", ">", Date.now())
+        .where("expires_at_ms", ">", now())
         .executeTakeFirst(),
     );
     return row && { info: fromBinary(SnapshotInfoSchema, row.info), body: row.body };
@@ -75,7 +79,7 @@ export function createSnapshotRows(db: Kysely<StoreTables>, guard: Guard): Snaps
         db
           .selectFrom("snapshots")
           .select("info")
-          .where("expires_at_ms", ">", Date.now())
+          .where("expires_at_ms", ">", now())
           .orderBy("created_at_ms", "desc")
           .limit(clampLimit(limit))
           .execute(),

@@ -2,6 +2,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Kysely } from "kysely";
 import { FleetEventSchema, type FleetEvent } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { ActionStore } from "./action-store.js";
+import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { bytes, createActionRows } from "./action-rows.js";
@@ -27,6 +28,8 @@ export interface StoreOptions {
   /** Called once with the first fatal error (the gateway exits on it). */
   onFatal?: (err: StoreFatalError) => void;
   pruneIntervalMs?: number;
+  /** Drives pruning and its cadence (default: the system clock). */
+  clock?: Clock;
   /**
    * In a cluster: this gateway's id. Actions it records carry it, and
    * listUnfinishedActions returns only its own and those of gateways whose
@@ -81,6 +84,7 @@ const CLOSE_WAIT_MS = 5_000;
  */
 export async function openStore(opts: StoreOptions): Promise<Store> {
   const { path, log } = opts;
+  const clock = opts.clock ?? systemClock;
   const shown = isPostgresUrl(path) ? redactUrl(path) : path;
   let conn: Connection | undefined;
   let probe: () => Promise<void>;
@@ -128,8 +132,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       pending.delete(op);
     }
   };
-  const actions = createActionRows(db, transact, guard, opts.gatewayId);
-  const snapshots = createSnapshotRows(db, guard);
+  const actions = createActionRows(db, transact, guard, () => clock.now(), opts.gatewayId);
+  const snapshots = createSnapshotRows(db, guard, () => clock.now());
 
   const store: Store = {
     dialect,
@@ -180,7 +184,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
     ...snapshots,
 
-    async prune(nowMs = Date.now()) {
+    async prune(nowMs = clock.now()) {
       return guard("prune", () =>
         transact(async (trx) => {
           const count = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
@@ -217,13 +221,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     },
 
     async close() {
-      clearInterval(pruner);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...pending]),
-        new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
+      pruner.cancel();
+      await Promise.race([Promise.allSettled([...pending]), sleep(clock, CLOSE_WAIT_MS)]);
       try {
         if (sqlite && path !== ":memory:") sqlite.pragma("wal_checkpoint(TRUNCATE)");
       } catch (err) {
@@ -240,14 +239,10 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   });
   if (pruned.snapshots + pruned.events + pruned.audit > 0)
     log.info(pruned, "expired records pruned");
-  const pruner = setInterval(
-    () => {
-      // guard() already reported a fatal error; anything else retries next time
-      store.prune().catch(() => {});
-    },
-    opts.pruneIntervalMs ?? 60 * 60_000,
-  );
-  pruner.unref();
+  const pruner = clock.every(opts.pruneIntervalMs ?? 60 * 60_000, () => {
+    // guard() already reported a fatal error; anything else retries next time
+    store.prune().catch(() => {});
+  });
   log.info(
     { path: shown, dialect, ...(sqlite ? { durability: opts.durability ?? "full" } : {}) },
     "database open",

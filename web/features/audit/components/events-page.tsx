@@ -2,7 +2,7 @@ import { EventsList } from "../../../shared/events-list";
 import { useUrlFilter } from "../../../shared/use-url-filter";
 import { useEvents } from "../api/audit";
 
-const KINDS = ["", "liveness", "session_stalled", "session_cleared", "action"];
+const KINDS = ["", "liveness", "session_stalled", "session_cleared", "action", "identity"];
 
 /** Fleet events with their evidence; filter by worker and kind (in the URL). */
 export function EventsPage() {
