@@ -10,7 +10,7 @@ import { ExecuteSession } from "./execute/execute-session.js";
 import { createManageHandler } from "./manage/manage-handler.js";
 import { SessionRegistry } from "./sessions/session-registry.js";
 import { UdfThreadPool } from "./udf/udf-thread-pool.js";
-import { WorkerStats } from "./worker-stats.js";
+import { WorkerStats } from "./stats/worker-stats.js";
 
 export interface WorkerServerOptions {
   id: string;

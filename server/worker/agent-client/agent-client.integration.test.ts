@@ -17,9 +17,9 @@ import {
   type StallwatchProcess,
 } from "../../testing/spawn-stallwatch.js";
 import { STALLWATCH_VERSION } from "../../shared/version.js";
-import { withTimeout } from "./backoff.js";
+import { withTimeout } from "../clock/clock.js";
 import { startAgentClient, type AgentAnnounce, type AgentClient } from "./agent-client.js";
-import { FakeStatusSource } from "./testing/fake-status-source.js";
+import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "./testing/memory-log.js";
 

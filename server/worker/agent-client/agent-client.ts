@@ -15,12 +15,12 @@ import {
 import type { Logger } from "../../shared/logging/logger.js";
 import type { HostPort } from "../../shared/net/host-port.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
-import type { BackoffOptions } from "./backoff.js";
+import type { BackoffOptions } from "../dial-out/backoff.js";
 import { runCommand } from "./command-runner.js";
-import { RepeatQuietLog } from "./repeat-quiet-log.js";
-import { SendQueue } from "./send-queue.js";
+import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
+import { SendQueue } from "../dial-out/send-queue.js";
 import { StatusReporter } from "./status-report.js";
-import { startStreamLink } from "./stream-link.js";
+import { startStreamLink } from "../dial-out/stream-link.js";
 
 /** Who the worker is, sent as the `Announce` that opens every connection. */
 export interface AgentAnnounce {
@@ -38,8 +38,10 @@ export interface AgentAnnounce {
   capabilities: string[];
 }
 
-/** Everything {@link startAgentClient} needs besides the gateway's address. */
-export interface AgentClientBaseOptions {
+/** Options of {@link startAgentClient}. */
+export interface AgentClientOptions {
+  /** The gateway's worker-facing `--grpc` address. */
+  gatewayAddress: HostPort;
   announce: AgentAnnounce;
   source: WorkerStatusSource;
   log: Logger;
@@ -60,18 +62,6 @@ export interface AgentClientBaseOptions {
   /** The fleet agent token the gateway requires (sent as `authorization: Bearer …`). */
   agentToken?: string;
 }
-
-/**
- * Where the gateway is: its worker-facing `--grpc` address, as
- * `gatewayAddress`. `gateway` is the same under the name the first caller
- * (server/worker/worker-command.ts) uses, kept until it moves over.
- * Exactly one of the two.
- */
-export type AgentGatewayAddress =
-  { gatewayAddress: HostPort; gateway?: never } | { gateway: HostPort; gatewayAddress?: never };
-
-/** Options of {@link startAgentClient}. */
-export type AgentClientOptions = AgentClientBaseOptions & AgentGatewayAddress;
 
 /** A running agent; see {@link startAgentClient}. */
 export interface AgentClient {
@@ -113,7 +103,6 @@ const OVER_GRACE_MS = 8_000;
  */
 export function startAgentClient(opts: AgentClientOptions): AgentClient {
   const { log, source } = opts;
-  const gatewayAddress = opts.gatewayAddress ?? opts.gateway;
   const announce = create(ConnectRequestSchema, {
     message: {
       case: "announce",
@@ -242,7 +231,7 @@ export function startAgentClient(opts: AgentClientOptions): AgentClient {
 
   const link = startStreamLink({
     peer: "gateway agent endpoint",
-    address: gatewayAddress,
+    address: opts.gatewayAddress,
     log,
     run,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),

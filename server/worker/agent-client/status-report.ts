@@ -6,8 +6,8 @@ import {
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
-import { withTimeout } from "./backoff.js";
-import { SharedCall } from "./shared-call.js";
+import { withTimeout } from "../clock/clock.js";
+import { SharedCall } from "../dial-out/shared-call.js";
 
 /** Finished sessions sent at most, whatever the gateway asks for. */
 export const MAX_FINISHED = 100;

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ThreadSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { FakeStatusSource } from "../agent-client/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { parseBeamStatus } from "../../gateway/status/beam-text/status-text.js";
 import { BeamStatusBuilder, sessionsAsBundles } from "./beam-report.js";
 import { pythonIdent } from "./sdk-formats.js";

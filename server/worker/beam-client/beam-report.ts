@@ -1,6 +1,6 @@
 import type { Session, ThreadDump } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { withTimeout } from "../agent-client/backoff.js";
-import { SharedCall } from "../agent-client/shared-call.js";
+import { withTimeout } from "../clock/clock.js";
+import { SharedCall } from "../dial-out/shared-call.js";
 import { formatHarnessStatus, type BeamSdkFormat, type HarnessStatus } from "./sdk-formats.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
 import { oneLine, parseFrame } from "./frames.js";

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Liveness, WorkerKind } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { withTimeout } from "../agent-client/backoff.js";
-import { FakeStatusSource } from "../agent-client/testing/fake-status-source.js";
+import { withTimeout } from "../clock/clock.js";
+import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "../agent-client/testing/memory-log.js";
 import { parseBeamStatus } from "../../gateway/status/beam-text/status-text.js";

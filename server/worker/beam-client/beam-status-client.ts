@@ -6,18 +6,20 @@ import {
   type WorkerStatusRequest,
   type WorkerStatusResponse,
 } from "../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
-import type { BackoffOptions } from "../agent-client/backoff.js";
-import { RepeatQuietLog } from "../agent-client/repeat-quiet-log.js";
-import { SendQueue } from "../agent-client/send-queue.js";
-import { startStreamLink } from "../agent-client/stream-link.js";
+import type { BackoffOptions } from "../dial-out/backoff.js";
+import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
+import { SendQueue } from "../dial-out/send-queue.js";
+import { startStreamLink } from "../dial-out/stream-link.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { HostPort } from "../../shared/net/host-port.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
 import { BeamStatusBuilder } from "./beam-report.js";
 import type { BeamSdkFormat } from "./sdk-formats.js";
 
-/** Everything {@link startBeamStatusClient} needs besides the endpoint's address. */
-export interface BeamStatusClientBaseOptions {
+/** Options of {@link startBeamStatusClient}. */
+export interface BeamStatusClientOptions {
+  /** The runner's `BeamFnWorkerStatus` endpoint (for Stallwatch, the gateway's `--grpc` address). */
+  statusAddress: HostPort;
   /** Sent as the `worker_id` request header; the gateway keys the harness by it. */
   workerId: string;
   source: WorkerStatusSource;
@@ -33,19 +35,6 @@ export interface BeamStatusClientBaseOptions {
   /** Longest `stop()` takes (default 2000). */
   stopTimeoutMs?: number;
 }
-
-/**
- * Where the runner's `BeamFnWorkerStatus` endpoint is (for Stallwatch, the
- * gateway's `--grpc` address), as `statusAddress`. `statusEndpoint` is the
- * same under the name the first caller (server/worker/worker-command.ts)
- * uses, kept until it moves over. Exactly one of the two.
- */
-export type BeamStatusAddress =
-  | { statusAddress: HostPort; statusEndpoint?: never }
-  | { statusEndpoint: HostPort; statusAddress?: never };
-
-/** Options of {@link startBeamStatusClient}. */
-export type BeamStatusClientOptions = BeamStatusClientBaseOptions & BeamStatusAddress;
 
 /** A running Beam-mode status client; see {@link startBeamStatusClient}. */
 export interface BeamStatusClient {
@@ -77,7 +66,6 @@ const MAX_CONCURRENT = 8;
  */
 export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatusClient {
   const { log } = opts;
-  const statusAddress = opts.statusAddress ?? opts.statusEndpoint;
   const builder = new BeamStatusBuilder(opts.source, {
     dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,
     maxStatusBytes: opts.maxStatusBytes ?? 1 << 20,
@@ -158,7 +146,7 @@ export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatus
 
   const link = startStreamLink({
     peer: "Beam status endpoint",
-    address: statusAddress,
+    address: opts.statusAddress,
     log,
     run,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),

@@ -13,7 +13,7 @@ import { parseUdfSpec, UdfSpecError, type UdfSpec } from "../udf/udf-spec.js";
 import { UdfFailure, type UdfThreadHandle } from "../udf/udf-thread-handle.js";
 import type { UdfThreadPool } from "../udf/udf-thread-pool.js";
 import type { WorkFigures } from "../udf/thread-messages.js";
-import type { WorkerStats } from "../worker-stats.js";
+import type { WorkerStats } from "../stats/worker-stats.js";
 import { crc32 } from "./crc32.js";
 import { Inbox, kindOf, type Next } from "./inbox.js";
 import { errors, respond } from "./responses.js";

@@ -12,7 +12,7 @@ import {
   type Thread,
   type ThreadDump,
 } from "../../../../gen/stallwatch/v1/agent_pb.js";
-import type { WorkerStatusSource } from "../../status/status-source.js";
+import type { WorkerStatusSource } from "../status-source.js";
 
 /** A cancel as the fake received it. */
 export interface ReceivedCancel {

@@ -2,7 +2,8 @@ import type { Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
-import { Backoff, sleep, withTimeout, type BackoffOptions } from "./backoff.js";
+import { sleep, withTimeout } from "../clock/clock.js";
+import { Backoff, type BackoffOptions } from "./backoff.js";
 
 /**
  * HTTP/2 keepalive on the long-lived stream: without it a gateway that
