@@ -6,6 +6,7 @@ import type { ShutdownRequest } from "../../gen/org/apache/spark/udf/worker/udf_
 import type { Logger } from "../shared/logging/logger.js";
 import { closeServer, listen } from "../shared/net/listen.js";
 import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
+import { realClock } from "./clock/clock.js";
 import { ExecuteSession } from "./execute/execute-session.js";
 import { createManageHandler } from "./manage/manage-handler.js";
 import { SessionRegistry } from "./sessions/session-registry.js";
@@ -82,6 +83,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
     registry: sessions,
     log,
     maxPayloadBytes: opts.maxPayloadBytes ?? 16 << 20,
+    clock: realClock,
     cancelGraceMs,
     cancelWaitMs: 30_000,
   };

@@ -31,9 +31,10 @@ type Expect = "initDone" | "output" | "generateDone" | "finishDone";
 
 /**
  * The main thread's handle on one session's UDF thread. Calls are strictly
- * one at a time (the session state machine guarantees it). Cancel sets the
- * shared flag first; user code that does not yield within the grace period
- * has its thread terminated, and the pending call fails as `terminated`.
+ * one at a time (the session state machine guarantees it). It is the
+ * `StoppableThread` that sessions/session-lifecycle.ts drives on a cancel:
+ * flag first, terminated after the grace; a pending call on a terminated
+ * thread fails as `terminated`.
  */
 export class UdfThreadHandle {
   private readonly control = new SharedArrayBuffer(8);
@@ -43,6 +44,7 @@ export class UdfThreadHandle {
     | { expect: Expect; resolve: (m: FromUdfThread) => void; reject: (e: UdfFailure) => void }
     | undefined;
   private onGenerated: ((g: Generated) => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
   private exited = false;
   readonly exitedPromise: Promise<void>;
   /** What the thread is doing, for thread dumps when it cannot be asked. */
@@ -64,14 +66,12 @@ export class UdfThreadHandle {
     this.exitedPromise = new Promise((resolve) => {
       this.worker.once("exit", () => {
         this.exited = true;
-        this.pending?.reject(new UdfFailure("terminated", "the UDF thread was terminated"));
-        this.pending = undefined;
+        this.settle()?.reject(new UdfFailure("terminated", "the UDF thread was terminated"));
         resolve();
       });
     });
     this.worker.on("error", (err) => {
-      this.pending?.reject(new UdfFailure("user", err.message, err.name, err.stack ?? ""));
-      this.pending = undefined;
+      this.settle()?.reject(new UdfFailure("user", err.message, err.name, err.stack ?? ""));
     });
   }
 
@@ -117,34 +117,21 @@ export class UdfThreadHandle {
     return this.call("finishDone", { type: "finish" }, `${fn}.finish`) as Promise<FinishDone>;
   }
 
-  /**
-   * Asks user code to stop: sets the flag, then waits up to `graceMs` for the
-   * thread to be idle again; terminates it otherwise.
-   */
-  async cancel(graceMs: number): Promise<"idle" | "cooperative" | "terminated"> {
+  /** True while a call into user code is in progress. */
+  get busy(): boolean {
+    return this.pending !== undefined && !this.exited;
+  }
+
+  /** Sets the shared flag user code can poll (and wakes a cancellable sleep). */
+  raiseCancelFlag(): void {
     Atomics.store(this.flags, CANCEL_FLAG, 1);
     Atomics.notify(this.flags, CANCEL_FLAG);
-    const busy = this.pending;
-    if (!busy || this.exited) return "idle";
-    const yielded = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), graceMs);
-      const check = setInterval(() => {
-        if (this.pending !== busy) {
-          clearTimeout(timer);
-          clearInterval(check);
-          resolve(true);
-        }
-      }, 5);
-      timer.unref();
-      void this.exitedPromise.then(() => {
-        clearTimeout(timer);
-        clearInterval(check);
-        resolve(true);
-      });
-    });
-    if (yielded) return "cooperative";
-    await this.terminate();
-    return "terminated";
+  }
+
+  /** Resolves when the call in progress ends, however it ends (at once when idle). */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Idle, alive and not cancelled: fit to run the next session. */
@@ -179,14 +166,21 @@ export class UdfThreadHandle {
     });
   }
 
+  /** Ends the call in progress (returning it) and tells whoever waits for the thread to be idle. */
+  private settle() {
+    const pending = this.pending;
+    this.pending = undefined;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+    return pending;
+  }
+
   private onMessage(message: FromUdfThread): void {
     if (message.type === "generated") {
       this.onGenerated?.(message);
       return;
     }
-    const pending = this.pending;
+    const pending = this.settle();
     if (!pending) return;
-    this.pending = undefined;
     this.activity = "idle";
     this.activitySinceMs = Date.now();
     if (message.type === "error") {
