@@ -18,7 +18,8 @@ import {
 } from "../../testing/spawn-stallwatch.js";
 import { STALLWATCH_VERSION } from "../../shared/version.js";
 import { withTimeout } from "../clock/clock.js";
-import { startAgentClient, type AgentAnnounce, type AgentClient } from "./agent-client.js";
+import { startAgentClient, type AgentClient } from "./agent-client.js";
+import type { AgentAnnounce } from "./announce.js";
 import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "./testing/memory-log.js";
@@ -300,7 +301,10 @@ describe("status reports and cancel commands, end to end through an in-process g
     const late = await channel.requestStatus({ includeThreads: true, maxFinished: 2 }, 10_000);
     expect(late.dump).toBeUndefined();
     expect(late.sessions).toHaveLength(2);
-    expect(late.finished).toHaveLength(2);
+    // The gateway shares a status request already in flight with the same
+    // include_threads (its own collector's, which asks for more finished
+    // sessions), so only "some, from the source" is certain here.
+    expect(late.finished.length).toBeGreaterThanOrEqual(2);
     expect(late.error).toMatch(/thread dump not ready within 300 ms/);
 
     // A broken source still gets an answer that names the failure.

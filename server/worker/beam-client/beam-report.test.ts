@@ -4,14 +4,21 @@ import { ThreadSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { parseBeamStatus } from "../../gateway/status/beam-text/status-text.js";
 import { BeamStatusBuilder, sessionsAsBundles } from "./beam-report.js";
-import { pythonIdent } from "./sdk-formats.js";
+import { realClock } from "../clock/clock.js";
+import { pythonIdent, type BeamSdkFormat } from "./sdk-formats.js";
 
 const NOW = 1_800_000_000_000;
-const builder = (source: FakeStatusSource, extra: { maxStatusBytes?: number } = {}) =>
+/** Real timers for the dump deadline, a fixed "now" for the bundles' ages. */
+const clock = { ...realClock, now: () => NOW };
+const builder = (
+  source: FakeStatusSource,
+  extra: { maxStatusBytes?: number; format?: BeamSdkFormat } = {},
+) =>
   new BeamStatusBuilder(source, {
     dumpDeadlineMs: 100,
     maxStatusBytes: extra.maxStatusBytes ?? 1 << 20,
-    now: () => NOW,
+    ...(extra.format ? { format: extra.format } : {}),
+    clock,
   });
 
 describe("BeamStatusBuilder", () => {
@@ -53,12 +60,7 @@ describe("BeamStatusBuilder", () => {
     "writes the %s SDK's format, parseable by the gateway",
     async (format) => {
       const source = new FakeStatusSource(NOW);
-      const { statusInfo } = await new BeamStatusBuilder(source, {
-        dumpDeadlineMs: 100,
-        maxStatusBytes: 1 << 20,
-        format,
-        now: () => NOW,
-      }).build();
+      const { statusInfo } = await builder(source, { format }).build();
       const parsed = parseBeamStatus(statusInfo);
       expect(parsed.format).toBe(format);
       expect(parsed.unparsed).toBe("");

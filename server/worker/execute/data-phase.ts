@@ -6,15 +6,14 @@ import { SessionOutcome, SessionState } from "../../../gen/stallwatch/v1/agent_p
 import type { UdfSpec } from "../udf/udf-spec.js";
 import type { UdfThreadHandle } from "../udf/udf-thread-handle.js";
 import { kindOf } from "./inbox.js";
-import { errors } from "./responses.js";
-import { abort, endDuringUserCode, terminate, valueOrEnd } from "./session-endings.js";
 import {
-  cancelMessage,
-  describeError,
-  failureToError,
-  ProtocolViolation,
-  StreamBroken,
-} from "./session-errors.js";
+  cancelledWhileIdle,
+  endDuringUserCode,
+  finishFailed,
+  terminate,
+  valueOrEnd,
+} from "./session-endings.js";
+import { ProtocolViolation, StreamBroken } from "./session-errors.js";
 import type { SessionIo } from "./session-io.js";
 
 /**
@@ -89,11 +88,7 @@ async function* finish(
   io.session.enter(SessionState.FINISHING);
   const result = await io.race(thread.finish(spec.fn));
   if (result.kind === "failed") {
-    // Errors inside the finish callback travel in FinishResponse.error.
-    const error = failureToError(result.failure);
-    io.errorMessage = describeError(error);
-    io.outcome = SessionOutcome.FAILED;
-    yield* terminate(io, "finish", error);
+    yield* finishFailed(io, result.failure);
     return;
   }
   if (result.kind !== "done") {
@@ -119,8 +114,7 @@ async function* waitForEngine(io: SessionIo): AsyncGenerator<UdfResponse, UdfReq
   const external = lifecycle.asked().then((cancel) => ({ external: cancel }));
   const next = await Promise.race([io.inbox.peek().then((n) => ({ next: n })), external]);
   if ("external" in next) {
-    await lifecycle.stopUserCode(io.thread, next.external.graceMs);
-    yield* abort(io, errors.worker(cancelMessage(next.external)), "error-then-cancel", true);
+    yield* cancelledWhileIdle(io, next.external);
     return undefined;
   }
   const taken = await io.take();

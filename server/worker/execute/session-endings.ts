@@ -11,6 +11,8 @@ import {
   ProtocolViolation,
   StreamBroken,
 } from "./session-errors.js";
+import type { CancelRequest } from "../sessions/session-lifecycle.js";
+import type { UdfFailure } from "../udf/udf-thread-handle.js";
 import type { SessionIo } from "./session-io.js";
 import { kindOf } from "./inbox.js";
 import type { Interruption, Race } from "./user-code-race.js";
@@ -169,6 +171,23 @@ export async function* endDuringUserCode(
       }
       throw new ProtocolViolation(result.message);
   }
+}
+
+/** An outside cancel picked up between batches: no user code to stop, the stream ends. */
+export async function* cancelledWhileIdle(
+  io: SessionIo,
+  cancel: CancelRequest,
+): AsyncGenerator<UdfResponse> {
+  await io.session.lifecycle.stopUserCode(io.thread, cancel.graceMs);
+  yield* abort(io, errors.worker(cancelMessage(cancel)), "error-then-cancel", true);
+}
+
+/** User code's finish raised: the error travels in FinishResponse.error. */
+export function* finishFailed(io: SessionIo, failure: UdfFailure): Generator<UdfResponse> {
+  const error = failureToError(failure);
+  io.errorMessage = describeError(error);
+  io.outcome = SessionOutcome.FAILED;
+  yield* terminate(io, "finish", error);
 }
 
 /**
