@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock, flush } from "../clock/testing/fake-clock.js";
 import {
-  SessionLifecycle,
   transition,
   type CancelRequest,
   type LifecycleState,
   type StoppableThread,
-} from "./session-lifecycle.js";
+} from "./lifecycle-table.js";
+import { SessionLifecycle } from "./session-lifecycle.js";
 
 /** A UDF thread whose user code yields or hangs when the test says so. */
 class FakeThread implements StoppableThread {
