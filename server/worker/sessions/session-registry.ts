@@ -81,7 +81,7 @@ export class SessionRegistry implements WorkerStatusSource {
    * one dump: pausing the same thread from two dumps at once would interleave.
    */
   dumpThreads(): Promise<ThreadDump> {
-    this.dumping ??= dumpThreads([...this.live.values()]).finally(() => {
+    this.dumping ??= dumpThreads([...this.live.values()], this.clock).finally(() => {
       this.dumping = undefined;
     });
     return this.dumping;

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
+import { realClock, type Clock } from "../clock/clock.js";
 import type { UdfSpec } from "./udf-spec.js";
 import {
   CANCEL_FLAG,
@@ -49,13 +50,17 @@ export class UdfThreadHandle {
   readonly exitedPromise: Promise<void>;
   /** What the thread is doing, for thread dumps when it cannot be asked. */
   activity = "starting";
-  activitySinceMs = Date.now();
+  activitySinceMs: number;
 
   /** What the thread runs now, e.g. "udf-hang-<session>" (for logs); set per session. */
   runs: string;
 
-  constructor(runs: string) {
+  constructor(
+    runs: string,
+    private readonly clock: Clock = realClock,
+  ) {
     this.runs = runs;
+    this.activitySinceMs = clock.now();
     this.worker = new Worker(THREAD_ENTRY, {
       workerData: { control: this.control },
       name: "udf-thread",
@@ -143,7 +148,7 @@ export class UdfThreadHandle {
   resetForReuse(runs: string): void {
     this.runs = runs;
     this.activity = "idle";
-    this.activitySinceMs = Date.now();
+    this.activitySinceMs = this.clock.now();
     this.onGenerated = undefined;
   }
 
@@ -158,7 +163,7 @@ export class UdfThreadHandle {
     if (this.pending)
       return Promise.reject(new UdfFailure("user", "internal: a UDF call is already in flight"));
     this.activity = activity;
-    this.activitySinceMs = Date.now();
+    this.activitySinceMs = this.clock.now();
     return new Promise((resolve, reject) => {
       this.pending = { expect, resolve, reject };
       // Copied, not transferred: the bytes may share a buffer with the gRPC stream.
@@ -182,7 +187,7 @@ export class UdfThreadHandle {
     const pending = this.settle();
     if (!pending) return;
     this.activity = "idle";
-    this.activitySinceMs = Date.now();
+    this.activitySinceMs = this.clock.now();
     if (message.type === "error") {
       pending.reject(
         new UdfFailure(message.kind, message.message, message.errorClass, message.traceback),
