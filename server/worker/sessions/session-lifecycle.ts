@@ -66,12 +66,6 @@ export class SessionLifecycle {
     return this.askedOnce;
   }
 
-  /** The request the session is handling, if the cancel came from outside. */
-  get request(): CancelRequest | undefined {
-    const s = this.current;
-    return s.name === "finished" || s.name === "running" ? undefined : s.request;
-  }
-
   /**
    * Stops user code: at once when `thread` is idle, else raises the cancel
    * flag and terminates the thread if it has not yielded within `graceMs`.
