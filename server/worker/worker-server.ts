@@ -6,11 +6,12 @@ import type { ShutdownRequest } from "../../gen/org/apache/spark/udf/worker/udf_
 import type { Logger } from "../shared/logging/logger.js";
 import { closeServer, listen } from "../shared/net/listen.js";
 import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
+import { realClock, sleep, type Clock } from "./clock/clock.js";
 import { ExecuteSession } from "./execute/execute-session.js";
 import { createManageHandler } from "./manage/manage-handler.js";
 import { SessionRegistry } from "./sessions/session-registry.js";
 import { UdfThreadPool } from "./udf/udf-thread-pool.js";
-import { WorkerStats } from "./worker-stats.js";
+import { WorkerStats } from "./stats/worker-stats.js";
 
 export interface WorkerServerOptions {
   id: string;
@@ -20,6 +21,8 @@ export interface WorkerServerOptions {
   maxPayloadBytes?: number;
   /** Grace before a non-yielding UDF's thread is terminated (default 2 s). */
   cancelGraceMs?: number;
+  /** Time for every service of the worker (default: real). */
+  clock?: Clock;
 }
 
 export interface WorkerServer {
@@ -42,8 +45,9 @@ const MAX_MESSAGE_BYTES = 64 << 20;
  */
 export async function startWorkerServer(opts: WorkerServerOptions): Promise<WorkerServer> {
   const { log } = opts;
-  const stats = new WorkerStats();
-  const sessions = new SessionRegistry();
+  const clock = opts.clock ?? realClock;
+  const stats = new WorkerStats(clock);
+  const sessions = new SessionRegistry(clock);
   const cancelGraceMs = opts.cancelGraceMs ?? 2000;
   let draining = false;
   let resolveDone: (code: number) => void = () => undefined;
@@ -52,7 +56,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
   const exitWhenIdle = () => {
     void sessions.whenIdle().then(async () => {
       // Let the last responses (and the ShutdownResponse) reach their callers.
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200, new AbortController().signal, clock);
       await server.stop();
       log.info("all sessions settled; exiting");
       resolveDone(0);
@@ -75,13 +79,14 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
   };
 
   const manage = createManageHandler({ stats, shutdown });
-  const threads = new UdfThreadPool();
+  const threads = new UdfThreadPool(4, 2, clock);
   const host = {
     stats,
     threads,
     registry: sessions,
     log,
     maxPayloadBytes: opts.maxPayloadBytes ?? 16 << 20,
+    clock,
     cancelGraceMs,
     cancelWaitMs: 30_000,
   };

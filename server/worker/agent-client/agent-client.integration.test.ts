@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { create } from "@bufbuild/protobuf";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CancelSessionSchema,
   CommandOutcome,
@@ -8,18 +8,24 @@ import {
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { Liveness, WorkerKind } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { parseHostPort } from "../../shared/net/host-port.js";
-import { startBlackhole, unusedPort } from "../../testing/misbehaving-peers.js";
+import { startBlackhole } from "../../testing/misbehaving-peers.js";
 import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
+import { startStallwatch, type StallwatchProcess } from "../../testing/spawn-stallwatch.js";
 import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
+  expectRefusedPeerHandled,
+  FAST_RECONNECT,
+  QUICK_RETRY,
+  gatewayForDescribe,
+  startGateway,
+  stoppedAfterEach,
+  stopsPromptly,
+  waitConnected,
+} from "../dial-out/testing/client-harness.js";
 import { STALLWATCH_VERSION } from "../../shared/version.js";
-import { withTimeout } from "./backoff.js";
-import { startAgentClient, type AgentAnnounce, type AgentClient } from "./agent-client.js";
-import { FakeStatusSource } from "./testing/fake-status-source.js";
+import { startAgentClient } from "./agent-client.js";
+import type { AgentAnnounce } from "./announce.js";
+import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "./testing/memory-log.js";
 
@@ -41,42 +47,21 @@ const announceFor = (workerId: string, manageAddress = ""): AgentAnnounce => ({
   capabilities: ["sessions", "thread-dump", "cancel-session"],
 });
 
-/** Fast reconnects so a restarted gateway is found again quickly. */
-const FAST = { initialMs: 100, maxMs: 1000 };
-
-const agents: AgentClient[] = [];
-function agent(opts: Parameters<typeof startAgentClient>[0]): AgentClient {
-  const a = startAgentClient(opts);
-  agents.push(a);
-  return a;
-}
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.stop()));
-});
-afterAll(() => killAllStarted());
-
-const startGateway = (http = "127.0.0.1:0", grpc = "127.0.0.1:0", extra: string[] = []) =>
-  startStallwatch(["gateway", "--http", http, "--grpc", grpc, ...extra]);
+const agent = stoppedAfterEach(startAgentClient);
 
 describe("the agent client against a real gateway process", () => {
-  let gateway: StallwatchProcess;
-  beforeAll(async () => {
-    gateway = await startGateway();
-  });
-  afterAll(async () => {
-    await gateway.stop();
-  });
+  const gateway = gatewayForDescribe();
 
   it("shows up as an AGENT worker, healthy by status round trips, and follows a gateway restart on the same ports", async () => {
     const { log, lines, waitFor } = memoryLog();
-    const http = String(gateway.listening.http);
-    const grpc = String(gateway.listening.grpc);
+    const http = String(gateway.current.listening.http);
+    const grpc = String(gateway.current.listening.grpc);
     const a = agent({
       gatewayAddress: parseHostPort(grpc),
       announce: announceFor("agent-fake-1"),
       source: new FakeStatusSource(Date.now()),
       log,
-      backoff: FAST,
+      backoff: FAST_RECONNECT,
     });
 
     const w = await waitForLiveness(fleetClient(http), "agent-fake-1", Liveness.HEALTHY, 20_000);
@@ -90,15 +75,14 @@ describe("the agent client against a real gateway process", () => {
       capabilities: ["sessions", "thread-dump", "cancel-session"],
     });
     expect(w.agent?.runtime).toBe(`node ${process.version}`);
-    await pollUntil(() => (a.connected ? true : undefined), { what: "agent.connected" });
-    await gateway.waitForLog((l) => l.msg === "agent connected" && l.worker === "agent-fake-1");
+    await waitConnected(a, true);
+    await gateway.current.waitForLog(
+      (l) => l.msg === "agent connected" && l.worker === "agent-fake-1",
+    );
 
     // The gateway goes away: the agent notices and says why.
-    await gateway.stop();
-    await pollUntil(() => (a.connected ? undefined : true), {
-      timeoutMs: 20_000,
-      what: "agent.connected to turn false",
-    });
+    await gateway.current.stop();
+    await waitConnected(a, false);
     const lost = await waitFor(
       (l) => typeof l.msg === "string" && /disconnected from the gateway/.test(l.msg),
       "disconnect",
@@ -106,7 +90,7 @@ describe("the agent client against a real gateway process", () => {
     expect(String(lost.reason)).not.toBe("");
 
     // A new gateway on the same ports: the agent finds it by itself.
-    gateway = await startGateway(http, grpc);
+    gateway.current = await startGateway(http, grpc);
     const again = await waitForLiveness(
       fleetClient(http),
       "agent-fake-1",
@@ -115,7 +99,7 @@ describe("the agent client against a real gateway process", () => {
     );
     expect(again.kind).toBe(WorkerKind.AGENT);
     expect(again.agent?.connected).toBe(true);
-    await pollUntil(() => (a.connected ? true : undefined), { what: "agent.connected again" });
+    await waitConnected(a, true);
     expect(lines.filter((l) => l.msg === "connected to the gateway agent endpoint")).toHaveLength(
       2,
     );
@@ -148,7 +132,7 @@ describe("an agent that announces a Manage address the gateway already probes", 
       announce: announceFor("merge-w1", manage),
       source: new FakeStatusSource(Date.now()),
       log,
-      backoff: FAST,
+      backoff: FAST_RECONNECT,
     });
     const merged = await pollUntil(
       async () => {
@@ -286,21 +270,22 @@ describe("status reports and cancel commands, end to end through an in-process g
   });
 
   it("answers without the dump, saying why, when the dump misses its deadline; names a broken source", async () => {
-    const { log } = memoryLog();
-    const source = new FakeStatusSource(Date.now());
-    source.dumpMode = "hang";
+    const source = Object.assign(new FakeStatusSource(Date.now()), { dumpMode: "hang" as const });
     agent({
       gatewayAddress: gw.address,
       announce: announceFor("ip-slow-dump"),
       source,
-      log,
+      log: memoryLog().log,
       dumpDeadlineMs: 300,
     });
     const channel = await channelOf("ip-slow-dump");
     const late = await channel.requestStatus({ includeThreads: true, maxFinished: 2 }, 10_000);
     expect(late.dump).toBeUndefined();
     expect(late.sessions).toHaveLength(2);
-    expect(late.finished).toHaveLength(2);
+    // The gateway shares a status request already in flight with the same
+    // include_threads (its own collector's, which asks for more finished
+    // sessions), so only "some, from the source" is certain here.
+    expect(late.finished.length).toBeGreaterThanOrEqual(2);
     expect(late.error).toMatch(/thread dump not ready within 300 ms/);
 
     // A broken source still gets an answer that names the failure.
@@ -312,29 +297,17 @@ describe("status reports and cancel commands, end to end through an in-process g
 
 describe("when the gateway cannot be reached", () => {
   it("keeps retrying, says why, never reports connected, and stops promptly", async () => {
-    const { log, waitFor } = memoryLog();
-    const refused = agent({
-      gatewayAddress: parseHostPort(await unusedPort()),
-      announce: announceFor("nobody-home"),
-      source: new FakeStatusSource(Date.now()),
-      log,
-      backoff: { initialMs: 50, maxMs: 200 },
-    });
-    const why = await waitFor(
-      (l) => l.msg === "could not connect to the gateway agent endpoint; retrying",
-      "a refused attempt",
+    await expectRefusedPeerHandled("gateway agent endpoint", (gatewayAddress, log) =>
+      agent({
+        gatewayAddress,
+        announce: announceFor("nobody-home"),
+        source: new FakeStatusSource(Date.now()),
+        log,
+        backoff: QUICK_RETRY,
+      }),
     );
-    expect(String(why.reason)).toMatch(/ECONNREFUSED|unavailable/i);
-    await waitFor((l) => l.msg === "still cannot connect to the gateway agent endpoint", "a retry");
-    expect(refused.connected).toBe(false);
-    // Bounded: stop() gives up on a wedged connection after 2 s; 10 s is only a hang guard.
-    expect(
-      await withTimeout(
-        refused.stop().then(() => "stopped"),
-        10_000,
-      ),
-    ).toBe("stopped");
 
+    const { log } = memoryLog();
     const hole = await startBlackhole();
     try {
       const silent = agent({
@@ -345,12 +318,7 @@ describe("when the gateway cannot be reached", () => {
       });
       await new Promise((r) => setTimeout(r, 300));
       expect(silent.connected).toBe(false);
-      expect(
-        await withTimeout(
-          silent.stop().then(() => "stopped"),
-          10_000,
-        ),
-      ).toBe("stopped");
+      expect(await stopsPromptly(silent)).toBe(true);
     } finally {
       await hole.close();
     }

@@ -2,7 +2,6 @@ import { create } from "@bufbuild/protobuf";
 import { createClient, type Transport } from "@connectrpc/connect";
 import {
   AgentService,
-  AnnounceSchema,
   CommandOutcome,
   CommandResultSchema,
   ConnectRequestSchema,
@@ -12,77 +11,32 @@ import {
   type ConnectResponse,
   type StatusRequest,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import type { Logger } from "../../shared/logging/logger.js";
 import type { HostPort } from "../../shared/net/host-port.js";
-import type { WorkerStatusSource } from "../status/status-source.js";
-import type { BackoffOptions } from "./backoff.js";
+import type { StatusChannelOptions } from "../status/status-source.js";
+import { realClock } from "../clock/clock.js";
+import { announceRequest, isAcceptedWorkerId, type AgentAnnounce } from "./announce.js";
 import { runCommand } from "./command-runner.js";
-import { RepeatQuietLog } from "./repeat-quiet-log.js";
-import { SendQueue } from "./send-queue.js";
+import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
+import { runAnswerStream } from "../dial-out/answer-stream.js";
 import { StatusReporter } from "./status-report.js";
-import { startStreamLink } from "./stream-link.js";
+import { startStreamLink, type DialOutOptions, type StreamLink } from "../dial-out/stream-link.js";
 
-/** Who the worker is, sent as the `Announce` that opens every connection. */
-export interface AgentAnnounce {
-  /** 1-128 letters, digits or `. _ : @ -` (the gateway refuses anything else). */
-  workerId: string;
-  /** host:port of the worker's `UdfWorker.Manage` endpoint; empty or absent when it has none. */
-  manageAddress?: string;
-  pid: number;
-  host: string;
-  /** e.g. "node v20.20.2". */
-  runtime: string;
-  version: string;
-  startedAtMs: number | bigint;
-  /** e.g. "sessions", "thread-dump", "cancel-session". */
-  capabilities: string[];
-}
-
-/** Everything {@link startAgentClient} needs besides the gateway's address. */
-export interface AgentClientBaseOptions {
+/** Options of {@link startAgentClient}. */
+export interface AgentClientOptions extends DialOutOptions, StatusChannelOptions {
+  /** The gateway's worker-facing `--grpc` address. */
+  gatewayAddress: HostPort;
   announce: AgentAnnounce;
-  source: WorkerStatusSource;
-  log: Logger;
-  /** Reconnect pacing (default 250 ms → 10 s, ±20%). */
-  backoff?: BackoffOptions;
-  /**
-   * Longest a status report waits for the thread dump before it is sent
-   * without one, `error` saying so (default 1500, under the gateway's 2-3 s
-   * status deadlines so the answer arrives while someone is waiting).
-   */
-  dumpDeadlineMs?: number;
   /** Grace for a cancel that names none (default 2000). */
   defaultGraceMs?: number;
   /** Largest encoded status report; bigger ones are cut (default 3 MiB, under the gateway's 4 MiB). */
   maxReportBytes?: number;
-  /** Longest `stop()` takes (default 2000). */
-  stopTimeoutMs?: number;
   /** The fleet agent token the gateway requires (sent as `authorization: Bearer …`). */
   agentToken?: string;
 }
 
-/**
- * Where the gateway is: its worker-facing `--grpc` address, as
- * `gatewayAddress`. `gateway` is the same under the name the first caller
- * (server/worker/worker-command.ts) uses, kept until it moves over.
- * Exactly one of the two.
- */
-export type AgentGatewayAddress =
-  { gatewayAddress: HostPort; gateway?: never } | { gateway: HostPort; gatewayAddress?: never };
+/** A running agent: `connected` while the peer talks to us on an open stream. */
+export type AgentClient = StreamLink;
 
-/** Options of {@link startAgentClient}. */
-export type AgentClientOptions = AgentClientBaseOptions & AgentGatewayAddress;
-
-/** A running agent; see {@link startAgentClient}. */
-export interface AgentClient {
-  /** True while the gateway is talking to us on an open stream. */
-  readonly connected: boolean;
-  /** Closes the stream and stops reconnecting; bounded, never rejects, idempotent. */
-  stop(): Promise<void>;
-}
-
-/** What the gateway accepts as Announce.worker_id (agent-service.ts). */
-const WORKER_ID = /^[\w.:@-]{1,128}$/;
 /** Messages queued for the gateway at most; see SendQueue for what goes when full. */
 const MAX_QUEUED = 64;
 /** Requests handled at once; beyond this the gateway is answered "busy" at once. */
@@ -113,28 +67,21 @@ const OVER_GRACE_MS = 8_000;
  */
 export function startAgentClient(opts: AgentClientOptions): AgentClient {
   const { log, source } = opts;
-  const gatewayAddress = opts.gatewayAddress ?? opts.gateway;
-  const announce = create(ConnectRequestSchema, {
-    message: {
-      case: "announce",
-      value: create(AnnounceSchema, {
-        ...opts.announce,
-        manageAddress: opts.announce.manageAddress ?? "",
-        startedAtMs: BigInt(opts.announce.startedAtMs),
-      }),
-    },
-  });
+  const clock = opts.clock ?? realClock;
+  const announce = announceRequest(opts.announce);
   const reporter = new StatusReporter(source, {
     dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,
     maxReportBytes: opts.maxReportBytes ?? 3 << 20,
+    clock,
   });
   const commandOptions = {
     defaultGraceMs: opts.defaultGraceMs ?? 2000,
     overGraceMs: OVER_GRACE_MS,
+    clock,
   };
   let busy = 0;
   const partial = new RepeatQuietLog(log, "partial status report");
-  if (!WORKER_ID.test(opts.announce.workerId)) {
+  if (!isAcceptedWorkerId(opts.announce.workerId)) {
     log.error(
       { workerId: opts.announce.workerId },
       "worker id is not 1-128 letters, digits or . _ : @ -; the gateway will refuse it",
@@ -196,64 +143,39 @@ export function startAgentClient(opts: AgentClientOptions): AgentClient {
     return create(ConnectRequestSchema, { message: { case: "commandResult", value: result } });
   }
 
-  async function run(transport: Transport, signal: AbortSignal, up: () => void): Promise<string> {
+  function run(transport: Transport, signal: AbortSignal, up: () => void): Promise<string> {
     const client = createClient(AgentService, transport);
-    const queue = new SendQueue<ConnectRequest>(MAX_QUEUED, (m) => m.message.case === "status");
-    // Ends this connection's request stream whether the gateway or stop() ends it.
-    const round = new AbortController();
-    const endRound = () => round.abort();
-    signal.addEventListener("abort", endRound, { once: true });
-    const reply = (out: ConnectRequest) => {
-      if (queue.isClosed) {
-        // Answered after its stream ended; the gateway failed that request already.
-        log.debug({ answer: out.message.case }, "answer for a closed agent stream discarded");
-        return;
-      }
-      const dropped = queue.push(out);
-      if (dropped)
-        log.warn(
-          { dropped: dropped.message.case, queued: queue.size },
-          "gateway not reading: oldest queued answer dropped",
-        );
-    };
-    async function* requests(): AsyncGenerator<ConnectRequest> {
-      yield announce;
-      for (;;) {
-        const batch = await queue.take(round.signal);
-        if (batch === undefined) return;
-        yield* batch;
-      }
-    }
-    try {
-      const headers: Record<string, string> = opts.agentToken
-        ? { authorization: `Bearer ${opts.agentToken}` }
-        : {};
-      for await (const message of client.connect(requests(), { signal: round.signal, headers })) {
-        up();
-        handle(message, reply);
-      }
-      return "the gateway closed the stream";
-    } finally {
-      signal.removeEventListener("abort", endRound);
-      round.abort();
-      queue.close();
-    }
+    const headers: Record<string, string> = opts.agentToken
+      ? { authorization: `Bearer ${opts.agentToken}` }
+      : {};
+    return runAnswerStream<ConnectResponse, ConnectRequest>({
+      signal,
+      open: (outgoing, round) => client.connect(outgoing, { signal: round, headers }),
+      first: announce,
+      maxQueued: MAX_QUEUED,
+      droppable: (m) => m.message.case === "status",
+      onMessage: handle,
+      up,
+      onDropped(answer, why, queued) {
+        if (why === "stream-ended")
+          log.debug({ answer: answer.message.case }, "answer for a closed agent stream discarded");
+        else
+          log.warn(
+            { dropped: answer.message.case, queued },
+            "gateway not reading: oldest queued answer dropped",
+          );
+      },
+      endedByPeer: "the gateway closed the stream",
+    });
   }
 
-  const link = startStreamLink({
+  return startStreamLink({
+    ...opts,
+    clock,
     peer: "gateway agent endpoint",
-    address: gatewayAddress,
-    log,
+    address: opts.gatewayAddress,
     run,
-    ...(opts.backoff ? { backoff: opts.backoff } : {}),
-    ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
   });
-  return {
-    get connected() {
-      return link.up;
-    },
-    stop: () => link.stop(),
-  };
 }
 
 /** The immediate answer when too many requests are in flight. */

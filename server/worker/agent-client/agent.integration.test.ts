@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionState } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
 import { Liveness, WorkerKind } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { describeResponse, engineSays } from "../../engine/execute-driver.js";
+import { describeResponse, engineSays } from "../../testing/peer-programs.js";
 import { waitForLiveness } from "../../testing/fleet-client.js";
 import { apiClients } from "../../testing/api-clients.js";
 import { pollUntil } from "../../testing/poll.js";

@@ -6,7 +6,7 @@ import {
   type CommandResult,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
-import { withTimeout } from "./backoff.js";
+import { withTimeout, type Clock } from "../clock/clock.js";
 
 export interface CommandRunnerOptions {
   /** Grace used when a cancel says 0 (proto3 cannot tell "unset" from 0). */
@@ -17,6 +17,8 @@ export interface CommandRunnerOptions {
    * the worker rather than from a deadline.
    */
   overGraceMs: number;
+  /** Time for that deadline (default: real). */
+  clock?: Clock;
 }
 
 /**
@@ -58,6 +60,7 @@ async function carryOut(
       const done = await withTimeout(
         (async () => source.cancelSession(sessionId, reason, grace))(),
         limitMs,
+        opts.clock,
       );
       return (
         done ?? {

@@ -6,8 +6,8 @@ import {
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
-import { withTimeout } from "./backoff.js";
-import { SharedCall } from "./shared-call.js";
+import { withTimeout, type Clock } from "../clock/clock.js";
+import { SharedCall } from "../dial-out/shared-call.js";
 
 /** Finished sessions sent at most, whatever the gateway asks for. */
 export const MAX_FINISHED = 100;
@@ -24,6 +24,8 @@ export interface StatusReporterOptions {
    * report that would not fit is cut here (and says so in `error`).
    */
   maxReportBytes: number;
+  /** Time for the dump deadline (default: real). */
+  clock?: Clock;
 }
 
 /**
@@ -49,7 +51,11 @@ export class StatusReporter {
     const errors: string[] = [];
     if (request.includeThreads) {
       try {
-        const dump = await withTimeout(this.sharedDump(), this.opts.dumpDeadlineMs);
+        const dump = await withTimeout(
+          this.sharedDump(),
+          this.opts.dumpDeadlineMs,
+          this.opts.clock,
+        );
         if (dump) report.dump = dump;
         else errors.push(`thread dump not ready within ${this.opts.dumpDeadlineMs} ms`);
       } catch (err) {

@@ -1,18 +1,32 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ThreadSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { FakeStatusSource } from "../agent-client/testing/fake-status-source.js";
-import { parseBeamStatus } from "../../gateway/status/beam-text/status-text.js";
+import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { parseBeamStatus } from "../../testing/peer-programs.js";
 import { BeamStatusBuilder, sessionsAsBundles } from "./beam-report.js";
-import { pythonIdent } from "./sdk-formats.js";
+import { realClock } from "../clock/clock.js";
+import { pythonIdent, type BeamSdkFormat } from "./sdk-formats.js";
 
 const NOW = 1_800_000_000_000;
-const builder = (source: FakeStatusSource, extra: { maxStatusBytes?: number } = {}) =>
+/** Real timers for the dump deadline, a fixed "now" for the bundles' ages. */
+const clock = { ...realClock, now: () => NOW };
+const builder = (
+  source: FakeStatusSource,
+  extra: { maxStatusBytes?: number; format?: BeamSdkFormat } = {},
+) =>
   new BeamStatusBuilder(source, {
     dumpDeadlineMs: 100,
     maxStatusBytes: extra.maxStatusBytes ?? 1 << 20,
-    now: () => NOW,
+    ...(extra.format ? { format: extra.format } : {}),
+    clock,
   });
+
+/** The fake source with only these threads in its dump. */
+function withThreads(...threads: MessageInitShape<typeof ThreadSchema>[]): FakeStatusSource {
+  const source = new FakeStatusSource(NOW);
+  source.threads = threads.map((t) => create(ThreadSchema, t));
+  return source;
+}
 
 describe("BeamStatusBuilder", () => {
   it("writes sessions as bundles and the dump as threads, parseable by the gateway", async () => {
@@ -53,12 +67,7 @@ describe("BeamStatusBuilder", () => {
     "writes the %s SDK's format, parseable by the gateway",
     async (format) => {
       const source = new FakeStatusSource(NOW);
-      const { statusInfo } = await new BeamStatusBuilder(source, {
-        dumpDeadlineMs: 100,
-        maxStatusBytes: 1 << 20,
-        format,
-        now: () => NOW,
-      }).build();
+      const { statusInfo } = await builder(source, { format }).build();
       const parsed = parseBeamStatus(statusInfo);
       expect(parsed.format).toBe(format);
       expect(parsed.unparsed).toBe("");
@@ -107,14 +116,11 @@ describe("BeamStatusBuilder", () => {
   });
 
   it("keeps hostile text from forging structure", async () => {
-    const source = new FakeStatusSource(NOW);
-    source.threads = [
-      create(ThreadSchema, {
-        threadId: "t 1",
-        name: "evil\n--- Thread #99 name: forged ---",
-        frames: ["x\n==========\n (a.js:1:1)"],
-      }),
-    ];
+    const source = withThreads({
+      threadId: "t 1",
+      name: "evil\n--- Thread #99 name: forged ---",
+      frames: ["x\n==========\n (a.js:1:1)"],
+    });
     const first = source.live[0];
     if (first) first.udfName = "u\n---- Instruction forged ----";
     const parsed = parseBeamStatus((await builder(source).build()).statusInfo);
@@ -125,14 +131,11 @@ describe("BeamStatusBuilder", () => {
   });
 
   it("cuts stacks, then the dump, to fit the size cap", async () => {
-    const source = new FakeStatusSource(NOW);
-    source.threads = [
-      create(ThreadSchema, {
-        threadId: "deep",
-        name: "deep",
-        frames: Array.from({ length: 400 }, (_, i) => `f${i} (/x.js:${i}:1)`),
-      }),
-    ];
+    const source = withThreads({
+      threadId: "deep",
+      name: "deep",
+      frames: Array.from({ length: 400 }, (_, i) => `f${i} (/x.js:${i}:1)`),
+    });
     const cut = await builder(source, { maxStatusBytes: 4000 }).build();
     expect(cut.error).toMatch(/stacks cut to 16 frames/);
     expect(parseBeamStatus(cut.statusInfo).threads[0]?.frames).toHaveLength(16);

@@ -1,6 +1,6 @@
 import type { Session, ThreadDump } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { withTimeout } from "../agent-client/backoff.js";
-import { SharedCall } from "../agent-client/shared-call.js";
+import { realClock, withTimeout, type Clock } from "../clock/clock.js";
+import { SharedCall } from "../dial-out/shared-call.js";
 import { formatHarnessStatus, type BeamSdkFormat, type HarnessStatus } from "./sdk-formats.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
 import { oneLine, parseFrame } from "./frames.js";
@@ -40,7 +40,8 @@ export interface BeamStatusBuilderOptions {
   maxStatusBytes: number;
   /** Which SDK's text to write (default python). */
   format?: BeamSdkFormat;
-  now?: () => number;
+  /** Time for the dump deadline and "time since transition" (default: real). */
+  clock?: Clock;
 }
 
 /** One answer to a `WorkerStatusRequest`: text, and what went wrong (empty when nothing). */
@@ -62,13 +63,13 @@ export interface BeamStatusAnswer {
  */
 export class BeamStatusBuilder {
   private readonly dumps = new SharedCall<ThreadDump>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly source: WorkerStatusSource,
     private readonly opts: BeamStatusBuilderOptions,
   ) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
   }
 
   async build(): Promise<BeamStatusAnswer> {
@@ -78,6 +79,7 @@ export class BeamStatusBuilder {
       dump = await withTimeout(
         this.dumps.call(() => this.source.dumpThreads()),
         this.opts.dumpDeadlineMs,
+        this.clock,
       );
       if (!dump) errors.push(`thread dump not ready within ${this.opts.dumpDeadlineMs} ms`);
     } catch (err) {
@@ -85,7 +87,7 @@ export class BeamStatusBuilder {
     }
     let bundles: HarnessStatus["bundles"];
     try {
-      bundles = sessionsAsBundles(this.source.sessions(), this.now());
+      bundles = sessionsAsBundles(this.source.sessions(), this.clock.now());
     } catch (err) {
       errors.push(`sessions unavailable: ${messageOf(err)}`);
       return { statusInfo: "", error: errors.join("; ") };

@@ -1,21 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Liveness, WorkerKind } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { withTimeout } from "../agent-client/backoff.js";
-import { FakeStatusSource } from "../agent-client/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "../agent-client/testing/memory-log.js";
-import { parseBeamStatus } from "../../gateway/status/beam-text/status-text.js";
+import { parseBeamStatus } from "../../testing/peer-programs.js";
 import { pythonIdent } from "./sdk-formats.js";
 import { parseHostPort } from "../../shared/net/host-port.js";
-import { unusedPort } from "../../testing/misbehaving-peers.js";
 import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
-import {
-  killAllStarted,
-  startStallwatch,
-  type StallwatchProcess,
-} from "../../testing/spawn-stallwatch.js";
-import { startBeamStatusClient, type BeamStatusClient } from "./beam-status-client.js";
+import * as harness from "../dial-out/testing/client-harness.js";
+import { startBeamStatusClient } from "./beam-status-client.js";
 
 /*
  * Beam mode in this process against a real gateway (a `stallwatch gateway`
@@ -24,50 +18,31 @@ import { startBeamStatusClient, type BeamStatusClient } from "./beam-status-clie
  */
 
 const STATUS_PATH = "/org.apache.beam.model.fn_execution.v1.BeamFnWorkerStatus/WorkerStatus";
-const FAST = { initialMs: 100, maxMs: 1000 };
 
-const clients: BeamStatusClient[] = [];
-function beam(opts: Parameters<typeof startBeamStatusClient>[0]): BeamStatusClient {
-  const c = startBeamStatusClient(opts);
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
-});
-afterAll(() => killAllStarted());
-
-const startGateway = (http = "127.0.0.1:0", grpc = "127.0.0.1:0") =>
-  startStallwatch(["gateway", "--http", http, "--grpc", grpc]);
+const beam = harness.stoppedAfterEach(startBeamStatusClient);
 
 describe("Beam mode against a real gateway process", () => {
-  let gateway: StallwatchProcess;
-  beforeAll(async () => {
-    gateway = await startGateway();
-  });
-  afterAll(async () => {
-    await gateway.stop();
-  });
+  const gateway = harness.gatewayForDescribe();
 
   it("shows up as a healthy BEAM worker keyed by worker_id, its sessions as bundles, and follows a gateway restart", async () => {
     const { log, waitFor } = memoryLog();
-    const http = String(gateway.listening.http);
-    const grpc = String(gateway.listening.grpc);
+    const http = String(gateway.current.listening.http);
+    const grpc = String(gateway.current.listening.grpc);
     const client = beam({
       statusAddress: parseHostPort(grpc),
       workerId: "beam-fake-1",
       source: new FakeStatusSource(Date.now()),
       log,
-      backoff: FAST,
+      backoff: harness.FAST_RECONNECT,
     });
 
     const w = await waitForLiveness(fleetClient(http), "beam-fake-1", Liveness.HEALTHY, 20_000);
     expect(w.kind).toBe(WorkerKind.BEAM);
     expect(w.latency?.samples).toBeGreaterThan(0);
-    await gateway.waitForLog(
+    await gateway.current.waitForLog(
       (l) => l.msg === "beam harness connected" && l.worker === "beam-fake-1",
     );
-    await pollUntil(() => (client.connected ? true : undefined), { what: "client.connected" });
+    await harness.waitConnected(client, true);
 
     const detail = await pollUntil(
       async () => {
@@ -86,16 +61,13 @@ describe("Beam mode against a real gateway process", () => {
         ?.frames[0],
     ).toBe("blockForever (/app/dist/server/worker/udf/demo-udfs.js:41)");
 
-    await gateway.stop();
-    await pollUntil(() => (client.connected ? undefined : true), {
-      timeoutMs: 20_000,
-      what: "client.connected to turn false",
-    });
+    await gateway.current.stop();
+    await harness.waitConnected(client, false);
     await waitFor(
       (l) => typeof l.msg === "string" && /disconnected from the Beam status endpoint/.test(l.msg),
       "disconnect",
     );
-    gateway = await startGateway(http, grpc);
+    gateway.current = await harness.startGateway(http, grpc);
     const again = await waitForLiveness(fleetClient(http), "beam-fake-1", Liveness.HEALTHY, 30_000);
     expect(again.kind).toBe(WorkerKind.BEAM);
   });
@@ -196,26 +168,14 @@ describe("Beam mode through an in-process gateway", () => {
 
 describe("Beam mode when the endpoint cannot be reached", () => {
   it("keeps retrying, says why, and stops promptly", async () => {
-    const { log, waitFor } = memoryLog();
-    const client = beam({
-      statusAddress: parseHostPort(await unusedPort()),
-      workerId: "beam-nowhere",
-      source: new FakeStatusSource(Date.now()),
-      log,
-      backoff: { initialMs: 50, maxMs: 200 },
-    });
-    const why = await waitFor(
-      (l) => l.msg === "could not connect to the Beam status endpoint; retrying",
-      "a refused attempt",
+    await harness.expectRefusedPeerHandled("Beam status endpoint", (statusAddress, log) =>
+      beam({
+        statusAddress,
+        workerId: "beam-nowhere",
+        source: new FakeStatusSource(Date.now()),
+        log,
+        backoff: harness.QUICK_RETRY,
+      }),
     );
-    expect(String(why.reason)).toMatch(/ECONNREFUSED|unavailable/i);
-    expect(client.connected).toBe(false);
-    // stop() is bounded at 2 s; 10 s only guards against a hang.
-    expect(
-      await withTimeout(
-        client.stop().then(() => "stopped"),
-        10_000,
-      ),
-    ).toBe("stopped");
   });
 });

@@ -6,54 +6,29 @@ import {
   type WorkerStatusRequest,
   type WorkerStatusResponse,
 } from "../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
-import type { BackoffOptions } from "../agent-client/backoff.js";
-import { RepeatQuietLog } from "../agent-client/repeat-quiet-log.js";
-import { SendQueue } from "../agent-client/send-queue.js";
-import { startStreamLink } from "../agent-client/stream-link.js";
-import type { Logger } from "../../shared/logging/logger.js";
+import { realClock } from "../clock/clock.js";
+import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
+import { runAnswerStream } from "../dial-out/answer-stream.js";
+import { startStreamLink, type DialOutOptions, type StreamLink } from "../dial-out/stream-link.js";
 import type { HostPort } from "../../shared/net/host-port.js";
-import type { WorkerStatusSource } from "../status/status-source.js";
+import type { StatusChannelOptions } from "../status/status-source.js";
 import { BeamStatusBuilder } from "./beam-report.js";
 import type { BeamSdkFormat } from "./sdk-formats.js";
 
-/** Everything {@link startBeamStatusClient} needs besides the endpoint's address. */
-export interface BeamStatusClientBaseOptions {
+/** Options of {@link startBeamStatusClient}. */
+export interface BeamStatusClientOptions extends DialOutOptions, StatusChannelOptions {
+  /** The runner's `BeamFnWorkerStatus` endpoint (for Stallwatch, the gateway's `--grpc` address). */
+  statusAddress: HostPort;
   /** Sent as the `worker_id` request header; the gateway keys the harness by it. */
   workerId: string;
-  source: WorkerStatusSource;
-  log: Logger;
-  /** Reconnect pacing (default 250 ms → 10 s, ±20%). */
-  backoff?: BackoffOptions;
-  /** Longest an answer waits for the thread dump before going without it (default 1500). */
-  dumpDeadlineMs?: number;
   /** Largest status text (default 1 MiB, what the gateway keeps per harness). */
   maxStatusBytes?: number;
   /** Which Beam SDK's status text to write (default python). */
   format?: BeamSdkFormat;
-  /** Longest `stop()` takes (default 2000). */
-  stopTimeoutMs?: number;
 }
 
-/**
- * Where the runner's `BeamFnWorkerStatus` endpoint is (for Stallwatch, the
- * gateway's `--grpc` address), as `statusAddress`. `statusEndpoint` is the
- * same under the name the first caller (server/worker/worker-command.ts)
- * uses, kept until it moves over. Exactly one of the two.
- */
-export type BeamStatusAddress =
-  | { statusAddress: HostPort; statusEndpoint?: never }
-  | { statusEndpoint: HostPort; statusAddress?: never };
-
-/** Options of {@link startBeamStatusClient}. */
-export type BeamStatusClientOptions = BeamStatusClientBaseOptions & BeamStatusAddress;
-
-/** A running Beam-mode status client; see {@link startBeamStatusClient}. */
-export interface BeamStatusClient {
-  /** True while the runner is talking to us on an open stream. */
-  readonly connected: boolean;
-  /** Closes the stream and stops reconnecting; bounded, never rejects, idempotent. */
-  stop(): Promise<void>;
-}
+/** A running Beam-mode status client: `connected` while the peer talks to us on an open stream. */
+export type BeamStatusClient = StreamLink;
 
 /** Answers queued at most (the gateway keeps one request in flight). */
 const MAX_QUEUED = 16;
@@ -77,11 +52,12 @@ const MAX_CONCURRENT = 8;
  */
 export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatusClient {
   const { log } = opts;
-  const statusAddress = opts.statusAddress ?? opts.statusEndpoint;
+  const clock = opts.clock ?? realClock;
   const builder = new BeamStatusBuilder(opts.source, {
     dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,
     maxStatusBytes: opts.maxStatusBytes ?? 1 << 20,
     format: opts.format ?? "python",
+    clock,
   });
   if (!/^[\x21-\x7e]{1,200}$/.test(opts.workerId)) {
     log.error(
@@ -119,55 +95,29 @@ export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatus
       .finally(() => (busy -= 1));
   }
 
-  async function run(transport: Transport, signal: AbortSignal, up: () => void): Promise<string> {
+  function run(transport: Transport, signal: AbortSignal, up: () => void): Promise<string> {
     const client = createClient(BeamFnWorkerStatus, transport);
-    const queue = new SendQueue<WorkerStatusResponse>(MAX_QUEUED, () => true);
-    const round = new AbortController();
-    const endRound = () => round.abort();
-    signal.addEventListener("abort", endRound, { once: true });
-    const reply = (response: WorkerStatusResponse) => {
-      if (queue.isClosed) {
-        log.debug("answer for a closed status stream discarded");
-        return;
-      }
-      if (queue.push(response))
-        log.warn("runner not reading status answers: oldest queued answer dropped");
-    };
-    async function* responses(): AsyncGenerator<WorkerStatusResponse> {
-      for (;;) {
-        const batch = await queue.take(round.signal);
-        if (batch === undefined) return;
-        yield* batch;
-      }
-    }
-    try {
-      for await (const request of client.workerStatus(responses(), {
-        signal: round.signal,
-        headers: { worker_id: opts.workerId },
-      })) {
-        up();
-        answer(request, reply);
-      }
-      return "the runner closed the status stream";
-    } finally {
-      signal.removeEventListener("abort", endRound);
-      round.abort();
-      queue.close();
-    }
+    return runAnswerStream<WorkerStatusRequest, WorkerStatusResponse>({
+      signal,
+      open: (outgoing, round) =>
+        client.workerStatus(outgoing, { signal: round, headers: { worker_id: opts.workerId } }),
+      maxQueued: MAX_QUEUED,
+      droppable: () => true,
+      onMessage: answer,
+      up,
+      onDropped(_answer, why) {
+        if (why === "stream-ended") log.debug("answer for a closed status stream discarded");
+        else log.warn("runner not reading status answers: oldest queued answer dropped");
+      },
+      endedByPeer: "the runner closed the status stream",
+    });
   }
 
-  const link = startStreamLink({
+  return startStreamLink({
+    ...opts,
+    clock,
     peer: "Beam status endpoint",
-    address: statusAddress,
-    log,
+    address: opts.statusAddress,
     run,
-    ...(opts.backoff ? { backoff: opts.backoff } : {}),
-    ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
   });
-  return {
-    get connected() {
-      return link.up;
-    },
-    stop: () => link.stop(),
-  };
 }

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ShutdownRequestSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeResponse, engineSays, ExecuteDriver } from "../../engine/execute-driver.js";
+import { describeResponse, engineSays, ExecuteDriver } from "../../testing/peer-programs.js";
 import { pollUntil } from "../../testing/poll.js";
 import {
   killAllStarted,
@@ -296,21 +296,9 @@ describe("Execute stream rules, against a real worker", () => {
   it("a gRPC stream error is treated as cancel: the worker cleans up", async () => {
     const { driver } = await openSession(clients.udf, { fn: "hang" });
     driver.send(engineSays.data(arrowBatch([1n])));
-    await pollUntil(
-      async () =>
-        (await heartbeatMetrics(clients.manage)).active_sessions === "1" ? true : undefined,
-      {
-        what: "the session to be active",
-      },
-    );
+    await activeSessions(clients.manage, 1);
     driver.abort();
-    await pollUntil(
-      async () =>
-        (await heartbeatMetrics(clients.manage)).active_sessions === "0" ? true : undefined,
-      {
-        what: "the session to be cleaned up",
-      },
-    );
+    await activeSessions(clients.manage, 0);
   });
 
   it("hang in user code + in-band Cancel → thread terminated after the grace period, CancelResponse with partial metrics", async () => {
@@ -338,13 +326,7 @@ describe("Execute stream rules, against a real worker", () => {
       [0, 1, 2, 3].map(() => openSession(clients.udf, { fn: "spin" })),
     );
     for (const s of spinning) s.driver.send(engineSays.data(arrowBatch([1n])));
-    await pollUntil(
-      async () =>
-        (await heartbeatMetrics(clients.manage)).active_sessions === "4" ? true : undefined,
-      {
-        what: "4 active sessions",
-      },
-    );
+    await activeSessions(clients.manage, 4);
     for (let i = 0; i < 5; i++) {
       const r = await clients.manage.heartbeat(500);
       expect(r.ok).toBe(true);
@@ -365,12 +347,7 @@ describe("Manage shutdown, against a real worker", () => {
     const { udf, manage } = clientsFor(String(worker.listening.address));
     const { driver } = await openSession(udf, { fn: "slow", msPerBatch: 800 });
     driver.send(engineSays.data(arrowBatch([1n])));
-    await pollUntil(
-      async () => ((await heartbeatMetrics(manage)).active_sessions === "1" ? true : undefined),
-      {
-        what: "an active session",
-      },
-    );
+    await activeSessions(manage, 1);
     const settled = await manage.shutdown(
       create(ShutdownRequestSchema, { reason: "drain test", cancelSessions: false }),
       2000,
@@ -409,12 +386,7 @@ describe("Manage shutdown, against a real worker", () => {
       openSession(udf, { fn: "spin" }),
     ]);
     for (const s of sessions) s.driver.send(engineSays.data(arrowBatch([1n])));
-    await pollUntil(
-      async () => ((await heartbeatMetrics(manage)).active_sessions === "2" ? true : undefined),
-      {
-        what: "two active sessions",
-      },
-    );
+    await activeSessions(manage, 2);
     const answer = await manage.shutdown(
       create(ShutdownRequestSchema, { reason: "incident", cancelSessions: true }),
       2000,
@@ -440,6 +412,14 @@ describe("Manage shutdown, against a real worker", () => {
     manage.close();
   });
 });
+
+/** Waits until the worker's heartbeat says `n` sessions are active. */
+async function activeSessions(manage: ReturnType<typeof clientsFor>["manage"], n: number) {
+  await pollUntil(
+    async () => ((await heartbeatMetrics(manage)).active_sessions === String(n) ? true : undefined),
+    { what: `${n} active sessions` },
+  );
+}
 
 /** Splits an Arrow IPC stream into its schema message and its first record-batch message. */
 function splitIpc(stream: Uint8Array): { schemaBytes: Uint8Array; batchBytes: Uint8Array } {

@@ -6,7 +6,7 @@ import {
   WorkerRequestSchema,
 } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { createManageHandler } from "./manage-handler.js";
-import { WorkerStats } from "../worker-stats.js";
+import { WorkerStats } from "../stats/worker-stats.js";
 
 describe("createManageHandler", () => {
   const stats = new WorkerStats();

@@ -8,7 +8,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
-import type { WorkerStats } from "../worker-stats.js";
+import type { WorkerStats } from "../stats/worker-stats.js";
 
 export interface ManageDeps {
   stats: WorkerStats;

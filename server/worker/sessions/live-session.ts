@@ -4,32 +4,24 @@ import {
   type ExecutionMetrics,
 } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { SessionSchema, SessionState, type Session } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { realClock, type Clock } from "../clock/clock.js";
 import type { UdfThreadHandle } from "../udf/udf-thread-handle.js";
-
-/** Why a session is being cancelled from outside its stream. */
-export interface ExternalCancel {
-  reason: string;
-  graceMs: number;
-  /** "operator" (agent command) or "shutdown" (Manage cancel_sessions). */
-  by: "operator" | "shutdown";
-  /** Resolves with how user code ended; set by the session when it has handled the cancel. */
-  settle: (how: "idle" | "cooperative" | "terminated") => void;
-}
+import { SessionLifecycle } from "./session-lifecycle.js";
 
 /**
- * One Execute stream's live state: what the agent reports about it and how
- * it can be cancelled from outside. Counters are measured, never taken from
- * the engine.
+ * One Execute stream's live state: what the agent reports about it, and its
+ * cancel path ({@link SessionLifecycle}). Counters are measured, never taken
+ * from the engine.
  */
 export class LiveSession {
   state = SessionState.INITIALIZING;
-  stateEnteredAtMs = Date.now();
-  readonly startedAtMs = Date.now();
+  stateEnteredAtMs: number;
+  readonly startedAtMs: number;
   udfName = "";
   udfFormat = "";
   taskContext: Record<string, string> = {};
   thread: UdfThreadHandle | undefined;
-  lastProgressAtMs = Date.now();
+  lastProgressAtMs: number;
   readonly metrics = {
     bytesIn: 0,
     bytesOut: 0,
@@ -44,44 +36,26 @@ export class LiveSession {
     workWallNs: 0,
     workCpuNs: 0,
   };
-  externalCancel: ExternalCancel | undefined;
-  private wakeCancel: (c: ExternalCancel) => void = () => undefined;
-  /** One promise per session, however often it is awaited. */
-  private readonly cancelRequested = new Promise<ExternalCancel>(
-    (resolve) => (this.wakeCancel = resolve),
-  );
+  readonly lifecycle: SessionLifecycle;
 
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.startedAtMs = clock.now();
+    this.stateEnteredAtMs = this.startedAtMs;
+    this.lastProgressAtMs = this.startedAtMs;
+    this.lifecycle = new SessionLifecycle({ clock });
+  }
 
   enter(state: SessionState): void {
     if (this.state === state) return;
     this.state = state;
-    this.stateEnteredAtMs = Date.now();
+    this.stateEnteredAtMs = this.clock.now();
   }
 
   progressed(): void {
-    this.lastProgressAtMs = Date.now();
-  }
-
-  /** Asks the session to abort; the session's loop picks it up. */
-  requestCancel(cancel: ExternalCancel): void {
-    if (this.externalCancel) {
-      // A second request waits for the first one's outcome.
-      const first = this.externalCancel;
-      const settleFirst = first.settle;
-      first.settle = (how) => {
-        settleFirst(how);
-        cancel.settle(how);
-      };
-      return;
-    }
-    this.externalCancel = cancel;
-    this.wakeCancel(cancel);
-  }
-
-  /** Resolves when someone outside asks to cancel. */
-  cancelled(): Promise<ExternalCancel> {
-    return this.cancelRequested;
+    this.lastProgressAtMs = this.clock.now();
   }
 
   toExecutionMetrics(): ExecutionMetrics {

@@ -9,30 +9,33 @@ import {
   type Session,
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { realClock, type Clock } from "../clock/clock.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
 import { LiveSession } from "./live-session.js";
+import type { CancelRequest, StopHow } from "./session-lifecycle.js";
 import { dumpThreads } from "./thread-dump.js";
 
 const FINISHED_KEPT = 100;
 
 /**
  * Every live Execute session of this worker and the recently finished ones.
- * It is what the agent and Beam mode report, and how sessions are cancelled
- * from outside their streams (operator commands, shutdown).
+ * It is what the agent and Beam mode report, and where cancels from outside
+ * the streams (operator commands, shutdown) enter each session's lifecycle.
  */
 export class SessionRegistry implements WorkerStatusSource {
   private readonly live = new Map<string, LiveSession>();
   private readonly done: FinishedSession[] = [];
-  private readonly endWaiters = new Map<string, (() => void)[]>();
   private idleWaiters: (() => void)[] = [];
   private dumping: Promise<ThreadDump> | undefined;
+
+  constructor(private readonly clock: Clock = realClock) {}
 
   get activeCount(): number {
     return this.live.size;
   }
 
   open(): LiveSession {
-    const session = new LiveSession(randomUUID().slice(0, 13));
+    const session = new LiveSession(randomUUID().slice(0, 13), this.clock);
     this.live.set(session.id, session);
     return session;
   }
@@ -51,15 +54,14 @@ export class SessionRegistry implements WorkerStatusSource {
         udfName: session.udfName,
         outcome,
         startedAtMs: BigInt(session.startedAtMs),
-        endedAtMs: BigInt(Date.now()),
+        endedAtMs: BigInt(this.clock.now()),
         metrics,
         errorMessage: errorMessage.slice(0, 2000),
         taskContext: session.taskContext,
       }),
     );
     if (this.done.length > FINISHED_KEPT) this.done.length = FINISHED_KEPT;
-    for (const wake of this.endWaiters.get(session.id) ?? []) wake();
-    this.endWaiters.delete(session.id);
+    session.lifecycle.closed();
     if (this.live.size === 0) {
       for (const wake of this.idleWaiters) wake();
       this.idleWaiters = [];
@@ -79,7 +81,7 @@ export class SessionRegistry implements WorkerStatusSource {
    * one dump: pausing the same thread from two dumps at once would interleave.
    */
   dumpThreads(): Promise<ThreadDump> {
-    this.dumping ??= dumpThreads([...this.live.values()]).finally(() => {
+    this.dumping ??= dumpThreads([...this.live.values()], this.clock).finally(() => {
       this.dumping = undefined;
     });
     return this.dumping;
@@ -99,7 +101,12 @@ export class SessionRegistry implements WorkerStatusSource {
             message: `no session ${sessionId.slice(0, 100)} on this worker`,
           };
     }
-    const how = await this.cancel(session, reason, graceMs, "operator");
+    const how = await session.lifecycle.ask({ reason, graceMs, by: "operator" });
+    if (how === undefined)
+      return {
+        outcome: CommandOutcome.ALREADY_ENDED,
+        message: "the session ended before the cancel took effect",
+      };
     return how === "terminated"
       ? {
           outcome: CommandOutcome.THREAD_TERMINATED,
@@ -112,35 +119,14 @@ export class SessionRegistry implements WorkerStatusSource {
   }
 
   /** Cancels every live session (shutdown with cancel_sessions). */
-  cancelAll(reason: string, graceMs: number): Promise<unknown> {
-    return Promise.all(
-      [...this.live.values()].map((s) => this.cancel(s, reason, graceMs, "shutdown")),
-    );
+  cancelAll(reason: string, graceMs: number): Promise<(StopHow | undefined)[]> {
+    const request: CancelRequest = { reason, graceMs, by: "shutdown" };
+    return Promise.all([...this.live.values()].map((s) => s.lifecycle.ask(request)));
   }
 
   /** Resolves once no session is live. */
   whenIdle(): Promise<void> {
     if (this.live.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private async cancel(
-    session: LiveSession,
-    reason: string,
-    graceMs: number,
-    by: "operator" | "shutdown",
-  ): Promise<"idle" | "cooperative" | "terminated"> {
-    const settled = new Promise<"idle" | "cooperative" | "terminated">((settle) =>
-      session.requestCancel({ reason, graceMs, by, settle }),
-    );
-    const ended = new Promise<void>((resolve) => {
-      const waiters = this.endWaiters.get(session.id) ?? [];
-      waiters.push(resolve);
-      this.endWaiters.set(session.id, waiters);
-    });
-    const how = await settled;
-    // The session answers the engine the protocol's way; wait (bounded) for it.
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 5000).unref())]);
-    return how;
   }
 }

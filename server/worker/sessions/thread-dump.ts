@@ -7,7 +7,11 @@ import {
   type Thread,
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { realClock, sleep, withTimeout, type Clock } from "../clock/clock.js";
 import type { LiveSession } from "./live-session.js";
+
+/** Never aborts: the attach wait below is bounded by its own count. */
+const NO_ABORT = new AbortController().signal;
 
 /**
  * Longest a single thread may take to pause; a dump never waits longer per
@@ -101,19 +105,12 @@ class WorkerStacks {
     });
   }
 
-  private withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-    return Promise.race([
-      promise,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref()),
-    ]);
-  }
-
   /** The stack of worker thread `threadId`, innermost first; undefined when it could not be read in time. */
-  async stack(threadId: number): Promise<string[] | undefined> {
+  async stack(threadId: number, clock: Clock): Promise<string[] | undefined> {
     this.ensure();
     // Attachment is announced asynchronously after a thread starts.
     for (let i = 0; i < 10 && !this.attached.has(String(threadId)); i++)
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10, NO_ABORT, clock);
     const target = this.attached.get(String(threadId));
     if (!target) return undefined;
     const { sessionId } = target;
@@ -127,16 +124,17 @@ class WorkerStacks {
     const session = this.ensure();
     session.on("NodeWorker.receivedMessageFromWorker", collect);
     try {
-      const enabled = await this.withDeadline(
+      const enabled = await withTimeout(
         this.send(sessionId, "Debugger.enable"),
         PAUSE_DEADLINE_MS,
+        clock,
       );
       if (!enabled) return undefined;
       const paused = new Promise<Record<string, unknown>>((resolve) =>
         this.waiting.set(`${sessionId}:paused`, resolve),
       );
       void this.send(sessionId, "Debugger.pause");
-      const event = await this.withDeadline(paused, PAUSE_DEADLINE_MS);
+      const event = await withTimeout(paused, PAUSE_DEADLINE_MS, clock);
       this.waiting.delete(`${sessionId}:paused`);
       if (!event) return undefined;
       void this.send(sessionId, "Debugger.resume");
@@ -163,7 +161,10 @@ const workerStacks = new WorkerStacks();
  * thread, read live. A thread that cannot be paused in time is reported with
  * what the session knows it is doing, marked as such.
  */
-export async function dumpThreads(sessions: LiveSession[]): Promise<ThreadDump> {
+export async function dumpThreads(
+  sessions: LiveSession[],
+  clock: Clock = realClock,
+): Promise<ThreadDump> {
   const started = process.hrtime.bigint();
   const threads: Thread[] = [
     create(ThreadSchema, {
@@ -176,7 +177,7 @@ export async function dumpThreads(sessions: LiveSession[]): Promise<ThreadDump> 
   const reads = sessions.map(async (s) => {
     const handle = s.thread;
     if (!handle) return undefined;
-    const stack = await workerStacks.stack(handle.threadId).catch(() => undefined);
+    const stack = await workerStacks.stack(handle.threadId, clock).catch(() => undefined);
     const busy = handle.activity !== "idle";
     return create(ThreadSchema, {
       threadId: handle.name,
@@ -190,7 +191,7 @@ export async function dumpThreads(sessions: LiveSession[]): Promise<ThreadDump> 
   });
   for (const t of await Promise.all(reads)) if (t) threads.push(t);
   return create(ThreadDumpSchema, {
-    takenAtMs: BigInt(Date.now()),
+    takenAtMs: BigInt(clock.now()),
     costMicros: (process.hrtime.bigint() - started) / 1000n,
     threads,
   });

@@ -4,6 +4,7 @@ import type {
   Session,
   ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
+import type { Logger } from "../../shared/logging/logger.js";
 
 /**
  * What a worker can tell about itself and do on request: the seam between
@@ -28,4 +29,16 @@ export interface WorkerStatusSource {
     reason: string,
     graceMs: number,
   ): Promise<{ outcome: CommandOutcome; message: string }>;
+}
+
+/** What every channel that reports a {@link WorkerStatusSource} takes (the agent, Beam mode). */
+export interface StatusChannelOptions {
+  source: WorkerStatusSource;
+  log: Logger;
+  /**
+   * Longest an answer waits for the thread dump before it goes without one,
+   * `error` saying so (default 1500, under the gateway's 2-3 s status
+   * deadlines so the answer arrives while someone is waiting).
+   */
+  dumpDeadlineMs?: number;
 }

@@ -15,6 +15,31 @@ export const DEMO_FUNCTIONS = [
 
 export type DemoFunction = (typeof DEMO_FUNCTIONS)[number];
 
+/**
+ * What the Execute session must know about a UDF to drive it, so the
+ * protocol code never asks for a UDF by name.
+ */
+export interface UdfCapabilities {
+  /**
+   * A source: it emits DataResponses right after InitResponse, before (and
+   * without) any DataRequest (the protocol allows it; "generator" UDFs).
+   */
+  emitsBeforeInput: boolean;
+}
+
+/** The demo catalogue's capabilities, declared once per function. */
+const DEMO_CAPABILITIES: Record<DemoFunction, UdfCapabilities> = {
+  echo: { emitsBeforeInput: false },
+  double: { emitsBeforeInput: false },
+  slow: { emitsBeforeInput: false },
+  hang: { emitsBeforeInput: false },
+  spin: { emitsBeforeInput: false },
+  fail: { emitsBeforeInput: false },
+  failInit: { emitsBeforeInput: false },
+  generate: { emitsBeforeInput: true },
+  sink: { emitsBeforeInput: false },
+};
+
 /** What the UDF thread is asked to run: validated on the main thread first. */
 export interface UdfSpec {
   fn: DemoFunction;
@@ -22,6 +47,7 @@ export interface UdfSpec {
   params: Record<string, number>;
   /** Text parameters (e.g. errorClass, message). */
   text: Record<string, string>;
+  capabilities: UdfCapabilities;
 }
 
 /** Why a payload cannot be run; the message names what is supported. */
@@ -61,5 +87,6 @@ export function parseUdfSpec(format: string, payload: Uint8Array): UdfSpec {
     else if (typeof value === "string") text[key] = value.slice(0, 1000);
     else throw new UdfSpecError(`parameter "${key.slice(0, 50)}" must be a number or a string`);
   }
-  return { fn: fn as DemoFunction, params, text };
+  const known = fn as DemoFunction;
+  return { fn: known, params, text, capabilities: DEMO_CAPABILITIES[known] };
 }

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
+import { realClock, type Clock } from "../clock/clock.js";
 import type { UdfSpec } from "./udf-spec.js";
 import {
   CANCEL_FLAG,
@@ -31,9 +32,10 @@ type Expect = "initDone" | "output" | "generateDone" | "finishDone";
 
 /**
  * The main thread's handle on one session's UDF thread. Calls are strictly
- * one at a time (the session state machine guarantees it). Cancel sets the
- * shared flag first; user code that does not yield within the grace period
- * has its thread terminated, and the pending call fails as `terminated`.
+ * one at a time (the session state machine guarantees it). It is the
+ * `StoppableThread` that sessions/session-lifecycle.ts drives on a cancel:
+ * flag first, terminated after the grace; a pending call on a terminated
+ * thread fails as `terminated`.
  */
 export class UdfThreadHandle {
   private readonly control = new SharedArrayBuffer(8);
@@ -43,17 +45,22 @@ export class UdfThreadHandle {
     | { expect: Expect; resolve: (m: FromUdfThread) => void; reject: (e: UdfFailure) => void }
     | undefined;
   private onGenerated: ((g: Generated) => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
   private exited = false;
   readonly exitedPromise: Promise<void>;
   /** What the thread is doing, for thread dumps when it cannot be asked. */
   activity = "starting";
-  activitySinceMs = Date.now();
+  activitySinceMs: number;
 
   /** What the thread runs now, e.g. "udf-hang-<session>" (for logs); set per session. */
   runs: string;
 
-  constructor(runs: string) {
+  constructor(
+    runs: string,
+    private readonly clock: Clock = realClock,
+  ) {
     this.runs = runs;
+    this.activitySinceMs = clock.now();
     this.worker = new Worker(THREAD_ENTRY, {
       workerData: { control: this.control },
       name: "udf-thread",
@@ -64,14 +71,12 @@ export class UdfThreadHandle {
     this.exitedPromise = new Promise((resolve) => {
       this.worker.once("exit", () => {
         this.exited = true;
-        this.pending?.reject(new UdfFailure("terminated", "the UDF thread was terminated"));
-        this.pending = undefined;
+        this.settle()?.reject(new UdfFailure("terminated", "the UDF thread was terminated"));
         resolve();
       });
     });
     this.worker.on("error", (err) => {
-      this.pending?.reject(new UdfFailure("user", err.message, err.name, err.stack ?? ""));
-      this.pending = undefined;
+      this.settle()?.reject(new UdfFailure("user", err.message, err.name, err.stack ?? ""));
     });
   }
 
@@ -117,34 +122,21 @@ export class UdfThreadHandle {
     return this.call("finishDone", { type: "finish" }, `${fn}.finish`) as Promise<FinishDone>;
   }
 
-  /**
-   * Asks user code to stop: sets the flag, then waits up to `graceMs` for the
-   * thread to be idle again; terminates it otherwise.
-   */
-  async cancel(graceMs: number): Promise<"idle" | "cooperative" | "terminated"> {
+  /** True while a call into user code is in progress. */
+  get busy(): boolean {
+    return this.pending !== undefined && !this.exited;
+  }
+
+  /** Sets the shared flag user code can poll (and wakes a cancellable sleep). */
+  raiseCancelFlag(): void {
     Atomics.store(this.flags, CANCEL_FLAG, 1);
     Atomics.notify(this.flags, CANCEL_FLAG);
-    const busy = this.pending;
-    if (!busy || this.exited) return "idle";
-    const yielded = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), graceMs);
-      const check = setInterval(() => {
-        if (this.pending !== busy) {
-          clearTimeout(timer);
-          clearInterval(check);
-          resolve(true);
-        }
-      }, 5);
-      timer.unref();
-      void this.exitedPromise.then(() => {
-        clearTimeout(timer);
-        clearInterval(check);
-        resolve(true);
-      });
-    });
-    if (yielded) return "cooperative";
-    await this.terminate();
-    return "terminated";
+  }
+
+  /** Resolves when the call in progress ends, however it ends (at once when idle). */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Idle, alive and not cancelled: fit to run the next session. */
@@ -156,7 +148,7 @@ export class UdfThreadHandle {
   resetForReuse(runs: string): void {
     this.runs = runs;
     this.activity = "idle";
-    this.activitySinceMs = Date.now();
+    this.activitySinceMs = this.clock.now();
     this.onGenerated = undefined;
   }
 
@@ -171,7 +163,7 @@ export class UdfThreadHandle {
     if (this.pending)
       return Promise.reject(new UdfFailure("user", "internal: a UDF call is already in flight"));
     this.activity = activity;
-    this.activitySinceMs = Date.now();
+    this.activitySinceMs = this.clock.now();
     return new Promise((resolve, reject) => {
       this.pending = { expect, resolve, reject };
       // Copied, not transferred: the bytes may share a buffer with the gRPC stream.
@@ -179,16 +171,23 @@ export class UdfThreadHandle {
     });
   }
 
+  /** Ends the call in progress (returning it) and tells whoever waits for the thread to be idle. */
+  private settle() {
+    const pending = this.pending;
+    this.pending = undefined;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+    return pending;
+  }
+
   private onMessage(message: FromUdfThread): void {
     if (message.type === "generated") {
       this.onGenerated?.(message);
       return;
     }
-    const pending = this.pending;
+    const pending = this.settle();
     if (!pending) return;
-    this.pending = undefined;
     this.activity = "idle";
-    this.activitySinceMs = Date.now();
+    this.activitySinceMs = this.clock.now();
     if (message.type === "error") {
       pending.reject(
         new UdfFailure(message.kind, message.message, message.errorClass, message.traceback),

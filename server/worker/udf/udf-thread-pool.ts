@@ -1,3 +1,4 @@
+import { realClock, type Clock } from "../clock/clock.js";
 import { UdfThreadHandle } from "./udf-thread-handle.js";
 
 /**
@@ -14,9 +15,10 @@ export class UdfThreadPool {
   constructor(
     private readonly maxIdle = 4,
     warm = 2,
+    private readonly clock: Clock = realClock,
   ) {
     for (let i = 0; i < Math.min(warm, maxIdle); i++)
-      this.idle.push(new UdfThreadHandle("udf (idle)"));
+      this.idle.push(new UdfThreadHandle("udf (idle)", clock));
   }
 
   acquire(name: string): UdfThreadHandle {
@@ -25,7 +27,7 @@ export class UdfThreadPool {
       handle.resetForReuse(name);
       return handle;
     }
-    return new UdfThreadHandle(name);
+    return new UdfThreadHandle(name, this.clock);
   }
 
   /** Returns a thread after its session; keeps it only if it is fit to reuse. */

@@ -115,10 +115,34 @@ function rows(batches: RecordBatch[]): number {
   return batches.reduce((n, b) => n + b.numRows, 0);
 }
 
-function encoded(batches: RecordBatch[]): { data: Uint8Array | null; transfer: ArrayBuffer[] } {
-  if (batches.length === 0) return { data: null, transfer: [] };
+/** What user code emitted, as a message carries it: one Arrow IPC stream (null when nothing), counted. */
+function emitted(batches: RecordBatch[]): {
+  out: { data: Uint8Array | null; rowsOut: number; batchesOut: number };
+  transfer: ArrayBuffer[];
+} {
+  const counts = { rowsOut: rows(batches), batchesOut: batches.length };
+  if (batches.length === 0) return { out: { data: null, ...counts }, transfer: [] };
   const data = encodeBatches(batches);
-  return { data, transfer: [data.buffer as ArrayBuffer] };
+  return { out: { data, ...counts }, transfer: [data.buffer as ArrayBuffer] };
+}
+
+/** Runs one call into the session's user code; whatever it raises goes back as an error. */
+function withUdf(call: (current: Udf) => void): void {
+  if (!udf) return;
+  try {
+    call(udf);
+  } catch (err) {
+    sendError(err);
+  }
+}
+
+function decodeInput(data: Uint8Array): RecordBatch[] | undefined {
+  try {
+    return decodeBatches(data, inputSchema);
+  } catch (err) {
+    sendError(new Error(`DataRequest is not valid Arrow IPC: ${(err as Error).message}`), "data");
+    return undefined;
+  }
 }
 
 port.on("message", (message: ToUdfThread) => {
@@ -136,84 +160,43 @@ port.on("message", (message: ToUdfThread) => {
       return;
     case "batch": {
       if (!udf) return;
-      const current = udf;
-      let input: RecordBatch[];
-      try {
-        input = decodeBatches(message.data, inputSchema);
-      } catch (err) {
-        sendError(
-          new Error(`DataRequest is not valid Arrow IPC: ${(err as Error).message}`),
-          "data",
-        );
-        return;
-      }
-      try {
+      const input = decodeInput(message.data);
+      if (!input) return;
+      withUdf((current) => {
         const m = measured(() => current.process(input, ctx));
-        const out = encoded(m.value);
+        const { out, transfer } = emitted(m.value);
+        const rowsIn = rows(input);
         send(
           {
             type: "output",
             seq: message.seq,
-            data: out.data,
-            rowsIn: rows(input),
+            ...out,
+            rowsIn,
             batchesIn: input.length,
-            rowsOut: rows(m.value),
-            batchesOut: m.value.length,
             workNs: m.workNs,
             cpuNs: m.cpuNs,
           },
-          out.transfer,
+          transfer,
         );
-      } catch (err) {
-        sendError(err);
-      }
+      });
       return;
     }
-    case "generate": {
-      if (!udf) return;
-      const current = udf;
-      try {
+    case "generate":
+      withUdf((current) => {
         const m = measured(() => {
           for (const batches of current.generate(ctx)) {
-            const out = encoded(batches);
-            if (out.data)
-              send(
-                {
-                  type: "generated",
-                  data: out.data,
-                  rowsOut: rows(batches),
-                  batchesOut: batches.length,
-                },
-                out.transfer,
-              );
+            const { out, transfer } = emitted(batches);
+            if (out.data) send({ type: "generated", ...out, data: out.data }, transfer);
           }
         });
         send({ type: "generateDone", workNs: m.workNs, cpuNs: m.cpuNs });
-      } catch (err) {
-        sendError(err);
-      }
+      });
       return;
-    }
-    case "finish": {
-      if (!udf) return;
-      const current = udf;
-      try {
+    case "finish":
+      withUdf((current) => {
         const m = measured(() => current.finish(ctx));
-        const out = encoded(m.value);
-        send(
-          {
-            type: "finishDone",
-            data: out.data,
-            rowsOut: rows(m.value),
-            batchesOut: m.value.length,
-            workNs: m.workNs,
-            cpuNs: m.cpuNs,
-          },
-          out.transfer,
-        );
-      } catch (err) {
-        sendError(err);
-      }
-    }
+        const { out, transfer } = emitted(m.value);
+        send({ type: "finishDone", ...out, workNs: m.workNs, cpuNs: m.cpuNs }, transfer);
+      });
   }
 });

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { realClock, type Clock } from "../clock/clock.js";
 
 /**
  * Worker-global counters reported on every `Manage(Heartbeat)`. The metric
@@ -6,7 +7,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
  * documented in the README and stay stable because dashboards chart them.
  */
 export class WorkerStats {
-  readonly startedAtMs = Date.now();
+  readonly startedAtMs: number;
   activeSessions = 0;
   sessionsStarted = 0;
   sessionsFinished = 0;
@@ -18,13 +19,14 @@ export class WorkerStats {
   bytesOut = 0;
   private readonly loopDelay: IntervalHistogram;
 
-  constructor() {
+  constructor(private readonly clock: Clock = realClock) {
+    this.startedAtMs = clock.now();
     this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.loopDelay.enable();
   }
 
   /** The `HeartbeatResponse.metrics` map; all values are decimal strings. */
-  heartbeatMetrics(now = Date.now()): Record<string, string> {
+  heartbeatMetrics(now = this.clock.now()): Record<string, string> {
     const mem = process.memoryUsage();
     const metrics: Record<string, string> = {
       uptime_ms: String(now - this.startedAtMs),

@@ -3,6 +3,7 @@ import {
   CommandOutcome,
   FinishedSessionSchema,
   SessionOutcome,
+  ProgressSchema,
   SessionSchema,
   SessionState,
   ThreadDumpSchema,
@@ -12,7 +13,7 @@ import {
   type Thread,
   type ThreadDump,
 } from "../../../../gen/stallwatch/v1/agent_pb.js";
-import type { WorkerStatusSource } from "../../status/status-source.js";
+import type { WorkerStatusSource } from "../status-source.js";
 
 /** A cancel as the fake received it. */
 export interface ReceivedCancel {
@@ -45,27 +46,33 @@ export class FakeStatusSource implements WorkerStatusSource {
   cancelMode: "ok" | "throw" | "hang" = "ok";
 
   constructor(nowMs: number) {
+    const session = (
+      sessionId: string,
+      state: SessionState,
+      enteredAgoMs: number,
+      startedAgoMs: number,
+      udfName: string,
+      threadId: string,
+    ) =>
+      create(SessionSchema, {
+        sessionId,
+        state,
+        stateEnteredAtMs: BigInt(nowMs - enteredAgoMs),
+        startedAtMs: BigInt(nowMs - startedAgoMs),
+        udfName,
+        udfFormat: "arrow",
+        threadId,
+      });
+    const hung = session("s-hung", SessionState.PROCESSING, 42_000, 60_000, "hang", "udf-7");
+    hung.taskContext = { stage: "3", partition: "17" };
+    hung.progress = create(ProgressSchema, {
+      rowsIn: 10n,
+      batchesIn: 1n,
+      lastProgressAtMs: BigInt(nowMs - 42_000),
+    });
     this.live = [
-      create(SessionSchema, {
-        sessionId: "s-hung",
-        state: SessionState.PROCESSING,
-        stateEnteredAtMs: BigInt(nowMs - 42_000),
-        startedAtMs: BigInt(nowMs - 60_000),
-        udfName: "hang",
-        udfFormat: "arrow",
-        threadId: "udf-7",
-        taskContext: { stage: "3", partition: "17" },
-        progress: { rowsIn: 10n, batchesIn: 1n, lastProgressAtMs: BigInt(nowMs - 42_000) },
-      }),
-      create(SessionSchema, {
-        sessionId: "s-busy",
-        state: SessionState.WAITING_FOR_INPUT,
-        stateEnteredAtMs: BigInt(nowMs - 1_500),
-        startedAtMs: BigInt(nowMs - 5_000),
-        udfName: "double",
-        udfFormat: "arrow",
-        threadId: "udf-8",
-      }),
+      hung,
+      session("s-busy", SessionState.WAITING_FOR_INPUT, 1_500, 5_000, "double", "udf-8"),
     ];
     this.done = [1, 2, 3, 4, 5, 6, 7].map((i) =>
       create(FinishedSessionSchema, {

@@ -2,7 +2,8 @@ import type { Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
-import { Backoff, sleep, withTimeout, type BackoffOptions } from "./backoff.js";
+import { realClock, sleep, withTimeout, type Clock } from "../clock/clock.js";
+import { Backoff, type BackoffOptions } from "./backoff.js";
 
 /**
  * HTTP/2 keepalive on the long-lived stream: without it a gateway that
@@ -15,14 +16,21 @@ const PING_TIMEOUT_MS = 5_000;
 /** A connection up this long resets the backoff when it ends. */
 const STABLE_AFTER_MS = 5_000;
 
-export interface StreamLinkOptions {
+/** What every dial-out client (the agent, Beam mode) takes for its link. */
+export interface DialOutOptions {
+  /** Reconnect pacing (default 250 ms → 10 s, ±20%). */
+  backoff?: BackoffOptions;
+  /** Time for reconnect waits, answer deadlines and the stop bound (default: real). */
+  clock?: Clock;
+  /** Longest `stop()` waits for the current connection to wind down (default 2000). */
+  stopTimeoutMs?: number;
+}
+
+export interface StreamLinkOptions extends DialOutOptions {
   /** What we dial, for logs, e.g. "gateway agent endpoint". */
   peer: string;
   address: HostPort;
   log: Logger;
-  backoff?: BackoffOptions;
-  /** Longest `stop()` waits for the current connection to wind down (default 2000). */
-  stopTimeoutMs?: number;
   /**
    * One connection's whole life: opens the stream on `transport`, calls `up`
    * once the peer has shown it is talking to us, and settles when the stream
@@ -35,8 +43,8 @@ export interface StreamLinkOptions {
 /** A stream kept open against one peer; see {@link startStreamLink}. */
 export interface StreamLink {
   /** True between the peer's first message and the stream's end. */
-  readonly up: boolean;
-  /** Ends the stream and stops reconnecting. Never rejects; bounded by `stopTimeoutMs`. */
+  readonly connected: boolean;
+  /** Ends the stream and stops reconnecting. Never rejects; bounded by `stopTimeoutMs`; idempotent. */
   stop(): Promise<void>;
 }
 
@@ -50,6 +58,7 @@ export interface StreamLink {
  */
 export function startStreamLink(opts: StreamLinkOptions): StreamLink {
   const { log, peer } = opts;
+  const clock = opts.clock ?? realClock;
   const address = formatHostPort(opts.address);
   const baseUrl = `http://${address}`;
   // Our own session manager so stop() can close the HTTP/2 connection at once
@@ -75,7 +84,7 @@ export function startStreamLink(opts: StreamLinkOptions): StreamLink {
       const up = () => {
         if (state.up || isStopping()) return;
         state.up = true;
-        round.upAtMs = Date.now();
+        round.upAtMs = clock.now();
         lastFailure = "";
         log.info({ peer, address, attempt }, `connected to the ${peer}`);
         attempt = 0;
@@ -90,7 +99,7 @@ export function startStreamLink(opts: StreamLinkOptions): StreamLink {
       if (isStopping()) break;
       // Only a connection that lasted earns a quick retry: one the peer keeps
       // dropping right after it opens must not become a reconnect storm.
-      const upForMs = round.upAtMs > 0 ? Date.now() - round.upAtMs : 0;
+      const upForMs = round.upAtMs > 0 ? clock.now() - round.upAtMs : 0;
       if (upForMs >= STABLE_AFTER_MS) backoff.reset();
       const retryInMs = backoff.next();
       if (round.upAtMs > 0) {
@@ -110,7 +119,7 @@ export function startStreamLink(opts: StreamLinkOptions): StreamLink {
           `still cannot connect to the ${peer}`,
         );
       }
-      await sleep(retryInMs, stopping.signal);
+      await sleep(retryInMs, stopping.signal, clock);
     }
   })().catch((err: unknown) => {
     // Unreachable by construction (every step above catches); kept so a bug
@@ -120,13 +129,13 @@ export function startStreamLink(opts: StreamLinkOptions): StreamLink {
 
   let stopped: Promise<void> | undefined;
   return {
-    get up() {
+    get connected() {
       return state.up;
     },
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        await withTimeout(loop, opts.stopTimeoutMs ?? 2000);
+        await withTimeout(loop, opts.stopTimeoutMs ?? 2000, clock);
         sessions.abort();
         state.up = false;
         log.info({ peer, address }, `stopped talking to the ${peer}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Backoff, sleep, withTimeout } from "./backoff.js";
+import { Backoff } from "./backoff.js";
 
 describe("Backoff", () => {
   it("doubles from the initial wait up to the cap, with ±20% jitter, and resets", () => {
@@ -26,21 +26,5 @@ describe("Backoff", () => {
   it("takes jitter 0 as exact waits", () => {
     const b = new Backoff({ initialMs: 10, maxMs: 40, jitter: 0 });
     expect([b.next(), b.next(), b.next(), b.next()]).toEqual([10, 20, 40, 40]);
-  });
-});
-
-describe("sleep and withTimeout", () => {
-  it("sleep wakes early on abort and resolves at once when already aborted", async () => {
-    const ac = new AbortController();
-    const slept = sleep(60_000, ac.signal);
-    ac.abort();
-    await expect(slept).resolves.toBeUndefined();
-    await expect(sleep(60_000, ac.signal)).resolves.toBeUndefined();
-  });
-
-  it("withTimeout gives the value, or undefined after the timeout", async () => {
-    await expect(withTimeout(Promise.resolve(7), 1000)).resolves.toBe(7);
-    await expect(withTimeout(new Promise<never>(() => undefined), 10)).resolves.toBeUndefined();
-    await expect(withTimeout(Promise.reject(new Error("boom")), 1000)).rejects.toThrow("boom");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RepeatQuietLog } from "./repeat-quiet-log.js";
-import { memoryLog } from "./testing/memory-log.js";
+import { memoryLog } from "../agent-client/testing/memory-log.js";
 
 describe("RepeatQuietLog", () => {
   it("warns on a new or changed problem, debugs repeats, and re-arms when all is well", () => {
