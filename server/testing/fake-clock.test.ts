@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sleep } from "../shared/clock/clock.js";
+import { sleep, withTimeout } from "../shared/clock/clock.js";
 import { FakeClock } from "./fake-clock.js";
 
 describe("FakeClock", () => {
@@ -39,6 +39,20 @@ describe("FakeClock", () => {
     stop.abort();
     await sleeping;
     expect(woke).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe("withTimeout", () => {
+  it("gives the value, or undefined once the time is up, and leaves no timer behind", async () => {
+    const clock = new FakeClock(0);
+    await expect(withTimeout(Promise.resolve(7), 1000, clock)).resolves.toBe(7);
+    await expect(withTimeout(Promise.reject(new Error("boom")), 1000, clock)).rejects.toThrow(
+      "boom",
+    );
+    const late = withTimeout(new Promise<never>(() => undefined), 300, clock);
+    await clock.advance(300);
+    await expect(late).resolves.toBeUndefined();
     expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -51,7 +51,7 @@ export class FakeClock implements Clock {
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
     for (;;) {
-      await settle();
+      await flush();
       const next = this.nextDue(target);
       if (!next) break;
       this.current = Math.max(this.current, next.at);
@@ -60,7 +60,7 @@ export class FakeClock implements Clock {
       next.fn();
     }
     this.current = target;
-    await settle();
+    await flush();
   }
 
   private schedule(ms: number, fn: () => void, everyMs: number | undefined): Timer {
@@ -100,7 +100,7 @@ export class FakeClock implements Clock {
  * and a few event-loop turns for real I/O on the way (a SQLite commit, a
  * local socket), which a fake clock does not control.
  */
-async function settle(): Promise<void> {
+export async function flush(): Promise<void> {
   for (let turn = 0; turn < 5; turn++) {
     for (let i = 0; i < 20; i++) await Promise.resolve();
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -6,7 +6,7 @@ import type { ShutdownRequest } from "../../gen/org/apache/spark/udf/worker/udf_
 import type { Logger } from "../shared/logging/logger.js";
 import { closeServer, listen } from "../shared/net/listen.js";
 import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
-import { realClock, sleep, type Clock } from "./clock/clock.js";
+import { systemClock, sleep, type Clock } from "../shared/clock/clock.js";
 import { ExecuteSession } from "./execute/execute-session.js";
 import { createManageHandler } from "./manage/manage-handler.js";
 import { SessionRegistry } from "./sessions/session-registry.js";
@@ -45,7 +45,7 @@ const MAX_MESSAGE_BYTES = 64 << 20;
  */
 export async function startWorkerServer(opts: WorkerServerOptions): Promise<WorkerServer> {
   const { log } = opts;
-  const clock = opts.clock ?? realClock;
+  const clock = opts.clock ?? systemClock;
   const stats = new WorkerStats(clock);
   const sessions = new SessionRegistry(clock);
   const cancelGraceMs = opts.cancelGraceMs ?? 2000;
@@ -56,7 +56,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
   const exitWhenIdle = () => {
     void sessions.whenIdle().then(async () => {
       // Let the last responses (and the ShutdownResponse) reach their callers.
-      await sleep(200, new AbortController().signal, clock);
+      await sleep(clock, 200);
       await server.stop();
       log.info("all sessions settled; exiting");
       resolveDone(0);

@@ -26,10 +26,14 @@ interface Pending<T> {
  */
 export class AgentChannel {
   readonly outbox = new BoundedQueue<ConnectResponse>(64);
-  /** In-flight status requests, one with threads and one without. */
+  /**
+   * In-flight status requests, at most one per kind of question (threads or
+   * not, how many finished sessions): a caller joins an identical request
+   * instead of sending another, but never gets an answer to a different one.
+   */
   private readonly statusInFlight = new Map<
-    boolean,
-    { promise: Promise<StatusReport>; id: string }
+    string,
+    { promise: Promise<StatusReport>; id: string; includeThreads: boolean }
   >();
   private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
   private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
@@ -57,14 +61,14 @@ export class AgentChannel {
     opts: { includeThreads: boolean; maxFinished: number },
     deadlineMs: number,
   ): Promise<StatusReport> {
-    const inFlight = this.statusInFlight.get(opts.includeThreads);
+    const key = `${opts.includeThreads}:${opts.maxFinished}`;
+    const inFlight = this.statusInFlight.get(key);
     if (inFlight) return inFlight.promise;
     const id = randomUUID();
     const promise = this.await(this.pendingStatus, id, deadlineMs, "status report").finally(() => {
-      if (this.statusInFlight.get(opts.includeThreads)?.id === id)
-        this.statusInFlight.delete(opts.includeThreads);
+      if (this.statusInFlight.get(key)?.id === id) this.statusInFlight.delete(key);
     });
-    this.statusInFlight.set(opts.includeThreads, { promise, id });
+    this.statusInFlight.set(key, { promise, id, includeThreads: opts.includeThreads });
     this.send(
       create(ConnectResponseSchema, {
         message: {
@@ -101,8 +105,8 @@ export class AgentChannel {
 
   /** Whether the waiting status request `requestId` asked for threads (undefined: none waiting). */
   statusAskedThreads(requestId: string): boolean | undefined {
-    for (const [includeThreads, inFlight] of this.statusInFlight)
-      if (inFlight.id === requestId) return includeThreads;
+    for (const inFlight of this.statusInFlight.values())
+      if (inFlight.id === requestId) return inFlight.includeThreads;
     return this.pendingStatus.has(requestId) ? false : undefined;
   }
 

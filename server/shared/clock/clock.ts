@@ -59,3 +59,23 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     }
   });
 }
+
+/**
+ * `promise`, or `undefined` once `ms` have passed on `clock`, whichever comes
+ * first. The timer is cancelled either way, so nothing lingers after a fast answer.
+ */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  clock: Clock = systemClock,
+): Promise<T | undefined> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = clock.after(ms, () => resolve(undefined));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    timer?.cancel();
+  }
+}

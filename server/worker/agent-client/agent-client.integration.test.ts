@@ -282,10 +282,9 @@ describe("status reports and cancel commands, end to end through an in-process g
     const late = await channel.requestStatus({ includeThreads: true, maxFinished: 2 }, 10_000);
     expect(late.dump).toBeUndefined();
     expect(late.sessions).toHaveLength(2);
-    // The gateway shares a status request already in flight with the same
-    // include_threads (its own collector's, which asks for more finished
-    // sessions), so only "some, from the source" is certain here.
-    expect(late.finished.length).toBeGreaterThanOrEqual(2);
+    // Exactly what was asked: the gateway joins only an identical request in
+    // flight (its own collector asks for 20 finished sessions, not 2).
+    expect(late.finished).toHaveLength(2);
     expect(late.error).toMatch(/thread dump not ready within 300 ms/);
 
     // A broken source still gets an answer that names the failure.

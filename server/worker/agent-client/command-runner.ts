@@ -6,7 +6,7 @@ import {
   type CommandResult,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
-import { withTimeout, type Clock } from "../clock/clock.js";
+import { withTimeout, type Clock } from "../../shared/clock/clock.js";
 
 export interface CommandRunnerOptions {
   /** Grace used when a cancel says 0 (proto3 cannot tell "unset" from 0). */

@@ -6,7 +6,7 @@ import {
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
-import { withTimeout, type Clock } from "../clock/clock.js";
+import { withTimeout, type Clock } from "../../shared/clock/clock.js";
 import { SharedCall } from "../dial-out/shared-call.js";
 
 /** Finished sessions sent at most, whatever the gateway asks for. */

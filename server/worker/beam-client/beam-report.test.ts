@@ -4,12 +4,12 @@ import { ThreadSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { parseBeamStatus } from "../../testing/peer-programs.js";
 import { BeamStatusBuilder, sessionsAsBundles } from "./beam-report.js";
-import { realClock } from "../clock/clock.js";
+import { systemClock } from "../../shared/clock/clock.js";
 import { pythonIdent, type BeamSdkFormat } from "./sdk-formats.js";
 
 const NOW = 1_800_000_000_000;
 /** Real timers for the dump deadline, a fixed "now" for the bundles' ages. */
-const clock = { ...realClock, now: () => NOW };
+const clock = { ...systemClock, now: () => NOW };
 const builder = (
   source: FakeStatusSource,
   extra: { maxStatusBytes?: number; format?: BeamSdkFormat } = {},

@@ -1,5 +1,5 @@
 import type { Session, ThreadDump } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { realClock, withTimeout, type Clock } from "../clock/clock.js";
+import { systemClock, withTimeout, type Clock } from "../../shared/clock/clock.js";
 import { SharedCall } from "../dial-out/shared-call.js";
 import { formatHarnessStatus, type BeamSdkFormat, type HarnessStatus } from "./sdk-formats.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
@@ -69,7 +69,7 @@ export class BeamStatusBuilder {
     private readonly source: WorkerStatusSource,
     private readonly opts: BeamStatusBuilderOptions,
   ) {
-    this.clock = opts.clock ?? realClock;
+    this.clock = opts.clock ?? systemClock;
   }
 
   async build(): Promise<BeamStatusAnswer> {

@@ -6,7 +6,7 @@ import {
   type WorkerStatusRequest,
   type WorkerStatusResponse,
 } from "../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
-import { realClock } from "../clock/clock.js";
+import { systemClock } from "../../shared/clock/clock.js";
 import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
 import { runAnswerStream } from "../dial-out/answer-stream.js";
 import { startStreamLink, type DialOutOptions, type StreamLink } from "../dial-out/stream-link.js";
@@ -52,7 +52,7 @@ const MAX_CONCURRENT = 8;
  */
 export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatusClient {
   const { log } = opts;
-  const clock = opts.clock ?? realClock;
+  const clock = opts.clock ?? systemClock;
   const builder = new BeamStatusBuilder(opts.source, {
     dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,
     maxStatusBytes: opts.maxStatusBytes ?? 1 << 20,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { memoryLog } from "../agent-client/testing/memory-log.js";
-import { FakeClock, flush } from "../clock/testing/fake-clock.js";
+import { FakeClock, flush } from "../../testing/fake-clock.js";
 import { startStreamLink } from "./stream-link.js";
 
 /** A peer that refuses until told otherwise; counts every attempt. */
@@ -12,9 +12,9 @@ function peer(clock: FakeClock) {
     up();
     // Connected: stay up for stayUpMs of fake time, or until stopped.
     await new Promise<void>((resolve) => {
-      const cancel = clock.after(state.stayUpMs, resolve);
+      const timer = clock.after(state.stayUpMs, resolve);
       const stop = () => {
-        cancel();
+        timer.cancel();
         resolve();
       };
       signal.addEventListener("abort", stop, { once: true });

@@ -2,7 +2,7 @@ import type { Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
-import { realClock, sleep, withTimeout, type Clock } from "../clock/clock.js";
+import { systemClock, sleep, withTimeout, type Clock } from "../../shared/clock/clock.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 
 /**
@@ -58,7 +58,7 @@ export interface StreamLink {
  */
 export function startStreamLink(opts: StreamLinkOptions): StreamLink {
   const { log, peer } = opts;
-  const clock = opts.clock ?? realClock;
+  const clock = opts.clock ?? systemClock;
   const address = formatHostPort(opts.address);
   const baseUrl = `http://${address}`;
   // Our own session manager so stop() can close the HTTP/2 connection at once
@@ -119,7 +119,7 @@ export function startStreamLink(opts: StreamLinkOptions): StreamLink {
           `still cannot connect to the ${peer}`,
         );
       }
-      await sleep(retryInMs, stopping.signal, clock);
+      await sleep(clock, retryInMs, stopping.signal);
     }
   })().catch((err: unknown) => {
     // Unreachable by construction (every step above catches); kept so a bug

@@ -12,6 +12,7 @@ import {
   StreamBroken,
 } from "./session-errors.js";
 import type { CancelRequest } from "../sessions/session-lifecycle.js";
+import type { Timer } from "../../shared/clock/clock.js";
 import type { UdfFailure } from "../udf/udf-thread-handle.js";
 import type { SessionIo } from "./session-io.js";
 import { kindOf } from "./inbox.js";
@@ -79,14 +80,14 @@ export async function* awaitEngineCancel(io: SessionIo): AsyncGenerator<UdfRespo
   const { clock } = io.host;
   const deadline = clock.now() + io.host.cancelWaitMs;
   for (;;) {
-    let stopTimer: () => void = () => undefined;
+    let stopTimer: Timer | undefined;
     const next = await Promise.race([
       io.take(),
       new Promise<"timeout">((r) => {
         stopTimer = clock.after(deadline - clock.now(), () => r("timeout"));
       }),
     ]);
-    stopTimer();
+    stopTimer?.cancel();
     if (next === "timeout") {
       io.host.log.warn(
         { session: io.id },

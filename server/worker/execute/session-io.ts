@@ -4,7 +4,7 @@ import type {
 } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { SessionOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { Logger } from "../../shared/logging/logger.js";
-import type { Clock } from "../clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { LiveSession } from "../sessions/live-session.js";
 import type { SessionRegistry } from "../sessions/session-registry.js";
 import type { WorkerStats } from "../stats/worker-stats.js";

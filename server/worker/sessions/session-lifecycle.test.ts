@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FakeClock, flush } from "../clock/testing/fake-clock.js";
+import { FakeClock, flush } from "../../testing/fake-clock.js";
 import {
   transition,
   type CancelRequest,
@@ -119,7 +119,7 @@ describe("SessionLifecycle on a fake clock", () => {
     await flush();
     expect(answer.value).toBe("cooperative");
     expect(thread.terminated).toBe(false);
-    expect(clock.pending).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it("escalation: user code ignores the flag, its thread is terminated exactly at the grace", async () => {

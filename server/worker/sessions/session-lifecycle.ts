@@ -1,4 +1,4 @@
-import { realClock, type Clock } from "../clock/clock.js";
+import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
 import {
   transition,
   type CancelRequest,
@@ -34,14 +34,14 @@ export class SessionLifecycle {
   private readonly clock: Clock;
   private readonly answerWaitMs: number;
   private thread: StoppableThread | undefined;
-  private stopTimers: (() => void)[] = [];
+  private stopTimers: Timer[] = [];
   private waiters: ((how: StopHow | undefined) => void)[] = [];
   private stoppedWaiters: ((how: StopHow) => void)[] = [];
   private wakeLoop: (request: CancelRequest) => void = () => undefined;
   private readonly askedOnce = new Promise<CancelRequest>((resolve) => (this.wakeLoop = resolve));
 
   constructor(opts: SessionLifecycleOptions = {}) {
-    this.clock = opts.clock ?? realClock;
+    this.clock = opts.clock ?? systemClock;
     this.answerWaitMs = opts.answerWaitMs ?? 5000;
   }
 
@@ -132,7 +132,7 @@ export class SessionLifecycle {
         return;
       }
       case "stopTimers":
-        for (const stop of this.stopTimers.splice(0)) stop();
+        for (const timer of this.stopTimers.splice(0)) timer.cancel();
         return;
     }
   }

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ExecutionMetricsSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { CommandOutcome, SessionOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { FakeClock, flush } from "../clock/testing/fake-clock.js";
+import { FakeClock, flush } from "../../testing/fake-clock.js";
 import type { LiveSession } from "./live-session.js";
 import { SessionRegistry } from "./session-registry.js";
 

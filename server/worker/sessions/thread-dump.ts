@@ -7,7 +7,7 @@ import {
   type Thread,
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { realClock, sleep, withTimeout, type Clock } from "../clock/clock.js";
+import { systemClock, sleep, withTimeout, type Clock } from "../../shared/clock/clock.js";
 import type { LiveSession } from "./live-session.js";
 
 /** Never aborts: the attach wait below is bounded by its own count. */
@@ -110,7 +110,7 @@ class WorkerStacks {
     this.ensure();
     // Attachment is announced asynchronously after a thread starts.
     for (let i = 0; i < 10 && !this.attached.has(String(threadId)); i++)
-      await sleep(10, NO_ABORT, clock);
+      await sleep(clock, 10, NO_ABORT);
     const target = this.attached.get(String(threadId));
     if (!target) return undefined;
     const { sessionId } = target;
@@ -163,7 +163,7 @@ const workerStacks = new WorkerStacks();
  */
 export async function dumpThreads(
   sessions: LiveSession[],
-  clock: Clock = realClock,
+  clock: Clock = systemClock,
 ): Promise<ThreadDump> {
   const started = process.hrtime.bigint();
   const threads: Thread[] = [

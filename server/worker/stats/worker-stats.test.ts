@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../clock/testing/fake-clock.js";
+import { FakeClock } from "../../testing/fake-clock.js";
 import { WorkerStats } from "./worker-stats.js";
 
 describe("WorkerStats", () => {

@@ -4,7 +4,7 @@ import { parseHostPort, type HostPort } from "../../../shared/net/host-port.js";
 import { unusedPort } from "../../../testing/misbehaving-peers.js";
 import { memoryLog } from "../../agent-client/testing/memory-log.js";
 import { pollUntil } from "../../../testing/poll.js";
-import { withTimeout } from "../../clock/clock.js";
+import { withTimeout } from "../../../shared/clock/clock.js";
 import {
   killAllStarted,
   startStallwatch,
