@@ -1,58 +1,46 @@
-// Import direction for the whole repo, checked by `npm run check` (depcruise).
-// The folder-cycle rule is the one issue 12 asks for: a new cycle between
-// two folders fails the check, not just a cycle between two files.
+// Import direction for the whole repo, checked by `npm run check`
+// (scripts/check-imports.js, which also finds cycles between folders).
+
+/** An error-level rule: imports from `from` to `to` are forbidden. */
+const forbid = (name, from, to, comment) => ({ name, severity: "error", comment, from, to });
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
     {
-      name: "no-folder-cycles",
-      comment: "Two folders that import each other are one feature pretending to be two.",
-      severity: "error",
+      ...forbid(
+        "no-folder-cycles",
+        { path: "^(server|web)/" },
+        { circular: true },
+        "Two folders that import each other are one feature pretending to be two.",
+      ),
       scope: "folder",
-      from: { path: "^(server|web)/" },
-      to: { circular: true },
     },
-    {
-      name: "no-file-cycles",
-      severity: "error",
-      from: { path: "^(server|web)/" },
-      to: { circular: true },
-    },
-    {
-      name: "programs-stay-apart",
-      comment:
-        "The gateway, the reference worker, the engine and the demo only meet in server/shared/ " +
+    forbid("no-file-cycles", { path: "^(server|web)/" }, { circular: true }),
+    forbid(
+      "programs-stay-apart",
+      { path: "^server/(gateway|worker|engine|demo)/" },
+      { path: "^server/(gateway|worker|engine|demo)/", pathNot: "^server/$1/" },
+      "The gateway, the reference worker, the engine and the demo only meet in server/shared/ " +
         "(and in server/main.ts, which starts them, and server/testing/, which runs them).",
-      severity: "error",
-      from: { path: "^server/(gateway|worker|engine|demo)/", pathNot: "[.]test[.]ts$" },
-      to: { path: "^server/(gateway|worker|engine|demo)/", pathNot: "^server/$1/" },
-    },
-    {
-      name: "shared-is-a-leaf",
-      severity: "error",
-      from: { path: "^server/shared/" },
-      to: { path: "^server/(gateway|worker|engine|demo|testing)/" },
-    },
-    {
-      name: "web-reuses-only-shared-words",
-      comment:
-        "The SPA may reuse pure server code only from server/shared/words/ (session-state words, the snapshot summary).",
-      severity: "error",
-      from: { path: "^web/" },
-      to: { path: "^server/", pathNot: "^server/shared/words/" },
-    },
-    {
-      name: "server-never-imports-web",
-      severity: "error",
-      from: { path: "^server/" },
-      to: { path: "^web/" },
-    },
-    {
-      name: "product-code-never-imports-tests",
-      severity: "error",
-      from: { path: "^(server|web)/", pathNot: "/testing/" },
-      to: { path: "/testing/" },
-    },
+    ),
+    forbid(
+      "shared-is-a-leaf",
+      { path: "^server/shared/" },
+      { path: "^server/(gateway|worker|engine|demo|testing)/" },
+    ),
+    forbid(
+      "web-reuses-only-shared-words",
+      { path: "^web/" },
+      { path: "^server/", pathNot: "^server/shared/words/" },
+      "The SPA may reuse pure server code only from server/shared/words/ (session-state words, the snapshot summary).",
+    ),
+    forbid("server-never-imports-web", { path: "^server/" }, { path: "^web/" }),
+    forbid(
+      "product-code-never-imports-tests",
+      { path: "^(server|web)/", pathNot: "/testing/" },
+      { path: "/testing/" },
+    ),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

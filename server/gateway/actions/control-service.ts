@@ -15,6 +15,7 @@ import {
 } from "../../../gen/stallwatch/v1/control_pb.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
 import { identifyCaller, requireOperator, type AuthConfig } from "../auth/caller.js";
+import type { ActionRequest } from "./action-request.js";
 import type { ActionRunner } from "./action-runner.js";
 import type { ActionStore } from "../store/action-store.js";
 
@@ -24,26 +25,26 @@ export function createControlService(
   store: ActionStore,
   auth: AuthConfig,
 ): ServiceImpl<typeof ControlService> {
+  /** Starts `kind` for an operator; every action RPC answers with the action it started. */
+  const start = async (kind: ActionKind, request: ActionRequest, header: Headers) =>
+    runner.start(kind, request, requireOperator(header, auth));
   return {
     whoAmI(_request, context) {
       return create(WhoAmIResponseSchema, identifyCaller(context.requestHeader, auth));
     },
 
     async cancelSession(request, context) {
-      const caller = requireOperator(context.requestHeader, auth);
-      const action = await runner.start(ActionKind.CANCEL_SESSION, request, caller);
+      const action = await start(ActionKind.CANCEL_SESSION, request, context.requestHeader);
       return create(CancelSessionResponseSchema, { action });
     },
 
     async drainWorker(request, context) {
-      const caller = requireOperator(context.requestHeader, auth);
-      const action = await runner.start(ActionKind.DRAIN_WORKER, request, caller);
+      const action = await start(ActionKind.DRAIN_WORKER, request, context.requestHeader);
       return create(DrainWorkerResponseSchema, { action });
     },
 
     async cancelWorker(request, context) {
-      const caller = requireOperator(context.requestHeader, auth);
-      const action = await runner.start(ActionKind.CANCEL_WORKER, request, caller);
+      const action = await start(ActionKind.CANCEL_WORKER, request, context.requestHeader);
       return create(CancelWorkerResponseSchema, { action });
     },
 

@@ -11,7 +11,7 @@ import type {
   StatusArrival,
   WorkerKind,
 } from "./fleet-worker.js";
-import type { LivenessChange } from "./liveness.js";
+import type { LivenessChange, LivenessTracker } from "./liveness.js";
 import { createWorkerRecord, keepMetrics, type WorkerRecord } from "./worker-record.js";
 
 export interface FleetOptions {
@@ -125,26 +125,22 @@ export class Fleet {
 
   /** A heartbeat got no answer within its deadline, or an error status. */
   beatMissed(worker: FleetWorker, atMs: number, reason: string): void {
-    const record = this.record(worker);
-    if (record) this.livenessChanged(record, record.liveness.missed(atMs, reason));
+    this.moveLiveness(worker, (liveness) => liveness.missed(atMs, reason));
   }
 
   /** The connection was refused, reset or closed, or the peer is not a worker. */
   connectionLost(worker: FleetWorker, atMs: number, reason: string): void {
-    const record = this.record(worker);
-    if (record) this.livenessChanged(record, record.liveness.gone(atMs, reason));
+    this.moveLiveness(worker, (liveness) => liveness.gone(atMs, reason));
   }
 
   /** The worker ended its own connection cleanly. */
   exited(worker: FleetWorker, atMs: number, reason: string): void {
-    const record = this.record(worker);
-    if (record) this.livenessChanged(record, record.liveness.exited(atMs, reason));
+    this.moveLiveness(worker, (liveness) => liveness.exited(atMs, reason));
   }
 
   /** An operator asked the worker to drain or cancel all. */
   draining(worker: FleetWorker, atMs: number, reason: string): void {
-    const record = this.record(worker);
-    if (record) this.livenessChanged(record, record.liveness.draining(atMs, reason));
+    this.moveLiveness(worker, (liveness) => liveness.draining(atMs, reason));
   }
 
   // The agent link
@@ -214,6 +210,14 @@ export class Fleet {
   private record(worker: FleetWorker): WorkerRecord | undefined {
     const record = this.feed.get(worker.id);
     return record === worker ? record : undefined;
+  }
+
+  private moveLiveness(
+    worker: FleetWorker,
+    move: (liveness: LivenessTracker) => LivenessChange | undefined,
+  ): void {
+    const record = this.record(worker);
+    if (record) this.livenessChanged(record, move(record.liveness));
   }
 
   private livenessChanged(worker: WorkerRecord, change: LivenessChange | undefined): void {

@@ -6,8 +6,7 @@ import { WorkerResponseSchema } from "../../../gen/org/apache/spark/udf/worker/u
 import { EventLog } from "../events/event-log.js";
 import { Fleet } from "../fleet/fleet.js";
 import { FakeClock } from "../../testing/fake-clock.js";
-import type { BeatClient } from "./probe-shard.js";
-import type { CallResult } from "./unary-call.js";
+import { fakeWorker, type Reply } from "./testing/fake-beat-client.js";
 import { pollUntil } from "../../testing/poll.js";
 import { defaultProberOptions, HeartbeatProber } from "./heartbeat-prober.js";
 
@@ -46,11 +45,6 @@ async function manageServer(warmUpMs: number) {
   return { server, port: typeof address === "object" && address ? address.port : 0 };
 }
 
-const heartbeatAnswer = toBinary(
-  WorkerResponseSchema,
-  create(WorkerResponseSchema, { manage: { case: "heartbeat", value: { metrics: {} } } }),
-);
-
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -87,51 +81,24 @@ describe("HeartbeatProber with a fake clock", () => {
     const events = new EventLog();
     const fleet = new Fleet({ clock, events });
     // The worker's answers, by call: two answers, three misses, one answer, then refused.
-    const script: ("ok" | "timeout" | "connection")[] = [
-      "ok",
-      "ok",
-      "timeout",
-      "timeout",
-      "timeout",
-      "ok",
-      "connection",
-    ];
-    let call = 0;
-    const connect = (): BeatClient => ({
-      heartbeatRaw(deadlineMs, _own, done) {
-        const outcome = script[Math.min(call++, script.length - 1)];
-        const startedAt = clock.monotonic();
-        let settled = false;
-        const settle = (r: CallResult<Uint8Array>) => {
-          if (!settled) done(r);
-          settled = true;
-        };
-        if (outcome === "ok")
-          clock.after(3, () =>
-            settle({ ok: true, value: heartbeatAnswer, rttMs: 3, firstOnConnection: false }),
-          );
-        if (outcome === "connection")
-          clock.after(1, () =>
-            settle({ ok: false, kind: "connection", reason: "refused", rttMs: 1 }),
-          );
-        return {
-          get isSettled() {
-            return settled;
-          },
-          deadlineAt: startedAt + deadlineMs,
-          expire: () =>
-            settle({ ok: false, kind: "timeout", reason: "deadline", rttMs: deadlineMs }),
-        };
-      },
-      close: () => undefined,
-    });
+    const ok: Reply = { after: 3, metrics: {} };
+    const worker = fakeWorker(clock, [
+      ok,
+      ok,
+      "never",
+      "never",
+      "never",
+      ok,
+      { after: 1, fail: "connection" },
+    ]);
+    const connect = () => worker.client;
     const prober = new HeartbeatProber(fleet, {
       ...defaultProberOptions,
       log: pino({ level: "silent" }),
       clock,
       connect,
     });
-    const worker = prober.addTarget({ host: "127.0.0.1", port: 7071 });
+    const probed = prober.addTarget({ host: "127.0.0.1", port: 7071 });
     await clock.advance(10_000);
     prober.stop();
     expect(
@@ -140,6 +107,6 @@ describe("HeartbeatProber with a fake clock", () => {
         .reverse()
         .map((e) => e.toState),
     ).toEqual(["healthy", "late", "unresponsive", "healthy", "gone"]);
-    expect(worker.roundTrips.lastValues(10)).toEqual([3, 3, 3]);
+    expect(probed.roundTrips.lastValues(10)).toEqual([3, 3, 3]);
   });
 });

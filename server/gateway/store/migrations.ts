@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Transact } from "./connect.js";
 import type { StoreDialect, StoreTables } from "./schema.js";
 
@@ -18,6 +18,11 @@ type AnyDb = Kysely<any>;
  * and PostgreSQL alike. To change the schema, append a migration; never edit
  * one that has shipped.
  */
+/** An index over an expression (`at_ms DESC`), named for what it serves. */
+async function index(db: AnyDb, name: string, table: string, on: RawBuilder<unknown>) {
+  await db.schema.createIndex(name).on(table).expression(on).execute();
+}
+
 export const MIGRATIONS: readonly {
   version: number;
   up: (db: AnyDb, t: Types) => Promise<void>;
@@ -33,16 +38,8 @@ export const MIGRATIONS: readonly {
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("body", t.bytes, (c) => c.notNull())
         .execute();
-      await db.schema
-        .createIndex("events_at")
-        .on("events")
-        .expression(sql`at_ms DESC`)
-        .execute();
-      await db.schema
-        .createIndex("events_worker_at")
-        .on("events")
-        .expression(sql`worker_id, at_ms DESC`)
-        .execute();
+      await index(db, "events_at", "events", sql`at_ms DESC`);
+      await index(db, "events_worker_at", "events", sql`worker_id, at_ms DESC`);
       await db.schema
         .createTable("audit")
         .addColumn("id", "text", (c) => c.primaryKey())
@@ -52,11 +49,7 @@ export const MIGRATIONS: readonly {
         .addColumn("worker_id", "text", (c) => c.notNull())
         .addColumn("body", t.bytes, (c) => c.notNull())
         .execute();
-      await db.schema
-        .createIndex("audit_at")
-        .on("audit")
-        .expression(sql`at_ms DESC`)
-        .execute();
+      await index(db, "audit_at", "audit", sql`at_ms DESC`);
       await db.schema
         .createTable("actions")
         .addColumn("action_id", "text", (c) => c.primaryKey())
@@ -71,11 +64,7 @@ export const MIGRATIONS: readonly {
         .addColumn("info", t.bytes, (c) => c.notNull())
         .addColumn("body", t.bytes, (c) => c.notNull())
         .execute();
-      await db.schema
-        .createIndex("snapshots_created")
-        .on("snapshots")
-        .expression(sql`created_at_ms DESC`)
-        .execute();
+      await index(db, "snapshots_created", "snapshots", sql`created_at_ms DESC`);
       await db.schema
         .createIndex("snapshots_expires")
         .on("snapshots")

@@ -1,10 +1,9 @@
-import type { BeamParseLimits, BeamThread } from "./beam-types.js";
 import {
   JAVA_IDLE_RUNNABLE_FRAMES,
   JAVA_IDLE_STATES,
   STATUS_HANDLER_MARKS,
 } from "./idle-frames.js";
-import type { Section } from "./sections.js";
+import type { ThreadSectionParser } from "./sections.js";
 
 /**
  * The Java SDK's `THREAD DUMP` body: one block per distinct (stack, state),
@@ -16,13 +15,7 @@ import type { Section } from "./sections.js";
  * to Java 20 and `Thread[#id,name,prio,group]` from Java 21; a thread is keyed
  * by `#id` when there is one, else by its name (what bundles name).
  */
-export function parseJavaThreads(
-  lines: readonly string[],
-  section: Section,
-  limits: BeamParseLimits,
-  cut: { threads: number; frames: number },
-  out: BeamThread[],
-): number[] {
+export const parseJavaThreads: ThreadSectionParser = (lines, section, limits, cut, out) => {
   const unknown: number[] = [];
   let head: { state: string; members: { id: string; name: string }[]; count: number } | undefined;
   let frames: string[] = [];
@@ -71,7 +64,7 @@ export function parseJavaThreads(
   }
   flush();
   return unknown;
-}
+};
 
 /** `java.base@17/sun.nio.ch.Net.accept(Native Method)` → `sun.nio.ch.Net.accept`. */
 function frameMethod(frame: string): string {

@@ -1,6 +1,5 @@
-import type { BeamParseLimits, BeamThread } from "./beam-types.js";
 import { pythonFrameIdle, STATUS_HANDLER_MARKS } from "./idle-frames.js";
-import type { Section } from "./sections.js";
+import type { ThreadSectionParser } from "./sections.js";
 
 /**
  * The Python SDK's `THREAD DUMP` body: one block per distinct stack,
@@ -15,13 +14,7 @@ import type { Section } from "./sections.js";
  * each has its own motion and its bundle), sharing one frames array. Source
  * lines are kept on their frame: `sock.recv(1)` is often the telling part.
  */
-export function parsePythonThreads(
-  lines: readonly string[],
-  section: Section,
-  limits: BeamParseLimits,
-  cut: { threads: number; frames: number },
-  out: BeamThread[],
-): number[] {
+export const parsePythonThreads: ThreadSectionParser = (lines, section, limits, cut, out) => {
   const unknown: number[] = [];
   let head: { ident: string; name: string; others: number } | undefined;
   let members: { ident: string; name: string }[] = [];
@@ -109,7 +102,7 @@ export function parsePythonThreads(
   }
   flush();
   return unknown;
-}
+};
 
 function threadHeader(line: string): { ident: string; name: string; others: number } | undefined {
   let rest = line.slice("--- Thread #".length);

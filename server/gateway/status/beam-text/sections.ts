@@ -1,4 +1,4 @@
-import type { BeamBundle } from "./beam-types.js";
+import type { BeamBundle, BeamParseLimits, BeamThread } from "./beam-types.js";
 import { afterPrefix, leading, stripRuns, trailing } from "./text-lines.js";
 
 /**
@@ -110,3 +110,15 @@ export function parseBundles(
   }
   return { bundles, unknown };
 }
+
+/**
+ * Parses one SDK's thread section into `out`, counting what its caps cut, and
+ * returns the indexes of lines it did not understand (kept raw, never guessed).
+ */
+export type ThreadSectionParser = (
+  lines: readonly string[],
+  section: Section,
+  limits: BeamParseLimits,
+  cut: { threads: number; frames: number },
+  out: BeamThread[],
+) => number[];
