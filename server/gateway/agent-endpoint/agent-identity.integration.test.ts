@@ -196,7 +196,7 @@ describe("worker identity at the agent endpoint", () => {
     );
     const result = await rogue.ended;
     expect(result.code).toBe(Code.AlreadyExists);
-    expect(result.message).toMatch(/static worker/);
+    expect(result.message).toMatch(/static Spark worker at .*; announce that Manage address/);
     const { fleet } = apiClients(gateway.http);
     const row = (await fleet.getWorker({ workerId: staticAddress })).detail?.worker;
     expect(row?.agent).toBeUndefined();
