@@ -1,6 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import {
   Liveness,
+  MetricSeriesSchema,
+  SeriesSchema,
   WorkerDetailSchema,
   WorkerKind,
   WorkerSchema,
@@ -86,22 +88,38 @@ export function toWorkerDetail(
   windowMs: number,
   events: FleetEvent[],
   nowMs: number,
-  /** The worker's message when the caller has already made it (a snapshot makes both). */
+  /** The worker's message when the caller has already made it. */
   message: Worker = toWorkerMessage(worker),
 ): WorkerDetail {
   const since = nowMs - windowMs;
   const rtt = worker.roundTrips.since(since);
+  const detail = toWorkerDetailWithoutSeries(worker, events, message);
+  detail.roundTripsMs = create(SeriesSchema, {
+    timesMs: rtt.times.map((t) => BigInt(Math.round(t))),
+    values: rtt.values,
+  });
+  detail.metrics = [...worker.metricSeries].map(([name, ring]) => {
+    const s = ring.since(since);
+    return create(MetricSeriesSchema, {
+      name,
+      series: { timesMs: s.times.map((t) => BigInt(Math.round(t))), values: s.values },
+    });
+  });
+  return detail;
+}
+
+/**
+ * A worker's detail without its series: sessions, dump, Beam status, events.
+ * Snapshots add their series downsampled (snapshots/worker-series.ts).
+ */
+export function toWorkerDetailWithoutSeries(
+  worker: FleetWorker,
+  events: FleetEvent[],
+  message: Worker = toWorkerMessage(worker),
+): WorkerDetail {
   const beam = worker.beamStatus;
   return create(WorkerDetailSchema, {
     worker: message,
-    roundTripsMs: { timesMs: rtt.times.map((t) => BigInt(Math.round(t))), values: rtt.values },
-    metrics: [...worker.metricSeries].map(([name, ring]) => {
-      const s = ring.since(since);
-      return {
-        name,
-        series: { timesMs: s.times.map((t) => BigInt(Math.round(t))), values: s.values },
-      };
-    }),
     sessions: [...worker.status.sessions],
     finished: [...worker.status.finished],
     events,
