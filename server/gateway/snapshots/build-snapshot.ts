@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { AuditRecord } from "../../../gen/stallwatch/v1/control_pb.js";
-import type { WorkerDetail } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import type { FleetEvent, WorkerDetail } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
@@ -35,23 +35,18 @@ const SLICE_MS = 8;
 
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/**
- * Everything but the series, in one synchronous pass: the moment the
- * snapshot shows (liveness, sessions, dumps, events, audit).
- */
-function captureState(
+/** The snapshot's frame (info, stalled sessions, events, audit) and who is in it. */
+function frame(
   scope: SnapshotScope,
   fleet: Fleet,
   events: EventLog,
   collector: StatusCollector,
   audit: AuditRecord[],
-): { snapshot: Snapshot; workers: FleetWorker[] } {
+): { snapshot: Snapshot; workers: FleetWorker[]; recent: Map<string, FleetEvent[]> } {
   const workers = scope.workerId
     ? [fleet.get(scope.workerId)].filter((w) => w !== undefined)
     : fleet.all();
   const inScope = new Set(workers.map((w) => w.id));
-  const recent = recentEventsByWorker(events, inScope, EVENTS_PER_WORKER);
-  const messages = workers.map(toWorkerMessage);
   const snapshot = create(SnapshotSchema, {
     info: {
       id: scope.id,
@@ -62,27 +57,24 @@ function captureState(
       expiresAtMs: BigInt(scope.nowMs + scope.retentionMs),
       workerCount: workers.length,
     },
-    workers: messages,
-    // One message per worker, shared by the list and the detail (the codec encodes it once).
-    details: workers.map((w, i) =>
-      toWorkerDetailWithoutSeries(w, recent.get(w.id) ?? [], messages[i]),
-    ),
     stalled: collector.stalledSessions().filter((s) => inScope.has(s.workerId)),
     events: events
       .list({ limit: 500 })
       .filter((e) => !scope.workerId || e.workerId === scope.workerId),
     audit: audit.filter((a) => !scope.workerId || a.workerId === scope.workerId),
   });
-  return { snapshot, workers };
+  return { snapshot, workers, recent: recentEventsByWorker(events, inScope, EVENTS_PER_WORKER) };
 }
 
 /**
  * Freezes what the dashboard shows: every worker in scope with its liveness,
  * latency and metric history (downsampled: series-pack.ts says what is kept),
  * sessions with stall flags, latest dump, and the recent events and audit
- * records. The state is read in one synchronous pass; the series are packed
- * a few workers at a time with pauses, each cut at `scope.nowMs`, so samples
- * that arrive meanwhile are left out and every series ends at the same moment.
+ * records. Who is in it, the events and stalled sessions are read in one
+ * pass; then workers are read a few at a time with pauses (each worker whole
+ * at one moment, all within the create's few hundred ms). Series are cut at
+ * `scope.nowMs`: samples that arrive meanwhile are left out, so every series
+ * ends at the same moment.
  */
 export async function captureSnapshot(
   scope: SnapshotScope,
@@ -91,14 +83,16 @@ export async function captureSnapshot(
   collector: StatusCollector,
   audit: AuditRecord[],
 ): Promise<CapturedSnapshot> {
-  const { snapshot, workers } = captureState(scope, fleet, events, collector, audit);
+  const { snapshot, workers, recent } = frame(scope, fleet, events, collector, audit);
   const series = new Map<WorkerDetail, Uint8Array>();
   const out = new ByteWriter();
   let sliceStart = performance.now();
-  for (let i = 0; i < workers.length; i++) {
-    const worker = workers[i];
-    const detail = snapshot.details[i];
-    if (!worker || !detail) continue;
+  for (const worker of workers) {
+    // One message per worker, shared by the list and the detail (the codec encodes it once).
+    const message = toWorkerMessage(worker);
+    const detail = toWorkerDetailWithoutSeries(worker, recent.get(worker.id) ?? [], message);
+    snapshot.workers.push(message);
+    snapshot.details.push(detail);
     out.length = 0;
     packWorkerSeries(out, worker, scope.nowMs);
     series.set(detail, out.copy());
@@ -122,14 +116,15 @@ export function buildSnapshot(
   collector: StatusCollector,
   audit: AuditRecord[],
 ): Snapshot {
-  const { snapshot, workers } = captureState(scope, fleet, events, collector, audit);
+  const { snapshot, workers, recent } = frame(scope, fleet, events, collector, audit);
   const out = new ByteWriter();
-  workers.forEach((worker, i) => {
-    const detail = snapshot.details[i];
-    if (!detail) return;
+  for (const worker of workers) {
+    const message = toWorkerMessage(worker);
+    const detail = toWorkerDetailWithoutSeries(worker, recent.get(worker.id) ?? [], message);
     out.length = 0;
     packWorkerSeries(out, worker, scope.nowMs);
-    Object.assign(detail, unpackWorkerSeries(out.copy()));
-  });
+    snapshot.workers.push(message);
+    snapshot.details.push(Object.assign(detail, unpackWorkerSeries(out.copy())));
+  }
   return snapshot;
 }
