@@ -132,7 +132,7 @@ describe("snapshot codec with packed series", () => {
     expect(rtt?.timesMs.at(-1)).toBe(BigInt(nowMs));
     expect(all.details[1]?.metrics[0]?.series?.values.at(-1)).toBe(nowMs);
     const one = await decodeSnapshotView(body, { workerId: "w-1", summary: true });
-    expect(equals(SnapshotSchema, one, { ...all, details: [all.details[1]] })).toBe(true);
+    expect(equals(SnapshotSchema, one, { ...all, details: all.details.slice(1) })).toBe(true);
     // A plain reader (the unfurl) reads it too, details without series.
     const plain = fromBinary(SnapshotSchema, gunzipSync(body));
     expect(plain.workers.map((w) => w.id)).toEqual(["w-0", "w-1"]);

@@ -91,7 +91,10 @@ export async function encodeSnapshot(
   await inSlices(snapshot.details, (d) => {
     const packed = series?.get(d);
     const body = encodeWorkerDetail(d, encoded);
-    if (!packed) return field(SNAPSHOT_DETAILS, body);
+    if (!packed) {
+      field(SNAPSHOT_DETAILS, body);
+      return;
+    }
     const tag = new BinaryWriter()
       .tag(STORED_SERIES, WireType.LengthDelimited)
       .uint32(packed.length)
