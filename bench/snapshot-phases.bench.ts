@@ -62,10 +62,12 @@ for (const seconds of histories) {
   const scope = { id: "x", createdBy: "b", workerId: "", note: "", retentionMs: 1, nowMs };
   for (let round = 0; round < 3; round++) {
     // Create as the service does it: capture (state in one pass, series packed in slices), then encode + gzip.
+    const cpu0 = process.cpuUsage();
     const [[{ snapshot, series }, body], createMs, createBlock] = await timed(async () => {
       const captured = await captureSnapshot(scope, fleet, events, collector, []);
       return [captured, await encodeSnapshot(captured.snapshot, captured.series)] as const;
     });
+    const cpu = process.cpuUsage(cpu0);
     const [, captureMs, captureBlock] = await timed(() =>
       captureSnapshot(scope, fleet, events, collector, []),
     );
@@ -79,6 +81,8 @@ for (const seconds of histories) {
     rows.push({
       history: `${seconds} s`,
       create: `${createMs.toFixed(0)} ms (longest block ${createBlock.toFixed(0)} ms)`,
+      // Process CPU (main thread and gzip's pool thread): unlike wall time, not moved by the load.
+      "create CPU": `${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`,
       "capture / encode+gzip": `${captureMs.toFixed(0)} / ${encodeMs.toFixed(0)} ms (blocks ${captureBlock.toFixed(0)} / ${encodeBlock.toFixed(0)} ms)`,
       "get all / summary / one worker": `${getMs.toFixed(0)} / ${summaryMs.toFixed(0)} / ${oneMs.toFixed(0)} ms`,
       "get blocks": `${getBlock.toFixed(0)} / ${summaryBlock.toFixed(0)} / ${oneBlock.toFixed(0)} ms`,
