@@ -40,6 +40,22 @@ export class SampleRing {
     return out;
   }
 
+  /**
+   * Calls `visit` for each sample with `fromMs <= time <= toMs`, oldest first,
+   * copying nothing: bulk readers (snapshots) downsample straight from here.
+   */
+  forEachBetween(
+    fromMs: number,
+    toMs: number,
+    visit: (timeMs: number, value: number) => void,
+  ): void {
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.next - this.count + i + this.capacity) % this.capacity;
+      const t = this.times[at] ?? 0;
+      if (t >= fromMs && t <= toMs) visit(t, this.values[at] ?? 0);
+    }
+  }
+
   /** Samples at or after `sinceMs`, oldest first, as parallel arrays. */
   since(sinceMs: number): { times: number[]; values: number[] } {
     const times: number[] = [];

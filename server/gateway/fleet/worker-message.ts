@@ -1,6 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import {
   Liveness,
+  MetricSeriesSchema,
+  SeriesSchema,
   WorkerDetailSchema,
   WorkerKind,
   WorkerSchema,
@@ -9,7 +11,6 @@ import {
   type WorkerDetail,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { LivenessState } from "./liveness.js";
-import { percentile } from "./sample-ring.js";
 import type { FleetWorker, WorkerKind as Kind } from "./fleet-worker.js";
 
 const livenessToProto: Record<LivenessState, Liveness> = {
@@ -34,10 +35,19 @@ const SPARKLINE_SAMPLES = 30;
 /** Round trips the latency summary covers: the last minute at 1 Hz. */
 const SUMMARY_SAMPLES = 60;
 
+/** Nearest-rank percentile (0-100) of sorted values, as `percentile` in sample-ring.ts; 0 when empty. */
+function nearestRank(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? 0;
+}
+
 /** The dashboard's view of a worker. */
 export function toWorkerMessage(worker: FleetWorker): Worker {
   const live = worker.liveness.current;
   const recent = worker.roundTrips.lastValues(SUMMARY_SAMPLES);
+  // Sorted once for both percentiles: a snapshot makes thousands of these in a row.
+  const sorted = Float64Array.from(recent).sort();
   return create(WorkerSchema, {
     id: worker.id,
     kind: kindToProto[worker.kind],
@@ -49,8 +59,8 @@ export function toWorkerMessage(worker: FleetWorker): Worker {
     consecutiveMisses: live.consecutiveMisses,
     latency: {
       lastMs: worker.roundTrips.last() ?? 0,
-      p50Ms: percentile(recent, 50),
-      p99Ms: percentile(recent, 99),
+      p50Ms: nearestRank(sorted, 50),
+      p99Ms: nearestRank(sorted, 99),
       samples: recent.length,
     },
     metrics: worker.metrics,
@@ -86,22 +96,38 @@ export function toWorkerDetail(
   windowMs: number,
   events: FleetEvent[],
   nowMs: number,
-  /** The worker's message when the caller has already made it (a snapshot makes both). */
+  /** The worker's message when the caller has already made it. */
   message: Worker = toWorkerMessage(worker),
 ): WorkerDetail {
   const since = nowMs - windowMs;
   const rtt = worker.roundTrips.since(since);
+  const detail = toWorkerDetailWithoutSeries(worker, events, message);
+  detail.roundTripsMs = create(SeriesSchema, {
+    timesMs: rtt.times.map((t) => BigInt(Math.round(t))),
+    values: rtt.values,
+  });
+  detail.metrics = [...worker.metricSeries].map(([name, ring]) => {
+    const s = ring.since(since);
+    return create(MetricSeriesSchema, {
+      name,
+      series: { timesMs: s.times.map((t) => BigInt(Math.round(t))), values: s.values },
+    });
+  });
+  return detail;
+}
+
+/**
+ * A worker's detail without its series: sessions, dump, Beam status, events.
+ * Snapshots add their series downsampled (snapshots/worker-series.ts).
+ */
+export function toWorkerDetailWithoutSeries(
+  worker: FleetWorker,
+  events: FleetEvent[],
+  message: Worker = toWorkerMessage(worker),
+): WorkerDetail {
   const beam = worker.beamStatus;
   return create(WorkerDetailSchema, {
     worker: message,
-    roundTripsMs: { timesMs: rtt.times.map((t) => BigInt(Math.round(t))), values: rtt.values },
-    metrics: [...worker.metricSeries].map(([name, ring]) => {
-      const s = ring.since(since);
-      return {
-        name,
-        series: { timesMs: s.times.map((t) => BigInt(Math.round(t))), values: s.values },
-      };
-    }),
     sessions: [...worker.status.sessions],
     finished: [...worker.status.finished],
     events,

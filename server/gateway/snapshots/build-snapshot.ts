@@ -1,11 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import type { AuditRecord } from "../../../gen/stallwatch/v1/control_pb.js";
+import type { FleetEvent, WorkerDetail } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
-import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
+import { toWorkerDetailWithoutSeries, toWorkerMessage } from "../fleet/worker-message.js";
 import type { StatusCollector } from "../status/status-collector.js";
 import { EVENTS_PER_WORKER, recentEventsByWorker } from "./recent-events.js";
+import { ByteWriter } from "./series-pack.js";
+import { unpackWorkerSeries, packWorkerSeries } from "./worker-series.js";
 
 export interface SnapshotScope {
   id: string;
@@ -17,29 +21,33 @@ export interface SnapshotScope {
   nowMs: number;
 }
 
-/** History the snapshot keeps per worker: everything the prober retains. */
-const FULL_WINDOW_MS = 15 * 60_000;
-
 /**
- * Freezes what the dashboard shows: every worker in scope with its liveness,
- * full latency and metric history, sessions with stall flags, latest dump,
- * and the recent events and audit records. The result is self-contained, so
- * the permalink renders the same views after the workers are long gone.
+ * A snapshot whose details have no series yet: each detail's series are a
+ * packed blob (worker-series.ts) in `series`, which the codec stores as is.
  */
-export function buildSnapshot(
+export interface CapturedSnapshot {
+  snapshot: Snapshot;
+  series: Map<WorkerDetail, Uint8Array>;
+}
+
+/** Longest stretch of series packing before letting other callbacks run. */
+const SLICE_MS = 8;
+
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The snapshot's frame (info, stalled sessions, events, audit) and who is in it. */
+function frame(
   scope: SnapshotScope,
   fleet: Fleet,
   events: EventLog,
   collector: StatusCollector,
   audit: AuditRecord[],
-): Snapshot {
+): { snapshot: Snapshot; workers: FleetWorker[]; recent: Map<string, FleetEvent[]> } {
   const workers = scope.workerId
     ? [fleet.get(scope.workerId)].filter((w) => w !== undefined)
     : fleet.all();
   const inScope = new Set(workers.map((w) => w.id));
-  const recent = recentEventsByWorker(events, inScope, EVENTS_PER_WORKER);
-  const messages = workers.map(toWorkerMessage);
-  return create(SnapshotSchema, {
+  const snapshot = create(SnapshotSchema, {
     info: {
       id: scope.id,
       createdAtMs: BigInt(scope.nowMs),
@@ -49,15 +57,74 @@ export function buildSnapshot(
       expiresAtMs: BigInt(scope.nowMs + scope.retentionMs),
       workerCount: workers.length,
     },
-    workers: messages,
-    // One message per worker, shared by the list and the detail (the codec encodes it once).
-    details: workers.map((w, i) =>
-      toWorkerDetail(w, FULL_WINDOW_MS, recent.get(w.id) ?? [], scope.nowMs, messages[i]),
-    ),
     stalled: collector.stalledSessions().filter((s) => inScope.has(s.workerId)),
     events: events
       .list({ limit: 500 })
       .filter((e) => !scope.workerId || e.workerId === scope.workerId),
     audit: audit.filter((a) => !scope.workerId || a.workerId === scope.workerId),
   });
+  return { snapshot, workers, recent: recentEventsByWorker(events, inScope, EVENTS_PER_WORKER) };
+}
+
+/**
+ * Freezes what the dashboard shows: every worker in scope with its liveness,
+ * latency and metric history (downsampled: series-pack.ts says what is kept),
+ * sessions with stall flags, latest dump, and the recent events and audit
+ * records. Who is in it, the events and stalled sessions are read in one
+ * pass; then workers are read a few at a time with pauses (each worker whole
+ * at one moment, all within the create's few hundred ms). Series are cut at
+ * `scope.nowMs`: samples that arrive meanwhile are left out, so every series
+ * ends at the same moment.
+ */
+export async function captureSnapshot(
+  scope: SnapshotScope,
+  fleet: Fleet,
+  events: EventLog,
+  collector: StatusCollector,
+  audit: AuditRecord[],
+): Promise<CapturedSnapshot> {
+  const { snapshot, workers, recent } = frame(scope, fleet, events, collector, audit);
+  const series = new Map<WorkerDetail, Uint8Array>();
+  const out = new ByteWriter();
+  let sliceStart = performance.now();
+  for (const worker of workers) {
+    // One message per worker, shared by the list and the detail (the codec encodes it once).
+    const message = toWorkerMessage(worker);
+    const detail = toWorkerDetailWithoutSeries(worker, recent.get(worker.id) ?? [], message);
+    snapshot.workers.push(message);
+    snapshot.details.push(detail);
+    out.length = 0;
+    packWorkerSeries(out, worker, scope.nowMs);
+    series.set(detail, out.copy());
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await pause();
+      sliceStart = performance.now();
+    }
+  }
+  return { snapshot, series };
+}
+
+/**
+ * The same snapshot in one synchronous pass, series as plain `Series`
+ * (a cluster peer's shard travels that way). Costs more than
+ * `captureSnapshot` for a large fleet.
+ */
+export function buildSnapshot(
+  scope: SnapshotScope,
+  fleet: Fleet,
+  events: EventLog,
+  collector: StatusCollector,
+  audit: AuditRecord[],
+): Snapshot {
+  const { snapshot, workers, recent } = frame(scope, fleet, events, collector, audit);
+  const out = new ByteWriter();
+  for (const worker of workers) {
+    const message = toWorkerMessage(worker);
+    const detail = toWorkerDetailWithoutSeries(worker, recent.get(worker.id) ?? [], message);
+    out.length = 0;
+    packWorkerSeries(out, worker, scope.nowMs);
+    snapshot.workers.push(message);
+    snapshot.details.push(Object.assign(detail, unpackWorkerSeries(out.copy())));
+  }
+  return snapshot;
 }

@@ -96,3 +96,46 @@ describe("snapshot codec", () => {
     }
   });
 });
+
+describe("snapshot codec with packed series", () => {
+  it("stores captured series packed and serves them as plain series in every view", async () => {
+    const { Fleet } = await import("../fleet/fleet.js");
+    const { EventLog } = await import("../events/event-log.js");
+    const { captureSnapshot, buildSnapshot } = await import("./build-snapshot.js");
+    const fleet = new Fleet();
+    const nowMs = Date.now();
+    for (const id of ["w-0", "w-1"]) {
+      const w = fleet.enroll(id, "spark", "127.0.0.1:1");
+      for (let s = 300; s >= 0; s--)
+        fleet.beatAnswered(w, nowMs - s * 1000, {
+          rttMs: s === 200 ? 99 : 0.5,
+          metrics: { uptime_ms: String(nowMs - s * 1000) },
+        });
+    }
+    const collector = { stalledSessions: () => [] } as never;
+    const scope = { id: "x", createdBy: "t", workerId: "", note: "", retentionMs: 1, nowMs };
+    const { snapshot, series } = await captureSnapshot(
+      scope,
+      fleet,
+      new EventLog(10),
+      collector,
+      [],
+    );
+    const body = await encodeSnapshot(snapshot, series);
+
+    const all = await decodeSnapshotView(body, {});
+    // The synchronous build (a cluster shard) holds the same series.
+    const built = buildSnapshot(scope, fleet, new EventLog(10), collector, []);
+    expect(equals(SnapshotSchema, all, built)).toBe(true);
+    const rtt = all.details[1]?.roundTripsMs;
+    expect(rtt?.values).toContain(99);
+    expect(rtt?.timesMs.at(-1)).toBe(BigInt(nowMs));
+    expect(all.details[1]?.metrics[0]?.series?.values.at(-1)).toBe(nowMs);
+    const one = await decodeSnapshotView(body, { workerId: "w-1", summary: true });
+    expect(equals(SnapshotSchema, one, { ...all, details: all.details.slice(1) })).toBe(true);
+    // A plain reader (the unfurl) reads it too, details without series.
+    const plain = fromBinary(SnapshotSchema, gunzipSync(body));
+    expect(plain.workers.map((w) => w.id)).toEqual(["w-0", "w-1"]);
+    expect(plain.details[0]?.roundTripsMs).toBeUndefined();
+  });
+});

@@ -10,6 +10,7 @@ import {
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { encodeWorkerDetail } from "./series-codec.js";
+import { unpackWorkerSeries } from "./worker-series.js";
 
 /**
  * A snapshot's stored form: the `Snapshot` message, gzipped, as before:
@@ -22,6 +23,12 @@ import { encodeWorkerDetail } from "./series-codec.js";
  * every few milliseconds, and gzip runs on libuv's thread pool. Protobuf allows it:
  * a message is the concatenation of its fields, and repeated fields keep
  * their order.
+ *
+ * A detail captured by `captureSnapshot` stores its series as one packed blob
+ * (worker-series.ts) in field STORED_SERIES of its WorkerDetail, a number
+ * fleet.proto does not use: a plain protobuf reader keeps it as an unknown
+ * field and sees a detail without series; `decodeSnapshotView` expands it
+ * into `round_trips_ms` and `metrics`, so API clients see plain `Series`.
  */
 
 const gzipAsync = promisify(gzip);
@@ -34,6 +41,8 @@ const SNAPSHOT_WORKERS = 2;
 const SNAPSHOT_DETAILS = 3;
 const DETAIL_WORKER = 1;
 const WORKER_ID = 1;
+/** WorkerDetail field (stored form only) holding the packed series; far above fleet.proto's. */
+const STORED_SERIES = 100_000;
 
 /**
  * Output per thread-pool round trip. zlib's default (16 KiB) sends a 10 MB
@@ -58,7 +67,11 @@ async function inSlices<T>(items: readonly T[], fn: (item: T) => void): Promise<
 }
 
 /** The snapshot's gzipped binary form, built without blocking the event loop for long. */
-export async function encodeSnapshot(snapshot: Snapshot): Promise<Buffer> {
+export async function encodeSnapshot(
+  snapshot: Snapshot,
+  /** Packed series per detail (captureSnapshot); a detail not in it is encoded as it is. */
+  series?: ReadonlyMap<WorkerDetail, Uint8Array>,
+): Promise<Buffer> {
   const chunks: Uint8Array[] = [
     toBinary(SnapshotSchema, { ...snapshot, workers: [], details: [] }),
   ];
@@ -75,7 +88,19 @@ export async function encodeSnapshot(snapshot: Snapshot): Promise<Buffer> {
     encoded.set(w, bytes);
     field(SNAPSHOT_WORKERS, bytes);
   });
-  await inSlices(snapshot.details, (d) => field(SNAPSHOT_DETAILS, encodeWorkerDetail(d, encoded)));
+  await inSlices(snapshot.details, (d) => {
+    const packed = series?.get(d);
+    const body = encodeWorkerDetail(d, encoded);
+    if (!packed) {
+      field(SNAPSHOT_DETAILS, body);
+      return;
+    }
+    const tag = new BinaryWriter()
+      .tag(STORED_SERIES, WireType.LengthDelimited)
+      .uint32(packed.length)
+      .finish();
+    field(SNAPSHOT_DETAILS, Buffer.concat([body, tag, packed]));
+  });
   // level 1: series compress about 4x already; higher levels cost far more CPU for little.
   return gzipAsync(Buffer.concat(chunks), { level: 1, chunkSize: ZLIB_CHUNK });
 }
@@ -104,6 +129,26 @@ function detailWorkerId(detail: Uint8Array): Uint8Array | undefined {
     return undefined;
   }
   return undefined;
+}
+
+/** A stored detail, its packed series (if any) expanded into plain series fields. */
+function decodeDetail(bytes: Uint8Array): WorkerDetail {
+  const reader = new BinaryReader(bytes);
+  const rest: Uint8Array[] = [];
+  let packed: Uint8Array | undefined;
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const [field, wire] = reader.tag();
+    if (field === STORED_SERIES && wire === WireType.LengthDelimited) {
+      packed = reader.bytes();
+    } else {
+      reader.skip(wire, field);
+      rest.push(bytes.subarray(start, reader.pos));
+    }
+  }
+  if (!packed) return fromBinary(WorkerDetailSchema, bytes);
+  const detail = fromBinary(WorkerDetailSchema, Buffer.concat(rest));
+  return Object.assign(detail, unpackWorkerSeries(packed));
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
@@ -141,10 +186,10 @@ export async function decodeSnapshotView(
         const id = detailWorkerId(d);
         return id !== undefined && sameBytes(id, wanted);
       })
-      .map((d) => fromBinary(WorkerDetailSchema, d));
+      .map(decodeDetail);
   } else if (!view.summary) {
     const decoded: WorkerDetail[] = [];
-    await inSlices(details, (d) => decoded.push(fromBinary(WorkerDetailSchema, d)));
+    await inSlices(details, (d) => decoded.push(decodeDetail(d)));
     snapshot.details = decoded;
   }
   return snapshot;

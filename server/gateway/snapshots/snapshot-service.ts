@@ -26,7 +26,7 @@ import type { Logger } from "../../shared/logging/logger.js";
 import { createLogOnce } from "../../shared/logging/log-once.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
 import type { StatusCollector } from "../status/status-collector.js";
-import { buildSnapshot } from "./build-snapshot.js";
+import { captureSnapshot } from "./build-snapshot.js";
 import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
 import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "../store/snapshot-store.js";
@@ -106,7 +106,7 @@ export function createSnapshotService(
       }
       const started = performance.now();
       const audit = await deps.store.listAudit({ limit: 200 });
-      const snapshot = buildSnapshot(
+      const { snapshot, series } = await captureSnapshot(
         {
           id: newSnapshotId(),
           createdBy: caller.actor,
@@ -122,10 +122,10 @@ export function createSnapshotService(
       );
       // In a cluster, the other gateways' workers (server/gateway/cluster/shard-gather.ts).
       await deps.gatherShards?.(snapshot);
-      // Encoding and gzip yield to the event loop (snapshot-codec.ts).
+      // Series packing, encoding and gzip yield to the event loop (build-snapshot.ts, snapshot-codec.ts).
       const info = await deps.store.putSnapshotBody(
         snapshot.info ?? create(SnapshotInfoSchema),
-        await encodeSnapshot(snapshot),
+        await encodeSnapshot(snapshot, series),
       );
       deps.onCreated?.();
       deps.log.info(
