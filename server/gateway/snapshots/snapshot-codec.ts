@@ -41,7 +41,7 @@ const SNAPSHOT_WORKERS = 2;
 const SNAPSHOT_DETAILS = 3;
 const DETAIL_WORKER = 1;
 const WORKER_ID = 1;
-/** WorkerDetail field (stored form only) holding the packed series; far above fleet.proto's. */
+/** WorkerDetail field (stored form only) holding the packed series: `reserved 100000` in fleet.proto. */
 const STORED_SERIES = 100_000;
 
 /**
