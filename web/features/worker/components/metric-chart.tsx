@@ -1,6 +1,8 @@
+// Before recharts, so the chunk the two charts share is still named after recharts
+// (LineChart-*.js: e2e/cockpit.spec.ts checks that charts load with a worker view).
+import { CHART_MARGIN, clockLabel, TIME_AXIS } from "./time-axis";
 import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { MetricSeries } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { CHART_MARGIN, clockLabel, TIME_AXIS } from "./time-axis";
 
 /** One worker metric over time (already shaped by the gateway). */
 export function MetricChart({ metric }: { metric: MetricSeries | undefined }) {
