@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { ActionHost, useWhoAmI } from "../features/actions/index";
 import { ShareSnapshotButton } from "../features/share-snapshot/index";
+import { HiddenLabelInput } from "../shared/hidden-label-input";
 import { readOperatorToken, setOperatorToken } from "./operator-token";
 import { useQueryClient } from "@tanstack/react-query";
 
@@ -168,16 +169,14 @@ function RoleBadge() {
         void queryClient.invalidateQueries();
       }}
     >
-      <label>
-        <span className="visually-hidden">Operator token</span>
-        <input
-          type="password"
-          placeholder="operator token"
-          value={token}
-          onChange={(e) => setToken(e.target.value)}
-          autoFocus
-        />
-      </label>
+      <HiddenLabelInput
+        label="Operator token"
+        type="password"
+        placeholder="operator token"
+        value={token}
+        onChange={(e) => setToken(e.target.value)}
+        autoFocus
+      />
       <button type="submit">Sign in</button>
     </form>
   );

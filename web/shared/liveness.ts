@@ -11,17 +11,6 @@ export const LIVENESS_LABEL: Record<Liveness, string> = {
   [Liveness.EXITED]: "exited",
 };
 
-/** Lower is worse: the fleet is sorted worst first. */
-export const LIVENESS_SEVERITY: Record<Liveness, number> = {
-  [Liveness.UNRESPONSIVE]: 0,
-  [Liveness.GONE]: 1,
-  [Liveness.LATE]: 2,
-  [Liveness.DRAINING]: 3,
-  [Liveness.UNSPECIFIED]: 4,
-  [Liveness.HEALTHY]: 5,
-  [Liveness.EXITED]: 6,
-};
-
 export const KIND_LABEL: Record<WorkerKind, string> = {
   [WorkerKind.UNSPECIFIED]: "unknown",
   [WorkerKind.SPARK]: "Spark",
@@ -30,7 +19,7 @@ export const KIND_LABEL: Record<WorkerKind, string> = {
 };
 
 /** Every liveness, worst first. */
-export const LIVENESS_ORDER: Liveness[] = [
+export const LIVENESS_ORDER: readonly Liveness[] = [
   Liveness.UNRESPONSIVE,
   Liveness.GONE,
   Liveness.LATE,
@@ -39,3 +28,8 @@ export const LIVENESS_ORDER: Liveness[] = [
   Liveness.HEALTHY,
   Liveness.EXITED,
 ];
+
+/** Lower is worse (the fleet is sorted worst first): the place in LIVENESS_ORDER, so the two cannot disagree. */
+export const LIVENESS_SEVERITY = Object.fromEntries(
+  LIVENESS_ORDER.map((liveness, rank) => [liveness, rank]),
+) as Record<Liveness, number>;

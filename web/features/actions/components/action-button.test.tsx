@@ -1,53 +1,31 @@
 // @vitest-environment jsdom
-import { create } from "@bufbuild/protobuf";
-import { createRouterTransport } from "@connectrpc/connect";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { MemoryRouter } from "react-router";
+import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  ActionKind,
-  ActionSchema,
-  ActionStatus,
-  ControlService,
-  Role,
-} from "../../../../gen/stallwatch/v1/control_pb";
-import { TransportProvider } from "../../../shared/transport-context";
-import { whoAmIAs } from "../../../shared/testing/who-am-i";
+import { ActionKind, ActionStatus, Role } from "../../../../gen/stallwatch/v1/control_pb";
+import { actionAnswer, renderWithControl } from "../../../shared/testing/control-service";
 import { ActionButton } from "./action-button";
 
 afterEach(cleanup);
 
 function renderWith(role: Role, seen: string[] = []) {
-  const transport = createRouterTransport(({ service }) => {
-    service(ControlService, {
-      whoAmI: whoAmIAs(role),
+  renderWithControl(
+    <ActionButton
+      label="Drain"
+      kind="drainWorker"
+      workerId="w-1"
+      consequence="Drain lets 2 sessions finish, then the worker exits."
+    />,
+    role,
+    {
       drainWorker: (req) => {
         seen.push(req.reason);
-        return {
-          action: create(ActionSchema, {
-            actionId: req.actionId,
-            kind: ActionKind.DRAIN_WORKER,
-            status: ActionStatus.SUCCEEDED,
-            outcome: "drained: 2 sessions finished in 3 s, worker exited",
-          }),
-        };
+        return actionAnswer(req.actionId, {
+          kind: ActionKind.DRAIN_WORKER,
+          status: ActionStatus.SUCCEEDED,
+          outcome: "drained: 2 sessions finished in 3 s, worker exited",
+        });
       },
-    });
-  });
-  render(
-    <TransportProvider transport={transport}>
-      <QueryClientProvider client={new QueryClient()}>
-        <MemoryRouter>
-          <ActionButton
-            label="Drain"
-            kind="drainWorker"
-            workerId="w-1"
-            consequence="Drain lets 2 sessions finish, then the worker exits."
-          />
-        </MemoryRouter>
-      </QueryClientProvider>
-    </TransportProvider>,
+    },
   );
 }
 

@@ -1,9 +1,15 @@
 import { useSearchParams } from "react-router";
 import { ActionKind } from "../../../../gen/stallwatch/v1/control_pb";
+import { DataTable } from "../../../shared/data-table";
 import { clip, formatClock } from "../../../shared/format";
+import { LoadError } from "../../../shared/load-error";
+import { Page } from "../../../shared/page";
 import { useUrlFilter } from "../../../shared/use-url-filter";
 import { useAudit } from "../api/audit";
 import { AuditResult } from "./audit-result";
+import { TextFilter } from "./text-filter";
+
+const COLUMNS = ["When", "Who", "What", "Worker / session", "Why", "Result"];
 
 /** Who did what, why, when, and how it ended; filterable, filters in the URL. */
 export function AuditPage() {
@@ -13,64 +19,38 @@ export function AuditPage() {
   const [params] = useSearchParams();
   const marked = params.get("action") ?? "";
   return (
-    <section aria-labelledby="audit-title">
-      <div className="page-head">
-        <h1 id="audit-title">Audit log</h1>
-      </div>
+    <Page id="audit-title" title="Audit log">
       <div className="filters" role="search">
-        <label>
-          Worker <input value={filter.workerId} onChange={(e) => set("workerId", e.target.value)} />
-        </label>
-        <label>
-          Actor <input value={filter.actor} onChange={(e) => set("actor", e.target.value)} />
-        </label>
+        <TextFilter label="Worker" value={filter.workerId} onChange={(v) => set("workerId", v)} />
+        <TextFilter label="Actor" value={filter.actor} onChange={(v) => set("actor", v)} />
       </div>
-      {error && (
-        <p role="alert">
-          Could not load the audit log: {error.message}.{" "}
-          <button type="button" onClick={() => void refetch()}>
-            Retry
-          </button>
-        </p>
-      )}
+      <LoadError error={error} what="load the audit log" retry={refetch} />
       {data?.records.length === 0 && (
         <p>No actions recorded{filter.workerId || filter.actor ? " for this filter" : ""}.</p>
       )}
       {data && data.records.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Worker / session</th>
-              <th scope="col">Why</th>
-              <th scope="col">Result</th>
+        <DataTable columns={COLUMNS}>
+          {data.records.map((r) => (
+            <tr
+              key={r.id}
+              data-action-id={r.actionId}
+              aria-current={marked !== "" && r.actionId === marked ? "true" : undefined}
+            >
+              <td>{formatClock(r.atMs)}</td>
+              <td>{clip(r.actor, 40)}</td>
+              <td>{ActionKind[r.kind].toLowerCase().replace("_", " ")}</td>
+              <td>
+                {clip(r.workerId, 40)}
+                {r.sessionId && <div className="sub">{clip(r.sessionId, 20)}</div>}
+              </td>
+              <td>{clip(r.reason, 120)}</td>
+              <td>
+                <AuditResult record={r} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {data.records.map((r) => (
-              <tr
-                key={r.id}
-                data-action-id={r.actionId}
-                aria-current={marked !== "" && r.actionId === marked ? "true" : undefined}
-              >
-                <td>{formatClock(r.atMs)}</td>
-                <td>{clip(r.actor, 40)}</td>
-                <td>{ActionKind[r.kind].toLowerCase().replace("_", " ")}</td>
-                <td>
-                  {clip(r.workerId, 40)}
-                  {r.sessionId && <div className="sub">{clip(r.sessionId, 20)}</div>}
-                </td>
-                <td>{clip(r.reason, 120)}</td>
-                <td>
-                  <AuditResult record={r} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
-    </section>
+    </Page>
   );
 }

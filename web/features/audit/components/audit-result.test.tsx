@@ -1,20 +1,15 @@
 // @vitest-environment jsdom
 import { create } from "@bufbuild/protobuf";
-import { createRouterTransport } from "@connectrpc/connect";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   ActionKind,
-  ActionSchema,
   ActionStatus,
   AuditRecordSchema,
-  ControlService,
   Role,
   type AuditRecord,
 } from "../../../../gen/stallwatch/v1/control_pb";
-import { TransportProvider } from "../../../shared/transport-context";
-import { whoAmIAs } from "../../../shared/testing/who-am-i";
+import { actionAnswer, renderWithControl } from "../../../shared/testing/control-service";
 import { AuditResult } from "./audit-result";
 
 afterEach(() => {
@@ -33,29 +28,16 @@ const interrupted = create(AuditRecordSchema, {
 });
 
 function renderRecord(record: AuditRecord, role: Role, retried: string[] = []) {
-  const transport = createRouterTransport(({ service }) => {
-    service(ControlService, {
-      whoAmI: whoAmIAs(role),
-      retryAction: (req) => {
-        retried.push(req.retryOf);
-        return {
-          action: create(ActionSchema, {
-            actionId: req.actionId,
-            kind: ActionKind.CANCEL_SESSION,
-            status: ActionStatus.RUNNING,
-            retryOf: req.retryOf,
-          }),
-        };
-      },
-    });
+  renderWithControl(<AuditResult record={record} />, role, {
+    retryAction: (req) => {
+      retried.push(req.retryOf);
+      return actionAnswer(req.actionId, {
+        kind: ActionKind.CANCEL_SESSION,
+        status: ActionStatus.RUNNING,
+        retryOf: req.retryOf,
+      });
+    },
   });
-  render(
-    <TransportProvider transport={transport}>
-      <QueryClientProvider client={new QueryClient()}>
-        <AuditResult record={record} />
-      </QueryClientProvider>
-    </TransportProvider>,
-  );
 }
 
 describe("AuditResult", () => {

@@ -1,6 +1,9 @@
 import { EventsList } from "../../../shared/events-list";
+import { LoadError } from "../../../shared/load-error";
+import { Page } from "../../../shared/page";
 import { useUrlFilter } from "../../../shared/use-url-filter";
 import { useEvents } from "../api/audit";
+import { TextFilter } from "./text-filter";
 
 const KINDS = ["", "liveness", "session_stalled", "session_cleared", "action", "identity"];
 
@@ -9,14 +12,9 @@ export function EventsPage() {
   const [filter, set] = useUrlFilter({ workerId: "worker", kind: "kind" });
   const { data, error, refetch } = useEvents(filter);
   return (
-    <section aria-labelledby="events-page-title">
-      <div className="page-head">
-        <h1 id="events-page-title">Events</h1>
-      </div>
+    <Page id="events-page-title" title="Events">
       <div className="filters" role="search">
-        <label>
-          Worker <input value={filter.workerId} onChange={(e) => set("workerId", e.target.value)} />
-        </label>
+        <TextFilter label="Worker" value={filter.workerId} onChange={(v) => set("workerId", v)} />
         <label>
           Kind{" "}
           <select value={filter.kind} onChange={(e) => set("kind", e.target.value)}>
@@ -28,20 +26,13 @@ export function EventsPage() {
           </select>
         </label>
       </div>
-      {error && (
-        <p role="alert">
-          Could not load events: {error.message}.{" "}
-          <button type="button" onClick={() => void refetch()}>
-            Retry
-          </button>
-        </p>
-      )}
+      <LoadError error={error} what="load events" retry={refetch} />
       {data && (
         <EventsList
           events={data.events}
           workerLink={(id) => `/workers/${encodeURIComponent(id)}`}
         />
       )}
-    </section>
+    </Page>
   );
 }

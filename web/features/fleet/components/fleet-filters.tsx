@@ -1,9 +1,13 @@
 import { WorkerKind } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { SearchBox } from "../../../shared/hidden-label-input";
 import { KIND_LABEL, LIVENESS_LABEL, LIVENESS_ORDER } from "../../../shared/liveness";
 import type { FleetFilter } from "../api/fleet-view";
 
-const KINDS = [WorkerKind.SPARK, WorkerKind.BEAM, WorkerKind.AGENT];
-const STATES = LIVENESS_ORDER;
+/** What each select offers, in order, with the word shown for each value. */
+const KINDS = [WorkerKind.SPARK, WorkerKind.BEAM, WorkerKind.AGENT].map(
+  (k) => [k, KIND_LABEL[k]] as const,
+);
+const STATES = LIVENESS_ORDER.map((l) => [l, LIVENESS_LABEL[l]] as const);
 
 /** Text, kind and liveness filters; the page keeps them in the URL. */
 export function FleetFilters({
@@ -15,44 +19,55 @@ export function FleetFilters({
 }) {
   return (
     <div className="filters" role="search">
-      <label>
-        <span className="visually-hidden">Filter workers</span>
-        <input
-          type="search"
-          placeholder="Filter: id, address, reason (/)"
-          value={filter.text}
-          onChange={(e) => onChange({ text: e.target.value })}
-          id="fleet-filter"
-        />
-      </label>
-      <label>
-        Kind{" "}
-        <select
-          value={filter.kind ?? ""}
-          onChange={(e) => onChange({ kind: KINDS.find((k) => String(k) === e.target.value) })}
-        >
-          <option value="">all</option>
-          {KINDS.map((k) => (
-            <option key={k} value={k}>
-              {KIND_LABEL[k]}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        State{" "}
-        <select
-          value={filter.liveness ?? ""}
-          onChange={(e) => onChange({ liveness: STATES.find((l) => String(l) === e.target.value) })}
-        >
-          <option value="">all</option>
-          {STATES.map((s) => (
-            <option key={s} value={s}>
-              {LIVENESS_LABEL[s]}
-            </option>
-          ))}
-        </select>
-      </label>
+      <SearchBox
+        label="Filter workers"
+        placeholder="Filter: id, address, reason (/)"
+        value={filter.text}
+        onChange={(text) => onChange({ text })}
+        id="fleet-filter"
+      />
+      <EnumSelect
+        label="Kind"
+        value={filter.kind}
+        options={KINDS}
+        onChange={(kind) => onChange({ kind })}
+      />
+      <EnumSelect
+        label="State"
+        value={filter.liveness}
+        options={STATES}
+        onChange={(liveness) => onChange({ liveness })}
+      />
     </div>
+  );
+}
+
+/** A select over some values of a protobuf enum, "all" (undefined) first. */
+function EnumSelect<T extends number>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: T | undefined;
+  options: readonly (readonly [T, string])[];
+  onChange: (value: T | undefined) => void;
+}) {
+  return (
+    <label>
+      {label}{" "}
+      <select
+        value={value ?? ""}
+        onChange={(e) => onChange(options.find(([o]) => String(o) === e.target.value)?.[0])}
+      >
+        <option value="">all</option>
+        {options.map(([o, word]) => (
+          <option key={o} value={o}>
+            {word}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -2,16 +2,16 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ThreadDumpView as Dump } from "../../../../gen/stallwatch/v1/fleet_pb";
 import { fixtureDump } from "../../../shared/testing/fixtures";
 import { ThreadDumpView } from "./thread-dump-view";
 
 afterEach(cleanup);
 
-function Harness({ raw = "" }: { raw?: string }) {
+/** The view with its filter and raw switch live, over `dump` (2,000 threads, 3 stuck, by default). */
+function Harness({ dump = fixtureDump(2000, 3) }: { dump?: Dump }) {
   const [filter, setFilter] = useState("");
   const [showRaw, setShowRaw] = useState(false);
-  const dump = fixtureDump(2000, 3);
-  dump.rawText = raw;
   return (
     <ThreadDumpView
       current={dump}
@@ -40,16 +40,7 @@ describe("ThreadDumpView", () => {
     if (!stuck?.thread) throw new Error("no thread");
     stuck.thread.threadId = "139600000008192";
     stuck.thread.name = "udf-2";
-    render(
-      <ThreadDumpView
-        current={dump}
-        nowMs={100_000}
-        filter=""
-        onFilter={() => undefined}
-        showRaw={false}
-        onShowRaw={() => undefined}
-      />,
-    );
+    render(<Harness dump={dump} />);
     const heads = screen.getAllByRole("button", { expanded: false });
     expect(heads[0]?.textContent).toContain("udf-2 id 139600000008192");
     // A thread running no session is not linked to: its id stays out of the way.
@@ -69,7 +60,9 @@ describe("ThreadDumpView", () => {
   });
 
   it("keeps Beam's raw text one click away, as text", () => {
-    render(<Harness raw={"========== THREAD DUMP ==========\n<script>alert(1)</script>"} />);
+    const dump = fixtureDump(2000, 3);
+    dump.rawText = "========== THREAD DUMP ==========\n<script>alert(1)</script>";
+    render(<Harness dump={dump} />);
     fireEvent.click(screen.getByRole("button", { name: "Raw text" }));
     expect(screen.getByText(/<script>alert\(1\)<\/script>/)).toBeTruthy();
     expect(document.querySelector("script")).toBeNull();
@@ -80,16 +73,7 @@ describe("ThreadDumpView", () => {
     dump.threads.forEach((t, i) => {
       if (t.thread) t.thread.frames = [`work (job.py:${i})`];
     });
-    const { container } = render(
-      <ThreadDumpView
-        current={dump}
-        nowMs={100_000}
-        filter=""
-        onFilter={() => undefined}
-        showRaw={false}
-        onShowRaw={() => undefined}
-      />,
-    );
+    const { container } = render(<Harness dump={dump} />);
     expect(screen.getByText(/2000 threads in 2000 groups/)).toBeTruthy();
     const rendered = container.querySelectorAll(".thread-groups .group").length;
     expect(rendered).toBeGreaterThan(5);

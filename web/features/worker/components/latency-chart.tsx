@@ -1,4 +1,7 @@
 import { useMemo } from "react";
+// Before recharts, so the chunk the two charts share is still named after recharts
+// (LineChart-*.js: e2e/cockpit.spec.ts checks that charts load with a worker view).
+import { CHART_MARGIN, clockLabel, TIME_AXIS } from "./time-axis";
 import {
   CartesianGrid,
   Line,
@@ -10,7 +13,6 @@ import {
   YAxis,
 } from "recharts";
 import type { Series } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { formatClock } from "../../../shared/format";
 
 export interface LatencyPoint {
   t: number;
@@ -91,20 +93,11 @@ export function LatencyChart({ series }: { series: Series | undefined }) {
   return (
     <figure className="chart" aria-label="Heartbeat latency chart">
       <ResponsiveContainer width="100%" height={220}>
-        <LineChart data={points} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
+        <LineChart data={points} margin={CHART_MARGIN}>
           <CartesianGrid strokeDasharray="3 3" opacity={0.3} />
-          <XAxis
-            dataKey="t"
-            type="number"
-            domain={["dataMin", "dataMax"]}
-            tickFormatter={formatClock}
-            scale="time"
-          />
+          <XAxis {...TIME_AXIS} />
           <YAxis unit=" ms" width={70} />
-          <Tooltip
-            labelFormatter={(v) => formatClock(Number(v))}
-            formatter={(v) => `${Number(v).toFixed(2)} ms`}
-          />
+          <Tooltip labelFormatter={clockLabel} formatter={(v) => `${Number(v).toFixed(2)} ms`} />
           {missed.map((m) => (
             <ReferenceLine key={m} x={m} stroke="var(--bad-fg)" strokeDasharray="2 2" />
           ))}

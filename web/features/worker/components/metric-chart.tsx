@@ -1,6 +1,8 @@
+// Before recharts, so the chunk the two charts share is still named after recharts
+// (LineChart-*.js: e2e/cockpit.spec.ts checks that charts load with a worker view).
+import { CHART_MARGIN, clockLabel, TIME_AXIS } from "./time-axis";
 import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { MetricSeries } from "../../../../gen/stallwatch/v1/fleet_pb";
-import { formatClock } from "../../../shared/format";
 
 /** One worker metric over time (already shaped by the gateway). */
 export function MetricChart({ metric }: { metric: MetricSeries | undefined }) {
@@ -10,16 +12,10 @@ export function MetricChart({ metric }: { metric: MetricSeries | undefined }) {
   if (data.length === 0) return <p className="sub">No samples in this window.</p>;
   return (
     <ResponsiveContainer width="100%" height={160}>
-      <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
-        <XAxis
-          dataKey="t"
-          type="number"
-          domain={["dataMin", "dataMax"]}
-          tickFormatter={formatClock}
-          scale="time"
-        />
+      <LineChart data={data} margin={CHART_MARGIN}>
+        <XAxis {...TIME_AXIS} />
         <YAxis width={80} />
-        <Tooltip labelFormatter={(v) => formatClock(Number(v))} />
+        <Tooltip labelFormatter={clockLabel} />
         <Line
           dataKey="v"
           name={metric?.name ?? ""}

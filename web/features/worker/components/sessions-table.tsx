@@ -1,7 +1,10 @@
 import { Link } from "react-router";
 import type { SessionView } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { DataTable } from "../../../shared/data-table";
 import { ago, clip, formatDuration } from "../../../shared/format";
 import { stateName } from "../../../shared/session-state";
+
+const COLUMNS = ["Session", "State", "Time in state", "Progress", "UDF", "Task"];
 
 function context(tc: Record<string, string>): string {
   return Object.entries(tc)
@@ -26,60 +29,50 @@ export function SessionsTable({
 }) {
   if (sessions.length === 0) return <p className="sub">No live sessions.</p>;
   return (
-    <table className="sessions-table">
-      <thead>
-        <tr>
-          <th scope="col">Session</th>
-          <th scope="col">State</th>
-          <th scope="col">Time in state</th>
-          <th scope="col">Progress</th>
-          <th scope="col">UDF</th>
-          <th scope="col">Task</th>
-          {renderCancel && <th scope="col">Action</th>}
-        </tr>
-      </thead>
-      <tbody>
-        {sessions.map((view) => {
-          const s = view.session;
-          if (!s) return null;
-          const p = s.progress;
-          return (
-            <tr
-              key={s.sessionId}
-              data-session-id={s.sessionId}
-              className={view.stalled ? "stalled" : undefined}
-              aria-selected={selected === s.sessionId}
-            >
-              <td>
-                <code>{clip(s.sessionId, 20)}</code>
-              </td>
-              <td>{stateName(s.state)}</td>
-              <td>
-                {formatDuration(Math.max(0, nowMs - Number(s.stateEnteredAtMs)))}
-                {view.stalled && (
-                  <div className="stall-flag" title={view.stallReason}>
-                    stalled: {clip(view.stallReason, 80)}
-                  </div>
-                )}
-              </td>
-              <td className="num">
-                {String(p?.rowsIn ?? 0n)} rows in, {String(p?.rowsOut ?? 0n)} out
-                <div className="sub">last progress {ago(view.lastProgressAtMs, nowMs)}</div>
-              </td>
-              <td title={s.udfFormat}>
-                {clip(s.udfName || "—", 40)}
-                {s.threadId && dumpLink && (
-                  <div>
-                    <Link to={dumpLink(view)}>thread {clip(s.threadId, 20)}</Link>
-                  </div>
-                )}
-              </td>
-              <td className="sub">{clip(context(s.taskContext), 60)}</td>
-              {renderCancel && <td>{renderCancel(view)}</td>}
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <DataTable
+      className="sessions-table"
+      columns={[...COLUMNS, renderCancel !== undefined && "Action"]}
+    >
+      {sessions.map((view) => {
+        const s = view.session;
+        if (!s) return null;
+        const p = s.progress;
+        return (
+          <tr
+            key={s.sessionId}
+            data-session-id={s.sessionId}
+            className={view.stalled ? "stalled" : undefined}
+            aria-selected={selected === s.sessionId}
+          >
+            <td>
+              <code>{clip(s.sessionId, 20)}</code>
+            </td>
+            <td>{stateName(s.state)}</td>
+            <td>
+              {formatDuration(Math.max(0, nowMs - Number(s.stateEnteredAtMs)))}
+              {view.stalled && (
+                <div className="stall-flag" title={view.stallReason}>
+                  stalled: {clip(view.stallReason, 80)}
+                </div>
+              )}
+            </td>
+            <td className="num">
+              {String(p?.rowsIn ?? 0n)} rows in, {String(p?.rowsOut ?? 0n)} out
+              <div className="sub">last progress {ago(view.lastProgressAtMs, nowMs)}</div>
+            </td>
+            <td title={s.udfFormat}>
+              {clip(s.udfName || "—", 40)}
+              {s.threadId && dumpLink && (
+                <div>
+                  <Link to={dumpLink(view)}>thread {clip(s.threadId, 20)}</Link>
+                </div>
+              )}
+            </td>
+            <td className="sub">{clip(context(s.taskContext), 60)}</td>
+            {renderCancel && <td>{renderCancel(view)}</td>}
+          </tr>
+        );
+      })}
+    </DataTable>
   );
 }
