@@ -1,4 +1,5 @@
 import { memo } from "react";
+import "../../../shared/badge-tones.css";
 import { clip, formatDuration } from "../../../shared/format";
 import type { ThreadGroup } from "../api/group-threads";
 
@@ -49,11 +50,9 @@ export const GroupItem = memo(function GroupItem({
           <span className="count"> and {g.threads.length - 1} more with this stack</span>
         )}
         {g.notMoving > 0 && (
-          <span className="badge badge-unresponsive">
-            not moving for {formatDuration(nowMs - oldest)}
-          </span>
+          <span className="badge tone-bad">not moving for {formatDuration(nowMs - oldest)}</span>
         )}
-        {g.changed > 0 && <span className="badge badge-waiting">{g.changed} changed</span>}
+        {g.changed > 0 && <span className="badge tone-muted">{g.changed} changed</span>}
         <span className="sub"> {clip(g.frames[0] ?? "(no frames)", 100)}</span>
       </button>
       {expanded && (
