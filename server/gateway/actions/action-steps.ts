@@ -9,7 +9,7 @@ import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { ManageClient } from "../heartbeats/manage-client.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
-import { formatDuration } from "../stalls/stall-rules.js";
+import { formatDuration } from "../../shared/words/durations.js";
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 const PROGRESS_POLL_MS = 500;

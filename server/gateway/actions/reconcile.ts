@@ -2,7 +2,7 @@ import { SessionOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
 import { stateName } from "../../shared/words/session-words.js";
-import { formatDuration } from "../stalls/stall-rules.js";
+import { formatDuration } from "../../shared/words/durations.js";
 import type { ActionStore } from "../store/action-store.js";
 import { watchShutdown, type ActionOps } from "./action-steps.js";
 

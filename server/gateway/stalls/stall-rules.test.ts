@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { SessionSchema, SessionState } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { defaultStallThresholds, formatDuration, judgeSession } from "./stall-rules.js";
+import { formatDuration } from "../../shared/words/durations.js";
+import { defaultStallThresholds, judgeSession } from "./stall-rules.js";
 
 const session = (state: SessionState, enteredAt: number, lastProgressAt: number) =>
   create(SessionSchema, {

@@ -1,4 +1,5 @@
 import { SessionState, type Session } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { formatDuration } from "../../shared/words/durations.js";
 import { stateName } from "../../shared/words/session-words.js";
 
 /** When a session counts as stalled. All durations in milliseconds. */
@@ -25,15 +26,6 @@ export interface StallVerdict {
   /** When the session crossed the threshold. */
   sinceMs: number;
   lastProgressAtMs: number;
-}
-
-/** "92 s", "5 min", "1 h 3 min". */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 120) return `${m} min`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 /**

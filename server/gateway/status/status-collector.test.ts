@@ -48,6 +48,16 @@ function setup(ids: string[]) {
   return { clock, events, fleet, agents, collector, asked };
 }
 
+/** A session processing since `enteredAtMs` that last made progress at `progressAtMs`. */
+const processing = (sessionId: string, enteredAtMs: number, progressAtMs: number) =>
+  create(SessionSchema, {
+    sessionId,
+    state: SessionState.PROCESSING,
+    stateEnteredAtMs: BigInt(enteredAtMs),
+    udfName: "hang",
+    progress: { lastProgressAtMs: BigInt(progressAtMs) },
+  });
+
 describe("StatusCollector with a fake clock", () => {
   it("asks every worker for a dump on the slow cadence, and a watched one on the fast cadence", async () => {
     const { clock, collector, asked, agents } = setup(["w-1", "w-2"]);
@@ -92,13 +102,7 @@ describe("StatusCollector with a fake clock", () => {
     const { clock, fleet, events, collector } = setup(["w-1"]);
     const worker = fleet.get("w-1");
     if (!worker) throw new Error("no worker");
-    const session = create(SessionSchema, {
-      sessionId: "s-1",
-      state: SessionState.PROCESSING,
-      stateEnteredAtMs: BigInt(clock.now()),
-      udfName: "hang",
-      progress: { lastProgressAtMs: BigInt(clock.now()) },
-    });
+    const session = processing("s-1", clock.now(), clock.now());
     // What the agent stream polled: folded in by the next tick.
     fleet.agentReported(
       worker,
@@ -157,13 +161,7 @@ describe("StatusCollector with a fake clock", () => {
     const { clock, collector, fleet, events } = setup(["w-1"]);
     const worker = fleet.get("w-1");
     if (!worker) throw new Error("no worker");
-    const stuck = create(SessionSchema, {
-      sessionId: "s-1",
-      state: SessionState.PROCESSING,
-      stateEnteredAtMs: BigInt(clock.now() - 65_000),
-      udfName: "hang",
-      progress: { lastProgressAtMs: BigInt(clock.now()) },
-    });
+    const stuck = processing("s-1", clock.now() - 65_000, clock.now());
     collector.ingestReport(worker, create(StatusReportSchema, { sessions: [stuck] }), "periodic");
     collector.ingestReport(worker, create(StatusReportSchema, { sessions: [stuck] }), "periodic");
     expect(collector.stalledSessions().map((s) => s.session?.sessionId)).toEqual(["s-1"]);

@@ -1,5 +1,6 @@
 import { Liveness, type SessionView, type Worker } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
+import { formatDuration } from "./durations.js";
 import { stateName } from "./session-words.js";
 
 /**
@@ -26,14 +27,8 @@ function oneLine(text: string, max = 60): string {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** "40 s", "4 min", "2 h 5 min" (the dashboard's wording). */
-export function shortDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 120) return `${m} min`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
+/** "40 s", "4 min", "2 h 5 min": time since, counted down as the dashboard does. */
+export const shortDuration = (ms: number): string => formatDuration(ms, Math.floor);
 
 function threadNotMoving(snapshot: Snapshot, view: SessionView): boolean {
   const detail = snapshot.details.find((d) => d.worker?.id === view.workerId);
