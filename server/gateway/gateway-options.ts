@@ -47,7 +47,7 @@ export interface GatewayOptions {
     maxDumpsPerSecond?: number;
     statusDeadlineMs?: number;
   };
-  /** Agent token, loopback rule, agent caps and address trust (see agents/agent-admission.ts). */
+  /** Agent token, loopback rule, agent caps and address trust (see agent-endpoint/agent-admission.ts). */
   agentAdmission?: Partial<AdmissionOptions>;
   /** Cluster-wide ownership of dial-in worker ids (default: this process decides alone). */
   ownership?: ClusterOwnership;
