@@ -77,7 +77,7 @@ export interface StaticAssignmentOptions {
  * gateway's workers are seen again within its lease plus one renewal.
  */
 export class StaticAssignment {
-  /** Ids of the static workers this gateway probes now (the gone-sweeper keeps them). */
+  /** Ids of the static workers this gateway probes now (expiredGoneWorkers never forgets them). */
   readonly owned = new Set<string>();
   private targets = new Map<string, HostPort>();
   private first = true;
