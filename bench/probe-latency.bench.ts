@@ -12,7 +12,8 @@ import { bareLoop, cpuMs, loadAverage, rssMiB, sleep, startFarms } from "./probe
 import { startGateway, type BenchGateway } from "./probe-gateway.js";
 
 const WINDOW_S = 60; // the gateway's p99 is over each worker's last 60 samples
-const THREADS = 2;
+/** Probe threads of the gateway under test (`BENCH_PROBE_THREADS`, default 2: this machine's cores). */
+const THREADS = Number(process.env.BENCH_PROBE_THREADS ?? 2);
 /** `BENCH_ONLY=snapshot` (or p99, memory) runs one part: each takes minutes. */
 const only = process.env.BENCH_ONLY ?? "";
 const runs = (part: string) => !only || only.split(",").includes(part);
