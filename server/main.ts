@@ -3,6 +3,7 @@ import { createLogger, LOG_FORMATS, type LogFormat } from "./shared/logging/logg
 import { UsageError } from "./shared/cli/usage-error.js";
 import { ListenError } from "./shared/net/listen.js";
 import type { Command, Running } from "./shared/cli/command.js";
+import { SignalLatch } from "./shared/cli/signal-latch.js";
 import { workerCommand } from "./worker/worker-command.js";
 import { EXIT_STORE, gatewayCommand } from "./gateway/gateway-command.js";
 import { StoreFatalError } from "./gateway/store/store-errors.js";
@@ -77,6 +78,8 @@ async function main(argv: string[]): Promise<void> {
   });
   process.on("uncaughtException", (err) => fatal(log, err));
   process.on("unhandledRejection", (err) => fatal(log, err));
+  // Caught from here on: a signal while the command starts stops it once it is up.
+  const signals = new SignalLatch();
 
   let running: Running;
   try {
@@ -85,10 +88,14 @@ async function main(argv: string[]): Promise<void> {
     if (isUsageProblem(err)) throw err;
     fatal(log, err);
   }
-  awaitStop(running, log);
+  awaitStop(running, log, signals);
 }
 
-function awaitStop(running: Running, log: ReturnType<typeof createLogger>): void {
+function awaitStop(
+  running: Running,
+  log: ReturnType<typeof createLogger>,
+  signals: SignalLatch,
+): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -111,8 +118,6 @@ function awaitStop(running: Running, log: ReturnType<typeof createLogger>): void
       (err: unknown) => fatal(log, err),
     );
   };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
   running.done?.then(
     (code) => {
       log.info({ code }, "exited by itself");
@@ -120,6 +125,7 @@ function awaitStop(running: Running, log: ReturnType<typeof createLogger>): void
     },
     (err: unknown) => fatal(log, err),
   );
+  signals.listen(stop);
 }
 
 function fatal(log: ReturnType<typeof createLogger>, err: unknown): never {
