@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { AuditRecord } from "../../../gen/stallwatch/v1/control_pb.js";
-import type { FleetEvent, WorkerDetail } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import type { FleetEvent, Worker, WorkerDetail } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
@@ -8,6 +8,7 @@ import type { FleetWorker } from "../fleet/fleet-worker.js";
 import { toWorkerDetailWithoutSeries, toWorkerMessage } from "../fleet/worker-message.js";
 import type { StatusCollector } from "../status/status-collector.js";
 import { EVENTS_PER_WORKER, recentEventsByWorker } from "./recent-events.js";
+import { inSlices } from "./in-slices.js";
 import { ByteWriter } from "./series-pack.js";
 import { unpackWorkerSeries, packWorkerSeries } from "./worker-series.js";
 
@@ -29,11 +30,6 @@ export interface CapturedSnapshot {
   snapshot: Snapshot;
   series: Map<WorkerDetail, Uint8Array>;
 }
-
-/** Longest stretch of series packing before letting other callbacks run. */
-const SLICE_MS = 8;
-
-const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The snapshot's frame (info, stalled sessions, events, audit) and who is in it. */
 function frame(
@@ -86,21 +82,12 @@ export async function captureSnapshot(
   const { snapshot, workers, recent } = frame(scope, fleet, events, collector, audit);
   const series = new Map<WorkerDetail, Uint8Array>();
   const out = new ByteWriter();
-  let sliceStart = performance.now();
-  for (const worker of workers) {
-    // One message per worker, shared by the list and the detail (the codec encodes it once).
-    const message = toWorkerMessage(worker);
-    const detail = toWorkerDetailWithoutSeries(worker, recent.get(worker.id) ?? [], message);
+  await inSlices(workers, (worker) => {
+    const { message, detail, packed } = workerParts(worker, recent, scope.nowMs, out);
     snapshot.workers.push(message);
     snapshot.details.push(detail);
-    out.length = 0;
-    packWorkerSeries(out, worker, scope.nowMs);
-    series.set(detail, out.copy());
-    if (performance.now() - sliceStart >= SLICE_MS) {
-      await pause();
-      sliceStart = performance.now();
-    }
-  }
+    series.set(detail, packed);
+  });
   return { snapshot, series };
 }
 
@@ -119,12 +106,24 @@ export function buildSnapshot(
   const { snapshot, workers, recent } = frame(scope, fleet, events, collector, audit);
   const out = new ByteWriter();
   for (const worker of workers) {
-    const message = toWorkerMessage(worker);
-    const detail = toWorkerDetailWithoutSeries(worker, recent.get(worker.id) ?? [], message);
-    out.length = 0;
-    packWorkerSeries(out, worker, scope.nowMs);
+    const { message, detail, packed } = workerParts(worker, recent, scope.nowMs, out);
     snapshot.workers.push(message);
-    snapshot.details.push(Object.assign(detail, unpackWorkerSeries(out.copy())));
+    snapshot.details.push(Object.assign(detail, unpackWorkerSeries(packed)));
   }
   return snapshot;
+}
+
+/** One worker as a snapshot keeps it: its message, its detail, and its series packed (cut at `nowMs`). */
+function workerParts(
+  worker: FleetWorker,
+  recent: ReadonlyMap<string, FleetEvent[]>,
+  nowMs: number,
+  out: ByteWriter,
+): { message: Worker; detail: WorkerDetail; packed: Uint8Array } {
+  // One message per worker, shared by the list and the detail (the codec encodes it once).
+  const message = toWorkerMessage(worker);
+  const detail = toWorkerDetailWithoutSeries(worker, recent.get(worker.id) ?? [], message);
+  out.length = 0;
+  packWorkerSeries(out, worker, nowMs);
+  return { message, detail, packed: out.copy() };
 }

@@ -9,6 +9,7 @@ import {
   type WorkerDetail,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
+import { inSlices } from "./in-slices.js";
 import { encodeWorkerDetail } from "./series-codec.js";
 import { unpackWorkerSeries } from "./worker-series.js";
 
@@ -34,8 +35,6 @@ import { unpackWorkerSeries } from "./worker-series.js";
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-/** Longest stretch of CPU before letting other callbacks run. */
-const SLICE_MS = 8;
 /** Field numbers in snapshot.proto / fleet.proto this module reads by hand. */
 const SNAPSHOT_WORKERS = 2;
 const SNAPSHOT_DETAILS = 3;
@@ -50,21 +49,6 @@ const STORED_SERIES = 100_000;
  * behind everything else the loop does: seconds on a busy gateway.
  */
 const ZLIB_CHUNK = 4 << 20;
-
-/** Lets timers, sockets and probe-thread messages run between slices. */
-const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Runs `fn` over `items`, pausing whenever a slice has taken SLICE_MS. */
-async function inSlices<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
-  let sliceStart = performance.now();
-  for (const item of items) {
-    fn(item);
-    if (performance.now() - sliceStart >= SLICE_MS) {
-      await pause();
-      sliceStart = performance.now();
-    }
-  }
-}
 
 /** The snapshot's gzipped binary form, built without blocking the event loop for long. */
 export async function encodeSnapshot(
