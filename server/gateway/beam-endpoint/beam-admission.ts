@@ -28,10 +28,10 @@ export interface Admitted {
 
 /**
  * Decides whether a new status stream may speak for the id it asks for: a
- * well-formed id, not held by another gateway of the cluster, within the
- * stream caps, and granted by the gateway's ownership rules (kinds never
- * overwrite each other; a live holder keeps its id; one that cannot prove it
- * is alive is taken over and its stream ended). A refusal throws
+ * well-formed id, within the stream caps, granted by the gateway's ownership
+ * rules (kinds never overwrite each other; a live holder keeps its id; one
+ * that cannot prove it is alive is taken over and its stream ended), and then
+ * not held by another gateway of the cluster. A refusal throws
  * `BeamRefused` after its log line, count and (for identity) event.
  */
 export async function admitBeamStream(
@@ -44,12 +44,6 @@ export async function admitBeamStream(
   try {
     const asked = BeamStreams.idFor(header, peer);
     const id = asked.id;
-    if (deps.clusterOwnership && !(await deps.clusterOwnership.claim(id)))
-      throw new BeamRefused(
-        `worker id "${id}" is connected to another gateway of this cluster`,
-        Code.AlreadyExists,
-        "duplicate_id",
-      );
     deps.streams.checkCaps(id, context.values.get(http2SessionKey));
     const h2stream = context.values.get(http2StreamKey);
     const holder: StreamHolder = {
@@ -70,6 +64,17 @@ export async function admitBeamStream(
         Code.AlreadyExists,
         existing && existing.kind !== "beam" ? "kind_conflict" : "duplicate_id",
       );
+    // The cluster is asked only once this gateway's own rules granted the id
+    // (as for agents): a stream refused here must not leave the cluster row
+    // pointing at this gateway, which would lock the id out of the others.
+    if (deps.clusterOwnership && !(await deps.clusterOwnership.claim(id))) {
+      deps.ownership.release(id, holder);
+      throw new BeamRefused(
+        `worker id "${id}" is connected to another gateway of this cluster`,
+        Code.AlreadyExists,
+        "duplicate_id",
+      );
+    }
     if (claim.tookOverFrom)
       deps.onEvent(
         id,

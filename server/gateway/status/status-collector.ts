@@ -55,11 +55,6 @@ export class StatusCollector {
     fleet.takeEvidenceFrom((worker, trigger) => this.collectNow(worker, trigger));
   }
 
-  /** The dump budget computed at the last tick, per second. */
-  get dumpBudgetPerSecond(): number {
-    return this.scheduler.dumpBudgetPerSecond;
-  }
-
   start(): void {
     this.scheduler.start();
   }

@@ -62,11 +62,6 @@ export class StatusScheduler {
     });
   }
 
-  /** The dump budget computed at the last tick, per second. */
-  get dumpBudgetPerSecond(): number {
-    return this.budget.perSecond;
-  }
-
   start(): void {
     this.timer = this.clock.every(TICK_MS, () => this.tick());
   }
