@@ -46,6 +46,16 @@ describe("static worker assignment", () => {
     for (const id of probers.a.probing) expect(probers.c.probing.has(id)).toBe(false);
   });
 
+  it("spreads targets that arrive after start (config, DNS) instead of probing them all now", () => {
+    const prober = fakeProber();
+    const assignment = new StaticAssignment({ prober, selfId: "a", members: () => ["a"], log });
+    assignment.setTargets([]); // the gateway starts before the command hands it its targets
+    assignment.setTargets(targets);
+    assignment.setTargets([...targets, { host: "127.0.0.1", port: 9_999 }]);
+    expect(prober.probing.size).toBe(91);
+    expect(prober.probedNow).toEqual([]);
+  });
+
   it("probes nothing while its own lease has lapsed", () => {
     let members = ["a"];
     const prober = fakeProber();

@@ -80,7 +80,6 @@ export class StaticAssignment {
   /** Ids of the static workers this gateway probes now (expiredGoneWorkers never forgets them). */
   readonly owned = new Set<string>();
   private targets = new Map<string, HostPort>();
-  private first = true;
 
   private selfId: string;
   private members: () => readonly string[];
@@ -100,11 +99,20 @@ export class StaticAssignment {
   /** Replaces the whole list of static targets (flags, config and DNS) and rebalances. */
   setTargets(targets: readonly HostPort[]): void {
     this.targets = new Map(targets.map((t) => [formatHostPort(t), t]));
-    this.rebalance();
+    this.reassign(false);
   }
 
   /** Recomputes this gateway's share; call when the members change. */
   rebalance(): void {
+    this.reassign(true);
+  }
+
+  /**
+   * A worker handed over by a departed gateway is probed now; a new target
+   * (from config or DNS) waits for its own random turn, so a fleet added at
+   * once does not beat in step.
+   */
+  private reassign(handOver: boolean): void {
     const members = this.members();
     const mine = ownedBy(this.selfId, this.targets.keys(), members);
     const dropped: string[] = [];
@@ -123,9 +131,7 @@ export class StaticAssignment {
       this.owned.add(id);
       taken.push(id);
     }
-    // At start, probes spread over the interval; on a hand-over they run now.
-    if (!this.first) for (const id of taken) this.opts.prober.probeNow(id);
-    this.first = false;
+    if (handOver) for (const id of taken) this.opts.prober.probeNow(id);
     if (taken.length + dropped.length > 0) {
       this.opts.log.info(
         {

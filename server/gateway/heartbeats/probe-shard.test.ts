@@ -71,9 +71,13 @@ describe("ProbeShard with a fake clock", () => {
     expect(worker.closes()).toBe(6); // a refused connection is closed and dialled again
     const firstOk = records.findIndex((r) => r.outcome === "ok");
     expect(firstOk).toBe(6);
-    // Healthy again: back to one beat per interval.
+    // Healthy again: one beat per interval, back in its own phase (it was added due at 0).
     const after = worker.calls.slice(7, 10);
-    expect(after.map((t, i) => t - (worker.calls[6 + i] ?? 0))).toEqual([1000, 1000, 1000]);
+    const firstGap = (after[0] ?? 0) - (worker.calls[6] ?? 0);
+    expect(firstGap).toBeGreaterThanOrEqual(1000);
+    expect(firstGap).toBeLessThan(2000);
+    expect(after.map((t) => t % 1000)).toEqual([0, 0, 0]);
+    expect(after.slice(1).map((t, i) => t - (after[i] ?? 0))).toEqual([1000, 1000]);
     s.stop();
   });
 
@@ -103,5 +107,35 @@ describe("ProbeShard with a fake clock", () => {
     expect(worker.calls).toHaveLength(1);
     expect(records).toEqual([]);
     expect(clock.pendingTimers).toBe(0); // no ticker left behind
+  });
+
+  it("returns beats to each worker's own phase after they were knocked into step", async () => {
+    const clock = new FakeClock(0);
+    const workers = Array.from({ length: 10 }, () =>
+      fakeWorker(clock, [{ after: 1, metrics: {} }]),
+    );
+    let next = 0;
+    const s = new ProbeShard({
+      intervalMs: 1000,
+      deadlineMs: 300,
+      maxBackoffMs: 8000,
+      tickMs: 5,
+      clock,
+      connect: () => (workers[next++] as (typeof workers)[number]).client,
+      onRecord: () => undefined,
+    });
+    workers.forEach((_, i) => s.add(i, "127.0.0.1", 7000 + i, i * 100));
+    await clock.advance(2_050);
+    // A hand-over (or anything that makes them late together) beats them all at once...
+    workers.forEach((_, i) => s.probeNow(i));
+    await clock.advance(3_000);
+    const after = workers.map((w) => w.calls.filter((t) => t > 2_050));
+    expect(after.map((calls) => calls[0])).toEqual(Array(10).fill(2_055));
+    // ...and then each is back in its own phase, not one interval after the shared beat.
+    after.forEach((calls, i) => {
+      expect(calls.slice(1, 3).map((t) => t % 1000)).toEqual([i * 100, i * 100]);
+      expect((calls[1] ?? 0) - (calls[0] ?? 0)).toBeGreaterThanOrEqual(1000);
+    });
+    s.stop();
   });
 });
