@@ -138,4 +138,45 @@ describe("ProbeShard with a fake clock", () => {
     });
     s.stop();
   });
+
+  it("keeps one beat per interval when calls time out at deadline = interval, and never bursts to catch up", async () => {
+    const clock = new FakeClock(0);
+    const blackholed = fakeWorker(clock, ["never"]);
+    const slow = fakeWorker(clock, [
+      { after: 3_500, metrics: {} },
+      { after: 1, metrics: {} },
+    ]);
+    const clients = [blackholed.client, slow.client];
+    const s = new ProbeShard({
+      intervalMs: 1000,
+      deadlineMs: 1000,
+      maxBackoffMs: 8000,
+      tickMs: 5,
+      clock,
+      connect: () => clients.shift() as BeatClient,
+      onRecord: () => undefined,
+    });
+    s.add(1, "127.0.0.1", 7071, 0);
+    await clock.advance(5_100);
+    // Each timeout ends at the next due time: the next beat goes out in that same tick.
+    expect(blackholed.calls).toEqual([5, 1005, 2005, 3005, 4005, 5005]);
+    s.stop();
+
+    const s2 = new ProbeShard({
+      intervalMs: 1000,
+      deadlineMs: 10_000,
+      maxBackoffMs: 8000,
+      tickMs: 5,
+      clock,
+      connect: () => slow.client,
+      onRecord: () => undefined,
+    });
+    s2.add(1, "127.0.0.1", 7072, 0);
+    await clock.advance(6_000);
+    const from = 5_100;
+    // An answer 3.5 intervals late (at +3,505): one beat at the next tick, then
+    // back on its phase (+k × 1,000), with no backlog of missed beats.
+    expect(slow.calls.map((t) => t - from)).toEqual([5, 3_510, 4_000, 5_000, 6_000]);
+    s2.stop();
+  });
 });

@@ -215,26 +215,32 @@ export class ProbeShard {
       entry.backoffMs > 0
         ? // ±20% jitter so a fleet that vanished together does not return in lockstep.
           this.clock.monotonic() + entry.backoffMs * (0.8 + Math.random() * 0.4)
-        : this.inPhase(
-            entry,
-            Math.max(this.clock.monotonic(), entry.startedDueAt + this.opts.intervalMs),
-          );
+        : this.nextInPhase(entry);
     this.due.push(entry.dueAt, entry);
     this.opts.onRecord(record);
   }
 
   /**
-   * The first of the worker's own due times at or after `t`. Without this, a
-   * beat run out of turn (probeNow, a late answer) set the next one "one
-   * interval later", and workers pushed together stayed together for good.
-   * Measured at 2,000 workers: the gateway probeNow'd its whole static fleet at
-   * start, each thread's 1,000 beats then went out within ~15 ms of each other
-   * every second, and the peers' queues made the median round trip 15-20 ms
-   * (p99 26-35 ms) where a spread loop saw 0.4 ms.
+   * The worker's next due time: its first own due time (phase + k × interval)
+   * at least one interval after the beat that just ended was due, or, if that
+   * is already past (a late answer, a timeout at deadline = interval), its
+   * latest one: it beats at once, with no burst of catch-up beats, and stays
+   * in its phase.
+   *
+   * Without the phase, a beat run out of turn (probeNow) or late set the next
+   * one "one interval later", and workers pushed together stayed together for
+   * good. Measured at 2,000 workers: the gateway probeNow'd its whole static
+   * fleet at start, each probe thread's 1,000 beats then left within ~15 ms
+   * of each other every second, and the peers' queues made the median round
+   * trip 15-20 ms (p99 26-35 ms) where a spread loop saw 0.4 ms.
    */
-  private inPhase(entry: Entry, t: number): number {
+  private nextInPhase(entry: Entry): number {
     const interval = this.opts.intervalMs;
-    return entry.phase + Math.ceil((t - entry.phase) / interval) * interval;
+    const sinceStart = entry.startedDueAt + interval - entry.phase;
+    const owed = entry.phase + Math.ceil(sinceStart / interval) * interval;
+    const latest =
+      entry.phase + Math.floor((this.clock.monotonic() - entry.phase) / interval) * interval;
+    return Math.max(owed, latest);
   }
 }
 
