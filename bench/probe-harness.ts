@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { WorkerRequestSchema } from "../gen/org/apache/spark/udf/worker/udf_message_pb.js";
-import { ManageClient } from "../server/gateway/heartbeats/manage-client.js";
+import { ManageClient, type CallResult } from "../server/gateway/heartbeats/manage-client.js";
 import { parseHostPort } from "../server/shared/net/host-port.js";
 import { percentile } from "./harness.js";
 
@@ -92,50 +92,76 @@ export interface LoopFigures {
 }
 
 /**
- * The bare client loop: the same ManageClient, one heartbeat per target per
- * second, targets spread over 5 ms slots like the prober's, each call with its
- * own promise and timer. Samples and CPU count only after `warmupS`.
+ * The bare client loop's engine: the same ManageClient, one heartbeat per
+ * target per second, targets spread over 5 ms slots like the prober's, each
+ * call with its own promise and timer. Every slot that came due is fired,
+ * late or not, as the prober does: a loop that skipped slots while the
+ * machine was busy would sample fewer of its worst moments and look better
+ * than it is. Returns a function that stops it.
  */
+export function runBareLoop(
+  addresses: string[],
+  onResult: (target: number, result: CallResult<Record<string, string>>) => void,
+): () => void {
+  const clients = addresses.map((a) => new ManageClient(parseHostPort(a)));
+  const slots = 200;
+  const slotMs = 1000 / slots;
+  const start = performance.now();
+  let nextSlot = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor((performance.now() - start) / slotMs);
+    for (; nextSlot <= due; nextSlot++) {
+      for (let i = nextSlot % slots; i < clients.length; i += slots) {
+        void clients[i]?.heartbeat(1000).then((r) => onResult(i, r));
+      }
+    }
+  }, slotMs);
+  return () => {
+    clearInterval(timer);
+    // Calls in flight settle within their 1 s deadline.
+    setTimeout(() => {
+      for (const c of clients) c.close();
+    }, 1100);
+  };
+}
+
+/** The bare loop's answered round trips with their wall-clock times (ms since the epoch). */
+export function bareSampler(addresses: string[]): {
+  samples: Array<[number, number]>;
+  stop(): void;
+} {
+  const samples: Array<[number, number]> = [];
+  const stop = runBareLoop(addresses, (_, r) => {
+    if (r.ok) samples.push([Date.now(), r.rttMs]);
+  });
+  return { samples, stop };
+}
+
+/** The bare loop over `measureS`, after `warmupS`: its CPU per beat and its p99s. */
 export async function bareLoop(
   addresses: string[],
   warmupS: number,
   measureS: number,
 ): Promise<LoopFigures> {
-  const clients = addresses.map((a) => new ManageClient(parseHostPort(a)));
-  const samples: number[][] = clients.map(() => []);
+  const samples: number[][] = addresses.map(() => []);
   let ok = 0;
   let total = 0;
   let measuring = false;
-  const slots = 200;
-  const slotMs = 1000 / slots;
-  const start = performance.now();
-  let nextSlot = 0;
-  // Every slot that came due is fired, late or not, as the prober does: a loop
-  // that skipped slots while the machine was busy would sample fewer of its
-  // worst moments and look better than it is.
-  const timer = setInterval(() => {
-    const due = Math.floor((performance.now() - start) / slotMs);
-    for (; nextSlot <= due; nextSlot++) {
-      for (let i = nextSlot % slots; i < clients.length; i += slots) {
-        void clients[i]?.heartbeat(1000).then((r) => {
-          if (!measuring) return;
-          total += 1;
-          if (!r.ok) return;
-          ok += 1;
-          samples[i]?.push(r.rttMs);
-        });
-      }
-    }
-  }, slotMs);
+  const stop = runBareLoop(addresses, (i, r) => {
+    if (!measuring) return;
+    total += 1;
+    if (!r.ok) return;
+    ok += 1;
+    samples[i]?.push(r.rttMs);
+  });
   await sleep(warmupS * 1000);
   measuring = true;
   const cpu0 = process.cpuUsage();
   await sleep(measureS * 1000);
   const cpu = process.cpuUsage(cpu0);
   measuring = false;
-  clearInterval(timer);
+  stop();
   await sleep(1100);
-  for (const c of clients) c.close();
   const beats = Math.max(1, total);
   return {
     cpuUsPerBeat: (cpu.user + cpu.system) / beats,
