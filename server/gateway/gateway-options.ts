@@ -1,4 +1,5 @@
 import type { Snapshot } from "../../gen/stallwatch/v1/snapshot_pb.js";
+import type { Clock } from "../shared/clock/clock.js";
 import type { Logger } from "../shared/logging/logger.js";
 import type { HostPort } from "../shared/net/host-port.js";
 import type { AdmissionOptions } from "./agent-endpoint/agent-admission.js";
@@ -14,6 +15,11 @@ import type { Store } from "./store/store.js";
 export interface GatewayOptions {
   targets: HostPort[];
   prober: Omit<ProberOptions, "log">;
+  /**
+   * The one clock every time-based part of the gateway runs on (default the
+   * system clock); tests pass a FakeClock. Probe threads keep the real one.
+   */
+  clock?: Clock;
   /** Durable state; the gateway does not close it (its owner does). */
   store: Store;
   auth: AuthConfig;

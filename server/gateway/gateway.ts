@@ -65,13 +65,20 @@ export interface Gateway {
  */
 export function createGateway(opts: GatewayOptions): Gateway {
   const { log, store } = opts;
-  const events = new EventLog(5000, (batch) => {
-    // A fatal failure was already reported through the store's onFatal.
-    store.appendEvents(batch).catch((err: unknown) => {
-      log.error({ err: (err as Error).message, events: batch.length }, "events not recorded");
-    });
-  });
+  const clock = opts.clock ?? systemClock;
+  const events = new EventLog(
+    5000,
+    (batch) => {
+      // A fatal failure was already reported through the store's onFatal.
+      store.appendEvents(batch).catch((err: unknown) => {
+        log.error({ err: (err as Error).message, events: batch.length }, "events not recorded");
+      });
+    },
+    undefined,
+    clock,
+  );
   const fleet = new Fleet({
+    clock,
     unresponsiveAfter: opts.prober.unresponsiveAfter,
     sampleCapacity: Math.ceil(opts.prober.retentionMs / opts.prober.intervalMs),
     events,
@@ -99,11 +106,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
       ...(opts.status?.notMovingMs !== undefined ? { notMovingMs: opts.status.notMovingMs } : {}),
       redact,
       beamMetrics,
+      clock,
       log,
     },
     beams,
   );
+  // A worker that turns late gets a thread dump pinned to its event.
+  fleet.takeEvidenceFrom((worker, trigger) => collector.collectNow(worker, trigger));
   const prober = new HeartbeatProber(fleet, {
+    clock,
     ...opts.prober,
     log,
     onBeat: (result, rttMs) => metrics.beat(result, rttMs),
@@ -123,6 +134,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agents,
     events,
     store,
+    clock,
     log,
     onEnded: (action) => metrics.actionEnded(action),
   });
@@ -188,12 +200,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   collector.start();
-  const sweeper = systemClock.every(10_000, () => {
+  const sweeper = clock.every(10_000, () => {
     const expired = expiredGoneWorkers(
       fleet.all(),
       staticWorkers.owned,
       opts.goneRetentionMs ?? 3_600_000,
-      systemClock.now(),
+      clock.now(),
     );
     for (const id of expired) {
       prober.removeTarget(id, { keepWorker: true });

@@ -52,7 +52,6 @@ export class StatusCollector {
       clock,
       opts,
     );
-    fleet.takeEvidenceFrom((worker, trigger) => this.collectNow(worker, trigger));
   }
 
   start(): void {
