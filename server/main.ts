@@ -4,6 +4,7 @@ import { UsageError } from "./shared/cli/usage-error.js";
 import { ListenError } from "./shared/net/listen.js";
 import type { Command, Running } from "./shared/cli/command.js";
 import { SignalLatch } from "./shared/cli/signal-latch.js";
+import { stopWhenParentGoes } from "./shared/cli/parent-lifeline.js";
 import { workerCommand } from "./worker/worker-command.js";
 import { EXIT_STORE, gatewayCommand } from "./gateway/gateway-command.js";
 import { StoreFatalError } from "./gateway/store/store-errors.js";
@@ -80,6 +81,8 @@ async function main(argv: string[]): Promise<void> {
   process.on("unhandledRejection", (err) => fatal(log, err));
   // Caught from here on: a signal while the command starts stops it once it is up.
   const signals = new SignalLatch();
+  // A demo child stops with its parent, however the parent ended.
+  if (stopWhenParentGoes()) log.debug("stopping when the parent's stdin pipe closes");
 
   let running: Running;
   try {

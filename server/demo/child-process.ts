@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { LIFELINE_ENV } from "../shared/cli/parent-lifeline.js";
 import { logOutput, type Logger } from "../shared/logging/logger.js";
 
 const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
@@ -28,9 +29,11 @@ export function startChild(
   /** Added to the environment: how secrets reach a child without showing in `ps`. */
   env: Record<string, string> = {},
 ): DemoChild {
+  // stdin is the child's lifeline: it stops when the pipe closes, so the demo
+  // never leaves orphans behind, even when it is killed with SIGKILL.
   const child = spawn(process.execPath, [CLI, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...env, [LIFELINE_ENV]: "stdin" },
   });
   const exited = new Promise<number | string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
