@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Clock } from "../../shared/clock/clock.js";
+import { readBeatBatch, type BeatBatch } from "./beat-batch.js";
 import { ProbeShard, type BeatClient, type BeatRecord } from "./probe-shard.js";
 import type { ProbeThreadConfig, ToProbeThread } from "./probe-thread-messages.js";
 
@@ -67,7 +68,11 @@ export class ProbePool {
         workerData: config,
         name: `probe-${i}`,
       });
-      worker.on("message", (records: BeatRecord[]) => opts.onRecords(records));
+      worker.on("message", (batch: BeatBatch) => {
+        const records: BeatRecord[] = [];
+        readBeatBatch(batch, (record) => records.push(record));
+        opts.onRecords(records);
+      });
       worker.on("error", (err) => {
         if (!this.stopped) opts.onFatal(err);
       });

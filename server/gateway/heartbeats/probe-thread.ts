@@ -4,14 +4,15 @@
 // or inflates a measured round trip.
 import { parentPort, workerData } from "node:worker_threads";
 import { systemClock } from "../../shared/clock/clock.js";
-import { ProbeShard, type BeatRecord } from "./probe-shard.js";
+import { BeatBatchWriter } from "./beat-batch.js";
+import { ProbeShard } from "./probe-shard.js";
 import type { ToProbeThread, ProbeThreadConfig } from "./probe-thread-messages.js";
 
 const config = workerData as ProbeThreadConfig;
 const port = parentPort;
 if (!port) throw new Error("probe-thread.js runs as a worker thread only");
 
-let batch: BeatRecord[] = [];
+const batch = new BeatBatchWriter();
 const shard = new ProbeShard({
   intervalMs: config.intervalMs,
   deadlineMs: config.deadlineMs,
@@ -21,11 +22,11 @@ const shard = new ProbeShard({
   onRecord: (record) => batch.push(record),
 });
 
-// One message per flush, not per beat: the main thread wakes ~100 times a second at most.
+// One message per flush, not per beat, its numbers transferred rather than cloned.
 const flusher = setInterval(() => {
-  if (batch.length === 0) return;
-  port.postMessage(batch);
-  batch = [];
+  const taken = batch.take();
+  // slice() made the numbers a plain ArrayBuffer of their own, never a shared one.
+  if (taken) port.postMessage(taken, [taken.numbers.buffer as ArrayBuffer]);
 }, config.flushMs);
 
 port.on("message", (message: ToProbeThread) => {
