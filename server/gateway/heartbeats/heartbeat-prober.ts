@@ -44,8 +44,13 @@ export const defaultProberOptions = {
 
 /** Scheduling slot: beats due within it start together, deadlines are checked once per slot. */
 const TICK_MS = 5;
-/** How often probe threads send their records. */
-const FLUSH_MS = 10;
+/**
+ * How often probe threads send their records. Each message wakes the main
+ * thread, a fixed cost that a small fleet pays per beat: at 1,000 workers a
+ * 10 ms flush cost ~30 µs more CPU per beat than 50 ms. Records carry their
+ * own times, so liveness is judged as of the beat, at most 50 ms later.
+ */
+const FLUSH_MS = 50;
 
 interface Target {
   worker: FleetWorker;
