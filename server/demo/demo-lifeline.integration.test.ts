@@ -17,22 +17,42 @@ function childPids(pid: number): number[] {
   return out;
 }
 
-/** Still running (a zombie waiting for its reaper counts as gone). */
-function alive(pid: number): boolean {
+/** A process as /proc names it: its pid and start time, so a reused pid is not taken for it. */
+interface Proc {
+  pid: number;
+  startedAt: string;
+}
+
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    // After "pid (comm) ": field 3 (state) onwards; comm may hold spaces.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+function identify(pid: number): Proc {
+  return { pid, startedAt: statFields(pid)?.[19] ?? "" };
+}
+
+/**
+ * Still running: the same process (pid and start time; pids wrap at 32,768
+ * here and a busy test run reuses them within seconds), and not a zombie
+ * waiting for its reaper.
+ */
+function alive(proc: Proc): boolean {
+  const fields = statFields(proc.pid);
+  return fields !== undefined && fields[19] === proc.startedAt && fields[0] !== "Z";
+}
+
 let demo: StallwatchProcess | undefined;
-let started: number[] = [];
+let started: Proc[] = [];
 afterEach(() => {
   demo?.child.kill("SIGKILL");
   // Never leave one of ours behind, whatever the test saw.
-  for (const pid of started.filter(alive)) process.kill(pid, "SIGKILL");
+  for (const proc of started.filter(alive)) process.kill(proc.pid, "SIGKILL");
   started = [];
 });
 
@@ -46,7 +66,7 @@ describe("the demo's children", () => {
       { startTimeoutMs: 60_000 },
     );
     await demo.waitForLog((l) => l.msg === "demo ready", 60_000);
-    started = childPids(demo.pid);
+    started = childPids(demo.pid).map(identify);
     // The gateway, two workers and at least one engine.
     expect(started.length).toBeGreaterThanOrEqual(4);
     expect(started.every(alive)).toBe(true);
@@ -54,11 +74,23 @@ describe("the demo's children", () => {
     demo.child.kill("SIGKILL"); // no handler runs: only the kernel closing pipes tells them
     const left = await pollUntil(
       () => {
-        const alives = started.filter(alive);
-        return alives.length === 0 ? alives : undefined;
+        const left = started.filter(alive);
+        return left.length === 0 ? left : undefined;
       },
       { timeoutMs: 20_000, what: "every child of the killed demo to exit" },
-    );
+    ).catch((err: unknown) => {
+      // Say which ones stayed, and doing what.
+      const left = started.filter(alive).map((p) => {
+        let cmd = "";
+        try {
+          cmd = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").replaceAll("\0", " ");
+        } catch {
+          cmd = "(gone while we looked)";
+        }
+        return `${p.pid} (${statFields(p.pid)?.[0] ?? "?"}) ${cmd.slice(0, 160)}`;
+      });
+      throw new Error(`${(err as Error).message}; still running: ${left.join("; ")}`);
+    });
     expect(left).toEqual([]);
   }, 90_000);
 });
