@@ -81,7 +81,7 @@ describe("the demo's children", () => {
     ).catch((err: unknown) => {
       // Say which ones stayed, and doing what.
       const left = started.filter(alive).map((p) => {
-        let cmd = "";
+        let cmd: string;
         try {
           cmd = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").replaceAll("\0", " ");
         } catch {
