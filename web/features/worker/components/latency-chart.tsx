@@ -1,6 +1,4 @@
 import { useMemo } from "react";
-// Before recharts, so the chunk the two charts share is still named after recharts
-// (LineChart-*.js: e2e/cockpit.spec.ts checks that charts load with a worker view).
 import { CHART_MARGIN, clockLabel, TIME_AXIS } from "./time-axis";
 import {
   CartesianGrid,

@@ -1,5 +1,3 @@
-// Before recharts, so the chunk the two charts share is still named after recharts
-// (LineChart-*.js: e2e/cockpit.spec.ts checks that charts load with a worker view).
 import { CHART_MARGIN, clockLabel, TIME_AXIS } from "./time-axis";
 import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { MetricSeries } from "../../../../gen/stallwatch/v1/fleet_pb";
