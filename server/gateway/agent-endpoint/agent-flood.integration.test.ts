@@ -135,8 +135,12 @@ describe("hostile agents next to a healthy fleet", () => {
       );
       flood.once("exit", (code) => reject(new Error(`flood client exited ${code}`)));
     });
+    // A gateway that stops answering fails this. The deadline was 2 s, which a
+    // fresh-clone CI run missed under its own parallel load on 2 cores; how long
+    // the flood holds the loop is a figure (event-loop delay per phase, below),
+    // not something to assert with a tight clock.
     for (let i = 0; i < 8; i++) {
-      const res = await fetch(`http://${http}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://${http}/healthz`, { signal: AbortSignal.timeout(5000) });
       expect(res.status).toBe(200);
       await new Promise((r) => setTimeout(r, 250));
     }
