@@ -93,8 +93,9 @@ export interface LoopFigures {
 
 /**
  * The bare client loop's engine: the same ManageClient, one heartbeat per
- * target per second, targets spread over 5 ms slots like the prober's, each
- * call with its own promise and timer. Every slot that came due is fired,
+ * target per second, targets spread over 5 ms slots (the prober's are 10 ms,
+ * which batch twice the beats per wake-up), each call with its own promise
+ * and timer. Every slot that came due is fired,
  * late or not, as the prober does: a loop that skipped slots while the
  * machine was busy would sample fewer of its worst moments and look better
  * than it is. Returns a function that stops it.

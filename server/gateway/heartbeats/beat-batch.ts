@@ -33,10 +33,6 @@ export class BeatBatchWriter {
   private count = 0;
   private extras: BeatBatch["extras"] = [];
 
-  get size(): number {
-    return this.count;
-  }
-
   push(record: BeatRecord): void {
     if ((this.count + 1) * FIELDS > this.numbers.length) {
       const grown = new Float64Array(this.numbers.length * 2);

@@ -97,9 +97,7 @@ export class HeartbeatProber {
       flushMs: FLUSH_MS,
       clock: opts.clock ?? systemClock,
       ...(opts.connect ? { connect: opts.connect } : {}),
-      onRecords: (records) => {
-        for (const record of records) this.apply(record);
-      },
+      onRecord: (record) => this.apply(record),
       onFatal:
         opts.onFatal ??
         ((err) => {

@@ -18,7 +18,8 @@ export interface ProbePoolOptions extends ProbeThreadConfig {
   clock: Clock;
   /** How a shard on the calling thread calls a target (unit tests pass a fake). */
   connect?: (host: string, port: number) => BeatClient;
-  onRecords: (records: BeatRecord[]) => void;
+  /** Every beat record, in the order each shard produced them. */
+  onRecord: (record: BeatRecord) => void;
   /** A probe thread died: the gateway cannot go on without it. */
   onFatal: (err: Error) => void;
 }
@@ -49,7 +50,7 @@ export class ProbePool {
         ...config,
         clock: opts.clock,
         ...(opts.connect ? { connect: opts.connect } : {}),
-        onRecord: (record) => opts.onRecords([record]),
+        onRecord: opts.onRecord,
       });
       this.shards.push({
         targets: 0,
@@ -68,11 +69,7 @@ export class ProbePool {
         workerData: config,
         name: `probe-${i}`,
       });
-      worker.on("message", (batch: BeatBatch) => {
-        const records: BeatRecord[] = [];
-        readBeatBatch(batch, (record) => records.push(record));
-        opts.onRecords(records);
-      });
+      worker.on("message", (batch: BeatBatch) => readBeatBatch(batch, opts.onRecord));
       worker.on("error", (err) => {
         if (!this.stopped) opts.onFatal(err);
       });

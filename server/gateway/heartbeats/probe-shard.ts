@@ -46,12 +46,12 @@ interface Entry {
   client: BeatClient;
   /** Monotonic time the next beat is due; NaN while a call is in flight. */
   dueAt: number;
-  /** When the beat in flight was due: the next one is due one interval later. */
+  /** When the beat in flight was due: the next one is due at least one interval later. */
   startedDueAt: number;
   /**
    * This worker's phase: its beats are due at `phase + k × interval`, so a
-   * fleet that was knocked into step (a connect storm at start, a failover
-   * hand-over, a pause of the whole machine) spreads out again by itself.
+   * fleet that was knocked into step (a hand-over that probes many workers at
+   * once, a pause of the whole machine) spreads out again by itself.
    */
   phase: number;
   inFlight: boolean;
