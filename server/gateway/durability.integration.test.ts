@@ -96,7 +96,7 @@ describe("storage failures reach the caller", () => {
     try {
       expect(await gateway.exited).toBe(3);
       const failure = gateway.logs.find((l) => l.msg === "database failure");
-      expect(failure?.err).toMatch(/cannot be opened for writing \((EPERM|EACCES)\)/);
+      expect(failure?.err).toMatch(/is not writable \((EPERM|EACCES)\)/);
       const again = await runStallwatch(testGatewayArgs(withDb(db)));
       expect(again.code).toBe(3);
       expect(again.stderr).toBe("");
@@ -105,7 +105,7 @@ describe("storage failures reach the caller", () => {
         unknown
       >;
       expect(line).toMatchObject({ level: 60, msg: "database unusable, exiting", exitCode: 3 });
-      expect(line.err).toMatch(/cannot open the database at .*cannot be opened for writing/);
+      expect(line.err).toMatch(/cannot open the database at .*is not writable/);
     } finally {
       undo();
     }

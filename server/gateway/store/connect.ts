@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import type { StoreDialect, StoreTables } from "./schema.js";
-import { prepareDatabaseFile } from "./store-files.js";
+import { openDatabaseFile } from "./store-files.js";
 
 export interface Connection {
   db: Kysely<StoreTables>;
@@ -92,8 +92,7 @@ export function connect(
       transact: (fn) => db.transaction().execute(fn),
     };
   }
-  if (location !== ":memory:") prepareDatabaseFile(location);
-  const sqlite = new Database(location);
+  const sqlite = location === ":memory:" ? new Database(location) : openDatabaseFile(location);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma(`synchronous = ${durability === "normal" ? "NORMAL" : "FULL"}`);
   sqlite.pragma("busy_timeout = 2000");

@@ -76,7 +76,7 @@ describe("store on SQLite: files", () => {
     await s.probeWrite();
     const undo = makeUnwritable([path]);
     try {
-      await expect(s.probeWrite()).rejects.toThrow(/cannot be opened for writing/);
+      await expect(s.probeWrite()).rejects.toThrow(/is not writable \((EPERM|EACCES)\)/);
       expect(s.fatal).toBe(fatal[0]);
       await expect(openStore({ path, log, retention })).rejects.toThrow(
         /cannot open the database at .*read-only/,
