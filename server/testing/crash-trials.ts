@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
@@ -12,6 +13,7 @@ import { apiClients } from "./api-clients.js";
 import { testGatewayArgs } from "./test-gateway.js";
 import { testWorkerArgs } from "./test-worker.js";
 import { pollUntil } from "./poll.js";
+import { checkBackups, startConcurrentReader, type ReaderTally } from "./concurrent-reader.js";
 
 /** The compiled CLI (what `npx stallwatch` runs). */
 export const COMPILED_CLI = fileURLToPath(new URL("../main.js", import.meta.url));
@@ -87,6 +89,14 @@ export interface TrialResult {
   integrity: string;
   /** Repeating an acknowledged action id returned the same action and audit id. */
   idempotent: boolean;
+  /** With a concurrent reader: its sqlite3 runs, and those that failed or were not ok. */
+  readerQueries: number;
+  readerNotOk: number;
+  readerProblems: string[];
+  /** Online backups taken during the trial; their integrity_check; acknowledged ids they miss. */
+  backups: number;
+  backupIntegrity: string;
+  backupMissing: number;
 }
 
 interface Acked {
@@ -100,13 +110,16 @@ interface Acked {
  * Each trial restarts the gateway on the same ports and database, checks what
  * the previous one acknowledged, waits for reconciliation, then floods writes
  * and kills it at a random moment. One real worker (agent + Manage) stays up
- * throughout, so reconciliation can ask it.
+ * throughout, so reconciliation can ask it. With `concurrentReader`, a
+ * sqlite3 process queries the database over and over and takes one online
+ * backup while the writes are acknowledged (issue 18).
  */
 export async function runCrashTrials(opts: {
   cli: string;
   db: string;
   trials: number;
   concurrency?: number;
+  concurrentReader?: boolean;
   onTrial?: (n: number, result: TrialResult) => void;
 }): Promise<TrialResult[]> {
   const concurrency = opts.concurrency ?? 8;
@@ -116,6 +129,8 @@ export async function runCrashTrials(opts: {
   let gateway: Proc | undefined;
   const results: TrialResult[] = [];
   let acked: Acked[] = [];
+  const noReader = { queries: 0, notOk: 0, problems: [], backups: [] } satisfies ReaderTally;
+  let read: ReaderTally = noReader;
   try {
     for (let trial = 0; trial <= opts.trials; trial++) {
       const spawned = performance.now();
@@ -138,6 +153,7 @@ export async function runCrashTrials(opts: {
         results.push({
           ...(await verify(opts.db, acked, control)),
           ...reconcile,
+          ...readerFigures(read),
           restartToReadyMs,
           acknowledged: acked.length,
         });
@@ -181,17 +197,41 @@ export async function runCrashTrials(opts: {
         }
       };
       const lanes = Array.from({ length: concurrency }, (_, lane) => flood(lane));
+      const reader = opts.concurrentReader
+        ? startConcurrentReader({
+            db: opts.db,
+            backupTo: join(dirname(opts.db), `backup-${trial}.db`),
+            backupAfter: 1,
+            acked: () => acked.map((a) => a.id),
+          })
+        : undefined;
+      // With a reader, the kill comes after its backup: writes acknowledged
+      // under a reader are what the trial is about.
+      await reader?.backedUp;
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
       gateway.child.kill("SIGKILL");
       await gateway.exited;
       stop = true;
       await Promise.all(lanes);
+      read = (await reader?.stop()) ?? noReader;
     }
   } finally {
     gateway?.child.kill("SIGKILL");
     worker?.child.kill("SIGKILL");
   }
   return results;
+}
+
+function readerFigures(read: ReaderTally) {
+  const backup = checkBackups(read.backups);
+  return {
+    readerQueries: read.queries,
+    readerNotOk: read.notOk,
+    readerProblems: read.problems,
+    backups: read.backups.length,
+    backupIntegrity: backup.integrity,
+    backupMissing: backup.missing,
+  };
 }
 
 async function settleReconciliation(
@@ -207,7 +247,9 @@ async function verify(
   db: string,
   acked: Acked[],
   control: ReturnType<typeof apiClients>["control"],
-): Promise<Omit<TrialResult, "acknowledged" | "reconciled" | "reconcileMs" | "restartToReadyMs">> {
+): Promise<
+  Pick<TrialResult, "lost" | "withoutAudit" | "stillRunning" | "integrity" | "idempotent">
+> {
   const conn = new Database(db, { readonly: true });
   try {
     const integrity = String(conn.pragma("integrity_check", { simple: true }));
@@ -238,13 +280,16 @@ async function verify(
     // Repeating acknowledged ids returns the same action and audit record.
     let idempotent = true;
     for (const a of acked.filter((x) => x.kind === "action").slice(-3)) {
-      const again = await control.cancelSession({
-        actionId: a.id,
-        workerId: "crash-w",
-        sessionId: `no-such-session-${a.id.split("-").at(-1) ?? ""}`,
-        reason: "crash trial",
-      });
-      if (again.action?.auditId !== a.auditId) idempotent = false;
+      // A lost action is new to the gateway, and refused until the agent is back.
+      const again = await control
+        .cancelSession({
+          actionId: a.id,
+          workerId: "crash-w",
+          sessionId: `no-such-session-${a.id.split("-").at(-1) ?? ""}`,
+          reason: "crash trial",
+        })
+        .catch(() => undefined);
+      if (again?.action?.auditId !== a.auditId) idempotent = false;
     }
     return { lost, withoutAudit, stillRunning, integrity, idempotent };
   } finally {
