@@ -3,6 +3,7 @@ import { demoCommand } from "./demo/demo-command.js";
 import { engineCommand } from "./engine/engine-command.js";
 import { gatewayCommand } from "./gateway/gateway-command.js";
 import { workerCommand } from "./worker/worker-command.js";
+import { backupCommand } from "./gateway/backup/backup-command.js";
 import type { Command } from "./shared/cli/command.js";
 
 /** Flags every command takes from the CLI itself, described in the top-level help. */
@@ -13,7 +14,7 @@ function listed(help: string): string[] {
   return [...help.matchAll(/^ {2}(?:-\w, )?--([a-z][a-z0-9-]*)/gm)].map((m) => m[1] ?? "");
 }
 
-describe.each([gatewayCommand, workerCommand, engineCommand, demoCommand])(
+describe.each([gatewayCommand, workerCommand, engineCommand, demoCommand, backupCommand])(
   "stallwatch $name --help",
   (command: Command) => {
     it("lists every flag the command takes, once, and none it does not take", () => {

@@ -10,6 +10,7 @@ import { EXIT_STORE, gatewayCommand } from "./gateway/gateway-command.js";
 import { StoreFatalError } from "./gateway/store/store-errors.js";
 import { demoCommand } from "./demo/demo-command.js";
 import { engineCommand } from "./engine/engine-command.js";
+import { backupCommand } from "./gateway/backup/backup-command.js";
 
 /**
  * `stallwatch <command> [flags]`: the one entry point. This file owns process
@@ -19,7 +20,13 @@ import { engineCommand } from "./engine/engine-command.js";
  * leaving a half-alive process). Once the logger exists, every fatal error is
  * one JSON log line with its cause.
  */
-const commands: Command[] = [workerCommand, gatewayCommand, engineCommand, demoCommand];
+const commands: Command[] = [
+  workerCommand,
+  gatewayCommand,
+  engineCommand,
+  demoCommand,
+  backupCommand,
+];
 
 const STOP_TIMEOUT_MS = 5000;
 
