@@ -39,7 +39,7 @@ afterAll(() => killAllStarted());
 
 describe("storage failures reach the caller", () => {
   it.skipIf(!canMountTmpfs())(
-    "disk full (a 2 MiB tmpfs): the request gets Unavailable, then exit 3; a restart on the full disk never turns ready",
+    "disk full (a 2 MiB tmpfs): the request gets Unavailable, /readyz names the store error until the exit 3; a restart on the full disk never turns ready",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "stallwatch-full-"));
       execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir]);
@@ -64,12 +64,32 @@ describe("storage failures reach the caller", () => {
             error = e;
           });
         }
+        // /readyz from the fault to the exit. Whether one lands before the
+        // listener closes (200 ms without a request) depends on the machine,
+        // so edge-listeners.test.ts pins the refusal's words; this checks the wiring.
+        const notReady = new Set<string>();
+        const readyzPoller = (async () => {
+          for (;;) {
+            const answer = await fetch(`http://${gateway.http}/readyz`, {
+              signal: AbortSignal.timeout(5000),
+            }).then(
+              async (r) => (r.status === 200 ? "" : await r.text()),
+              () => undefined, // the gateway has gone
+            );
+            if (answer === undefined) return;
+            if (answer) notReady.add(answer.trim());
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        })();
         expect(codeOf(error)).toBe(Code.Unavailable);
         expect(ConnectError.from(error).rawMessage).toMatch(
           /cannot write to its database \(SQLITE_FULL\)/,
         );
         expect(await gateway.exited).toBe(3);
         expect(gateway.logs.find((l) => l.msg === "database failure")?.err).toMatch(/SQLITE_FULL/);
+        await readyzPoller;
+        // Issue 19 item 8: it said "the gateway is shutting down", hiding the cause.
+        expect([...notReady].filter((text) => !/SQLITE_FULL/.test(text))).toEqual([]);
 
         const again = await runStallwatch(testGatewayArgs(withDb(db)));
         expect(again.code).toBe(3);

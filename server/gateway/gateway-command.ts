@@ -16,6 +16,7 @@ import { createGateway } from "./gateway.js";
 import { createEdgeListeners } from "./lifecycle/edge-listeners.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
+import { storeFailureForCallers } from "./store/store-errors.js";
 
 /** Exit code when the database cannot be opened or written (see README). */
 export const EXIT_STORE = 3;
@@ -60,7 +61,11 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
   let exitWith: ((code: number) => void) | undefined;
   const done = new Promise<number>((resolve) => (exitWith = resolve));
   // Set below, once there is something to stop.
-  let stopFor: (reason: string, graceMs: number) => Promise<void> = async () => {};
+  let stopFor: (
+    reason: string,
+    graceMs: number,
+    refusal?: string,
+  ) => Promise<void> = async () => {};
   const store = await openStore({
     path: config.dbPath,
     log,
@@ -73,9 +78,11 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
     // A gateway that cannot record audit must not go on as if it could; the
     // request that hit the fault still gets its answer first.
     onFatal: (err) => {
-      void stopFor(`database failure: ${err.code}`, FATAL_GRACE_MS).then(() =>
-        exitWith?.(EXIT_STORE),
-      );
+      void stopFor(
+        `database failure: ${err.code}`,
+        FATAL_GRACE_MS,
+        storeFailureForCallers(err),
+      ).then(() => exitWith?.(EXIT_STORE));
     },
   });
   const auth = authFromConfig(config);
@@ -106,9 +113,9 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
   let cluster: ClusterRuntime | undefined;
 
   let stopped: Promise<void> | undefined;
-  stopFor = (reason, graceMs) => {
+  stopFor = (reason, graceMs, refusal) => {
     stopped ??= (async () => {
-      listeners.refuseNew();
+      listeners.refuseNew(refusal);
       storeCheck.cancel();
       gateway.beginShutdown(reason);
       stopStatic();

@@ -7,12 +7,18 @@ import { InFlight } from "./in-flight.js";
 /** Stopping: how long without a new request before the listener closes. */
 const QUIET_MS = 200;
 
+const SHUTTING_DOWN = "the gateway is shutting down";
+
 /** The gateway's two listeners, unbound: --http for people, --grpc for workers. */
 export interface EdgeListeners {
   http: http.Server;
   grpc: http2.Http2Server;
-  /** From now on new HTTP requests get 503 (an answer, not a reset). */
-  refuseNew(): void;
+  /**
+   * From now on new HTTP requests get 503 (an answer, not a reset) saying
+   * `why` (default: the gateway is shutting down); /readyz included, so a
+   * store failure is named there, not hidden behind "shutting down".
+   */
+  refuseNew(why?: string): void;
   /** Resolves with how many HTTP requests are still running once they are done, or after `graceMs`. */
   settled(graceMs: number): Promise<number>;
   /** Tells worker streams to go (Unavailable, then GOAWAY) and closes both listeners. */
@@ -24,6 +30,7 @@ export function createEdgeListeners(handlers: {
   grpc: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 }): EdgeListeners {
   let stopping = false;
+  let refusal = SHUTTING_DOWN;
   const inFlight = new InFlight();
   const httpServer = http.createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
@@ -36,7 +43,7 @@ export function createEdgeListeners(handlers: {
           connection: "close",
           "retry-after": "1",
         });
-        res.end("the gateway is shutting down\n");
+        res.end(`${refusal}\n`);
         return;
       }
       inFlight.track(res);
@@ -54,7 +61,8 @@ export function createEdgeListeners(handlers: {
   return {
     http: httpServer,
     grpc: grpcServer,
-    refuseNew() {
+    refuseNew(why = SHUTTING_DOWN) {
+      if (!stopping) refusal = why;
       stopping = true;
     },
     settled: (graceMs) => inFlight.settled(graceMs, Math.min(QUIET_MS, graceMs)),

@@ -1,12 +1,9 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { StoreFatalError } from "../store/store-errors.js";
+import { StoreFatalError, storeFailureForCallers } from "../store/store-errors.js";
 
 /** What a caller is told when the store failed under its request. */
 function storeUnavailable(err: StoreFatalError): ConnectError {
-  return new ConnectError(
-    `the gateway cannot write to its database (${err.code}) and is restarting; nothing from this request was recorded, try again shortly`,
-    Code.Unavailable,
-  );
+  return new ConnectError(storeFailureForCallers(err), Code.Unavailable);
 }
 
 /**

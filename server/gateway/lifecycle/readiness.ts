@@ -20,10 +20,11 @@ export class Readiness {
   }
 
   async check(): Promise<{ ready: boolean; reason: string }> {
-    if (this.stoppingReason !== undefined)
-      return { ready: false, reason: `shutting down (${this.stoppingReason})` };
+    // The store's failure first: it is why a gateway stopping for it stops.
     const fatal = this.store.fatal;
     if (fatal) return { ready: false, reason: `database unusable: ${fatal.message}` };
+    if (this.stoppingReason !== undefined)
+      return { ready: false, reason: `shutting down (${this.stoppingReason})` };
     try {
       await this.store.probeWrite();
       return { ready: true, reason: "ok" };

@@ -15,6 +15,16 @@ export class StoreFatalError extends Error {
   }
 }
 
+/**
+ * What a caller is told when the store has failed: the cause by its code
+ * (SQLITE_FULL names a full disk), never a path or an internal message.
+ * The same words for a request that hit the fault and for every request
+ * refused while the gateway stops because of it, /readyz included.
+ */
+export function storeFailureForCallers(err: StoreFatalError): string {
+  return `the gateway cannot write to its database (${err.code}) and is restarting; nothing from this request was recorded, try again shortly`;
+}
+
 const FATAL_SQLITE = /^SQLITE_(READONLY|IOERR|CORRUPT|FULL|CANTOPEN|NOTADB|PERM|AUTH)/;
 /**
  * PostgreSQL SQLSTATEs that no retry fixes: connection exceptions (08),
