@@ -1,9 +1,12 @@
 // Crash trials: kill -9 of the gateway with action and snapshot writes in
 // flight, restart on the same database, and count what survived. Printed,
-// never asserted. STALLWATCH_CRASH_BENCH_TRIALS overrides the count.
+// never asserted. STALLWATCH_CRASH_BENCH_TRIALS overrides the count. With
+// Debian's sqlite3 present, each trial also has a concurrent reader (select +
+// PRAGMA integrity_check in a loop) and one online backup (issue 18).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HAVE_SQLITE3 } from "../server/testing/concurrent-reader.js";
 import { COMPILED_CLI, runCrashTrials } from "../server/testing/crash-trials.js";
 import { percentile, table } from "./harness.js";
 
@@ -14,6 +17,7 @@ try {
     cli: COMPILED_CLI,
     db: join(dir, "stallwatch.db"),
     trials,
+    concurrentReader: HAVE_SQLITE3,
     onTrial: (n, r) => {
       if (n % 10 === 0) console.log(`trial ${n}/${trials}: ${r.acknowledged} acknowledged`);
     },
@@ -28,6 +32,17 @@ try {
     { what: "actions without audit (target 0)", figure: sum((r) => r.withoutAudit) },
     { what: "RUNNING after reconciliation (target 0)", figure: sum((r) => r.stillRunning) },
     { what: "integrity_check not ok", figure: results.filter((r) => r.integrity !== "ok").length },
+    {
+      what: "concurrent reader",
+      figure: HAVE_SQLITE3 ? "sqlite3, 1 per trial" : "none (no sqlite3)",
+    },
+    { what: "reader sqlite3 runs (select + integrity_check)", figure: sum((r) => r.readerQueries) },
+    { what: "reader runs failed or not ok (target 0)", figure: sum((r) => r.readerNotOk) },
+    { what: "online backups taken", figure: sum((r) => r.backups) },
+    {
+      what: "backups not ok or missing acknowledged writes (target 0)",
+      figure: results.filter((r) => r.backupIntegrity !== "ok" || r.backupMissing > 0).length,
+    },
     { what: "actions reconciled", figure: sum((r) => r.reconciled) },
     { what: "time to reconcile p50 (ms)", figure: Math.round(percentile(reconciling, 50)) },
     { what: "time to reconcile p95 (ms)", figure: Math.round(percentile(reconciling, 95)) },
