@@ -1,6 +1,7 @@
 import type { RouteObject } from "react-router";
 import { FleetPage } from "../features/fleet/index";
-import { Layout, NotFound } from "./layout";
+import { Layout } from "./layout";
+import { NotFound } from "./not-found";
 
 /**
  * Every view is a URL. The fleet is in the first chunk (it is the first
