@@ -5,7 +5,12 @@ import { ShareSnapshotButton } from "../features/share-snapshot/index";
 import { RoleBadge } from "./role-badge";
 import { ShortcutsHelp } from "./shortcuts-help";
 import { useShortcuts } from "./use-shortcuts";
+import { usePreloadOnIntent } from "./use-preload-on-intent";
 import { useTheme } from "./use-theme";
+import { loadWorkerView } from "./worker-view-code";
+
+/** A live worker page, not a snapshot's (which loads with its snapshot). */
+const WORKER_PAGE = /^\/workers\/[^/]+\/?$/;
 
 /**
  * The page frame: sections, share, role, theme and help in the header, the
@@ -18,6 +23,7 @@ export function Layout() {
   const toggleHelp = useCallback(() => setHelp((h) => !h), []);
   const closeHelp = useCallback(() => setHelp(false), []);
   useShortcuts({ toggleHelp, closeHelp, toggleTheme });
+  usePreloadOnIntent(WORKER_PAGE, loadWorkerView);
 
   return (
     <div className="app">

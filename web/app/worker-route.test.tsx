@@ -2,7 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { createRouterTransport } from "@connectrpc/connect";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SessionState } from "../../gen/stallwatch/v1/agent_pb";
 import {
   ActionKind,
@@ -25,6 +25,12 @@ import { giveElementsAScreenSizedBox } from "../shared/testing/jsdom-layout";
 
 afterEach(cleanup);
 giveElementsAScreenSizedBox();
+// A worker view asks for the charts' code as it loads (issue 19.4). Here that
+// is Vite transforming recharts, once, for seconds on a busy machine: done
+// before the tests, so no test's wait for the page pays it.
+beforeAll(async () => {
+  await (await import("../features/worker/index")).preloadCharts();
+}, 60_000);
 
 const hung = (state = SessionState.PROCESSING) =>
   ({
