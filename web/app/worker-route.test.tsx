@@ -99,7 +99,8 @@ describe("WorkerPage (issue 11)", () => {
     let release: () => void = () => undefined;
     const cancelGate = new Promise<void>((r) => (release = r));
     renderWorker({ sessionsFor: () => (cancelled ? [] : [hung()]), cancelGate });
-    const row = await screen.findByRole("row", { name: /s-hang/ });
+    // A bound for the first page of the file on a busy machine, not a timing claim.
+    const row = await screen.findByRole("row", { name: /s-hang/ }, { timeout: 10_000 });
     const cancel = within(row).getByRole<HTMLButtonElement>("button", { name: "Cancel" });
     await waitFor(() => expect(cancel.disabled).toBe(false));
     fireEvent.click(cancel);
@@ -131,7 +132,7 @@ describe("WorkerPage (issue 11)", () => {
       worker: fixtureWorker("w-1", { liveness: Liveness.EXITED }),
       sessionsFor: () => [],
     });
-    await screen.findByRole("heading", { name: "w-1" });
+    await screen.findByRole("heading", { name: "w-1" }, { timeout: 10_000 });
     await screen.findAllByText("the worker has exited");
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Drain" }).disabled).toBe(true);
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Cancel all" }).disabled).toBe(
