@@ -5,14 +5,10 @@
 // - a 2,000-thread dump: render time (tab click to groups on screen), with
 //   41 distinct stacks and with 2,000 (every thread its own group)
 // - a 1,000-worker snapshot permalink: time to the first rows
-// Data comes from a synthetic in-process API server (bench only): a real gateway
+// Data comes from a synthetic in-process API server (bench/ui-server.ts): a real gateway
 // cannot be given 10,000 workers on this 2-core machine.
-import http from "node:http";
-import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { chromium } from "@playwright/test";
 import { ControlService, Role } from "../gen/stallwatch/v1/control_pb.js";
 import {
   FleetService,
@@ -25,8 +21,8 @@ import {
   type Worker,
 } from "../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, SnapshotService } from "../gen/stallwatch/v1/snapshot_pb.js";
-import { createStaticHandler } from "../server/gateway/http/static-files.js";
 import { table } from "./harness.js";
+import { launchChromium, median, startUiServer } from "./ui-server.js";
 
 /** What is measured: workers in the large and small fleet, threads in a dump, workers in a snapshot, seconds of 1 Hz updates. */
 const SIZE = {
@@ -152,26 +148,8 @@ const routes = (fleetSize: number) => (router: ConnectRouter) => {
   });
 };
 
-const webRoot = fileURLToPath(new URL("../web/", import.meta.url));
-const serveStatic = createStaticHandler(webRoot);
-
-/** An API + SPA server with a fleet of `fleetSize`; the gateway's static handler. */
-async function startServer(fleetSize: number): Promise<{ base: string; server: http.Server }> {
-  const api = connectNodeAdapter({
-    routes: routes(fleetSize),
-    // Mounted on an HTTP/1.1 server only.
-    fallback: (req, res) => serveStatic(req as http.IncomingMessage, res as http.ServerResponse),
-  });
-  const server = http.createServer(api);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  return {
-    server,
-    base: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
-  };
-}
-const big = await startServer(SIZE.fleet);
-const small = await startServer(SIZE.smallFleet);
+const big = await startUiServer(routes(SIZE.fleet));
+const small = await startUiServer(routes(SIZE.smallFleet));
 const base = big.base;
 
 /**
@@ -199,16 +177,7 @@ const RENDER_DUMP = `new Promise((resolve) => {
   check();
 })`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 const rows: Record<string, string>[] = [];
 try {
   for (const [size, at] of [
@@ -290,15 +259,14 @@ try {
       totals.push(t.total);
       renders.push(t.render);
     }
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     rows.push({
       measure: `thread dump, ${SIZE.threads} threads, ${what}: render`,
-      value: `median ${med(renders).toFixed(0)} ms (max ${Math.max(...renders).toFixed(0)})`,
+      value: `median ${median(renders).toFixed(0)} ms (max ${Math.max(...renders).toFixed(0)})`,
       note: "dump received → grouped, rendered, next frame; target < 200 ms",
     });
     rows.push({
       measure: `thread dump, ${SIZE.threads} threads, ${what}: tab click → on screen`,
-      value: `median ${med(totals).toFixed(0)} ms (max ${Math.max(...totals).toFixed(0)})`,
+      value: `median ${median(totals).toFixed(0)} ms (max ${Math.max(...totals).toFixed(0)})`,
       note: "adds opening the stream and receiving the dump",
     });
   }

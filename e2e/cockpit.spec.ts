@@ -123,6 +123,39 @@ test("the fleet's first load is small, precompressed and cached for good; charts
   await page.close();
 });
 
+test("a worker's chart code is fetched when its row is hovered or focused, before any click (issue 19.4)", async ({
+  browser,
+  demo,
+}) => {
+  for (const intent of ["hover", "focus"] as const) {
+    // A fresh context each time: an empty cache, nothing fetched yet.
+    const page = await browser.newPage();
+    let chartCode = "";
+    page.on("response", (response) => {
+      const url = new URL(response.url());
+      if (!url.pathname.startsWith("/assets/") || !url.pathname.endsWith(".js")) return;
+      // Known by what it contains, as above, not by Rollup's chunk name.
+      void response.text().then((text) => {
+        if (text.includes("recharts-surface")) chartCode = url.pathname;
+      });
+    });
+    await page.goto(`${demo.url}/`);
+    const link = page.locator("tr[data-worker-id] a").first();
+    await expect(link).toBeVisible({ timeout: 30_000 });
+    // The mouse is nowhere yet: the fleet alone never asks for charts (checked above).
+    expect(chartCode).toBe("");
+    if (intent === "hover") await link.hover();
+    else await link.focus();
+    await expect.poll(() => chartCode, { message: `chart code after ${intent}` }).not.toBe("");
+    // Asked for before any navigation: still on the fleet.
+    await expect(page).toHaveURL(`${demo.url}/`);
+    await link.click();
+    await expect(page.getByRole("list", { name: "Legend" })).toContainText("p99");
+    await expect(page.getByText("Loading chart…")).toHaveCount(0);
+    await page.close();
+  }
+});
+
 test("small visual faults (bug 6): identity once, placeholder fits, one outline per selected row", async ({
   page,
   demo,

@@ -65,6 +65,7 @@ test("drain a worker, watch the progress, see it exit", async ({ page, demo }) =
   await page.getByRole("button", { name: "Drain", exact: true }).click();
   const dialog = page.getByRole("dialog");
   await expect(dialog).toContainText(/Drain lets \d+ sessions? finish/);
+  const plan = (await dialog.locator(".consequence").textContent()) ?? "";
   await dialog.getByLabel(/Reason/).fill("rolling restart, e2e journey");
   await dialog.getByRole("button", { name: "Drain worker now" }).click();
   await expect(dialog.getByRole("status")).toContainText(/draining|drained/, { timeout: 15_000 });
@@ -72,6 +73,8 @@ test("drain a worker, watch the progress, see it exit", async ({ page, demo }) =
     /drained: \d+ sessions? finished in \d+ s, worker exited/,
     { timeout: 60_000 },
   );
+  // Issue 19.3: what was confirmed stays, as a record, not as a promise still pending.
+  await expect(dialog.locator(".consequence")).toHaveText(`You confirmed: ${plan}`);
   await dialog.getByRole("button", { name: "Close" }).click();
   await expect(page.locator(".page-head .badge")).toHaveText("exited", { timeout: 15_000 });
   // Issue 11, bug 5: nothing left to drain or cancel.

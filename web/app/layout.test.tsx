@@ -9,7 +9,7 @@ import { SnapshotSchema, SnapshotService } from "../../gen/stallwatch/v1/snapsho
 import { fixtureWorker } from "../shared/testing/fixtures";
 import { giveElementsAScreenSizedBox } from "../shared/testing/jsdom-layout";
 import { App } from "./app";
-import { identityLabel } from "./layout";
+import { identityLabel } from "./identity-label";
 
 afterEach(() => {
   cleanup();
@@ -73,5 +73,29 @@ describe("Layout (issue 11, bug 6)", () => {
     await screen.findByText(/Copied:/);
     fireEvent.click(screen.getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByText(/Copied:/)).toBeNull();
+  });
+});
+
+describe("Layout: shortcuts, help and theme, each from its own file (issue 20)", () => {
+  it("goes to a section on g + letter, opens and closes the help, switches the theme", async () => {
+    localStorage.removeItem("stallwatch.theme");
+    render(<App transport={transport} initialPath="/" />);
+    await screen.findByRole("link", { name: "Stalled" });
+    fireEvent.keyDown(window, { key: "g" });
+    fireEvent.keyDown(window, { key: "n" });
+    // A bound, not a timing claim: the view's code is its own chunk, imported on the way.
+    await screen.findByRole("heading", { name: "Snapshots" }, { timeout: 10_000 });
+
+    fireEvent.keyDown(window, { key: "?" });
+    const help = screen.getByRole("dialog", { name: "Keyboard shortcuts" });
+    expect(help.textContent).toContain("stalled sessions");
+    fireEvent.keyDown(window, { key: "Escape" });
+    expect(screen.queryByRole("dialog", { name: "Keyboard shortcuts" })).toBeNull();
+
+    fireEvent.keyDown(window, { key: "t" });
+    expect(document.documentElement.dataset.theme).toBe("dark");
+    expect(localStorage.getItem("stallwatch.theme")).toBe("dark");
+    fireEvent.click(screen.getByRole("button", { name: "Switch light or dark theme" }));
+    expect(document.documentElement.dataset.theme).toBe("light");
   });
 });

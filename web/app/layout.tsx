@@ -1,65 +1,29 @@
-import { useEffect, useState } from "react";
-import { NavLink, Outlet, useNavigate } from "react-router";
-import { ActionHost, useWhoAmI } from "../features/actions/index";
+import { useCallback, useState } from "react";
+import { NavLink, Outlet } from "react-router";
+import { ActionHost } from "../features/actions/index";
 import { ShareSnapshotButton } from "../features/share-snapshot/index";
-import { HiddenLabelInput } from "../shared/hidden-label-input";
-import { readOperatorToken, setOperatorToken } from "./operator-token";
-import { useQueryClient } from "@tanstack/react-query";
+import { RoleBadge } from "./role-badge";
+import { ShortcutsHelp } from "./shortcuts-help";
+import { useShortcuts } from "./use-shortcuts";
+import { usePreloadOnIntent } from "./use-preload-on-intent";
+import { useTheme } from "./use-theme";
+import { loadWorkerView } from "./worker-view-code";
 
-const SHORTCUTS: [string, string][] = [
-  ["g f", "fleet"],
-  ["g s", "stalled sessions"],
-  ["g a", "audit log"],
-  ["g e", "events"],
-  ["g n", "snapshots"],
-  ["/", "filter the fleet"],
-  ["t", "switch light / dark"],
-  ["?", "this help"],
-];
+/** A live worker page, not a snapshot's (which loads with its snapshot). */
+const WORKER_PAGE = /^\/workers\/[^/]+\/?$/;
 
-/** Page frame: sections, role, theme, shortcuts, and the current view. */
+/**
+ * The page frame: sections, share, role, theme and help in the header, the
+ * current view below. The action dialog's host sits above the views, so an
+ * action's outcome outlives the row or page it was started from.
+ */
 export function Layout() {
-  const navigate = useNavigate();
+  const { theme, toggle: toggleTheme } = useTheme();
   const [help, setHelp] = useState(false);
-  const [theme, setTheme] = useState<string>(() => localStorage.getItem("stallwatch.theme") ?? "");
-  useEffect(() => {
-    if (theme) document.documentElement.dataset.theme = theme;
-    else delete document.documentElement.dataset.theme;
-    localStorage.setItem("stallwatch.theme", theme);
-  }, [theme]);
-  useEffect(() => {
-    let pending = "";
-    const onKey = (e: KeyboardEvent) => {
-      const target = e.target as HTMLElement | null;
-      if (target && ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName)) return;
-      if (e.metaKey || e.ctrlKey || e.altKey) return;
-      const go: Record<string, string> = {
-        f: "/",
-        s: "/stalled",
-        a: "/audit",
-        e: "/events",
-        n: "/snapshots",
-      };
-      if (pending === "g" && go[e.key]) {
-        void navigate(go[e.key] ?? "/");
-        pending = "";
-        return;
-      }
-      pending = e.key === "g" ? "g" : "";
-      if (e.key === "?") setHelp((h) => !h);
-      else if (e.key === "Escape") setHelp(false);
-      else if (e.key === "t") setTheme((t) => (t === "dark" ? "light" : "dark"));
-      else if (e.key === "/") {
-        const filter = document.getElementById("fleet-filter");
-        if (filter) {
-          e.preventDefault();
-          filter.focus();
-        }
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [navigate]);
+  const toggleHelp = useCallback(() => setHelp((h) => !h), []);
+  const closeHelp = useCallback(() => setHelp(false), []);
+  useShortcuts({ toggleHelp, closeHelp, toggleTheme });
+  usePreloadOnIntent(WORKER_PAGE, loadWorkerView);
 
   return (
     <div className="app">
@@ -79,11 +43,7 @@ export function Layout() {
         <span className="spacer" />
         <ShareSnapshotButton />
         <RoleBadge />
-        <button
-          type="button"
-          onClick={() => setTheme((t) => (t === "dark" ? "light" : "dark"))}
-          aria-label="Switch light or dark theme"
-        >
+        <button type="button" onClick={toggleTheme} aria-label="Switch light or dark theme">
           {theme === "dark" ? "Light" : "Dark"}
         </button>
         <button type="button" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
@@ -95,109 +55,7 @@ export function Layout() {
           <Outlet />
         </ActionHost>
       </main>
-      {help && (
-        <div
-          className="overlay"
-          role="dialog"
-          aria-modal="true"
-          aria-labelledby="shortcuts-title"
-          onClick={() => setHelp(false)}
-        >
-          <div className="overlay-card" onClick={(e) => e.stopPropagation()}>
-            <h2 id="shortcuts-title">Keyboard shortcuts</h2>
-            <dl className="facts">
-              {SHORTCUTS.map(([keys, what]) => (
-                <div key={keys} style={{ display: "contents" }}>
-                  <dt>
-                    <kbd>{keys}</kbd>
-                  </dt>
-                  <dd>{what}</dd>
-                </div>
-              ))}
-            </dl>
-            <button type="button" onClick={() => setHelp(false)} autoFocus>
-              Close
-            </button>
-          </div>
-        </div>
-      )}
+      {help && <ShortcutsHelp onClose={closeHelp} />}
     </div>
-  );
-}
-
-/** Viewer or operator; a viewer can paste the operator token here. */
-function RoleBadge() {
-  const { isOperator, actor, query } = useWhoAmI();
-  const queryClient = useQueryClient();
-  const [editing, setEditing] = useState(false);
-  const [token, setToken] = useState("");
-  if (isOperator) {
-    return (
-      <span className="role" title={`signed in as ${actor || "operator"}`}>
-        {identityLabel(actor)}{" "}
-        {readOperatorToken() && (
-          <button
-            type="button"
-            onClick={() => {
-              setOperatorToken(undefined);
-              void queryClient.invalidateQueries();
-            }}
-          >
-            Sign out
-          </button>
-        )}
-      </span>
-    );
-  }
-  if (!editing) {
-    return (
-      <span className="role">
-        viewer{" "}
-        <button type="button" onClick={() => setEditing(true)} disabled={query.isPending}>
-          Sign in as operator
-        </button>
-      </span>
-    );
-  }
-  return (
-    <form
-      className="role"
-      onSubmit={(e) => {
-        e.preventDefault();
-        setOperatorToken(token.trim());
-        setEditing(false);
-        void queryClient.invalidateQueries();
-      }}
-    >
-      <HiddenLabelInput
-        label="Operator token"
-        type="password"
-        placeholder="operator token"
-        value={token}
-        onChange={(e) => setToken(e.target.value)}
-        autoFocus
-      />
-      <button type="submit">Sign in</button>
-    </form>
-  );
-}
-
-/**
- * "operator" plus who, once: the gateway's actor for a token is already
- * "operator (token)", which must not become "operator (operator (token))".
- */
-export function identityLabel(actor: string): string {
-  if (!actor) return "operator";
-  return actor.toLowerCase().startsWith("operator") ? actor : `operator · ${actor}`;
-}
-
-export function NotFound() {
-  return (
-    <section className="problem">
-      <h1>Not found</h1>
-      <p>
-        There is no page at this address. <NavLink to="/">Go to the fleet</NavLink>
-      </p>
-    </section>
   );
 }

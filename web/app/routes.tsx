@@ -1,12 +1,16 @@
 import type { RouteObject } from "react-router";
 import { FleetPage } from "../features/fleet/index";
-import { Layout, NotFound } from "./layout";
+import { Layout } from "./layout";
+import { NotFound } from "./not-found";
+import { loadWorkerView } from "./worker-view-code";
 
 /**
  * Every view is a URL. The fleet is in the first chunk (it is the first
  * paint of an incident); every other view loads with its route, so the
  * fleet's first load carries neither charts nor thread-dump code. Routes
- * import only a feature's `index.ts`.
+ * import only a feature's `index.ts`. A worker view's code, charts included,
+ * is fetched ahead of the click when a link to a worker is hovered or
+ * focused (the Layout's `usePreloadOnIntent`).
  */
 export const routes: RouteObject[] = [
   {
@@ -19,7 +23,8 @@ export const routes: RouteObject[] = [
       },
       {
         path: "/workers/:workerId",
-        lazy: async () => ({ Component: (await import("../features/worker/index")).WorkerPage }),
+        // The charts' code is asked for as soon as the view's is here (worker-view-code.ts).
+        lazy: async () => ({ Component: (await loadWorkerView()).WorkerPage }),
       },
       {
         path: "/snapshots",
@@ -35,9 +40,11 @@ export const routes: RouteObject[] = [
       },
       {
         path: "/snapshots/:snapshotId/workers/:workerId",
-        lazy: async () => ({
-          Component: (await import("../features/snapshots/index")).SnapshotPage,
-        }),
+        lazy: async () => {
+          // A stored worker draws the same charts: their code comes alongside.
+          loadWorkerView().catch(() => undefined);
+          return { Component: (await import("../features/snapshots/index")).SnapshotPage };
+        },
       },
       {
         path: "/audit",

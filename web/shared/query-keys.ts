@@ -16,6 +16,7 @@ export const queryKeys = {
   /** One action as it runs (WatchAction). */
   action: (actionId: string) => ["stallwatch", "action", actionId] as const,
   whoAmI: () => ["stallwatch", "whoami"] as const,
+  /** Every stalled session in the fleet (WatchStalledSessions). */
   stalled: () => ["stallwatch", "stalled"] as const,
   audit: {
     all: ["stallwatch", "audit"] as const,

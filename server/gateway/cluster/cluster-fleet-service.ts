@@ -8,9 +8,11 @@ import {
   ListWorkersRequestSchema,
   ListWorkersResponseSchema,
   WatchFleetResponseSchema,
+  WatchStalledSessionsResponseSchema,
   WatchWorkerResponseSchema,
   type FleetService,
   type FleetTotals,
+  type SessionView,
   type WatchFleetResponse,
   type WorkerDetail,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
@@ -69,6 +71,28 @@ export function createClusterFleetService(
     } catch (err) {
       deps.log.debug({ err: (err as Error).message }, "worker events from the database failed");
     }
+  };
+
+  /** Every connected peer's stalled sessions; a peer that does not answer in time is left out, logged. */
+  const peersStalled = async (signal: AbortSignal): Promise<SessionView[]> => {
+    const theirs = await Promise.all(
+      front
+        .peers()
+        .filter((p) => p.connected)
+        .map((p) =>
+          p.fleet.listStalledSessions({}, { signal, timeoutMs: PEER_CALL_MS }).then(
+            (r) => r.sessions,
+            (err: unknown) => {
+              deps.log.warn(
+                { peer: p.member.gatewayId, err: (err as Error).message },
+                "a peer's stalled sessions are missing",
+              );
+              return [];
+            },
+          ),
+        ),
+    );
+    return theirs.flat();
   };
 
   return {
@@ -195,29 +219,22 @@ export function createClusterFleetService(
         ListStalledSessionsResponseSchema,
         await local.listStalledSessions(request, context),
       );
-      const theirs = await Promise.all(
-        front
-          .peers()
-          .filter((p) => p.connected)
-          .map((p) =>
-            p.fleet
-              .listStalledSessions(request, { signal: context.signal, timeoutMs: PEER_CALL_MS })
-              .then(
-                (r) => r.sessions,
-                (err: unknown) => {
-                  deps.log.warn(
-                    { peer: p.member.gatewayId, err: (err as Error).message },
-                    "a peer's stalled sessions are missing",
-                  );
-                  return [];
-                },
-              ),
-          ),
-      );
       return create(ListStalledSessionsResponseSchema, {
-        sessions: [...mine.sessions, ...theirs.flat()],
+        sessions: [...mine.sessions, ...(await peersStalled(context.signal))],
         asOfMs: mine.asOfMs,
       });
+    },
+
+    // Paced by this gateway's own stream (its clock and interval): each of its
+    // lists is sent with the peers' as of then.
+    async *watchStalledSessions(request, context) {
+      for await (const update of local.watchStalledSessions(request, context)) {
+        const mine = create(WatchStalledSessionsResponseSchema, update);
+        yield create(WatchStalledSessionsResponseSchema, {
+          sessions: [...mine.sessions, ...(await peersStalled(context.signal))],
+          asOfMs: mine.asOfMs,
+        });
+      }
     },
 
     async listEvents(request) {

@@ -5,9 +5,13 @@ import {
   FleetService,
   FleetTotalsSchema,
   Liveness,
+  SessionViewSchema,
   WatchFleetRequestSchema,
+  WatchStalledSessionsRequestSchema,
   WatchWorkerRequestSchema,
+  type SessionView,
   type WatchFleetResponse,
+  type WatchStalledSessionsResponse,
   type WatchWorkerResponse,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { FakeClock } from "../../testing/fake-clock.js";
@@ -20,6 +24,7 @@ function setup() {
   const events = new EventLog();
   const fleet = new Fleet({ clock, events, publishIntervalMs: 250 });
   let watching = 0;
+  const stalled: SessionView[] = [];
   const service = createFleetService(
     {
       fleet,
@@ -32,7 +37,7 @@ function setup() {
           return () => (watching -= 1);
         },
         collectNow: () => Promise.resolve(undefined),
-        stalledSessions: () => [],
+        stalledSessions: () => [...stalled],
       },
     },
     { keepaliveMs: 5000, workerRefreshMs: 1000, maxQueuedDeltas: 4 },
@@ -47,7 +52,7 @@ function setup() {
       url: "http://localhost/",
       requestSignal: stop.signal,
     });
-  return { clock, fleet, service, stop, context, watching: () => watching };
+  return { clock, fleet, service, stop, context, stalled, watching: () => watching };
 }
 
 /**
@@ -122,5 +127,30 @@ describe("FleetService with a fake clock", () => {
     stop.abort();
     await stream.next();
     expect(watching()).toBe(0);
+  });
+
+  it("watchStalledSessions: the whole list every second, as it is then, until the stream ends (issue 20)", async () => {
+    const { clock, service, stop, context, stalled } = setup();
+    const watched = service.watchStalledSessions(
+      create(WatchStalledSessionsRequestSchema),
+      context(FleetService.method.watchStalledSessions),
+    );
+    const stream = watched[Symbol.asyncIterator]();
+    const first = await next<WatchStalledSessionsResponse>(stream, clock, 100);
+    expect(first.sessions).toEqual([]);
+    stalled.push(
+      create(SessionViewSchema, {
+        workerId: "a",
+        stalled: true,
+        stallReason: "in PROCESSING for 92 s",
+      }),
+    );
+    const second = await next<WatchStalledSessionsResponse>(stream, clock, 100);
+    expect(second.sessions.map((v) => [v.workerId, v.stallReason])).toEqual([
+      ["a", "in PROCESSING for 92 s"],
+    ]);
+    expect(Number(second.asOfMs) - Number(first.asOfMs)).toBe(1000);
+    stop.abort();
+    expect((await stream.next()).done).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import {
   ListStalledSessionsResponseSchema,
   ListWorkersResponseSchema,
   WatchFleetResponseSchema,
+  WatchStalledSessionsResponseSchema,
   WatchThreadDumpsResponseSchema,
   WatchWorkerResponseSchema,
   type WatchFleetResponse,
@@ -32,7 +33,7 @@ export interface FleetServiceOptions {
   maxQueuedDeltas?: number;
   /** An empty message at least this often, so clients can tell "quiet" from "cut off". */
   keepaliveMs?: number;
-  /** How often WatchWorker re-sends a worker's detail. */
+  /** How often WatchWorker re-sends a worker's detail, and WatchStalledSessions the list. */
   workerRefreshMs?: number;
 }
 
@@ -164,6 +165,16 @@ export function createFleetService(
         sessions: collector.stalledSessions(),
         asOfMs: BigInt(clock.now()),
       });
+    },
+
+    async *watchStalledSessions(_request, context) {
+      while (!context.signal.aborted) {
+        yield create(WatchStalledSessionsResponseSchema, {
+          sessions: collector.stalledSessions(),
+          asOfMs: BigInt(clock.now()),
+        });
+        await sleep(clock, workerRefreshMs, context.signal);
+      }
     },
 
     listEvents(request) {

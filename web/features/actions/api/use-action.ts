@@ -7,6 +7,7 @@ import {
   type Action,
   type WatchActionResponse,
 } from "../../../../gen/stallwatch/v1/control_pb";
+import { newActionId } from "../../../shared/action-id";
 import { queryKeys } from "../../../shared/query-keys";
 import { useClient } from "../../../shared/transport-context";
 import { useStreamedQuery } from "../../../shared/use-streamed-query";
@@ -18,10 +19,6 @@ export interface ActionInput {
   workerId: string;
   sessionId?: string;
   reason: string;
-}
-
-function newActionId(): string {
-  return `ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 /** Until the gateway says otherwise, an action runs; after that its record is final. */
@@ -84,7 +81,7 @@ export function useAction() {
     pending: mutation.isPending,
     start: (input: ActionInput) => {
       setActionId(undefined);
-      mutation.mutate({ input, actionId: newActionId() });
+      mutation.mutate({ input, actionId: newActionId("ui") });
     },
     reset: () => {
       setActionId(undefined);

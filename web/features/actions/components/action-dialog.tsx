@@ -32,7 +32,8 @@ export function ActionDialog({
 }: ActionDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState("");
-  // What the operator confirmed; live counts must not rewrite it while the action runs.
+  // What the operator confirmed; live counts must not rewrite it while the action runs
+  // (the host already keeps the text the dialog opened with).
   const [confirmed, setConfirmed] = useState<string | undefined>(undefined);
   const { action, error, pending, start } = useAction();
   useEffect(() => {
@@ -53,7 +54,16 @@ export function ActionDialog({
     <dialog ref={ref} className="action-dialog" aria-labelledby="action-title" onClose={onClose}>
       <form onSubmit={submit}>
         <h2 id="action-title">{TITLES[kind]}</h2>
-        <p className="consequence">{confirmed ?? consequence}</p>
+        {confirmed === undefined ? (
+          <p className="consequence">{consequence}</p>
+        ) : (
+          // Once sent, the plan is a record of what was confirmed, never a
+          // promise still pending: after the drain it read as if it had not
+          // started (issue 19.3). The outcome below says what happened.
+          <p className="consequence">
+            <span className="sub">You confirmed:</span> {confirmed}
+          </p>
+        )}
         {!action && (
           <>
             <label htmlFor="action-reason">Reason (recorded in the audit log)</label>

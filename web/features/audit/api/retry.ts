@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ControlService } from "../../../../gen/stallwatch/v1/control_pb";
+import { newActionId } from "../../../shared/action-id";
 import { queryKeys } from "../../../shared/query-keys";
 import { useClient } from "../../../shared/transport-context";
 
@@ -12,9 +13,7 @@ import { useClient } from "../../../shared/transport-context";
 export function useRetryAction(retryOf: string) {
   const client = useClient(ControlService);
   const queryClient = useQueryClient();
-  const [actionId] = useState(
-    () => `ui-retry-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-  );
+  const [actionId] = useState(() => newActionId("ui-retry"));
   return useMutation({
     mutationFn: () => client.retryAction({ actionId, retryOf, reason: "" }, { timeoutMs: 10_000 }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.audit.all }),

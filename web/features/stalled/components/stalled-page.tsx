@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { DataTable } from "../../../shared/data-table";
 import { clip, formatDuration } from "../../../shared/format";
-import { LoadError } from "../../../shared/load-error";
+import { ConnectionIndicator } from "../../../shared/connection-indicator";
 import { Page } from "../../../shared/page";
 import { useNow } from "../../../shared/use-now";
 import { stateName } from "../../../shared/session-state";
@@ -11,24 +11,27 @@ const COLUMNS = ["Without progress", "Worker", "Session", "State", "Why", "Threa
 
 /** Every stalled session in the fleet, longest without progress first. */
 export function StalledPage() {
-  const { data, error, isPending, refetch } = useStalledSessions();
+  const { data, status, lastMessageAtMs } = useStalledSessions();
+  const sessions = data.sessions;
   const now = useNow();
   return (
     <Page
       id="stalled-title"
       title="Stalled sessions"
       head={
-        <span className="sub">
-          {data ? `${data.sessions.length} stalled, longest without progress first` : ""}
-        </span>
+        <>
+          <span className="sub">
+            {sessions ? `${sessions.length} stalled, longest without progress first` : ""}
+          </span>
+          <ConnectionIndicator status={status} asOfMs={lastMessageAtMs} />
+        </>
       }
     >
-      <LoadError error={error} what="load stalled sessions" retry={refetch} />
-      {isPending && <p className="sub">Loading…</p>}
-      {data?.sessions.length === 0 && <p>No session is stalled.</p>}
-      {data && data.sessions.length > 0 && (
+      {!sessions && <p className="sub">Loading…</p>}
+      {sessions?.length === 0 && <p>No session is stalled.</p>}
+      {sessions && sessions.length > 0 && (
         <DataTable columns={COLUMNS}>
-          {data.sessions.map((v) => {
+          {sessions.map((v) => {
             const s = v.session;
             const worker = `/workers/${encodeURIComponent(v.workerId)}`;
             return (

@@ -1,12 +1,13 @@
 import { lazy, Suspense, type ComponentProps } from "react";
+import { loadChartCode } from "./chart-code";
 
 // recharts is most of the bundle's weight and only worker views draw charts:
-// it loads with the first chart, never on the fleet's first paint.
+// it never loads with the fleet's first paint (see chart-code.ts for when it does).
 const LatencyChartImpl = lazy(() =>
-  import("./latency-chart").then((m) => ({ default: m.LatencyChart })),
+  loadChartCode().then(([latency]) => ({ default: latency.LatencyChart })),
 );
 const MetricChartImpl = lazy(() =>
-  import("./metric-chart").then((m) => ({ default: m.MetricChart })),
+  loadChartCode().then(([, metric]) => ({ default: metric.MetricChart })),
 );
 
 const loading = (height: number) => (
