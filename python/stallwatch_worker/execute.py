@@ -34,9 +34,15 @@ class ExecuteSession(StreamEndings):
         self.log = host.log.child(session=self.id)
         self.engine_cancel = threading.Event()
         self.outside_reason: Optional[str] = None
-        self.ctx = UdfContext(host.extra_cancel(self))
+        extra = host.extra_cancel(self)
+        self.ctx = UdfContext(extra)
         self.inbox = Inbox(
-            requests, f"stallwatch-inbox-{self.id}", self._engine_cancel_read, self._broken
+            requests,
+            f"stallwatch-inbox-{self.id}",
+            self._engine_cancel_read,
+            self._broken,
+            lambda err: self.cancel_from_outside(f"cancelled through Stallwatch: {err}"),
+            extra,
         )
         self.udf: Optional[Udf] = None
         self.udf_name = ""
@@ -58,6 +64,11 @@ class ExecuteSession(StreamEndings):
         self.stream_broken = True
         self.engine_cancel.set()
         self.ctx.request_cancel("the stream broke")
+
+    def _note_outside_cancel(self, detail: str = "") -> None:
+        """A cancel we were not told about directly (the agent's flag or its async exception)."""
+        if self.outside_reason is None:
+            self.outside_reason = self.ctx.reason or detail or "cancelled through Stallwatch"
 
     def rpc_ended(self) -> None:
         """grpcio's callback when the RPC is over; before our ending, the transport broke."""
@@ -170,6 +181,7 @@ class ExecuteSession(StreamEndings):
                 return
             item = self._take(None)
             if isinstance(item, Interrupted):
+                self._note_outside_cancel()
                 continue
             if isinstance(item, End) or item is None:
                 raise ProtocolViolation("the engine closed its side before Finish or Cancel")
@@ -232,6 +244,8 @@ class ExecuteSession(StreamEndings):
             return None
         except BaseException as err:
             if isinstance(err, SessionCancelled) or self.ctx.cancelled:
+                if not self.engine_cancel.is_set():
+                    self._note_outside_cancel(str(err))
                 yield from self._ended_by_cancel(during_init)
                 raise _SessionOver() from None
             if isinstance(err, UdfSpecError):

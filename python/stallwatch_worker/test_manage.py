@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 from . import protocol as p
-from .testing import LocalWorker, cancel, data, finish, init
+from .testing import LocalWorker, data, finish, init
 
 
 @pytest.fixture
@@ -22,8 +22,9 @@ def test_heartbeat_answers_with_worker_metrics_while_sessions_spin(worker):
     metrics = worker.manage(heartbeat=p.pb.Heartbeat()).heartbeat.metrics
     assert metrics["active_sessions"] == "4"
     assert int(metrics["rss_bytes"]) > 0
+    worker.registry.cancel_all("test over")
     for s in streams:
-        s.send(cancel())
+        assert s.next_name() == "error:worker"
         assert s.next_name() == "cancel"
 
 
@@ -35,8 +36,6 @@ def test_sessions_beyond_the_cap_are_refused_so_manage_keeps_its_threads(worker)
     with pytest.raises(grpc.RpcError) as refused:
         extra.next()
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    for s in streams:
-        s.send(cancel())
 
 
 def test_empty_manage_request_is_invalid_argument(worker):
