@@ -1,0 +1,204 @@
+"""The worker's side of the agent: a helper process holds the gateway stream,
+this side answers what the helper forwards.
+
+Why a helper (README "GIL held by native code"): when native code holds the
+GIL no thread of the worker can run Python, so no in-process agent can
+answer. The helper is another interpreter (sys.executable) that keeps the
+gateway connection, forwards each request here over a socketpair, and when
+faulthandler's C watchdog reports that Python stopped running, answers in
+the worker's place with the stacks the watchdog wrote.
+"""
+
+import concurrent.futures
+import faulthandler
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+from stallwatch_proto import agent_pb2
+
+from . import status, wire
+from .contained import contained, log
+
+#: Gateway requests in flight at most; beyond, the gateway is answered "busy" at once.
+MAX_IN_FLIGHT = 32
+_PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Agent:
+    """A running agent. Never raises into the worker; stop() is bounded."""
+
+    def __init__(self, config, registry):
+        self.config = config
+        self._registry = registry
+        self._send_lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._in_flight = 0
+        self._count_lock = threading.Lock()
+        self._status_pool = concurrent.futures.ThreadPoolExecutor(
+            2, thread_name_prefix="stallwatch-agent-status"
+        )
+        self._command_pool = concurrent.futures.ThreadPoolExecutor(
+            8, thread_name_prefix="stallwatch-agent-command"
+        )
+        self._sock = None
+        self._fault_w = None
+        self.helper = None
+
+    # Life -----------------------------------------------------------------
+
+    def start(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        fault_r, fault_w = os.pipe()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PYTHON_DIR, env.get("PYTHONPATH")]))
+        if self.config.token:
+            env["STALLWATCH_AGENT_TOKEN"] = self.config.token  # never on argv: ps shows it
+        env.pop("STALLWATCH_AGENT_TOKEN_FILE", None)
+        args = [sys.executable, "-m", "stallwatch_agent.helper"]
+        args += ["--fd", str(theirs.fileno()), "--fault-fd", str(fault_r)]
+        args += ["--gateway", self.config.gateway, "--worker-pid", str(os.getpid())]
+        args += ["--gil-timeout-s", str(self.config.gil_timeout_s)]
+        try:
+            self.helper = subprocess.Popen(
+                args,
+                pass_fds=(theirs.fileno(), fault_r),
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            theirs.close()
+            os.close(fault_r)
+        self._sock = ours
+        self._fault_w = fault_w
+        self._send(wire.ANNOUNCE, self.config.announce().SerializeToString())
+        for name, target in (("reader", self._read), ("watchdog", self._watchdog)):
+            threading.Thread(target=target, name=f"stallwatch-agent-{name}", daemon=True).start()
+        return self
+
+    def stop(self, timeout_s=5.0):
+        """Tells the helper to go, and waits for it at most timeout_s."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        contained("stop the watchdog", faulthandler.cancel_dump_traceback_later)
+        contained("tell the helper to stop", lambda: self._send(wire.STOP))
+        helper = self.helper
+        if helper is not None:
+            try:
+                helper.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                helper.kill()
+                helper.wait(1)
+        for closing in (self._sock.close, lambda: os.close(self._fault_w)):
+            contained("close the helper's pipes", closing)
+        self._status_pool.shutdown(wait=False, cancel_futures=True)
+        self._command_pool.shutdown(wait=False, cancel_futures=True)
+
+    # The helper's requests ---------------------------------------------------
+
+    def _send(self, kind, payload=b""):
+        frame = wire.encode(kind, payload)
+        with self._send_lock:
+            self._sock.sendall(frame)
+
+    def _read(self):
+        try:
+            while not self._stopped.is_set():
+                frame = wire.read_frame(self._sock)
+                if frame is None:
+                    break
+                kind, payload = frame
+                if kind == wire.RESPONSE:
+                    self._handle(agent_pb2.ConnectResponse.FromString(payload))
+        except Exception:  # noqa: BLE001
+            if not self._stopped.is_set():
+                log.exception("stallwatch agent: the helper link broke; status is off")
+            return
+        if not self._stopped.is_set():
+            log.warning("stallwatch agent: the helper process ended; status is off")
+
+    def _handle(self, message):
+        which = message.WhichOneof("message")
+        if which is None:
+            return  # a newer gateway's message: nothing to answer
+        with self._count_lock:
+            busy = self._in_flight >= MAX_IN_FLIGHT
+            if not busy:
+                self._in_flight += 1
+        if busy:
+            self._reply(_busy_answer(message))
+            return
+        if which == "status_request":
+            pool, work = self._status_pool, lambda: _status(self._registry, message.status_request)
+        else:
+            pool, work = self._command_pool, lambda: _command(self._registry, message.command)
+        pool.submit(self._answer, work)
+
+    def _answer(self, work):
+        try:
+            answer = contained("answer the gateway", work)
+            if answer is not None:
+                self._reply(answer)
+        finally:
+            with self._count_lock:
+                self._in_flight -= 1
+
+    def _reply(self, answer):
+        contained(
+            "send an answer to the helper",
+            lambda: self._send(wire.REQUEST, answer.SerializeToString()),
+        )
+
+    # GIL watchdog --------------------------------------------------------------
+
+    def _watchdog(self):
+        """Re-arms faulthandler's C watchdog every second. It fires (writing every
+        thread's stack into the helper's pipe) only if this thread cannot run for
+        gil_timeout_s: then no Python thread runs, and native code holds the GIL."""
+        names = None
+        while not self._stopped.is_set():
+            ok = contained(
+                "arm the GIL watchdog",
+                lambda: faulthandler.dump_traceback_later(
+                    self.config.gil_timeout_s, repeat=False, file=self._fault_w
+                )
+                or True,
+            )
+            now = {str(t.ident): t.name for t in threading.enumerate()}
+            payload = json.dumps(now).encode() if now != names else b""
+            names = now
+            try:
+                self._send(wire.ALIVE, payload)
+            except OSError:
+                if not self._stopped.is_set():
+                    log.warning("stallwatch agent: the helper is gone; GIL watchdog off")
+                contained("stop the watchdog", faulthandler.cancel_dump_traceback_later)
+                return
+            if not ok:
+                return
+            self._stopped.wait(self.config.rearm_s)
+
+
+def _status(registry, request):
+    return agent_pb2.ConnectRequest(status=status.status_report(registry, request))
+
+
+def _command(registry, command):
+    return agent_pb2.ConnectRequest(command_result=status.command_result(registry, command))
+
+
+def _busy_answer(message):
+    why = f"worker busy: {MAX_IN_FLIGHT} gateway requests already in flight"
+    if message.WhichOneof("message") == "status_request":
+        report = agent_pb2.StatusReport(request_id=message.status_request.request_id, error=why)
+        return agent_pb2.ConnectRequest(status=report)
+    result = agent_pb2.CommandResult(
+        command_id=message.command.command_id,
+        outcome=agent_pb2.COMMAND_OUTCOME_FAILED,
+        message=why,
+    )
+    return agent_pb2.ConnectRequest(command_result=result)
