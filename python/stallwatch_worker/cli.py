@@ -19,6 +19,8 @@ import threading
 import time
 from typing import Callable, Optional, Sequence
 
+import stallwatch_agent
+
 from . import VERSION
 from .log import JsonLog
 from .server import UdfWorkerService, WorkerHost, build_server
@@ -134,7 +136,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     registry = SessionRegistry(args.max_sessions)
     host = WorkerHost(log=log, registry=registry, max_payload_bytes=args.max_payload_bytes)
     service = UdfWorkerService(host, settled)
-    server = build_server(host, service)
+    # The agent (python/stallwatch_agent): its interceptor makes every Execute stream a session,
+    # and user code sees its per-session cancel flag beside the engine's and Manage's.
+    server = build_server(host, service, interceptors=[stallwatch_agent.interceptor()])
+    host.extra_cancel = lambda session: stallwatch_agent.cancelled
     try:
         bound = server.add_insecure_port(f"{_bracket(host_name)}:{port}")
     except RuntimeError as err:
@@ -150,6 +155,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     start_stop_guard(log, args.stop_guard_ms / 1000)
     if os.environ.get(LIFELINE_ENV) == "stdin":
         watch_lifeline(log)
+    if args.gateway:
+        advertise = (
+            f"{_bracket(args.advertise[0])}:{args.advertise[1]}" if args.advertise else address
+        )
+        gateway = f"{_bracket(args.gateway[0])}:{args.gateway[1]}"
+        stallwatch_agent.start(  # never blocks: a gateway that is down does not delay us
+            gateway=gateway,
+            worker_id=args.id,
+            manage_address=advertise,
+            token_file=args.agent_token_file,
+        )
     log.info("listening", id=args.id, address=address, runtime=f"python {sys.version.split()[0]}")
     _wait_until(stop.is_set, None)
     return stop_worker(server, registry, log, exit_code[0])

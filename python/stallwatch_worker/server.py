@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import grpc
 
@@ -102,13 +102,16 @@ class UdfWorkerService(p.service.UdfWorkerServicer):
         self._on_settled()
 
 
-def build_server(host: WorkerHost, service: UdfWorkerService) -> grpc.Server:
+def build_server(
+    host: WorkerHost, service: UdfWorkerService, interceptors: Sequence[Any] = ()
+) -> grpc.Server:
     """A grpcio server with the service added, not yet bound or started."""
     pool = ThreadPoolExecutor(
         max_workers=host.registry.max_sessions + MANAGE_THREADS, thread_name_prefix="grpc-udf"
     )
     server = grpc.server(
         pool,
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
