@@ -18,7 +18,7 @@ import threading
 from .config import Config, ConfigError, read_token
 from .contained import log
 from .interceptor import ExecuteInterceptor
-from .sessions import REGISTRY, Session, SessionCancelled
+from .sessions import REGISTRY, Session, SessionCancelled, session_on_thread
 
 __all__ = [
     "ConfigError",
@@ -95,7 +95,7 @@ def interceptor(registry=REGISTRY):
 
 def current_session():
     """The session whose code runs on the calling thread, or None."""
-    return REGISTRY.for_thread(threading.get_ident())
+    return session_on_thread(threading.get_ident())
 
 
 def cancelled():

@@ -26,13 +26,15 @@ Outcome = agent_pb2.CommandOutcome
 ASYNC_EXC_WAIT_S = 2.0
 
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+# A void pointer, not py_object: clearing needs a real NULL (py_object(None) would pass Py_None).
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
 _set_async_exc.restype = ctypes.c_int
 
 
 def _raise_in(ident, exc_type):
     """Sets (or with None clears) the pending async exception of thread `ident`; returns threads hit."""
-    return _set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))
+    # The exception class lives as long as the interpreter; CPython takes its own reference.
+    return _set_async_exc(ident, None if exc_type is None else id(exc_type))
 
 
 def clear_pending_async_exc(session):

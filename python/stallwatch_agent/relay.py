@@ -35,7 +35,7 @@ class Relay:
         self._gil_timeout_s = gil_timeout_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._status = {}  # request_id -> received at
+        self._status = {}  # request_id -> (received at, include_threads)
         self._commands = {}  # command_id -> (received at, answer-by)
         self._sessions = []
         self._names = {}
@@ -63,7 +63,7 @@ class Relay:
                 request = message.status_request
                 if held:
                     return self._send(self._gil_status(request))
-                self._status[request.request_id] = now
+                self._status[request.request_id] = (now, request.include_threads)
             else:
                 command = message.command
                 if held:
@@ -108,10 +108,11 @@ class Relay:
             self._gil_since_ms = now_ms() - int(self._gil_timeout_s * 1000)
             by_thread = {s.thread_id: s.session_id for s in self._sessions if s.thread_id}
             self._gil_threads = faultdump.to_threads(parsed, self._names, by_thread)
-            waiting = list(self._status)
+            waiting = list(self._status.items())
             self._status.clear()
-            for request_id in waiting:
-                self._send(self._gil_status(agent_pb2.StatusRequest(request_id=request_id)))
+            for request_id, (_, threads) in waiting:
+                request = agent_pb2.StatusRequest(request_id=request_id, include_threads=threads)
+                self._send(self._gil_status(request))
 
     def tick(self):
         """Cancels past their deadline while the GIL is held get their honest answer."""
@@ -123,7 +124,7 @@ class Relay:
                     self._send(self._gil_refusal(agent_pb2.Command(command_id=command_id)))
                 elif now - received > FORGET_AFTER_S:
                     del self._commands[command_id]
-            for request_id, received in list(self._status.items()):
+            for request_id, (received, _) in list(self._status.items()):
                 if now - received > FORGET_AFTER_S:
                     del self._status[request_id]
 

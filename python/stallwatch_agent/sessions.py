@@ -24,6 +24,25 @@ MAX_CONTEXT_ENTRIES = 64
 MAX_TEXT = 4096
 
 _ids = itertools.count(1)
+# Which session runs on which thread, whatever registry it belongs to: what
+# stallwatch_agent.cancelled() asks from UDF code.
+_on_thread = {}
+_on_thread_lock = threading.Lock()
+
+
+def session_on_thread(ident):
+    with _on_thread_lock:
+        return _on_thread.get(ident)
+
+
+def _bind(session, old, new):
+    with _on_thread_lock:
+        if old is not None and _on_thread.get(old.ident) is session:
+            del _on_thread[old.ident]
+        if new is not None and new.ident is not None:
+            _on_thread[new.ident] = session
+
+
 _prefix = f"{os.getpid():x}"
 
 
@@ -64,6 +83,7 @@ class Session:
         )
         self.last_progress_at_ms = 0
         self.thread = threading.current_thread()
+        _bind(self, None, self.thread)
         self.cancel_event = threading.Event()
         self.cancel_reason = ""
         #: Set once cancel raised SessionCancelled in the thread; cleared on end.
@@ -106,7 +126,8 @@ class Session:
     def bind_thread(self, thread=None):
         """Names the thread running this session's user code (default: the caller)."""
         with self._lock:
-            self.thread = thread or threading.current_thread()
+            old, self.thread = self.thread, thread or threading.current_thread()
+            _bind(self, old, self.thread)
 
     @property
     def cancelled(self):
@@ -120,6 +141,7 @@ class Session:
     def end(self, outcome=None, error_message="", metrics=None):
         """Ends the session once; later calls do nothing."""
         from . import cancel  # the async-exception guard lives with the cancel code
+        from .contained import contained
 
         with self._lock:
             if self.ended.is_set():
@@ -131,8 +153,11 @@ class Session:
                     if cancelled
                     else Outcome.SESSION_OUTCOME_FINISHED
                 )
-            cancel.clear_pending_async_exc(self)
+            contained(
+                "clear a pending async exception", lambda: cancel.clear_pending_async_exc(self)
+            )
             self.ended.set()
+            _bind(self, self.thread, None)
             self._registry._finish(self, outcome, _clip(error_message), metrics)
 
     def __enter__(self):
@@ -196,13 +221,6 @@ class SessionRegistry:
     def live(self):
         with self._lock:
             return list(self._live.values())
-
-    def for_thread(self, ident):
-        with self._lock:
-            for s in self._live.values():
-                if s.thread is not None and s.thread.ident == ident:
-                    return s
-        return None
 
     def sessions(self):
         return [s.to_proto() for s in self.live()]

@@ -19,11 +19,15 @@ from org.apache.spark.udf.worker import udf_service_pb2  # noqa: E402
 from org.apache.spark.udf.worker import udf_service_pb2_grpc  # noqa: E402
 from stallwatch.v1 import agent_pb2  # noqa: E402
 from stallwatch.v1 import agent_pb2_grpc  # noqa: E402
+from stallwatch.v1 import control_pb2  # noqa: E402
+from stallwatch.v1 import fleet_pb2  # noqa: E402
 
 __all__ = [
     "agent_pb2",
     "agent_pb2_grpc",
     "common_pb2",
+    "control_pb2",
+    "fleet_pb2",
     "udf_message_pb2",
     "udf_service_pb2",
     "udf_service_pb2_grpc",

@@ -18,8 +18,7 @@ import urllib.request
 
 from google.protobuf import json_format
 
-import stallwatch_proto  # noqa: F401 - puts the generated stubs on sys.path
-from stallwatch.v1 import fleet_pb2
+from stallwatch_proto import fleet_pb2
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CLI = os.path.join(REPO, "bin", "stallwatch.js")
