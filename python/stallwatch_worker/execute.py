@@ -28,8 +28,15 @@ _ids = itertools.count(1)
 
 
 class ExecuteSession(StreamEndings):
-    def __init__(self, requests: Iterator[p.pb.UdfRequest], host: Any) -> None:
+    def __init__(
+        self,
+        requests: Iterator[p.pb.UdfRequest],
+        host: Any,
+        rpc_active: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.id = f"py-{next(_ids)}"
+        # grpcio may end the request iterator cleanly when the engine cancels the RPC.
+        self._rpc_active = rpc_active
         self.host = host
         self.log = host.log.child(session=self.id)
         self.engine_cancel = threading.Event()
@@ -183,6 +190,8 @@ class ExecuteSession(StreamEndings):
             if isinstance(item, Interrupted):
                 self._note_outside_cancel()
                 continue
+            if (isinstance(item, End) or item is None) and not self._rpc_active():
+                raise StreamBroken("the RPC ended")
             if isinstance(item, End) or item is None:
                 raise ProtocolViolation("the engine closed its side before Finish or Cancel")
             if isinstance(item, Broken):

@@ -48,7 +48,7 @@ class UdfWorkerService(p.service.UdfWorkerServicer):
     def Execute(self, request_iterator: Iterator[p.pb.UdfRequest], context: Any):
         if self.draining:
             context.abort(grpc.StatusCode.UNAVAILABLE, "this worker is draining: no new sessions")
-        session = ExecuteSession(request_iterator, self.host)
+        session = ExecuteSession(request_iterator, self.host, context.is_active)
         if not self.host.registry.add(session):
             session.inbox.close()
             context.abort(
