@@ -75,6 +75,7 @@ class Agent:
         self._sock = ours
         self._fault_w = fault_w
         self._send(wire.ANNOUNCE, self.config.announce().SerializeToString())
+        self._registry.on_change = self._push_sessions
         for name, target in (("reader", self._read), ("watchdog", self._watchdog)):
             threading.Thread(target=target, name=f"stallwatch-agent-{name}", daemon=True).start()
         return self
@@ -84,6 +85,7 @@ class Agent:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        self._registry.on_change = None
         contained("stop the watchdog", faulthandler.cancel_dump_traceback_later)
         contained("tell the helper to stop", lambda: self._send(wire.STOP))
         helper = self.helper
@@ -153,6 +155,10 @@ class Agent:
             lambda: self._send(wire.REQUEST, answer.SerializeToString()),
         )
 
+    def _push_sessions(self):
+        report = agent_pb2.StatusReport(sessions=self._registry.sessions())
+        self._send(wire.SESSIONS, report.SerializeToString())
+
     # GIL watchdog --------------------------------------------------------------
 
     def _watchdog(self):
@@ -173,6 +179,8 @@ class Agent:
             names = now
             try:
                 self._send(wire.ALIVE, payload)
+                if self._registry.live():
+                    self._push_sessions()
             except OSError:
                 if not self._stopped.is_set():
                     log.warning("stallwatch agent: the helper is gone; GIL watchdog off")

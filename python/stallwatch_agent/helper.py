@@ -88,6 +88,8 @@ def _read_worker(sock, relay):
             kind, payload = frame
             if kind == wire.REQUEST:
                 relay.from_worker(agent_pb2.ConnectRequest.FromString(payload))
+            elif kind == wire.SESSIONS:
+                relay.sessions_seen(agent_pb2.StatusReport.FromString(payload).sessions)
             elif kind == wire.ALIVE:
                 names = json.loads(payload) if payload else None
                 if relay.alive(names):

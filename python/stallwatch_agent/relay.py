@@ -90,6 +90,11 @@ class Relay:
                 return
             self._send(request)
 
+    def sessions_seen(self, sessions):
+        """The worker's live sessions, pushed when one opens or is named, and each second."""
+        with self._lock:
+            self._sessions = list(sessions)
+
     def alive(self, names):
         """The worker's Python ran (its watchdog thread re-armed)."""
         with self._lock:
@@ -141,6 +146,11 @@ class Relay:
         )
         report = agent_pb2.StatusReport(request_id=request.request_id, error=why)
         report.sessions.extend(self._sessions)
+        # A session whose thread faulthandler saw outside a wait is running user code.
+        running = {t.thread_id for t in self._gil_threads if t.state == "running"}
+        for s in report.sessions:
+            if s.thread_id in running and s.state != agent_pb2.SESSION_STATE_CANCELLING:
+                s.state = agent_pb2.SESSION_STATE_PROCESSING
         if request.include_threads:
             marker = agent_pb2.Thread(
                 thread_id=GIL_THREAD_ID,

@@ -101,6 +101,7 @@ class Session:
         with self._lock:
             self.udf_name = _clip(udf_name)
             self.udf_format = _clip(udf_format)
+        self._registry._changed()
 
     def enter(self, state):
         """Moves to a SessionState (CANCELLING sticks until the session ends)."""
@@ -203,11 +204,22 @@ class SessionRegistry:
         self._lock = threading.RLock()
         self._live = {}
         self._finished = collections.deque(maxlen=MAX_FINISHED)
+        #: Called (outside the lock) when a session opens or is named: the agent
+        #: tells its helper at once, so a GIL taken right after is not blind.
+        self.on_change = None
+
+    def _changed(self):
+        hook = self.on_change
+        if hook is not None:
+            from .contained import contained
+
+            contained("push sessions to the helper", hook)
 
     def open(self, udf_name="", udf_format="", task_context=None):
         session = Session(self, udf_name, udf_format, task_context)
         with self._lock:
             self._live[session.session_id] = session
+        self._changed()
         return session
 
     def get(self, session_id):

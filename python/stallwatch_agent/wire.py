@@ -12,6 +12,7 @@ REQUEST = b"Q"  # worker -> helper: ConnectRequest for the gateway
 RESPONSE = b"R"  # helper -> worker: ConnectResponse from the gateway
 ALIVE = b"L"  # worker -> helper: Python runs (payload: thread names as JSON when changed)
 STOP = b"S"  # worker -> helper: disconnect and exit
+SESSIONS = b"N"  # worker -> helper: StatusReport with live sessions (opened, named, each tick)
 
 MAX_FRAME = 8 << 20
 _HEAD = struct.Struct(">IB")

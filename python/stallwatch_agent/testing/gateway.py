@@ -28,12 +28,12 @@ OPERATOR_TOKEN = "python-test-operator"
 class Gateway:
     """A gateway process; stop() ends it (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, extra_args=(), start_timeout_s=30.0):
+    def __init__(self, extra_args=(), start_timeout_s=30.0, grpc_address="127.0.0.1:0"):
         if not os.path.exists(os.path.join(REPO, "dist", "server", "main.js")):
             raise RuntimeError("the gateway is not built: run `npm run build:server`")
         self._dir = tempfile.mkdtemp(prefix="stallwatch-pytest-")
         env = dict(os.environ, STALLWATCH_DB=os.path.join(self._dir, "db"), LOG_LEVEL="info")
-        args = ["node", CLI, "gateway", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"]
+        args = ["node", CLI, "gateway", "--http", "127.0.0.1:0", "--grpc", grpc_address]
         args += ["--operator-token", OPERATOR_TOKEN, *extra_args]
         self.process = subprocess.Popen(
             args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -41,7 +41,7 @@ class Gateway:
         self.logs = []
         self._listening = threading.Event()
         threading.Thread(target=self._read_logs, daemon=True).start()
-        if not self._listening.wait(start_timeout_s):
+        if not self._listening.wait(start_timeout_s) or not hasattr(self, "grpc"):
             self.stop()
             raise RuntimeError(
                 f"gateway did not listen within {start_timeout_s} s: {self.logs[-20:]}"
@@ -58,6 +58,7 @@ class Gateway:
                 self.grpc = str(entry["grpc"])
                 self.http = str(entry["http"])
                 self._listening.set()
+        self._listening.set()  # ended before listening: fail at once, not after the timeout
 
     def call(self, method, request, response_type, operator=False):
         """One unary dashboard call, e.g. call("FleetService/GetWorker", ...)."""
