@@ -55,17 +55,32 @@ def format_frame(fn, file, line, source):
     return f"{fn} ({file}:{line})" + (f" — {source}" if source else "")
 
 
+#: (code, line) -> (frame text, fn, file, source): a parked thread's frames are
+#: read again at every dump, and formatting them is most of a dump's cost.
+_TEXT = {}
+_TEXT_MAX = 20_000
+
+
+def _frame_text(code, line):
+    key = (code, line)
+    known = _TEXT.get(key)
+    if known is None:
+        file = code.co_filename
+        source = linecache.getline(file, line).strip() if line else ""
+        known = (format_frame(code.co_name, file, line, source), code.co_name, file, source)
+        if len(_TEXT) >= _TEXT_MAX:
+            _TEXT.clear()  # bounded: generated code must not grow this forever
+        _TEXT[key] = known
+    return known
+
+
 def _frames(frame):
-    """(fn, file, line, source) innermost first, at most MAX_FRAMES (+ a cut marker count)."""
+    """(text, fn, file, source) innermost first, at most MAX_FRAMES, and how many were cut."""
     out = []
     depth = 0
     while frame is not None:
-        if len(out) < MAX_FRAMES:
-            code = frame.f_code
-            line = frame.f_lineno or 0
-            file = code.co_filename
-            source = linecache.getline(file, line).strip() if line else ""
-            out.append((code.co_name, file, line, source))
+        if depth < MAX_FRAMES:
+            out.append(_frame_text(frame.f_code, frame.f_lineno or 0))
         depth += 1
         frame = frame.f_back
     return out, depth - len(out)
@@ -82,7 +97,7 @@ def dump_threads(registry):
         thread = names.get(ident)
         name = thread.name if thread is not None else f"thread {ident}"
         frames, cut = _frames(top)
-        text = [format_frame(*f) for f in frames]
+        text = [f[0] for f in frames]
         if cut:
             text.append(f"… {cut} outer frames cut")
         session = sessions.get(ident)
@@ -106,7 +121,7 @@ def dump_threads(registry):
 def _state(name, frames):
     if name.startswith(AGENT_THREAD_PREFIX):
         return "idle"
-    if frames and frame_idle(frames[0][1], frames[0][0], frames[0][3]):
+    if frames and frame_idle(frames[0][2], frames[0][1], frames[0][3]):
         return "idle"
     return "running"
 
