@@ -18,12 +18,13 @@ import threading
 from .config import Config, ConfigError, read_token
 from .contained import log
 from .interceptor import ExecuteInterceptor
-from .sessions import REGISTRY, Session, SessionCancelled, session_on_thread
+from .sessions import REGISTRY, Session, SessionCancelled, State, session_on_thread
 
 __all__ = [
     "ConfigError",
     "Session",
     "SessionCancelled",
+    "State",
     "cancelled",
     "check_cancelled",
     "current_session",
