@@ -4,7 +4,6 @@ Needs `npm run build:server` (npm test builds first); skipped with a reason with
 """
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,7 @@ import pytest
 from stallwatch_proto import agent_pb2, control_pb2, udf_message_pb2 as m
 from stallwatch_proto import udf_service_pb2_grpc
 
-from .testing.gateway import REPO, Gateway, wait_for
+from .testing.gateway import REPO, Gateway, stop_process, wait_for
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(os.path.join(REPO, "dist", "server", "main.js")),
@@ -79,13 +78,7 @@ class Worker:
         for call, channel in self._calls:
             call.cancel()
             channel.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
 
 @pytest.fixture

@@ -21,6 +21,16 @@ def only_session(registry):
     return wait_for("one live session", lambda: registry.live()[0] if registry.live() else None)
 
 
+def processing(worker, registry, udf):
+    """Opens a session of `udf`, sends it one batch and waits until its UDF runs."""
+    call, requests = worker.open(udf)
+    next(call)
+    worker.batch(requests)
+    session = only_session(registry)
+    wait_for("processing", lambda: session.state == S.SESSION_STATE_PROCESSING)
+    return session
+
+
 def test_an_execute_stream_is_a_session_whose_state_follows_the_messages(worker, registry):
     call, requests = worker.open("echo", {"stage": "7", "partition": "3"})
     assert next(call).control.HasField("init")
@@ -45,31 +55,19 @@ def test_an_execute_stream_is_a_session_whose_state_follows_the_messages(worker,
 
 
 def test_a_session_stuck_in_its_udf_shows_processing_on_its_own_thread(worker, registry):
-    call, requests = worker.open("recv")
-    next(call)
-    worker.batch(requests)
-    session = only_session(registry)
-    wait_for("processing", lambda: session.state == S.SESSION_STATE_PROCESSING)
+    session = processing(worker, registry, "recv")
     assert session.thread is not threading.current_thread()
 
 
 def test_cancel_is_cooperative_when_the_udf_looks_at_the_flag(worker, registry):
-    call, requests = worker.open("spin-coop")
-    next(call)
-    worker.batch(requests)
-    session = only_session(registry)
-    wait_for("processing", lambda: session.state == S.SESSION_STATE_PROCESSING)
+    session = processing(worker, registry, "spin-coop")
     outcome, message = cancel.cancel_session(registry, session.session_id, "test", 5.0)
     assert outcome == C.COMMAND_OUTCOME_CANCELLED_COOPERATIVELY, message
     assert registry.finished(1)[0].outcome == agent_pb2.SESSION_OUTCOME_CANCELLED
 
 
 def test_cancel_raises_in_a_pure_python_loop_that_ignores_the_flag(worker, registry):
-    call, requests = worker.open("spin")
-    next(call)
-    worker.batch(requests)
-    session = only_session(registry)
-    wait_for("processing", lambda: session.state == S.SESSION_STATE_PROCESSING)
+    session = processing(worker, registry, "spin")
     outcome, message = cancel.cancel_session(registry, session.session_id, "test", 0.2)
     assert outcome == C.COMMAND_OUTCOME_THREAD_TERMINATED, message
     assert "async exception" in message
@@ -78,11 +76,7 @@ def test_cancel_raises_in_a_pure_python_loop_that_ignores_the_flag(worker, regis
 
 def test_cancel_of_a_thread_in_native_code_says_it_did_not_happen(worker, registry, monkeypatch):
     monkeypatch.setattr(cancel, "ASYNC_EXC_WAIT_S", 0.3)
-    call, requests = worker.open("sleep")
-    next(call)
-    worker.batch(requests)
-    session = only_session(registry)
-    wait_for("processing", lambda: session.state == S.SESSION_STATE_PROCESSING)
+    session = processing(worker, registry, "sleep")
     wait_for("in time.sleep", lambda: "sleep" in _innermost_source(session))
     outcome, message = cancel.cancel_session(registry, session.session_id, "test", 0.2)
     assert outcome == C.COMMAND_OUTCOME_FAILED

@@ -86,14 +86,19 @@ class Gateway:
         return response.detail
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def stop_process(process):
+    """SIGTERM, then SIGKILL after 10 s; returns once it is gone."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def wait_for(what, predicate, timeout_s=15.0, every_s=0.1):
