@@ -17,12 +17,17 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 from stallwatch_proto import agent_pb2
 
 from . import status, wire
 from .contained import contained, log
 
+#: A helper that dies is replaced after 1 s, doubling to 30 s; one that lived a minute resets it.
+RESPAWN_FIRST_S = 1.0
+RESPAWN_MAX_S = 30.0
+RESPAWN_HEALTHY_S = 60.0
 #: Gateway requests in flight at most; beyond, the gateway is answered "busy" at once.
 MAX_IN_FLIGHT = 32
 _PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,10 +52,19 @@ class Agent:
         self._sock = None
         self._fault_w = None
         self.helper = None
+        #: Held while faulthandler is armed on, or we swap, the pipe to the helper.
+        self._watch_lock = threading.Lock()
 
     # Life -----------------------------------------------------------------
 
     def start(self):
+        self._spawn()
+        self._registry.on_change = self._push_sessions
+        for name, target in (("reader", self._read), ("watchdog", self._watchdog)):
+            threading.Thread(target=target, name=f"stallwatch-agent-{name}", daemon=True).start()
+        return self
+
+    def _spawn(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         fault_r, fault_w = os.pipe()
         env = dict(os.environ)
@@ -72,13 +86,28 @@ class Agent:
         finally:
             theirs.close()
             os.close(fault_r)
-        self._sock = ours
-        self._fault_w = fault_w
+        with self._send_lock, self._watch_lock:
+            self._sock = ours
+            self._fault_w = fault_w
         self._send(wire.ANNOUNCE, self.config.announce().SerializeToString())
-        self._registry.on_change = self._push_sessions
-        for name, target in (("reader", self._read), ("watchdog", self._watchdog)):
-            threading.Thread(target=target, name=f"stallwatch-agent-{name}", daemon=True).start()
-        return self
+
+    def _respawn(self, delay_s):
+        """A helper that died is replaced (after delay_s): status must not end for good."""
+        old = self.helper
+        code = contained("reap the old helper", lambda: old.wait(5))
+        log.warning(
+            "stallwatch agent: the helper process ended (exit %s); starting another in %.0f s",
+            code,
+            delay_s,
+        )
+        with self._watch_lock:
+            contained("disarm the watchdog", faulthandler.cancel_dump_traceback_later)
+            contained("close the old pipe", lambda: os.close(self._fault_w))
+            self._fault_w = None
+        contained("close the old socket", self._sock.close)
+        if self._stopped.wait(delay_s):
+            return False
+        return contained("start a helper", lambda: self._spawn() or True, False)
 
     def stop(self, timeout_s=5.0):
         """Tells the helper to go, and waits for it at most timeout_s."""
@@ -95,8 +124,11 @@ class Agent:
             except subprocess.TimeoutExpired:
                 helper.kill()
                 helper.wait(1)
-        for closing in (self._sock.close, lambda: os.close(self._fault_w)):
-            contained("close the helper's pipes", closing)
+        with self._watch_lock:
+            contained("close the helper's socket", self._sock.close)
+            if self._fault_w is not None:
+                contained("close the helper's pipe", lambda: os.close(self._fault_w))
+                self._fault_w = None
         self._status_pool.shutdown(wait=False, cancel_futures=True)
         self._command_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -108,20 +140,26 @@ class Agent:
             self._sock.sendall(frame)
 
     def _read(self):
-        try:
-            while not self._stopped.is_set():
-                frame = wire.read_frame(self._sock)
-                if frame is None:
-                    break
-                kind, payload = frame
-                if kind == wire.RESPONSE:
-                    self._handle(agent_pb2.ConnectResponse.FromString(payload))
-        except Exception:  # noqa: BLE001
-            if not self._stopped.is_set():
-                log.exception("stallwatch agent: the helper link broke; status is off")
-            return
-        if not self._stopped.is_set():
-            log.warning("stallwatch agent: the helper process ended; status is off")
+        delay_s = RESPAWN_FIRST_S
+        while not self._stopped.is_set():
+            started = time.monotonic()
+            try:
+                while True:
+                    frame = wire.read_frame(self._sock)
+                    if frame is None:
+                        break
+                    kind, payload = frame
+                    if kind == wire.RESPONSE:
+                        self._handle(agent_pb2.ConnectResponse.FromString(payload))
+            except Exception:  # noqa: BLE001 - a broken link is a dead helper
+                pass
+            if self._stopped.is_set():
+                return
+            if time.monotonic() - started > RESPAWN_HEALTHY_S:
+                delay_s = RESPAWN_FIRST_S
+            if not self._respawn(delay_s):
+                return
+            delay_s = min(delay_s * 2, RESPAWN_MAX_S)
 
     def _handle(self, message):
         which = message.WhichOneof("message")
@@ -167,28 +205,24 @@ class Agent:
         gil_timeout_s: then no Python thread runs, and native code holds the GIL."""
         names = None
         while not self._stopped.is_set():
-            ok = contained(
-                "arm the GIL watchdog",
-                lambda: faulthandler.dump_traceback_later(
-                    self.config.gil_timeout_s, repeat=False, file=self._fault_w
-                )
-                or True,
-            )
+            with self._watch_lock:
+                if self._fault_w is not None:
+                    contained("arm the GIL watchdog", self._arm)
             now = {str(t.ident): t.name for t in threading.enumerate()}
             payload = json.dumps(now).encode() if now != names else b""
-            names = now
             try:
                 self._send(wire.ALIVE, payload)
+                names = now
                 if self._registry.live():
                     self._push_sessions()
             except OSError:
-                if not self._stopped.is_set():
-                    log.warning("stallwatch agent: the helper is gone; GIL watchdog off")
-                contained("stop the watchdog", faulthandler.cancel_dump_traceback_later)
-                return
-            if not ok:
-                return
+                names = None  # a new helper needs the names again; the reader replaces it
             self._stopped.wait(self.config.rearm_s)
+
+    def _arm(self):
+        faulthandler.dump_traceback_later(
+            self.config.gil_timeout_s, repeat=False, file=self._fault_w
+        )
 
 
 def _status(registry, request):

@@ -4,6 +4,7 @@ Needs `npm run build:server` (npm test builds first); skipped with a reason with
 """
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -69,9 +70,15 @@ class Worker:
         return call
 
     def helper_pid(self):
-        children = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
-        with open(children) as f:
-            pids = [int(p) for p in f.read().split()]
+        """The worker's one child: the helper (listed under the thread that started it)."""
+        pids = []
+        tasks = f"/proc/{self.process.pid}/task"
+        for task in os.listdir(tasks):
+            try:
+                with open(f"{tasks}/{task}/children") as f:
+                    pids += [int(p) for p in f.read().split()]
+            except FileNotFoundError:
+                pass  # the thread ended meanwhile
         return pids[0] if pids else None
 
     def stop(self):
@@ -230,3 +237,23 @@ def test_the_helper_dies_with_its_worker(gateway, spawn):
     w.process.kill()
     w.process.wait(5)
     wait_for("the helper to exit", lambda: not os.path.exists(f"/proc/{helper}"), timeout_s=10)
+
+
+def test_a_helper_that_dies_is_replaced_and_the_worker_is_seen_again(gateway, spawn):
+    w = spawn(gateway.grpc, "py-respawn")
+    wait_for("the worker", lambda: gateway.worker("py-respawn"), timeout_s=20)
+    first = w.helper_pid()
+    os.kill(first, signal.SIGKILL)
+    wait_for(
+        "the gateway to see the agent gone",
+        lambda: not gateway.worker("py-respawn").worker.agent.connected,
+        timeout_s=20,
+    )
+    second = wait_for("a new helper", lambda: (w.helper_pid() or first) != first and w.helper_pid())
+    assert second != first
+    wait_for(
+        "the agent connected again",
+        lambda: gateway.worker("py-respawn").worker.agent.connected,
+        timeout_s=30,
+    )
+    assert w.process.poll() is None
