@@ -86,6 +86,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         help="after a signal, how long a worker that cannot run Python (a thread holds the GIL) "
         "gets before its stop guard kills it (default 10000)",
     )
+    parser.add_argument(
+        "--switch-interval-ms",
+        type=float,
+        help="sys.setswitchinterval: how long a thread may hold the GIL before another gets it "
+        "(Python's default 5); bounds Manage latency while UDFs spin in Python",
+    )
     parser.add_argument("--version", action="version", version=VERSION)
     return parser.parse_args(argv)
 
@@ -127,6 +133,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "keep this port on a private network",
             listen=f"{host_name}:{port}",
         )
+    if args.switch_interval_ms is not None:
+        if not 0.01 <= args.switch_interval_ms <= 1000:
+            log.error("--switch-interval-ms must be 0.01-1000")
+            return 2
+        sys.setswitchinterval(args.switch_interval_ms / 1000)
     stop = threading.Event()
     exit_code = [0]
 

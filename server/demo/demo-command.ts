@@ -117,10 +117,9 @@ Flags:
       const beamIds = [...beamFormats.keys()];
       const extraBeamIds = beamIds.filter((id) => id !== "demo-5");
       const ids = [...Array.from({ length: count }, (_, i) => `demo-${i + 1}`), ...extraBeamIds];
-      const [addresses, python] = await Promise.all([
-        startDemoWorkers(children, ids, grpc, beamFormats, log),
-        startDemoPythonWorker(children, grpc, log),
-      ]);
+      const addresses = await startDemoWorkers(children, ids, grpc, beamFormats, log);
+      // After ours: on a busy machine eight workers starting at once is contention enough.
+      const python = await startDemoPythonWorker(children, grpc, log);
       startDemoEngines(children, {
         incident: scenario === "incident",
         ids,
