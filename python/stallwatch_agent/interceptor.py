@@ -69,7 +69,11 @@ def _track(registry, behavior, requests, context):
     try:
         for response in behavior(_observe_requests(session, requests), context):
             contained("count a response", lambda: _observe_response(session, response, ending))
+            # While grpcio sends this response the thread runs grpcio's code, where an async
+            # SessionCancelled would escape our handling: cancel waits for the flag to drop.
+            session.yielding = True
             yield response
+            session.yielding = False
     except SessionCancelled as cancelled:
         session.end(O.SESSION_OUTCOME_CANCELLED, str(cancelled) or "cancelled", ending.metrics)
         context.abort(grpc.StatusCode.CANCELLED, f"cancelled through Stallwatch: {cancelled}")

@@ -88,6 +88,8 @@ class Session:
         self.cancel_reason = ""
         #: Set once cancel raised SessionCancelled in the thread; cleared on end.
         self.async_exc_sent = False
+        #: True while the thread is outside the session's code (the interceptor sends a response).
+        self.yielding = False
         self.ended = threading.Event()
 
     # The explicit API ---------------------------------------------------------
