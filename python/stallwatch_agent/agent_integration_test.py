@@ -162,6 +162,19 @@ def test_a_python_worker_announces_and_its_stuck_session_shows_with_its_stack(ga
     assert "tiny_worker.py:" in udf.frames[0] and "recv_into" in udf.frames[0]
     assert dump.cost_micros > 0
 
+    # The gateway's own rules judge it like any other kind: stalled, its thread not moving.
+    def judged():
+        detail = gateway.worker("py-recv")
+        views = [v for v in detail.sessions if v.session.session_id == session.session_id]
+        still = [
+            t
+            for t in detail.latest_dump.threads
+            if t.thread.session_id == session.session_id and t.not_moving
+        ]
+        return views and views[0].stalled and still
+
+    wait_for("the session stalled and its thread not moving", judged, timeout_s=30)
+
 
 def test_cancel_through_the_gateway_cooperative_then_by_async_exception(gateway, spawn):
     w = spawn(gateway.grpc, "py-cancel")
