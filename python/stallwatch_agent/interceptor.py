@@ -86,7 +86,10 @@ def _track(registry, behavior, requests, context):
 
 def _observe_requests(session, requests):
     while True:
-        session.check_cancelled()
+        # Raised only on the session's own thread: a worker that reads the stream from a
+        # helper thread of its own sees the flag through cancelled() instead.
+        if threading.current_thread() is session.thread:
+            session.check_cancelled()
         contained("mark waiting", lambda: session.enter(S.SESSION_STATE_WAITING_FOR_INPUT))
         try:
             request = next(requests)

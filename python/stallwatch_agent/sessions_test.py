@@ -8,6 +8,7 @@ import pytest
 
 import stallwatch_agent
 from stallwatch_proto import agent_pb2
+from stallwatch_proto import udf_message_pb2 as m
 
 from . import cancel
 from .sessions import REGISTRY, SessionCancelled, SessionRegistry
@@ -132,3 +133,22 @@ def test_progress_rejects_an_unknown_counter():
 
 def test_session_cancelled_is_not_an_exception_udf_code_swallows():
     assert not issubclass(SessionCancelled, Exception)
+
+
+def test_a_stream_read_from_another_thread_never_gets_the_cancel_raised_there():
+    registry = SessionRegistry()
+    session = registry.open("x")  # bound to this thread
+    from .interceptor import _observe_requests
+
+    session.cancel_event.set()
+    batches = [m.UdfRequest(data=m.DataRequest(data=b"1")) for _ in range(2)]
+    got = []
+    reader = threading.Thread(
+        target=lambda: got.extend(_observe_requests(session, iter(batches))), name="reader"
+    )
+    reader.start()
+    reader.join(5)
+    assert got == batches  # the reader thread read on; the session's own thread sees the flag
+    with pytest.raises(SessionCancelled):
+        next(_observe_requests(session, iter(batches)))
+    session.end()
