@@ -154,8 +154,13 @@ def test_a_python_worker_announces_and_its_stuck_session_shows_with_its_stack(ga
     session = live_session(gateway, "py-recv", "recv")
     assert session.task_context["stage"] == "4"
     assert session.state == agent_pb2.SESSION_STATE_PROCESSING
+    # Until the UDF is reached the thread may be anywhere on the way (grpcio, the agent's push).
     dump = dump_with(
-        gateway, "py-recv", lambda ts: any(t.session_id == session.session_id for t in ts)
+        gateway,
+        "py-recv",
+        lambda ts: any(
+            t.session_id == session.session_id and "recv_into" in t.frames[0] for t in ts
+        ),
     )
     udf = [t.thread for t in dump.threads if t.thread.session_id == session.session_id][0]
     assert udf.thread_id == session.thread_id and udf.state == "running"
