@@ -71,9 +71,12 @@ test("the demo's Python worker: its session hung in recv_into shows stalled, inn
   const row = page.locator("tr.stalled").filter({ hasText: "hang" });
   await expect(row.locator(".stall-flag")).toContainText(/stalled: processing for/, within5s());
   await row.getByRole("link", { name: /^thread / }).click();
-  const group = page.locator(".thread-groups .group").filter({ hasText: "recv_into" });
+  // The innermost Python frame: the UDF's line that called the C method recv_into.
+  const group = page
+    .locator(".thread-groups .group")
+    .filter({ hasText: "stallwatch_worker/udfs.py" });
   await expect(group.locator(".group-head")).toContainText(
-    /recv_into .*stallwatch_worker\/udfs\.py:\d+/,
+    /not moving for .*\(\S*stallwatch_worker\/udfs\.py:\d+\) — .*recv_into\(/,
     within5s(),
   );
 });
