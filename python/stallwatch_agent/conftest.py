@@ -12,7 +12,7 @@ from stallwatch_proto import udf_service_pb2_grpc
 
 from .interceptor import ExecuteInterceptor
 from .sessions import SessionRegistry
-from .testing.tiny_worker import TinyWorker
+from .testing.tiny_worker import TinyWorker, release_all
 
 
 class Engine:
@@ -68,6 +68,7 @@ def worker(registry):
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     engine = Engine(udf_service_pb2_grpc.UdfWorkerStub(channel))
     yield engine
+    release_all()
     engine.close()
     channel.close()
     server.stop(0)

@@ -78,7 +78,7 @@ def test_cancel_raises_in_a_pure_python_loop_that_ignores_the_flag(worker, regis
 def test_cancel_of_a_thread_in_native_code_says_it_did_not_happen(worker, registry, monkeypatch):
     monkeypatch.setattr(cancel, "ASYNC_EXC_WAIT_S", 0.3)
     session = processing(worker, registry, "sleep")
-    wait_for("in time.sleep", lambda: "sleep" in _innermost_source(session))
+    wait_for("in select()", lambda: "select.select(" in _innermost_source(session))
     outcome, message = cancel.cancel_session(registry, session.session_id, "test", 0.2)
     assert outcome == C.COMMAND_OUTCOME_FAILED
     assert "not cancelled" in message and "cancel worker" in message

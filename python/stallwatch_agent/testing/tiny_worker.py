@@ -9,7 +9,7 @@ udf.name; each one is a way real UDF code gets stuck:
 - spin: a pure-Python loop that never looks at the cancel flag.
 - spin-coop: a pure-Python loop that checks stallwatch_agent.check_cancelled().
 - gil: a catastrophic regular expression: C code holding the GIL for minutes.
-- sleep: time.sleep in C (ignores the cancel flag and the async exception).
+- sleep: a select() in C (ignores the cancel flag and the async exception).
 
 This is no reference worker (python/stallwatch_worker/ is): it only serves
 what the agent's tests drive, and answers Finish with the counts.
@@ -19,11 +19,11 @@ import argparse
 import concurrent.futures
 import os
 import re
+import select
 import signal
 import socket
 import sys
 import threading
-import time
 
 import grpc
 
@@ -37,22 +37,47 @@ def _gil_hold():
     return re.match(r"(a|aa)+$", "a" * 64 + "b")
 
 
+class _Release:
+    """What ends the UDFs started since the last release_all()."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.read_end, self.write_end = os.pipe()
+        self.sockets = []
+
+
+# In-process tests end stuck UDFs with release_all(): grpcio's pool threads are joined at
+# interpreter exit, so a UDF stuck for good would hang pytest's exit.
+_current = _Release()
+
+
+def release_all():
+    global _current
+    old, _current = _current, _Release()
+    old.event.set()
+    os.write(old.write_end, b"x")
+    for peer in old.sockets:
+        peer.send(b"x")
+
+
 def _run(name, batch):
+    release = _current
     if name == "recv":
-        ours, _theirs = socket.socketpair()
-        ours.recv_into(bytearray(1))  # nobody ever writes
+        ours, theirs = socket.socketpair()
+        release.sockets.append(theirs)
+        ours.recv_into(bytearray(1))  # nobody writes (until release_all)
     elif name == "spin":
         n = 0
-        while True:
+        while not release.event.is_set():
             n += 1
     elif name == "spin-coop":
-        while True:
+        while not release.event.is_set():
             stallwatch_agent.check_cancelled()
             sum(range(1000))
     elif name == "gil":
         _gil_hold()
     elif name == "sleep":
-        time.sleep(3600)
+        select.select([release.read_end], [], [], 3600)  # in C: no bytecode runs until it returns
     return batch
 
 
