@@ -4,10 +4,13 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { root, run, say } from "./lib.js";
+import { generatePython, pythonGenDir } from "./generate-python.js";
+import { pythonSources } from "./python-files.js";
 
 async function generatedCodeIsFresh() {
   if ((await run("npx", ["buf", "generate"], { timeoutMs: 120_000 })) !== 0) return false;
-  const status = spawnSync("git", ["status", "--porcelain", "--", "gen"], {
+  if (!(await generatePython())) return false;
+  const status = spawnSync("git", ["status", "--porcelain", "--", "gen", pythonGenDir], {
     cwd: root,
     encoding: "utf8",
   });
@@ -16,7 +19,7 @@ async function generatedCodeIsFresh() {
     return false;
   }
   if (status.stdout.trim() !== "") {
-    say("generated code is stale: run `npm run generate` and commit gen/");
+    say(`generated code is stale: run \`npm run generate\` and commit gen/ and ${pythonGenDir}/`);
     process.stdout.write(status.stdout);
     return false;
   }
@@ -34,6 +37,11 @@ const steps = [
     "import direction (dependency-cruiser rules, no folder cycles)",
     () => run("node", ["scripts/check-imports.js"], { timeoutMs: 5 * 60_000 }).then((c) => c === 0),
   ],
+  [
+    "python format (black --check)",
+    () => run("black", ["--check", "--quiet", "python"]).then((c) => c === 0),
+  ],
+  ["python lint (pyflakes3)", () => run("pyflakes3", pythonSources()).then((c) => c === 0)],
   [
     "format (prettier)",
     () => run("npx", ["prettier", "--check", "--log-level", "warn", "."]).then((c) => c === 0),

@@ -1,10 +1,11 @@
-// npm test: install what is missing, then check, build, unit, integration and
-// end-to-end tests. Every stage runs even if an earlier one failed (except a
+// npm test: install what is missing, then check, build, unit, integration,
+// Python and end-to-end tests. Every stage runs even if an earlier one failed (except a
 // failed install), and the last line is `N passed, N failed` over all of them.
 //
 // STALLWATCH_SKIP_E2E=1 skips the browser journeys (local speed only; CI runs all).
 import { readFileSync, rmSync, mkdirSync } from "node:fs";
 import { ensureDebianPackages, ensureNodeModules, postgresBinary, root, run, say } from "./lib.js";
+import { ensurePythonPackages, runPythonTests } from "./python-tests.js";
 
 const results = `${root}test-results`;
 rmSync(results, { recursive: true, force: true });
@@ -32,6 +33,10 @@ if (!havePostgres) say("PostgreSQL is missing: the PostgreSQL store and cluster 
 await ensureDebianPackages([{ name: "prometheus", binary: "/usr/bin/promtool" }], {
   required: false,
 });
+
+// Python agent and worker: pytest, black, pyflakes3, protoc and the gRPC plugin.
+const havePython = await ensurePythonPackages();
+if (!havePython) say("Debian's Python packages are missing: the Python stage will fail");
 
 const tally = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
@@ -91,7 +96,13 @@ for (const project of ["unit", "integration"]) {
   else count(project, 0, 1);
 }
 
-// 5. Playwright journeys in Debian Chromium.
+// 5. Python unit and integration tests (against the build, like the integration project).
+if (havePython) {
+  const py = await runPythonTests();
+  count("python", py.passed, py.failed, py.skipped);
+} else count("python", 0, 1);
+
+// 6. Playwright journeys in Debian Chromium.
 if (skipE2e) {
   lines.push("e2e          skipped (STALLWATCH_SKIP_E2E=1)");
 } else if (!haveBrowser) {

@@ -14,13 +14,7 @@ export interface DemoChild {
   exited: Promise<number | string>;
 }
 
-/**
- * Starts `stallwatch <args>` as a child. It has no terminal, so it logs JSON;
- * its lines are relayed through our log output tagged with `child` (so one
- * stream shows the whole demo, in our format and to our log file), and
- * the first `listening` line resolves `listening` (rejects if it exits first
- * or takes longer than `timeoutMs`).
- */
+/** Starts `stallwatch <args>` as a child: `startProgram` with this Node and our CLI. */
 export function startChild(
   name: string,
   args: string[],
@@ -29,15 +23,39 @@ export function startChild(
   /** Added to the environment: how secrets reach a child without showing in `ps`. */
   env: Record<string, string> = {},
 ): DemoChild {
+  return startProgram(name, process.execPath, [CLI, ...args], log, timeoutMs, env);
+}
+
+/**
+ * Starts `command <args>` as a child (ours, or the Python worker, which keeps
+ * the same conventions). It has no terminal, so it logs JSON;
+ * its lines are relayed through our log output tagged with `child` (so one
+ * stream shows the whole demo, in our format and to our log file), and
+ * the first `listening` line resolves `listening` (rejects if it exits first
+ * or takes longer than `timeoutMs`).
+ */
+export function startProgram(
+  name: string,
+  command: string,
+  args: string[],
+  log: Logger,
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+): DemoChild {
   // stdin is the child's lifeline: it stops when the pipe closes, so the demo
   // never leaves orphans behind, even when it is killed with SIGKILL.
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(command, args, {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...env, [LIFELINE_ENV]: "stdin" },
   });
-  const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
-  );
+  const exited = new Promise<number | string>((resolve) => {
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
+    // A program that could not be started at all emits "error" and no "exit".
+    child.once("error", (err) => {
+      log.error({ child: name, err }, "child could not be started");
+      resolve(`not started: ${err.message}`);
+    });
+  });
   const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${name} did not start within ${timeoutMs} ms`)),

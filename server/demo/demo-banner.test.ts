@@ -28,7 +28,24 @@ describe("demoBanner (issue 11, bug 10)", () => {
     expect(text).toMatch(/demo-beam-go +/);
     expect(text).toMatch(/Logs +\.stallwatch\/demo\.log \(JSON\)/);
     expect(text).toContain("Ctrl-C stops");
+    expect(text).toMatch(/demo-py +the Python reference worker .*recv_into/);
     // Short enough to see at once.
     expect(text.split("\n").length).toBeLessThan(25);
+  });
+
+  it("says when the demo runs without its Python worker, and why (issue 21)", () => {
+    for (const scenario of ["incident", "calm"]) {
+      const text = plain(
+        demoBanner({
+          url: "http://127.0.0.1:8080/",
+          operatorUrl: "http://127.0.0.1:8080/#operator-token=abc",
+          scenario,
+          workers: 6,
+          logFile: undefined,
+          pythonProblem: "/usr/bin/python3 is not available here",
+        }),
+      );
+      expect(text).toMatch(/demo-py +not started: \/usr\/bin\/python3 is not available here/);
+    }
   });
 });

@@ -13,6 +13,14 @@ const INCIDENT: [string, string][] = [
   ["others", "healthy under load"],
 ];
 
+/** The Python worker's line: what it shows, or why this demo runs without it. */
+function pythonLine(problem: string | undefined): string {
+  const what = problem
+    ? `not started: ${problem}`
+    : "the Python reference worker (grpcio): a session hung in a socket read (recv_into)";
+  return `    ${"demo-py".padEnd(16)}${what}`;
+}
+
 /**
  * The few lines a person at the terminal needs: where the dashboard is, how
  * to act, what to look for, where the logs are. Bold only on a terminal.
@@ -23,6 +31,8 @@ export function demoBanner(opts: {
   scenario: string;
   workers: number;
   logFile: string | undefined;
+  /** Why the Python worker is missing; undefined when it runs. */
+  pythonProblem?: string | undefined;
 }): string {
   const bold = (t: string) => `\x1b[1m${t}\x1b[0m`;
   const lines = [
@@ -37,8 +47,12 @@ export function demoBanner(opts: {
       ? [
           "  The incident (visible within a minute):",
           ...INCIDENT.map(([id, what]) => `    ${id.padEnd(16)}${what}`),
+          pythonLine(opts.pythonProblem),
         ]
-      : ["  Load only: every worker healthy."]),
+      : [
+          "  Load only: every worker healthy.",
+          ...(opts.pythonProblem ? [pythonLine(opts.pythonProblem)] : []),
+        ]),
     "",
     opts.logFile
       ? `  Logs          ${opts.logFile} (JSON); warnings and key events below`

@@ -1,5 +1,5 @@
 import type { Logger } from "../shared/logging/logger.js";
-import { startChild, stopChild, type DemoChild } from "./child-process.js";
+import { startChild, startProgram, stopChild, type DemoChild } from "./child-process.js";
 
 /**
  * Every process the demo started, and its timers: what Ctrl-C stops. Once
@@ -18,7 +18,20 @@ export class DemoChildren {
 
   /** Starts `stallwatch <args>` as a child named `name`; it leaves the set when it exits. */
   spawn(name: string, args: string[], env?: Record<string, string>): DemoChild {
-    const child = startChild(name, args, this.log, undefined, env);
+    return this.keep(startChild(name, args, this.log, undefined, env));
+  }
+
+  /** Starts another program (`command <args>`) as a child, with the same lifeline and log relay. */
+  spawnProgram(
+    name: string,
+    command: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): DemoChild {
+    return this.keep(startProgram(name, command, args, this.log, undefined, env));
+  }
+
+  private keep(child: DemoChild): DemoChild {
     this.children.add(child);
     void child.exited.then(() => this.children.delete(child));
     return child;

@@ -6,7 +6,8 @@ import { UsageError } from "../shared/cli/usage-error.js";
 import { formatHostPort } from "../shared/net/host-port.js";
 import { logOutput } from "../shared/logging/logger.js";
 import { DemoChildren } from "./demo-children.js";
-import { startDemoEngines } from "./demo-engines.js";
+import { startDemoEngines, startPythonEngines } from "./demo-engines.js";
+import { startDemoPythonWorker } from "./demo-python.js";
 import { beamFormatsFor, killPeriodically, startDemoWorkers } from "./demo-fleet.js";
 import { demoBanner, DEFAULT_DEMO_LOG } from "./demo-banner.js";
 
@@ -28,6 +29,9 @@ incident) and engines driving Execute sessions. The "incident" scenario
   demo-5  in Beam mode (a Beam SDK harness look-alike writing Python's text)
   demo-beam-java, demo-beam-go
           two more Beam harnesses writing Java's and Go's text, each hung
+  demo-py the Python reference worker (/usr/bin/python3 -m stallwatch_worker,
+          grpcio, with its agent): a session hung in a socket read; without a
+          Debian Python with grpcio the demo runs without it and says so
   others  healthy under load
 Ctrl-C stops every process it started.
 
@@ -114,6 +118,8 @@ Flags:
       const extraBeamIds = beamIds.filter((id) => id !== "demo-5");
       const ids = [...Array.from({ length: count }, (_, i) => `demo-${i + 1}`), ...extraBeamIds];
       const addresses = await startDemoWorkers(children, ids, grpc, beamFormats, log);
+      // After ours: on a busy machine eight workers starting at once is contention enough.
+      const python = await startDemoPythonWorker(children, grpc, log);
       startDemoEngines(children, {
         incident: scenario === "incident",
         ids,
@@ -121,12 +127,20 @@ Flags:
         extraBeamIds,
         at: (id) => addresses.get(id) ?? "",
       });
+      if ("address" in python)
+        startPythonEngines(children, python.address, scenario === "incident");
       if (scenario === "incident") killPeriodically(children, log);
 
       const operatorUrl = `${url}#operator-token=${token}`;
       log.info(
         // The token only where it is needed: nobody else knows a generated one.
-        { url, ...(givenToken || banner ? {} : { operatorUrl }), workers: ids.length, scenario },
+        {
+          url,
+          ...(givenToken || banner ? {} : { operatorUrl }),
+          workers: ids.length,
+          scenario,
+          python: "address" in python ? python.address : `not started: ${python.problem}`,
+        },
         "demo ready",
       );
       if (banner) {
@@ -137,6 +151,7 @@ Flags:
             scenario,
             workers: ids.length,
             logFile: logOutput().file,
+            pythonProblem: "problem" in python ? python.problem : undefined,
           }),
         );
       }

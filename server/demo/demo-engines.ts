@@ -51,3 +51,24 @@ export function startDemoEngines(
   for (const id of opts.beamIds)
     children.spawn(`engine-${id}`, engineArgs([at(id)], { ...HUNG, batches: "1" }));
 }
+
+/**
+ * The Python worker's engines: light load with UDFs it has (it has no Arrow,
+ * so not the default mix) and, in the incident, one session that hangs in a
+ * socket read, the way the py-spy story's scheduler did.
+ */
+export function startPythonEngines(
+  children: DemoChildren,
+  address: string,
+  incident: boolean,
+): void {
+  children.spawn(
+    "engine-py-load",
+    engineArgs([address], {
+      udf: '{"fn":"echo","weight":3}',
+      rate: "1",
+      concurrency: "2",
+    }).concat(["--udf", '{"fn":"count"}', "--udf", '{"fn":"sleep","msPerBatch":300}']),
+  );
+  if (incident) children.spawn("engine-py-hang", engineArgs([address], { ...HUNG, batches: "2" }));
+}

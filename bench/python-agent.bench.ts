@@ -1,0 +1,18 @@
+// The Python agent's figures (issue 21): a dump of 200 Python threads, agent
+// CPU at the default status cadence, agent RSS. The measuring is Python's
+// own (python/stallwatch_agent/agent_bench.py, against the built gateway);
+// this file runs it under Debian's interpreter. Printed, never asserted.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const python = fileURLToPath(new URL("../../python", import.meta.url));
+const result = spawnSync("/usr/bin/python3", ["-m", "stallwatch_agent.agent_bench"], {
+  cwd: python,
+  stdio: "inherit",
+  timeout: 5 * 60_000,
+});
+if (result.error) {
+  process.stderr.write(`python-agent bench: ${result.error.message}\n`);
+  process.exit(1);
+}
+process.exit(result.status ?? 1);

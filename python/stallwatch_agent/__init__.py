@@ -1,0 +1,118 @@
+"""Stallwatch's agent for Python UDF workers: sessions, stacks and cancel, seen from the gateway.
+
+Adoption in an existing grpcio worker::
+
+    import stallwatch_agent
+    server = grpc.server(pool, interceptors=[stallwatch_agent.interceptor()])
+    stallwatch_agent.start(gateway="127.0.0.1:7000", manage_address="127.0.0.1:50051")
+
+UDF code may look at the cancel flag: ``stallwatch_agent.cancelled()`` or
+``stallwatch_agent.check_cancelled()`` (raises SessionCancelled). Workers that
+do not run UDFs on grpcio's handler threads use ``track_session()``.
+See python/README.md.
+"""
+
+import threading
+
+
+from .config import Config, ConfigError, read_token
+from .contained import log
+from .interceptor import ExecuteInterceptor
+from .sessions import REGISTRY, Session, SessionCancelled, State, session_on_thread
+
+__all__ = [
+    "ConfigError",
+    "Session",
+    "SessionCancelled",
+    "State",
+    "cancelled",
+    "check_cancelled",
+    "current_session",
+    "interceptor",
+    "start",
+    "track_session",
+]
+
+_started = None
+_start_lock = threading.Lock()
+
+
+def start(
+    gateway=None,
+    worker_id=None,
+    manage_address="",
+    token=None,
+    token_file=None,
+    gil_timeout_s=2.0,
+):
+    """Starts the agent (once per process) and returns it; returns None when it cannot start.
+
+    Non-blocking: spawns the helper process and two daemon threads, never
+    waits for the gateway. gateway defaults to STALLWATCH_GATEWAY; the token
+    to STALLWATCH_AGENT_TOKEN or the file named by STALLWATCH_AGENT_TOKEN_FILE.
+    Any problem is logged (logger "stallwatch_agent") and the worker goes on
+    without an agent.
+    """
+    global _started
+    import os
+
+    from .agent import Agent
+
+    with _start_lock:
+        if _started is not None:
+            return _started
+        try:
+            address = gateway or os.environ.get("STALLWATCH_GATEWAY")
+            if not address:
+                raise ConfigError("no gateway address: pass gateway= or set STALLWATCH_GATEWAY")
+            config = Config(
+                address,
+                worker_id=worker_id,
+                manage_address=manage_address,
+                token=read_token(token, token_file),
+                gil_timeout_s=gil_timeout_s,
+            )
+            _started = Agent(config, REGISTRY).start()
+        except ConfigError as err:
+            log.error("stallwatch agent not started: %s", err)
+        except Exception:  # noqa: BLE001 - the worker must start anyway
+            log.exception("stallwatch agent not started")
+        return _started
+
+
+def stop():
+    """Stops the agent started by start() (bounded; for tests and clean shutdowns)."""
+    global _started
+    with _start_lock:
+        agent, _started = _started, None
+    if agent is not None:
+        agent.stop()
+
+
+def interceptor(registry=REGISTRY):
+    """A grpc.ServerInterceptor that tracks every UdfWorker.Execute stream as a session."""
+    return ExecuteInterceptor(registry)
+
+
+def current_session():
+    """The session whose code runs on the calling thread, or None."""
+    return session_on_thread(threading.get_ident())
+
+
+def cancelled():
+    """True when Stallwatch asked to cancel the calling thread's session."""
+    session = current_session()
+    return session is not None and session.cancelled
+
+
+def check_cancelled():
+    """Raises SessionCancelled when Stallwatch asked to cancel the calling thread's session."""
+    session = current_session()
+    if session is not None:
+        session.check_cancelled()
+
+
+def track_session(udf_name="", udf_format="", task_context=None, registry=REGISTRY):
+    """Opens a session by hand, bound to the calling thread; use as a context manager
+    (ends FINISHED, CANCELLED on SessionCancelled, FAILED on another exception)."""
+    return registry.open(udf_name, udf_format, task_context)

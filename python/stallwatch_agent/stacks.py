@@ -1,0 +1,138 @@
+"""Every Python thread's stack, from sys._current_frames(), as a ThreadDump.
+
+Frames read `fn (file:line) — source`, innermost first: the format the
+gateway's Beam-Python parser writes, so both kinds of Python worker look
+alike on the dashboard. A thread parked where threads wait for work is
+"idle" (the gateway's resting state); the list mirrors the gateway's
+PYTHON_IDLE_FRAMES (server/gateway/status/beam-text/idle-frames.ts). A socket
+read is deliberately NOT idle: that is what a stuck session looks like.
+"""
+
+import linecache
+import sys
+import threading
+import time
+
+from stallwatch_proto import agent_pb2
+
+from .sessions import now_ms, thread_key
+
+#: Frames kept per thread (the gateway keeps 200).
+MAX_FRAMES = 64
+#: Threads reported at most (the gateway caps at 5000).
+MAX_THREADS = 2000
+
+# (file suffix, function, source prefix, why); None matches anything.
+IDLE_FRAMES = (
+    ("threading.py", "wait", None, "Condition.wait / Event.wait"),
+    ("threading.py", "_wait_for_tstate_lock", None, "Thread.join"),
+    ("queue.py", "get", None, "queue.get"),
+    ("concurrent/futures/thread.py", "_worker", None, "an idle executor thread"),
+    ("selectors.py", "select", None, "an event loop's select"),
+    ("grpc/_channel.py", "channel_spin", None, "gRPC's channel spin thread"),
+    ("grpc/_server.py", "_serve", None, "gRPC's server loop"),
+    (None, None, "time.sleep(", "a sleep loop"),
+    (None, None, "waiter.acquire()", "Condition.wait"),
+)
+
+#: Names of the agent's own threads: busy answering us, never a suspect.
+AGENT_THREAD_PREFIX = "stallwatch-agent"
+
+
+def frame_idle(file, fn, source):
+    for suffix, name, prefix, _why in IDLE_FRAMES:
+        if suffix is not None and not file.endswith(suffix):
+            continue
+        if name is not None and fn != name:
+            continue
+        if prefix is not None and not source.startswith(prefix):
+            continue
+        return True
+    return False
+
+
+def format_frame(fn, file, line, source):
+    return f"{fn} ({file}:{line})" + (f" — {source}" if source else "")
+
+
+#: (code, line) -> (frame text, fn, file, source): a parked thread's frames are
+#: read again at every dump, and formatting them is most of a dump's cost.
+_TEXT = {}
+_TEXT_MAX = 20_000
+
+
+def _frame_text(code, line):
+    key = (code, line)
+    known = _TEXT.get(key)
+    if known is None:
+        file = code.co_filename
+        source = linecache.getline(file, line).strip() if line else ""
+        known = (format_frame(code.co_name, file, line, source), code.co_name, file, source)
+        if len(_TEXT) >= _TEXT_MAX:
+            _TEXT.clear()  # bounded: generated code must not grow this forever
+        _TEXT[key] = known
+    return known
+
+
+def _frames(frame):
+    """(text, fn, file, source) innermost first, at most MAX_FRAMES, and how many were cut."""
+    out = []
+    depth = 0
+    while frame is not None:
+        if depth < MAX_FRAMES:
+            out.append(_frame_text(frame.f_code, frame.f_lineno or 0))
+        depth += 1
+        frame = frame.f_back
+    return out, depth - len(out)
+
+
+def dump_threads(registry):
+    """A ThreadDump of every thread of this interpreter; cost_micros is what it took."""
+    started = time.perf_counter_ns()
+    frames_by_ident = sys._current_frames()
+    names = {t.ident: t for t in threading.enumerate()}
+    sessions = {s.thread.ident: s for s in registry.live() if s.thread is not None}
+    threads = []
+    for ident, top in list(frames_by_ident.items())[:MAX_THREADS]:
+        thread = names.get(ident)
+        name = thread.name if thread is not None else f"thread {ident}"
+        frames, cut = _frames(top)
+        text = [f[0] for f in frames]
+        if cut:
+            text.append(f"… {cut} outer frames cut")
+        session = sessions.get(ident)
+        threads.append(
+            agent_pb2.Thread(
+                thread_id=str(ident),
+                name=name,
+                state=_state(name, frames),
+                frames=text,
+                session_id=session.session_id if session is not None else "",
+            )
+        )
+    del frames_by_ident, top  # frames keep their locals alive
+    return agent_pb2.ThreadDump(
+        taken_at_ms=now_ms(),
+        cost_micros=(time.perf_counter_ns() - started) // 1000,
+        threads=threads,
+    )
+
+
+def _state(name, frames):
+    if name.startswith(AGENT_THREAD_PREFIX):
+        return "idle"
+    if frames and frame_idle(frames[0][2], frames[0][1], frames[0][3]):
+        return "idle"
+    return "running"
+
+
+def innermost(ident):
+    """Where thread `ident` stands now, as one frame of text."""
+    frame = sys._current_frames().get(ident)
+    if frame is None:
+        return "(thread gone)"
+    code = frame.f_code
+    return format_frame(code.co_name, code.co_filename, frame.f_lineno, "")
+
+
+__all__ = ["dump_threads", "frame_idle", "innermost", "thread_key"]
