@@ -31,7 +31,11 @@ export function startChild(
 ): DemoChild {
   // stdin is the child's lifeline: it stops when the pipe closes, so the demo
   // never leaves orphans behind, even when it is killed with SIGKILL.
+  // Its own process group: a terminal's Ctrl-C reaches the demo alone, which
+  // stops each child once, engines first (DemoChildren.stopAll), instead of
+  // every child getting the group's SIGINT and then the demo's SIGTERM.
   const child = spawn(process.execPath, [CLI, ...args], {
+    detached: true,
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...env, [LIFELINE_ENV]: "stdin" },
   });
