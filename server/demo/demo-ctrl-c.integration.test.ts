@@ -6,8 +6,8 @@ import { pollUntil } from "../testing/poll.js";
 import { alive, describeAlive, descendants, identify, type Proc } from "../testing/procs.js";
 import { freshDbPath, type LogLine } from "../testing/spawn-stallwatch.js";
 
-const SUPERVISOR = new URL("../../../scripts/demo-supervisor.js", import.meta.url).href;
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const SUPERVISOR = new URL("../../scripts/demo-supervisor.js", import.meta.url).href;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 let leader: ChildProcess | undefined;
 let started: Proc[] = [];
@@ -46,7 +46,8 @@ describe("Ctrl-C on npm start (issue 19, item 1)", () => {
         // The supervisor's own "[stallwatch] starting" line.
       }
     });
-    group.stderr.resume();
+    const stderr: string[] = [];
+    group.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
 
     // Up, and every hanging engine reports a session in flight.
     await pollUntil(
@@ -61,7 +62,13 @@ describe("Ctrl-C on npm start (issue 19, item 1)", () => {
           : undefined;
       },
       { timeoutMs: 90_000, what: "the demo ready with its hung sessions in flight" },
-    );
+    ).catch((err: unknown) => {
+      // Say what the demo said last (a child slow to start on a loaded machine, a fault).
+      const last = logs.slice(-5).map((l) => `${String(l.child ?? l.name)}: ${String(l.msg)}`);
+      throw new Error(
+        `${(err as Error).message}; last lines: ${last.join(" | ")}; stderr: ${stderr.join("").slice(-500)}`,
+      );
+    });
     started = [identify(pgid), ...descendants(pgid)];
     // The supervisor, the demo, the gateway, 7 workers and the engines.
     expect(started.length).toBeGreaterThanOrEqual(12);
