@@ -4,6 +4,7 @@ import { UsageError } from "./shared/cli/usage-error.js";
 import { ListenError } from "./shared/net/listen.js";
 import type { Command, Running } from "./shared/cli/command.js";
 import { SignalLatch } from "./shared/cli/signal-latch.js";
+import { StopSignals } from "./shared/cli/stop-signals.js";
 import { stopWhenParentGoes } from "./shared/cli/parent-lifeline.js";
 import { workerCommand } from "./worker/worker-command.js";
 import { EXIT_STORE, gatewayCommand } from "./gateway/gateway-command.js";
@@ -106,13 +107,17 @@ function awaitStop(
   log: ReturnType<typeof createLogger>,
   signals: SignalLatch,
 ): void {
-  let stopping = false;
+  const verdicts = new StopSignals();
   const stop = (signal: string) => {
-    if (stopping) {
+    const verdict = verdicts.judge();
+    if (verdict === "same-request") {
+      log.debug({ signal }, "signal again within a moment of the first: the same stop request");
+      return;
+    }
+    if (verdict === "exit-now") {
       log.warn({ signal }, "second signal, exiting now");
       process.exit(1);
     }
-    stopping = true;
     log.info({ signal }, "stopping");
     const timeoutMs = running.stopTimeoutMs ?? STOP_TIMEOUT_MS;
     const timer = setTimeout(() => {

@@ -19,7 +19,8 @@ export function startChild(
   name: string,
   args: string[],
   log: Logger,
-  timeoutMs = 20_000,
+  // A bound, not a target: a loaded 2-core machine (npm test beside a build) took over 20 s.
+  timeoutMs = 45_000,
   /** Added to the environment: how secrets reach a child without showing in `ps`. */
   env: Record<string, string> = {},
 ): DemoChild {
@@ -39,12 +40,17 @@ export function startProgram(
   command: string,
   args: string[],
   log: Logger,
-  timeoutMs = 20_000,
+  // A bound, not a target: a loaded 2-core machine (npm test beside a build) took over 20 s.
+  timeoutMs = 45_000,
   env: Record<string, string> = {},
 ): DemoChild {
   // stdin is the child's lifeline: it stops when the pipe closes, so the demo
   // never leaves orphans behind, even when it is killed with SIGKILL.
+  // Its own process group: a terminal's Ctrl-C reaches the demo alone, which
+  // stops each child once, engines first (DemoChildren.stopAll), instead of
+  // every child getting the group's SIGINT and then the demo's SIGTERM.
   const child = spawn(command, args, {
+    detached: true,
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...env, [LIFELINE_ENV]: "stdin" },
   });

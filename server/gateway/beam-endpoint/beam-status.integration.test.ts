@@ -2,13 +2,20 @@ import { readFileSync } from "node:fs";
 import { Code } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Liveness, WorkerKind, type WorkerDetail } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { toJsonString } from "@bufbuild/protobuf";
+import {
+  GetWorkerResponseSchema,
+  Liveness,
+  WorkerKind,
+  type WorkerDetail,
+} from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { unusedPort } from "../../testing/misbehaving-peers.js";
 import { pollUntil } from "../../testing/poll.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
 import { sendRawFrame, startTestHarness } from "../status/beam-text/testing/fixture-harness.js";
+import { MAX_RAW_VIEW_CHARS } from "../status/readable-text.js";
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../status/beam-text/fixtures/${name}`, import.meta.url)).toString("utf8");
@@ -86,7 +93,9 @@ describe("Beam SDK status texts through a real gateway over gRPC", () => {
         const detail: WorkerDetail = await detailWithDump(id);
         const dump = detail.latestDump;
         expect(dump?.source).toBe("beam");
-        expect(dump?.rawText).toBe(c.text.replace(/\0+$/, "") === c.text ? c.text : dump?.rawText);
+        // Go's NUL padding goes at ingest; the text itself arrives whole.
+        expect(dump?.rawText).toBe(c.text.replace(/\0+$/, ""));
+        expect(detail.beamStatus?.raw).toBe(dump?.rawText);
         expect(dump?.threads).toHaveLength(c.threads);
         expect(dump?.threads.filter((t) => t.notMoving).map((t) => t.thread?.name)).toEqual(
           c.notMoving,
@@ -137,6 +146,49 @@ describe("Beam SDK status texts through a real gateway over gRPC", () => {
       expect(detail.sessions).toEqual([]);
       const metrics = await (await fetch(`http://${http}/metrics`)).text();
       expect(metrics).toMatch(/stallwatch_beam_status_texts_total\{format="unknown"\} [1-9]/);
+    } finally {
+      harness.close();
+    }
+  });
+
+  it("go: GetWorker carries no NUL padding, so it is the size of the text (issue 19, item 2)", async () => {
+    const go = fixture("go-sdk-status.bin");
+    expect(go.length).toBe(65_536); // the whole runtime.Stack buffer, as the Go SDK sends it
+    const harness = startTestHarness(grpc, "go-size", () => go);
+    try {
+      await detailWithDump("go-size");
+      const res = await client.getWorker({ workerId: "go-size" });
+      const json = toJsonString(GetWorkerResponseSchema, res);
+      // Was 769 KB, 760 KB of it \u0000: twice 63,340 NULs (dump and raw status).
+      expect(json).not.toContain("\\u0000");
+      expect(json.length).toBeLessThan(20_000);
+      expect(res.detail?.latestDump?.rawText).toMatch(/^goroutine \d+ \[running\]:/);
+      expect(res.detail?.latestDump?.rawText).toContain("goroutine 57 [IO wait, 7 minutes]:");
+      expect(res.detail?.latestDump?.truncated).toBe(false);
+      expect(res.detail?.beamStatus?.truncated).toBe(false);
+    } finally {
+      harness.close();
+    }
+  });
+
+  it("caps the raw view of a long text with a visible marker and the truncated flag", async () => {
+    // 700 KB of a real Java dump (under the 1 MiB byte cap): the parser reads
+    // it all, the raw view keeps MAX_RAW_VIEW_CHARS, control characters go.
+    const java = fixture("java-sdk-status.txt");
+    const long = `${java}\r\n\u0007${"\n".repeat(4)}${"x".repeat(700_000)}\u0000\u0000`;
+    const harness = startTestHarness(grpc, "long-text", () => long);
+    try {
+      const detail = await detailWithDump("long-text");
+      const raw = detail.latestDump?.rawText ?? "";
+      expect(raw.startsWith(java)).toBe(true);
+      for (const control of ["\0", "\r", "\u0007"]) expect(raw).not.toContain(control);
+      expect(raw.length).toBeLessThan(MAX_RAW_VIEW_CHARS + 200);
+      expect(raw).toMatch(/…\[truncated \d+ chars: the gateway keeps 262144 of a status text\]$/);
+      expect(detail.latestDump?.truncated).toBe(true);
+      expect(detail.beamStatus?.truncated).toBe(true);
+      expect(detail.beamStatus?.raw).toBe(raw);
+      // Parsed from the whole text: the Java threads are all there.
+      expect(detail.latestDump?.threads).toHaveLength(7);
     } finally {
       harness.close();
     }

@@ -54,6 +54,11 @@ describe("createRedactor", () => {
       "a://".repeat(mib / 4),
       "-".repeat(mib),
       "bearer ".repeat(Math.floor(mib / 7)),
+      // Dotted configuration keys: segments, credential words, no separator.
+      "a.".repeat(mib / 2),
+      "fs.s3a.secret.key.".repeat(Math.floor(mib / 18)),
+      "password.".repeat(Math.floor(mib / 9)),
+      "jdbc:oracle:thin:a/".repeat(Math.floor(mib / 20)),
     ];
     withWatchdog(15_000, () => {
       for (const text of texts) expect(redact(text).length).toBeGreaterThan(0);
@@ -80,6 +85,10 @@ describe("createRedactor", () => {
       "a://",
       "x:y",
       "AKIA",
+      ".",
+      "secret.key",
+      "account.key.",
+      "jdbc:oracle:thin:",
       '"',
       "'",
     );

@@ -16,7 +16,21 @@
 export type Redactor = (text: string) => string;
 
 /** Names that mark the value after them as a secret (lower case, regex source). */
-const SECRET_WORDS = String.raw`(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)`;
+const SECRET_WORDS = String.raw`(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|(?:account|storage|encryption)[_-]?key|credentials?)`;
+/**
+ * The part of a dotted configuration key that makes its value a credential,
+ * as Spark's `spark.redaction.regex` and Hadoop's
+ * `hadoop.security.sensitive-config-keys` judge it: a segment naming a
+ * password, secret, token or credential (`keyStorePassword`,
+ * `oauth2.client.secret`, `session.token`), or a pair naming a key
+ * (`secret.key`, `access.key`, `account.key`, `private.key`,
+ * `encryption.key`, `server-side-encryption.key`), or an Azure SAS entry
+ * (`fs.azure.sas.<container>.<account>…`). `credentials.provider`,
+ * `keyStore` and `json.keyfile` are class names and paths, not secrets, and
+ * stay readable (redact.test.ts holds the table of real keys).
+ */
+const DOTTED_SECRET = String.raw`(?:[\w-]{0,32}(?:password|passwd|secret|token)[\w-]{0,32}|credentials?(?!\.provider)|[\w-]{0,32}(?:secret|access|account|private|encryption)\.key|sas)(?=[.\s"'=:])`;
+
 /** What a secret value is made of: up to a quote, separator or bracket. */
 const VALUE = String.raw`[^\s"',;&)(\]\[}{<>]+`;
 
@@ -32,6 +46,15 @@ export const DEFAULT_REDACTION_PATTERNS: readonly string[] = [
   String.raw`(?<key>(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]{0,31}://[^/\s:@]{0,256}:)[^@\s/]{1,256}(?=@)`,
   // AWS access key ids
   String.raw`(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])`,
+  // Dotted configuration keys (Spark, Hadoop: spark.hadoop.fs.s3a.secret.key = x,
+  // fs.azure.account.key.<acct>.dfs.core.windows.net = x), see DOTTED_SECRET.
+  // Segments cannot contain '.', so the split is unambiguous and each bound
+  // caps the work per start. The separator is '=', or ':' followed by a space
+  // or quote (YAML, JSON): never a bare ':', so frames such as
+  // TokenManager.java:88 and /src/token.go:45 stay readable.
+  String.raw`(?<key>(?<![\w.-])(?:[\w-]{1,64}\.){0,16}${DOTTED_SECRET}(?:\.[\w-]{1,64}){0,16}["']?[ \t]{0,8}(?:=|:(?=[ \t"']))[ \t]{0,8}["']?)${VALUE}`,
+  // Oracle thin JDBC URLs: jdbc:oracle:thin:scott/tiger@//db:1521/orcl
+  String.raw`(?<key>(?<![\w.-])jdbc:oracle:[a-z]{1,16}:[^/\s:@"']{1,128}/)[^@\s"']{1,256}(?=@)`,
 ];
 
 /**

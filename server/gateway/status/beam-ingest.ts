@@ -11,6 +11,7 @@ import type { BeamAnswer } from "../beam-endpoint/beam-status-service.js";
 import type { BeamMetrics } from "../beam-endpoint/beam-metrics.js";
 import type { BeamParseLimits, BeamThread, ParsedBeamStatus } from "./beam-text/beam-types.js";
 import { parseBeamStatus } from "./beam-text/status-text.js";
+import { rawView, readableText } from "./readable-text.js";
 import type { BeamStatusSnapshot } from "../fleet/fleet-worker.js";
 import type { Redactor } from "../redaction/redact.js";
 import type { ObservedThread, ThreadMotionTracker } from "./thread-motion.js";
@@ -28,8 +29,8 @@ const clip = (t: string) =>
   t.length > MAX_TEXT ? `${t.slice(0, MAX_TEXT)}… [${t.length - MAX_TEXT} more chars]` : t;
 
 /**
- * One Beam answer, parsed once when it arrives: the raw text (redacted, kept
- * whole up to the byte cap), its bundles as sessions linked to their threads,
+ * One Beam answer, parsed once when it arrives: the raw text (control
+ * characters dropped, redacted, kept up to MAX_RAW_VIEW_CHARS), its bundles as sessions linked to their threads,
  * and a dump whose threads carry their motion. Bundles feed the stall rules
  * through their time since transition (Beam's lull clock).
  */
@@ -42,9 +43,13 @@ export function ingestBeamAnswer(
   limits: BeamParseLimits | undefined,
   metrics: BeamMetrics | undefined,
 ): BeamIngested {
-  const raw = redact(answer.text);
-  // Parsed after redaction, so every field taken from it is redacted too.
-  const parsed = parseBeamStatus(raw, limits);
+  // Readable first (a NUL inside "pass\0word=" must not hide it from the
+  // redactor), then redacted; parsed after redaction, so every field taken
+  // from it is redacted too. The raw view keeps a capped copy.
+  const text = redact(readableText(answer.text));
+  const parsed = parseBeamStatus(text, limits);
+  const view = rawView(text);
+  const raw = view.text;
   metrics?.text(parsed.format);
   if (parsed.cut.threads > 0) metrics?.cut("threads");
   if (parsed.cut.frames > 0) metrics?.cut("frames");
@@ -93,7 +98,8 @@ export function ingestBeamAnswer(
   });
   const threadIdOf = (key: string) =>
     key === "" ? "" : byName ? (parsed.threads.find((t) => t.name === key)?.threadId ?? key) : key;
-  const truncated = answer.cutBytes > 0 || parsed.cut.threads > 0 || parsed.cut.frames > 0;
+  const truncated =
+    answer.cutBytes > 0 || view.cutChars > 0 || parsed.cut.threads > 0 || parsed.cut.frames > 0;
   const dump = create(ThreadDumpViewSchema, {
     id: randomUUID(),
     workerId,
@@ -126,7 +132,7 @@ export function ingestBeamAnswer(
       receivedAtMs: at,
       raw,
       truncated,
-      error: redact(answer.error),
+      error: redact(readableText(answer.error)),
       format: parsed.format,
       bundles: parsed.bundles.map((b) => ({
         instructionId: clip(b.instructionId),

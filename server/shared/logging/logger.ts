@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pino, type Logger } from "pino";
+import { FdWriter } from "./fd-writer.js";
 import { formatPretty } from "./pretty.js";
 
 export type { Logger };
@@ -38,11 +39,13 @@ const NOTABLE = new Set([
 class LogSink {
   private file: string | undefined;
   /**
-   * pino's own asynchronous stdout writer (what it uses by default; flushed
-   * on exit): a line reaches a reader after the current tick, and everything
-   * written here (our lines, relayed lines, the banner) keeps its order.
+   * An asynchronous stdout writer, flushed on exit within a bound: a line
+   * reaches a reader after the current tick, everything written here (our
+   * lines, relayed lines, the banner) keeps its order, and a reader that is
+   * gone (EPIPE) or stuck never holds the process (fd-writer.ts says why not
+   * pino's own destination).
    */
-  private readonly stdout = pino.destination({ dest: 1, sync: false });
+  private readonly stdout = new FdWriter(1);
   constructor(
     readonly format: LogFormat,
     file: string | undefined,
