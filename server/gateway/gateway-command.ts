@@ -20,6 +20,8 @@ import { storeFailureForCallers } from "./store/store-errors.js";
 
 /** Exit code when the database cannot be opened or written (see README). */
 export const EXIT_STORE = 3;
+/** Time a stop may take after its grace: late answers (3 s), closing listeners, the store. */
+const STOP_AFTER_GRACE_MS = 10_000;
 /** After a storage fault, time for the request that hit it to get its answer. */
 const FATAL_GRACE_MS = 1000;
 
@@ -121,9 +123,17 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
       stopStatic();
       // Peers take this gateway's workers over now, not at the lease's end.
       await cluster?.leave();
-      const left = await listeners.settled(graceMs);
-      if (left > 0)
-        log.warn({ requests: left, graceMs }, "requests still in flight at the end of the grace");
+      const startedMs = performance.now();
+      const settled = await listeners.settled(graceMs);
+      const tookMs = Math.round(performance.now() - startedMs);
+      if (settled.why === "grace") {
+        // Answered, not reset: every request accepted gets a response.
+        const answered = await listeners.answerRunning();
+        log.warn(
+          { requests: answered, graceMs, why: settled.why },
+          "requests still in flight at the end of the grace answered 503 with Retry-After",
+        );
+      } else log.info({ tookMs, why: settled.why }, "requests in flight settled");
       gateway.close();
       await listeners.close();
       await store.close();
@@ -157,5 +167,6 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
     log.error({ err: (err as Error).message }, "reconciling actions failed");
   });
   const shutdown = () => stopFor("SIGTERM", config.shutdownGraceMs);
-  return { stop: shutdown, done, stopTimeoutMs: config.shutdownGraceMs + 5000 };
+  // Beyond the grace: answering what is left, closing, the store's own wait.
+  return { stop: shutdown, done, stopTimeoutMs: config.shutdownGraceMs + STOP_AFTER_GRACE_MS };
 }

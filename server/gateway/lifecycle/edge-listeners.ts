@@ -1,11 +1,15 @@
 import http from "node:http";
 import type http2 from "node:http2";
+import type { Socket } from "node:net";
 import { closeServer } from "../../shared/net/listen.js";
 import { createWorkerH2Server } from "../../shared/net/worker-h2-server.js";
-import { InFlight } from "./in-flight.js";
+import { answerShuttingDown, refuseShuttingDown } from "./shutting-down-answer.js";
+import { InFlight, type Settled } from "./in-flight.js";
 
 /** Stopping: how long without a new request before the listener closes. */
 const QUIET_MS = 200;
+/** Stopping: how long a new connection may take to send its first request. */
+const FIRST_REQUEST_WAIT_MS = 3000;
 
 const SHUTTING_DOWN = "the gateway is shutting down";
 
@@ -19,8 +23,13 @@ export interface EdgeListeners {
    * store failure is named there, not hidden behind "shutting down".
    */
   refuseNew(why?: string): void;
-  /** Resolves with how many HTTP requests are still running once they are done, or after `graceMs`. */
-  settled(graceMs: number): Promise<number>;
+  /** Resolves once HTTP requests in flight are done (or the grace is over) and says how it ended. */
+  settled(graceMs: number): Promise<Settled>;
+  /**
+   * Answers every HTTP request still running with 503 + Retry-After, then
+   * the ones still arriving on accepted connections; resolves with how many were running.
+   */
+  answerRunning(): Promise<number>;
   /** Tells worker streams to go (Unavailable, then GOAWAY) and closes both listeners. */
   close(): Promise<void>;
 }
@@ -31,25 +40,26 @@ export function createEdgeListeners(handlers: {
 }): EdgeListeners {
   let stopping = false;
   let refusal = SHUTTING_DOWN;
-  const inFlight = new InFlight();
+  const inFlight = new InFlight<http.ServerResponse>();
   const httpServer = http.createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => {
+      inFlight.requestOn(req.socket);
       if (stopping) {
-        inFlight.seen();
         // Refused with an answer, not a reset: the client may retry elsewhere.
-        res.writeHead(503, {
-          "content-type": "text/plain",
-          connection: "close",
-          "retry-after": "1",
-        });
-        res.end(`${refusal}\n`);
+        inFlight.track(res);
+        refuseShuttingDown(req, res, refusal);
         return;
       }
       inFlight.track(res);
       handlers.http(req, res);
     },
   );
+  // A new connection is about to carry a request (a loaded client may take a
+  // while to write it): its answer is part of the wait, not something to reset.
+  httpServer.on("connection", (socket: Socket) => {
+    inFlight.connected(socket, FIRST_REQUEST_WAIT_MS);
+  });
   const grpcServer = createWorkerH2Server(handlers.grpc);
   // Worker streams (agents, Beam harnesses) live as long as their process;
   // on shutdown they are told to go, not waited for.
@@ -64,8 +74,19 @@ export function createEdgeListeners(handlers: {
     refuseNew(why = SHUTTING_DOWN) {
       if (!stopping) refusal = why;
       stopping = true;
+      // Answers still to come close their connection, so no client sends
+      // another request on a socket that is about to go.
+      for (const res of inFlight.running()) res.shouldKeepAlive = false;
     },
     settled: (graceMs) => inFlight.settled(graceMs, Math.min(QUIET_MS, graceMs)),
+    async answerRunning() {
+      const running = inFlight.running();
+      await Promise.all(running.map((res) => answerShuttingDown(res)));
+      // Requests the kernel holds that a busy loop has not read yet are
+      // refused with 503 as they are read, not reset by the close.
+      await inFlight.settled(FIRST_REQUEST_WAIT_MS, QUIET_MS);
+      return running.length;
+    },
     async close() {
       stopping = true;
       for (const session of workerSessions) session.close();

@@ -12,6 +12,14 @@ export class ListenError extends Error {
 }
 
 /**
+ * Connections the kernel completes before Node accepts them. Node's default
+ * (511) is shorter than a burst of a thousand clients: the rest wait out SYN
+ * retransmits, trickle in after a shutdown's quiet time and are reset when the
+ * listener closes. The kernel caps it at net.core.somaxconn.
+ */
+const BACKLOG = 4096;
+
+/**
  * Listens and resolves with the bound address (port 0 becomes the real port).
  * "Address in use" and "cannot bind" reject with a ListenError naming the flag.
  */
@@ -37,7 +45,7 @@ export function listen(server: Server, at: HostPort, flagName: string): Promise<
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen(at.port, at.host);
+    server.listen({ port: at.port, host: at.host, backlog: BACKLOG });
   });
 }
 
