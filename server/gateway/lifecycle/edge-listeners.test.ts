@@ -30,10 +30,12 @@ describe("requests refused while the gateway stops", () => {
     const { edge, base } = await started();
     expect(await get(`${base}/readyz`)).toMatchObject({ status: 200, text: "ok\n" });
     edge.refuseNew();
-    expect(await get(`${base}/readyz`)).toEqual({
-      status: 503,
-      text: "the gateway is shutting down\n",
-      retryAfter: "1",
+    const refused = await get(`${base}/readyz`);
+    expect(refused).toMatchObject({ status: 503, retryAfter: "1" });
+    // A Connect error body: the dashboard's client reads Unavailable with this message.
+    expect(JSON.parse(refused.text)).toEqual({
+      code: "unavailable",
+      message: "the gateway is shutting down; retry (here once it is back, or on another gateway)",
     });
   });
 
@@ -46,7 +48,7 @@ describe("requests refused while the gateway stops", () => {
     for (const path of ["/readyz", "/stallwatch.v1.SnapshotService/CreateSnapshot"]) {
       const answer = await get(`${base}${path}`);
       expect(answer.status).toBe(503);
-      expect(answer.text).toMatch(
+      expect((JSON.parse(answer.text) as { message: string }).message).toMatch(
         /^the gateway cannot write to its database \(SQLITE_FULL\) and is restarting/,
       );
     }
