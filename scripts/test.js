@@ -28,10 +28,16 @@ const havePostgres = await ensureDebianPackages(
   { required: true },
 );
 if (!havePostgres) say("PostgreSQL is missing: the PostgreSQL store and cluster tests will fail");
-// promtool checks our /metrics output; the test skips itself without it.
-await ensureDebianPackages([{ name: "prometheus", binary: "/usr/bin/promtool" }], {
-  required: false,
-});
+// promtool checks /metrics and the alert rules; a real Prometheus checks the
+// Grafana dashboard. Those tests fail (never skip) without them.
+const havePrometheus = await ensureDebianPackages(
+  [
+    { name: "prometheus", binary: "/usr/bin/promtool" },
+    { name: "prometheus", binary: "/usr/bin/prometheus" },
+  ],
+  { required: true },
+);
+if (!havePrometheus) say("Prometheus is missing: the alert-rule and dashboard tests will fail");
 
 const tally = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];

@@ -7,6 +7,7 @@ import type { ClusterConfig } from "./config/cluster-settings.js";
 import type { Gateway } from "./gateway.js";
 import type { BrowserServices } from "./http/browser-http.js";
 import { ClusterFront } from "./cluster/cluster-front.js";
+import { ClusterMetrics } from "./metrics/cluster-metrics.js";
 import { createClusterControlService } from "./cluster/cluster-control-service.js";
 import { createClusterFleetService } from "./cluster/cluster-fleet-service.js";
 import { joinCluster, type ClusterNode } from "./cluster/cluster-node.js";
@@ -67,6 +68,7 @@ async function startCluster(opts: {
   const bound = await listen(server, config.peer, "peer");
   const peerUrl = config.advertisePeer ?? `http://${formatHostPort(bound)}`;
   front.connect(config.token, config.gatewayId);
+  const clusterMetrics = new ClusterMetrics(opts.gateway.metrics.registry);
   let node: ClusterNode;
   try {
     node = await joinCluster({
@@ -77,7 +79,10 @@ async function startCluster(opts: {
       staticWorkers: opts.gateway.staticWorkers,
       ownership: opts.ownership,
       log,
-      onMembers: (members) => front.setMembers(members),
+      onMembers: (members) => {
+        front.setMembers(members);
+        clusterMetrics.membersSeen(members.map((m) => m.gatewayId));
+      },
     });
   } catch (err) {
     front.close();
@@ -85,6 +90,7 @@ async function startCluster(opts: {
     throw err;
   }
   front.setMembers(node.members());
+  clusterMetrics.membersSeen(node.members().map((m) => m.gatewayId));
   let left: Promise<void> | undefined;
   return {
     node,

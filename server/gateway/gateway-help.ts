@@ -73,6 +73,8 @@ Flags:
   --snapshots-per-minute N      snapshots one caller may create per minute (default 10)
   --snapshots-per-minute-total N  snapshots everyone together may create (default 60)
   --web-root DIR                built dashboard to serve (default: dist/web)
+  --public-url URL              where people reach the dashboard, for alert and
+                                notification links (default: the bound address)
 
 Cluster (several gateways on one PostgreSQL; README "Running a cluster"):
   --cluster-token TOKEN         shared by the gateways (>= 16 characters); joins a cluster

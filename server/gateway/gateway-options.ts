@@ -34,6 +34,8 @@ export interface GatewayOptions {
   /** `CreateSnapshot` budget (default 10 per caller, 60 overall, per minute). */
   snapshotsPerMinute?: { perCaller: number; total: number };
   snapshotRetentionMs?: number;
+  /** Where people reach the dashboard (`--public-url`): alert and notification links (default the bound address). */
+  publicUrl?: string;
   /** Directory of the built SPA. */
   webRoot: string;
   thresholds?: StallThresholds;

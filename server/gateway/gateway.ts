@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { systemClock } from "../shared/clock/clock.js";
-import type { HostPort } from "../shared/net/host-port.js";
+import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
 import { ActionRunner } from "./actions/action-runner.js";
 import { createControlService } from "./actions/control-service.js";
 import type { AgentChannels } from "./agent-endpoint/agent-options.js";
@@ -17,6 +17,7 @@ import { createBrowserHttp, type BrowserServices } from "./http/browser-http.js"
 import { createLifecycleInterceptor } from "./lifecycle/lifecycle-interceptor.js";
 import { Readiness } from "./lifecycle/readiness.js";
 import { GatewayMetrics } from "./metrics/gateway-metrics.js";
+import { HealthMetrics } from "./metrics/health-metrics.js";
 import { createRedactor } from "./redaction/redact.js";
 import { SnapshotRateLimit } from "./snapshots/snapshot-rate-limit.js";
 import { createSnapshotService } from "./snapshots/snapshot-service.js";
@@ -168,6 +169,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const stopping = new AbortController();
   const ready = new Readiness(store);
   const readiness = () => ready.check();
+  const health = new HealthMetrics(metrics.registry, {
+    readiness,
+    storeFailures: () => store.failures,
+    dumpBudget: () => collector.dumpBudget(),
+  });
   const lifecycle = createLifecycleInterceptor(stopping.signal);
   const browser = createBrowserHttp({
     services: opts.wrapServices?.(localServices, { fleet }) ?? localServices,
@@ -225,7 +231,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
     prober,
     staticWorkers,
     httpHandler: browser.handler,
-    httpBound: (address) => browser.bound(address),
+    httpBound(address) {
+      browser.bound(address);
+      health.publicUrl(opts.publicUrl ?? `http://${formatHostPort(address)}`);
+    },
     grpcHandler,
     beginShutdown(reason) {
       ready.stop(reason);

@@ -58,6 +58,7 @@ export function gatewayOptionsFromConfig(
     goneRetentionMs: config.goneRetentionMs,
     snapshotRetentionMs: config.snapshotRetentionMs,
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     thresholds: {
       byState: {
         ...defaultStallThresholds.byState,

@@ -7,6 +7,7 @@ import {
   PEOPLE_EDGE_SETTINGS,
   type PeopleEdgeConfig,
 } from "./people-edge-settings.js";
+import { LINK_SETTINGS, loadLinkSettings, type LinkSettings } from "./link-settings.js";
 import { loadProbeSettings, PROBE_SETTINGS, type ProbeSettings } from "./probe-settings.js";
 import { createSettingReader, isListKind } from "./setting-reader.js";
 import { loadStallSettings, STALL_SETTINGS, type StallSettings } from "./stall-settings.js";
@@ -27,6 +28,7 @@ export interface GatewayConfig
     StallSettings,
     StoreSettings,
     WorkerEdgeSettings,
+    LinkSettings,
     PeopleEdgeConfig {
   http: HostPort;
   grpc: HostPort;
@@ -70,6 +72,7 @@ const SETTINGS = {
   ...WORKER_EDGE_SETTINGS,
   ...STATUS_SETTINGS,
   ...CLUSTER_SETTINGS,
+  ...LINK_SETTINGS,
 } as const;
 
 /** parseArgs options for every setting, plus `--config FILE`. */
@@ -116,6 +119,7 @@ export function loadGatewayConfig(
     ...workerEdge,
     ...edge,
     ...cluster,
+    ...loadLinkSettings(read, problems),
     readOnly: false,
   };
   if (problems.length > 0) {
