@@ -7,7 +7,6 @@ import type { ClusterConfig } from "./config/cluster-settings.js";
 import type { Gateway } from "./gateway.js";
 import type { BrowserServices } from "./http/browser-http.js";
 import { ClusterFront } from "./cluster/cluster-front.js";
-import { ClusterMetrics } from "./metrics/cluster-metrics.js";
 import { createClusterControlService } from "./cluster/cluster-control-service.js";
 import { createClusterFleetService } from "./cluster/cluster-fleet-service.js";
 import { joinCluster, type ClusterNode } from "./cluster/cluster-node.js";
@@ -68,7 +67,7 @@ async function startCluster(opts: {
   const bound = await listen(server, config.peer, "peer");
   const peerUrl = config.advertisePeer ?? `http://${formatHostPort(bound)}`;
   front.connect(config.token, config.gatewayId);
-  const clusterMetrics = new ClusterMetrics(opts.gateway.metrics.registry);
+  const { clusterMetrics } = opts.gateway;
   let node: ClusterNode;
   try {
     node = await joinCluster({

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Histogram } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { Fleet } from "../fleet/fleet.js";
 import { EventLog } from "../events/event-log.js";
@@ -36,7 +37,7 @@ function exportedNames(): Set<string> {
   const names = new Set<string>();
   for (const m of metrics.registry.getMetricsAsArray()) {
     names.add(m.name);
-    if (m.type === "histogram")
+    if (m instanceof Histogram)
       for (const s of ["_bucket", "_sum", "_count"]) names.add(m.name + s);
   }
   metrics.close();
