@@ -59,6 +59,7 @@ export function gatewayOptionsFromConfig(
     snapshotRetentionMs: config.snapshotRetentionMs,
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    notify: config.notify,
     thresholds: {
       byState: {
         ...defaultStallThresholds.byState,

@@ -7,6 +7,7 @@ import {
   PEOPLE_EDGE_SETTINGS,
   type PeopleEdgeConfig,
 } from "./people-edge-settings.js";
+import { loadNotifySettings, NOTIFY_SETTINGS, type NotifySettings } from "./notify-settings.js";
 import { LINK_SETTINGS, loadLinkSettings, type LinkSettings } from "./link-settings.js";
 import { loadProbeSettings, PROBE_SETTINGS, type ProbeSettings } from "./probe-settings.js";
 import { createSettingReader, isListKind } from "./setting-reader.js";
@@ -29,6 +30,7 @@ export interface GatewayConfig
     StoreSettings,
     WorkerEdgeSettings,
     LinkSettings,
+    NotifySettings,
     PeopleEdgeConfig {
   http: HostPort;
   grpc: HostPort;
@@ -73,6 +75,7 @@ const SETTINGS = {
   ...STATUS_SETTINGS,
   ...CLUSTER_SETTINGS,
   ...LINK_SETTINGS,
+  ...NOTIFY_SETTINGS,
 } as const;
 
 /** parseArgs options for every setting, plus `--config FILE`. */
@@ -120,6 +123,7 @@ export function loadGatewayConfig(
     ...edge,
     ...cluster,
     ...loadLinkSettings(read, problems),
+    ...loadNotifySettings(read, problems, edge.warnings),
     readOnly: false,
   };
   if (problems.length > 0) {

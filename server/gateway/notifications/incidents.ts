@@ -39,9 +39,10 @@ export class Incidents {
         : event.kind === "session_cleared"
           ? `session:${event.sessionId}`
           : undefined;
-    if (!cleared || !causes?.delete(cleared)) return undefined;
-    // A worker that is healthy again has no stalled sessions left to report.
-    if (cleared === "liveness" && event.toState === "exited") causes.clear();
+    if (!cleared || !causes) return undefined;
+    // A worker that exited has no sessions left: its incident is over, whatever opened it.
+    if (event.kind === "liveness" && event.toState === "exited") causes.clear();
+    else if (!causes.delete(cleared)) return undefined;
     if (causes.size > 0) return undefined;
     this.open.delete(event.workerId);
     return "recovered";
