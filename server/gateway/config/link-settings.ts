@@ -12,19 +12,24 @@ export interface LinkSettings {
   publicUrl: string | undefined;
 }
 
+/** `text` as an http(s) URL, or undefined when it is not one. */
+export function httpUrl(text: string): URL | undefined {
+  try {
+    const url = new URL(text);
+    return /^https?:$/.test(url.protocol) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadLinkSettings(
   read: Pick<SettingReader<keyof typeof LINK_SETTINGS>, "text">,
   problems: string[],
 ): LinkSettings {
   const text = read.text("public-url");
   if (text === undefined) return { publicUrl: undefined };
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash) {
+  const url = httpUrl(text);
+  if (!url || url.search || url.hash) {
     problems.push(`--public-url "${text}": expected http(s)://host[:port][/path]`);
     return { publicUrl: undefined };
   }

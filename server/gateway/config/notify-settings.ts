@@ -1,4 +1,5 @@
 import { resolveToken } from "../../shared/cli/secret-flags.js";
+import { httpUrl } from "./link-settings.js";
 import type { SettingReader } from "./setting-reader.js";
 
 /** Outgoing notifications (server/gateway/notifications), spread into the gateway's settings table. */
@@ -50,13 +51,8 @@ export function loadNotifySettings(
   const webhooks: NotifySettings["notify"]["webhooks"] = [];
   for (const value of values) {
     const [, prefix, rest = ""] = /^(slack|json)=(.*)$/s.exec(value) ?? [undefined, "json", value];
-    let url: URL | undefined;
-    try {
-      url = new URL(rest);
-    } catch {
-      url = undefined;
-    }
-    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+    const url = httpUrl(rest);
+    if (!url || url.username || url.password) {
       problems.push(
         `${from}: expected [slack=|json=]http(s)://host/path (no credentials in the URL)`,
       );
