@@ -42,11 +42,14 @@ const demo = spawn(
 process.on("exit", () => demo.kill("SIGKILL"));
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
 
+// The demo reports why it stopped on stdout (JSON): kept to say so.
+let lastError = "";
 const url = await new Promise<string>((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error("the demo did not start in 60 s")), 60_000);
   createInterface({ input: demo.stdout }).on("line", (text) => {
     try {
-      const line = JSON.parse(text) as { msg?: string; url?: string };
+      const line = JSON.parse(text) as { msg?: string; url?: string; level?: number };
+      if ((line.level ?? 0) >= 50) lastError = text.slice(0, 500);
       if (line.msg === "demo ready" && line.url) {
         clearTimeout(timer);
         resolve(line.url.replace(/\/$/, ""));
@@ -55,7 +58,7 @@ const url = await new Promise<string>((resolve, reject) => {
       // not JSON
     }
   });
-  demo.once("exit", (code) => reject(new Error(`the demo exited ${code}`)));
+  demo.once("exit", (code) => reject(new Error(`the demo exited ${code}: ${lastError}`)));
 });
 const prometheus = await startPrometheus({
   targets: [new URL(url).host],
