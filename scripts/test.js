@@ -29,10 +29,16 @@ const havePostgres = await ensureDebianPackages(
   { required: true },
 );
 if (!havePostgres) say("PostgreSQL is missing: the PostgreSQL store and cluster tests will fail");
-// promtool checks our /metrics output; the test skips itself without it.
-await ensureDebianPackages([{ name: "prometheus", binary: "/usr/bin/promtool" }], {
-  required: false,
-});
+// promtool checks /metrics and the alert rules; a real Prometheus checks the
+// Grafana dashboard. Those tests fail (never skip) without them.
+const havePrometheus = await ensureDebianPackages(
+  [
+    { name: "prometheus", binary: "/usr/bin/promtool" },
+    { name: "prometheus", binary: "/usr/bin/prometheus" },
+  ],
+  { required: true },
+);
+if (!havePrometheus) say("Prometheus is missing: the alert-rule and dashboard tests will fail");
 
 // Python agent and worker: pytest, black, pyflakes3, protoc and the gRPC plugin.
 const havePython = await ensurePythonPackages();

@@ -67,6 +67,7 @@ async function startCluster(opts: {
   const bound = await listen(server, config.peer, "peer");
   const peerUrl = config.advertisePeer ?? `http://${formatHostPort(bound)}`;
   front.connect(config.token, config.gatewayId);
+  const { clusterMetrics } = opts.gateway;
   let node: ClusterNode;
   try {
     node = await joinCluster({
@@ -77,7 +78,10 @@ async function startCluster(opts: {
       staticWorkers: opts.gateway.staticWorkers,
       ownership: opts.ownership,
       log,
-      onMembers: (members) => front.setMembers(members),
+      onMembers: (members) => {
+        front.setMembers(members);
+        clusterMetrics.membersSeen(members.map((m) => m.gatewayId));
+      },
     });
   } catch (err) {
     front.close();
@@ -85,6 +89,7 @@ async function startCluster(opts: {
     throw err;
   }
   front.setMembers(node.members());
+  clusterMetrics.membersSeen(node.members().map((m) => m.gatewayId));
   let left: Promise<void> | undefined;
   return {
     node,

@@ -73,6 +73,19 @@ Flags:
   --snapshots-per-minute N      snapshots one caller may create per minute (default 10)
   --snapshots-per-minute-total N  snapshots everyone together may create (default 60)
   --web-root DIR                built dashboard to serve (default: dist/web)
+  --public-url URL              where people reach the dashboard, for alert and
+                                notification links (default: the bound address)
+
+Notifications (README "Alerts, dashboard and notifications"):
+  --notify-webhook [slack=|json=]URL  POST worker unresponsive/gone, session stalled,
+                                action outcomes and recoveries there; repeatable
+  --notify-secret SECRET        HMAC-SHA256 key of JSON webhooks (>= 16 characters;
+                                prefer the file or STALLWATCH_NOTIFY_SECRET)
+  --notify-secret-file FILE     read the notify secret from FILE
+  --notify-allow-private        allow webhooks on loopback, link-local or metadata
+                                addresses (refused by default)
+  --notify-per-minute N         messages per minute at most, all kinds (default 30)
+  --notify-timeout-ms N         deadline of one webhook request (default 5000)
 
 Cluster (several gateways on one PostgreSQL; README "Running a cluster"):
   --cluster-token TOKEN         shared by the gateways (>= 16 characters); joins a cluster

@@ -8,6 +8,7 @@ import type { Fleet } from "./fleet/fleet.js";
 import type { ClusterOwnership } from "./fleet/ownership.js";
 import type { ProberOptions } from "./heartbeats/heartbeat-prober.js";
 import type { BrowserServices } from "./http/browser-http.js";
+import type { NotifyOptions } from "./notifications/start-notifier.js";
 import type { StallThresholds } from "./stalls/stall-rules.js";
 import type { Store } from "./store/store.js";
 
@@ -34,6 +35,10 @@ export interface GatewayOptions {
   /** `CreateSnapshot` budget (default 10 per caller, 60 overall, per minute). */
   snapshotsPerMinute?: { perCaller: number; total: number };
   snapshotRetentionMs?: number;
+  /** Where people reach the dashboard (`--public-url`): alert and notification links (default the bound address). */
+  publicUrl?: string;
+  /** Outgoing notifications (`--notify-webhook`); none by default. */
+  notify?: NotifyOptions;
   /** Directory of the built SPA. */
   webRoot: string;
   thresholds?: StallThresholds;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { systemClock } from "../shared/clock/clock.js";
-import type { HostPort } from "../shared/net/host-port.js";
+import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
 import { ActionRunner } from "./actions/action-runner.js";
 import { createControlService } from "./actions/control-service.js";
 import type { AgentChannels } from "./agent-endpoint/agent-options.js";
@@ -17,9 +17,17 @@ import { createBrowserHttp, type BrowserServices } from "./http/browser-http.js"
 import { createLifecycleInterceptor } from "./lifecycle/lifecycle-interceptor.js";
 import { Readiness } from "./lifecycle/readiness.js";
 import { GatewayMetrics } from "./metrics/gateway-metrics.js";
+import { ClusterMetrics } from "./metrics/cluster-metrics.js";
+import { HealthMetrics } from "./metrics/health-metrics.js";
 import { createRedactor } from "./redaction/redact.js";
 import { SnapshotRateLimit } from "./snapshots/snapshot-rate-limit.js";
-import { createSnapshotService } from "./snapshots/snapshot-service.js";
+import {
+  createSnapshotService,
+  createSnapshotTaker,
+  type SnapshotServiceDeps,
+} from "./snapshots/snapshot-service.js";
+import { NotifyMetrics } from "./metrics/notify-metrics.js";
+import { startNotifier } from "./notifications/start-notifier.js";
 import { defaultStallThresholds } from "./stalls/stall-rules.js";
 import { StatusCollector } from "./status/status-collector.js";
 import { createWorkerGrpc } from "./worker-endpoints.js";
@@ -34,6 +42,8 @@ export interface Gateway {
   collector: StatusCollector;
   actions: ActionRunner;
   metrics: GatewayMetrics;
+  /** Members of its cluster as this gateway sees them (itself alone until it joins one). */
+  clusterMetrics: ClusterMetrics;
   /** Live agent streams by worker id. */
   agents: AgentChannels;
   prober: HeartbeatProber;
@@ -143,7 +153,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const controlService = createControlService(actions, store, opts.auth);
   const snapshotsPerMinute = opts.snapshotsPerMinute ?? { perCaller: 10, total: 60 };
   metrics.snapshotRateLimits(snapshotsPerMinute.perCaller, snapshotsPerMinute.total);
-  const snapshotService = createSnapshotService({
+  const snapshotDeps: SnapshotServiceDeps = {
     fleet,
     events,
     collector,
@@ -158,7 +168,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onRefused: (scope) => metrics.snapshotRefused(scope),
     ...(opts.gatherShards ? { gatherShards: opts.gatherShards } : {}),
     log,
-  });
+  };
+  const snapshotService = createSnapshotService(snapshotDeps);
   const localServices: BrowserServices = {
     fleet: fleetService,
     control: controlService,
@@ -168,6 +179,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const stopping = new AbortController();
   const ready = new Readiness(store);
   const readiness = () => ready.check();
+  // A lone gateway is a cluster of one; gateway-cluster.ts reports the real members.
+  const clusterMetrics = new ClusterMetrics(metrics.registry);
+  clusterMetrics.membersSeen(["self"]);
+  const health = new HealthMetrics(metrics.registry, {
+    readiness,
+    storeFailures: () => store.failures,
+    dumpBudget: () => collector.dumpBudget(),
+  });
   const lifecycle = createLifecycleInterceptor(stopping.signal);
   const browser = createBrowserHttp({
     services: opts.wrapServices?.(localServices, { fleet }) ?? localServices,
@@ -199,6 +218,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
   });
 
+  let publicUrl = opts.publicUrl ?? "";
+  const stopNotifier = startNotifier(opts.notify, {
+    events,
+    takeSnapshot: createSnapshotTaker(snapshotDeps),
+    publicUrl: () => publicUrl,
+    metrics: new NotifyMetrics(metrics.registry),
+    clock,
+    log,
+  });
   collector.start();
   const sweeper = clock.every(10_000, () => {
     const expired = expiredGoneWorkers(
@@ -221,11 +249,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
     collector,
     actions,
     metrics,
+    clusterMetrics,
     agents,
     prober,
     staticWorkers,
     httpHandler: browser.handler,
-    httpBound: (address) => browser.bound(address),
+    httpBound(address) {
+      browser.bound(address);
+      publicUrl = opts.publicUrl ?? `http://${formatHostPort(address)}`;
+      health.publicUrl(publicUrl);
+    },
     grpcHandler,
     beginShutdown(reason) {
       ready.stop(reason);
@@ -233,6 +266,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     readiness,
     close() {
+      stopNotifier();
       sweeper.cancel();
       collector.stop();
       prober.stop();

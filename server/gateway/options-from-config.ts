@@ -58,6 +58,8 @@ export function gatewayOptionsFromConfig(
     goneRetentionMs: config.goneRetentionMs,
     snapshotRetentionMs: config.snapshotRetentionMs,
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    notify: config.notify,
     thresholds: {
       byState: {
         ...defaultStallThresholds.byState,

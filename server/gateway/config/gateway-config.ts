@@ -7,6 +7,8 @@ import {
   PEOPLE_EDGE_SETTINGS,
   type PeopleEdgeConfig,
 } from "./people-edge-settings.js";
+import { loadNotifySettings, NOTIFY_SETTINGS, type NotifySettings } from "./notify-settings.js";
+import { LINK_SETTINGS, loadLinkSettings, type LinkSettings } from "./link-settings.js";
 import { loadProbeSettings, PROBE_SETTINGS, type ProbeSettings } from "./probe-settings.js";
 import { createSettingReader, isListKind } from "./setting-reader.js";
 import { loadStallSettings, STALL_SETTINGS, type StallSettings } from "./stall-settings.js";
@@ -27,6 +29,8 @@ export interface GatewayConfig
     StallSettings,
     StoreSettings,
     WorkerEdgeSettings,
+    LinkSettings,
+    NotifySettings,
     PeopleEdgeConfig {
   http: HostPort;
   grpc: HostPort;
@@ -70,6 +74,8 @@ const SETTINGS = {
   ...WORKER_EDGE_SETTINGS,
   ...STATUS_SETTINGS,
   ...CLUSTER_SETTINGS,
+  ...LINK_SETTINGS,
+  ...NOTIFY_SETTINGS,
 } as const;
 
 /** parseArgs options for every setting, plus `--config FILE`. */
@@ -116,6 +122,8 @@ export function loadGatewayConfig(
     ...workerEdge,
     ...edge,
     ...cluster,
+    ...loadLinkSettings(read, problems),
+    ...loadNotifySettings(read, problems, edge.warnings),
     readOnly: false,
   };
   if (problems.length > 0) {

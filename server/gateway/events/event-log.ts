@@ -11,7 +11,7 @@ import {
 export interface EventInit {
   workerId: string;
   /** `identity`: who may speak for a worker id (refused or taken-over agent and Beam streams). */
-  kind: "liveness" | "session_stalled" | "session_cleared" | "action" | "identity";
+  kind: "liveness" | "session_stalled" | "session_cleared" | "action" | "identity" | "notification";
   summary: string;
   fromState?: string;
   toState?: string;

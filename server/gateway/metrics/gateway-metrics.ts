@@ -20,6 +20,10 @@ const LIVENESS_STATES: LivenessState[] = [
   "exited",
 ];
 
+function actionLabels(kind: ActionKind, status: ActionStatus) {
+  return { kind: ActionKind[kind].toLowerCase(), result: ActionStatus[status].toLowerCase() };
+}
+
 /**
  * The gateway's Prometheus metrics. Cardinality is bounded by design: no
  * per-worker labels (a 10,000-worker fleet would make scrapes block the event
@@ -96,6 +100,14 @@ export class GatewayMetrics {
   private readonly stopProcessMetrics: () => void;
 
   constructor(fleet: Fleet, stalledCount: () => number) {
+    // Every kind and outcome at 0 from the start: "none yet" reads 0, not absent.
+    for (const kind of [
+      ActionKind.CANCEL_SESSION,
+      ActionKind.DRAIN_WORKER,
+      ActionKind.CANCEL_WORKER,
+    ])
+      for (const status of [ActionStatus.SUCCEEDED, ActionStatus.FAILED, ActionStatus.INTERRUPTED])
+        this.actions.inc(actionLabels(kind, status), 0);
     new Gauge({
       name: "stallwatch_workers",
       help: "Workers in the fleet, by liveness.",
@@ -136,10 +148,7 @@ export class GatewayMetrics {
   }
 
   actionEnded(action: Action): void {
-    this.actions.inc({
-      kind: ActionKind[action.kind].toLowerCase(),
-      result: ActionStatus[action.status].toLowerCase(),
-    });
+    this.actions.inc(actionLabels(action.kind, action.status));
   }
 
   snapshotRateLimits(perCallerPerMinute: number, totalPerMinute: number): void {

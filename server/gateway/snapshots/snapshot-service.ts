@@ -10,6 +10,7 @@ import {
   SnapshotInfoSchema,
   SnapshotService,
   type Snapshot,
+  type SnapshotInfo,
 } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { ActionStore } from "../store/action-store.js";
 import { Role } from "../../../gen/stallwatch/v1/control_pb.js";
@@ -67,76 +68,100 @@ export function rateLimitKey(caller: Caller, peer: string): string {
   return `peer:${peer.replace(/:\d+$/, "")}`;
 }
 
+/** Who takes a snapshot: shown as its author, and whose budget it comes from. */
+export interface SnapshotTaker {
+  actor: string;
+  /** Rate-limit key (`rateLimitKey` for API callers; the notifier has its own). */
+  key: string;
+}
+
+/**
+ * Captures, encodes and stores a snapshot of the fleet now, within the
+ * snapshot budget (refused with ResourceExhausted past it): what
+ * `CreateSnapshot` does for a caller, and what a notification freezes.
+ */
+export function createSnapshotTaker(deps: SnapshotServiceDeps) {
+  // One line per caller per minute: a flood must not flood the log too.
+  const logRefusal = createLogOnce({ everyMs: 60_000 });
+  return async (
+    who: SnapshotTaker,
+    request: { workerId: string; note: string },
+  ): Promise<SnapshotInfo> => {
+    const key = who.key;
+    if (request.workerId && !deps.fleet.get(request.workerId)) {
+      throw new ConnectError(
+        `no worker "${request.workerId.slice(0, 200)}" in the fleet`,
+        Code.NotFound,
+      );
+    }
+    if (request.note.length > 2000)
+      throw new ConnectError("note must be at most 2000 characters", Code.InvalidArgument);
+    const decision = deps.rateLimit.take(key);
+    if (!decision.ok) {
+      deps.onRefused?.(decision.scope);
+      const { perCallerPerMinute, totalPerMinute } = deps.rateLimit.opts;
+      const limit =
+        decision.scope === "caller"
+          ? `at most ${perCallerPerMinute} per minute per caller`
+          : `at most ${totalPerMinute} per minute on this gateway`;
+      const retry = Math.ceil(decision.retryAfterMs / 1000);
+      if (logRefusal(key)) {
+        deps.log.warn(
+          { caller: key.slice(0, 200), scope: decision.scope, limit, retryAfterS: retry },
+          "snapshots refused: rate limit (logged once a minute per caller)",
+        );
+      }
+      throw new ConnectError(
+        `too many snapshots: ${limit}; try again in ${retry} s`,
+        Code.ResourceExhausted,
+      );
+    }
+    const started = performance.now();
+    const audit = await deps.store.listAudit({ limit: 200 });
+    const { snapshot, series } = await captureSnapshot(
+      {
+        id: newSnapshotId(),
+        createdBy: who.actor,
+        workerId: request.workerId,
+        note: request.note,
+        retentionMs: deps.retentionMs,
+        nowMs: (deps.clock ?? systemClock).now(),
+      },
+      deps.fleet,
+      deps.events,
+      deps.collector,
+      audit,
+    );
+    // In a cluster, the other gateways' workers (server/gateway/cluster/shard-gather.ts).
+    await deps.gatherShards?.(snapshot);
+    // Series packing, encoding and gzip yield to the event loop (build-snapshot.ts, snapshot-codec.ts).
+    const info = await deps.store.putSnapshotBody(
+      snapshot.info ?? create(SnapshotInfoSchema),
+      await encodeSnapshot(snapshot, series),
+    );
+    deps.onCreated?.();
+    deps.log.info(
+      {
+        snapshot: info.id,
+        workers: info.workerCount,
+        bytes: Number(info.sizeBytes),
+        ms: Math.round(performance.now() - started),
+      },
+      "snapshot created",
+    );
+    return info;
+  };
+}
+
 export function createSnapshotService(
   deps: SnapshotServiceDeps,
 ): ServiceImpl<typeof SnapshotService> {
-  // One line per caller per minute: a flood must not flood the log too.
-  const logRefusal = createLogOnce({ everyMs: 60_000 });
+  const take = createSnapshotTaker(deps);
   return {
     async createSnapshot(request, context) {
-      if (request.workerId && !deps.fleet.get(request.workerId)) {
-        throw new ConnectError(
-          `no worker "${request.workerId.slice(0, 200)}" in the fleet`,
-          Code.NotFound,
-        );
-      }
-      if (request.note.length > 2000)
-        throw new ConnectError("note must be at most 2000 characters", Code.InvalidArgument);
       const caller = identifyCaller(context.requestHeader, deps.auth);
       const key = rateLimitKey(caller, context.values.get(peerAddressKey));
-      const decision = deps.rateLimit.take(key);
-      if (!decision.ok) {
-        deps.onRefused?.(decision.scope);
-        const { perCallerPerMinute, totalPerMinute } = deps.rateLimit.opts;
-        const limit =
-          decision.scope === "caller"
-            ? `at most ${perCallerPerMinute} per minute per caller`
-            : `at most ${totalPerMinute} per minute on this gateway`;
-        const retry = Math.ceil(decision.retryAfterMs / 1000);
-        if (logRefusal(key)) {
-          deps.log.warn(
-            { caller: key.slice(0, 200), scope: decision.scope, limit, retryAfterS: retry },
-            "snapshots refused: rate limit (logged once a minute per caller)",
-          );
-        }
-        throw new ConnectError(
-          `too many snapshots: ${limit}; try again in ${retry} s`,
-          Code.ResourceExhausted,
-        );
-      }
-      const started = performance.now();
-      const audit = await deps.store.listAudit({ limit: 200 });
-      const { snapshot, series } = await captureSnapshot(
-        {
-          id: newSnapshotId(),
-          createdBy: caller.actor,
-          workerId: request.workerId,
-          note: request.note,
-          retentionMs: deps.retentionMs,
-          nowMs: (deps.clock ?? systemClock).now(),
-        },
-        deps.fleet,
-        deps.events,
-        deps.collector,
-        audit,
-      );
-      // In a cluster, the other gateways' workers (server/gateway/cluster/shard-gather.ts).
-      await deps.gatherShards?.(snapshot);
-      // Series packing, encoding and gzip yield to the event loop (build-snapshot.ts, snapshot-codec.ts).
-      const info = await deps.store.putSnapshotBody(
-        snapshot.info ?? create(SnapshotInfoSchema),
-        await encodeSnapshot(snapshot, series),
-      );
-      deps.onCreated?.();
-      deps.log.info(
-        {
-          snapshot: info.id,
-          workers: info.workerCount,
-          bytes: Number(info.sizeBytes),
-          ms: Math.round(performance.now() - started),
-        },
-        "snapshot created",
-      );
+      const info = await take({ actor: caller.actor, key }, request);
       return create(CreateSnapshotResponseSchema, { info });
     },
 

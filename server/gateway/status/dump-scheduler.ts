@@ -28,8 +28,10 @@ export interface DumpBudgetOptions {
  */
 export class DumpBudget {
   private tokens = 0;
-  /** The last budget computed, per second (for tests and the bench). */
+  /** The last budget computed, per second (for tests, the bench and /metrics). */
   perSecond = 0;
+  /** What the fleet asked for at the last pick, headroom included, before the ceiling. */
+  demandPerSecond = 0;
 
   constructor(private readonly opts: DumpBudgetOptions) {}
 
@@ -39,9 +41,10 @@ export class DumpBudget {
     const demand =
       (watched * 1000) / this.opts.watchedIntervalMs +
       ((targets.length - watched) * 1000) / this.opts.intervalMs;
+    this.demandPerSecond = demand * 1.25;
     this.perSecond = Math.min(
       this.opts.maxPerSecond,
-      Math.max(this.opts.minPerSecond, demand * 1.25),
+      Math.max(this.opts.minPerSecond, this.demandPerSecond),
     );
     // Tokens carry over for at most one second, so an idle spell cannot build a burst.
     this.tokens = Math.min(this.perSecond, this.tokens + (this.perSecond * elapsedMs) / 1000);

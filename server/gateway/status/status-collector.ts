@@ -14,7 +14,11 @@ import { StallWatch } from "../stalls/stall-watch.js";
 import type { StallThresholds } from "../stalls/stall-rules.js";
 import { SessionTotals } from "./session-totals.js";
 import { StatusIngest, type StatusIngestOptions } from "./status-ingest.js";
-import { StatusScheduler, type StatusSchedulerOptions } from "./status-scheduler.js";
+import {
+  StatusScheduler,
+  type DumpBudgetUse,
+  type StatusSchedulerOptions,
+} from "./status-scheduler.js";
 
 export interface StatusCollectorOptions extends StatusSchedulerOptions, StatusIngestOptions {
   thresholds: StallThresholds;
@@ -80,6 +84,11 @@ export class StatusCollector {
   /** One Beam answer, parsed once on arrival (called by the Beam status service). */
   ingestBeam(worker: FleetWorker, answer: BeamAnswer, trigger: string): ThreadDumpView {
     return this.ingest.beam(worker, answer, trigger);
+  }
+
+  /** The fleet-wide dump budget at the last tick (for /metrics). */
+  dumpBudget(): DumpBudgetUse {
+    return this.scheduler.budgetUse();
   }
 
   /** Every stalled session in the fleet, longest without progress first. */

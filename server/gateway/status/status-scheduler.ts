@@ -30,6 +30,13 @@ interface Target extends DumpTarget {
   worker: FleetWorker;
 }
 
+/** Dumps per second: allowed now, asked for by the fleet, and the ceiling. */
+export interface DumpBudgetUse {
+  perSecond: number;
+  demandPerSecond: number;
+  maxPerSecond: number;
+}
+
 /**
  * Decides when each agent and Beam harness is asked for a thread dump: every
  * worker on a slow cadence, watched ones faster, all within a fleet-wide
@@ -68,6 +75,15 @@ export class StatusScheduler {
 
   stop(): void {
     this.timer?.cancel();
+  }
+
+  /** The dump budget at the last tick: what it allows, and what the fleet asked for. */
+  budgetUse(): DumpBudgetUse {
+    return {
+      perSecond: this.budget.perSecond,
+      demandPerSecond: this.budget.demandPerSecond,
+      maxPerSecond: this.opts.maxDumpsPerSecond,
+    };
   }
 
   /** Counts a dashboard view watching `workerId`; call the result when it closes. */

@@ -64,6 +64,8 @@ export interface Store extends ActionStore, SnapshotStore {
   probeWrite(): Promise<void>;
   /** The fatal error that ended the store's usefulness, if one happened. */
   readonly fatal: StoreFatalError | undefined;
+  /** Operations through `guard` that failed since open, fatal or not (for /metrics). */
+  readonly failures: number;
   prune(
     nowMs?: number,
   ): Promise<{ snapshots: number; events: number; audit: number; actions: number }>;
@@ -113,6 +115,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const { db, dialect, sqlite, transact } = conn;
 
   let fatalError: StoreFatalError | undefined;
+  let failures = 0;
   /** Operations under way, which close() lets finish (events flushed at shutdown). */
   const pending = new Set<Promise<unknown>>();
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -121,6 +124,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     try {
       return await op;
     } catch (err) {
+      failures += 1;
       const classified = classifyStoreError(err, what);
       if (classified instanceof StoreFatalError && !fatalError) {
         fatalError = classified;
@@ -180,6 +184,10 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
     get fatal() {
       return fatalError;
+    },
+
+    get failures() {
+      return failures;
     },
 
     ...snapshots,
