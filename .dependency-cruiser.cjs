@@ -1,12 +1,31 @@
 // Import direction for the whole repo, checked by `npm run check`
-// (scripts/check-imports.js, which also finds cycles between folders).
+// (scripts/check-imports.js, which also finds cycles between folders and
+// between features).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- dependency-cruiser reads CommonJS config
+const gatewayLayers = require("./scripts/gateway-layers.cjs");
 
 /** An error-level rule: imports from `from` to `to` are forbidden. */
 const forbid = (name, from, to, comment) => ({ name, severity: "error", comment, from, to });
 
+/**
+ * One rule per gateway layer: its folders never import a folder of a higher
+ * layer, nor the gateway's root files.
+ */
+const layerRules = gatewayLayers.map((layer, i) => {
+  const above = gatewayLayers.slice(i + 1).flat();
+  const alternatives = above.map((f) => `${f}/`).concat("[^/]+$");
+  return forbid(
+    `gateway-layer-${layer.join("-")}`,
+    { path: `^server/gateway/(${layer.join("|")})/` },
+    { path: `^server/gateway/(${alternatives.join("|")})` },
+    `The gateway's layering (scripts/gateway-layers.cjs): ${layer.join(", ")} may not import a higher layer.`,
+  );
+});
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...layerRules,
     {
       ...forbid(
         "no-folder-cycles",

@@ -10,7 +10,7 @@ import {
   type BeamSdkFormat,
   type HarnessStatus,
 } from "../server/worker/beam-client/sdk-formats.js";
-import { parseBeamStatus } from "../server/gateway/status/beam-text/status-text.js";
+import { parseBeamStatus } from "../server/gateway/beam-text/status-text.js";
 import { createRedactor } from "../server/gateway/redaction/redact.js";
 
 setFlagsFromString("--expose-gc");
@@ -95,7 +95,7 @@ const MiB = 1 << 20;
 const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
 const fixture = (name: string) =>
   readFileSync(
-    new URL(`../../server/gateway/status/beam-text/fixtures/${name}`, import.meta.url),
+    new URL(`../../server/gateway/beam-text/fixtures/${name}`, import.meta.url),
     "utf8",
   );
 const typical: Record<string, string> = {
