@@ -22,10 +22,34 @@ const layerRules = gatewayLayers.map((layer, i) => {
   );
 });
 
+/**
+ * The fleet's writers: the only files that hold \`Fleet\` with its write
+ * operations. Everyone else reads through \`fleet/fleet-reader.ts\`. Files
+ * that only pass the fleet on to a writer (the runner, the services) are
+ * listed because they build that writer.
+ */
+const fleetWriters = [
+  "gateway\\.ts",
+  "worker-endpoints\\.ts",
+  "actions/action-(runner|steps)\\.ts",
+  "agent-endpoint/agent-(adopt|service|stream)\\.ts",
+  "beam-endpoint/beam-status-service\\.ts",
+  "heartbeats/heartbeat-prober\\.ts",
+  "stalls/stall-watch\\.ts",
+  "status/status-(collector|ingest)\\.ts",
+  "fleet/[^/]+\\.ts",
+];
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
     ...layerRules,
+    forbid(
+      "fleet-writers-are-named",
+      { path: "^server/gateway/", pathNot: `^server/gateway/(${fleetWriters.join("|")})$` },
+      { path: "^server/gateway/fleet/fleet\\.ts$" },
+      "Only the fleet's named writers hold Fleet (.dependency-cruiser.cjs fleetWriters); readers take FleetReader.",
+    ),
     {
       ...forbid(
         "no-folder-cycles",

@@ -112,6 +112,22 @@ describe("scripts/check-imports.js", { timeout: 120_000 }, () => {
     expect(result.status).toBe(1);
   });
 
+  it("lets only the fleet's named writers import Fleet; readers take FleetReader", () => {
+    const fleet = {
+      "server/gateway/fleet/fleet.ts": leaf,
+      "server/gateway/fleet/fleet-reader.ts": leaf,
+      "server/gateway/stalls/stall-watch.ts": uses("../fleet/fleet.js"),
+      "server/gateway/snapshots/build-snapshot.ts": uses("../fleet/fleet-reader.js"),
+    };
+    expect(check(tree(fleet)).status).toBe(0);
+    const result = check(
+      tree({ ...fleet, "server/gateway/metrics/gateway-metrics.ts": uses("../fleet/fleet.js") }),
+    );
+    expect(result.out).toContain('import rule "fleet-writers-are-named"');
+    expect(result.out).toContain("server/gateway/metrics/gateway-metrics.ts");
+    expect(result.status).toBe(1);
+  });
+
   it("fails on a gateway folder that no layer names", () => {
     const result = check(tree({ "server/gateway/gadgets/gadget.ts": leaf }));
     expect(result.out).toContain("server/gateway/gadgets/ is in no layer");

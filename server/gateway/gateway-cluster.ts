@@ -15,7 +15,7 @@ import { createShardGatherer } from "./cluster/shard-gather.js";
 import { createClusterOwnership } from "./cluster/worker-ownership.js";
 import type { ClusterOwnership } from "./fleet/ownership.js";
 import type { AuthConfig } from "./auth/caller.js";
-import type { Fleet } from "./fleet/fleet.js";
+import type { FleetReader } from "./fleet/fleet-reader.js";
 
 export interface ClusterRuntime {
   node: ClusterNode;
@@ -31,7 +31,7 @@ export interface ClusterRuntime {
  */
 function clusterGatewayOptions(front: ClusterFront, store: Store, auth: AuthConfig, log: Logger) {
   return {
-    wrapServices: (local: BrowserServices, parts: { fleet: Fleet }): BrowserServices => ({
+    wrapServices: (local: BrowserServices, parts: { fleet: FleetReader }): BrowserServices => ({
       fleet: createClusterFleetService(local.fleet, { fleet: parts.fleet, front, store, log }),
       control: createClusterControlService(local.control, {
         fleet: parts.fleet,

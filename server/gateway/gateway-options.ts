@@ -4,7 +4,7 @@ import type { Logger } from "../shared/logging/logger.js";
 import type { HostPort } from "../shared/net/host-port.js";
 import type { AdmissionOptions } from "./agent-endpoint/agent-admission.js";
 import type { AuthConfig } from "./auth/caller.js";
-import type { Fleet } from "./fleet/fleet.js";
+import type { FleetReader } from "./fleet/fleet-reader.js";
 import type { ClusterOwnership } from "./fleet/ownership.js";
 import type { ProberOptions } from "./heartbeats/heartbeat-prober.js";
 import type { BrowserServices } from "./http/browser-http.js";
@@ -61,7 +61,7 @@ export interface GatewayOptions {
    * In a cluster: the browser API's services wrapped to serve the whole
    * fleet (server/gateway/cluster); the local ones stay available as `localServices`.
    */
-  wrapServices?: (local: BrowserServices, parts: { fleet: Fleet }) => BrowserServices;
+  wrapServices?: (local: BrowserServices, parts: { fleet: FleetReader }) => BrowserServices;
   /** In a cluster: completes a snapshot with the other gateways' workers. */
   gatherShards?: (snapshot: Snapshot) => Promise<void>;
   log: Logger;

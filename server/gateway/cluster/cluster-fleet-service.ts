@@ -15,7 +15,7 @@ import {
   type WorkerDetail,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 import type { ClusterFront, PeerEvent } from "./cluster-front.js";
@@ -53,7 +53,7 @@ function sumTotals(parts: (FleetTotals | undefined)[]): FleetTotals {
  */
 export function createClusterFleetService(
   local: Local,
-  deps: { fleet: Fleet; front: ClusterFront; store: Pick<Store, "listEvents">; log: Logger },
+  deps: { fleet: FleetReader; front: ClusterFront; store: Pick<Store, "listEvents">; log: Logger },
 ): Local {
   const { fleet, front, store } = deps;
   const ownerOf = (id: string) => (fleet.get(id) ? undefined : front.ownerOf(id));

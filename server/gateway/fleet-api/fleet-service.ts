@@ -16,12 +16,12 @@ import type { EventLog } from "../events/event-log.js";
 import type { StatusCollector } from "../status/status-collector.js";
 import { BoundedQueue } from "../fleet/bounded-queue.js";
 import type { FleetDelta } from "../fleet/change-feed.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
 
 export interface FleetServiceDeps {
-  fleet: Fleet;
+  fleet: FleetReader;
   events: EventLog;
   collector: Pick<StatusCollector, "totals" | "watch" | "collectNow" | "stalledSessions">;
   clock?: Clock;

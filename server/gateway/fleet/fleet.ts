@@ -11,6 +11,7 @@ import type {
   StatusArrival,
   WorkerKind,
 } from "./fleet-worker.js";
+import type { FleetReader } from "./fleet-reader.js";
 import type { LivenessChange, LivenessTracker } from "./liveness.js";
 import { createWorkerRecord, keepMetrics, type WorkerRecord } from "./worker-record.js";
 
@@ -34,7 +35,7 @@ export interface FleetOptions {
  * tells watchers in the next batch, and for liveness logs the change and
  * records it as an event (a "late" one with a thread dump as evidence).
  */
-export class Fleet {
+export class Fleet implements FleetReader {
   private readonly feed: ChangeFeed<WorkerRecord>;
   private readonly clock: Clock;
   private evidence: EvidenceSource | undefined;

@@ -21,7 +21,7 @@ import {
   type Caller,
 } from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { createLogOnce } from "../../shared/logging/log-once.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
@@ -33,7 +33,7 @@ import type { SnapshotStore } from "../store/snapshot-store.js";
 
 export interface SnapshotServiceDeps {
   clock?: Clock;
-  fleet: Fleet;
+  fleet: FleetReader;
   events: EventLog;
   collector: StatusCollector;
   store: SnapshotStore & Pick<ActionStore, "listAudit">;
