@@ -12,8 +12,8 @@ module.exports = [
   ["agent-endpoint", "beam-endpoint", "heartbeats", "lifecycle", "metrics", "stalls"],
   // When to ask for dumps and what an answer means.
   ["status"],
-  // What people call: the browser API, actions, snapshots, HTTP.
-  ["actions", "fleet-api", "http", "snapshots"],
+  // What people call: actions, snapshots, the people's listener and its FleetService.
+  ["actions", "http", "snapshots"],
   // Many gateways as one.
   ["cluster"],
   // Settings read once at start, from every layer's options.

@@ -11,7 +11,7 @@ import { StaticAssignment } from "./cluster/static-workers.js";
 import { EventLog } from "./events/event-log.js";
 import { Fleet } from "./fleet/fleet.js";
 import { expiredGoneWorkers } from "./fleet/gone-workers.js";
-import { createFleetService } from "./fleet-api/fleet-service.js";
+import { createFleetService } from "./http/fleet-service.js";
 import { HeartbeatProber } from "./heartbeats/heartbeat-prober.js";
 import { createBrowserHttp, type BrowserServices } from "./http/browser-http.js";
 import { createLifecycleInterceptor } from "./lifecycle/lifecycle-interceptor.js";

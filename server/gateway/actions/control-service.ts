@@ -13,7 +13,7 @@ import {
   WhoAmIResponseSchema,
   type Action,
 } from "../../../gen/stallwatch/v1/control_pb.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import { identifyCaller, requireOperator, type AuthConfig } from "../auth/caller.js";
 import type { ActionRequest } from "./action-request.js";
 import type { ActionRunner } from "./action-runner.js";

@@ -11,7 +11,7 @@ import {
   type StatusReport,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 
 interface Pending<T> {
   resolve: (value: T) => void;

@@ -14,7 +14,7 @@ import {
   type WatchFleetResponse,
   type WorkerDetail,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import { systemClock, type Clock } from "../clock/clock.js";
 
 /**
  * A single-consumer async queue with a hard cap. When a slow consumer lets it

@@ -14,7 +14,7 @@ import {
 import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StatusCollector } from "../status/status-collector.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import type { FleetDelta } from "../fleet/change-feed.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
