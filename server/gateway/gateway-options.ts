@@ -14,12 +14,12 @@ import type { Store } from "./store/store.js";
 /** Everything a gateway is built from (gateway-command.ts turns flags into this). */
 export interface GatewayOptions {
   targets: HostPort[];
-  prober: Omit<ProberOptions, "log">;
+  prober: Omit<ProberOptions, "log" | "clock">;
   /**
    * The one clock every time-based part of the gateway runs on (default the
    * system clock); tests pass a FakeClock. Probe threads keep the real one.
    */
-  clock?: Clock;
+  clock: Clock;
   /** Durable state; the gateway does not close it (its owner does). */
   store: Store;
   auth: AuthConfig;

@@ -60,10 +60,12 @@ interface Pending {
  */
 export class BeamRequests implements BeamChannel {
   /** What the stream handler sends the harness. */
-  readonly outbox = new BoundedQueue<WorkerStatusRequest>(4);
+  readonly outbox: BoundedQueue<WorkerStatusRequest>;
   private pending: Pending | undefined;
 
-  constructor(private readonly opts: BeamRequestsOptions) {}
+  constructor(private readonly opts: BeamRequestsOptions) {
+    this.outbox = new BoundedQueue<WorkerStatusRequest>(4, opts.clock);
+  }
 
   requestStatus(trigger: string): Promise<ThreadDumpView | undefined> {
     if (this.pending) return this.pending.done;

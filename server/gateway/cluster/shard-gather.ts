@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -14,6 +15,7 @@ import { DEPARTED, type ClusterFront } from "./cluster-front.js";
 
 /** What a shard is built from: this gateway's own workers, events and status. */
 export interface ShardParts {
+  clock: Clock;
   fleet: FleetReader;
   events: EventLog;
   collector: StatusCollector;
@@ -33,7 +35,7 @@ export function createShardService(
           workerId: request.workerId,
           note: "",
           retentionMs: 0,
-          nowMs: Number(request.nowMs) || Date.now(),
+          nowMs: Number(request.nowMs) || parts.clock.now(),
         },
         parts.fleet,
         parts.events,

@@ -11,7 +11,7 @@ import {
   WatchWorkerResponseSchema,
   type WatchFleetResponse,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StatusCollector } from "../status/status-collector.js";
 import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
@@ -24,7 +24,7 @@ export interface FleetServiceDeps {
   fleet: FleetReader;
   events: EventLog;
   collector: Pick<StatusCollector, "totals" | "watch" | "collectNow" | "stalledSessions">;
-  clock?: Clock;
+  clock: Clock;
 }
 
 export interface FleetServiceOptions {
@@ -44,7 +44,7 @@ export function createFleetService(
   opts: FleetServiceOptions = {},
 ): ServiceImpl<typeof FleetService> {
   const { fleet, events, collector } = deps;
-  const clock = deps.clock ?? systemClock;
+  const clock = deps.clock;
   const maxQueued = opts.maxQueuedDeltas ?? 64;
   const keepaliveMs = opts.keepaliveMs ?? 5000;
   const workerRefreshMs = opts.workerRefreshMs ?? 1000;

@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import http from "node:http";
 import type http2 from "node:http2";
 import { closeServer } from "../../shared/net/listen.js";
@@ -19,12 +20,15 @@ export interface EdgeListeners {
   close(): Promise<void>;
 }
 
-export function createEdgeListeners(handlers: {
-  http: (req: http.IncomingMessage, res: http.ServerResponse) => void;
-  grpc: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
-}): EdgeListeners {
+export function createEdgeListeners(
+  handlers: {
+    http: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+    grpc: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  },
+  clock: Clock,
+): EdgeListeners {
   let stopping = false;
-  const inFlight = new InFlight();
+  const inFlight = new InFlight(clock);
   const httpServer = http.createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => {

@@ -1,4 +1,4 @@
-import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
 
 const POLL_MS = 20;
 
@@ -7,7 +7,7 @@ export class InFlight {
   private count = 0;
   private lastStartMs = 0;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(private readonly clock: Clock) {}
 
   /** Counts `res` until it closes (a ServerResponse, or anything that says "close"). */
   track(res: { once(event: "close", listener: () => void): unknown }): void {

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
@@ -32,7 +32,7 @@ import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "../store/snapshot-store.js";
 
 export interface SnapshotServiceDeps {
-  clock?: Clock;
+  clock: Clock;
   fleet: FleetReader;
   events: EventLog;
   collector: StatusCollector;
@@ -71,7 +71,7 @@ export function createSnapshotService(
   deps: SnapshotServiceDeps,
 ): ServiceImpl<typeof SnapshotService> {
   // One line per caller per minute: a flood must not flood the log too.
-  const logRefusal = createLogOnce({ everyMs: 60_000 });
+  const logRefusal = createLogOnce({ everyMs: 60_000 }, deps.clock);
   return {
     async createSnapshot(request, context) {
       if (request.workerId && !deps.fleet.get(request.workerId)) {
@@ -113,7 +113,7 @@ export function createSnapshotService(
           workerId: request.workerId,
           note: request.note,
           retentionMs: deps.retentionMs,
-          nowMs: (deps.clock ?? systemClock).now(),
+          nowMs: deps.clock.now(),
         },
         deps.fleet,
         deps.events,
