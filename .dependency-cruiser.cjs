@@ -1,12 +1,55 @@
 // Import direction for the whole repo, checked by `npm run check`
-// (scripts/check-imports.js, which also finds cycles between folders).
+// (scripts/check-imports.js, which also finds cycles between folders and
+// between features).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- dependency-cruiser reads CommonJS config
+const gatewayLayers = require("./scripts/gateway-layers.cjs");
 
 /** An error-level rule: imports from `from` to `to` are forbidden. */
 const forbid = (name, from, to, comment) => ({ name, severity: "error", comment, from, to });
 
+/**
+ * One rule per gateway layer: its folders never import a folder of a higher
+ * layer, nor the gateway's root files.
+ */
+const layerRules = gatewayLayers.map((layer, i) => {
+  const above = gatewayLayers.slice(i + 1).flat();
+  const alternatives = above.map((f) => `${f}/`).concat("[^/]+$");
+  return forbid(
+    `gateway-layer-${layer.join("-")}`,
+    { path: `^server/gateway/(${layer.join("|")})/` },
+    { path: `^server/gateway/(${alternatives.join("|")})` },
+    `The gateway's layering (scripts/gateway-layers.cjs): ${layer.join(", ")} may not import a higher layer.`,
+  );
+});
+
+/**
+ * The fleet's writers: the only files that hold \`Fleet\` with its write
+ * operations. Everyone else reads through \`fleet/fleet-reader.ts\`. Files
+ * that only pass the fleet on to a writer (the runner, the services) are
+ * listed because they build that writer.
+ */
+const fleetWriters = [
+  "gateway\\.ts",
+  "worker-endpoints\\.ts",
+  "actions/action-(runner|steps)\\.ts",
+  "agent-endpoint/agent-(adopt|service|stream)\\.ts",
+  "beam-endpoint/beam-status-service\\.ts",
+  "heartbeats/heartbeat-prober\\.ts",
+  "stalls/stall-watch\\.ts",
+  "status/status-(collector|ingest)\\.ts",
+  "fleet/[^/]+\\.ts",
+];
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...layerRules,
+    forbid(
+      "fleet-writers-are-named",
+      { path: "^server/gateway/", pathNot: `^server/gateway/(${fleetWriters.join("|")})$` },
+      { path: "^server/gateway/fleet/fleet\\.ts$" },
+      "Only the fleet's named writers hold Fleet (.dependency-cruiser.cjs fleetWriters); readers take FleetReader.",
+    ),
     {
       ...forbid(
         "no-folder-cycles",

@@ -84,6 +84,31 @@ export default tseslint.config(
       ],
     },
   },
+  // One clock idiom: product code is handed its Clock (server/shared/clock);
+  // a default to the system clock would hide a part that a test or the
+  // gateway cannot drive. Entry points pass systemClock explicitly.
+  {
+    files: ["server/**/*.ts"],
+    ignores: ["**/*.test.ts", "**/testing/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "LogicalExpression[operator='??'][right.name='systemClock']",
+          message: "Take the clock as a required option; the entry point passes systemClock.",
+        },
+        {
+          selector: "AssignmentPattern[right.name='systemClock']",
+          message: "Take the clock as a required parameter; the entry point passes systemClock.",
+        },
+        {
+          selector:
+            "AssignmentPattern[right.type='MemberExpression'][right.object.name='Date'][right.property.name='now']",
+          message: "Take a Clock (server/shared/clock) instead of a `now = Date.now` default.",
+        },
+      ],
+    },
+  },
   {
     // Plain-JS scripts and the bin shim are not part of a TS project.
     files: ["**/*.js", "**/*.cjs"],

@@ -67,7 +67,12 @@ export default defineConfig({
         test: {
           name: "unit",
           root: ".",
-          include: ["server/**/*.test.ts", "web/**/*.test.ts", "web/**/*.test.tsx"],
+          include: [
+            "server/**/*.test.ts",
+            "web/**/*.test.ts",
+            "web/**/*.test.tsx",
+            "scripts/**/*.test.js",
+          ],
           exclude: ["**/*.integration.test.ts", "node_modules/**"],
           environment: "node",
           testTimeout: 10_000,

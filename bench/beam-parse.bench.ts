@@ -10,7 +10,7 @@ import {
   type BeamSdkFormat,
   type HarnessStatus,
 } from "../server/worker/beam-client/sdk-formats.js";
-import { parseBeamStatus } from "../server/gateway/status/beam-text/status-text.js";
+import { parseBeamStatus } from "../server/gateway/beam-text/status-text.js";
 import { createRedactor } from "../server/gateway/redaction/redact.js";
 
 setFlagsFromString("--expose-gc");
@@ -94,10 +94,7 @@ for (const format of ["python", "java", "go"] as BeamSdkFormat[]) {
 const MiB = 1 << 20;
 const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
 const fixture = (name: string) =>
-  readFileSync(
-    new URL(`../../server/gateway/status/beam-text/fixtures/${name}`, import.meta.url),
-    "utf8",
-  );
+  readFileSync(new URL(`../../server/gateway/beam-text/fixtures/${name}`, import.meta.url), "utf8");
 const typical: Record<string, string> = {
   "python fixture x N": fill(fixture("python-sdk-status.txt")),
   "java fixture x N": fill(fixture("java-sdk-status.txt")),

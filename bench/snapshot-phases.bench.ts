@@ -10,12 +10,13 @@ import { captureSnapshot } from "../server/gateway/snapshots/build-snapshot.js";
 import { decodeSnapshotView, encodeSnapshot } from "../server/gateway/snapshots/snapshot-codec.js";
 import type { StatusCollector } from "../server/gateway/status/status-collector.js";
 import { table } from "./harness.js";
+import { systemClock } from "../server/shared/clock/clock.js";
 
 const WORKERS = 5000;
 
 function fleetWith(seconds: number, nowMs: number): { fleet: Fleet; events: EventLog } {
-  const fleet = new Fleet();
-  const events = new EventLog(5000);
+  const fleet = new Fleet({ clock: systemClock });
+  const events = new EventLog(systemClock, 5000);
   for (let i = 0; i < WORKERS; i++) {
     const w = fleet.enroll(`w-${i}`, "spark", `127.0.0.1:${20000 + i}`);
     for (let s = seconds; s > 0; s--) {

@@ -1,4 +1,4 @@
-// npm run check: generated code fresh + typecheck + lint + import direction + format. Runs every
+// npm run check: generated code fresh + typecheck + lint + import direction + docs + format. Runs every
 // step, reports each, exits non-zero if any failed. `--json FILE` writes the
 // per-step results for the test summary.
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -34,7 +34,7 @@ const steps = [
     () => run("npm", ["run", "-s", "lint"]).then((c) => c === 0),
   ],
   [
-    "import direction (dependency-cruiser rules, no folder cycles)",
+    "import direction (dependency-cruiser rules, gateway layers, no folder or feature cycles)",
     () => run("node", ["scripts/check-imports.js"], { timeoutMs: 5 * 60_000 }).then((c) => c === 0),
   ],
   [
@@ -42,6 +42,9 @@ const steps = [
     () => run("black", ["--check", "--quiet", "python"]).then((c) => c === 0),
   ],
   ["python lint (pyflakes3)", () => run("pyflakes3", pythonSources()).then((c) => c === 0)],
+    "docs name only what exists (links, headings, code paths)",
+    () => run("node", ["scripts/check-docs.js"], { timeoutMs: 120_000 }).then((c) => c === 0),
+  ],
   [
     "format (prettier)",
     () => run("npx", ["prettier", "--check", "--log-level", "warn", "."]).then((c) => c === 0),

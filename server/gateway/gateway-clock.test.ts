@@ -4,6 +4,7 @@ import { FakeClock } from "../testing/fake-clock.js";
 import { createGateway } from "./gateway.js";
 import { defaultProberOptions } from "./heartbeats/heartbeat-prober.js";
 import { openStore } from "./store/store.js";
+import { systemClock } from "../shared/clock/clock.js";
 
 const log = pino({ level: "silent" });
 const day = 86_400_000;
@@ -12,6 +13,7 @@ describe("the gateway's clock", () => {
   it("drives the sweep that forgets workers gone past the retention", async () => {
     const clock = new FakeClock(1_700_000_000_000);
     const store = await openStore({
+      clock: systemClock,
       path: ":memory:",
       log,
       retention: { snapshotsMs: day, eventsMs: day, auditMs: day },

@@ -1,3 +1,4 @@
+import type { Clock } from "../shared/clock/clock.js";
 import type http2 from "node:http2";
 import type { Logger } from "../shared/logging/logger.js";
 import { formatHostPort } from "../shared/net/host-port.js";
@@ -15,7 +16,7 @@ import { createShardGatherer } from "./cluster/shard-gather.js";
 import { createClusterOwnership } from "./cluster/worker-ownership.js";
 import type { ClusterOwnership } from "./fleet/ownership.js";
 import type { AuthConfig } from "./auth/caller.js";
-import type { Fleet } from "./fleet/fleet.js";
+import type { FleetReader } from "./fleet/fleet-reader.js";
 
 export interface ClusterRuntime {
   node: ClusterNode;
@@ -29,10 +30,22 @@ export interface ClusterRuntime {
  * What createGateway needs before the gateway exists: the wrappers that make
  * its dashboard API serve the whole fleet, and the snapshot gatherer.
  */
-function clusterGatewayOptions(front: ClusterFront, store: Store, auth: AuthConfig, log: Logger) {
+function clusterGatewayOptions(
+  front: ClusterFront,
+  store: Store,
+  auth: AuthConfig,
+  log: Logger,
+  clock: Clock,
+) {
   return {
-    wrapServices: (local: BrowserServices, parts: { fleet: Fleet }): BrowserServices => ({
-      fleet: createClusterFleetService(local.fleet, { fleet: parts.fleet, front, store, log }),
+    wrapServices: (local: BrowserServices, parts: { fleet: FleetReader }): BrowserServices => ({
+      fleet: createClusterFleetService(local.fleet, {
+        fleet: parts.fleet,
+        front,
+        store,
+        log,
+        clock,
+      }),
       control: createClusterControlService(local.control, {
         fleet: parts.fleet,
         front,
@@ -77,6 +90,7 @@ async function startCluster(opts: {
       intervalMs: config.intervalMs,
       staticWorkers: opts.gateway.staticWorkers,
       ownership: opts.ownership,
+      clock: opts.gateway.clock,
       log,
       onMembers: (members) => {
         front.setMembers(members);
@@ -115,6 +129,7 @@ export function prepareCluster(
   store: Store,
   auth: AuthConfig,
   log: Logger,
+  clock: Clock,
 ) {
   if (!config) {
     return {
@@ -122,10 +137,10 @@ export function prepareCluster(
       start: (): Promise<ClusterRuntime | undefined> => Promise.resolve(undefined),
     };
   }
-  const ownership = createClusterOwnership(store, config.gatewayId);
-  const front = new ClusterFront(log);
+  const ownership = createClusterOwnership(store, config.gatewayId, clock);
+  const front = new ClusterFront(log, clock);
   return {
-    gatewayOptions: { ownership, ...clusterGatewayOptions(front, store, auth, log) },
+    gatewayOptions: { ownership, ...clusterGatewayOptions(front, store, auth, log, clock) },
     start: (gateway: Gateway, httpUrl: string): Promise<ClusterRuntime | undefined> =>
       startCluster({ config, store, gateway, front, ownership, httpUrl, log }),
   };

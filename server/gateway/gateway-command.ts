@@ -70,6 +70,7 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
   ) => Promise<void> = async () => {};
   const store = await openStore({
     path: config.dbPath,
+    clock: systemClock,
     log,
     retention: {
       snapshotsMs: config.snapshotRetentionMs,
@@ -88,12 +89,13 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
     },
   });
   const auth = authFromConfig(config);
-  const clusterStart = prepareCluster(config.cluster, store, auth, log);
+  const clusterStart = prepareCluster(config.cluster, store, auth, log, systemClock);
   const gateway = createGateway(
     gatewayOptionsFromConfig(config, {
       store,
       auth,
       cluster: clusterStart.gatewayOptions,
+      clock: systemClock,
       onProbeThreadDied: (err) => {
         log.fatal({ err }, "a probe thread died");
         exitWith?.(1);
@@ -105,9 +107,13 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
     fixed: config.workers,
     dnsNames: config.workerDns,
     intervalMs: config.dnsIntervalMs,
+    clock: systemClock,
     log,
   });
-  const listeners = createEdgeListeners({ http: gateway.httpHandler, grpc: gateway.grpcHandler });
+  const listeners = createEdgeListeners(
+    { http: gateway.httpHandler, grpc: gateway.grpcHandler },
+    systemClock,
+  );
   // A fatal failure is reported through onFatal.
   const storeCheck = systemClock.every(config.storeCheckMs, () => {
     store.probeWrite().catch(() => {});

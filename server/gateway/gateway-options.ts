@@ -4,7 +4,7 @@ import type { Logger } from "../shared/logging/logger.js";
 import type { HostPort } from "../shared/net/host-port.js";
 import type { AdmissionOptions } from "./agent-endpoint/agent-admission.js";
 import type { AuthConfig } from "./auth/caller.js";
-import type { Fleet } from "./fleet/fleet.js";
+import type { FleetReader } from "./fleet/fleet-reader.js";
 import type { ClusterOwnership } from "./fleet/ownership.js";
 import type { ProberOptions } from "./heartbeats/heartbeat-prober.js";
 import type { BrowserServices } from "./http/browser-http.js";
@@ -15,12 +15,12 @@ import type { Store } from "./store/store.js";
 /** Everything a gateway is built from (gateway-command.ts turns flags into this). */
 export interface GatewayOptions {
   targets: HostPort[];
-  prober: Omit<ProberOptions, "log">;
+  prober: Omit<ProberOptions, "log" | "clock">;
   /**
    * The one clock every time-based part of the gateway runs on (default the
    * system clock); tests pass a FakeClock. Probe threads keep the real one.
    */
-  clock?: Clock;
+  clock: Clock;
   /** Durable state; the gateway does not close it (its owner does). */
   store: Store;
   auth: AuthConfig;
@@ -66,7 +66,7 @@ export interface GatewayOptions {
    * In a cluster: the browser API's services wrapped to serve the whole
    * fleet (server/gateway/cluster); the local ones stay available as `localServices`.
    */
-  wrapServices?: (local: BrowserServices, parts: { fleet: Fleet }) => BrowserServices;
+  wrapServices?: (local: BrowserServices, parts: { fleet: FleetReader }) => BrowserServices;
   /** In a cluster: completes a snapshot with the other gateways' workers. */
   gatherShards?: (snapshot: Snapshot) => Promise<void>;
   log: Logger;

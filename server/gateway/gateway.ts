@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
-import { systemClock } from "../shared/clock/clock.js";
 import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
 import { ActionRunner } from "./actions/action-runner.js";
 import { createControlService } from "./actions/control-service.js";
@@ -11,7 +10,7 @@ import { StaticAssignment } from "./cluster/static-workers.js";
 import { EventLog } from "./events/event-log.js";
 import { Fleet } from "./fleet/fleet.js";
 import { expiredGoneWorkers } from "./fleet/gone-workers.js";
-import { createFleetService } from "./fleet-api/fleet-service.js";
+import { createFleetService } from "./http/fleet-service.js";
 import { HeartbeatProber } from "./heartbeats/heartbeat-prober.js";
 import { createBrowserHttp, type BrowserServices } from "./http/browser-http.js";
 import { createLifecycleInterceptor } from "./lifecycle/lifecycle-interceptor.js";
@@ -32,11 +31,14 @@ import { defaultStallThresholds } from "./stalls/stall-rules.js";
 import { StatusCollector } from "./status/status-collector.js";
 import { createWorkerGrpc } from "./worker-endpoints.js";
 
+import type { Clock } from "../shared/clock/clock.js";
 import type { GatewayOptions } from "./gateway-options.js";
 
 export interface Gateway {
   /** This gateway's own services, unmerged (what it serves to peers of a cluster). */
   localServices: BrowserServices;
+  /** The clock every part runs on (createGateway's `clock`). */
+  clock: Clock;
   fleet: Fleet;
   events: EventLog;
   collector: StatusCollector;
@@ -75,18 +77,13 @@ export interface Gateway {
  */
 export function createGateway(opts: GatewayOptions): Gateway {
   const { log, store } = opts;
-  const clock = opts.clock ?? systemClock;
-  const events = new EventLog(
-    5000,
-    (batch) => {
-      // A fatal failure was already reported through the store's onFatal.
-      store.appendEvents(batch).catch((err: unknown) => {
-        log.error({ err: (err as Error).message, events: batch.length }, "events not recorded");
-      });
-    },
-    undefined,
-    clock,
-  );
+  const clock = opts.clock;
+  const events = new EventLog(clock, 5000, (batch) => {
+    // A fatal failure was already reported through the store's onFatal.
+    store.appendEvents(batch).catch((err: unknown) => {
+      log.error({ err: (err as Error).message, events: batch.length }, "events not recorded");
+    });
+  });
   const fleet = new Fleet({
     clock,
     unresponsiveAfter: opts.prober.unresponsiveAfter,
@@ -124,8 +121,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // A worker that turns late gets a thread dump pinned to its event.
   fleet.takeEvidenceFrom((worker, trigger) => collector.collectNow(worker, trigger));
   const prober = new HeartbeatProber(fleet, {
-    clock,
     ...opts.prober,
+    clock,
     log,
     onBeat: (result, rttMs) => metrics.beat(result, rttMs),
   });
@@ -149,8 +146,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onEnded: (action) => metrics.actionEnded(action),
   });
 
-  const fleetService = createFleetService({ fleet, events, collector });
-  const controlService = createControlService(actions, store, opts.auth);
+  const fleetService = createFleetService({ fleet, events, collector, clock });
+  const controlService = createControlService(actions, store, opts.auth, clock);
   const snapshotsPerMinute = opts.snapshotsPerMinute ?? { perCaller: 10, total: 60 };
   metrics.snapshotRateLimits(snapshotsPerMinute.perCaller, snapshotsPerMinute.total);
   const snapshotDeps: SnapshotServiceDeps = {
@@ -163,7 +160,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     rateLimit: new SnapshotRateLimit({
       perCallerPerMinute: snapshotsPerMinute.perCaller,
       totalPerMinute: snapshotsPerMinute.total,
+      clock,
     }),
+    clock,
     onCreated: () => metrics.snapshotCreated(),
     onRefused: (scope) => metrics.snapshotRefused(scope),
     ...(opts.gatherShards ? { gatherShards: opts.gatherShards } : {}),
@@ -189,6 +188,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   const lifecycle = createLifecycleInterceptor(stopping.signal);
   const browser = createBrowserHttp({
+    clock,
     services: opts.wrapServices?.(localServices, { fleet }) ?? localServices,
     lifecycle,
     readiness,
@@ -244,6 +244,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   return {
     localServices,
+    clock,
     fleet,
     events,
     collector,

@@ -1,3 +1,4 @@
+import type { Clock } from "../shared/clock/clock.js";
 import { fileURLToPath } from "node:url";
 import { SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
 import type { Logger } from "../shared/logging/logger.js";
@@ -32,6 +33,7 @@ export function gatewayOptionsFromConfig(
     store: Store;
     auth: AuthConfig;
     cluster: Partial<GatewayOptions>;
+    clock: Clock;
     onProbeThreadDied: (err: Error) => void;
     log: Logger;
   },
@@ -50,6 +52,7 @@ export function gatewayOptionsFromConfig(
       retentionMs: config.retentionMs,
     },
     store: parts.store,
+    clock: parts.clock,
     auth: parts.auth,
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,

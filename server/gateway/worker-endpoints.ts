@@ -68,7 +68,7 @@ export function createWorkerGrpc(
     ingest: (worker, answer, trigger) => parts.collector.ingestBeam(worker, answer, trigger),
     onEvent: (workerId, summary) => events.record({ workerId, kind: "identity", summary }),
     metrics: parts.beamMetrics,
-    ...(opts.clock ? { clock: opts.clock } : {}),
+    clock: opts.clock,
     log,
   });
   const agentService = createAgentService(fleet, parts.prober, parts.agents, {
@@ -84,7 +84,7 @@ export function createWorkerGrpc(
     log,
     onRefused: (reason) => metrics.agentRefused(reason),
     onTruncated: (stats) => metrics.workerTextCut(stats),
-    ...(opts.clock ? { clock: opts.clock } : {}),
+    clock: opts.clock,
   });
   return connectNodeAdapter({
     routes: (router) => {

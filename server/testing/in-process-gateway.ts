@@ -5,6 +5,7 @@ import type { Logger } from "../shared/logging/logger.js";
 import type { HostPort } from "../shared/net/host-port.js";
 import { closeServer, listen } from "../shared/net/listen.js";
 import { openStore } from "../gateway/store/store.js";
+import { systemClock } from "../shared/clock/clock.js";
 
 /** A gateway built in this process on the worker-facing h2c port only. */
 export interface InProcessGateway {
@@ -30,6 +31,7 @@ export async function startInProcessGateway(
   const day = 86_400_000;
   const store = await openStore({
     path: ":memory:",
+    clock: systemClock,
     log,
     retention: { snapshotsMs: day, eventsMs: day, auditMs: day },
   });
@@ -48,6 +50,7 @@ export async function startInProcessGateway(
     },
     auth: { readOnly: false },
     webRoot: "dist/web",
+    clock: systemClock,
     log,
   });
   const server = http2.createServer(gateway.grpcHandler);

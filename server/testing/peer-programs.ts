@@ -5,4 +5,4 @@
  * gateway's Beam status parser (reads what the worker's Beam mode writes).
  */
 export { describeResponse, engineSays, ExecuteDriver } from "../engine/execute-driver.js";
-export { parseBeamStatus } from "../gateway/status/beam-text/status-text.js";
+export { parseBeamStatus } from "../gateway/beam-text/status-text.js";

@@ -9,6 +9,7 @@ import { isBeamSdkFormat } from "./beam-client/sdk-formats.js";
 import { formatHostPort, isLoopbackHost } from "../shared/net/host-port.js";
 import { readAgentToken } from "./agent-token.js";
 import { STALLWATCH_VERSION } from "../shared/version.js";
+import { systemClock } from "../shared/clock/clock.js";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -91,6 +92,7 @@ keep --listen on loopback or a private network; see server/worker/README.md.`,
       log: log.child({ worker: id }),
       maxPayloadBytes: numberFlag(flags, "max-payload-bytes", 16 << 20, 1),
       cancelGraceMs: numberFlag(flags, "cancel-grace-ms", 2000, 0),
+      clock: systemClock,
     });
     const workerLog = log.child({ worker: id });
     const agent = gateway
@@ -107,6 +109,7 @@ keep --listen on loopback or a private network; see server/worker/README.md.`,
             capabilities: ["sessions", "thread-dump", "cancel-session"],
           },
           source: server.sessions,
+          clock: systemClock,
           log: workerLog,
           ...(agentToken ? { agentToken } : {}),
         })
@@ -116,6 +119,7 @@ keep --listen on loopback or a private network; see server/worker/README.md.`,
           statusAddress: beamStatus,
           workerId: id,
           source: server.sessions,
+          clock: systemClock,
           format: beamFormat,
           log: workerLog,
         })

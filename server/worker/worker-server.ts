@@ -6,7 +6,7 @@ import type { ShutdownRequest } from "../../gen/org/apache/spark/udf/worker/udf_
 import type { Logger } from "../shared/logging/logger.js";
 import { closeServer, listen } from "../shared/net/listen.js";
 import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
-import { systemClock, sleep, type Clock } from "../shared/clock/clock.js";
+import { sleep, type Clock } from "../shared/clock/clock.js";
 import { ExecuteSession } from "./execute/execute-session.js";
 import { createManageHandler } from "./manage/manage-handler.js";
 import { SessionRegistry } from "./sessions/session-registry.js";
@@ -22,7 +22,7 @@ export interface WorkerServerOptions {
   /** Grace before a non-yielding UDF's thread is terminated (default 2 s). */
   cancelGraceMs?: number;
   /** Time for every service of the worker (default: real). */
-  clock?: Clock;
+  clock: Clock;
 }
 
 export interface WorkerServer {
@@ -45,7 +45,7 @@ const MAX_MESSAGE_BYTES = 64 << 20;
  */
 export async function startWorkerServer(opts: WorkerServerOptions): Promise<WorkerServer> {
   const { log } = opts;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const stats = new WorkerStats(clock);
   const sessions = new SessionRegistry(clock);
   const cancelGraceMs = opts.cancelGraceMs ?? 2000;

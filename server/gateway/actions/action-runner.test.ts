@@ -24,6 +24,7 @@ import { openStore, type Store } from "../store/store.js";
 import { retention, silentLog as log } from "../store/store-suite.js";
 import { ActionRunner } from "./action-runner.js";
 import type { ManageClients } from "./action-steps.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 const operator: Caller = { actor: "alice", role: Role.OPERATOR, reason: "" };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -34,11 +35,16 @@ afterEach(async () => {
 /** A runner over a real SQLite store, with a fake clock and a worker that has an agent. */
 async function setup(manage: ManageClients = { clientFor: () => undefined }) {
   const dir = mkdtempSync(join(tmpdir(), "stallwatch-actions-"));
-  const store: Store = await openStore({ path: join(dir, "db"), log, retention });
+  const store: Store = await openStore({
+    clock: systemClock,
+    path: join(dir, "db"),
+    log,
+    retention,
+  });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   cleanups.push(() => store.close());
   const clock = new FakeClock(1_000_000);
-  const events = new EventLog();
+  const events = new EventLog(systemClock);
   const fleet = new Fleet({ clock, events });
   const worker = fleet.enroll("w-1", "agent", "127.0.0.1:7071");
   fleet.agentConnected(worker, create(AnnounceSchema, { workerId: "w-1" }));

@@ -11,7 +11,7 @@ import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { Caller } from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
 import type { Fleet } from "../fleet/fleet.js";
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import {
   cancelSession,
@@ -34,7 +34,7 @@ export interface ActionRunnerDeps {
   events: EventLog;
   store: ActionStore;
   log: Logger;
-  clock?: Clock;
+  clock: Clock;
   /** Grace before a non-yielding UDF's thread is terminated (default 2 s). */
   defaultGraceMs?: number;
   /** How long a drain may take before the action is reported failed (default 30 min). */
@@ -61,7 +61,7 @@ export class ActionRunner {
   private readonly clock: Clock;
 
   constructor(private readonly deps: ActionRunnerDeps) {
-    this.clock = deps.clock ?? systemClock;
+    this.clock = deps.clock;
     this.ops = {
       fleet: deps.fleet,
       prober: deps.prober,

@@ -13,7 +13,8 @@ import {
   WhoAmIResponseSchema,
   type Action,
 } from "../../../gen/stallwatch/v1/control_pb.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import type { Clock } from "../../shared/clock/clock.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import { identifyCaller, requireOperator, type AuthConfig } from "../auth/caller.js";
 import type { ActionRequest } from "./action-request.js";
 import type { ActionRunner } from "./action-runner.js";
@@ -24,6 +25,7 @@ export function createControlService(
   runner: ActionRunner,
   store: ActionStore,
   auth: AuthConfig,
+  clock: Clock,
 ): ServiceImpl<typeof ControlService> {
   /** Starts `kind` for an operator; every action RPC answers with the action it started. */
   const start = async (kind: ActionKind, request: ActionRequest, header: Headers) =>
@@ -58,7 +60,7 @@ export function createControlService(
       const first = await runner.get(request.actionId);
       if (!first)
         throw new ConnectError(`no action "${request.actionId.slice(0, 100)}"`, Code.NotFound);
-      const queue = new BoundedQueue<Action>(32);
+      const queue = new BoundedQueue<Action>(32, clock);
       const unsubscribe = runner.subscribe(request.actionId, (a) => queue.push(a));
       try {
         let current = first;

@@ -6,6 +6,7 @@ import {
   isWildcardHost,
   parseHostPort,
 } from "../../shared/net/host-port.js";
+import type { Clock } from "../../shared/clock/clock.js";
 
 /** Why an agent was refused; a closed set, used as the /metrics label. */
 export type RefusalReason =
@@ -72,11 +73,11 @@ export class AgentAdmission {
 
   constructor(
     readonly opts: AdmissionOptions,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Pick<Clock, "monotonic">,
   ) {
     this.tokenDigest = opts.agentToken ? digest(opts.agentToken) : undefined;
     this.tokens = opts.maxNewAgentsPerSecond * 2;
-    this.refilledAtMs = now();
+    this.refilledAtMs = clock.monotonic();
   }
 
   /** Throws an {@link AgentRefusal} unless this peer may open an agent stream now. */
@@ -97,7 +98,7 @@ export class AgentAdmission {
         Code.PermissionDenied,
       );
     }
-    const t = this.now();
+    const t = this.clock.monotonic();
     const rate = this.opts.maxNewAgentsPerSecond;
     this.tokens = Math.min(rate * 2, this.tokens + ((t - this.refilledAtMs) / 1000) * rate);
     this.refilledAtMs = t;

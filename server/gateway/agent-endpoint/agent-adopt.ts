@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import type { Announce, ConnectRequest } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
-import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import { parseHostPort } from "../../shared/net/host-port.js";
@@ -15,7 +15,7 @@ const WORKER_ID = /^[\w.:@-]{1,128}$/;
 export async function readAnnounce(
   iterator: AsyncIterator<ConnectRequest>,
   timeoutMs: number,
-  clock: Clock = systemClock,
+  clock: Clock,
 ): Promise<Announce> {
   let timer: Timer | undefined;
   const timeout = new Promise<never>((_, reject) => {

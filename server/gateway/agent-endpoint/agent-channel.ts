@@ -10,8 +10,8 @@ import {
   type ConnectResponse,
   type StatusReport,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 
 interface Pending<T> {
   resolve: (value: T) => void;
@@ -25,7 +25,7 @@ interface Pending<T> {
  * request is in flight; a caller asking while one is pending shares it.
  */
 export class AgentChannel {
-  readonly outbox = new BoundedQueue<ConnectResponse>(64);
+  readonly outbox: BoundedQueue<ConnectResponse>;
   /**
    * In-flight status requests, at most one per kind of question (threads or
    * not, how many finished sessions): a caller joins an identical request
@@ -43,8 +43,10 @@ export class AgentChannel {
 
   constructor(
     readonly workerId: string,
-    private readonly clock: Clock = systemClock,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.outbox = new BoundedQueue<ConnectResponse>(64, clock);
+  }
 
   /** Aborts once the channel is closed for any reason. */
   get endedSignal(): AbortSignal {

@@ -26,7 +26,7 @@ export interface AgentServiceOptions {
   ownership?: WorkerOwnership;
   events?: EventLog;
   log: Logger;
-  clock?: Clock;
+  clock: Clock;
   /** Counted in /metrics. */
   onRefused?: (reason: RefusalReason) => void;
   onTruncated?: (stats: IngestStats) => void;

@@ -18,6 +18,7 @@ import { defaultProberOptions, HeartbeatProber } from "../heartbeats/heartbeat-p
 import { createRedactor } from "../redaction/redact.js";
 import type { AgentChannel } from "./agent-channel.js";
 import { createAgentService } from "./agent-service.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 const log = pino({ level: "silent" });
 
@@ -54,7 +55,7 @@ function agentStream() {
 
 function setup() {
   const clock = new FakeClock(1_000_000);
-  const events = new EventLog();
+  const events = new EventLog(systemClock);
   const fleet = new Fleet({ clock, events });
   const prober = new HeartbeatProber(fleet, { ...defaultProberOptions, log, clock });
   const channels = new Map<string, AgentChannel>();
@@ -139,7 +140,8 @@ describe("AgentService with a fake clock", () => {
     expect(worker?.liveness.current.state).toBe("healthy");
 
     s.worker.end();
-    await clock.advance(100);
+    // The send loop looks at the stream's end once per second of its clock.
+    await clock.advance(1000);
     expect(await s.outcome).toBeUndefined();
     expect(worker?.liveness.current.state).toBe("gone");
     expect(worker?.agent?.connected).toBe(false);

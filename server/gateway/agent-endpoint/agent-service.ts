@@ -36,7 +36,7 @@ export function createAgentService(
   channels: AgentChannels,
   opts: AgentServiceOptions,
 ): ServiceImpl<typeof AgentService> {
-  const admission = new AgentAdmission({ ...DEFAULT_ADMISSION, ...opts.admission });
+  const admission = new AgentAdmission({ ...DEFAULT_ADMISSION, ...opts.admission }, opts.clock);
   const slots = new AgentSlots(admission.opts);
   const ownership = opts.ownership ?? new WorkerOwnership();
   const ingest = new AgentIngest(opts.redact, opts.caps ?? DEFAULT_INGEST_CAPS);

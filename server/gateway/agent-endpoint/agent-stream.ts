@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRequest } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { sleep, systemClock } from "../../shared/clock/clock.js";
+import { sleep } from "../../shared/clock/clock.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
@@ -50,7 +50,7 @@ const MAX_OVERSIZED = 3;
  */
 export async function* serveAgent(a: ServeArgs) {
   const { fleet, channels, opts, log, announce, channel, iterator, ingest, counted } = a;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const id = announce.workerId;
   const hasManage = announce.manageAddress !== "";
   // Set once the first answer arrived; everything judging the worker waits for it.
@@ -59,8 +59,8 @@ export async function* serveAgent(a: ServeArgs) {
   // Answers nobody asked for are dropped before any work is spent on them; a
   // peer that keeps sending them is cut off (a flood of unsolicited 4 MiB
   // reports would otherwise cost decode and ingest time without end).
-  const unsolicited = new StreamBudget(MAX_UNSOLICITED, 10_000);
-  const oversized = new StreamBudget(MAX_OVERSIZED, 60_000);
+  const unsolicited = new StreamBudget(MAX_UNSOLICITED, 10_000, clock);
+  const oversized = new StreamBudget(MAX_OVERSIZED, 60_000, clock);
   const handle = (message: ConnectRequest) => {
     const m = message.message;
     if (m.case === "status" || m.case === "commandResult") {

@@ -1,3 +1,5 @@
+import type { Clock } from "../../shared/clock/clock.js";
+
 /**
  * Strikes against one stream within a sliding-enough window (reset when a
  * window has passed): more than `limit` strikes in `windowMs` and the stream
@@ -11,14 +13,14 @@ export class StreamBudget {
   constructor(
     readonly limit: number,
     readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Pick<Clock, "monotonic">,
   ) {
-    this.windowStartMs = now();
+    this.windowStartMs = clock.monotonic();
   }
 
   /** Counts one strike; true once the stream is over its budget. */
   strike(): boolean {
-    const t = this.now();
+    const t = this.clock.monotonic();
     if (t - this.windowStartMs > this.windowMs) {
       this.windowStartMs = t;
       this.strikes = 0;

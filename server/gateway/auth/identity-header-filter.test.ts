@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createIdentityHeaderFilter } from "./identity-header-filter.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 /** A real server applying the filter and echoing the header it then sees. */
 async function serve(trustedProxies: string[]) {
@@ -10,6 +11,7 @@ async function serve(trustedProxies: string[]) {
   const log = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
   let ignored = 0;
   const filter = createIdentityHeaderFilter({
+    clock: systemClock,
     identityHeader: "x-forwarded-user",
     trustedProxies,
     log,

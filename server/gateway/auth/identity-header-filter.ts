@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "../../shared/logging/logger.js";
 import { createLogOnce } from "../../shared/logging/log-once.js";
@@ -9,6 +10,7 @@ export interface IdentityHeaderFilterOptions {
   /** `--trusted-proxy` CIDRs: the only peers whose identity header counts. */
   trustedProxies: readonly string[];
   log: Logger;
+  clock: Clock;
   /** Called for every request whose identity header was dropped (metrics). */
   onIgnored?: () => void;
 }
@@ -25,7 +27,7 @@ export function createIdentityHeaderFilter(
   const { identityHeader, log } = opts;
   if (!identityHeader) return () => undefined;
   const trusted = createCidrMatcher(opts.trustedProxies);
-  const firstTime = createLogOnce();
+  const firstTime = createLogOnce({}, opts.clock);
   return (req) => {
     if (req.headers[identityHeader] === undefined) return;
     const peer = req.socket.remoteAddress;

@@ -1,14 +1,14 @@
 import { Code, type HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "../../shared/logging/logger.js";
 import { peerAddressKey, proveStreamAlive } from "../../shared/net/peer-address.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { ClusterOwnership, StreamHolder, WorkerOwnership } from "../fleet/ownership.js";
 import type { BeamMetrics } from "./beam-metrics.js";
 import { BeamRefused, BeamStreams, type BeamStreamHandle } from "./beam-streams.js";
 import { http2SessionKey, http2StreamKey } from "./stream-context.js";
 
 export interface BeamAdmissionDeps {
-  fleet: Fleet;
+  fleet: FleetReader;
   streams: BeamStreams;
   /** Who speaks for each worker id on this gateway (shared with the agent endpoint). */
   ownership: WorkerOwnership;

@@ -8,7 +8,7 @@ import {
 import type { ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import type { BeamMetrics } from "./beam-metrics.js";
 
 /** What a harness answered, before parsing (parsed once, by the status collector). */
@@ -60,10 +60,12 @@ interface Pending {
  */
 export class BeamRequests implements BeamChannel {
   /** What the stream handler sends the harness. */
-  readonly outbox = new BoundedQueue<WorkerStatusRequest>(4);
+  readonly outbox: BoundedQueue<WorkerStatusRequest>;
   private pending: Pending | undefined;
 
-  constructor(private readonly opts: BeamRequestsOptions) {}
+  constructor(private readonly opts: BeamRequestsOptions) {
+    this.outbox = new BoundedQueue<WorkerStatusRequest>(4, opts.clock);
+  }
 
   requestStatus(trigger: string): Promise<ThreadDumpView | undefined> {
     if (this.pending) return this.pending.done;

@@ -5,7 +5,7 @@ import { pollUntil } from "../../testing/poll.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
 import { startTestWorker, startTestWorkers, type TestWorker } from "../../testing/test-worker.js";
-import { startTestHarness } from "../status/beam-text/testing/fixture-harness.js";
+import { startTestHarness } from "../beam-text/testing/fixture-harness.js";
 
 const MiB = 1 << 20;
 /** Just under the gateway's 1 MiB kept per answer, so nothing is cut before the parser. */

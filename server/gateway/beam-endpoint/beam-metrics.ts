@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { BeamFormat } from "../status/beam-text/beam-types.js";
+import type { BeamFormat } from "../beam-text/beam-types.js";
 
 export type BeamRefusal =
   "streams_cap" | "connection_cap" | "duplicate_id" | "kind_conflict" | "bad_id" | "malformed";

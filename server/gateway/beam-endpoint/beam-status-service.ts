@@ -1,7 +1,7 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { BeamFnWorkerStatus } from "../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 import type { ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
@@ -37,7 +37,7 @@ export interface BeamStatusOptions extends BeamStreamLimits {
   onEvent(workerId: string, summary: string): void;
   metrics?: BeamMetrics;
   log: Logger;
-  clock?: Clock;
+  clock: Clock;
 }
 
 /**
@@ -56,7 +56,7 @@ export function createBeamStatusService(
   fleet: Fleet,
   opts: BeamStatusOptions,
 ): ServiceImpl<typeof BeamFnWorkerStatus> {
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const streams = new BeamStreams(opts);
   const ownership = opts.ownership ?? new WorkerOwnership();
   const admission = { ...opts, fleet, streams, ownership };
@@ -101,7 +101,8 @@ export function createBeamStatusService(
         ended = end;
         abort.abort();
       });
-      const stopPinger = startPinger(session, opts.intervalMs, opts.deadlineMs, (result) => {
+      const pingOpts = { intervalMs: opts.intervalMs, deadlineMs: opts.deadlineMs, clock };
+      const stopPinger = startPinger(session, pingOpts, (result) => {
         const now = clock.now();
         if (result.ok) fleet.beatAnswered(worker, now, { rttMs: result.rttMs });
         else fleet.beatMissed(worker, now, result.reason);

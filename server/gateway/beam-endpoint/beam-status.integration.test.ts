@@ -14,11 +14,11 @@ import { unusedPort } from "../../testing/misbehaving-peers.js";
 import { pollUntil } from "../../testing/poll.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
-import { sendRawFrame, startTestHarness } from "../status/beam-text/testing/fixture-harness.js";
+import { sendRawFrame, startTestHarness } from "../beam-text/testing/fixture-harness.js";
 import { MAX_RAW_VIEW_CHARS } from "../status/readable-text.js";
 
 const fixture = (name: string) =>
-  readFileSync(new URL(`../status/beam-text/fixtures/${name}`, import.meta.url)).toString("utf8");
+  readFileSync(new URL(`../beam-text/fixtures/${name}`, import.meta.url)).toString("utf8");
 
 /** Real SDK texts sent verbatim, and what the gateway must make of each. */
 const CASES = [

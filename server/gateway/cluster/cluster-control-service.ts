@@ -6,7 +6,7 @@ import {
   type ControlService,
 } from "../../../gen/stallwatch/v1/control_pb.js";
 import { requireOperator, type AuthConfig } from "../auth/caller.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 import type { ClusterFront } from "./cluster-front.js";
@@ -29,7 +29,7 @@ const FORWARD_MS = 10_000;
 export function createClusterControlService(
   local: Local,
   deps: {
-    fleet: Fleet;
+    fleet: FleetReader;
     front: ClusterFront;
     store: Pick<Store, "getAction">;
     auth: AuthConfig;

@@ -16,8 +16,9 @@ import {
   type WatchFleetResponse,
   type WorkerDetail,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { Clock } from "../../shared/clock/clock.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 import type { ClusterFront, PeerEvent } from "./cluster-front.js";
@@ -55,9 +56,15 @@ function sumTotals(parts: (FleetTotals | undefined)[]): FleetTotals {
  */
 export function createClusterFleetService(
   local: Local,
-  deps: { fleet: Fleet; front: ClusterFront; store: Pick<Store, "listEvents">; log: Logger },
+  deps: {
+    fleet: FleetReader;
+    front: ClusterFront;
+    store: Pick<Store, "listEvents">;
+    log: Logger;
+    clock: Clock;
+  },
 ): Local {
-  const { fleet, front, store } = deps;
+  const { fleet, front, store, clock } = deps;
   const ownerOf = (id: string) => (fleet.get(id) ? undefined : front.ownerOf(id));
   const peerTotals = () => front.peers().map((p) => p.totals);
   /**
@@ -106,7 +113,7 @@ export function createClusterFleetService(
 
     async *watchFleet(request, context) {
       const merge = new FleetMerge(front.rank);
-      const queue = new BoundedQueue<Item>(10_000);
+      const queue = new BoundedQueue<Item>(10_000, clock);
       const unsubscribe = front.subscribe((e) => queue.push(e));
       const stop = new AbortController();
       const signal = AbortSignal.any([context.signal, stop.signal]);
@@ -125,7 +132,7 @@ export function createClusterFleetService(
         return create(WatchFleetResponseSchema, {
           fullState: true,
           workers: merge.all(),
-          asOfMs: BigInt(Date.now()),
+          asOfMs: BigInt(clock.now()),
           totals: sumTotals([localTotals, ...peerTotals()]),
         });
       };
@@ -145,7 +152,7 @@ export function createClusterFleetService(
             yield fullState();
             continue;
           }
-          const delta = create(WatchFleetResponseSchema, { asOfMs: BigInt(Date.now()) });
+          const delta = create(WatchFleetResponseSchema, { asOfMs: BigInt(clock.now()) });
           // The last change of each worker id wins: its row, or null once removed.
           const latest = new Map<string, (typeof delta.workers)[number] | null>();
           const take = (c: { upserts: typeof delta.workers; removed: string[] }) => {

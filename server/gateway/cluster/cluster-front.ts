@@ -1,5 +1,5 @@
 import type { Worker } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { LOCAL, type Source } from "./fleet-merge.js";
 import type { Member } from "./membership.js";
@@ -34,7 +34,7 @@ export class ClusterFront {
   constructor(
     private readonly log: Logger,
     /** Departed rows' grace and the peer links' deadlines and backoff. */
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
   ) {}
 
   /** Starts following peers (called once the gateway has joined). */

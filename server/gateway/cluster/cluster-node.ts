@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 import { Membership, type Member } from "./membership.js";
@@ -16,7 +16,7 @@ export interface ClusterNodeOptions {
   /** Called whenever the live members change (peer links follow it). */
   onMembers?: (members: readonly Member[]) => void;
   /** Lease times, renewal and lapse checks (default the system clock). */
-  clock?: Clock;
+  clock: Clock;
 }
 
 export interface ClusterNode {
@@ -30,7 +30,7 @@ export interface ClusterNode {
  * workers, recomputed whenever the members change.
  */
 export async function joinCluster(opts: ClusterNodeOptions): Promise<ClusterNode> {
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const membership = new Membership({
     clock,
     store: opts.store,

@@ -6,6 +6,7 @@ import { retention, silentLog as log } from "../store/store-suite.js";
 import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
 import { Membership } from "./membership.js";
 import { createClusterOwnership } from "./worker-ownership.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -26,7 +27,9 @@ async function gatewaysOn(count: 3): Promise<[Store, Store, Store]>;
 async function gatewaysOn(count: number): Promise<Store[]> {
   const url = await server.createDatabase();
   const opened = await Promise.all(
-    Array.from({ length: count }, () => openStore({ path: url, log, retention })),
+    Array.from({ length: count }, () =>
+      openStore({ clock: systemClock, path: url, log, retention }),
+    ),
   );
   stores.push(...opened);
   return opened;
@@ -41,10 +44,18 @@ const member = (id: string) => ({
 describe("membership by leases in PostgreSQL", () => {
   it("lists live gateways, drops one whose lease ran out, and forgets one that left", async () => {
     let clock = 1_000_000;
-    const now = () => clock;
+    // Lease time moved by hand, timers real: a clock whose now() the test sets.
+    const leaseClock = { ...systemClock, now: () => clock };
     const [s1, s2, s3] = await gatewaysOn(3);
     const make = (store: Store, id: string) =>
-      new Membership({ store, self: member(id), leaseMs: 5000, renewMs: 1000, log, now });
+      new Membership({
+        clock: leaseClock,
+        store,
+        self: member(id),
+        leaseMs: 5000,
+        renewMs: 1000,
+        log,
+      });
     const a = make(s1, "gw-a");
     const b = make(s2, "gw-b");
     const c = make(s3, "gw-c");
@@ -76,28 +87,29 @@ describe("membership by leases in PostgreSQL", () => {
 describe("dial-in worker ownership", () => {
   it("lets one live gateway hold an id; another may take it only once the holder's lease lapses", async () => {
     let clock = 2_000_000;
-    const now = () => clock;
+    // Lease time moved by hand, timers real: a clock whose now() the test sets.
+    const leaseClock = { ...systemClock, now: () => clock };
     const [s1, s2] = await gatewaysOn(2);
     const a = new Membership({
+      clock: leaseClock,
       store: s1,
       self: member("gw-a"),
       leaseMs: 5000,
       renewMs: 1000,
       log,
-      now,
     });
     const b = new Membership({
+      clock: leaseClock,
       store: s2,
       self: member("gw-b"),
       leaseMs: 5000,
       renewMs: 1000,
       log,
-      now,
     });
     await a.renew();
     await b.renew();
-    const ownA = createClusterOwnership(s1, "gw-a", now);
-    const ownB = createClusterOwnership(s2, "gw-b", now);
+    const ownA = createClusterOwnership(s1, "gw-a", leaseClock);
+    const ownB = createClusterOwnership(s2, "gw-b", leaseClock);
 
     expect(await ownA.claim("agent-1")).toBe(true);
     expect(await ownA.claim("agent-1")).toBe(true); // its own reconnect
@@ -128,11 +140,19 @@ describe("dial-in worker ownership", () => {
 describe("actions left running, in a cluster", () => {
   it("are reconciled by their own gateway, or by anyone once that gateway's lease ran out", async () => {
     const url = await server.createDatabase();
-    const open = (gatewayId: string) => openStore({ path: url, log, retention, gatewayId });
+    const open = (gatewayId: string) =>
+      openStore({ clock: systemClock, path: url, log, retention, gatewayId });
     const [a, b] = await Promise.all([open("gw-a"), open("gw-b")]);
     stores.push(a, b);
     const lease = (store: Store, id: string, leaseMs: number) =>
-      new Membership({ store, self: member(id), leaseMs, renewMs: 100, log }).renew();
+      new Membership({
+        clock: systemClock,
+        store,
+        self: member(id),
+        leaseMs,
+        renewMs: 100,
+        log,
+      }).renew();
     await lease(a, "gw-a", 60_000);
     await lease(b, "gw-b", 60_000);
     const running = (id: string) =>

@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Store } from "../store/store.js";
 
@@ -21,13 +21,8 @@ export interface MembershipOptions {
   log: Logger;
   /** Called after each renewal whose live member list differs from the last. */
   onChange?: (members: readonly Member[]) => void;
-  /** Lease times and the renewal timer (default the system clock). */
-  clock?: Clock;
-  /**
-   * Overrides `clock.now` only: the PostgreSQL integration test moves lease
-   * time by hand without running the timer.
-   */
-  now?: () => number;
+  /** Lease times and the renewal timer. */
+  clock: Clock;
 }
 
 /** Rows expired this long are deleted by whoever notices (they only matter to logs). */
@@ -51,16 +46,14 @@ export class Membership {
   private timer: Timer | undefined;
   private stopped = false;
   private readonly clock: Clock;
-  private readonly now: () => number;
 
   constructor(private readonly opts: MembershipOptions) {
-    this.clock = opts.clock ?? systemClock;
-    this.now = opts.now ?? (() => this.clock.now());
+    this.clock = opts.clock;
   }
 
   /** Live members sorted by id; without this gateway once its own lease lapsed. */
   members(): readonly Member[] {
-    if (this.now() >= this.renewedUntil)
+    if (this.clock.now() >= this.renewedUntil)
       return this.live.filter((m) => m.gatewayId !== this.opts.self.gatewayId);
     return this.live;
   }
@@ -74,7 +67,7 @@ export class Membership {
   /** Renews now (also what the timer runs). */
   async renew(): Promise<void> {
     const { store, self, leaseMs } = this.opts;
-    const now = this.now();
+    const now = this.clock.now();
     const until = now + leaseMs;
     await store.guard("renew gateway lease", () =>
       store.db

@@ -7,7 +7,7 @@ import {
   type FleetTotals,
   type Worker,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { sleep, systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
+import { sleep, type Clock, type Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { Member } from "./membership.js";
 import { sendClusterToken } from "./peer-auth.js";
@@ -48,7 +48,7 @@ export interface PeerLinksOptions {
   /** A peer left the cluster: forget its rows. */
   onGone(source: string): void;
   /** Idle deadlines and reconnect backoff (default the system clock). */
-  clock?: Clock;
+  clock: Clock;
 }
 
 /**
@@ -61,7 +61,7 @@ export class PeerLinks {
   private readonly clock: Clock;
 
   constructor(private readonly opts: PeerLinksOptions) {
-    this.clock = opts.clock ?? systemClock;
+    this.clock = opts.clock;
   }
 
   setMembers(members: readonly Member[]): void {

@@ -41,10 +41,12 @@ export function createPeerServer(
       router.service(FleetService, served.localServices.fleet);
       router.service(
         ControlService,
-        createControlService(served.actions, store, {
-          readOnly: false,
-          identityHeader: FORWARDED_ACTOR_HEADER,
-        }),
+        createControlService(
+          served.actions,
+          store,
+          { readOnly: false, identityHeader: FORWARDED_ACTOR_HEADER },
+          served.clock,
+        ),
       );
       router.service(ClusterService, createShardService(gatewayId, served));
     },

@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -6,7 +7,7 @@ import {
 } from "../../../gen/stallwatch/v1/cluster_pb.js";
 import type { Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { EventLog } from "../events/event-log.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { buildSnapshot } from "../snapshots/build-snapshot.js";
 import type { StatusCollector } from "../status/status-collector.js";
@@ -14,7 +15,8 @@ import { DEPARTED, type ClusterFront } from "./cluster-front.js";
 
 /** What a shard is built from: this gateway's own workers, events and status. */
 export interface ShardParts {
-  fleet: Fleet;
+  clock: Clock;
+  fleet: FleetReader;
   events: EventLog;
   collector: StatusCollector;
 }
@@ -33,7 +35,7 @@ export function createShardService(
           workerId: request.workerId,
           note: "",
           retentionMs: 0,
-          nowMs: Number(request.nowMs) || Date.now(),
+          nowMs: Number(request.nowMs) || parts.clock.now(),
         },
         parts.fleet,
         parts.events,

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { HostPort } from "../../shared/net/host-port.js";
 import { FakeClock } from "../../testing/fake-clock.js";
 import { createDnsTargets, refreshStaticTargets, StaticAssignment } from "./static-workers.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 const log = pino({ level: "silent" });
 
@@ -76,7 +77,10 @@ describe("worker DNS names", () => {
       expect(host).toBe("workers.example");
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
     };
-    const next = createDnsTargets([{ host: "workers.example", port: 7070 }], log, { resolve });
+    const next = createDnsTargets([{ host: "workers.example", port: 7070 }], log, {
+      resolve,
+      clock: systemClock,
+    });
     expect(await next()).toEqual([
       { host: "10.0.0.1", port: 7070 },
       { host: "10.0.0.2", port: 7070 },
@@ -89,6 +93,7 @@ describe("worker DNS names", () => {
 
   it("gives up on a resolver that never answers, within its deadline", async () => {
     const next = createDnsTargets([{ host: "slow", port: 1 }], log, {
+      clock: systemClock,
       resolve: () => new Promise(() => {}),
       timeoutMs: 50,
     });

@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
@@ -24,8 +24,8 @@ export function createDnsTargets(
   {
     resolve = systemResolve,
     timeoutMs = 5_000,
-    clock = systemClock,
-  }: { resolve?: Resolve; timeoutMs?: number; clock?: Clock } = {},
+    clock,
+  }: { resolve?: Resolve; timeoutMs?: number; clock: Clock },
 ): () => Promise<HostPort[]> {
   const last = new Map<string, HostPort[]>();
   return async () => {
@@ -156,7 +156,7 @@ export interface StaticTargetSources {
   intervalMs: number;
   log: Logger;
   resolve?: Resolve;
-  clock?: Clock;
+  clock: Clock;
 }
 
 /**
@@ -168,7 +168,7 @@ export function refreshStaticTargets(
   assignment: Pick<StaticAssignment, "setTargets">,
   sources: StaticTargetSources,
 ): () => void {
-  const { fixed, dnsNames, intervalMs, log, resolve, clock = systemClock } = sources;
+  const { fixed, dnsNames, intervalMs, log, resolve, clock } = sources;
   if (dnsNames.length === 0) {
     assignment.setTargets(fixed);
     return () => {};

@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import type { ClusterOwnership } from "../fleet/ownership.js";
 import type { Store } from "../store/store.js";
 
@@ -10,11 +11,11 @@ import type { Store } from "../store/store.js";
 export function createClusterOwnership(
   store: Pick<Store, "db" | "guard">,
   gatewayId: string,
-  now: () => number = Date.now,
+  clock: Pick<Clock, "now">,
 ): ClusterOwnership {
   return {
     async claim(workerId) {
-      const at = now();
+      const at = clock.now();
       const row = await store.guard("claim worker id", () =>
         store.db
           .insertInto("worker_owners")

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
 import { create } from "@bufbuild/protobuf";
 import {
   FleetEventSchema,
@@ -34,10 +34,10 @@ export class EventLog {
   private closed = false;
 
   constructor(
+    private readonly clock: Clock,
     private readonly capacity = 5000,
     private readonly sink?: (events: FleetEvent[]) => void,
     private readonly flushMs = 200,
-    private readonly clock: Clock = systemClock,
   ) {}
 
   record(init: EventInit): FleetEvent {

@@ -64,7 +64,7 @@ export interface BeamStatusSnapshot {
   truncated: boolean;
   /** The harness's `error` field, when it could not produce a status. */
   error: string;
-  /** What the text was parsed into, once, when it arrived (server/gateway/status/beam-text). */
+  /** What the text was parsed into, once, when it arrived (server/gateway/beam-text). */
   format?: string;
   bundles?: {
     instructionId: string;

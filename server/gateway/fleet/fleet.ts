@@ -1,6 +1,6 @@
 import type { Announce, StatusReport } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { EventLog } from "../events/event-log.js";
 import { ChangeFeed, type FleetListener } from "./change-feed.js";
@@ -11,11 +11,12 @@ import type {
   StatusArrival,
   WorkerKind,
 } from "./fleet-worker.js";
+import type { FleetReader } from "./fleet-reader.js";
 import type { LivenessChange, LivenessTracker } from "./liveness.js";
 import { createWorkerRecord, keepMetrics, type WorkerRecord } from "./worker-record.js";
 
 export interface FleetOptions {
-  clock?: Clock;
+  clock: Clock;
   /** Watchers get at most one batch of changes per this interval (default 250 ms). */
   publishIntervalMs?: number;
   /** Misses in a row before a worker is unresponsive (default 3). */
@@ -34,13 +35,13 @@ export interface FleetOptions {
  * tells watchers in the next batch, and for liveness logs the change and
  * records it as an event (a "late" one with a thread dump as evidence).
  */
-export class Fleet {
+export class Fleet implements FleetReader {
   private readonly feed: ChangeFeed<WorkerRecord>;
   private readonly clock: Clock;
   private evidence: EvidenceSource | undefined;
 
-  constructor(private readonly opts: FleetOptions = {}) {
-    this.clock = opts.clock ?? systemClock;
+  constructor(private readonly opts: FleetOptions) {
+    this.clock = opts.clock;
     this.feed = new ChangeFeed(this.clock, opts.publishIntervalMs ?? 250);
   }
 

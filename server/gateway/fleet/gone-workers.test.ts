@@ -3,6 +3,7 @@ import type { Announce } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { Fleet } from "./fleet.js";
 import type { WorkerKind } from "./fleet-worker.js";
 import { expiredGoneWorkers, NEVER_ANSWERED_RETENTION_MS } from "./gone-workers.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 const HOUR = 3_600_000;
 
@@ -16,7 +17,7 @@ interface Row {
 }
 
 function fleetOf(rows: Row[]): Fleet {
-  const fleet = new Fleet();
+  const fleet = new Fleet({ clock: systemClock });
   for (const row of rows) {
     const worker = fleet.enroll(row.id, row.kind, `${row.id}:1`);
     if (row.agentConnected) fleet.agentConnected(worker, { workerId: row.id } as Announce);

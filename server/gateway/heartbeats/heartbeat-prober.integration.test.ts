@@ -8,6 +8,7 @@ import { pollUntil } from "../../testing/poll.js";
 import { startStallwatch, type StallwatchProcess } from "../../testing/spawn-stallwatch.js";
 import { HeartbeatProber } from "./heartbeat-prober.js";
 import { EventLog } from "../events/event-log.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 /**
  * The prober's entry points on the main thread (probe threads 0) against a
@@ -18,12 +19,13 @@ import { EventLog } from "../events/event-log.js";
 describe("HeartbeatProber on the calling thread", () => {
   let worker: StallwatchProcess;
   let prober: HeartbeatProber;
-  const events = new EventLog();
-  const fleet = new Fleet({ events });
+  const events = new EventLog(systemClock);
+  const fleet = new Fleet({ clock: systemClock, events });
 
   beforeAll(async () => {
     worker = await startStallwatch(["worker", "--listen", "127.0.0.1:0", "--id", "prober-1"]);
     prober = new HeartbeatProber(fleet, {
+      clock: systemClock,
       // A minute between beats: only probeNow can make the first one come soon.
       intervalMs: 60_000,
       deadlineMs: 1000,

@@ -9,6 +9,7 @@ import { FakeClock } from "../../testing/fake-clock.js";
 import { fakeWorker, type Reply } from "./testing/fake-beat-client.js";
 import { pollUntil } from "../../testing/poll.js";
 import { defaultProberOptions, HeartbeatProber } from "./heartbeat-prober.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 /** Answers `Manage(Heartbeat)`; the first call on each connection waits `warmUpMs` (a cold handler). */
 async function manageServer(warmUpMs: number) {
@@ -53,8 +54,9 @@ afterEach(() => {
 describe("HeartbeatProber latency (issue 11, bug 9)", () => {
   it("keeps the first beat of a connection out of the round trips, but counts it for liveness", async () => {
     const { server, port } = await manageServer(400);
-    const fleet = new Fleet();
+    const fleet = new Fleet({ clock: systemClock });
     const prober = new HeartbeatProber(fleet, {
+      clock: systemClock,
       ...defaultProberOptions,
       intervalMs: 50,
       log: pino({ level: "silent" }),
@@ -78,7 +80,7 @@ describe("HeartbeatProber latency (issue 11, bug 9)", () => {
 describe("HeartbeatProber with a fake clock", () => {
   it("turns beat outcomes into liveness through the fleet: late, unresponsive, healthy again, gone", async () => {
     const clock = new FakeClock(0);
-    const events = new EventLog();
+    const events = new EventLog(systemClock);
     const fleet = new Fleet({ clock, events });
     // The worker's answers, by call: two answers, three misses, one answer, then refused.
     const ok: Reply = { after: 3, metrics: {} };

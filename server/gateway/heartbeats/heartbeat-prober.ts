@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
@@ -29,7 +29,7 @@ export interface ProberOptions {
   /** A probe thread died; without this the process exits with code 1. */
   onFatal?: (err: Error) => void;
   /** Schedules beats probed on this thread (probe threads keep the real clock). */
-  clock?: Clock;
+  clock: Clock;
   /** How this thread's shard calls a target (default ManageClient); unit tests pass a fake. */
   connect?: (host: string, port: number) => BeatClient;
 }
@@ -95,7 +95,7 @@ export class HeartbeatProber {
       maxBackoffMs: opts.maxBackoffMs,
       tickMs: TICK_MS,
       flushMs: FLUSH_MS,
-      clock: opts.clock ?? systemClock,
+      clock: opts.clock,
       ...(opts.connect ? { connect: opts.connect } : {}),
       onRecord: (record) => this.apply(record),
       onFatal:

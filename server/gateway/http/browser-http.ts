@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -31,7 +32,8 @@ export interface BrowserHttpOptions {
   store: SnapshotStore;
   /** Directory of the built SPA. */
   webRoot: string;
-  guards: Omit<HttpGuardOptions, "log" | "metrics">;
+  guards: Omit<HttpGuardOptions, "log" | "metrics" | "clock">;
+  clock: Clock;
   log: Logger;
 }
 
@@ -96,7 +98,7 @@ export function createBrowserHttp(opts: BrowserHttpOptions): {
         serveStatic(req as IncomingMessage, res as ServerResponse);
     },
   });
-  const guards = createHttpGuards({ ...opts.guards, log, metrics });
+  const guards = createHttpGuards({ ...opts.guards, log, metrics, clock: opts.clock });
   return {
     handler: (req, res) => {
       if (guards.admit(req, res)) api(req, res);

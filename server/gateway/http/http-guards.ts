@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createIdentityHeaderFilter } from "../auth/identity-header-filter.js";
 import { createLogOnce } from "../../shared/logging/log-once.js";
@@ -16,6 +17,7 @@ export interface HttpGuardOptions {
   /** `--trusted-proxy` CIDRs: the peers whose identity header counts. */
   trustedProxies: readonly string[];
   log: Logger;
+  clock: Clock;
   metrics: Pick<GatewayMetrics, "httpRequestRefused" | "identityHeaderIgnored">;
 }
 
@@ -42,10 +44,11 @@ export function createHttpGuards(opts: HttpGuardOptions): HttpGuards {
     identityHeader: opts.identityHeader,
     trustedProxies: opts.trustedProxies,
     log,
+    clock: opts.clock,
     onIgnored: () => metrics.identityHeaderIgnored(),
   });
-  const firstHost = createLogOnce({ everyMs: 60_000 });
-  const firstOrigin = createLogOnce({ everyMs: 60_000 });
+  const firstHost = createLogOnce({ everyMs: 60_000 }, opts.clock);
+  const firstOrigin = createLogOnce({ everyMs: 60_000 }, opts.clock);
   const refuse = (res: ServerResponse, status: number, message: string) => {
     res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
     res.end(`${message}\n`);

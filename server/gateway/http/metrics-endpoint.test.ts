@@ -6,6 +6,7 @@ import { defaultProberOptions } from "../heartbeats/heartbeat-prober.js";
 import { closeServer, listen } from "../../shared/net/listen.js";
 import { openStore, type Store } from "../store/store.js";
 import { createGateway, type Gateway } from "../gateway.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 /**
  * `/metrics` with a collector that throws: the scrape gets a 500 and the
@@ -22,11 +23,13 @@ describe("/metrics when a collector fails", () => {
     const log = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
     const day = 86_400_000;
     store = await openStore({
+      clock: systemClock,
       path: ":memory:",
       log,
       retention: { snapshotsMs: day, eventsMs: day, auditMs: day },
     });
     gateway = createGateway({
+      clock: systemClock,
       targets: [],
       prober: { ...defaultProberOptions, probeThreads: 0 },
       store,

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../shared/clock/clock.js";
 import { StoreFatalError, storeFailureForCallers } from "../store/store-errors.js";
 import { createEdgeListeners, type EdgeListeners } from "./edge-listeners.js";
 
@@ -11,10 +12,10 @@ afterEach(async () => {
 
 /** Real listeners on loopback whose handler would say "ok" to everything. */
 async function started(): Promise<{ edge: EdgeListeners; base: string }> {
-  const edge = (listeners = createEdgeListeners({
-    http: (_req, res) => res.end("ok\n"),
-    grpc: (_req, res) => res.end(),
-  }));
+  const edge = (listeners = createEdgeListeners(
+    { http: (_req, res) => res.end("ok\n"), grpc: (_req, res) => res.end() },
+    systemClock,
+  ));
   await new Promise<void>((resolve) => edge.http.listen(0, "127.0.0.1", resolve));
   const { port } = edge.http.address() as AddressInfo;
   return { edge, base: `http://127.0.0.1:${port}` };

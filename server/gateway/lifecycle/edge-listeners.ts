@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 import http from "node:http";
 import type http2 from "node:http2";
 import type { Socket } from "node:net";
@@ -34,13 +35,16 @@ export interface EdgeListeners {
   close(): Promise<void>;
 }
 
-export function createEdgeListeners(handlers: {
-  http: (req: http.IncomingMessage, res: http.ServerResponse) => void;
-  grpc: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
-}): EdgeListeners {
+export function createEdgeListeners(
+  handlers: {
+    http: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+    grpc: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  },
+  clock: Clock,
+): EdgeListeners {
   let stopping = false;
   let refusal = SHUTTING_DOWN;
-  const inFlight = new InFlight<http.ServerResponse>();
+  const inFlight = new InFlight<http.ServerResponse>(clock);
   const httpServer = http.createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => {

@@ -1,4 +1,4 @@
-import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
 
 const POLL_MS = 20;
 
@@ -29,7 +29,7 @@ export class InFlight<R extends TrackedResponse = TrackedResponse> {
   private readonly fresh = new Set<object>();
   private lastStartMs = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(private readonly clock: Clock) {}
 
   /** Counts `res` until it closes (a ServerResponse, or anything that says "close"). */
   track(res: R): void {

@@ -26,7 +26,7 @@ function promtool(args: string[]) {
 /** Every metric the gateway registers, as Prometheus names its series. */
 function exportedNames(): Set<string> {
   const clock = new FakeClock();
-  const fleet = new Fleet({ clock, events: new EventLog(10, () => undefined, undefined, clock) });
+  const fleet = new Fleet({ clock, events: new EventLog(clock, 10, () => undefined) });
   const metrics = new GatewayMetrics(fleet, () => 0);
   new HealthMetrics(metrics.registry, {
     readiness: () => Promise.resolve({ ready: true }),

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { LivenessState } from "../fleet/liveness.js";
 import { closedSetCounter, scrapedGauge } from "./metric-kit.js";
 import { registerProcessMetrics } from "./process-metrics.js";
@@ -99,7 +99,7 @@ export class GatewayMetrics {
   });
   private readonly stopProcessMetrics: () => void;
 
-  constructor(fleet: Fleet, stalledCount: () => number) {
+  constructor(fleet: FleetReader, stalledCount: () => number) {
     // Every kind and outcome at 0 from the start: "none yet" reads 0, not absent.
     for (const kind of [
       ActionKind.CANCEL_SESSION,

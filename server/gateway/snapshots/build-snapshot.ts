@@ -3,7 +3,7 @@ import type { AuditRecord } from "../../../gen/stallwatch/v1/control_pb.js";
 import type { FleetEvent, Worker, WorkerDetail } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { EventLog } from "../events/event-log.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import { toWorkerDetailWithoutSeries, toWorkerMessage } from "../fleet/worker-message.js";
 import type { StatusCollector } from "../status/status-collector.js";
@@ -34,7 +34,7 @@ export interface CapturedSnapshot {
 /** The snapshot's frame (info, stalled sessions, events, audit) and who is in it. */
 function frame(
   scope: SnapshotScope,
-  fleet: Fleet,
+  fleet: FleetReader,
   events: EventLog,
   collector: StatusCollector,
   audit: AuditRecord[],
@@ -74,7 +74,7 @@ function frame(
  */
 export async function captureSnapshot(
   scope: SnapshotScope,
-  fleet: Fleet,
+  fleet: FleetReader,
   events: EventLog,
   collector: StatusCollector,
   audit: AuditRecord[],
@@ -98,7 +98,7 @@ export async function captureSnapshot(
  */
 export function buildSnapshot(
   scope: SnapshotScope,
-  fleet: Fleet,
+  fleet: FleetReader,
   events: EventLog,
   collector: StatusCollector,
   audit: AuditRecord[],

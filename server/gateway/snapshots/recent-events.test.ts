@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { EventLog } from "../events/event-log.js";
 import { recentEventsByWorker } from "./recent-events.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 describe("recentEventsByWorker", () => {
   it("gives each worker in scope its newest events, newest first, capped, in one pass", () => {
-    const log = new EventLog(100);
+    const log = new EventLog(systemClock, 100);
     for (let i = 0; i < 30; i++) {
       log.record({ workerId: `w-${i % 3}`, kind: "liveness", summary: `#${i}`, atMs: 1000 + i });
     }

@@ -9,6 +9,7 @@ import {
 } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { openStore } from "../store/store.js";
 import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 function sample(workers: number): Snapshot {
   const ids = Array.from({ length: workers }, (_, i) => (i === 2 ? "wörker-ü" : `w-${i}`));
@@ -71,6 +72,7 @@ describe("snapshot codec", () => {
 
   it("stores and loads through the store's body methods, with the size in the info", async () => {
     const store = await openStore({
+      clock: systemClock,
       path: ":memory:",
       log: pino({ level: "silent" }),
       retention: { snapshotsMs: 60_000, eventsMs: 60_000, auditMs: 60_000 },
@@ -102,7 +104,7 @@ describe("snapshot codec with packed series", () => {
     const { Fleet } = await import("../fleet/fleet.js");
     const { EventLog } = await import("../events/event-log.js");
     const { captureSnapshot, buildSnapshot } = await import("./build-snapshot.js");
-    const fleet = new Fleet();
+    const fleet = new Fleet({ clock: systemClock });
     const nowMs = Date.now();
     for (const id of ["w-0", "w-1"]) {
       const w = fleet.enroll(id, "spark", "127.0.0.1:1");
@@ -117,7 +119,7 @@ describe("snapshot codec with packed series", () => {
     const { snapshot, series } = await captureSnapshot(
       scope,
       fleet,
-      new EventLog(10),
+      new EventLog(systemClock, 10),
       collector,
       [],
     );
@@ -125,7 +127,7 @@ describe("snapshot codec with packed series", () => {
 
     const all = await decodeSnapshotView(body, {});
     // The synchronous build (a cluster shard) holds the same series.
-    const built = buildSnapshot(scope, fleet, new EventLog(10), collector, []);
+    const built = buildSnapshot(scope, fleet, new EventLog(systemClock, 10), collector, []);
     expect(equals(SnapshotSchema, all, built)).toBe(true);
     const rtt = all.details[1]?.roundTripsMs;
     expect(rtt?.values).toContain(99);

@@ -6,7 +6,7 @@ function limiter(perCaller: number, total: number, maxCallers?: number) {
   const limit = new SnapshotRateLimit({
     perCallerPerMinute: perCaller,
     totalPerMinute: total,
-    now: () => now,
+    clock: { monotonic: () => now },
     ...(maxCallers ? { maxCallers } : {}),
   });
   return { limit, advance: (ms: number) => (now += ms) };

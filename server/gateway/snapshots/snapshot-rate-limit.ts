@@ -1,3 +1,4 @@
+import type { Clock } from "../../shared/clock/clock.js";
 /** Why a snapshot was refused: the caller's own budget, or the gateway's. */
 export type RateScope = "caller" | "overall";
 
@@ -10,7 +11,7 @@ export interface SnapshotRateLimitOptions {
   totalPerMinute: number;
   /** Callers remembered at once; beyond it, full (idle) buckets are dropped first. */
   maxCallers?: number;
-  now?: () => number;
+  clock: Pick<Clock, "monotonic">;
 }
 
 interface Bucket {
@@ -32,7 +33,7 @@ export class SnapshotRateLimit {
   private readonly maxCallers: number;
 
   constructor(readonly opts: SnapshotRateLimitOptions) {
-    this.now = opts.now ?? Date.now;
+    this.now = () => opts.clock.monotonic();
     this.maxCallers = opts.maxCallers ?? 10_000;
     this.overall = { tokens: opts.totalPerMinute, atMs: this.now() };
   }

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
@@ -22,7 +22,7 @@ import {
   type Caller,
 } from "../auth/caller.js";
 import type { EventLog } from "../events/event-log.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { createLogOnce } from "../../shared/logging/log-once.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
@@ -33,8 +33,8 @@ import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "../store/snapshot-store.js";
 
 export interface SnapshotServiceDeps {
-  clock?: Clock;
-  fleet: Fleet;
+  clock: Clock;
+  fleet: FleetReader;
   events: EventLog;
   collector: StatusCollector;
   store: SnapshotStore & Pick<ActionStore, "listAudit">;
@@ -82,7 +82,7 @@ export interface SnapshotTaker {
  */
 export function createSnapshotTaker(deps: SnapshotServiceDeps) {
   // One line per caller per minute: a flood must not flood the log too.
-  const logRefusal = createLogOnce({ everyMs: 60_000 });
+  const logRefusal = createLogOnce({ everyMs: 60_000 }, deps.clock);
   return async (
     who: SnapshotTaker,
     request: { workerId: string; note: string },
@@ -125,7 +125,7 @@ export function createSnapshotTaker(deps: SnapshotServiceDeps) {
         workerId: request.workerId,
         note: request.note,
         retentionMs: deps.retentionMs,
-        nowMs: (deps.clock ?? systemClock).now(),
+        nowMs: deps.clock.now(),
       },
       deps.fleet,
       deps.events,

@@ -9,8 +9,8 @@ import {
 import { randomUUID } from "node:crypto";
 import type { BeamAnswer } from "../beam-endpoint/beam-status-service.js";
 import type { BeamMetrics } from "../beam-endpoint/beam-metrics.js";
-import type { BeamParseLimits, BeamThread, ParsedBeamStatus } from "./beam-text/beam-types.js";
-import { parseBeamStatus } from "./beam-text/status-text.js";
+import type { BeamParseLimits, BeamThread, ParsedBeamStatus } from "../beam-text/beam-types.js";
+import { parseBeamStatus } from "../beam-text/status-text.js";
 import { rawView, readableText } from "./readable-text.js";
 import type { BeamStatusSnapshot } from "../fleet/fleet-worker.js";
 import type { Redactor } from "../redaction/redact.js";

@@ -16,11 +16,12 @@ import { EventLog } from "../events/event-log.js";
 import { Fleet } from "../fleet/fleet.js";
 import { createRedactor } from "../redaction/redact.js";
 import { StatusCollector } from "./status-collector.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 /** A fleet of agent workers whose agents answer (or not) on the test's say. */
 function setup(ids: string[]) {
   const clock = new FakeClock(1_000_000);
-  const events = new EventLog();
+  const events = new EventLog(systemClock);
   const fleet = new Fleet({ clock, events });
   const agents = new Map<string, AgentChannel>();
   for (const id of ids) {

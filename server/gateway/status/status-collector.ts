@@ -4,7 +4,7 @@ import type {
   SessionView,
   ThreadDumpView,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { BeamAnswer, BeamChannels } from "../beam-endpoint/beam-status-service.js";
 import type { EventLog } from "../events/event-log.js";
@@ -22,7 +22,7 @@ import {
 
 export interface StatusCollectorOptions extends StatusSchedulerOptions, StatusIngestOptions {
   thresholds: StallThresholds;
-  clock?: Clock;
+  clock: Clock;
 }
 
 /**
@@ -44,7 +44,7 @@ export class StatusCollector {
     opts: StatusCollectorOptions,
     beams: BeamChannels = new Map(),
   ) {
-    const clock = opts.clock ?? systemClock;
+    const clock = opts.clock;
     this.stalls = new StallWatch(fleet, events, opts.thresholds);
     this.ingest = new StatusIngest(fleet, this.stalls, this.sessionTotals, clock, opts);
     this.scheduler = new StatusScheduler(

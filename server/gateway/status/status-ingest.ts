@@ -9,7 +9,7 @@ import type { Fleet } from "../fleet/fleet.js";
 import type { Redactor } from "../redaction/redact.js";
 import type { StallWatch } from "../stalls/stall-watch.js";
 import { ingestBeamAnswer } from "./beam-ingest.js";
-import type { BeamParseLimits } from "./beam-text/beam-types.js";
+import type { BeamParseLimits } from "../beam-text/beam-types.js";
 import { agentDumpView } from "./dump-view.js";
 import type { SessionTotals } from "./session-totals.js";
 import { ThreadMotionTracker } from "./thread-motion.js";

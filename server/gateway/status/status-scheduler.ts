@@ -4,7 +4,7 @@ import type { Logger } from "../../shared/logging/logger.js";
 import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { BeamChannels } from "../beam-endpoint/beam-status-service.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { StallWatch } from "../stalls/stall-watch.js";
 import { DumpBudget, type DumpTarget } from "./dump-scheduler.js";
 import type { StatusIngest } from "./status-ingest.js";
@@ -52,7 +52,7 @@ export class StatusScheduler {
   private readonly cadence = new WeakMap<FleetWorker, { watchers: number; nextDumpAtMs: number }>();
 
   constructor(
-    private readonly fleet: Fleet,
+    private readonly fleet: FleetReader,
     private readonly agents: AgentChannels,
     private readonly beams: BeamChannels,
     private readonly ingest: StatusIngest,

@@ -1,3 +1,4 @@
+import { systemClock } from "../../shared/clock/clock.js";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,7 +39,7 @@ describe.skipIf(!existsSync(SQLITE3))("store on SQLite: another process reading"
     const dir = mkdtempSync(join(tmpdir(), "stallwatch-locks-"));
     dirs.push(dir);
     const db = join(dir, "stallwatch.db");
-    const s = (store = await openStore({ path: db, log, retention }));
+    const s = (store = await openStore({ path: db, log, retention, clock: systemClock }));
     const id = (i: number) => ({
       id: `e${i}`,
       at_ms: i,

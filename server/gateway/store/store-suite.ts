@@ -6,6 +6,7 @@ import { FleetEventSchema } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotInfoSchema, SnapshotSchema } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openStore, type Store, type StoreOptions } from "./store.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 export const silentLog = pino({ level: "silent" });
 export const retention = {
@@ -42,7 +43,13 @@ export function defineStoreSuite(
   let location: string;
   const opened: Store[] = [];
   const open = async (extra: Partial<StoreOptions> = {}) => {
-    const s = await openStore({ path: location, log: silentLog, retention, ...extra });
+    const s = await openStore({
+      path: location,
+      log: silentLog,
+      retention,
+      clock: systemClock,
+      ...extra,
+    });
     opened.push(s);
     return s;
   };

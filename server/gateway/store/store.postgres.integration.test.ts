@@ -3,6 +3,7 @@ import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
 import { openStore } from "./store.js";
 import { StoreFatalError } from "./store-errors.js";
 import { defineStoreSuite, retention, silentLog as log } from "./store-suite.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -19,6 +20,7 @@ describe("store on PostgreSQL: the shared suite", () => {
 describe("store on PostgreSQL: connection failures", () => {
   it("fails to open an unreachable server, without printing its password", async () => {
     const err = await openStore({
+      clock: systemClock,
       path: "postgres://stallwatch:secret-pw@127.0.0.1:1/nowhere",
       log,
       retention,
@@ -34,6 +36,7 @@ describe("store on PostgreSQL: connection failures", () => {
     const own = await startPostgres();
     const fatal: StoreFatalError[] = [];
     const s = await openStore({
+      clock: systemClock,
       path: await own.createDatabase(),
       log,
       retention,

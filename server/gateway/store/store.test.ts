@@ -9,6 +9,7 @@ import { openStore, type Store } from "./store.js";
 import { StoreFatalError } from "./store-errors.js";
 import { defineStoreSuite, retention, silentLog as log } from "./store-suite.js";
 import { makeUnwritable } from "../../testing/unwritable.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -27,7 +28,7 @@ describe("store on SQLite: the shared suite", () => {
 describe("store on SQLite: files", () => {
   let path: string;
   let store: Store | undefined;
-  const open = async () => (store = await openStore({ path, log, retention }));
+  const open = async () => (store = await openStore({ clock: systemClock, path, log, retention }));
 
   beforeEach(() => {
     path = freshPath();
@@ -47,7 +48,13 @@ describe("store on SQLite: files", () => {
 
   it("reports an unwritable database as fatal, once, through onFatal", async () => {
     const fatal: StoreFatalError[] = [];
-    const s = (store = await openStore({ path, log, retention, onFatal: (e) => fatal.push(e) }));
+    const s = (store = await openStore({
+      clock: systemClock,
+      path,
+      log,
+      retention,
+      onFatal: (e) => fatal.push(e),
+    }));
     const act = (id: string) =>
       create(ActionSchema, { actionId: id, auditId: id, startedAtMs: BigInt(Date.now()) });
     await s.createAction(act("before"));
@@ -72,13 +79,19 @@ describe("store on SQLite: files", () => {
 
   it("notices a database made read-only under open handles, and refuses to open it after", async () => {
     const fatal: StoreFatalError[] = [];
-    const s = (store = await openStore({ path, log, retention, onFatal: (e) => fatal.push(e) }));
+    const s = (store = await openStore({
+      clock: systemClock,
+      path,
+      log,
+      retention,
+      onFatal: (e) => fatal.push(e),
+    }));
     await s.probeWrite();
     const undo = makeUnwritable([path]);
     try {
       await expect(s.probeWrite()).rejects.toThrow(/is not writable \((EPERM|EACCES)\)/);
       expect(s.fatal).toBe(fatal[0]);
-      await expect(openStore({ path, log, retention })).rejects.toThrow(
+      await expect(openStore({ clock: systemClock, path, log, retention })).rejects.toThrow(
         /cannot open the database at .*read-only/,
       );
     } finally {
@@ -89,8 +102,8 @@ describe("store on SQLite: files", () => {
   it("fails to open under a path that cannot be a directory, naming the path", async () => {
     const file = join(path, "..", "..", "plain-file");
     writeFileSync(file, "x");
-    await expect(openStore({ path: join(file, "db.sqlite"), log, retention })).rejects.toThrow(
-      /cannot open the database at .*plain-file/,
-    );
+    await expect(
+      openStore({ clock: systemClock, path: join(file, "db.sqlite"), log, retention }),
+    ).rejects.toThrow(/cannot open the database at .*plain-file/);
   });
 });

@@ -2,7 +2,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Kysely } from "kysely";
 import { FleetEventSchema, type FleetEvent } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { ActionStore } from "./action-store.js";
-import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { bytes, createActionRows } from "./action-rows.js";
@@ -29,7 +29,7 @@ export interface StoreOptions {
   onFatal?: (err: StoreFatalError) => void;
   pruneIntervalMs?: number;
   /** Drives pruning and its cadence (default: the system clock). */
-  clock?: Clock;
+  clock: Clock;
   /**
    * In a cluster: this gateway's id. Actions it records carry it, and
    * listUnfinishedActions returns only its own and those of gateways whose
@@ -86,7 +86,7 @@ const CLOSE_WAIT_MS = 5_000;
  */
 export async function openStore(opts: StoreOptions): Promise<Store> {
   const { path, log } = opts;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const shown = isPostgresUrl(path) ? redactUrl(path) : path;
   let conn: Connection | undefined;
   let probe: () => Promise<void>;

@@ -67,7 +67,7 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 export async function withTimeout<T>(
   promise: Promise<T>,
   ms: number,
-  clock: Clock = systemClock,
+  clock: Clock,
 ): Promise<T | undefined> {
   let timer: Timer | undefined;
   const timeout = new Promise<undefined>((resolve) => {

@@ -4,7 +4,7 @@ import { createLogOnce } from "./log-once.js";
 describe("createLogOnce", () => {
   it("says yes once per key, again after everyMs, and stays bounded", () => {
     let now = 0;
-    const once = createLogOnce({ max: 2, everyMs: 1000 }, () => now);
+    const once = createLogOnce({ max: 2, everyMs: 1000 }, { monotonic: () => now });
     expect([once("a"), once("a"), once("b")]).toEqual([true, false, true]);
     now = 1000;
     expect(once("a")).toBe(true);

@@ -1,3 +1,5 @@
+import type { Clock } from "../clock/clock.js";
+
 /**
  * Remembers which keys were logged, so a refusal repeated by a hostile peer
  * yields one log line per peer (per `everyMs`, if given) instead of one per
@@ -6,12 +8,12 @@
  */
 export function createLogOnce(
   { max = 1000, everyMs = Infinity }: { max?: number; everyMs?: number } = {},
-  now: () => number = Date.now,
+  clock: Pick<Clock, "monotonic">,
 ): (key: string) => boolean {
   const loggedAt = new Map<string, number>();
   return (key) => {
     const last = loggedAt.get(key);
-    const t = now();
+    const t = clock.monotonic();
     if (last !== undefined && t - last < everyMs) return false;
     if (loggedAt.size >= max) loggedAt.clear();
     loggedAt.set(key, t);

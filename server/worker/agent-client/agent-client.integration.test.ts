@@ -28,6 +28,7 @@ import type { AgentAnnounce } from "./announce.js";
 import { FakeStatusSource } from "../status/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "./testing/memory-log.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 /*
  * The agent client runs in this process against a real gateway (a real
@@ -57,6 +58,7 @@ describe("the agent client against a real gateway process", () => {
     const http = String(gateway.current.listening.http);
     const grpc = String(gateway.current.listening.grpc);
     const a = agent({
+      clock: systemClock,
       gatewayAddress: parseHostPort(grpc),
       announce: announceFor("agent-fake-1"),
       source: new FakeStatusSource(Date.now()),
@@ -128,6 +130,7 @@ describe("an agent that announces a Manage address the gateway already probes", 
 
     const { log } = memoryLog();
     agent({
+      clock: systemClock,
       gatewayAddress: parseHostPort(String(gateway.listening.grpc)),
       announce: announceFor("merge-w1", manage),
       source: new FakeStatusSource(Date.now()),
@@ -173,7 +176,13 @@ describe("status reports and cancel commands, end to end through an in-process g
     const { log } = memoryLog();
     const now = Date.now();
     const source = new FakeStatusSource(now);
-    agent({ gatewayAddress: gw.address, announce: announceFor("ip-status"), source, log });
+    agent({
+      clock: systemClock,
+      gatewayAddress: gw.address,
+      announce: announceFor("ip-status"),
+      source,
+      log,
+    });
     const channel = await channelOf("ip-status");
 
     const report = await channel.requestStatus({ includeThreads: true, maxFinished: 5 }, 5000);
@@ -207,7 +216,13 @@ describe("status reports and cancel commands, end to end through an in-process g
   it("carries out cancel_session through the source and reports the outcome", async () => {
     const { log, waitFor } = memoryLog();
     const source = new FakeStatusSource(Date.now());
-    agent({ gatewayAddress: gw.address, announce: announceFor("ip-cancel"), source, log });
+    agent({
+      clock: systemClock,
+      gatewayAddress: gw.address,
+      announce: announceFor("ip-cancel"),
+      source,
+      log,
+    });
     const channel = await channelOf("ip-cancel");
 
     const result = await channel.cancelSession(
@@ -243,6 +258,7 @@ describe("status reports and cancel commands, end to end through an in-process g
     let releaseDump: () => void = () => undefined;
     source.dumpGate = new Promise<void>((resolve) => (releaseDump = resolve));
     agent({
+      clock: systemClock,
       gatewayAddress: gw.address,
       announce: announceFor("ip-concurrent"),
       source,
@@ -272,6 +288,7 @@ describe("status reports and cancel commands, end to end through an in-process g
   it("answers without the dump, saying why, when the dump misses its deadline; names a broken source", async () => {
     const source = Object.assign(new FakeStatusSource(Date.now()), { dumpMode: "hang" as const });
     agent({
+      clock: systemClock,
       gatewayAddress: gw.address,
       announce: announceFor("ip-slow-dump"),
       source,
@@ -298,6 +315,7 @@ describe("when the gateway cannot be reached", () => {
   it("keeps retrying, says why, never reports connected, and stops promptly", async () => {
     await expectRefusedPeerHandled("gateway agent endpoint", (gatewayAddress, log) =>
       agent({
+        clock: systemClock,
         gatewayAddress,
         announce: announceFor("nobody-home"),
         source: new FakeStatusSource(Date.now()),
@@ -310,6 +328,7 @@ describe("when the gateway cannot be reached", () => {
     const hole = await startBlackhole();
     try {
       const silent = agent({
+        clock: systemClock,
         gatewayAddress: parseHostPort(hole.address),
         announce: announceFor("into-the-void"),
         source: new FakeStatusSource(Date.now()),

@@ -13,7 +13,6 @@ import {
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { HostPort } from "../../shared/net/host-port.js";
 import type { StatusChannelOptions } from "../status/status-source.js";
-import { systemClock } from "../../shared/clock/clock.js";
 import { announceRequest, isAcceptedWorkerId, type AgentAnnounce } from "./announce.js";
 import { runCommand } from "./command-runner.js";
 import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
@@ -67,7 +66,7 @@ const OVER_GRACE_MS = 8_000;
  */
 export function startAgentClient(opts: AgentClientOptions): AgentClient {
   const { log, source } = opts;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const announce = announceRequest(opts.announce);
   const reporter = new StatusReporter(source, {
     dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,

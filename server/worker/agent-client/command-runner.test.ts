@@ -3,13 +3,14 @@ import { describe, expect, it } from "vitest";
 import { CommandOutcome, CommandSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { runCommand } from "./command-runner.js";
 import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 const cancel = (sessionId: string, graceMs = 0) =>
   create(CommandSchema, {
     commandId: "c-1",
     kind: { case: "cancelSession", value: { sessionId, reason: "hung in recv", graceMs } },
   });
-const opts = { defaultGraceMs: 2000, overGraceMs: 8000 };
+const opts = { defaultGraceMs: 2000, overGraceMs: 8000, clock: systemClock };
 
 describe("runCommand", () => {
   it("cancels through the source and reports its outcome, message and time taken", async () => {

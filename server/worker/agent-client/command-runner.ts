@@ -18,7 +18,7 @@ export interface CommandRunnerOptions {
    */
   overGraceMs: number;
   /** Time for that deadline (default: real). */
-  clock?: Clock;
+  clock: Clock;
 }
 
 /**

@@ -8,12 +8,13 @@ import {
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { fitReport, MAX_FINISHED, StatusReporter } from "./status-report.js";
 import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 const request = (includeThreads: boolean, maxFinished = 5) =>
   create(StatusRequestSchema, { requestId: "r-1", includeThreads, maxFinished });
 
 const reporter = (source: FakeStatusSource, dumpDeadlineMs = 1000) =>
-  new StatusReporter(source, { dumpDeadlineMs, maxReportBytes: 3 << 20 });
+  new StatusReporter(source, { clock: systemClock, dumpDeadlineMs, maxReportBytes: 3 << 20 });
 
 describe("StatusReporter", () => {
   it("echoes the request id with sessions, the newest finished sessions and the dump", async () => {

@@ -25,7 +25,7 @@ export interface StatusReporterOptions {
    */
   maxReportBytes: number;
   /** Time for the dump deadline (default: real). */
-  clock?: Clock;
+  clock: Clock;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Session, ThreadDump } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { systemClock, withTimeout, type Clock } from "../../shared/clock/clock.js";
+import { withTimeout, type Clock } from "../../shared/clock/clock.js";
 import { SharedCall } from "../dial-out/shared-call.js";
 import { formatHarnessStatus, type BeamSdkFormat, type HarnessStatus } from "./sdk-formats.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
@@ -41,7 +41,7 @@ export interface BeamStatusBuilderOptions {
   /** Which SDK's text to write (default python). */
   format?: BeamSdkFormat;
   /** Time for the dump deadline and "time since transition" (default: real). */
-  clock?: Clock;
+  clock: Clock;
 }
 
 /** One answer to a `WorkerStatusRequest`: text, and what went wrong (empty when nothing). */
@@ -69,7 +69,7 @@ export class BeamStatusBuilder {
     private readonly source: WorkerStatusSource,
     private readonly opts: BeamStatusBuilderOptions,
   ) {
-    this.clock = opts.clock ?? systemClock;
+    this.clock = opts.clock;
   }
 
   async build(): Promise<BeamStatusAnswer> {

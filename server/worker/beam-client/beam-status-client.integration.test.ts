@@ -10,6 +10,7 @@ import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
 import { pollUntil } from "../../testing/poll.js";
 import * as harness from "../dial-out/testing/client-harness.js";
 import { startBeamStatusClient } from "./beam-status-client.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 /*
  * Beam mode in this process against a real gateway (a `stallwatch gateway`
@@ -29,6 +30,7 @@ describe("Beam mode against a real gateway process", () => {
     const http = String(gateway.current.listening.http);
     const grpc = String(gateway.current.listening.grpc);
     const client = beam({
+      clock: systemClock,
       statusAddress: parseHostPort(grpc),
       workerId: "beam-fake-1",
       source: new FakeStatusSource(Date.now()),
@@ -87,6 +89,7 @@ describe("Beam mode through an in-process gateway", () => {
     const { log } = memoryLog();
     const now = Date.now();
     beam({
+      clock: systemClock,
       statusAddress: gw.address,
       workerId: "beam-ip-1",
       source: new FakeStatusSource(now),
@@ -141,6 +144,7 @@ describe("Beam mode through an in-process gateway", () => {
     const source = new FakeStatusSource(Date.now());
     source.dumpMode = "hang";
     beam({
+      clock: systemClock,
       statusAddress: gw.address,
       workerId: "beam-ip-slow",
       source,
@@ -170,6 +174,7 @@ describe("Beam mode when the endpoint cannot be reached", () => {
   it("keeps retrying, says why, and stops promptly", async () => {
     await harness.expectRefusedPeerHandled("Beam status endpoint", (statusAddress, log) =>
       beam({
+        clock: systemClock,
         statusAddress,
         workerId: "beam-nowhere",
         source: new FakeStatusSource(Date.now()),

@@ -6,7 +6,6 @@ import {
   type WorkerStatusRequest,
   type WorkerStatusResponse,
 } from "../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
-import { systemClock } from "../../shared/clock/clock.js";
 import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
 import { runAnswerStream } from "../dial-out/answer-stream.js";
 import { startStreamLink, type DialOutOptions, type StreamLink } from "../dial-out/stream-link.js";
@@ -52,7 +51,7 @@ const MAX_CONCURRENT = 8;
  */
 export function startBeamStatusClient(opts: BeamStatusClientOptions): BeamStatusClient {
   const { log } = opts;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const builder = new BeamStatusBuilder(opts.source, {
     dumpDeadlineMs: opts.dumpDeadlineMs ?? 1500,
     maxStatusBytes: opts.maxStatusBytes ?? 1 << 20,

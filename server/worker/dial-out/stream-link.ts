@@ -2,7 +2,7 @@ import type { Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
-import { systemClock, sleep, withTimeout, type Clock } from "../../shared/clock/clock.js";
+import { sleep, withTimeout, type Clock } from "../../shared/clock/clock.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 
 /**
@@ -21,7 +21,7 @@ export interface DialOutOptions {
   /** Reconnect pacing (default 250 ms → 10 s, ±20%). */
   backoff?: BackoffOptions;
   /** Time for reconnect waits, answer deadlines and the stop bound (default: real). */
-  clock?: Clock;
+  clock: Clock;
   /** Longest `stop()` waits for the current connection to wind down (default 2000). */
   stopTimeoutMs?: number;
 }
@@ -58,7 +58,7 @@ export interface StreamLink {
  */
 export function startStreamLink(opts: StreamLinkOptions): StreamLink {
   const { log, peer } = opts;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock;
   const address = formatHostPort(opts.address);
   const baseUrl = `http://${address}`;
   // Our own session manager so stop() can close the HTTP/2 connection at once

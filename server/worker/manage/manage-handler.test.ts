@@ -7,9 +7,10 @@ import {
 } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { createManageHandler } from "./manage-handler.js";
 import { WorkerStats } from "../stats/worker-stats.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 describe("createManageHandler", () => {
-  const stats = new WorkerStats();
+  const stats = new WorkerStats(systemClock);
   afterEach(() => stats.close());
 
   it("answers a heartbeat with worker-global metrics in the heartbeat branch", () => {

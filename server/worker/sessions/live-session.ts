@@ -4,7 +4,7 @@ import {
   type ExecutionMetrics,
 } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { SessionSchema, SessionState, type Session } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { UdfThreadHandle } from "../udf/udf-thread-handle.js";
 import { SessionLifecycle } from "./session-lifecycle.js";
 
@@ -40,7 +40,7 @@ export class LiveSession {
 
   constructor(
     readonly id: string,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
   ) {
     this.startedAtMs = clock.now();
     this.stateEnteredAtMs = this.startedAtMs;

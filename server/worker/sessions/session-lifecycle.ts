@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
 import {
   transition,
   type CancelRequest,
@@ -12,7 +12,7 @@ import {
 export type { CancelRequest, LifecycleState, StopHow, StoppableThread } from "./lifecycle-table.js";
 
 export interface SessionLifecycleOptions {
-  clock?: Clock;
+  clock: Clock;
   /**
    * Longest a cancel waits, once user code stopped, for the session to answer
    * the engine and close (default 5000): a stream the engine stopped reading
@@ -40,8 +40,8 @@ export class SessionLifecycle {
   private wakeLoop: (request: CancelRequest) => void = () => undefined;
   private readonly askedOnce = new Promise<CancelRequest>((resolve) => (this.wakeLoop = resolve));
 
-  constructor(opts: SessionLifecycleOptions = {}) {
-    this.clock = opts.clock ?? systemClock;
+  constructor(opts: SessionLifecycleOptions) {
+    this.clock = opts.clock;
     this.answerWaitMs = opts.answerWaitMs ?? 5000;
   }
 

@@ -9,7 +9,7 @@ import {
   type Session,
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { WorkerStatusSource } from "../status/status-source.js";
 import { LiveSession } from "./live-session.js";
 import type { CancelRequest, StopHow } from "./session-lifecycle.js";
@@ -28,7 +28,7 @@ export class SessionRegistry implements WorkerStatusSource {
   private idleWaiters: (() => void)[] = [];
   private dumping: Promise<ThreadDump> | undefined;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(private readonly clock: Clock) {}
 
   get activeCount(): number {
     return this.live.size;

@@ -7,7 +7,7 @@ import {
   type Thread,
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { systemClock, sleep, withTimeout, type Clock } from "../../shared/clock/clock.js";
+import { sleep, withTimeout, type Clock } from "../../shared/clock/clock.js";
 import type { LiveSession } from "./live-session.js";
 
 /** Never aborts: the attach wait below is bounded by its own count. */
@@ -161,10 +161,7 @@ const workerStacks = new WorkerStacks();
  * thread, read live. A thread that cannot be paused in time is reported with
  * what the session knows it is doing, marked as such.
  */
-export async function dumpThreads(
-  sessions: LiveSession[],
-  clock: Clock = systemClock,
-): Promise<ThreadDump> {
+export async function dumpThreads(sessions: LiveSession[], clock: Clock): Promise<ThreadDump> {
   const started = process.hrtime.bigint();
   const threads: Thread[] = [
     create(ThreadSchema, {

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 
 /**
  * Worker-global counters reported on every `Manage(Heartbeat)`. The metric
@@ -19,7 +19,7 @@ export class WorkerStats {
   bytesOut = 0;
   private readonly loopDelay: IntervalHistogram;
 
-  constructor(private readonly clock: Clock = systemClock) {
+  constructor(private readonly clock: Clock) {
     this.startedAtMs = clock.now();
     this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.loopDelay.enable();

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import type { UdfSpec } from "./udf-spec.js";
 import {
   CANCEL_FLAG,
@@ -57,7 +57,7 @@ export class UdfThreadHandle {
 
   constructor(
     runs: string,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
   ) {
     this.runs = runs;
     this.activitySinceMs = clock.now();

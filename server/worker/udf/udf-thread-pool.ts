@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../../shared/clock/clock.js";
 import { UdfThreadHandle } from "./udf-thread-handle.js";
 
 /**
@@ -15,7 +15,7 @@ export class UdfThreadPool {
   constructor(
     private readonly maxIdle = 4,
     warm = 2,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
   ) {
     for (let i = 0; i < Math.min(warm, maxIdle); i++)
       this.idle.push(new UdfThreadHandle("udf (idle)", clock));

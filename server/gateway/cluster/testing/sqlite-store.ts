@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
 import { retention, silentLog } from "../../store/store-suite.js";
 import { openStore, type Store } from "../../store/store.js";
+import { systemClock } from "../../../shared/clock/clock.js";
 
 /**
  * A fresh SQLite store for each test of the file that calls this (the
@@ -15,7 +16,12 @@ export function freshSqliteStore(): () => Store {
   let store: Store | undefined;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "stallwatch-cluster-"));
-    store = await openStore({ path: join(dir, "stallwatch.db"), log: silentLog, retention });
+    store = await openStore({
+      path: join(dir, "stallwatch.db"),
+      log: silentLog,
+      retention,
+      clock: systemClock,
+    });
   });
   afterEach(async () => {
     await store?.close();

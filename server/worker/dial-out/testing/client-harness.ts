@@ -10,6 +10,7 @@ import {
   startStallwatch,
   type StallwatchProcess,
 } from "../../../testing/spawn-stallwatch.js";
+import { systemClock } from "../../../shared/clock/clock.js";
 
 /**
  * What the dial-out clients' integration tests (the agent, Beam mode) share:
@@ -66,6 +67,7 @@ export async function stopsPromptly(client: { stop(): Promise<void> }): Promise<
     (await withTimeout(
       client.stop().then(() => true),
       10_000,
+      systemClock,
     )) ?? false
   );
 }

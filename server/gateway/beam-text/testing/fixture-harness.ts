@@ -6,7 +6,7 @@ import {
   BeamFnWorkerStatus,
   WorkerStatusResponseSchema,
   type WorkerStatusResponse,
-} from "../../../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
+} from "../../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
 
 export interface TestHarness {
   requests: string[];

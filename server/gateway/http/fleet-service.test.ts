@@ -18,10 +18,11 @@ import { FakeClock } from "../../testing/fake-clock.js";
 import { EventLog } from "../events/event-log.js";
 import { Fleet } from "../fleet/fleet.js";
 import { createFleetService } from "./fleet-service.js";
+import { systemClock } from "../../shared/clock/clock.js";
 
 function setup() {
   const clock = new FakeClock(1_000_000);
-  const events = new EventLog();
+  const events = new EventLog(systemClock);
   const fleet = new Fleet({ clock, events, publishIntervalMs: 250 });
   let watching = 0;
   const stalled: SessionView[] = [];

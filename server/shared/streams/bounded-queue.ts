@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../../shared/clock/clock.js";
+import type { Clock } from "../clock/clock.js";
 
 /**
  * A single-consumer async queue with a hard cap. When a slow consumer lets it
@@ -13,7 +13,7 @@ export class BoundedQueue<T> {
 
   constructor(
     private readonly capacity: number,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
   ) {}
 
   push(item: T): void {
@@ -31,7 +31,8 @@ export class BoundedQueue<T> {
    * arrive. Resolves `undefined` once `signal` has aborted.
    */
   async takeAll(signal: AbortSignal, maxWaitMs: number): Promise<T[] | undefined> {
-    if (this.items.length === 0 && !this.overflowed && !signal.aborted) {
+    // maxWaitMs <= 0 only takes what is there: no timer, whatever the clock.
+    if (maxWaitMs > 0 && this.items.length === 0 && !this.overflowed && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const timer = this.clock.after(maxWaitMs, done);
         function done() {

@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 
 const WORKER = fileURLToPath(
-  new URL("../../../../dist/server/gateway/status/beam-text/fuzz-worker.js", import.meta.url),
+  new URL("../../../dist/server/gateway/beam-text/fuzz-worker.js", import.meta.url),
 );
 
 /**

@@ -4,8 +4,8 @@ import {
   WorkerStatusRequestSchema,
   WorkerStatusResponseSchema,
   BeamFnWorkerStatus,
-} from "../../../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
-import { UDFWorkerDataFormat } from "../../../gen/org/apache/spark/udf/worker/common_pb.js";
+} from "../gen/org/apache/beam/model/fn_execution/v1/beam_fn_api_pb.js";
+import { UDFWorkerDataFormat } from "../gen/org/apache/spark/udf/worker/common_pb.js";
 import {
   CancelResponseSchema,
   ExecutionErrorSchema,
@@ -18,8 +18,8 @@ import {
   UdfRequestSchema,
   WorkerRequestSchema,
   WorkerResponseSchema,
-} from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
-import { UdfWorker } from "../../../gen/org/apache/spark/udf/worker/udf_service_pb.js";
+} from "../gen/org/apache/spark/udf/worker/udf_message_pb.js";
+import { UdfWorker } from "../gen/org/apache/spark/udf/worker/udf_service_pb.js";
 
 /**
  * Proves our generated code puts every field where upstream does: each

@@ -12,20 +12,20 @@ import {
   WatchWorkerResponseSchema,
   type WatchFleetResponse,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { sleep, systemClock, type Clock } from "../../shared/clock/clock.js";
+import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StatusCollector } from "../status/status-collector.js";
-import { BoundedQueue } from "../fleet/bounded-queue.js";
+import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import type { FleetDelta } from "../fleet/change-feed.js";
-import type { Fleet } from "../fleet/fleet.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
 
 export interface FleetServiceDeps {
-  fleet: Fleet;
+  fleet: FleetReader;
   events: EventLog;
   collector: Pick<StatusCollector, "totals" | "watch" | "collectNow" | "stalledSessions">;
-  clock?: Clock;
+  clock: Clock;
 }
 
 export interface FleetServiceOptions {
@@ -45,7 +45,7 @@ export function createFleetService(
   opts: FleetServiceOptions = {},
 ): ServiceImpl<typeof FleetService> {
   const { fleet, events, collector } = deps;
-  const clock = deps.clock ?? systemClock;
+  const clock = deps.clock;
   const maxQueued = opts.maxQueuedDeltas ?? 64;
   const keepaliveMs = opts.keepaliveMs ?? 5000;
   const workerRefreshMs = opts.workerRefreshMs ?? 1000;

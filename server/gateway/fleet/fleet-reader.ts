@@ -1,0 +1,17 @@
+import type { FleetListener } from "./change-feed.js";
+import type { FleetWorker } from "./fleet-worker.js";
+
+/**
+ * The fleet as everyone but its writers sees it: look workers up, list
+ * them, watch their changes. Only the writers listed in
+ * `.dependency-cruiser.cjs` (`fleetWriters`, rule `fleet-writers-are-named`)
+ * import `Fleet` itself with its operations; a reader that needs a change
+ * asks a writer.
+ */
+export interface FleetReader {
+  readonly size: number;
+  get(id: string): FleetWorker | undefined;
+  all(): FleetWorker[];
+  /** Listens to batches of changes; returns the unsubscribe function. */
+  subscribe(listener: FleetListener): () => void;
+}
