@@ -8,6 +8,8 @@ import {
   type CancelSession,
   type CommandResult,
   type ConnectResponse,
+  type ProfileResult,
+  type StartProfile,
   type StatusReport,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { systemClock, type Clock, type Timer } from "../../shared/clock/clock.js";
@@ -37,6 +39,9 @@ export class AgentChannel {
   >();
   private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
   private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
+  private readonly pendingProfiles = new Map<string, Pending<ProfileResult>>();
+  /** Where interim results of a profile in progress go, by command id. */
+  private readonly interimListeners = new Map<string, (r: ProfileResult) => void>();
   private closedWith: Error | undefined;
   /** Aborted when the channel closes: ends the stream's send loop (eviction, shutdown). */
   private readonly ended = new AbortController();
@@ -98,6 +103,51 @@ export class AgentChannel {
     return promise;
   }
 
+  /**
+   * Sends a start-profile command; resolves with the worker's final
+   * ProfileResult, passing interim ones to `onInterim` meanwhile. Rejects
+   * after `deadlineMs` or when the stream closes (the caller keeps the last
+   * interim result as a partial profile).
+   */
+  startProfile(
+    start: StartProfile,
+    deadlineMs: number,
+    onInterim: (r: ProfileResult) => void,
+  ): Promise<ProfileResult> {
+    const id = randomUUID();
+    this.interimListeners.set(id, onInterim);
+    const promise = this.await(this.pendingProfiles, id, deadlineMs, "profile result").finally(() =>
+      this.interimListeners.delete(id),
+    );
+    this.send(
+      create(ConnectResponseSchema, {
+        message: {
+          case: "command",
+          value: create(CommandSchema, {
+            commandId: id,
+            kind: { case: "startProfile", value: start },
+          }),
+        },
+      }),
+    );
+    return promise;
+  }
+
+  /** True when a profile with this command id is waiting for its result. */
+  awaitsProfile(commandId: string): boolean {
+    return this.pendingProfiles.has(commandId);
+  }
+
+  /** Routes a profile result: interim to its listener, final to its waiter. */
+  onProfileResult(result: ProfileResult): boolean {
+    if (result.interim) {
+      const listener = this.interimListeners.get(result.commandId);
+      listener?.(result);
+      return listener !== undefined;
+    }
+    return settle(this.pendingProfiles, result.commandId, result);
+  }
+
   /** True when a status request with this id is waiting for its report. */
   awaitsStatus(requestId: string): boolean {
     return this.pendingStatus.has(requestId);
@@ -134,7 +184,7 @@ export class AgentChannel {
     if (this.closedWith) return;
     this.closedWith = new ConnectError(`agent stream closed: ${reason}`, Code.Unavailable);
     this.ended.abort();
-    for (const map of [this.pendingStatus, this.pendingCommands] as Map<
+    for (const map of [this.pendingStatus, this.pendingCommands, this.pendingProfiles] as Map<
       string,
       Pending<unknown>
     >[]) {
