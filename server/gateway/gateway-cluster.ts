@@ -41,6 +41,8 @@ function clusterGatewayOptions(front: ClusterFront, store: Store, auth: AuthConf
         log,
       }),
       snapshot: local.snapshot,
+      // Profiles are served by the gateway the worker dialled (not routed yet).
+      profile: local.profile,
     }),
     gatherShards: createShardGatherer(front, log),
   };

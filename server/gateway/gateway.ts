@@ -4,6 +4,8 @@ import { systemClock } from "../shared/clock/clock.js";
 import type { HostPort } from "../shared/net/host-port.js";
 import { ActionRunner } from "./actions/action-runner.js";
 import { createControlService } from "./actions/control-service.js";
+import { ProfileRunner } from "./profiles/profile-runner.js";
+import { createProfileService } from "./profiles/profile-service.js";
 import type { AgentChannels } from "./agent-endpoint/agent-options.js";
 import { BeamMetrics } from "./beam-endpoint/beam-metrics.js";
 import type { BeamChannels } from "./beam-endpoint/beam-status-service.js";
@@ -128,6 +130,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
   });
   staticWorkers.setTargets(opts.targets);
+  const profiles = new ProfileRunner({
+    fleet,
+    agents,
+    beams,
+    collector,
+    clock,
+    log,
+    dumpEveryMs: opts.status?.watchedIntervalMs ?? 2_000,
+    perMinute: opts.profilesPerMinute ?? 10,
+  });
   const actions = new ActionRunner({
     fleet,
     prober,
@@ -136,6 +148,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     store,
     clock,
     log,
+    profiles,
     onEnded: (action) => metrics.actionEnded(action),
   });
 
@@ -163,6 +176,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     fleet: fleetService,
     control: controlService,
     snapshot: snapshotService,
+    profile: createProfileService({ runner: profiles, actions, auth: opts.auth, clock }),
   };
 
   const stopping = new AbortController();
