@@ -6,6 +6,7 @@ import {
   ConnectResponseSchema,
   StatusRequestSchema,
   type CancelSession,
+  type Command,
   type CommandResult,
   type ConnectResponse,
   type ProfileResult,
@@ -89,17 +90,7 @@ export class AgentChannel {
   cancelSession(cancel: CancelSession, deadlineMs: number): Promise<CommandResult> {
     const id = randomUUID();
     const promise = this.await(this.pendingCommands, id, deadlineMs, "command result");
-    this.send(
-      create(ConnectResponseSchema, {
-        message: {
-          case: "command",
-          value: create(CommandSchema, {
-            commandId: id,
-            kind: { case: "cancelSession", value: cancel },
-          }),
-        },
-      }),
-    );
+    this.sendCommand(id, { case: "cancelSession", value: cancel });
     return promise;
   }
 
@@ -119,18 +110,16 @@ export class AgentChannel {
     const promise = this.await(this.pendingProfiles, id, deadlineMs, "profile result").finally(() =>
       this.interimListeners.delete(id),
     );
+    this.sendCommand(id, { case: "startProfile", value: start });
+    return promise;
+  }
+
+  private sendCommand(commandId: string, kind: Command["kind"]): void {
     this.send(
       create(ConnectResponseSchema, {
-        message: {
-          case: "command",
-          value: create(CommandSchema, {
-            commandId: id,
-            kind: { case: "startProfile", value: start },
-          }),
-        },
+        message: { case: "command", value: create(CommandSchema, { commandId, kind }) },
       }),
     );
-    return promise;
   }
 
   /** True when a profile with this command id is waiting for its result. */
