@@ -14,7 +14,7 @@ module.exports = [
   ["status"],
   // What people call or are told: actions, snapshots, the people's listener
   // and its FleetService, outgoing notifications.
-  ["actions", "http", "notifications", "snapshots"],
+  ["actions", "http", "notifications", "profiles", "snapshots"],
   // Many gateways as one.
   ["cluster"],
   // Settings read once at start, from every layer's options; the backup

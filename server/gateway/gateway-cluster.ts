@@ -54,6 +54,8 @@ function clusterGatewayOptions(
         log,
       }),
       snapshot: local.snapshot,
+      // Profiles are served by the gateway the worker dialled (not routed yet).
+      profile: local.profile,
     }),
     gatherShards: createShardGatherer(front, log),
   };

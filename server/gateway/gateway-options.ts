@@ -34,6 +34,8 @@ export interface GatewayOptions {
   trustedProxies?: string[];
   /** `CreateSnapshot` budget (default 10 per caller, 60 overall, per minute). */
   snapshotsPerMinute?: { perCaller: number; total: number };
+  /** Profiles started per minute, fleet-wide (default 10): each costs a worker CPU. */
+  profilesPerMinute?: number;
   snapshotRetentionMs?: number;
   /** Where people reach the dashboard (`--public-url`): alert and notification links (default the bound address). */
   publicUrl?: string;

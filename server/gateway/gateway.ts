@@ -3,6 +3,8 @@ import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
 import { ActionRunner } from "./actions/action-runner.js";
 import { createControlService } from "./actions/control-service.js";
+import { ProfileRunner } from "./profiles/profile-runner.js";
+import { createProfileService } from "./profiles/profile-service.js";
 import type { AgentChannels } from "./agent-endpoint/agent-options.js";
 import { BeamMetrics } from "./beam-endpoint/beam-metrics.js";
 import type { BeamChannels } from "./beam-endpoint/beam-status-service.js";
@@ -135,6 +137,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
   });
   staticWorkers.setTargets(opts.targets);
+  const profiles = new ProfileRunner({
+    fleet,
+    agents,
+    beams,
+    collector,
+    clock,
+    log,
+    dumpEveryMs: opts.status?.watchedIntervalMs ?? 2_000,
+    perMinute: opts.profilesPerMinute ?? 10,
+  });
   const actions = new ActionRunner({
     fleet,
     prober,
@@ -143,6 +155,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     store,
     clock,
     log,
+    profiles,
     onEnded: (action) => metrics.actionEnded(action),
   });
 
@@ -173,6 +186,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     fleet: fleetService,
     control: controlService,
     snapshot: snapshotService,
+    profile: createProfileService({ runner: profiles, actions, auth: opts.auth, clock }),
   };
 
   const stopping = new AbortController();

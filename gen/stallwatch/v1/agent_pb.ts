@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stallwatch/v1/agent.proto.
  */
 export const file_stallwatch_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGFsbHdhdGNoL3YxL2FnZW50LnByb3RvEg1zdGFsbHdhdGNoLnYxIq8BCg5Db25uZWN0UmVxdWVzdBIrCghhbm5vdW5jZRgBIAEoCzIXLnN0YWxsd2F0Y2gudjEuQW5ub3VuY2VIABItCgZzdGF0dXMYAiABKAsyGy5zdGFsbHdhdGNoLnYxLlN0YXR1c1JlcG9ydEgAEjYKDmNvbW1hbmRfcmVzdWx0GAMgASgLMhwuc3RhbGx3YXRjaC52MS5Db21tYW5kUmVzdWx0SABCCQoHbWVzc2FnZSJ/Cg9Db25uZWN0UmVzcG9uc2USNgoOc3RhdHVzX3JlcXVlc3QYASABKAsyHC5zdGFsbHdhdGNoLnYxLlN0YXR1c1JlcXVlc3RIABIpCgdjb21tYW5kGAIgASgLMhYuc3RhbGx3YXRjaC52MS5Db21tYW5kSABCCQoHbWVzc2FnZSKfAQoIQW5ub3VuY2USEQoJd29ya2VyX2lkGAEgASgJEhYKDm1hbmFnZV9hZGRyZXNzGAIgASgJEgsKA3BpZBgDIAEoDRIMCgRob3N0GAQgASgJEg8KB3J1bnRpbWUYBSABKAkSDwoHdmVyc2lvbhgGIAEoCRIVCg1zdGFydGVkX2F0X21zGAcgASgDEhQKDGNhcGFiaWxpdGllcxgIIAMoCSJSCg1TdGF0dXNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPaW5jbHVkZV90aHJlYWRzGAIgASgIEhQKDG1heF9maW5pc2hlZBgDIAEoDSLEAQoMU3RhdHVzUmVwb3J0EhIKCnJlcXVlc3RfaWQYASABKAkSKAoIc2Vzc2lvbnMYAiADKAsyFi5zdGFsbHdhdGNoLnYxLlNlc3Npb24SMAoIZmluaXNoZWQYAyADKAsyHi5zdGFsbHdhdGNoLnYxLkZpbmlzaGVkU2Vzc2lvbhIsCgRkdW1wGAQgASgLMhkuc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wSACIAQESDQoFZXJyb3IYBSABKAlCBwoFX2R1bXAimAEKCFByb2dyZXNzEg8KB3Jvd3NfaW4YASABKAQSEAoIcm93c19vdXQYAiABKAQSEgoKYmF0Y2hlc19pbhgDIAEoBBITCgtiYXRjaGVzX291dBgEIAEoBBIQCghieXRlc19pbhgFIAEoBBIRCglieXRlc19vdXQYBiABKAQSGwoTbGFzdF9wcm9ncmVzc19hdF9tcxgHIAEoAyLUAgoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsuc3RhbGx3YXRjaC52MS5TZXNzaW9uU3RhdGUSGwoTc3RhdGVfZW50ZXJlZF9hdF9tcxgDIAEoAxIpCghwcm9ncmVzcxgEIAEoCzIXLnN0YWxsd2F0Y2gudjEuUHJvZ3Jlc3MSEAoIdWRmX25hbWUYBSABKAkSEgoKdWRmX2Zvcm1hdBgGIAEoCRI9Cgx0YXNrX2NvbnRleHQYByADKAsyJy5zdGFsbHdhdGNoLnYxLlNlc3Npb24uVGFza0NvbnRleHRFbnRyeRIVCg1zdGFydGVkX2F0X21zGAggASgDEhEKCXRocmVhZF9pZBgJIAEoCRoyChBUYXNrQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi5QIKD0ZpbmlzaGVkU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhAKCHVkZl9uYW1lGAIgASgJEi4KB291dGNvbWUYAyABKA4yHS5zdGFsbHdhdGNoLnYxLlNlc3Npb25PdXRjb21lEhUKDXN0YXJ0ZWRfYXRfbXMYBCABKAMSEwoLZW5kZWRfYXRfbXMYBSABKAMSPgoHbWV0cmljcxgGIAEoCzItLm9yZy5hcGFjaGUuc3BhcmsudWRmLndvcmtlci5FeGVjdXRpb25NZXRyaWNzEhUKDWVycm9yX21lc3NhZ2UYByABKAkSRQoMdGFza19jb250ZXh0GAggAygLMi8uc3RhbGx3YXRjaC52MS5GaW5pc2hlZFNlc3Npb24uVGFza0NvbnRleHRFbnRyeRoyChBUYXNrQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXgoKVGhyZWFkRHVtcBITCgt0YWtlbl9hdF9tcxgBIAEoAxITCgtjb3N0X21pY3JvcxgCIAEoBBImCgd0aHJlYWRzGAMgAygLMhUuc3RhbGx3YXRjaC52MS5UaHJlYWQiXAoGVGhyZWFkEhEKCXRocmVhZF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEg4KBmZyYW1lcxgEIAMoCRISCgpzZXNzaW9uX2lkGAUgASgJIl0KB0NvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRI2Cg5jYW5jZWxfc2Vzc2lvbhgCIAEoCzIcLnN0YWxsd2F0Y2gudjEuQ2FuY2VsU2Vzc2lvbkgAQgYKBGtpbmQiRQoNQ2FuY2VsU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIQCghncmFjZV9tcxgDIAEoDSJ1Cg1Db21tYW5kUmVzdWx0EhIKCmNvbW1hbmRfaWQYASABKAkSLgoHb3V0Y29tZRgCIAEoDjIdLnN0YWxsd2F0Y2gudjEuQ29tbWFuZE91dGNvbWUSDwoHbWVzc2FnZRgDIAEoCRIPCgd0b29rX21zGAQgASgEKssBCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEh4KGlNFU1NJT05fU1RBVEVfSU5JVElBTElaSU5HEAESIwofU0VTU0lPTl9TVEFURV9XQUlUSU5HX0ZPUl9JTlBVVBACEhwKGFNFU1NJT05fU1RBVEVfUFJPQ0VTU0lORxADEhsKF1NFU1NJT05fU1RBVEVfRklOSVNISU5HEAQSHAoYU0VTU0lPTl9TVEFURV9DQU5DRUxMSU5HEAUqigEKDlNlc3Npb25PdXRjb21lEh8KG1NFU1NJT05fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhwKGFNFU1NJT05fT1VUQ09NRV9GSU5JU0hFRBABEh0KGVNFU1NJT05fT1VUQ09NRV9DQU5DRUxMRUQQAhIaChZTRVNTSU9OX09VVENPTUVfRkFJTEVEEAMq4wEKDkNvbW1hbmRPdXRjb21lEh8KG0NPTU1BTkRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEisKJ0NPTU1BTkRfT1VUQ09NRV9DQU5DRUxMRURfQ09PUEVSQVRJVkVMWRABEiUKIUNPTU1BTkRfT1VUQ09NRV9USFJFQURfVEVSTUlOQVRFRBACEh0KGUNPTU1BTkRfT1VUQ09NRV9OT1RfRk9VTkQQAxIhCh1DT01NQU5EX09VVENPTUVfQUxSRUFEWV9FTkRFRBAEEhoKFkNPTU1BTkRfT1VUQ09NRV9GQUlMRUQQBTJcCgxBZ2VudFNlcnZpY2USTAoHQ29ubmVjdBIdLnN0YWxsd2F0Y2gudjEuQ29ubmVjdFJlcXVlc3QaHi5zdGFsbHdhdGNoLnYxLkNvbm5lY3RSZXNwb25zZSgBMAFiBnByb3RvMw", [file_org_apache_spark_udf_worker_udf_message]);
+  fileDesc("ChlzdGFsbHdhdGNoL3YxL2FnZW50LnByb3RvEg1zdGFsbHdhdGNoLnYxIucBCg5Db25uZWN0UmVxdWVzdBIrCghhbm5vdW5jZRgBIAEoCzIXLnN0YWxsd2F0Y2gudjEuQW5ub3VuY2VIABItCgZzdGF0dXMYAiABKAsyGy5zdGFsbHdhdGNoLnYxLlN0YXR1c1JlcG9ydEgAEjYKDmNvbW1hbmRfcmVzdWx0GAMgASgLMhwuc3RhbGx3YXRjaC52MS5Db21tYW5kUmVzdWx0SAASNgoOcHJvZmlsZV9yZXN1bHQYBCABKAsyHC5zdGFsbHdhdGNoLnYxLlByb2ZpbGVSZXN1bHRIAEIJCgdtZXNzYWdlIn8KD0Nvbm5lY3RSZXNwb25zZRI2Cg5zdGF0dXNfcmVxdWVzdBgBIAEoCzIcLnN0YWxsd2F0Y2gudjEuU3RhdHVzUmVxdWVzdEgAEikKB2NvbW1hbmQYAiABKAsyFi5zdGFsbHdhdGNoLnYxLkNvbW1hbmRIAEIJCgdtZXNzYWdlIp8BCghBbm5vdW5jZRIRCgl3b3JrZXJfaWQYASABKAkSFgoObWFuYWdlX2FkZHJlc3MYAiABKAkSCwoDcGlkGAMgASgNEgwKBGhvc3QYBCABKAkSDwoHcnVudGltZRgFIAEoCRIPCgd2ZXJzaW9uGAYgASgJEhUKDXN0YXJ0ZWRfYXRfbXMYByABKAMSFAoMY2FwYWJpbGl0aWVzGAggAygJIlIKDVN0YXR1c1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9pbmNsdWRlX3RocmVhZHMYAiABKAgSFAoMbWF4X2ZpbmlzaGVkGAMgASgNIsQBCgxTdGF0dXNSZXBvcnQSEgoKcmVxdWVzdF9pZBgBIAEoCRIoCghzZXNzaW9ucxgCIAMoCzIWLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbhIwCghmaW5pc2hlZBgDIAMoCzIeLnN0YWxsd2F0Y2gudjEuRmluaXNoZWRTZXNzaW9uEiwKBGR1bXAYBCABKAsyGS5zdGFsbHdhdGNoLnYxLlRocmVhZER1bXBIAIgBARINCgVlcnJvchgFIAEoCUIHCgVfZHVtcCKYAQoIUHJvZ3Jlc3MSDwoHcm93c19pbhgBIAEoBBIQCghyb3dzX291dBgCIAEoBBISCgpiYXRjaGVzX2luGAMgASgEEhMKC2JhdGNoZXNfb3V0GAQgASgEEhAKCGJ5dGVzX2luGAUgASgEEhEKCWJ5dGVzX291dBgGIAEoBBIbChNsYXN0X3Byb2dyZXNzX2F0X21zGAcgASgDItQCCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy5zdGFsbHdhdGNoLnYxLlNlc3Npb25TdGF0ZRIbChNzdGF0ZV9lbnRlcmVkX2F0X21zGAMgASgDEikKCHByb2dyZXNzGAQgASgLMhcuc3RhbGx3YXRjaC52MS5Qcm9ncmVzcxIQCgh1ZGZfbmFtZRgFIAEoCRISCgp1ZGZfZm9ybWF0GAYgASgJEj0KDHRhc2tfY29udGV4dBgHIAMoCzInLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbi5UYXNrQ29udGV4dEVudHJ5EhUKDXN0YXJ0ZWRfYXRfbXMYCCABKAMSEQoJdGhyZWFkX2lkGAkgASgJGjIKEFRhc2tDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLlAgoPRmluaXNoZWRTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSEAoIdWRmX25hbWUYAiABKAkSLgoHb3V0Y29tZRgDIAEoDjIdLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbk91dGNvbWUSFQoNc3RhcnRlZF9hdF9tcxgEIAEoAxITCgtlbmRlZF9hdF9tcxgFIAEoAxI+CgdtZXRyaWNzGAYgASgLMi0ub3JnLmFwYWNoZS5zcGFyay51ZGYud29ya2VyLkV4ZWN1dGlvbk1ldHJpY3MSFQoNZXJyb3JfbWVzc2FnZRgHIAEoCRJFCgx0YXNrX2NvbnRleHQYCCADKAsyLy5zdGFsbHdhdGNoLnYxLkZpbmlzaGVkU2Vzc2lvbi5UYXNrQ29udGV4dEVudHJ5GjIKEFRhc2tDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJeCgpUaHJlYWREdW1wEhMKC3Rha2VuX2F0X21zGAEgASgDEhMKC2Nvc3RfbWljcm9zGAIgASgEEiYKB3RocmVhZHMYAyADKAsyFS5zdGFsbHdhdGNoLnYxLlRocmVhZCJcCgZUaHJlYWQSEQoJdGhyZWFkX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGZnJhbWVzGAQgAygJEhIKCnNlc3Npb25faWQYBSABKAkikwEKB0NvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRI2Cg5jYW5jZWxfc2Vzc2lvbhgCIAEoCzIcLnN0YWxsd2F0Y2gudjEuQ2FuY2VsU2Vzc2lvbkgAEjQKDXN0YXJ0X3Byb2ZpbGUYAyABKAsyGy5zdGFsbHdhdGNoLnYxLlN0YXJ0UHJvZmlsZUgAQgYKBGtpbmQiRQoNQ2FuY2VsU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIQCghncmFjZV9tcxgDIAEoDSJ1Cg1Db21tYW5kUmVzdWx0EhIKCmNvbW1hbmRfaWQYASABKAkSLgoHb3V0Y29tZRgCIAEoDjIdLnN0YWxsd2F0Y2gudjEuQ29tbWFuZE91dGNvbWUSDwoHbWVzc2FnZRgDIAEoCRIPCgd0b29rX21zGAQgASgEIokBCgxTdGFydFByb2ZpbGUSKAoEbW9kZRgBIAEoDjIaLnN0YWxsd2F0Y2gudjEuUHJvZmlsZU1vZGUSEwoLZHVyYXRpb25fbXMYAiABKA0SEQoJdGhyZWFkX2lkGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkSEwoLaW50ZXJ2YWxfdXMYBSABKA0iPAoMUHJvZmlsZUZyYW1lEhAKCGZ1bmN0aW9uGAEgASgJEgwKBGZpbGUYAiABKAkSDAoEbGluZRgDIAEoDSIsCgtGb2xkZWRTdGFjaxIOCgZmcmFtZXMYASADKA0SDQoFY291bnQYAiABKAQilQEKDVByb2ZpbGVUaHJlYWQSEQoJdGhyZWFkX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRIVCg1zYW1wbGVzX3Rha2VuGAQgASgEEioKBnN0YWNrcxgFIAMoCzIaLnN0YWxsd2F0Y2gudjEuRm9sZGVkU3RhY2sSDAoEbm90ZRgGIAEoCSLnAgoNUHJvZmlsZVJlc3VsdBISCgpjb21tYW5kX2lkGAEgASgJEg0KBWVycm9yGAIgASgJEg8KB3NhbXBsZXIYAyABKAkSKAoEbW9kZRgEIAEoDjIaLnN0YWxsd2F0Y2gudjEuUHJvZmlsZU1vZGUSEwoLaW50ZXJ2YWxfdXMYBSABKA0SFQoNc3RhcnRlZF9hdF9tcxgGIAEoAxITCgtkdXJhdGlvbl9tcxgHIAEoDRIrCgZmcmFtZXMYCCADKAsyGy5zdGFsbHdhdGNoLnYxLlByb2ZpbGVGcmFtZRItCgd0aHJlYWRzGAkgAygLMhwuc3RhbGx3YXRjaC52MS5Qcm9maWxlVGhyZWFkEg8KB3BhcnRpYWwYCiABKAgSFgoOcGFydGlhbF9yZWFzb24YCyABKAkSEwoLY29zdF9taWNyb3MYDCABKAQSDAoEbm90ZRgNIAEoCRIPCgdpbnRlcmltGA4gASgIKssBCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEh4KGlNFU1NJT05fU1RBVEVfSU5JVElBTElaSU5HEAESIwofU0VTU0lPTl9TVEFURV9XQUlUSU5HX0ZPUl9JTlBVVBACEhwKGFNFU1NJT05fU1RBVEVfUFJPQ0VTU0lORxADEhsKF1NFU1NJT05fU1RBVEVfRklOSVNISU5HEAQSHAoYU0VTU0lPTl9TVEFURV9DQU5DRUxMSU5HEAUqigEKDlNlc3Npb25PdXRjb21lEh8KG1NFU1NJT05fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhwKGFNFU1NJT05fT1VUQ09NRV9GSU5JU0hFRBABEh0KGVNFU1NJT05fT1VUQ09NRV9DQU5DRUxMRUQQAhIaChZTRVNTSU9OX09VVENPTUVfRkFJTEVEEAMq4wEKDkNvbW1hbmRPdXRjb21lEh8KG0NPTU1BTkRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEisKJ0NPTU1BTkRfT1VUQ09NRV9DQU5DRUxMRURfQ09PUEVSQVRJVkVMWRABEiUKIUNPTU1BTkRfT1VUQ09NRV9USFJFQURfVEVSTUlOQVRFRBACEh0KGUNPTU1BTkRfT1VUQ09NRV9OT1RfRk9VTkQQAxIhCh1DT01NQU5EX09VVENPTUVfQUxSRUFEWV9FTkRFRBAEEhoKFkNPTU1BTkRfT1VUQ09NRV9GQUlMRUQQBSpYCgtQcm9maWxlTW9kZRIcChhQUk9GSUxFX01PREVfVU5TUEVDSUZJRUQQABIVChFQUk9GSUxFX01PREVfV0FMTBABEhQKEFBST0ZJTEVfTU9ERV9DUFUQAjJcCgxBZ2VudFNlcnZpY2USTAoHQ29ubmVjdBIdLnN0YWxsd2F0Y2gudjEuQ29ubmVjdFJlcXVlc3QaHi5zdGFsbHdhdGNoLnYxLkNvbm5lY3RSZXNwb25zZSgBMAFiBnByb3RvMw", [file_org_apache_spark_udf_worker_udf_message]);
 
 /**
  * Worker -> gateway.
@@ -46,6 +46,14 @@ export type ConnectRequest = Message<"stallwatch.v1.ConnectRequest"> & {
      */
     value: CommandResult;
     case: "commandResult";
+  } | {
+    /**
+     * The answer to a Command{start_profile} (instead of a CommandResult).
+     *
+     * @generated from field: stallwatch.v1.ProfileResult profile_result = 4;
+     */
+    value: ProfileResult;
+    case: "profileResult";
   } | { case: undefined; value?: undefined };
 };
 
@@ -469,6 +477,16 @@ export type Command = Message<"stallwatch.v1.Command"> & {
      */
     value: CancelSession;
     case: "cancelSession";
+  } | {
+    /**
+     * Answered by one final ProfileResult with the same command_id, sent
+     * when sampling ends (or at once, with `error`, when it cannot start),
+     * optionally preceded by interim ones.
+     *
+     * @generated from field: stallwatch.v1.StartProfile start_profile = 3;
+     */
+    value: StartProfile;
+    case: "startProfile";
   } | { case: undefined; value?: undefined };
 };
 
@@ -539,6 +557,274 @@ export type CommandResult = Message<"stallwatch.v1.CommandResult"> & {
  */
 export const CommandResultSchema: GenMessage<CommandResult> = /*@__PURE__*/
   messageDesc(file_stallwatch_v1_agent, 12);
+
+/**
+ * Gateway -> worker: sample stacks for `duration_ms`, then answer with one
+ * ProfileResult. An agent samples one profile at a time and refuses a second
+ * (ProfileResult.error) rather than queueing it.
+ *
+ * @generated from message stallwatch.v1.StartProfile
+ */
+export type StartProfile = Message<"stallwatch.v1.StartProfile"> & {
+  /**
+   * @generated from field: stallwatch.v1.ProfileMode mode = 1;
+   */
+  mode: ProfileMode;
+
+  /**
+   * 1..60000; the gateway never sends more than 60000.
+   *
+   * @generated from field: uint32 duration_ms = 2;
+   */
+  durationMs: number;
+
+  /**
+   * Only this thread (as named in ThreadDump); empty = every thread the
+   * sampler can see.
+   *
+   * @generated from field: string thread_id = 3;
+   */
+  threadId: string;
+
+  /**
+   * Only the thread running this session's user code; empty = no filter.
+   *
+   * @generated from field: string session_id = 4;
+   */
+  sessionId: string;
+
+  /**
+   * Wanted sampling interval; 0 = the sampler's own default (~10 ms).
+   *
+   * @generated from field: uint32 interval_us = 5;
+   */
+  intervalUs: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.StartProfile.
+ * Use `create(StartProfileSchema)` to create a new message.
+ */
+export const StartProfileSchema: GenMessage<StartProfile> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_agent, 13);
+
+/**
+ * One frame of the result's frame table. Stacks refer to frames by index.
+ *
+ * @generated from message stallwatch.v1.ProfileFrame
+ */
+export type ProfileFrame = Message<"stallwatch.v1.ProfileFrame"> & {
+  /**
+   * e.g. "recv_into", "(idle)", "(program)", "(garbage collector)".
+   *
+   * @generated from field: string function = 1;
+   */
+  function: string;
+
+  /**
+   * Path or URL as the runtime names it; empty for synthetic frames.
+   *
+   * @generated from field: string file = 2;
+   */
+  file: string;
+
+  /**
+   * 1-based; 0 = unknown.
+   *
+   * @generated from field: uint32 line = 3;
+   */
+  line: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.ProfileFrame.
+ * Use `create(ProfileFrameSchema)` to create a new message.
+ */
+export const ProfileFrameSchema: GenMessage<ProfileFrame> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_agent, 14);
+
+/**
+ * One distinct stack and how many samples saw it.
+ *
+ * @generated from message stallwatch.v1.FoldedStack
+ */
+export type FoldedStack = Message<"stallwatch.v1.FoldedStack"> & {
+  /**
+   * Indexes into ProfileResult.frames, outermost (root) first.
+   *
+   * @generated from field: repeated uint32 frames = 1;
+   */
+  frames: number[];
+
+  /**
+   * @generated from field: uint64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message stallwatch.v1.FoldedStack.
+ * Use `create(FoldedStackSchema)` to create a new message.
+ */
+export const FoldedStackSchema: GenMessage<FoldedStack> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_agent, 15);
+
+/**
+ * @generated from message stallwatch.v1.ProfileThread
+ */
+export type ProfileThread = Message<"stallwatch.v1.ProfileThread"> & {
+  /**
+   * @generated from field: string thread_id = 1;
+   */
+  threadId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The session whose user code ran on this thread, if any.
+   *
+   * @generated from field: string session_id = 3;
+   */
+  sessionId: string;
+
+  /**
+   * Samples taken of this thread, kept or not (CPU mode drops off-CPU ones).
+   *
+   * @generated from field: uint64 samples_taken = 4;
+   */
+  samplesTaken: bigint;
+
+  /**
+   * Kept samples, folded. Their counts add up to the kept sample count.
+   *
+   * @generated from field: repeated stallwatch.v1.FoldedStack stacks = 5;
+   */
+  stacks: FoldedStack[];
+
+  /**
+   * Plain words when the stacks alone would mislead, e.g. "idle: 0 of 1000
+   * samples on CPU (blocked or waiting)".
+   *
+   * @generated from field: string note = 6;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message stallwatch.v1.ProfileThread.
+ * Use `create(ProfileThreadSchema)` to create a new message.
+ */
+export const ProfileThreadSchema: GenMessage<ProfileThread> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_agent, 16);
+
+/**
+ * Worker -> gateway: the answer to one StartProfile.
+ *
+ * @generated from message stallwatch.v1.ProfileResult
+ */
+export type ProfileResult = Message<"stallwatch.v1.ProfileResult"> & {
+  /**
+   * @generated from field: string command_id = 1;
+   */
+  commandId: string;
+
+  /**
+   * Refused or failed before any sample; nothing else is meaningful.
+   *
+   * @generated from field: string error = 2;
+   */
+  error: string;
+
+  /**
+   * Who sampled, in words a person reads as the source's label, e.g.
+   * "V8 CPU profiler (node:inspector) in the UDF thread" or
+   * "in-process sampler, sys._current_frames at 100 Hz".
+   *
+   * @generated from field: string sampler = 3;
+   */
+  sampler: string;
+
+  /**
+   * @generated from field: stallwatch.v1.ProfileMode mode = 4;
+   */
+  mode: ProfileMode;
+
+  /**
+   * Actual mean interval between samples.
+   *
+   * @generated from field: uint32 interval_us = 5;
+   */
+  intervalUs: number;
+
+  /**
+   * @generated from field: int64 started_at_ms = 6;
+   */
+  startedAtMs: bigint;
+
+  /**
+   * How long sampling actually ran.
+   *
+   * @generated from field: uint32 duration_ms = 7;
+   */
+  durationMs: number;
+
+  /**
+   * @generated from field: repeated stallwatch.v1.ProfileFrame frames = 8;
+   */
+  frames: ProfileFrame[];
+
+  /**
+   * @generated from field: repeated stallwatch.v1.ProfileThread threads = 9;
+   */
+  threads: ProfileThread[];
+
+  /**
+   * Sampling ended early (thread ended, session cancelled, worker stopping);
+   * what was sampled until then is kept.
+   *
+   * @generated from field: bool partial = 10;
+   */
+  partial: boolean;
+
+  /**
+   * @generated from field: string partial_reason = 11;
+   */
+  partialReason: string;
+
+  /**
+   * What sampling cost the worker, CPU time, when known.
+   *
+   * @generated from field: uint64 cost_micros = 12;
+   */
+  costMicros: bigint;
+
+  /**
+   * Sampler-wide note, e.g. "CPU mode: a thread counts as running when its
+   * CPU time moved (/proc/self/task/<tid>/schedstat)".
+   *
+   * @generated from field: string note = 13;
+   */
+  note: string;
+
+  /**
+   * An interim result: everything sampled so far (cumulative, replacing the
+   * previous one), sent while sampling runs so that a worker dying
+   * mid-profile leaves a partial profile. The last result is not interim.
+   *
+   * @generated from field: bool interim = 14;
+   */
+  interim: boolean;
+};
+
+/**
+ * Describes the message stallwatch.v1.ProfileResult.
+ * Use `create(ProfileResultSchema)` to create a new message.
+ */
+export const ProfileResultSchema: GenMessage<ProfileResult> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_agent, 17);
 
 /**
  * @generated from enum stallwatch.v1.SessionState
@@ -668,6 +954,40 @@ export enum CommandOutcome {
  */
 export const CommandOutcomeSchema: GenEnum<CommandOutcome> = /*@__PURE__*/
   enumDesc(file_stallwatch_v1_agent, 2);
+
+/**
+ * Which samples a profile keeps.
+ *
+ * @generated from enum stallwatch.v1.ProfileMode
+ */
+export enum ProfileMode {
+  /**
+   * @generated from enum value: PROFILE_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every sample counts, running or blocked: a thread stuck in a read shows
+   * the read. Idle samples (the thread waiting in its event loop) are kept
+   * as the frame "(idle)".
+   *
+   * @generated from enum value: PROFILE_MODE_WALL = 1;
+   */
+  WALL = 1,
+
+  /**
+   * Only samples taken while the thread was on a CPU (its CPU time moved).
+   *
+   * @generated from enum value: PROFILE_MODE_CPU = 2;
+   */
+  CPU = 2,
+}
+
+/**
+ * Describes the enum stallwatch.v1.ProfileMode.
+ */
+export const ProfileModeSchema: GenEnum<ProfileMode> = /*@__PURE__*/
+  enumDesc(file_stallwatch_v1_agent, 3);
 
 /**
  * @generated from service stallwatch.v1.AgentService

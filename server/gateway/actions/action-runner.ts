@@ -26,6 +26,14 @@ import { ACTION_ID, retryRequest, validateRequest, type ActionRequest } from "./
 import { OncePerId } from "./once-per-id.js";
 import { reconcileLeftovers } from "./reconcile.js";
 
+/** What runs a profile action: samples, then ends it through `finish`. */
+export interface ProfileExecutor {
+  run(
+    action: Action,
+    finish: (status: ActionStatus, outcome: string) => Promise<void>,
+  ): Promise<void>;
+}
+
 export interface ActionRunnerDeps {
   fleet: Fleet;
   /** Manage clients for shutdowns: the heartbeat prober. */
@@ -39,6 +47,8 @@ export interface ActionRunnerDeps {
   defaultGraceMs?: number;
   /** How long a drain may take before the action is reported failed (default 30 min). */
   drainTimeoutMs?: number;
+  /** Carries out ACTION_KIND_PROFILE actions (server/gateway/profiles); absent = refused. */
+  profiles?: ProfileExecutor;
   /** Called when an action ends (for /metrics). */
   onEnded?: (action: Action) => void;
 }
@@ -179,6 +189,8 @@ export class ActionRunner {
         Code.NotFound,
       );
     checkReachable(this.ops, kind, worker.id);
+    if (kind === ActionKind.PROFILE && !this.deps.profiles)
+      throw new ConnectError("this gateway does not run profiles", Code.Unimplemented);
     const action = create(ActionSchema, {
       actionId: request.actionId,
       kind,
@@ -203,10 +215,13 @@ export class ActionRunner {
     }
     this.running.set(action.actionId, action);
     this.deps.log.info({ ...describe(action), actor: action.actor }, "action started");
+    const profiles = this.deps.profiles;
     const carryOut =
-      kind === ActionKind.CANCEL_SESSION
-        ? cancelSession(this.ops, action)
-        : shutdownWorker(this.ops, action, worker);
+      kind === ActionKind.PROFILE && profiles
+        ? profiles.run(action, (status, outcome) => this.finish(action, status, outcome))
+        : kind === ActionKind.CANCEL_SESSION
+          ? cancelSession(this.ops, action)
+          : shutdownWorker(this.ops, action, worker);
     void carryOut.catch((err: unknown) =>
       this.finish(action, ActionStatus.FAILED, `failed: ${(err as Error).message}`),
     );

@@ -44,6 +44,8 @@ export function checkReachable(
   kind: ActionKind,
   workerId: string,
 ): void {
+  // A profile's source is chosen (and refused) by the profile runner.
+  if (kind === ActionKind.PROFILE) return;
   if (kind === ActionKind.CANCEL_SESSION && !ops.agents.has(workerId))
     throw new ConnectError(
       `worker ${workerId} has no agent connection, so one session cannot be cancelled; cancel the worker instead`,

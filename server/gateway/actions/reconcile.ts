@@ -41,7 +41,14 @@ export async function reconcileAction(
   action: Action,
   waitMs: number,
 ): Promise<void> {
-  if (action.kind === ActionKind.CANCEL_SESSION) await reconcileCancel(ops, action, waitMs);
+  if (action.kind === ActionKind.PROFILE)
+    // A profile's samples lived in the stopped gateway's memory: nothing to resume.
+    await ops.finish(
+      action,
+      ActionStatus.INTERRUPTED,
+      `interrupted: ${restarted} while the profile was sampling; its samples were lost`,
+    );
+  else if (action.kind === ActionKind.CANCEL_SESSION) await reconcileCancel(ops, action, waitMs);
   else await reconcileShutdown(ops, action, waitMs);
 }
 

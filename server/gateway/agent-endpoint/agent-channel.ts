@@ -6,8 +6,11 @@ import {
   ConnectResponseSchema,
   StatusRequestSchema,
   type CancelSession,
+  type Command,
   type CommandResult,
   type ConnectResponse,
+  type ProfileResult,
+  type StartProfile,
   type StatusReport,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { Clock, Timer } from "../../shared/clock/clock.js";
@@ -37,6 +40,9 @@ export class AgentChannel {
   >();
   private readonly pendingStatus = new Map<string, Pending<StatusReport>>();
   private readonly pendingCommands = new Map<string, Pending<CommandResult>>();
+  private readonly pendingProfiles = new Map<string, Pending<ProfileResult>>();
+  /** Where interim results of a profile in progress go, by command id. */
+  private readonly interimListeners = new Map<string, (r: ProfileResult) => void>();
   private closedWith: Error | undefined;
   /** Aborted when the channel closes: ends the stream's send loop (eviction, shutdown). */
   private readonly ended = new AbortController();
@@ -86,18 +92,51 @@ export class AgentChannel {
   cancelSession(cancel: CancelSession, deadlineMs: number): Promise<CommandResult> {
     const id = randomUUID();
     const promise = this.await(this.pendingCommands, id, deadlineMs, "command result");
+    this.sendCommand(id, { case: "cancelSession", value: cancel });
+    return promise;
+  }
+
+  /**
+   * Sends a start-profile command; resolves with the worker's final
+   * ProfileResult, passing interim ones to `onInterim` meanwhile. Rejects
+   * after `deadlineMs` or when the stream closes (the caller keeps the last
+   * interim result as a partial profile).
+   */
+  startProfile(
+    start: StartProfile,
+    deadlineMs: number,
+    onInterim: (r: ProfileResult) => void,
+  ): Promise<ProfileResult> {
+    const id = randomUUID();
+    this.interimListeners.set(id, onInterim);
+    const promise = this.await(this.pendingProfiles, id, deadlineMs, "profile result").finally(() =>
+      this.interimListeners.delete(id),
+    );
+    this.sendCommand(id, { case: "startProfile", value: start });
+    return promise;
+  }
+
+  private sendCommand(commandId: string, kind: Command["kind"]): void {
     this.send(
       create(ConnectResponseSchema, {
-        message: {
-          case: "command",
-          value: create(CommandSchema, {
-            commandId: id,
-            kind: { case: "cancelSession", value: cancel },
-          }),
-        },
+        message: { case: "command", value: create(CommandSchema, { commandId, kind }) },
       }),
     );
-    return promise;
+  }
+
+  /** True when a profile with this command id is waiting for its result. */
+  awaitsProfile(commandId: string): boolean {
+    return this.pendingProfiles.has(commandId);
+  }
+
+  /** Routes a profile result: interim to its listener, final to its waiter. */
+  onProfileResult(result: ProfileResult): boolean {
+    if (result.interim) {
+      const listener = this.interimListeners.get(result.commandId);
+      listener?.(result);
+      return listener !== undefined;
+    }
+    return settle(this.pendingProfiles, result.commandId, result);
   }
 
   /** True when a status request with this id is waiting for its report. */
@@ -136,7 +175,7 @@ export class AgentChannel {
     if (this.closedWith) return;
     this.closedWith = new ConnectError(`agent stream closed: ${reason}`, Code.Unavailable);
     this.ended.abort();
-    for (const map of [this.pendingStatus, this.pendingCommands] as Map<
+    for (const map of [this.pendingStatus, this.pendingCommands, this.pendingProfiles] as Map<
       string,
       Pending<unknown>
     >[]) {

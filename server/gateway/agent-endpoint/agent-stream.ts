@@ -1,5 +1,7 @@
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ConnectRequest } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { ProfileResultSchema, type ConnectRequest } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { checkProfileResult } from "./profile-ingest.js";
 import { sleep } from "../../shared/clock/clock.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
@@ -63,11 +65,13 @@ export async function* serveAgent(a: ServeArgs) {
   const oversized = new StreamBudget(MAX_OVERSIZED, 60_000, clock);
   const handle = (message: ConnectRequest) => {
     const m = message.message;
-    if (m.case === "status" || m.case === "commandResult") {
+    if (m.case === "status" || m.case === "commandResult" || m.case === "profileResult") {
       const expected =
         m.case === "status"
           ? channel.awaitsStatus(m.value.requestId)
-          : channel.awaitsCommand(m.value.commandId);
+          : m.case === "profileResult"
+            ? channel.awaitsProfile(m.value.commandId)
+            : channel.awaitsCommand(m.value.commandId);
       if (!expected) {
         if (unsolicited.strike())
           throw new AgentRefusal(
@@ -104,6 +108,16 @@ export async function* serveAgent(a: ServeArgs) {
         counted(ingest.commandResult(m.value));
         channel.onCommandResult(m.value);
         break;
+      case "profileResult": {
+        const refused = checkProfileResult(m.value);
+        if (refused) {
+          log.warn({ commandId: m.value.commandId, refused }, "profile result refused");
+          channel.onProfileResult(
+            create(ProfileResultSchema, { commandId: m.value.commandId, error: refused }),
+          );
+        } else channel.onProfileResult(m.value);
+        break;
+      }
       case "announce":
         log.warn("second Announce on one stream ignored");
         break;

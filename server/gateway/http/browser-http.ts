@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { ControlService } from "../../../gen/stallwatch/v1/control_pb.js";
+import { ProfileService } from "../../../gen/stallwatch/v1/profile_pb.js";
 import { FleetService } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { Logger } from "../../shared/logging/logger.js";
@@ -22,6 +23,7 @@ export interface BrowserServices {
   fleet: ServiceImpl<typeof FleetService>;
   control: ServiceImpl<typeof ControlService>;
   snapshot: ServiceImpl<typeof SnapshotService>;
+  profile: ServiceImpl<typeof ProfileService>;
 }
 
 export interface BrowserHttpOptions {
@@ -54,6 +56,7 @@ export function createBrowserHttp(opts: BrowserHttpOptions): {
     router.service(FleetService, opts.services.fleet);
     router.service(ControlService, opts.services.control);
     router.service(SnapshotService, opts.services.snapshot);
+    router.service(ProfileService, opts.services.profile);
   };
   const api = connectNodeAdapter({
     routes,

@@ -10,6 +10,10 @@ import {
   type ConnectRequest,
   type ConnectResponse,
   type StatusRequest,
+  ProfileMode,
+  ProfileResultSchema,
+  type ProfileResult,
+  type StartProfile,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { HostPort } from "../../shared/net/host-port.js";
 import type { StatusChannelOptions } from "../status/status-source.js";
@@ -101,7 +105,11 @@ export function startAgentClient(opts: AgentClientOptions): AgentClient {
     }
     busy += 1;
     const answer =
-      branch.case === "statusRequest" ? answerStatus(branch.value) : answerCommand(branch.value);
+      branch.case === "statusRequest"
+        ? answerStatus(branch.value)
+        : branch.value.kind.case === "startProfile"
+          ? answerProfile(branch.value.commandId, branch.value.kind.value, reply)
+          : answerCommand(branch.value);
     void answer
       .then(reply, (err: unknown) => {
         // Both answer paths catch everything; this only guards against a bug.
@@ -114,6 +122,31 @@ export function startAgentClient(opts: AgentClientOptions): AgentClient {
     const report = await reporter.report(request);
     partial.note(report.error, { requestId: request.requestId });
     return create(ConnectRequestSchema, { message: { case: "status", value: report } });
+  }
+
+  async function answerProfile(
+    commandId: string,
+    request: StartProfile,
+    reply: (out: ConnectRequest) => void,
+  ): Promise<ConnectRequest> {
+    const wrap = (value: ProfileResult) =>
+      create(ConnectRequestSchema, { message: { case: "profileResult", value } });
+    log.info(
+      { commandId, mode: ProfileMode[request.mode], durationMs: request.durationMs },
+      "profile requested through the agent",
+    );
+    const result = source.profile
+      ? await source
+          .profile(commandId, request, (interim) => reply(wrap(interim)))
+          .catch((err: unknown) =>
+            create(ProfileResultSchema, { commandId, error: `profile failed: ${String(err)}` }),
+          )
+      : create(ProfileResultSchema, { commandId, error: "this worker cannot sample its stacks" });
+    log.info(
+      { commandId, error: result.error || undefined, partial: result.partialReason || undefined },
+      "profile done",
+    );
+    return wrap(result);
   }
 
   async function answerCommand(command: Command): Promise<ConnectRequest> {
@@ -189,14 +222,21 @@ function busyAnswer(
           value: create(StatusReportSchema, { requestId: branch.value.requestId, error: why }),
         },
       })
-    : create(ConnectRequestSchema, {
-        message: {
-          case: "commandResult",
-          value: create(CommandResultSchema, {
-            commandId: branch.value.commandId,
-            outcome: CommandOutcome.FAILED,
-            message: why,
-          }),
-        },
-      });
+    : branch.value.kind.case === "startProfile"
+      ? create(ConnectRequestSchema, {
+          message: {
+            case: "profileResult",
+            value: create(ProfileResultSchema, { commandId: branch.value.commandId, error: why }),
+          },
+        })
+      : create(ConnectRequestSchema, {
+          message: {
+            case: "commandResult",
+            value: create(CommandResultSchema, {
+              commandId: branch.value.commandId,
+              outcome: CommandOutcome.FAILED,
+              message: why,
+            }),
+          },
+        });
 }

@@ -69,6 +69,13 @@ async function carryOut(
         }
       );
     }
+    case "startProfile":
+      // Profiles are answered with a ProfileResult by the agent client's
+      // profiler, never through this runner.
+      return {
+        outcome: CommandOutcome.FAILED,
+        message: "start_profile is answered with a ProfileResult, not a CommandResult",
+      };
     case undefined:
       return {
         outcome: CommandOutcome.FAILED,

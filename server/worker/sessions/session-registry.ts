@@ -6,7 +6,9 @@ import {
   FinishedSessionSchema,
   SessionOutcome,
   type FinishedSession,
+  type ProfileResult,
   type Session,
+  type StartProfile,
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { Clock } from "../../shared/clock/clock.js";
@@ -14,6 +16,8 @@ import type { WorkerStatusSource } from "../status/status-source.js";
 import { LiveSession } from "./live-session.js";
 import type { CancelRequest, StopHow } from "./session-lifecycle.js";
 import { dumpThreads } from "./thread-dump.js";
+import { WorkerProfiler } from "../profile/worker-profiler.js";
+import type { ProfileTarget } from "../profile/sample-thread.js";
 
 const FINISHED_KEPT = 100;
 
@@ -27,8 +31,11 @@ export class SessionRegistry implements WorkerStatusSource {
   private readonly done: FinishedSession[] = [];
   private idleWaiters: (() => void)[] = [];
   private dumping: Promise<ThreadDump> | undefined;
+  private readonly profiler: WorkerProfiler;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.profiler = new WorkerProfiler(clock);
+  }
 
   get activeCount(): number {
     return this.live.size;
@@ -85,6 +92,27 @@ export class SessionRegistry implements WorkerStatusSource {
       this.dumping = undefined;
     });
     return this.dumping;
+  }
+
+  /** Samples the live sessions' UDF threads (server/worker/profile/). */
+  profile(
+    commandId: string,
+    request: StartProfile,
+    emit: (interim: ProfileResult) => void,
+  ): Promise<ProfileResult> {
+    const targets: ProfileTarget[] = [];
+    for (const session of this.live.values()) {
+      const thread = session.thread;
+      if (thread)
+        targets.push({
+          threadId: thread.threadId,
+          name: thread.name,
+          sessionId: session.id,
+          osTid: thread.osTid,
+          gone: () => thread.gone || session.thread !== thread,
+        });
+    }
+    return this.profiler.profile(commandId, request, targets, emit);
   }
 
   async cancelSession(

@@ -1,7 +1,9 @@
 import type {
   CommandOutcome,
   FinishedSession,
+  ProfileResult,
   Session,
+  StartProfile,
   ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { Logger } from "../../shared/logging/logger.js";
@@ -29,6 +31,16 @@ export interface WorkerStatusSource {
     reason: string,
     graceMs: number,
   ): Promise<{ outcome: CommandOutcome; message: string }>;
+  /**
+   * Samples stacks as `request` says (docs/profiles.md) and resolves with the
+   * final result; `emit` sends interim ones. Absent when the worker cannot
+   * sample. Never rejects: failures are the result's `error` or `partial`.
+   */
+  profile?(
+    commandId: string,
+    request: StartProfile,
+    emit: (interim: ProfileResult) => void,
+  ): Promise<ProfileResult>;
 }
 
 /** What every channel that reports a {@link WorkerStatusSource} takes (the agent, Beam mode). */

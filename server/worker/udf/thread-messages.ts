@@ -15,6 +15,8 @@ export interface WorkFigures {
 
 /** UDF thread → main thread. */
 export type FromUdfThread =
+  /** Sent once at start: the thread's Linux tid, for its CPU time (profiles' CPU mode). */
+  | { type: "osThread"; tid: number }
   | ({ type: "initDone" } & WorkFigures)
   | ({
       type: "output";

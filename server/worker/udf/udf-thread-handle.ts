@@ -52,6 +52,9 @@ export class UdfThreadHandle {
   activity = "starting";
   activitySinceMs: number;
 
+  /** The thread's Linux tid once it reported it (for its CPU time in /proc). */
+  osTid: number | undefined;
+
   /** What the thread runs now, e.g. "udf-hang-<session>" (for logs); set per session. */
   runs: string;
 
@@ -122,6 +125,11 @@ export class UdfThreadHandle {
     return this.call("finishDone", { type: "finish" }, `${fn}.finish`) as Promise<FinishDone>;
   }
 
+  /** True once the thread has exited (terminated, crashed or stopped). */
+  get gone(): boolean {
+    return this.exited;
+  }
+
   /** True while a call into user code is in progress. */
   get busy(): boolean {
     return this.pending !== undefined && !this.exited;
@@ -180,6 +188,10 @@ export class UdfThreadHandle {
   }
 
   private onMessage(message: FromUdfThread): void {
+    if (message.type === "osThread") {
+      this.osTid = message.tid;
+      return;
+    }
     if (message.type === "generated") {
       this.onGenerated?.(message);
       return;

@@ -35,6 +35,7 @@ if (!port) throw new Error("udf-thread must run as a worker thread");
 function lowerOwnPriority(): void {
   try {
     const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (tid > 0) port?.postMessage({ type: "osThread", tid } satisfies FromUdfThread);
     if (tid > 0) setPriority(tid, 10);
   } catch {
     // Not Linux, or not allowed: run at normal priority.

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from org.apache.spark.udf.worker import udf_message_pb2 as org_dot_apache_dot_spark_dot_udf_dot_worker_dot_udf__message__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stallwatch/v1/agent.proto\x12\rstallwatch.v1\x1a-org/apache/spark/udf/worker/udf_message.proto\"\xaf\x01\n\x0e\x43onnectRequest\x12+\n\x08\x61nnounce\x18\x01 \x01(\x0b\x32\x17.stallwatch.v1.AnnounceH\x00\x12-\n\x06status\x18\x02 \x01(\x0b\x32\x1b.stallwatch.v1.StatusReportH\x00\x12\x36\n\x0e\x63ommand_result\x18\x03 \x01(\x0b\x32\x1c.stallwatch.v1.CommandResultH\x00\x42\t\n\x07message\"\x7f\n\x0f\x43onnectResponse\x12\x36\n\x0estatus_request\x18\x01 \x01(\x0b\x32\x1c.stallwatch.v1.StatusRequestH\x00\x12)\n\x07\x63ommand\x18\x02 \x01(\x0b\x32\x16.stallwatch.v1.CommandH\x00\x42\t\n\x07message\"\x9f\x01\n\x08\x41nnounce\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x16\n\x0emanage_address\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x07 \x01(\x03\x12\x14\n\x0c\x63\x61pabilities\x18\x08 \x03(\t\"R\n\rStatusRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0finclude_threads\x18\x02 \x01(\x08\x12\x14\n\x0cmax_finished\x18\x03 \x01(\r\"\xc4\x01\n\x0cStatusReport\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12(\n\x08sessions\x18\x02 \x03(\x0b\x32\x16.stallwatch.v1.Session\x12\x30\n\x08\x66inished\x18\x03 \x03(\x0b\x32\x1e.stallwatch.v1.FinishedSession\x12,\n\x04\x64ump\x18\x04 \x01(\x0b\x32\x19.stallwatch.v1.ThreadDumpH\x00\x88\x01\x01\x12\r\n\x05\x65rror\x18\x05 \x01(\tB\x07\n\x05_dump\"\x98\x01\n\x08Progress\x12\x0f\n\x07rows_in\x18\x01 \x01(\x04\x12\x10\n\x08rows_out\x18\x02 \x01(\x04\x12\x12\n\nbatches_in\x18\x03 \x01(\x04\x12\x13\n\x0b\x62\x61tches_out\x18\x04 \x01(\x04\x12\x10\n\x08\x62ytes_in\x18\x05 \x01(\x04\x12\x11\n\tbytes_out\x18\x06 \x01(\x04\x12\x1b\n\x13last_progress_at_ms\x18\x07 \x01(\x03\"\xd4\x02\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12*\n\x05state\x18\x02 \x01(\x0e\x32\x1b.stallwatch.v1.SessionState\x12\x1b\n\x13state_entered_at_ms\x18\x03 \x01(\x03\x12)\n\x08progress\x18\x04 \x01(\x0b\x32\x17.stallwatch.v1.Progress\x12\x10\n\x08udf_name\x18\x05 \x01(\t\x12\x12\n\nudf_format\x18\x06 \x01(\t\x12=\n\x0ctask_context\x18\x07 \x03(\x0b\x32\'.stallwatch.v1.Session.TaskContextEntry\x12\x15\n\rstarted_at_ms\x18\x08 \x01(\x03\x12\x11\n\tthread_id\x18\t \x01(\t\x1a\x32\n\x10TaskContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe5\x02\n\x0f\x46inishedSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08udf_name\x18\x02 \x01(\t\x12.\n\x07outcome\x18\x03 \x01(\x0e\x32\x1d.stallwatch.v1.SessionOutcome\x12\x15\n\rstarted_at_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65nded_at_ms\x18\x05 \x01(\x03\x12>\n\x07metrics\x18\x06 \x01(\x0b\x32-.org.apache.spark.udf.worker.ExecutionMetrics\x12\x15\n\rerror_message\x18\x07 \x01(\t\x12\x45\n\x0ctask_context\x18\x08 \x03(\x0b\x32/.stallwatch.v1.FinishedSession.TaskContextEntry\x1a\x32\n\x10TaskContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"^\n\nThreadDump\x12\x13\n\x0btaken_at_ms\x18\x01 \x01(\x03\x12\x13\n\x0b\x63ost_micros\x18\x02 \x01(\x04\x12&\n\x07threads\x18\x03 \x03(\x0b\x32\x15.stallwatch.v1.Thread\"\\\n\x06Thread\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x0e\n\x06\x66rames\x18\x04 \x03(\t\x12\x12\n\nsession_id\x18\x05 \x01(\t\"]\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x36\n\x0e\x63\x61ncel_session\x18\x02 \x01(\x0b\x32\x1c.stallwatch.v1.CancelSessionH\x00\x42\x06\n\x04kind\"E\n\rCancelSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08grace_ms\x18\x03 \x01(\r\"u\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12.\n\x07outcome\x18\x02 \x01(\x0e\x32\x1d.stallwatch.v1.CommandOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07took_ms\x18\x04 \x01(\x04*\xcb\x01\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSESSION_STATE_INITIALIZING\x10\x01\x12#\n\x1fSESSION_STATE_WAITING_FOR_INPUT\x10\x02\x12\x1c\n\x18SESSION_STATE_PROCESSING\x10\x03\x12\x1b\n\x17SESSION_STATE_FINISHING\x10\x04\x12\x1c\n\x18SESSION_STATE_CANCELLING\x10\x05*\x8a\x01\n\x0eSessionOutcome\x12\x1f\n\x1bSESSION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18SESSION_OUTCOME_FINISHED\x10\x01\x12\x1d\n\x19SESSION_OUTCOME_CANCELLED\x10\x02\x12\x1a\n\x16SESSION_OUTCOME_FAILED\x10\x03*\xe3\x01\n\x0e\x43ommandOutcome\x12\x1f\n\x1b\x43OMMAND_OUTCOME_UNSPECIFIED\x10\x00\x12+\n\'COMMAND_OUTCOME_CANCELLED_COOPERATIVELY\x10\x01\x12%\n!COMMAND_OUTCOME_THREAD_TERMINATED\x10\x02\x12\x1d\n\x19\x43OMMAND_OUTCOME_NOT_FOUND\x10\x03\x12!\n\x1d\x43OMMAND_OUTCOME_ALREADY_ENDED\x10\x04\x12\x1a\n\x16\x43OMMAND_OUTCOME_FAILED\x10\x05\x32\\\n\x0c\x41gentService\x12L\n\x07\x43onnect\x12\x1d.stallwatch.v1.ConnectRequest\x1a\x1e.stallwatch.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stallwatch/v1/agent.proto\x12\rstallwatch.v1\x1a-org/apache/spark/udf/worker/udf_message.proto\"\xe7\x01\n\x0e\x43onnectRequest\x12+\n\x08\x61nnounce\x18\x01 \x01(\x0b\x32\x17.stallwatch.v1.AnnounceH\x00\x12-\n\x06status\x18\x02 \x01(\x0b\x32\x1b.stallwatch.v1.StatusReportH\x00\x12\x36\n\x0e\x63ommand_result\x18\x03 \x01(\x0b\x32\x1c.stallwatch.v1.CommandResultH\x00\x12\x36\n\x0eprofile_result\x18\x04 \x01(\x0b\x32\x1c.stallwatch.v1.ProfileResultH\x00\x42\t\n\x07message\"\x7f\n\x0f\x43onnectResponse\x12\x36\n\x0estatus_request\x18\x01 \x01(\x0b\x32\x1c.stallwatch.v1.StatusRequestH\x00\x12)\n\x07\x63ommand\x18\x02 \x01(\x0b\x32\x16.stallwatch.v1.CommandH\x00\x42\t\n\x07message\"\x9f\x01\n\x08\x41nnounce\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x16\n\x0emanage_address\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\t\x12\x15\n\rstarted_at_ms\x18\x07 \x01(\x03\x12\x14\n\x0c\x63\x61pabilities\x18\x08 \x03(\t\"R\n\rStatusRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0finclude_threads\x18\x02 \x01(\x08\x12\x14\n\x0cmax_finished\x18\x03 \x01(\r\"\xc4\x01\n\x0cStatusReport\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12(\n\x08sessions\x18\x02 \x03(\x0b\x32\x16.stallwatch.v1.Session\x12\x30\n\x08\x66inished\x18\x03 \x03(\x0b\x32\x1e.stallwatch.v1.FinishedSession\x12,\n\x04\x64ump\x18\x04 \x01(\x0b\x32\x19.stallwatch.v1.ThreadDumpH\x00\x88\x01\x01\x12\r\n\x05\x65rror\x18\x05 \x01(\tB\x07\n\x05_dump\"\x98\x01\n\x08Progress\x12\x0f\n\x07rows_in\x18\x01 \x01(\x04\x12\x10\n\x08rows_out\x18\x02 \x01(\x04\x12\x12\n\nbatches_in\x18\x03 \x01(\x04\x12\x13\n\x0b\x62\x61tches_out\x18\x04 \x01(\x04\x12\x10\n\x08\x62ytes_in\x18\x05 \x01(\x04\x12\x11\n\tbytes_out\x18\x06 \x01(\x04\x12\x1b\n\x13last_progress_at_ms\x18\x07 \x01(\x03\"\xd4\x02\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12*\n\x05state\x18\x02 \x01(\x0e\x32\x1b.stallwatch.v1.SessionState\x12\x1b\n\x13state_entered_at_ms\x18\x03 \x01(\x03\x12)\n\x08progress\x18\x04 \x01(\x0b\x32\x17.stallwatch.v1.Progress\x12\x10\n\x08udf_name\x18\x05 \x01(\t\x12\x12\n\nudf_format\x18\x06 \x01(\t\x12=\n\x0ctask_context\x18\x07 \x03(\x0b\x32\'.stallwatch.v1.Session.TaskContextEntry\x12\x15\n\rstarted_at_ms\x18\x08 \x01(\x03\x12\x11\n\tthread_id\x18\t \x01(\t\x1a\x32\n\x10TaskContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe5\x02\n\x0f\x46inishedSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08udf_name\x18\x02 \x01(\t\x12.\n\x07outcome\x18\x03 \x01(\x0e\x32\x1d.stallwatch.v1.SessionOutcome\x12\x15\n\rstarted_at_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65nded_at_ms\x18\x05 \x01(\x03\x12>\n\x07metrics\x18\x06 \x01(\x0b\x32-.org.apache.spark.udf.worker.ExecutionMetrics\x12\x15\n\rerror_message\x18\x07 \x01(\t\x12\x45\n\x0ctask_context\x18\x08 \x03(\x0b\x32/.stallwatch.v1.FinishedSession.TaskContextEntry\x1a\x32\n\x10TaskContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"^\n\nThreadDump\x12\x13\n\x0btaken_at_ms\x18\x01 \x01(\x03\x12\x13\n\x0b\x63ost_micros\x18\x02 \x01(\x04\x12&\n\x07threads\x18\x03 \x03(\x0b\x32\x15.stallwatch.v1.Thread\"\\\n\x06Thread\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x0e\n\x06\x66rames\x18\x04 \x03(\t\x12\x12\n\nsession_id\x18\x05 \x01(\t\"\x93\x01\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x36\n\x0e\x63\x61ncel_session\x18\x02 \x01(\x0b\x32\x1c.stallwatch.v1.CancelSessionH\x00\x12\x34\n\rstart_profile\x18\x03 \x01(\x0b\x32\x1b.stallwatch.v1.StartProfileH\x00\x42\x06\n\x04kind\"E\n\rCancelSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08grace_ms\x18\x03 \x01(\r\"u\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12.\n\x07outcome\x18\x02 \x01(\x0e\x32\x1d.stallwatch.v1.CommandOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07took_ms\x18\x04 \x01(\x04\"\x89\x01\n\x0cStartProfile\x12(\n\x04mode\x18\x01 \x01(\x0e\x32\x1a.stallwatch.v1.ProfileMode\x12\x13\n\x0b\x64uration_ms\x18\x02 \x01(\r\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12\x12\n\nsession_id\x18\x04 \x01(\t\x12\x13\n\x0binterval_us\x18\x05 \x01(\r\"<\n\x0cProfileFrame\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0c\n\x04line\x18\x03 \x01(\r\",\n\x0b\x46oldedStack\x12\x0e\n\x06\x66rames\x18\x01 \x03(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\x95\x01\n\rProfileThread\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x15\n\rsamples_taken\x18\x04 \x01(\x04\x12*\n\x06stacks\x18\x05 \x03(\x0b\x32\x1a.stallwatch.v1.FoldedStack\x12\x0c\n\x04note\x18\x06 \x01(\t\"\xe7\x02\n\rProfileResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x0f\n\x07sampler\x18\x03 \x01(\t\x12(\n\x04mode\x18\x04 \x01(\x0e\x32\x1a.stallwatch.v1.ProfileMode\x12\x13\n\x0binterval_us\x18\x05 \x01(\r\x12\x15\n\rstarted_at_ms\x18\x06 \x01(\x03\x12\x13\n\x0b\x64uration_ms\x18\x07 \x01(\r\x12+\n\x06\x66rames\x18\x08 \x03(\x0b\x32\x1b.stallwatch.v1.ProfileFrame\x12-\n\x07threads\x18\t \x03(\x0b\x32\x1c.stallwatch.v1.ProfileThread\x12\x0f\n\x07partial\x18\n \x01(\x08\x12\x16\n\x0epartial_reason\x18\x0b \x01(\t\x12\x13\n\x0b\x63ost_micros\x18\x0c \x01(\x04\x12\x0c\n\x04note\x18\r \x01(\t\x12\x0f\n\x07interim\x18\x0e \x01(\x08*\xcb\x01\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSESSION_STATE_INITIALIZING\x10\x01\x12#\n\x1fSESSION_STATE_WAITING_FOR_INPUT\x10\x02\x12\x1c\n\x18SESSION_STATE_PROCESSING\x10\x03\x12\x1b\n\x17SESSION_STATE_FINISHING\x10\x04\x12\x1c\n\x18SESSION_STATE_CANCELLING\x10\x05*\x8a\x01\n\x0eSessionOutcome\x12\x1f\n\x1bSESSION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18SESSION_OUTCOME_FINISHED\x10\x01\x12\x1d\n\x19SESSION_OUTCOME_CANCELLED\x10\x02\x12\x1a\n\x16SESSION_OUTCOME_FAILED\x10\x03*\xe3\x01\n\x0e\x43ommandOutcome\x12\x1f\n\x1b\x43OMMAND_OUTCOME_UNSPECIFIED\x10\x00\x12+\n\'COMMAND_OUTCOME_CANCELLED_COOPERATIVELY\x10\x01\x12%\n!COMMAND_OUTCOME_THREAD_TERMINATED\x10\x02\x12\x1d\n\x19\x43OMMAND_OUTCOME_NOT_FOUND\x10\x03\x12!\n\x1d\x43OMMAND_OUTCOME_ALREADY_ENDED\x10\x04\x12\x1a\n\x16\x43OMMAND_OUTCOME_FAILED\x10\x05*X\n\x0bProfileMode\x12\x1c\n\x18PROFILE_MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11PROFILE_MODE_WALL\x10\x01\x12\x14\n\x10PROFILE_MODE_CPU\x10\x02\x32\\\n\x0c\x41gentService\x12L\n\x07\x43onnect\x12\x1d.stallwatch.v1.ConnectRequest\x1a\x1e.stallwatch.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stallwatch.v1.agent_pb2', globals())
@@ -25,42 +25,54 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SESSION_TASKCONTEXTENTRY._serialized_options = b'8\001'
   _FINISHEDSESSION_TASKCONTEXTENTRY._options = None
   _FINISHEDSESSION_TASKCONTEXTENTRY._serialized_options = b'8\001'
-  _SESSIONSTATE._serialized_start=2177
-  _SESSIONSTATE._serialized_end=2380
-  _SESSIONOUTCOME._serialized_start=2383
-  _SESSIONOUTCOME._serialized_end=2521
-  _COMMANDOUTCOME._serialized_start=2524
-  _COMMANDOUTCOME._serialized_end=2751
+  _SESSIONSTATE._serialized_start=3050
+  _SESSIONSTATE._serialized_end=3253
+  _SESSIONOUTCOME._serialized_start=3256
+  _SESSIONOUTCOME._serialized_end=3394
+  _COMMANDOUTCOME._serialized_start=3397
+  _COMMANDOUTCOME._serialized_end=3624
+  _PROFILEMODE._serialized_start=3626
+  _PROFILEMODE._serialized_end=3714
   _CONNECTREQUEST._serialized_start=92
-  _CONNECTREQUEST._serialized_end=267
-  _CONNECTRESPONSE._serialized_start=269
-  _CONNECTRESPONSE._serialized_end=396
-  _ANNOUNCE._serialized_start=399
-  _ANNOUNCE._serialized_end=558
-  _STATUSREQUEST._serialized_start=560
-  _STATUSREQUEST._serialized_end=642
-  _STATUSREPORT._serialized_start=645
-  _STATUSREPORT._serialized_end=841
-  _PROGRESS._serialized_start=844
-  _PROGRESS._serialized_end=996
-  _SESSION._serialized_start=999
-  _SESSION._serialized_end=1339
-  _SESSION_TASKCONTEXTENTRY._serialized_start=1289
-  _SESSION_TASKCONTEXTENTRY._serialized_end=1339
-  _FINISHEDSESSION._serialized_start=1342
-  _FINISHEDSESSION._serialized_end=1699
-  _FINISHEDSESSION_TASKCONTEXTENTRY._serialized_start=1289
-  _FINISHEDSESSION_TASKCONTEXTENTRY._serialized_end=1339
-  _THREADDUMP._serialized_start=1701
-  _THREADDUMP._serialized_end=1795
-  _THREAD._serialized_start=1797
-  _THREAD._serialized_end=1889
-  _COMMAND._serialized_start=1891
-  _COMMAND._serialized_end=1984
-  _CANCELSESSION._serialized_start=1986
-  _CANCELSESSION._serialized_end=2055
-  _COMMANDRESULT._serialized_start=2057
-  _COMMANDRESULT._serialized_end=2174
-  _AGENTSERVICE._serialized_start=2753
-  _AGENTSERVICE._serialized_end=2845
+  _CONNECTREQUEST._serialized_end=323
+  _CONNECTRESPONSE._serialized_start=325
+  _CONNECTRESPONSE._serialized_end=452
+  _ANNOUNCE._serialized_start=455
+  _ANNOUNCE._serialized_end=614
+  _STATUSREQUEST._serialized_start=616
+  _STATUSREQUEST._serialized_end=698
+  _STATUSREPORT._serialized_start=701
+  _STATUSREPORT._serialized_end=897
+  _PROGRESS._serialized_start=900
+  _PROGRESS._serialized_end=1052
+  _SESSION._serialized_start=1055
+  _SESSION._serialized_end=1395
+  _SESSION_TASKCONTEXTENTRY._serialized_start=1345
+  _SESSION_TASKCONTEXTENTRY._serialized_end=1395
+  _FINISHEDSESSION._serialized_start=1398
+  _FINISHEDSESSION._serialized_end=1755
+  _FINISHEDSESSION_TASKCONTEXTENTRY._serialized_start=1345
+  _FINISHEDSESSION_TASKCONTEXTENTRY._serialized_end=1395
+  _THREADDUMP._serialized_start=1757
+  _THREADDUMP._serialized_end=1851
+  _THREAD._serialized_start=1853
+  _THREAD._serialized_end=1945
+  _COMMAND._serialized_start=1948
+  _COMMAND._serialized_end=2095
+  _CANCELSESSION._serialized_start=2097
+  _CANCELSESSION._serialized_end=2166
+  _COMMANDRESULT._serialized_start=2168
+  _COMMANDRESULT._serialized_end=2285
+  _STARTPROFILE._serialized_start=2288
+  _STARTPROFILE._serialized_end=2425
+  _PROFILEFRAME._serialized_start=2427
+  _PROFILEFRAME._serialized_end=2487
+  _FOLDEDSTACK._serialized_start=2489
+  _FOLDEDSTACK._serialized_end=2533
+  _PROFILETHREAD._serialized_start=2536
+  _PROFILETHREAD._serialized_end=2685
+  _PROFILERESULT._serialized_start=2688
+  _PROFILERESULT._serialized_end=3047
+  _AGENTSERVICE._serialized_start=3716
+  _AGENTSERVICE._serialized_end=3808
 # @@protoc_insertion_point(module_scope)

@@ -44,6 +44,11 @@ class FleetServiceStub(object):
                 request_serializer=stallwatch_dot_v1_dot_fleet__pb2.ListStalledSessionsRequest.SerializeToString,
                 response_deserializer=stallwatch_dot_v1_dot_fleet__pb2.ListStalledSessionsResponse.FromString,
                 )
+        self.WatchStalledSessions = channel.unary_stream(
+                '/stallwatch.v1.FleetService/WatchStalledSessions',
+                request_serializer=stallwatch_dot_v1_dot_fleet__pb2.WatchStalledSessionsRequest.SerializeToString,
+                response_deserializer=stallwatch_dot_v1_dot_fleet__pb2.WatchStalledSessionsResponse.FromString,
+                )
         self.ListEvents = channel.unary_unary(
                 '/stallwatch.v1.FleetService/ListEvents',
                 request_serializer=stallwatch_dot_v1_dot_fleet__pb2.ListEventsRequest.SerializeToString,
@@ -97,6 +102,14 @@ class FleetServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchStalledSessions(self, request, context):
+        """ListStalledSessions' answer again every interval while the stream is open
+        (the whole list each time: it is short, and a stall's age moves every second).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListEvents(self, request, context):
         """Fleet events (liveness changes, stalls, actions), newest first.
         """
@@ -136,6 +149,11 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.ListStalledSessions,
                     request_deserializer=stallwatch_dot_v1_dot_fleet__pb2.ListStalledSessionsRequest.FromString,
                     response_serializer=stallwatch_dot_v1_dot_fleet__pb2.ListStalledSessionsResponse.SerializeToString,
+            ),
+            'WatchStalledSessions': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchStalledSessions,
+                    request_deserializer=stallwatch_dot_v1_dot_fleet__pb2.WatchStalledSessionsRequest.FromString,
+                    response_serializer=stallwatch_dot_v1_dot_fleet__pb2.WatchStalledSessionsResponse.SerializeToString,
             ),
             'ListEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.ListEvents,
@@ -251,6 +269,23 @@ class FleetService(object):
         return grpc.experimental.unary_unary(request, target, '/stallwatch.v1.FleetService/ListStalledSessions',
             stallwatch_dot_v1_dot_fleet__pb2.ListStalledSessionsRequest.SerializeToString,
             stallwatch_dot_v1_dot_fleet__pb2.ListStalledSessionsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchStalledSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/stallwatch.v1.FleetService/WatchStalledSessions',
+            stallwatch_dot_v1_dot_fleet__pb2.WatchStalledSessionsRequest.SerializeToString,
+            stallwatch_dot_v1_dot_fleet__pb2.WatchStalledSessionsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

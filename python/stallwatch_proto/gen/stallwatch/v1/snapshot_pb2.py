@@ -13,35 +13,36 @@ _sym_db = _symbol_database.Default()
 
 from stallwatch.v1 import control_pb2 as stallwatch_dot_v1_dot_control__pb2
 from stallwatch.v1 import fleet_pb2 as stallwatch_dot_v1_dot_fleet__pb2
+from stallwatch.v1 import profile_pb2 as stallwatch_dot_v1_dot_profile__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstallwatch/v1/snapshot.proto\x12\rstallwatch.v1\x1a\x1bstallwatch/v1/control.proto\x1a\x19stallwatch/v1/fleet.proto\"\xa7\x01\n\x0cSnapshotInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x02 \x01(\x03\x12\x12\n\ncreated_by\x18\x03 \x01(\t\x12\x11\n\tworker_id\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x04\x12\x15\n\rexpires_at_ms\x18\x07 \x01(\x03\x12\x14\n\x0cworker_count\x18\x08 \x01(\r\"\x8e\x02\n\x08Snapshot\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.stallwatch.v1.SnapshotInfo\x12&\n\x07workers\x18\x02 \x03(\x0b\x32\x15.stallwatch.v1.Worker\x12,\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x1b.stallwatch.v1.WorkerDetail\x12+\n\x07stalled\x18\x04 \x03(\x0b\x32\x1a.stallwatch.v1.SessionView\x12)\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x19.stallwatch.v1.FleetEvent\x12)\n\x05\x61udit\x18\x06 \x03(\x0b\x32\x1a.stallwatch.v1.AuditRecord\"8\n\x15\x43reateSnapshotRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"C\n\x16\x43reateSnapshotResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.stallwatch.v1.SnapshotInfo\"D\n\x12GetSnapshotRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\x08\"@\n\x13GetSnapshotResponse\x12)\n\x08snapshot\x18\x01 \x01(\x0b\x32\x17.stallwatch.v1.Snapshot\"%\n\x14ListSnapshotsRequest\x12\r\n\x05limit\x18\x01 \x01(\r\"G\n\x15ListSnapshotsResponse\x12.\n\tsnapshots\x18\x01 \x03(\x0b\x32\x1b.stallwatch.v1.SnapshotInfo\"#\n\x15\x44\x65leteSnapshotRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteSnapshotResponse2\x81\x03\n\x0fSnapshotService\x12]\n\x0e\x43reateSnapshot\x12$.stallwatch.v1.CreateSnapshotRequest\x1a%.stallwatch.v1.CreateSnapshotResponse\x12T\n\x0bGetSnapshot\x12!.stallwatch.v1.GetSnapshotRequest\x1a\".stallwatch.v1.GetSnapshotResponse\x12Z\n\rListSnapshots\x12#.stallwatch.v1.ListSnapshotsRequest\x1a$.stallwatch.v1.ListSnapshotsResponse\x12]\n\x0e\x44\x65leteSnapshot\x12$.stallwatch.v1.DeleteSnapshotRequest\x1a%.stallwatch.v1.DeleteSnapshotResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstallwatch/v1/snapshot.proto\x12\rstallwatch.v1\x1a\x1bstallwatch/v1/control.proto\x1a\x19stallwatch/v1/fleet.proto\x1a\x1bstallwatch/v1/profile.proto\"\xa7\x01\n\x0cSnapshotInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x02 \x01(\x03\x12\x12\n\ncreated_by\x18\x03 \x01(\t\x12\x11\n\tworker_id\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x04\x12\x15\n\rexpires_at_ms\x18\x07 \x01(\x03\x12\x14\n\x0cworker_count\x18\x08 \x01(\r\"\xb8\x02\n\x08Snapshot\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.stallwatch.v1.SnapshotInfo\x12&\n\x07workers\x18\x02 \x03(\x0b\x32\x15.stallwatch.v1.Worker\x12,\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x1b.stallwatch.v1.WorkerDetail\x12+\n\x07stalled\x18\x04 \x03(\x0b\x32\x1a.stallwatch.v1.SessionView\x12)\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x19.stallwatch.v1.FleetEvent\x12)\n\x05\x61udit\x18\x06 \x03(\x0b\x32\x1a.stallwatch.v1.AuditRecord\x12(\n\x08profiles\x18\x07 \x03(\x0b\x32\x16.stallwatch.v1.Profile\"8\n\x15\x43reateSnapshotRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"C\n\x16\x43reateSnapshotResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.stallwatch.v1.SnapshotInfo\"D\n\x12GetSnapshotRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\x08\"@\n\x13GetSnapshotResponse\x12)\n\x08snapshot\x18\x01 \x01(\x0b\x32\x17.stallwatch.v1.Snapshot\"%\n\x14ListSnapshotsRequest\x12\r\n\x05limit\x18\x01 \x01(\r\"G\n\x15ListSnapshotsResponse\x12.\n\tsnapshots\x18\x01 \x03(\x0b\x32\x1b.stallwatch.v1.SnapshotInfo\"#\n\x15\x44\x65leteSnapshotRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteSnapshotResponse2\x81\x03\n\x0fSnapshotService\x12]\n\x0e\x43reateSnapshot\x12$.stallwatch.v1.CreateSnapshotRequest\x1a%.stallwatch.v1.CreateSnapshotResponse\x12T\n\x0bGetSnapshot\x12!.stallwatch.v1.GetSnapshotRequest\x1a\".stallwatch.v1.GetSnapshotResponse\x12Z\n\rListSnapshots\x12#.stallwatch.v1.ListSnapshotsRequest\x1a$.stallwatch.v1.ListSnapshotsResponse\x12]\n\x0e\x44\x65leteSnapshot\x12$.stallwatch.v1.DeleteSnapshotRequest\x1a%.stallwatch.v1.DeleteSnapshotResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stallwatch.v1.snapshot_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _SNAPSHOTINFO._serialized_start=104
-  _SNAPSHOTINFO._serialized_end=271
-  _SNAPSHOT._serialized_start=274
-  _SNAPSHOT._serialized_end=544
-  _CREATESNAPSHOTREQUEST._serialized_start=546
-  _CREATESNAPSHOTREQUEST._serialized_end=602
-  _CREATESNAPSHOTRESPONSE._serialized_start=604
-  _CREATESNAPSHOTRESPONSE._serialized_end=671
-  _GETSNAPSHOTREQUEST._serialized_start=673
-  _GETSNAPSHOTREQUEST._serialized_end=741
-  _GETSNAPSHOTRESPONSE._serialized_start=743
-  _GETSNAPSHOTRESPONSE._serialized_end=807
-  _LISTSNAPSHOTSREQUEST._serialized_start=809
-  _LISTSNAPSHOTSREQUEST._serialized_end=846
-  _LISTSNAPSHOTSRESPONSE._serialized_start=848
-  _LISTSNAPSHOTSRESPONSE._serialized_end=919
-  _DELETESNAPSHOTREQUEST._serialized_start=921
-  _DELETESNAPSHOTREQUEST._serialized_end=956
-  _DELETESNAPSHOTRESPONSE._serialized_start=958
-  _DELETESNAPSHOTRESPONSE._serialized_end=982
-  _SNAPSHOTSERVICE._serialized_start=985
-  _SNAPSHOTSERVICE._serialized_end=1370
+  _SNAPSHOTINFO._serialized_start=133
+  _SNAPSHOTINFO._serialized_end=300
+  _SNAPSHOT._serialized_start=303
+  _SNAPSHOT._serialized_end=615
+  _CREATESNAPSHOTREQUEST._serialized_start=617
+  _CREATESNAPSHOTREQUEST._serialized_end=673
+  _CREATESNAPSHOTRESPONSE._serialized_start=675
+  _CREATESNAPSHOTRESPONSE._serialized_end=742
+  _GETSNAPSHOTREQUEST._serialized_start=744
+  _GETSNAPSHOTREQUEST._serialized_end=812
+  _GETSNAPSHOTRESPONSE._serialized_start=814
+  _GETSNAPSHOTRESPONSE._serialized_end=878
+  _LISTSNAPSHOTSREQUEST._serialized_start=880
+  _LISTSNAPSHOTSREQUEST._serialized_end=917
+  _LISTSNAPSHOTSRESPONSE._serialized_start=919
+  _LISTSNAPSHOTSRESPONSE._serialized_end=990
+  _DELETESNAPSHOTREQUEST._serialized_start=992
+  _DELETESNAPSHOTREQUEST._serialized_end=1027
+  _DELETESNAPSHOTRESPONSE._serialized_start=1029
+  _DELETESNAPSHOTRESPONSE._serialized_end=1053
+  _SNAPSHOTSERVICE._serialized_start=1056
+  _SNAPSHOTSERVICE._serialized_end=1441
 # @@protoc_insertion_point(module_scope)
