@@ -42,6 +42,7 @@ const steps = [
     () => run("black", ["--check", "--quiet", "python"]).then((c) => c === 0),
   ],
   ["python lint (pyflakes3)", () => run("pyflakes3", pythonSources()).then((c) => c === 0)],
+  [
     "docs name only what exists (links, headings, code paths)",
     () => run("node", ["scripts/check-docs.js"], { timeoutMs: 120_000 }).then((c) => c === 0),
   ],

@@ -4,7 +4,7 @@ import { withWatchdog } from "../agent-endpoint/testing/watchdog.js";
 import { rawView, readableText } from "./readable-text.js";
 
 const GO = readFileSync(
-  new URL("./beam-text/fixtures/go-sdk-status.bin", import.meta.url),
+  new URL("../beam-text/fixtures/go-sdk-status.bin", import.meta.url),
 ).toString("utf8");
 
 describe("readableText", () => {
