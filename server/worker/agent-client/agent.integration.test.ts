@@ -77,7 +77,7 @@ describe("a worker with an agent, watched by a real gateway", () => {
     expect(w.agent).toMatchObject({
       connected: true,
       manageAddress: worker.listening.address,
-      capabilities: ["sessions", "thread-dump", "cancel-session"],
+      capabilities: ["sessions", "thread-dump", "cancel-session", "profile", "profile-cpu"],
     });
     expect(w.agent?.runtime).toMatch(/^node v20/);
   });
