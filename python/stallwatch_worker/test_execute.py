@@ -153,4 +153,4 @@ def test_a_broken_stream_ends_the_session_as_cancelled(worker):
     s.send(data())
     s.call.cancel()
     assert worker.registry.wait_idle(10)
-    assert worker.registry.counts["cancelled"] == 1
+    assert worker.registry.counts["cancelled"] == 1, worker.registry.counts
