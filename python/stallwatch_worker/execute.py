@@ -104,6 +104,11 @@ class ExecuteSession(StreamEndings):
             self.log.error("session failed inside the worker", err=repr(err))
             yield from self._abort(p.worker_error(f"internal worker error: {err}"), False)
         finally:
+            # The spec treats a broken stream as a cancel, whatever ending the
+            # session was writing when it saw the break (a UDF that noticed the
+            # cancel first would otherwise count as failed).
+            if self.stream_broken and self.outcome != "finished":
+                self.outcome = "cancelled"
             self._ended = True
             self.inbox.close()
             if self.udf is not None:
