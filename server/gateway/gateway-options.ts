@@ -17,8 +17,8 @@ export interface GatewayOptions {
   targets: HostPort[];
   prober: Omit<ProberOptions, "log" | "clock">;
   /**
-   * The one clock every time-based part of the gateway runs on (default the
-   * system clock); tests pass a FakeClock. Probe threads keep the real one.
+   * The one clock every time-based part of the gateway runs on: the command
+   * passes systemClock, tests a FakeClock. Probe threads keep the real one.
    */
   clock: Clock;
   /** Durable state; the gateway does not close it (its owner does). */

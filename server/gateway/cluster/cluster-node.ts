@@ -15,7 +15,7 @@ export interface ClusterNodeOptions {
   log: Logger;
   /** Called whenever the live members change (peer links follow it). */
   onMembers?: (members: readonly Member[]) => void;
-  /** Lease times, renewal and lapse checks (default the system clock). */
+  /** Lease times, renewal and lapse checks. */
   clock: Clock;
 }
 

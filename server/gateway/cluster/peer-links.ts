@@ -47,7 +47,7 @@ export interface PeerLinksOptions {
   onConnected(source: string): void;
   /** A peer left the cluster: forget its rows. */
   onGone(source: string): void;
-  /** Idle deadlines and reconnect backoff (default the system clock). */
+  /** Idle deadlines and reconnect backoff. */
   clock: Clock;
 }
 
