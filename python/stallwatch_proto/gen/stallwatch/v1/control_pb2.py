@@ -13,51 +13,51 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bstallwatch/v1/control.proto\x12\rstallwatch.v1\"\x0f\n\rWhoAmIRequest\"R\n\x0eWhoAmIResponse\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.stallwatch.v1.Role\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xa6\x03\n\x06\x41\x63tion\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.stallwatch.v1.ActionKind\x12\x11\n\tworker_id\x18\x03 \x01(\t\x12\x12\n\nsession_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\x12+\n\x06status\x18\x07 \x01(\x0e\x32\x1b.stallwatch.v1.ActionStatus\x12\x0f\n\x07outcome\x18\x08 \x01(\t\x12\x15\n\rstarted_at_ms\x18\t \x01(\x03\x12\x13\n\x0b\x65nded_at_ms\x18\n \x01(\x03\x12\x1a\n\x12sessions_remaining\x18\x0b \x01(\r\x12\x19\n\x11sessions_at_start\x18\x0c \x01(\r\x12\x10\n\x08\x61udit_id\x18\r \x01(\t\x12\x10\n\x08retry_of\x18\x0e \x01(\t\x12\x12\n\nreconciled\x18\x0f \x01(\x08\x12\x10\n\x08grace_ms\x18\x10 \x01(\r\x12\x12\n\nretried_by\x18\x11 \x01(\t\x12\x1b\n\x13worker_acknowledged\x18\x12 \x01(\x08\"r\n\x14\x43\x61ncelSessionRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x10\n\x08grace_ms\x18\x05 \x01(\r\">\n\x15\x43\x61ncelSessionResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"J\n\x12\x44rainWorkerRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x13\x44rainWorkerResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"K\n\x13\x43\x61ncelWorkerRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"=\n\x14\x43\x61ncelWorkerResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"I\n\x12RetryActionRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x10\n\x08retry_of\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x13RetryActionResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"\'\n\x12WatchActionRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\"<\n\x13WatchActionResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"\xb7\x02\n\x0b\x41uditRecord\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\'\n\x04kind\x18\x04 \x01(\x0e\x32\x19.stallwatch.v1.ActionKind\x12\x11\n\tworker_id\x18\x05 \x01(\t\x12\x12\n\nsession_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12+\n\x06result\x18\x08 \x01(\x0e\x32\x1b.stallwatch.v1.ActionStatus\x12\x0f\n\x07outcome\x18\t \x01(\t\x12\x11\n\taction_id\x18\n \x01(\t\x12\x13\n\x0b\x65nded_at_ms\x18\x0b \x01(\x03\x12\x10\n\x08retry_of\x18\x0c \x01(\t\x12\x12\n\nreconciled\x18\r \x01(\x08\x12\x12\n\nretried_by\x18\x0e \x01(\t\"l\n\x10ListAuditRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\'\n\x04kind\x18\x03 \x01(\x0e\x32\x19.stallwatch.v1.ActionKind\x12\r\n\x05limit\x18\x04 \x01(\r\"@\n\x11ListAuditResponse\x12+\n\x07records\x18\x01 \x03(\x0b\x32\x1a.stallwatch.v1.AuditRecord*@\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_VIEWER\x10\x01\x12\x11\n\rROLE_OPERATOR\x10\x02*\x9f\x01\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41\x43TION_KIND_CANCEL_SESSION\x10\x01\x12\x1c\n\x18\x41\x43TION_KIND_DRAIN_WORKER\x10\x02\x12\x1d\n\x19\x41\x43TION_KIND_CANCEL_WORKER\x10\x03\x12\x17\n\x13\x41\x43TION_KIND_PROFILE\x10\x04*\x9e\x01\n\x0c\x41\x63tionStatus\x12\x1d\n\x19\x41\x43TION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41\x43TION_STATUS_RUNNING\x10\x01\x12\x1b\n\x17\x41\x43TION_STATUS_SUCCEEDED\x10\x02\x12\x18\n\x14\x41\x43TION_STATUS_FAILED\x10\x03\x12\x1d\n\x19\x41\x43TION_STATUS_INTERRUPTED\x10\x04\x32\xe0\x04\n\x0e\x43ontrolService\x12\x45\n\x06WhoAmI\x12\x1c.stallwatch.v1.WhoAmIRequest\x1a\x1d.stallwatch.v1.WhoAmIResponse\x12Z\n\rCancelSession\x12#.stallwatch.v1.CancelSessionRequest\x1a$.stallwatch.v1.CancelSessionResponse\x12T\n\x0b\x44rainWorker\x12!.stallwatch.v1.DrainWorkerRequest\x1a\".stallwatch.v1.DrainWorkerResponse\x12W\n\x0c\x43\x61ncelWorker\x12\".stallwatch.v1.CancelWorkerRequest\x1a#.stallwatch.v1.CancelWorkerResponse\x12T\n\x0bRetryAction\x12!.stallwatch.v1.RetryActionRequest\x1a\".stallwatch.v1.RetryActionResponse\x12V\n\x0bWatchAction\x12!.stallwatch.v1.WatchActionRequest\x1a\".stallwatch.v1.WatchActionResponse0\x01\x12N\n\tListAudit\x12\x1f.stallwatch.v1.ListAuditRequest\x1a .stallwatch.v1.ListAuditResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bstallwatch/v1/control.proto\x12\rstallwatch.v1\"\x0f\n\rWhoAmIRequest\"R\n\x0eWhoAmIResponse\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.stallwatch.v1.Role\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xd6\x03\n\x06\x41\x63tion\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.stallwatch.v1.ActionKind\x12\x11\n\tworker_id\x18\x03 \x01(\t\x12\x12\n\nsession_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\x12+\n\x06status\x18\x07 \x01(\x0e\x32\x1b.stallwatch.v1.ActionStatus\x12\x0f\n\x07outcome\x18\x08 \x01(\t\x12\x15\n\rstarted_at_ms\x18\t \x01(\x03\x12\x13\n\x0b\x65nded_at_ms\x18\n \x01(\x03\x12\x1a\n\x12sessions_remaining\x18\x0b \x01(\r\x12\x19\n\x11sessions_at_start\x18\x0c \x01(\r\x12\x10\n\x08\x61udit_id\x18\r \x01(\t\x12\x10\n\x08retry_of\x18\x0e \x01(\t\x12\x12\n\nreconciled\x18\x0f \x01(\x08\x12\x10\n\x08grace_ms\x18\x10 \x01(\r\x12\x12\n\nretried_by\x18\x11 \x01(\t\x12\x1b\n\x13worker_acknowledged\x18\x12 \x01(\x08\x12\x10\n\x08\x65vidence\x18\x13 \x01(\t\x12\x1c\n\x14\x65vidence_snapshot_id\x18\x14 \x01(\t\"r\n\x14\x43\x61ncelSessionRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x10\n\x08grace_ms\x18\x05 \x01(\r\">\n\x15\x43\x61ncelSessionResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"J\n\x12\x44rainWorkerRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x13\x44rainWorkerResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"K\n\x13\x43\x61ncelWorkerRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"=\n\x14\x43\x61ncelWorkerResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"I\n\x12RetryActionRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\x10\n\x08retry_of\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x13RetryActionResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"\'\n\x12WatchActionRequest\x12\x11\n\taction_id\x18\x01 \x01(\t\"<\n\x13WatchActionResponse\x12%\n\x06\x61\x63tion\x18\x01 \x01(\x0b\x32\x15.stallwatch.v1.Action\"\xb7\x02\n\x0b\x41uditRecord\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\'\n\x04kind\x18\x04 \x01(\x0e\x32\x19.stallwatch.v1.ActionKind\x12\x11\n\tworker_id\x18\x05 \x01(\t\x12\x12\n\nsession_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12+\n\x06result\x18\x08 \x01(\x0e\x32\x1b.stallwatch.v1.ActionStatus\x12\x0f\n\x07outcome\x18\t \x01(\t\x12\x11\n\taction_id\x18\n \x01(\t\x12\x13\n\x0b\x65nded_at_ms\x18\x0b \x01(\x03\x12\x10\n\x08retry_of\x18\x0c \x01(\t\x12\x12\n\nreconciled\x18\r \x01(\x08\x12\x12\n\nretried_by\x18\x0e \x01(\t\"l\n\x10ListAuditRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\'\n\x04kind\x18\x03 \x01(\x0e\x32\x19.stallwatch.v1.ActionKind\x12\r\n\x05limit\x18\x04 \x01(\r\"@\n\x11ListAuditResponse\x12+\n\x07records\x18\x01 \x03(\x0b\x32\x1a.stallwatch.v1.AuditRecord*@\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_VIEWER\x10\x01\x12\x11\n\rROLE_OPERATOR\x10\x02*\x9f\x01\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41\x43TION_KIND_CANCEL_SESSION\x10\x01\x12\x1c\n\x18\x41\x43TION_KIND_DRAIN_WORKER\x10\x02\x12\x1d\n\x19\x41\x43TION_KIND_CANCEL_WORKER\x10\x03\x12\x17\n\x13\x41\x43TION_KIND_PROFILE\x10\x04*\x9e\x01\n\x0c\x41\x63tionStatus\x12\x1d\n\x19\x41\x43TION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41\x43TION_STATUS_RUNNING\x10\x01\x12\x1b\n\x17\x41\x43TION_STATUS_SUCCEEDED\x10\x02\x12\x18\n\x14\x41\x43TION_STATUS_FAILED\x10\x03\x12\x1d\n\x19\x41\x43TION_STATUS_INTERRUPTED\x10\x04\x32\xe0\x04\n\x0e\x43ontrolService\x12\x45\n\x06WhoAmI\x12\x1c.stallwatch.v1.WhoAmIRequest\x1a\x1d.stallwatch.v1.WhoAmIResponse\x12Z\n\rCancelSession\x12#.stallwatch.v1.CancelSessionRequest\x1a$.stallwatch.v1.CancelSessionResponse\x12T\n\x0b\x44rainWorker\x12!.stallwatch.v1.DrainWorkerRequest\x1a\".stallwatch.v1.DrainWorkerResponse\x12W\n\x0c\x43\x61ncelWorker\x12\".stallwatch.v1.CancelWorkerRequest\x1a#.stallwatch.v1.CancelWorkerResponse\x12T\n\x0bRetryAction\x12!.stallwatch.v1.RetryActionRequest\x1a\".stallwatch.v1.RetryActionResponse\x12V\n\x0bWatchAction\x12!.stallwatch.v1.WatchActionRequest\x1a\".stallwatch.v1.WatchActionResponse0\x01\x12N\n\tListAudit\x12\x1f.stallwatch.v1.ListAuditRequest\x1a .stallwatch.v1.ListAuditResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stallwatch.v1.control_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _ROLE._serialized_start=1760
-  _ROLE._serialized_end=1824
-  _ACTIONKIND._serialized_start=1827
-  _ACTIONKIND._serialized_end=1986
-  _ACTIONSTATUS._serialized_start=1989
-  _ACTIONSTATUS._serialized_end=2147
+  _ROLE._serialized_start=1808
+  _ROLE._serialized_end=1872
+  _ACTIONKIND._serialized_start=1875
+  _ACTIONKIND._serialized_end=2034
+  _ACTIONSTATUS._serialized_start=2037
+  _ACTIONSTATUS._serialized_end=2195
   _WHOAMIREQUEST._serialized_start=46
   _WHOAMIREQUEST._serialized_end=61
   _WHOAMIRESPONSE._serialized_start=63
   _WHOAMIRESPONSE._serialized_end=145
   _ACTION._serialized_start=148
-  _ACTION._serialized_end=570
-  _CANCELSESSIONREQUEST._serialized_start=572
-  _CANCELSESSIONREQUEST._serialized_end=686
-  _CANCELSESSIONRESPONSE._serialized_start=688
-  _CANCELSESSIONRESPONSE._serialized_end=750
-  _DRAINWORKERREQUEST._serialized_start=752
-  _DRAINWORKERREQUEST._serialized_end=826
-  _DRAINWORKERRESPONSE._serialized_start=828
-  _DRAINWORKERRESPONSE._serialized_end=888
-  _CANCELWORKERREQUEST._serialized_start=890
-  _CANCELWORKERREQUEST._serialized_end=965
-  _CANCELWORKERRESPONSE._serialized_start=967
-  _CANCELWORKERRESPONSE._serialized_end=1028
-  _RETRYACTIONREQUEST._serialized_start=1030
-  _RETRYACTIONREQUEST._serialized_end=1103
-  _RETRYACTIONRESPONSE._serialized_start=1105
-  _RETRYACTIONRESPONSE._serialized_end=1165
-  _WATCHACTIONREQUEST._serialized_start=1167
-  _WATCHACTIONREQUEST._serialized_end=1206
-  _WATCHACTIONRESPONSE._serialized_start=1208
-  _WATCHACTIONRESPONSE._serialized_end=1268
-  _AUDITRECORD._serialized_start=1271
-  _AUDITRECORD._serialized_end=1582
-  _LISTAUDITREQUEST._serialized_start=1584
-  _LISTAUDITREQUEST._serialized_end=1692
-  _LISTAUDITRESPONSE._serialized_start=1694
-  _LISTAUDITRESPONSE._serialized_end=1758
-  _CONTROLSERVICE._serialized_start=2150
-  _CONTROLSERVICE._serialized_end=2758
+  _ACTION._serialized_end=618
+  _CANCELSESSIONREQUEST._serialized_start=620
+  _CANCELSESSIONREQUEST._serialized_end=734
+  _CANCELSESSIONRESPONSE._serialized_start=736
+  _CANCELSESSIONRESPONSE._serialized_end=798
+  _DRAINWORKERREQUEST._serialized_start=800
+  _DRAINWORKERREQUEST._serialized_end=874
+  _DRAINWORKERRESPONSE._serialized_start=876
+  _DRAINWORKERRESPONSE._serialized_end=936
+  _CANCELWORKERREQUEST._serialized_start=938
+  _CANCELWORKERREQUEST._serialized_end=1013
+  _CANCELWORKERRESPONSE._serialized_start=1015
+  _CANCELWORKERRESPONSE._serialized_end=1076
+  _RETRYACTIONREQUEST._serialized_start=1078
+  _RETRYACTIONREQUEST._serialized_end=1151
+  _RETRYACTIONRESPONSE._serialized_start=1153
+  _RETRYACTIONRESPONSE._serialized_end=1213
+  _WATCHACTIONREQUEST._serialized_start=1215
+  _WATCHACTIONREQUEST._serialized_end=1254
+  _WATCHACTIONRESPONSE._serialized_start=1256
+  _WATCHACTIONRESPONSE._serialized_end=1316
+  _AUDITRECORD._serialized_start=1319
+  _AUDITRECORD._serialized_end=1630
+  _LISTAUDITREQUEST._serialized_start=1632
+  _LISTAUDITREQUEST._serialized_end=1740
+  _LISTAUDITRESPONSE._serialized_start=1742
+  _LISTAUDITRESPONSE._serialized_end=1806
+  _CONTROLSERVICE._serialized_start=2198
+  _CONTROLSERVICE._serialized_end=2806
 # @@protoc_insertion_point(module_scope)
