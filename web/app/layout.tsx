@@ -38,6 +38,7 @@ export function Layout() {
           <NavLink to="/stalled">Stalled</NavLink>
           <NavLink to="/events">Events</NavLink>
           <NavLink to="/audit">Audit</NavLink>
+          <NavLink to="/policies">Policies</NavLink>
           <NavLink to="/snapshots">Snapshots</NavLink>
         </nav>
         <span className="spacer" />

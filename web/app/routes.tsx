@@ -51,6 +51,12 @@ export const routes: RouteObject[] = [
         lazy: async () => ({ Component: (await import("../features/audit/index")).AuditPage }),
       },
       {
+        path: "/policies",
+        lazy: async () => ({
+          Component: (await import("../features/policies/index")).PoliciesPage,
+        }),
+      },
+      {
         path: "/events",
         lazy: async () => ({ Component: (await import("../features/audit/index")).EventsPage }),
       },

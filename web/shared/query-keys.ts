@@ -23,6 +23,11 @@ export const queryKeys = {
     list: (filter: { workerId: string; actor: string }) => ["stallwatch", "audit", filter] as const,
   },
   events: (filter: { workerId: string; kind: string }) => ["stallwatch", "events", filter] as const,
+  policies: {
+    all: ["stallwatch", "policies"] as const,
+    list: () => ["stallwatch", "policies", "list"] as const,
+    decisions: (policy: string) => ["stallwatch", "policies", "decisions", policy] as const,
+  },
   snapshots: {
     all: ["stallwatch", "snapshots"] as const,
     list: () => ["stallwatch", "snapshots", "list"] as const,
