@@ -21,7 +21,7 @@ import type { Caller } from "../auth/caller.js";
 import { EventLog } from "../events/event-log.js";
 import { Fleet } from "../fleet/fleet.js";
 import { openStore, type Store } from "../store/store.js";
-import { retention, silentLog as log } from "../store/store-suite.js";
+import { retention, silentLog as log } from "../store/testing/store-fixtures.js";
 import { ActionRunner } from "./action-runner.js";
 import type { ManageClients } from "./action-steps.js";
 import { systemClock } from "../../shared/clock/clock.js";

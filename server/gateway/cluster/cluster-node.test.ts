@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../testing/fake-clock.js";
-import { silentLog as log } from "../store/store-suite.js";
+import { silentLog as log } from "../store/testing/store-fixtures.js";
 import type { Store } from "../store/store.js";
 import { freshSqliteStore } from "./testing/sqlite-store.js";
 import { joinCluster } from "./cluster-node.js";

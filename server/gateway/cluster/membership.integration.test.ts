@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ActionSchema, ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
 import { openStore, type Store } from "../store/store.js";
-import { retention, silentLog as log } from "../store/store-suite.js";
+import { retention, silentLog as log } from "../store/testing/store-fixtures.js";
 import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
 import { Membership } from "./membership.js";
 import { createClusterOwnership } from "./worker-ownership.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "./store.js";
-import { retention, silentLog as log } from "./store-suite.js";
+import { retention, silentLog as log } from "./testing/store-fixtures.js";
 
 const SQLITE3 = "/usr/bin/sqlite3";
 const dirs: string[] = [];

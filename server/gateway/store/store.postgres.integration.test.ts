@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
 import { openStore } from "./store.js";
 import { StoreFatalError } from "./store-errors.js";
-import { defineStoreSuite, retention, silentLog as log } from "./store-suite.js";
+import { defineStoreSuite } from "./testing/store-suite.js";
+import { retention, silentLog as log } from "./testing/store-fixtures.js";
 import { systemClock } from "../../shared/clock/clock.js";
 
 let server: PostgresServer;

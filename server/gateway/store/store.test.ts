@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ActionSchema } from "../../../gen/stallwatch/v1/control_pb.js";
 import { openStore, type Store } from "./store.js";
 import { StoreFatalError } from "./store-errors.js";
-import { defineStoreSuite, retention, silentLog as log } from "./store-suite.js";
+import { defineStoreSuite } from "./testing/store-suite.js";
+import { retention, silentLog as log } from "./testing/store-fixtures.js";
 import { makeUnwritable } from "../../testing/unwritable.js";
 import { systemClock } from "../../shared/clock/clock.js";
 

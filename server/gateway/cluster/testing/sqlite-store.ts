@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
-import { retention, silentLog } from "../../store/store-suite.js";
+import { retention, silentLog } from "../../store/testing/store-fixtures.js";
 import { openStore, type Store } from "../../store/store.js";
 import { systemClock } from "../../../shared/clock/clock.js";
 

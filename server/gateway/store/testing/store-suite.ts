@@ -1,19 +1,16 @@
 import { create, equals, type MessageInitShape } from "@bufbuild/protobuf";
-import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { ActionKind, ActionSchema, ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
-import { FleetEventSchema } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { SnapshotInfoSchema, SnapshotSchema } from "../../../gen/stallwatch/v1/snapshot_pb.js";
-import { MIGRATIONS } from "./migrations.js";
-import { openStore, type Store, type StoreOptions } from "./store.js";
-import { systemClock } from "../../shared/clock/clock.js";
-
-export const silentLog = pino({ level: "silent" });
-export const retention = {
-  snapshotsMs: 30 * 86_400_000,
-  eventsMs: 7 * 86_400_000,
-  auditMs: 90 * 86_400_000,
-};
+import {
+  ActionKind,
+  ActionSchema,
+  ActionStatus,
+} from "../../../../gen/stallwatch/v1/control_pb.js";
+import { FleetEventSchema } from "../../../../gen/stallwatch/v1/fleet_pb.js";
+import { SnapshotInfoSchema, SnapshotSchema } from "../../../../gen/stallwatch/v1/snapshot_pb.js";
+import { MIGRATIONS } from "../migrations.js";
+import { retention, silentLog } from "./store-fixtures.js";
+import { openStore, type Store, type StoreOptions } from "../store.js";
+import { systemClock } from "../../../shared/clock/clock.js";
 
 /** A RUNNING action `actionId` of `kind` by alice on w1, audited as `auditId`; `init` adds to it. */
 const runningAction = (
@@ -32,6 +29,7 @@ const runningAction = (
   });
 
 /**
+ * A vitest suite, not product code: kept out of dist (tsconfig.build.json).
  * The behaviour every dialect must have, run by store.test.ts (SQLite) and
  * store.postgres.integration.test.ts (PostgreSQL) inside their `describe`.
  * `freshLocation` gives an empty database for each test.
