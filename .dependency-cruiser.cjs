@@ -36,7 +36,7 @@ const fleetWriters = [
   "beam-endpoint/beam-status-service\\.ts",
   "heartbeats/heartbeat-prober\\.ts",
   "stalls/stall-watch\\.ts",
-  "status/status-(collector|ingest)\\.ts",
+  "status-intake/status-(collector|ingest)\\.ts",
   "fleet/[^/]+\\.ts",
 ];
 

@@ -3,7 +3,7 @@
 // without one worker watched. Simulated clock, 10 minutes. Printed, never
 // asserted. Target: a watched worker keeps the live view's 2 s; nobody waits
 // more than 60 s (default 10 s cadence).
-import { DumpBudget, type DumpTarget } from "../server/gateway/status/dump-scheduler.js";
+import { DumpBudget, type DumpTarget } from "../server/gateway/status-intake/dump-scheduler.js";
 
 const max = (xs: number[]) => xs.reduce((m, x) => Math.max(m, x), 0);
 

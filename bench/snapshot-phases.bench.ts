@@ -8,7 +8,7 @@ import { EventLog } from "../server/gateway/events/event-log.js";
 import { Fleet } from "../server/gateway/fleet/fleet.js";
 import { captureSnapshot } from "../server/gateway/snapshots/build-snapshot.js";
 import { decodeSnapshotView, encodeSnapshot } from "../server/gateway/snapshots/snapshot-codec.js";
-import type { StatusCollector } from "../server/gateway/status/status-collector.js";
+import type { StatusCollector } from "../server/gateway/status-intake/status-collector.js";
 import { table } from "./harness.js";
 import { systemClock } from "../server/shared/clock/clock.js";
 

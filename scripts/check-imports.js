@@ -5,7 +5,7 @@
 // two cuts (scripts/import-graph.js): each directory on its own, and each
 // feature with its subfolders. dependency-cruiser's own folder scope sees
 // neither a folder importing its parent nor a cycle that runs through a
-// subfolder (beam-endpoint → status/beam-text while status → beam-endpoint).
+// subfolder (beam-endpoint → status/beam-text while status → beam-endpoint, before the rename to status-intake).
 // Exits non-zero on any violation, naming the imports involved.
 //
 // STALLWATCH_CHECK_ROOT runs it on another tree (scripts/check-imports.test.ts

@@ -93,8 +93,8 @@ describe("scripts/check-imports.js", { timeout: 120_000 }, () => {
   it("fails when a lower gateway layer imports a higher one", () => {
     const result = check(
       tree({
-        "server/gateway/fleet/fleet.ts": uses("../status/collector.js"),
-        "server/gateway/status/collector.ts": leaf,
+        "server/gateway/fleet/fleet.ts": uses("../status-intake/collector.js"),
+        "server/gateway/status-intake/collector.ts": leaf,
       }),
     );
     expect(result.out).toContain('import rule "gateway-layer-fleet"');

@@ -11,7 +11,7 @@ module.exports = [
   // What feeds the fleet: probes, dial-in endpoints, stall rules, metrics, readiness.
   ["agent-endpoint", "beam-endpoint", "heartbeats", "lifecycle", "metrics", "stalls"],
   // When to ask for dumps and what an answer means.
-  ["status"],
+  ["status-intake"],
   // What people call or are told: actions, snapshots, the people's listener
   // and its FleetService, outgoing notifications.
   ["actions", "http", "notifications", "profiles", "snapshots"],

@@ -30,7 +30,7 @@ import {
 import { NotifyMetrics } from "./metrics/notify-metrics.js";
 import { startNotifier } from "./notifications/start-notifier.js";
 import { defaultStallThresholds } from "./stalls/stall-rules.js";
-import { StatusCollector } from "./status/status-collector.js";
+import { StatusCollector } from "./status-intake/status-collector.js";
 import { createWorkerGrpc } from "./worker-endpoints.js";
 
 import type { Clock } from "../shared/clock/clock.js";

@@ -16,7 +16,7 @@ import type { GatewayOptions } from "./gateway-options.js";
 import type { HeartbeatProber } from "./heartbeats/heartbeat-prober.js";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.js";
 import type { Redactor } from "./redaction/redact.js";
-import type { StatusCollector } from "./status/status-collector.js";
+import type { StatusCollector } from "./status-intake/status-collector.js";
 
 /** Largest single message a worker may send; larger ones fail that stream only. */
 const MAX_WORKER_MESSAGE_BYTES = 4 << 20;

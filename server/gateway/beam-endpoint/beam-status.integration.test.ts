@@ -15,7 +15,7 @@ import { pollUntil } from "../../testing/poll.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
 import { sendRawFrame, startTestHarness } from "../beam-text/testing/fixture-harness.js";
-import { MAX_RAW_VIEW_CHARS } from "../status/readable-text.js";
+import { MAX_RAW_VIEW_CHARS } from "../status-intake/readable-text.js";
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../beam-text/fixtures/${name}`, import.meta.url)).toString("utf8");

@@ -10,7 +10,7 @@ import type { EventLog } from "../events/event-log.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { buildSnapshot } from "../snapshots/build-snapshot.js";
-import type { StatusCollector } from "../status/status-collector.js";
+import type { StatusCollector } from "../status-intake/status-collector.js";
 import { DEPARTED, type ClusterFront } from "./cluster-front.js";
 
 /** What a shard is built from: this gateway's own workers, events and status. */

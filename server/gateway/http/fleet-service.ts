@@ -14,7 +14,7 @@ import {
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { EventLog } from "../events/event-log.js";
-import type { StatusCollector } from "../status/status-collector.js";
+import type { StatusCollector } from "../status-intake/status-collector.js";
 import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import type { FleetDelta } from "../fleet/change-feed.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";

@@ -15,7 +15,7 @@ import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { ProfileExecutor } from "../actions/action-runner.js";
 import type { BeamChannels } from "../beam-endpoint/beam-status-service.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
-import type { StatusCollector } from "../status/status-collector.js";
+import type { StatusCollector } from "../status-intake/status-collector.js";
 import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { profileFromDumps } from "./dump-profile.js";

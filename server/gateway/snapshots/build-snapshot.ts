@@ -6,7 +6,7 @@ import type { EventLog } from "../events/event-log.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
 import { toWorkerDetailWithoutSeries, toWorkerMessage } from "../fleet/worker-message.js";
-import type { StatusCollector } from "../status/status-collector.js";
+import type { StatusCollector } from "../status-intake/status-collector.js";
 import { EVENTS_PER_WORKER, recentEventsByWorker } from "./recent-events.js";
 import { inSlices } from "./in-slices.js";
 import { ByteWriter } from "./series-pack.js";

@@ -26,7 +26,7 @@ import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { createLogOnce } from "../../shared/logging/log-once.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
-import type { StatusCollector } from "../status/status-collector.js";
+import type { StatusCollector } from "../status-intake/status-collector.js";
 import { captureSnapshot } from "./build-snapshot.js";
 import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
 import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";

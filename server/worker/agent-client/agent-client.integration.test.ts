@@ -25,7 +25,7 @@ import {
 import { STALLWATCH_VERSION } from "../../shared/version.js";
 import { startAgentClient } from "./agent-client.js";
 import type { AgentAnnounce } from "./announce.js";
-import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status-report/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "./testing/memory-log.js";
 import { systemClock } from "../../shared/clock/clock.js";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseHostPort } from "../../shared/net/host-port.js";
 import { unusedPort } from "../../testing/misbehaving-peers.js";
 import { FakeClock } from "../../testing/fake-clock.js";
-import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status-report/testing/fake-status-source.js";
 import { startAgentClient } from "./agent-client.js";
 import { memoryLog } from "./testing/memory-log.js";
 

@@ -16,7 +16,7 @@ import {
   type StartProfile,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { HostPort } from "../../shared/net/host-port.js";
-import type { StatusChannelOptions } from "../status/status-source.js";
+import type { StatusChannelOptions } from "../status-report/status-source.js";
 import { announceRequest, isAcceptedWorkerId, type AgentAnnounce } from "./announce.js";
 import { runCommand } from "./command-runner.js";
 import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { CommandOutcome, CommandSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { runCommand } from "./command-runner.js";
-import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status-report/testing/fake-status-source.js";
 import { systemClock } from "../../shared/clock/clock.js";
 
 const cancel = (sessionId: string, graceMs = 0) =>

@@ -7,7 +7,7 @@ import {
   ThreadSchema,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { fitReport, MAX_FINISHED, StatusReporter } from "./status-report.js";
-import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status-report/testing/fake-status-source.js";
 import { systemClock } from "../../shared/clock/clock.js";
 
 const request = (includeThreads: boolean, maxFinished = 5) =>

@@ -5,7 +5,7 @@ import {
   type StatusRequest,
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import type { WorkerStatusSource } from "../status/status-source.js";
+import type { WorkerStatusSource } from "../status-report/status-source.js";
 import { withTimeout, type Clock } from "../../shared/clock/clock.js";
 import { SharedCall } from "../dial-out/shared-call.js";
 

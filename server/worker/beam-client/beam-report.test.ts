@@ -1,7 +1,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ThreadSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status-report/testing/fake-status-source.js";
 import { parseBeamStatus } from "../../testing/peer-programs.js";
 import { BeamStatusBuilder, sessionsAsBundles } from "./beam-report.js";
 import { systemClock } from "../../shared/clock/clock.js";

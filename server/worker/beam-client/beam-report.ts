@@ -2,7 +2,7 @@ import type { Session, ThreadDump } from "../../../gen/stallwatch/v1/agent_pb.js
 import { withTimeout, type Clock } from "../../shared/clock/clock.js";
 import { SharedCall } from "../dial-out/shared-call.js";
 import { formatHarnessStatus, type BeamSdkFormat, type HarnessStatus } from "./sdk-formats.js";
-import type { WorkerStatusSource } from "../status/status-source.js";
+import type { WorkerStatusSource } from "../status-report/status-source.js";
 import { oneLine, parseFrame } from "./frames.js";
 
 /** Frames kept per thread when the text must shrink to fit. */

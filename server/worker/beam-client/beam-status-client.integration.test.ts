@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Liveness, WorkerKind } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import { FakeStatusSource } from "../status/testing/fake-status-source.js";
+import { FakeStatusSource } from "../status-report/testing/fake-status-source.js";
 import { startInProcessGateway, type InProcessGateway } from "../../testing/in-process-gateway.js";
 import { memoryLog } from "../agent-client/testing/memory-log.js";
 import { parseBeamStatus } from "../../testing/peer-programs.js";

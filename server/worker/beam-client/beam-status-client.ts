@@ -10,7 +10,7 @@ import { RepeatQuietLog } from "../dial-out/repeat-quiet-log.js";
 import { runAnswerStream } from "../dial-out/answer-stream.js";
 import { startStreamLink, type DialOutOptions, type StreamLink } from "../dial-out/stream-link.js";
 import type { HostPort } from "../../shared/net/host-port.js";
-import type { StatusChannelOptions } from "../status/status-source.js";
+import type { StatusChannelOptions } from "../status-report/status-source.js";
 import { BeamStatusBuilder } from "./beam-report.js";
 import type { BeamSdkFormat } from "./sdk-formats.js";
 

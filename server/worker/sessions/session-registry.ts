@@ -12,7 +12,7 @@ import {
   type ThreadDump,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { Clock } from "../../shared/clock/clock.js";
-import type { WorkerStatusSource } from "../status/status-source.js";
+import type { WorkerStatusSource } from "../status-report/status-source.js";
 import { LiveSession } from "./live-session.js";
 import type { CancelRequest, StopHow } from "./session-lifecycle.js";
 import { dumpThreads } from "./thread-dump.js";
