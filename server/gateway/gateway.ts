@@ -235,6 +235,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let publicUrl = opts.publicUrl ?? "";
   const stopNotifier = startNotifier(opts.notify, {
     events,
+    incidents: store,
     takeSnapshot: createSnapshotTaker(snapshotDeps),
     publicUrl: () => publicUrl,
     metrics: new NotifyMetrics(metrics.registry),

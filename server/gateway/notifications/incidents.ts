@@ -1,3 +1,5 @@
+import type { Clock } from "../../shared/clock/clock.js";
+import type { IncidentStore } from "../store/incident-store.js";
 import type { NoticeKind } from "./payloads.js";
 
 /** The fleet event fields the notifier reads (FleetEvent's, as plain strings). */
@@ -12,57 +14,92 @@ export interface IncidentEvent {
 const BAD = new Set(["unresponsive", "gone"]);
 const GOOD = new Set(["healthy", "exited"]);
 
+/** What an event does to a worker's incident: raise a cause, clear one (or all), or nothing. */
+function effectOf(
+  event: IncidentEvent,
+): { raise: string; kind: NoticeKind } | { clear: string } | { clearAll: true } | undefined {
+  if (event.kind === "liveness" && BAD.has(event.toState))
+    return { raise: "liveness", kind: event.toState as "gone" };
+  if (event.kind === "session_stalled")
+    return { raise: `session:${event.sessionId}`, kind: "stalled" };
+  // A worker that exited has no sessions left: its incident is over, whatever opened it.
+  if (event.kind === "liveness" && event.toState === "exited") return { clearAll: true };
+  if (event.kind === "liveness" && GOOD.has(event.toState)) return { clear: "liveness" };
+  if (event.kind === "session_cleared") return { clear: `session:${event.sessionId}` };
+  return undefined;
+}
+
+/** What to send for `event` when the store cannot say: bad news as new, nothing else. */
+export function announcedWithoutStore(event: IncidentEvent): NoticeKind | undefined {
+  if (event.kind === "action") return "action";
+  const effect = effectOf(event);
+  return effect && "raise" in effect ? effect.kind : undefined;
+}
+
 /**
  * One message per worker per incident, plus one when it recovers. An
  * incident opens with the first bad news about a worker (unresponsive, gone,
  * a session stalled) and stays open while any cause remains (its liveness
  * bad, any session stalled); later bad news inside it is a duplicate. It
- * closes, with a recovery, when the last cause clears. At most `maxOpen`
- * workers are tracked (the oldest incident is forgotten, never a crash).
+ * closes, with a recovery, when the last cause clears.
+ *
+ * The store holds the truth (one row per open incident), so a gateway that
+ * restarts, or takes a worker over from a dead peer, does not announce an
+ * incident again, and of two gateways racing, the one whose insert (or
+ * delete) wins announces. Memory is a cache of at most `maxCached` workers:
+ * one forgotten is read back when its next event comes.
  */
 export class Incidents {
-  private readonly open = new Map<string, Set<string>>();
+  private readonly cache = new Map<string, Set<string>>();
 
-  constructor(private readonly maxOpen = 10_000) {}
+  constructor(
+    private readonly store: IncidentStore,
+    private readonly clock: Clock,
+    private readonly maxCached = 10_000,
+  ) {}
 
   /** What to send for `event`: a kind, "duplicate", or undefined (nothing to say). */
-  judge(event: IncidentEvent): NoticeKind | "duplicate" | undefined {
+  async judge(event: IncidentEvent): Promise<NoticeKind | "duplicate" | undefined> {
     if (event.kind === "action") return "action";
-    const causes = this.open.get(event.workerId);
-    if (event.kind === "liveness" && BAD.has(event.toState))
-      return this.raise(event.workerId, causes, "liveness", event.toState as "gone");
-    if (event.kind === "session_stalled")
-      return this.raise(event.workerId, causes, `session:${event.sessionId}`, "stalled");
-    const cleared =
-      event.kind === "liveness" && GOOD.has(event.toState)
-        ? "liveness"
-        : event.kind === "session_cleared"
-          ? `session:${event.sessionId}`
-          : undefined;
-    if (!cleared || !causes) return undefined;
-    // A worker that exited has no sessions left: its incident is over, whatever opened it.
-    if (event.kind === "liveness" && event.toState === "exited") causes.clear();
-    else if (!causes.delete(cleared)) return undefined;
-    if (causes.size > 0) return undefined;
-    this.open.delete(event.workerId);
-    return "recovered";
+    const effect = effectOf(event);
+    if (!effect) return undefined;
+    const worker = event.workerId;
+    const now = this.clock.now();
+    if ("raise" in effect) {
+      const cached = this.cache.get(worker);
+      if (cached) {
+        if (!cached.has(effect.raise)) {
+          cached.add(effect.raise);
+          await this.store.setIncidentCauses(worker, [...cached], now);
+        }
+        return "duplicate";
+      }
+      const { opened, causes } = await this.store.openIncident(worker, effect.raise, now);
+      this.remember(worker, new Set(causes));
+      return opened ? effect.kind : "duplicate";
+    }
+    let causes = this.cache.get(worker);
+    if (!causes) {
+      const stored = await this.store.getIncident(worker);
+      if (!stored) return undefined;
+      causes = new Set(stored);
+      this.remember(worker, causes);
+    }
+    if ("clearAll" in effect) causes.clear();
+    else if (!causes.delete(effect.clear)) return undefined;
+    if (causes.size > 0) {
+      await this.store.setIncidentCauses(worker, [...causes], now);
+      return undefined;
+    }
+    this.cache.delete(worker);
+    return (await this.store.closeIncident(worker)) ? "recovered" : undefined;
   }
 
-  private raise(
-    workerId: string,
-    causes: Set<string> | undefined,
-    cause: string,
-    kind: NoticeKind,
-  ): NoticeKind | "duplicate" {
-    if (causes) {
-      causes.add(cause);
-      return "duplicate";
+  private remember(worker: string, causes: Set<string>): void {
+    if (this.cache.size >= this.maxCached) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
     }
-    if (this.open.size >= this.maxOpen) {
-      const oldest = this.open.keys().next().value;
-      if (oldest !== undefined) this.open.delete(oldest);
-    }
-    this.open.set(workerId, new Set([cause]));
-    return kind;
+    this.cache.set(worker, causes);
   }
 }

@@ -2,9 +2,11 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClients } from "../../testing/api-clients.js";
 import { pollUntil } from "../../testing/poll.js";
-import { killAllStarted } from "../../testing/spawn-stallwatch.js";
+import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { fleetClient, waitForLiveness } from "../../testing/fleet-client.js";
+import { freshDbPath, killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
-import { startHealthyAgent } from "../../testing/test-worker.js";
+import { startHealthyAgent, startTestWorker } from "../../testing/test-worker.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../../testing/webhook-receiver.js";
 
 const SECRET = "notify-secret-0123456789";
@@ -116,5 +118,48 @@ describe("notifications to real HTTP receivers", () => {
     expect(JSON.stringify(gateway.logs)).not.toContain(SECRET);
     const { events } = await apiClients(gateway.http).fleet.listEvents({ workerId: "notify-1" });
     expect(events.some((e) => e.kind === "notification" && /failed/.test(e.summary))).toBe(true);
+  }, 120_000);
+
+  it("a restarted gateway does not announce an incident again, and announces its recovery once", async () => {
+    const receiver = await startWebhookReceiver("ok");
+    receivers.restart = receiver;
+    const db = freshDbPath();
+    // A static worker, probed over Manage: the fleet knows it by its address.
+    const worker = await startTestWorker({ id: "notify-restart" });
+    const start = (addresses?: { http: string; grpc: string }) =>
+      startTestGateway({
+        ...addresses,
+        db,
+        workers: [worker.address],
+        flags: { "notify-webhook": [receiver.url], "interval-ms": 300 },
+        env: { STALLWATCH_NOTIFY_SECRET: SECRET, STALLWATCH_NOTIFY_ALLOW_PRIVATE: "true" },
+      });
+    const of = (kind: string) =>
+      receiver.received.filter((r) => r.body.includes(`"kind":"${kind}"`));
+    let restarting = await start();
+    const { http, grpc } = restarting;
+    await waitForLiveness(fleetClient(http), worker.address, Liveness.HEALTHY, 15_000);
+    // Frozen, not dead: Manage stops answering, so it turns unresponsive.
+    worker.child.kill("SIGSTOP");
+    try {
+      await pollUntil(() => of("unresponsive")[0], {
+        timeoutMs: 20_000,
+        what: "the first message",
+      });
+      await restarting.stop();
+      restarting = await start({ http, grpc });
+      // The new process sees the same worker unresponsive all over again.
+      await waitForLiveness(fleetClient(http), worker.address, Liveness.UNRESPONSIVE, 20_000);
+      worker.child.kill("SIGCONT");
+      await pollUntil(() => of("recovered")[0], { timeoutMs: 20_000, what: "the recovery" });
+      // Nothing more is on its way: the restarted gateway judged it a duplicate.
+      const metrics = await (await fetch(`http://${http}/metrics`)).text();
+      expect(metrics).toMatch(/stallwatch_notifications_dropped_total\{reason="duplicate"\} [1-9]/);
+      expect(of("unresponsive")).toHaveLength(1);
+      expect(of("recovered")).toHaveLength(1);
+    } finally {
+      worker.child.kill("SIGCONT");
+      await restarting.stop();
+    }
   }, 120_000);
 });

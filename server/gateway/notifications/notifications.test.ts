@@ -1,6 +1,12 @@
 import { createHmac } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { Incidents } from "./incidents.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../shared/clock/clock.js";
+import { openStore, type Store } from "../store/store.js";
+import { retention, silentLog as log } from "../store/testing/store-fixtures.js";
+import { announcedWithoutStore, Incidents } from "./incidents.js";
 import { jsonPayload, signature, slackPayload, type Notice } from "./payloads.js";
 import { isForbiddenAddress, resolveTarget } from "./target-guard.js";
 import { backoffMs } from "./webhook-sender.js";
@@ -12,29 +18,78 @@ const ev = (kind: string, toState = "", sessionId = "", workerId = "w1") => ({
   sessionId,
 });
 
-describe("Incidents", () => {
-  it("says one thing per worker per incident, then recovered when every cause cleared", () => {
-    const incidents = new Incidents();
-    expect(incidents.judge(ev("liveness", "late"))).toBeUndefined();
-    expect(incidents.judge(ev("liveness", "unresponsive"))).toBe("unresponsive");
-    expect(incidents.judge(ev("liveness", "gone"))).toBe("duplicate");
-    expect(incidents.judge(ev("session_stalled", "", "s1"))).toBe("duplicate");
-    expect(incidents.judge(ev("liveness", "unresponsive", "", "w2"))).toBe("unresponsive");
-    expect(incidents.judge(ev("liveness", "healthy"))).toBeUndefined();
-    expect(incidents.judge(ev("session_cleared", "", "s1"))).toBe("recovered");
-    expect(incidents.judge(ev("liveness", "healthy"))).toBeUndefined();
-    expect(incidents.judge(ev("session_stalled", "", "s2"))).toBe("stalled");
-    expect(incidents.judge(ev("action"))).toBe("action");
+describe("Incidents (on a real SQLite store)", () => {
+  const stores: Store[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+  });
+  const storeAt = async (path = ":memory:") => {
+    const s = await openStore({ path, log, retention, clock: systemClock });
+    stores.push(s);
+    return s;
+  };
+
+  it("says one thing per worker per incident, then recovered when every cause cleared", async () => {
+    const incidents = new Incidents(await storeAt(), systemClock);
+    expect(await incidents.judge(ev("liveness", "late"))).toBeUndefined();
+    expect(await incidents.judge(ev("liveness", "unresponsive"))).toBe("unresponsive");
+    expect(await incidents.judge(ev("liveness", "gone"))).toBe("duplicate");
+    expect(await incidents.judge(ev("session_stalled", "", "s1"))).toBe("duplicate");
+    expect(await incidents.judge(ev("liveness", "unresponsive", "", "w2"))).toBe("unresponsive");
+    expect(await incidents.judge(ev("liveness", "healthy"))).toBeUndefined();
+    expect(await incidents.judge(ev("session_cleared", "", "s1"))).toBe("recovered");
+    expect(await incidents.judge(ev("liveness", "healthy"))).toBeUndefined();
+    expect(await incidents.judge(ev("session_stalled", "", "s2"))).toBe("stalled");
+    expect(await incidents.judge(ev("action"))).toBe("action");
   });
 
-  it("closes an incident when the worker exits, and forgets the oldest past its cap", () => {
-    const incidents = new Incidents(1);
-    expect(incidents.judge(ev("session_stalled", "", "s1"))).toBe("stalled");
-    expect(incidents.judge(ev("liveness", "exited"))).toBe("recovered");
-    incidents.judge(ev("liveness", "gone", "", "a"));
-    incidents.judge(ev("liveness", "gone", "", "b"));
-    expect(incidents.judge(ev("liveness", "healthy", "", "a"))).toBeUndefined();
-    expect(incidents.judge(ev("liveness", "healthy", "", "b"))).toBe("recovered");
+  it("closes an incident when the worker exits; a worker past the cache's cap is read back, not forgotten", async () => {
+    const incidents = new Incidents(await storeAt(), systemClock, 1);
+    expect(await incidents.judge(ev("session_stalled", "", "s1"))).toBe("stalled");
+    expect(await incidents.judge(ev("liveness", "exited"))).toBe("recovered");
+    expect(await incidents.judge(ev("liveness", "gone", "", "a"))).toBe("gone");
+    expect(await incidents.judge(ev("liveness", "gone", "", "b"))).toBe("gone");
+    expect(await incidents.judge(ev("liveness", "healthy", "", "a"))).toBe("recovered");
+    expect(await incidents.judge(ev("liveness", "healthy", "", "b"))).toBe("recovered");
+  });
+
+  it("after a restart on the same database, an announced incident is not announced again, and recovers once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "incidents-"));
+    const path = join(dir, "stallwatch.db");
+    const first = await storeAt(path);
+    const before = new Incidents(first, systemClock);
+    expect(await before.judge(ev("session_stalled", "", "s1"))).toBe("stalled");
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+
+    const after = new Incidents(await storeAt(path), systemClock);
+    // The restarted gateway judges the still-stalled session again: a duplicate.
+    expect(await after.judge(ev("session_stalled", "", "s1"))).toBe("duplicate");
+    expect(await after.judge(ev("session_cleared", "", "s1"))).toBe("recovered");
+    expect(await after.judge(ev("session_cleared", "", "s1"))).toBeUndefined();
+  });
+
+  it("of two gateways sharing a store (a takeover), exactly one announces the incident and one its recovery", async () => {
+    const shared = await storeAt();
+    const a = new Incidents(shared, systemClock);
+    const b = new Incidents(shared, systemClock);
+    const raised = await Promise.all([
+      a.judge(ev("liveness", "unresponsive")),
+      b.judge(ev("liveness", "unresponsive")),
+    ]);
+    expect(raised.sort()).toEqual(["duplicate", "unresponsive"]);
+    const cleared = await Promise.all([
+      a.judge(ev("liveness", "healthy")),
+      b.judge(ev("liveness", "healthy")),
+    ]);
+    expect(cleared.filter((v) => v === "recovered")).toHaveLength(1);
+  });
+
+  it("without its store, sends bad news as new and nothing else", () => {
+    expect(announcedWithoutStore(ev("liveness", "gone"))).toBe("gone");
+    expect(announcedWithoutStore(ev("session_stalled", "", "s1"))).toBe("stalled");
+    expect(announcedWithoutStore(ev("liveness", "healthy"))).toBeUndefined();
+    expect(announcedWithoutStore(ev("action"))).toBe("action");
   });
 });
 

@@ -3,7 +3,8 @@ import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { EventLog } from "../events/event-log.js";
 import type { NotifyMetrics } from "../metrics/notify-metrics.js";
-import { Incidents } from "./incidents.js";
+import type { IncidentStore } from "../store/incident-store.js";
+import { announcedWithoutStore, Incidents } from "./incidents.js";
 import { jsonPayload, signature, slackPayload, SIGNATURE_HEADER, type Notice } from "./payloads.js";
 import { NotifyRate } from "./notify-rate.js";
 import { DeliveryError, deliver, postOnce, type RetryPolicy } from "./webhook-sender.js";
@@ -25,6 +26,8 @@ export interface NotifierOptions {
   /** Where people reach the dashboard (links in messages). */
   publicUrl: () => string;
   events: EventLog;
+  /** Open incidents, kept across restarts and shared by a cluster (the gateway's store). */
+  incidents: IncidentStore;
   takeSnapshot: (workerId: string, note: string) => Promise<FrozenSnapshot>;
   /** Messages per minute at most, all webhooks together (each goes to every webhook). */
   perMinute: number;
@@ -36,6 +39,11 @@ export interface NotifierOptions {
   clock: Clock;
   log: Logger;
 }
+
+/** The fleet event kinds that can start, end or report something (the rest never reach the store). */
+const MAY_NOTIFY = new Set(["action", "liveness", "session_stalled", "session_cleared"]);
+/** Events waiting to be judged at most; beyond it they are dropped and counted (queue_full). */
+const JUDGE_QUEUE_CAP = 10_000;
 
 /** Only scheme, host and port: a webhook URL's path is often its secret (Slack's is). */
 export function shownTarget(url: URL): string {
@@ -52,13 +60,17 @@ export function shownTarget(url: URL): string {
  * its own messages; nothing here waits on the event that caused them.
  */
 export class Notifier {
-  private readonly incidents = new Incidents();
+  private readonly incidents: Incidents;
+  /** Events waiting for their incident to be judged, in order (judging may read the store). */
+  private readonly judging: FleetEvent[] = [];
+  private judgingBusy = false;
   private readonly rate: NotifyRate;
   private readonly queues: { target: WebhookTarget; items: Notice[]; busy: boolean }[];
   private readonly stopping = new AbortController();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: NotifierOptions) {
+    this.incidents = new Incidents(opts.incidents, opts.clock);
     this.rate = new NotifyRate(opts.perMinute, opts.clock);
     this.queues = opts.webhooks.map((target) => ({ target, items: [], busy: false }));
     this.unsubscribe = opts.events.onEvent((event) => this.onEvent(event));
@@ -70,7 +82,41 @@ export class Notifier {
   }
 
   private onEvent(event: FleetEvent): void {
-    const verdict = this.incidents.judge(event);
+    if (!MAY_NOTIFY.has(event.kind)) return;
+    if (this.judging.length >= JUDGE_QUEUE_CAP) {
+      this.opts.metrics.dropped("queue_full");
+      return;
+    }
+    this.judging.push(event);
+    if (!this.judgingBusy) void this.judgeInOrder();
+  }
+
+  /** One event at a time, so a worker's raise and clear reach the store in the order they happened. */
+  private async judgeInOrder(): Promise<void> {
+    this.judgingBusy = true;
+    try {
+      for (let event = this.judging.shift(); event; event = this.judging.shift()) {
+        if (this.stopping.signal.aborted) return;
+        let verdict: Awaited<ReturnType<Incidents["judge"]>>;
+        try {
+          verdict = await this.incidents.judge(event);
+        } catch (err) {
+          // Better a repeated message than a silent incident: without the
+          // store, bad news is sent as if new, and nothing else is.
+          verdict = announcedWithoutStore(event);
+          this.opts.log.warn(
+            { err: (err as Error).message, workerId: event.workerId },
+            "incident state unavailable; judging this event without it",
+          );
+        }
+        this.announce(event, verdict);
+      }
+    } finally {
+      this.judgingBusy = false;
+    }
+  }
+
+  private announce(event: FleetEvent, verdict: Awaited<ReturnType<Incidents["judge"]>>): void {
     if (verdict === undefined) return;
     if (verdict === "duplicate") {
       this.opts.metrics.dropped("duplicate");

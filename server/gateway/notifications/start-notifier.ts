@@ -3,6 +3,7 @@ import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { EventLog } from "../events/event-log.js";
 import type { NotifyMetrics } from "../metrics/notify-metrics.js";
+import type { IncidentStore } from "../store/incident-store.js";
 import { Notifier, shownTarget, type FrozenSnapshot, type WebhookTarget } from "./notifier.js";
 
 /** What `--notify-*` configure (config/notify-settings.ts). */
@@ -27,6 +28,7 @@ export function startNotifier(
   opts: NotifyOptions | undefined,
   parts: {
     events: EventLog;
+    incidents: IncidentStore;
     takeSnapshot: (
       who: { actor: string; key: string },
       request: { workerId: string; note: string },
@@ -49,6 +51,7 @@ export function startNotifier(
     allowPrivate: opts.allowPrivate,
     publicUrl: parts.publicUrl,
     events: parts.events,
+    incidents: parts.incidents,
     takeSnapshot: async (workerId, note): Promise<FrozenSnapshot> => {
       try {
         return await parts.takeSnapshot(

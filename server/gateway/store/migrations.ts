@@ -115,6 +115,20 @@ export const MIGRATIONS: readonly {
         .execute();
     },
   },
+  {
+    // Open notification incidents, so a restart or a takeover never
+    // announces the same incident twice (server/gateway/notifications).
+    version: 5,
+    async up(db, t) {
+      await db.schema
+        .createTable("incidents")
+        .addColumn("worker_id", "text", (c) => c.primaryKey())
+        .addColumn("causes", "text", (c) => c.notNull())
+        .addColumn("opened_at_ms", t.ms, (c) => c.notNull())
+        .addColumn("updated_at_ms", t.ms, (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations across gateways. */

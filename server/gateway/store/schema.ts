@@ -43,6 +43,8 @@ export interface StoreTables {
   };
   /** One row per dial-in worker id: which gateway holds its stream. */
   worker_owners: { worker_id: string; gateway_id: string; claimed_at_ms: number };
+  /** One row per worker with an announced, unrecovered incident (notifications). */
+  incidents: { worker_id: string; causes: string; opened_at_ms: number; updated_at_ms: number };
 }
 
 export type StoreDialect = "sqlite" | "postgres";

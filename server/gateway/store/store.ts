@@ -2,11 +2,13 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Kysely } from "kysely";
 import { FleetEventSchema, type FleetEvent } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { ActionStore } from "./action-store.js";
+import type { IncidentStore } from "./incident-store.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { bytes, createActionRows } from "./action-rows.js";
 import { createSnapshotRows } from "./snapshot-rows.js";
+import { createIncidentRows } from "./incident-rows.js";
 import { connect, isPostgresUrl, redactUrl, type Connection } from "./connect.js";
 import { migrate } from "./migrations.js";
 import type { StoreDialect, StoreTables } from "./schema.js";
@@ -44,8 +46,8 @@ export interface ListFilter {
   limit: number;
 }
 
-/** The gateway's durable state: events, audit, actions, snapshots. */
-export interface Store extends ActionStore, SnapshotStore {
+/** The gateway's durable state: events, audit, actions, snapshots, open incidents. */
+export interface Store extends ActionStore, SnapshotStore, IncidentStore {
   readonly dialect: StoreDialect;
   /**
    * The query layer, for modules that keep their own tables in this
@@ -66,9 +68,13 @@ export interface Store extends ActionStore, SnapshotStore {
   readonly fatal: StoreFatalError | undefined;
   /** Operations through `guard` that failed since open, fatal or not (for /metrics). */
   readonly failures: number;
-  prune(
-    nowMs?: number,
-  ): Promise<{ snapshots: number; events: number; audit: number; actions: number }>;
+  prune(nowMs?: number): Promise<{
+    snapshots: number;
+    events: number;
+    audit: number;
+    actions: number;
+    incidents: number;
+  }>;
   close(): Promise<void>;
 }
 
@@ -138,6 +144,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   };
   const actions = createActionRows(db, transact, guard, () => clock.now(), opts.gatewayId);
   const snapshots = createSnapshotRows(db, guard, () => clock.now());
+  const incidents = createIncidentRows(db, transact, guard);
 
   const store: Store = {
     dialect,
@@ -192,6 +199,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
     ...snapshots,
 
+    ...incidents,
+
     async prune(nowMs = clock.now()) {
       return guard("prune", () =>
         transact(async (trx) => {
@@ -223,6 +232,14 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
                 .where("status", "!=", 1)
                 .executeTakeFirst(),
             ),
+            // An incident nobody touched for the events' retention belongs to a
+            // worker long forgotten: its recovery will never come.
+            incidents: count(
+              await trx
+                .deleteFrom("incidents")
+                .where("updated_at_ms", "<", nowMs - opts.retention.eventsMs)
+                .executeTakeFirst(),
+            ),
           };
         }),
       );
@@ -243,9 +260,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
   const pruned = await store.prune().catch((err: unknown) => {
     log.warn({ err: (err as Error).message }, "pruning at start failed");
-    return { snapshots: 0, events: 0, audit: 0, actions: 0 };
+    return { snapshots: 0, events: 0, audit: 0, actions: 0, incidents: 0 };
   });
-  if (pruned.snapshots + pruned.events + pruned.audit > 0)
+  if (pruned.snapshots + pruned.events + pruned.audit + pruned.incidents > 0)
     log.info(pruned, "expired records pruned");
   const pruner = clock.every(opts.pruneIntervalMs ?? 60 * 60_000, () => {
     // guard() already reported a fatal error; anything else retries next time

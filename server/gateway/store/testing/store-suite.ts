@@ -7,6 +7,7 @@ import {
 } from "../../../../gen/stallwatch/v1/control_pb.js";
 import { FleetEventSchema } from "../../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotInfoSchema, SnapshotSchema } from "../../../../gen/stallwatch/v1/snapshot_pb.js";
+import { MAX_CAUSE_CHARS, MAX_INCIDENT_CAUSES } from "../incident-store.js";
 import { MIGRATIONS } from "../migrations.js";
 import { retention, silentLog } from "./store-fixtures.js";
 import { openStore, type Store, type StoreOptions } from "../store.js";
@@ -266,6 +267,36 @@ export function defineStoreSuite(
     // Pruning never takes an action that is still running.
     expect((await s.prune(Date.now() + 100 * 86_400_000)).actions).toBe(1);
     expect(await s.getAction("r-2")).toBeDefined();
+  });
+
+  it("opens an incident once, adds causes to it, keeps it across a restart, and closes it once", async () => {
+    const s = await open();
+    // Times now-ish: opening a store prunes incidents older than the events' retention.
+    const t = Date.now();
+    // Two raises at once (a takeover race): exactly one caller announces.
+    const [a, b] = await Promise.all([
+      s.openIncident("w1", "liveness", t),
+      s.openIncident("w1", "session:s-1", t + 1),
+    ]);
+    expect([a.opened, b.opened].sort()).toEqual([false, true]);
+    expect((await s.getIncident("w1"))?.sort()).toEqual(["liveness", "session:s-1"]);
+    expect(await s.getIncident("w2")).toBeUndefined();
+    await close(s);
+
+    const again = await open();
+    // The restarted gateway knows the incident was announced.
+    expect((await again.openIncident("w1", "liveness", t + 2)).opened).toBe(false);
+    await again.setIncidentCauses("w1", ["session:s-1"], t + 3);
+    expect(await again.getIncident("w1")).toEqual(["session:s-1"]);
+    const closes = await Promise.all([again.closeIncident("w1"), again.closeIncident("w1")]);
+    expect(closes.sort()).toEqual([false, true]);
+    expect(await again.getIncident("w1")).toBeUndefined();
+    // A worker's hostile session ids cannot grow a row without bound.
+    for (let i = 0; i < 300; i++)
+      await again.openIncident("w3", `session:${i}${"x".repeat(400)}`, t + 4);
+    const causes = (await again.getIncident("w3")) ?? [];
+    expect(causes.length).toBe(MAX_INCIDENT_CAUSES);
+    expect(Math.max(...causes.map((c) => c.length))).toBe(MAX_CAUSE_CHARS);
   });
 
   it("proves it writes, and lets operations under way finish before closing", async () => {
