@@ -7,6 +7,8 @@ import type { Logger } from "../../shared/logging/logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { bytes, createActionRows } from "./action-rows.js";
 import { createSnapshotRows } from "./snapshot-rows.js";
+import { createPolicyRows } from "./policy-rows.js";
+import type { PolicyStore } from "./policy-store.js";
 import { connect, isPostgresUrl, redactUrl, type Connection } from "./connect.js";
 import { migrate } from "./migrations.js";
 import type { StoreDialect, StoreTables } from "./schema.js";
@@ -45,7 +47,7 @@ export interface ListFilter {
 }
 
 /** The gateway's durable state: events, audit, actions, snapshots. */
-export interface Store extends ActionStore, SnapshotStore {
+export interface Store extends ActionStore, SnapshotStore, PolicyStore {
   readonly dialect: StoreDialect;
   /**
    * The query layer, for modules that keep their own tables in this
@@ -68,7 +70,13 @@ export interface Store extends ActionStore, SnapshotStore {
   readonly failures: number;
   prune(
     nowMs?: number,
-  ): Promise<{ snapshots: number; events: number; audit: number; actions: number }>;
+  ): Promise<{
+    snapshots: number;
+    events: number;
+    audit: number;
+    actions: number;
+    decisions: number;
+  }>;
   close(): Promise<void>;
 }
 
@@ -138,6 +146,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   };
   const actions = createActionRows(db, transact, guard, () => clock.now(), opts.gatewayId);
   const snapshots = createSnapshotRows(db, guard, () => clock.now());
+  const policies = createPolicyRows(db, transact, guard, dialect, opts.gatewayId);
 
   const store: Store = {
     dialect,
@@ -192,6 +201,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
     ...snapshots,
 
+    ...policies,
+
     async prune(nowMs = clock.now()) {
       return guard("prune", () =>
         transact(async (trx) => {
@@ -223,6 +234,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
                 .where("status", "!=", 1)
                 .executeTakeFirst(),
             ),
+            // Policy decisions live as long as the audit they explain.
+            decisions: count(
+              await trx
+                .deleteFrom("policy_decisions")
+                .where("at_ms", "<", nowMs - opts.retention.auditMs)
+                .executeTakeFirst(),
+            ),
           };
         }),
       );
@@ -243,7 +261,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
   const pruned = await store.prune().catch((err: unknown) => {
     log.warn({ err: (err as Error).message }, "pruning at start failed");
-    return { snapshots: 0, events: 0, audit: 0, actions: 0 };
+    return { snapshots: 0, events: 0, audit: 0, actions: 0, decisions: 0 };
   });
   if (pruned.snapshots + pruned.events + pruned.audit > 0)
     log.info(pruned, "expired records pruned");
