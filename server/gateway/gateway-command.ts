@@ -16,6 +16,7 @@ import { createGateway } from "./gateway.js";
 import { createEdgeListeners } from "./lifecycle/edge-listeners.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
+import { PolicyMode } from "../../gen/stallwatch/v1/policy_pb.js";
 import type { PolicyCrashPoint } from "./policies/policy-engine.js";
 import { storeFailureForCallers } from "./store/store-errors.js";
 
@@ -197,6 +198,14 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
   // Policies judge from now on; what a previous process decided but never
   // started is settled once workers had the same time to come back.
   gateway.policies.start(config.reconcileWaitMs);
+  if (config.policies.length > 0)
+    log.info(
+      {
+        source: config.policySource,
+        policies: config.policies.map((p) => `${p.name} (${PolicyMode[p.mode].toLowerCase()})`),
+      },
+      "policies loaded",
+    );
   const shutdown = () => stopFor("SIGTERM", config.shutdownGraceMs);
   // Beyond the grace: answering what is left, closing, the store's own wait.
   return { stop: shutdown, done, stopTimeoutMs: config.shutdownGraceMs + STOP_AFTER_GRACE_MS };
