@@ -15,6 +15,8 @@ module.exports = [
   // What people call or are told: actions, snapshots, the people's listener
   // and its FleetService, outgoing notifications.
   ["actions", "http", "notifications", "profiles", "snapshots"],
+  // Remediation policies: act through actions, with snapshots as evidence.
+  ["policies"],
   // Many gateways as one.
   ["cluster"],
   // Settings read once at start, from every layer's options; the backup

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { demoPolicyFile } from "./demo-policies.js";
 import type { Command } from "../shared/cli/command.js";
 import { hostPortFlag, numberFlag, stringFlag } from "../shared/cli/flags.js";
 import { MIN_TOKEN_LENGTH } from "../shared/cli/secret-flags.js";
@@ -50,6 +51,8 @@ Flags:
   --grpc HOST:PORT         gateway's worker-facing gRPC (default 127.0.0.1:8081)
   --operator-token TOKEN   operator token (default: a random one, printed)
   --db PATH                gateway database (default ./.stallwatch/demo.db)
+  --policy-file FILE       remediation policies for the gateway (default
+                           server/demo/policies.yaml: two policies in dry run)
   -h, --help               show this help`,
   options: {
     workers: { type: "string" },
@@ -58,6 +61,7 @@ Flags:
     grpc: { type: "string" },
     "operator-token": { type: "string" },
     db: { type: "string" },
+    "policy-file": { type: "string" },
   },
   async run(flags, log) {
     const count = numberFlag(flags, "workers", 6, 1);
@@ -82,6 +86,7 @@ Flags:
     const banner = process.stdout.isTTY && out.format === "pretty";
     if (banner && !out.file) out.useFile(DEFAULT_DEMO_LOG, { truncate: true });
     const db = stringFlag(flags, "db", "./.stallwatch/demo.db");
+    const policyFile = stringFlag(flags, "policy-file") ?? demoPolicyFile();
 
     const children = new DemoChildren(log);
     try {
@@ -100,6 +105,7 @@ Flags:
           "20000",
           "--stall-processing-ms",
           "15000",
+          ...(policyFile ? ["--policy-file", policyFile] : []),
         ],
         // Not a flag: flags show in `ps` (the gateway warns about it).
         { STALLWATCH_OPERATOR_TOKEN: token },

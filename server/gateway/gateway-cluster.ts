@@ -56,6 +56,8 @@ function clusterGatewayOptions(
       snapshot: local.snapshot,
       // Profiles are served by the gateway the worker dialled (not routed yet).
       profile: local.profile,
+      // Policies are read from the shared store: any gateway answers for all.
+      policy: local.policy,
     }),
     gatherShards: createShardGatherer(front, log),
   };

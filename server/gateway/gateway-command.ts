@@ -16,6 +16,8 @@ import { createGateway } from "./gateway.js";
 import { createEdgeListeners } from "./lifecycle/edge-listeners.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
+import { PolicyMode } from "../../gen/stallwatch/v1/policy_pb.js";
+import type { PolicyCrashPoint } from "./policies/policy-engine.js";
 import { storeFailureForCallers } from "./store/store-errors.js";
 
 /** Exit code when the database cannot be opened or written (see README). */
@@ -32,6 +34,26 @@ export const gatewayCommand: Command = {
   options: gatewayFlagOptions,
   run: (flags, log) => runGateway(flags, log),
 };
+
+/**
+ * Test-only: `STALLWATCH_TEST_EXIT_AT=policy-decided` kills the process
+ * (SIGKILL, as kill -9 would) right after a policy's decision to act is
+ * committed and before its action starts, so a test can prove the restart
+ * neither loses nor doubles it. Unset, or any other value, does nothing.
+ */
+function testCrashPoint(
+  at: string | undefined,
+  log: Logger,
+): { crashAt?: (point: PolicyCrashPoint) => void } {
+  if (at !== "policy-decided") return {};
+  log.warn(
+    { at },
+    "STALLWATCH_TEST_EXIT_AT is set: this gateway kills itself at that point (tests only)",
+  );
+  return {
+    crashAt: () => process.kill(process.pid, "SIGKILL"),
+  };
+}
 
 /** What the configuration deserves a word about at start. */
 function warnAtStart(config: GatewayConfig, flags: FlagValues, log: Logger): void {
@@ -96,6 +118,7 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
       auth,
       cluster: clusterStart.gatewayOptions,
       clock: systemClock,
+      ...testCrashPoint(process.env.STALLWATCH_TEST_EXIT_AT, log),
       onProbeThreadDied: (err) => {
         log.fatal({ err }, "a probe thread died");
         exitWith?.(1);
@@ -172,6 +195,17 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
   void gateway.actions.reconcile(config.reconcileWaitMs).catch((err: unknown) => {
     log.error({ err: (err as Error).message }, "reconciling actions failed");
   });
+  // Policies judge from now on; what a previous process decided but never
+  // started is settled once workers had the same time to come back.
+  gateway.policies.start(config.reconcileWaitMs);
+  if (config.policies.length > 0)
+    log.info(
+      {
+        source: config.policySource,
+        policies: config.policies.map((p) => `${p.name} (${PolicyMode[p.mode].toLowerCase()})`),
+      },
+      "policies loaded",
+    );
   const shutdown = () => stopFor("SIGTERM", config.shutdownGraceMs);
   // Beyond the grace: answering what is left, closing, the store's own wait.
   return { stop: shutdown, done, stopTimeoutMs: config.shutdownGraceMs + STOP_AFTER_GRACE_MS };

@@ -87,6 +87,11 @@ Notifications (README "Alerts, dashboard and notifications"):
   --notify-per-minute N         messages per minute at most, all kinds (default 30)
   --notify-timeout-ms N         deadline of one webhook request (default 5000)
 
+Remediation policies (README "Remediation policies"):
+  --policy-file FILE            YAML or JSON policies that cancel or drain stuck work
+                                (dry run unless a policy says mode: enforce); a malformed
+                                or match-all policy stops the start (exit 2)
+
 Cluster (several gateways on one PostgreSQL; README "Running a cluster"):
   --cluster-token TOKEN         shared by the gateways (>= 16 characters); joins a cluster
   --cluster-token-file FILE     read the cluster token from FILE

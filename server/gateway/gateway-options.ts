@@ -8,6 +8,8 @@ import type { FleetReader } from "./fleet/fleet-reader.js";
 import type { ClusterOwnership } from "./fleet/ownership.js";
 import type { ProberOptions } from "./heartbeats/heartbeat-prober.js";
 import type { BrowserServices } from "./http/browser-http.js";
+import type { PolicyCrashPoint } from "./policies/policy-engine.js";
+import type { PolicySpec } from "./policies/policy-spec.js";
 import type { NotifyOptions } from "./notifications/start-notifier.js";
 import type { StallThresholds } from "./stalls/stall-rules.js";
 import type { Store } from "./store/store.js";
@@ -41,6 +43,16 @@ export interface GatewayOptions {
   publicUrl?: string;
   /** Outgoing notifications (`--notify-webhook`); none by default. */
   notify?: NotifyOptions;
+  /** Remediation policies (`--policy-file`); none by default. */
+  policies?: {
+    specs: PolicySpec[];
+    /** Shown by ListPolicies, e.g. "--policy-file /etc/stallwatch/policies.yaml". */
+    source: string;
+    /** In a cluster: this gateway's id, recorded on its decisions. */
+    gatewayId?: string;
+    /** Test-only: where to stop the process (STALLWATCH_TEST_EXIT_AT). */
+    crashAt?: (point: PolicyCrashPoint) => void;
+  };
   /** Directory of the built SPA. */
   webRoot: string;
   thresholds?: StallThresholds;

@@ -32,6 +32,9 @@ import { startNotifier } from "./notifications/start-notifier.js";
 import { defaultStallThresholds } from "./stalls/stall-rules.js";
 import { StatusCollector } from "./status-intake/status-collector.js";
 import { createWorkerGrpc } from "./worker-endpoints.js";
+import { PolicyEngine } from "./policies/policy-engine.js";
+import { PolicyMetrics } from "./policies/policy-metrics.js";
+import { createPolicyService } from "./policies/policy-service.js";
 
 import type { Clock } from "../shared/clock/clock.js";
 import type { GatewayOptions } from "./gateway-options.js";
@@ -45,6 +48,8 @@ export interface Gateway {
   events: EventLog;
   collector: StatusCollector;
   actions: ActionRunner;
+  /** Remediation policies; judging starts with `policies.start` (gateway-command.ts). */
+  policies: PolicyEngine;
   metrics: GatewayMetrics;
   /** Members of its cluster as this gateway sees them (itself alone until it joins one). */
   clusterMetrics: ClusterMetrics;
@@ -182,11 +187,42 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
   };
   const snapshotService = createSnapshotService(snapshotDeps);
+  const takeSnapshot = createSnapshotTaker(snapshotDeps);
+  const policySpecs = opts.policies?.specs ?? [];
+  const recordEvent = (event: Parameters<EventLog["record"]>[0]) => void events.record(event);
+  const policies = new PolicyEngine({
+    specs: policySpecs,
+    fleet,
+    actions,
+    store,
+    record: recordEvent,
+    metrics: new PolicyMetrics(
+      metrics.registry,
+      policySpecs.map((s) => s.name),
+    ),
+    // Policies share one snapshot budget key: they never use up an operator's.
+    takeSnapshot: async (actor, workerId, note) =>
+      (await takeSnapshot({ actor, key: "policies" }, { workerId, note })).id,
+    clock,
+    log: log.child({ component: "policies" }),
+    intervalMs: opts.status?.intervalMs ?? 10_000,
+    gatewayId: opts.policies?.gatewayId ?? "",
+    ...(opts.policies?.crashAt ? { crashAt: opts.policies.crashAt } : {}),
+  });
   const localServices: BrowserServices = {
     fleet: fleetService,
     control: controlService,
     snapshot: snapshotService,
     profile: createProfileService({ runner: profiles, actions, auth: opts.auth, clock }),
+    policy: createPolicyService({
+      specs: policySpecs,
+      engine: policies,
+      store,
+      auth: opts.auth,
+      clock,
+      record: recordEvent,
+      source: opts.policies?.source ?? "",
+    }),
   };
 
   const stopping = new AbortController();
@@ -264,6 +300,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     events,
     collector,
     actions,
+    policies,
     metrics,
     clusterMetrics,
     agents,
@@ -283,6 +320,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     readiness,
     close() {
       stopNotifier();
+      policies.stop();
       sweeper.cancel();
       collector.stop();
       prober.stop();

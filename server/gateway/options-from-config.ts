@@ -5,6 +5,7 @@ import type { Logger } from "../shared/logging/logger.js";
 import type { AuthConfig } from "./auth/caller.js";
 import type { GatewayConfig } from "./config/gateway-config.js";
 import type { GatewayOptions } from "./gateway-options.js";
+import type { PolicyCrashPoint } from "./policies/policy-engine.js";
 import { defaultProberOptions } from "./heartbeats/heartbeat-prober.js";
 import { defaultStallThresholds } from "./stalls/stall-rules.js";
 import { DEFAULT_REDACTION_PATTERNS } from "./redaction/redact.js";
@@ -35,6 +36,8 @@ export function gatewayOptionsFromConfig(
     cluster: Partial<GatewayOptions>;
     clock: Clock;
     onProbeThreadDied: (err: Error) => void;
+    /** Test-only crash points (gateway-command.ts reads STALLWATCH_TEST_EXIT_AT). */
+    crashAt?: (point: PolicyCrashPoint) => void;
     log: Logger;
   },
 ): GatewayOptions {
@@ -63,6 +66,12 @@ export function gatewayOptionsFromConfig(
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     notify: config.notify,
+    policies: {
+      specs: config.policies,
+      source: config.policySource,
+      ...(config.cluster ? { gatewayId: config.cluster.gatewayId } : {}),
+      ...(parts.crashAt ? { crashAt: parts.crashAt } : {}),
+    },
     thresholds: {
       byState: {
         ...defaultStallThresholds.byState,

@@ -2,6 +2,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ControlService } from "../../gen/stallwatch/v1/control_pb.js";
 import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
+import { PolicyService } from "../../gen/stallwatch/v1/policy_pb.js";
 import { ProfileService } from "../../gen/stallwatch/v1/profile_pb.js";
 import { SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb.js";
 
@@ -27,5 +28,6 @@ export function apiClients(http: string, token?: string) {
     control: createClient(ControlService, transport),
     snapshots: createClient(SnapshotService, transport),
     profiles: createClient(ProfileService, transport),
+    policies: createClient(PolicyService, transport),
   };
 }

@@ -58,12 +58,16 @@ export async function startStallwatch(
   });
   running.add(child);
   const logs: LogLine[] = [];
+  let exitCode: number | string | undefined;
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
   const exited = new Promise<number | string>((resolve) => {
     child.once("exit", (code, signal) => {
       running.delete(child);
-      resolve(code ?? signal ?? "unknown");
+      // Set before waking waiters, so a process that exits before its
+      // `listening` line fails the wait at once, with its stderr.
+      exitCode = code ?? signal ?? "unknown";
+      resolve(exitCode);
       for (const wake of waiters) wake();
     });
   });
@@ -76,9 +80,6 @@ export async function startStallwatch(
     for (const wake of waiters) wake();
   });
   child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-
-  let exitCode: number | string | undefined;
-  void exited.then((code) => (exitCode = code));
 
   const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = 10_000) =>
     new Promise<LogLine>((resolve, reject) => {

@@ -7,6 +7,9 @@ export interface ActionRequest {
   sessionId?: string;
   reason: string;
   graceMs?: number;
+  /** Set by a remediation policy: what it saw, and the snapshot frozen as evidence. */
+  evidence?: string;
+  evidenceSnapshotId?: string;
 }
 
 export const ACTION_ID = /^[\w-]{1,100}$/;
@@ -25,6 +28,8 @@ export function validateRequest(kind: ActionKind, request: ActionRequest): void 
   if (kind === ActionKind.CANCEL_SESSION && !request.sessionId) {
     throw new ConnectError("session_id is required", Code.InvalidArgument);
   }
+  if ((request.evidence?.length ?? 0) > 4000)
+    throw new ConnectError("evidence must be at most 4000 characters", Code.InvalidArgument);
   if (request.graceMs !== undefined && request.graceMs > 600_000) {
     throw new ConnectError("grace_ms must be at most 600000", Code.InvalidArgument);
   }

@@ -204,6 +204,8 @@ export class ActionRunner {
       auditId: randomUUID(),
       graceMs: request.graceMs ?? 0,
       retryOf: retryOf?.actionId ?? "",
+      evidence: request.evidence ?? "",
+      evidenceSnapshotId: request.evidenceSnapshotId ?? "",
     });
     // Committed before acknowledged: action, audit record and the old
     // action's link to its retry in one transaction.

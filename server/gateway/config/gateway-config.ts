@@ -9,6 +9,7 @@ import {
 } from "./people-edge-settings.js";
 import { loadNotifySettings, NOTIFY_SETTINGS, type NotifySettings } from "./notify-settings.js";
 import { LINK_SETTINGS, loadLinkSettings, type LinkSettings } from "./link-settings.js";
+import { loadPolicySettings, POLICY_SETTINGS, type PolicySettings } from "./policy-settings.js";
 import { loadProbeSettings, PROBE_SETTINGS, type ProbeSettings } from "./probe-settings.js";
 import { createSettingReader, isListKind } from "./setting-reader.js";
 import { loadStallSettings, STALL_SETTINGS, type StallSettings } from "./stall-settings.js";
@@ -31,6 +32,7 @@ export interface GatewayConfig
     WorkerEdgeSettings,
     LinkSettings,
     NotifySettings,
+    PolicySettings,
     PeopleEdgeConfig {
   http: HostPort;
   grpc: HostPort;
@@ -76,6 +78,7 @@ const SETTINGS = {
   ...CLUSTER_SETTINGS,
   ...LINK_SETTINGS,
   ...NOTIFY_SETTINGS,
+  ...POLICY_SETTINGS,
 } as const;
 
 /** parseArgs options for every setting, plus `--config FILE`. */
@@ -124,6 +127,7 @@ export function loadGatewayConfig(
     ...cluster,
     ...loadLinkSettings(read, problems),
     ...loadNotifySettings(read, problems, edge.warnings),
+    ...loadPolicySettings(read, problems),
     readOnly: false,
   };
   if (problems.length > 0) {

@@ -11,7 +11,20 @@ import {
 export interface EventInit {
   workerId: string;
   /** `identity`: who may speak for a worker id (refused or taken-over agent and Beam streams). */
-  kind: "liveness" | "session_stalled" | "session_cleared" | "action" | "identity" | "notification";
+  kind:
+    | "liveness"
+    | "session_stalled"
+    | "session_cleared"
+    | "action"
+    | "identity"
+    | "notification"
+    // Remediation policies (server/gateway/policies): a dry-run match, an
+    // action taken, the cap reached, an action that could not start, the switch.
+    | "policy_matched"
+    | "policy_acted"
+    | "policy_cap_reached"
+    | "policy_failed"
+    | "policy_override";
   summary: string;
   fromState?: string;
   toState?: string;

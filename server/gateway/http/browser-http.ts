@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { ControlService } from "../../../gen/stallwatch/v1/control_pb.js";
+import { PolicyService } from "../../../gen/stallwatch/v1/policy_pb.js";
 import { ProfileService } from "../../../gen/stallwatch/v1/profile_pb.js";
 import { FleetService } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotService } from "../../../gen/stallwatch/v1/snapshot_pb.js";
@@ -24,6 +25,7 @@ export interface BrowserServices {
   control: ServiceImpl<typeof ControlService>;
   snapshot: ServiceImpl<typeof SnapshotService>;
   profile: ServiceImpl<typeof ProfileService>;
+  policy: ServiceImpl<typeof PolicyService>;
 }
 
 export interface BrowserHttpOptions {
@@ -57,6 +59,7 @@ export function createBrowserHttp(opts: BrowserHttpOptions): {
     router.service(ControlService, opts.services.control);
     router.service(SnapshotService, opts.services.snapshot);
     router.service(ProfileService, opts.services.profile);
+    router.service(PolicyService, opts.services.policy);
   };
   const api = connectNodeAdapter({
     routes,

@@ -38,6 +38,8 @@ export function auditOf(action: Action): AuditRecord {
     retryOf: action.retryOf,
     reconciled: action.reconciled,
     retriedBy: action.retriedBy,
+    evidence: action.evidence,
+    evidenceSnapshotId: action.evidenceSnapshotId,
   });
 }
 

@@ -116,6 +116,39 @@ export const MIGRATIONS: readonly {
     },
   },
   {
+    // Remediation policies (server/gateway/policies): one row per decision,
+    // keyed by an id derived from (policy, worker, session) so a second
+    // evaluation, a restart or another gateway inserts nothing new; and the
+    // fleet-wide dry-run switch, one row.
+    version: 4,
+    async up(db, t) {
+      await db.schema
+        .createTable("policy_decisions")
+        .addColumn("decision_id", "text", (c) => c.primaryKey())
+        .addColumn("policy", "text", (c) => c.notNull())
+        .addColumn("outcome", "integer", (c) => c.notNull())
+        .addColumn("at_ms", t.ms, (c) => c.notNull())
+        .addColumn("worker_id", "text", (c) => c.notNull())
+        .addColumn("action_id", "text", (c) => c.notNull())
+        .addColumn("gateway_id", "text")
+        .addColumn("body", t.bytes, (c) => c.notNull())
+        .execute();
+      await index(db, "policy_decisions_at", "policy_decisions", sql`at_ms DESC`);
+      await index(
+        db,
+        "policy_decisions_policy_outcome_at",
+        "policy_decisions",
+        sql`policy, outcome, at_ms DESC`,
+      );
+      await db.schema
+        .createTable("policy_override")
+        .addColumn("id", "integer", (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn("at_ms", t.ms, (c) => c.notNull())
+        .addColumn("body", t.bytes, (c) => c.notNull())
+        .execute();
+    },
+  },
+  {
     // Open notification incidents, so a restart or a takeover never
     // announces the same incident twice (server/gateway/notifications).
     version: 5,

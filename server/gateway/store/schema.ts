@@ -45,6 +45,20 @@ export interface StoreTables {
   worker_owners: { worker_id: string; gateway_id: string; claimed_at_ms: number };
   /** One row per worker with an announced, unrecovered incident (notifications). */
   incidents: { worker_id: string; causes: string; opened_at_ms: number; updated_at_ms: number };
+  /** Remediation policy decisions (body: PolicyDecision); see policy-rows.ts. */
+  policy_decisions: {
+    decision_id: string;
+    policy: string;
+    outcome: number;
+    at_ms: number;
+    worker_id: string;
+    /** "" when no action belongs to it. */
+    action_id: string;
+    gateway_id: string | null;
+    body: Uint8Array;
+  };
+  /** The dry-run switch (body: DryRunOverride); at most one row, id 1. */
+  policy_override: { id: number; at_ms: number; body: Uint8Array };
 }
 
 export type StoreDialect = "sqlite" | "postgres";

@@ -9,6 +9,8 @@ import type { SnapshotStore } from "./snapshot-store.js";
 import { bytes, createActionRows } from "./action-rows.js";
 import { createSnapshotRows } from "./snapshot-rows.js";
 import { createIncidentRows } from "./incident-rows.js";
+import { createPolicyRows } from "./policy-rows.js";
+import type { PolicyStore } from "./policy-store.js";
 import { connect, isPostgresUrl, redactUrl, type Connection } from "./connect.js";
 import { migrate } from "./migrations.js";
 import type { StoreDialect, StoreTables } from "./schema.js";
@@ -46,8 +48,8 @@ export interface ListFilter {
   limit: number;
 }
 
-/** The gateway's durable state: events, audit, actions, snapshots, open incidents. */
-export interface Store extends ActionStore, SnapshotStore, IncidentStore {
+/** The gateway's durable state: events, audit, actions, snapshots, open incidents, policy decisions. */
+export interface Store extends ActionStore, SnapshotStore, IncidentStore, PolicyStore {
   readonly dialect: StoreDialect;
   /**
    * The query layer, for modules that keep their own tables in this
@@ -74,6 +76,7 @@ export interface Store extends ActionStore, SnapshotStore, IncidentStore {
     audit: number;
     actions: number;
     incidents: number;
+    decisions: number;
   }>;
   close(): Promise<void>;
 }
@@ -145,6 +148,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const actions = createActionRows(db, transact, guard, () => clock.now(), opts.gatewayId);
   const snapshots = createSnapshotRows(db, guard, () => clock.now());
   const incidents = createIncidentRows(db, transact, guard);
+  const policies = createPolicyRows(db, transact, guard, dialect, opts.gatewayId);
 
   const store: Store = {
     dialect,
@@ -200,6 +204,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     ...snapshots,
 
     ...incidents,
+    ...policies,
 
     async prune(nowMs = clock.now()) {
       return guard("prune", () =>
@@ -240,6 +245,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
                 .where("updated_at_ms", "<", nowMs - opts.retention.eventsMs)
                 .executeTakeFirst(),
             ),
+            // Policy decisions live as long as the audit they explain.
+            decisions: count(
+              await trx
+                .deleteFrom("policy_decisions")
+                .where("at_ms", "<", nowMs - opts.retention.auditMs)
+                .executeTakeFirst(),
+            ),
           };
         }),
       );
@@ -260,10 +272,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
   const pruned = await store.prune().catch((err: unknown) => {
     log.warn({ err: (err as Error).message }, "pruning at start failed");
-    return { snapshots: 0, events: 0, audit: 0, actions: 0, incidents: 0 };
+    return { snapshots: 0, events: 0, audit: 0, actions: 0, incidents: 0, decisions: 0 };
   });
-  if (pruned.snapshots + pruned.events + pruned.audit + pruned.incidents > 0)
-    log.info(pruned, "expired records pruned");
+  if (Object.values(pruned).some((n) => n > 0)) log.info(pruned, "expired records pruned");
   const pruner = clock.every(opts.pruneIntervalMs ?? 60 * 60_000, () => {
     // guard() already reported a fatal error; anything else retries next time
     store.prune().catch(() => {});

@@ -4,7 +4,13 @@ import {
   ActionKind,
   ActionSchema,
   ActionStatus,
+  AuditRecordSchema,
 } from "../../../../gen/stallwatch/v1/control_pb.js";
+import {
+  DryRunOverrideSchema,
+  PolicyDecisionSchema,
+  PolicyOutcome,
+} from "../../../../gen/stallwatch/v1/policy_pb.js";
 import { FleetEventSchema } from "../../../../gen/stallwatch/v1/fleet_pb.js";
 import { SnapshotInfoSchema, SnapshotSchema } from "../../../../gen/stallwatch/v1/snapshot_pb.js";
 import { MAX_CAUSE_CHARS, MAX_INCIDENT_CAUSES } from "../incident-store.js";
@@ -316,5 +322,98 @@ export function defineStoreSuite(
     await Promise.all(writes);
     const again = await open();
     expect(await again.listEvents({ limit: 100 })).toHaveLength(20);
+  });
+
+  it("records a policy decision once per id, counts the cap fleet-wide, and finds decisions never started", async () => {
+    const s = await open();
+    const decision = (id: string, atMs: number, outcome = PolicyOutcome.ACTED) =>
+      create(PolicyDecisionSchema, {
+        decisionId: id,
+        policy: "hung",
+        outcome,
+        workerId: "w1",
+        sessionId: id,
+        atMs: BigInt(atMs),
+        actionId: outcome === PolicyOutcome.ACTED ? id : "",
+      });
+    const cap = (id: string, atMs: number) => ({
+      maxActions: 2,
+      windowMs: 60_000,
+      skipped: decision(`skip-${id}`, atMs, PolicyOutcome.SKIPPED_CAP),
+    });
+    const now = Date.now();
+    expect(await s.recordDecision(decision("d1", now), cap("d1", now))).toMatchObject({
+      fresh: true,
+    });
+    // The same id again (a later tick, a restart, another gateway) is the first decision.
+    const again = await s.recordDecision(decision("d1", now + 5), cap("d1", now + 5));
+    expect(again.fresh).toBe(false);
+    expect(again.decision.atMs).toBe(BigInt(now));
+    expect(
+      (await s.recordDecision(decision("d2", now + 1), cap("d2", now + 1))).decision.outcome,
+    ).toBe(PolicyOutcome.ACTED);
+    // The cap binds at two ACTED decisions inside the window: what is recorded is the skip.
+    const third = await s.recordDecision(decision("d3", now + 2), cap("d3", now + 2));
+    expect(third).toMatchObject({
+      fresh: true,
+      decision: { decisionId: "skip-d3", outcome: PolicyOutcome.SKIPPED_CAP },
+    });
+    expect((await s.recordDecision(decision("d3", now + 3), cap("d3", now + 3))).fresh).toBe(false);
+    // Past the window there is room again.
+    expect(
+      (await s.recordDecision(decision("d4", now + 61_000), cap("d4", now + 61_000))).decision
+        .outcome,
+    ).toBe(PolicyOutcome.ACTED);
+    const tally = (await s.tallyPolicies([{ policy: "hung", sinceMs: now + 1000 }])).get("hung");
+    expect(tally?.byOutcome.get(PolicyOutcome.ACTED)).toBe(3);
+    expect(tally?.byOutcome.get(PolicyOutcome.SKIPPED_CAP)).toBe(1);
+    expect(tally?.actedInWindow).toBe(1);
+    expect(tally?.lastAtMs).toBe(now + 61_000);
+    expect((await s.listDecisions({ limit: 2 })).map((d) => d.decisionId)).toEqual([
+      "d4",
+      "skip-d3",
+    ]);
+    expect(
+      (await s.listDecisions({ limit: 10, beforeMs: now + 2 })).map((d) => d.decisionId),
+    ).toEqual(["d2", "d1"]);
+    // d1 got its action; the others were decided but never started.
+    await s.createAction(runningAction(["d1", "au-d1"], ActionKind.CANCEL_SESSION));
+    expect((await s.listUnstartedDecisions()).map((d) => d.decisionId)).toEqual(["d2", "d4"]);
+    const failed = { ...decision("d2", now + 1), outcome: PolicyOutcome.FAILED, detail: "gone" };
+    expect(await s.failUnstarted(failed)).toBe(true);
+    expect(await s.failUnstarted({ ...decision("d1", now), outcome: PolicyOutcome.FAILED })).toBe(
+      false,
+    );
+    expect((await s.listUnstartedDecisions()).map((d) => d.decisionId)).toEqual(["d4"]);
+  });
+
+  it("keeps the dry-run switch with its audit record", async () => {
+    const s = await open();
+    expect(await s.getDryRunOverride()).toBeUndefined();
+    const on = create(DryRunOverrideSchema, {
+      on: true,
+      actor: "alice",
+      atMs: BigInt(Date.now()),
+      reason: "incident",
+      auditId: "au-o1",
+    });
+    const audit = create(AuditRecordSchema, {
+      id: "au-o1",
+      atMs: BigInt(Date.now()),
+      actor: "alice",
+      outcome: "on",
+    });
+    await s.setDryRunOverride(on, audit);
+    await s.setDryRunOverride(
+      { ...on, on: false, auditId: "au-o2" },
+      { ...audit, id: "au-o2", atMs: BigInt(Date.now() + 1) },
+    );
+    await close(s);
+    const again = await open();
+    expect(await again.getDryRunOverride()).toMatchObject({ on: false, auditId: "au-o2" });
+    expect((await again.listAudit({ actor: "alice", limit: 10 })).map((a) => a.id)).toEqual([
+      "au-o2",
+      "au-o1",
+    ]);
   });
 }

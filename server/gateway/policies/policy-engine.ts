@@ -1,0 +1,435 @@
+import { create } from "@bufbuild/protobuf";
+import { ActionKind, Role, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
+import type { SessionView } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import {
+  PolicyDecisionSchema,
+  PolicyMode,
+  PolicyOutcome,
+  type DryRunOverride,
+  type PolicyDecision,
+} from "../../../gen/stallwatch/v1/policy_pb.js";
+import type { Clock, Timer } from "../../shared/clock/clock.js";
+import type { Logger } from "../../shared/logging/logger.js";
+import { formatDuration } from "../../shared/words/durations.js";
+import type { ActionRequest } from "../actions/action-request.js";
+import type { Caller } from "../auth/caller.js";
+import type { EventInit } from "../events/event-log.js";
+import type { FleetReader } from "../fleet/fleet-reader.js";
+import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { PolicyStore } from "../store/policy-store.js";
+import { decisionIds } from "./decision-ids.js";
+import { matchSession } from "./policy-match.js";
+import type { PolicyMetrics } from "./policy-metrics.js";
+import { actsOnWorker, type PolicySpec } from "./policy-spec.js";
+
+/** Sessions looked at per tick, all policies together: a huge fleet is judged in part, never stalls the loop. */
+const MAX_SESSIONS_PER_TICK = 200_000;
+/** New decisions per policy per tick; the rest wait for the next tick. */
+const MAX_DECISIONS_PER_TICK = 50;
+/** Decision ids remembered as settled, so a match that stays true costs no query per tick. */
+const MAX_REMEMBERED = 20_000;
+/** How long the evidence snapshot may take before the action goes ahead without it. */
+const SNAPSHOT_DEADLINE_MS = 5_000;
+
+/** Where a test may stop the process (`STALLWATCH_TEST_EXIT_AT`); product runs never set it. */
+export type PolicyCrashPoint = "policy-decided";
+
+/** What the engine acts through: the operator's action path. */
+export interface PolicyActions {
+  start(kind: ActionKind, request: ActionRequest, caller: Caller): Promise<Action>;
+  get(actionId: string): Promise<Action | undefined>;
+}
+
+export interface PolicyEngineDeps {
+  specs: readonly PolicySpec[];
+  fleet: FleetReader;
+  actions: PolicyActions;
+  store: PolicyStore;
+  record: (event: EventInit) => void;
+  metrics: PolicyMetrics;
+  /** Freezes a snapshot of one worker as evidence; resolves with its id, rejects when refused. */
+  takeSnapshot: (actor: string, workerId: string, note: string) => Promise<string>;
+  clock: Clock;
+  log: Logger;
+  /** How often the fleet is judged: the status interval. */
+  intervalMs: number;
+  /** This gateway, recorded on its decisions ("" outside a cluster). */
+  gatewayId: string;
+  /** Test-only: called at a crash point (see gateway-command.ts). */
+  crashAt?: (point: PolicyCrashPoint) => void;
+}
+
+interface Match {
+  worker: FleetWorker;
+  view: SessionView;
+  evidence: string;
+}
+
+/** A worker a policy may act on: not on its way out already. */
+function actionable(worker: FleetWorker): boolean {
+  const state = worker.liveness.current.state;
+  return state !== "gone" && state !== "exited" && state !== "draining";
+}
+
+/** Bounded memory of ids, oldest forgotten first. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > MAX_REMEMBERED) {
+      const oldest = this.ids.values().next().value;
+      if (oldest !== undefined) this.ids.delete(oldest);
+    }
+  }
+}
+
+/**
+ * Judges the fleet against the configured policies every interval and acts
+ * on matches the way an operator would (ActionRunner, actor `policy:<name>`,
+ * a reason naming the policy, the evidence and a frozen snapshot pinned to
+ * the action). Decisions are committed before anything is done, under ids
+ * derived from (policy, worker, session), so a session is never acted on
+ * twice, and a process that stops between deciding and acting resumes the
+ * same action at restart. The cap is counted in the store, fleet-wide.
+ * Only this gateway's own workers are judged (the local fleet).
+ */
+export class PolicyEngine {
+  private timer: Timer | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly settled = new RecentIds();
+  private readonly capAnnounced = new RecentIds();
+  private override: DryRunOverride | undefined;
+  /** Until the switch has been read once, nothing acts. */
+  private overrideKnown = false;
+
+  constructor(private readonly deps: PolicyEngineDeps) {}
+
+  /** Starts judging; after `resumeAfterMs`, settles decisions a previous process left unstarted. */
+  start(resumeAfterMs: number): void {
+    const enabled = this.deps.specs.some((s) => s.mode !== PolicyMode.OFF);
+    if (!enabled) return;
+    this.timer = this.deps.clock.every(this.deps.intervalMs, () => void this.tick());
+    const resume = this.deps.clock.after(resumeAfterMs, () => {
+      void this.resumeUnstarted().catch((err: unknown) =>
+        this.deps.log.error({ err: (err as Error).message }, "resuming policy decisions failed"),
+      );
+    });
+    const stop = this.timer;
+    this.timer = {
+      cancel: () => {
+        stop.cancel();
+        resume.cancel();
+      },
+    };
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** The switch as this gateway last read it. */
+  get dryRunOverride(): DryRunOverride | undefined {
+    return this.override;
+  }
+
+  /** Tells the engine the switch changed here (the store is read again every tick). */
+  overrideChanged(override: DryRunOverride): void {
+    this.override = override;
+    this.overrideKnown = true;
+    this.deps.metrics.override(override.on);
+  }
+
+  /** What a policy does now: its mode, or dry run under the switch. */
+  effectiveMode(spec: PolicySpec): PolicyMode {
+    if (spec.mode === PolicyMode.ENFORCE && (this.override?.on || !this.overrideKnown))
+      return PolicyMode.DRY_RUN;
+    return spec.mode;
+  }
+
+  /** One evaluation (overlapping ticks are skipped). Resolves when done; for tests. */
+  tick(): Promise<void> {
+    this.ticking ??= this.evaluate()
+      .catch((err: unknown) =>
+        this.deps.log.error({ err: (err as Error).message }, "policy evaluation failed"),
+      )
+      .finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async evaluate(): Promise<void> {
+    try {
+      const override = await this.deps.store.getDryRunOverride();
+      this.overrideKnown = true;
+      this.override = override;
+      this.deps.metrics.override(override?.on ?? false);
+    } catch (err) {
+      // Not knowing the switch, nothing enforces this tick (dry run is safe).
+      this.overrideKnown = false;
+      this.deps.log.warn(
+        { err: (err as Error).message },
+        "dry-run switch unreadable; policies held in dry run",
+      );
+    }
+    const nowMs = this.deps.clock.now();
+    const workers = this.deps.fleet.all().filter(actionable);
+    let budget = MAX_SESSIONS_PER_TICK;
+    for (const spec of this.deps.specs) {
+      const mode = this.effectiveMode(spec);
+      if (mode === PolicyMode.OFF) continue;
+      const matches: Match[] = [];
+      for (const worker of workers) {
+        if (budget <= 0 || matches.length >= MAX_DECISIONS_PER_TICK) break;
+        for (const view of worker.status.sessions) {
+          if (--budget < 0) break;
+          const evidence = matchSession(spec.match, worker, view, nowMs);
+          if (evidence === undefined) continue;
+          matches.push({ worker, view, evidence });
+          // One decision per worker for an action on the whole worker.
+          if (actsOnWorker(spec.action)) break;
+        }
+      }
+      for (const match of matches) await this.consider(spec, mode, match, nowMs);
+    }
+  }
+
+  private target(spec: PolicySpec, match: Match) {
+    const workerRun = String(match.worker.agent?.announce.startedAtMs ?? 0n);
+    return {
+      policy: spec.name,
+      workerId: match.worker.id,
+      target: actsOnWorker(spec.action)
+        ? `worker:${workerRun}`
+        : `session:${match.view.session?.sessionId ?? ""}`,
+    };
+  }
+
+  private decision(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number, id: string) {
+    return create(PolicyDecisionSchema, {
+      decisionId: id,
+      policy: spec.name,
+      mode,
+      outcome: mode === PolicyMode.ENFORCE ? PolicyOutcome.ACTED : PolicyOutcome.WOULD_ACT,
+      workerId: match.worker.id,
+      sessionId: match.view.session?.sessionId ?? "",
+      atMs: BigInt(nowMs),
+      evidence: match.evidence,
+      actionId: mode === PolicyMode.ENFORCE ? id : "",
+      gatewayId: this.deps.gatewayId,
+    });
+  }
+
+  private async consider(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number) {
+    const ids = decisionIds(this.target(spec, match));
+    if (mode === PolicyMode.DRY_RUN) {
+      if (this.settled.has(ids.dryRun)) return;
+      const { decision, fresh } = await this.deps.store.recordDecision(
+        this.decision(spec, mode, match, nowMs, ids.dryRun),
+      );
+      this.settled.add(ids.dryRun);
+      if (!fresh) return;
+      this.deps.metrics.matched(spec.name, "dry_run");
+      this.deps.metrics.outcome(spec.name, "would_act");
+      this.tell(
+        decision,
+        "policy_matched",
+        `policy ${spec.name} would ${verb(spec.action)} (dry run): ${decision.evidence}`,
+      );
+      await this.pinSnapshot(spec, decision);
+      return;
+    }
+    if (this.settled.has(ids.act)) return;
+    const windowIndex = Math.floor(nowMs / spec.windowMs);
+    const skippedId = ids.skipped(windowIndex);
+    if (this.settled.has(skippedId)) return;
+    const skipped = this.decision(spec, mode, match, nowMs, skippedId);
+    skipped.outcome = PolicyOutcome.SKIPPED_CAP;
+    skipped.actionId = "";
+    skipped.detail = `cap reached: ${spec.maxActions} actions per ${formatDuration(spec.windowMs)}, fleet-wide`;
+    const { decision, fresh } = await this.deps.store.recordDecision(
+      this.decision(spec, mode, match, nowMs, ids.act),
+      { maxActions: spec.maxActions, windowMs: spec.windowMs, skipped },
+    );
+    if (decision.outcome === PolicyOutcome.SKIPPED_CAP) {
+      this.settled.add(skippedId);
+      if (!fresh) return;
+      this.deps.metrics.matched(spec.name, "enforce");
+      this.deps.metrics.outcome(spec.name, "skipped_cap");
+      const capKey = `${spec.name}\u0000${windowIndex}`;
+      if (!this.capAnnounced.has(capKey)) {
+        this.capAnnounced.add(capKey);
+        this.deps.metrics.capBinds(spec.name);
+        this.deps.log.warn(
+          { policy: spec.name, maxActions: spec.maxActions },
+          "policy cap reached: no more actions this window",
+        );
+      }
+      this.tell(
+        decision,
+        "policy_cap_reached",
+        `policy ${spec.name} did not ${verb(spec.action)}: ${decision.detail}; ${decision.evidence}`,
+      );
+      return;
+    }
+    if (decision.outcome !== PolicyOutcome.ACTED) {
+      this.settled.add(ids.act);
+      return;
+    }
+    if (fresh) {
+      this.deps.metrics.matched(spec.name, "enforce");
+      this.deps.crashAt?.("policy-decided");
+    }
+    await this.ensureStarted(spec, decision);
+  }
+
+  /**
+   * Starts the decision's action unless it exists (the same id: a repeat is
+   * the same action). The snapshot is best effort: a refusal is recorded as
+   * the reason there is none, and the action goes ahead.
+   */
+  private async ensureStarted(spec: PolicySpec, decision: PolicyDecision): Promise<void> {
+    if (await this.deps.actions.get(decision.actionId)) {
+      this.settled.add(decision.decisionId);
+      return;
+    }
+    const actor = `policy:${spec.name}`;
+    const notes: string[] = [];
+    await this.freeze(actor, decision, notes);
+    try {
+      await this.deps.actions.start(
+        spec.action,
+        {
+          actionId: decision.actionId,
+          workerId: decision.workerId,
+          ...(spec.action === ActionKind.CANCEL_SESSION ? { sessionId: decision.sessionId } : {}),
+          reason: `remediation policy ${spec.name}: ${decision.evidence}`.slice(0, 1000),
+          evidence: decision.evidence,
+          evidenceSnapshotId: decision.evidenceSnapshotId,
+        },
+        { role: Role.OPERATOR, actor, reason: "" },
+      );
+      this.deps.metrics.outcome(spec.name, "acted");
+      this.tell(
+        decision,
+        "policy_acted",
+        `policy ${spec.name} ${verbPast(spec.action)}: ${decision.evidence}`,
+      );
+    } catch (err) {
+      // Another gateway (a worker changing owner) may have started it just now.
+      if (await this.deps.actions.get(decision.actionId).catch(() => undefined)) {
+        this.settled.add(decision.decisionId);
+        return;
+      }
+      decision.outcome = PolicyOutcome.FAILED;
+      notes.unshift(`could not ${verb(spec.action)}: ${(err as Error).message}`.slice(0, 500));
+      this.deps.metrics.outcome(spec.name, "failed");
+      this.tell(decision, "policy_failed", `policy ${spec.name} ${notes[0]}`);
+    }
+    decision.detail = notes.join("; ");
+    await this.deps.store.updateDecision(decision);
+    this.settled.add(decision.decisionId);
+  }
+
+  /** Pins a snapshot to a dry-run decision (best effort). */
+  private async pinSnapshot(spec: PolicySpec, decision: PolicyDecision): Promise<void> {
+    const notes: string[] = [];
+    await this.freeze(`policy:${spec.name}`, decision, notes);
+    decision.detail = notes.join("; ");
+    await this.deps.store
+      .updateDecision(decision)
+      .catch((err: unknown) =>
+        this.deps.log.warn(
+          { err: (err as Error).message },
+          "policy decision evidence not recorded",
+        ),
+      );
+  }
+
+  private async freeze(actor: string, decision: PolicyDecision, notes: string[]): Promise<void> {
+    let timer: Timer | undefined;
+    try {
+      decision.evidenceSnapshotId = await Promise.race([
+        this.deps.takeSnapshot(
+          actor,
+          decision.workerId,
+          `${actor}: ${decision.evidence}`.slice(0, 2000),
+        ),
+        new Promise<never>((_, reject) => {
+          timer = this.deps.clock.after(SNAPSHOT_DEADLINE_MS, () =>
+            reject(new Error(`no answer within ${SNAPSHOT_DEADLINE_MS / 1000} s`)),
+          );
+        }),
+      ]);
+    } catch (err) {
+      notes.push(`no evidence snapshot: ${(err as Error).message}`.slice(0, 300));
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  private tell(decision: PolicyDecision, kind: EventInit["kind"], summary: string): void {
+    this.deps.record({
+      workerId: decision.workerId,
+      kind,
+      summary: summary.slice(0, 2000),
+      ...(decision.sessionId ? { sessionId: decision.sessionId } : {}),
+    });
+  }
+
+  /**
+   * Decisions committed to act whose action was never recorded (the process
+   * stopped in between): started now if the match still holds, otherwise
+   * marked FAILED with why. Never both: the action's id is the decision's.
+   */
+  async resumeUnstarted(): Promise<number> {
+    const pending = await this.deps.store.listUnstartedDecisions();
+    const nowMs = this.deps.clock.now();
+    for (const decision of pending) {
+      if (this.settled.has(decision.decisionId)) continue;
+      const spec = this.deps.specs.find((s) => s.name === decision.policy);
+      const worker = this.deps.fleet.get(decision.workerId);
+      const view = worker?.status.sessions.find((s) => s.session?.sessionId === decision.sessionId);
+      const still =
+        spec &&
+        worker &&
+        view &&
+        actionable(worker) &&
+        this.effectiveMode(spec) === PolicyMode.ENFORCE &&
+        matchSession(spec.match, worker, view, nowMs) !== undefined;
+      if (still) {
+        await this.ensureStarted(spec, decision);
+        continue;
+      }
+      decision.outcome = PolicyOutcome.FAILED;
+      decision.detail =
+        "not started: the gateway stopped between deciding and acting, and at restart the match no longer held";
+      if (await this.deps.store.failUnstarted(decision)) {
+        this.deps.metrics.outcome(decision.policy, "failed");
+        this.tell(decision, "policy_failed", `policy ${decision.policy} ${decision.detail}`);
+      }
+      this.settled.add(decision.decisionId);
+    }
+    if (pending.length > 0)
+      this.deps.log.info({ decisions: pending.length }, "unstarted policy decisions settled");
+    return pending.length;
+  }
+}
+
+function verb(action: ActionKind): string {
+  return action === ActionKind.CANCEL_SESSION
+    ? "cancel the session"
+    : action === ActionKind.DRAIN_WORKER
+      ? "drain the worker"
+      : "cancel the worker";
+}
+
+function verbPast(action: ActionKind): string {
+  return action === ActionKind.CANCEL_SESSION
+    ? "cancelled the session"
+    : action === ActionKind.DRAIN_WORKER
+      ? "drained the worker"
+      : "cancelled the worker";
+}

@@ -1,0 +1,65 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+
+const MODES = ["dry_run", "enforce"] as const;
+const OUTCOMES = ["would_act", "acted", "skipped_cap", "failed"] as const;
+export type PolicyMetricMode = (typeof MODES)[number];
+export type PolicyMetricOutcome = (typeof OUTCOMES)[number];
+
+/**
+ * /metrics for remediation policies. The `policy` label takes only the
+ * configured names (at most 50, validated at start), so every series exists
+ * at 0 from the start and none grows per worker.
+ */
+export class PolicyMetrics {
+  private readonly matches: Counter<"policy" | "mode">;
+  private readonly actions: Counter<"policy" | "outcome">;
+  private readonly capReached: Counter<"policy">;
+  private readonly dryRunOverride: Gauge;
+
+  constructor(registry: Registry, policies: readonly string[]) {
+    this.matches = new Counter({
+      name: "stallwatch_policy_matches_total",
+      help: "New matches of a remediation policy (one per policy and session, or worker), by the mode it was in.",
+      labelNames: ["policy", "mode"],
+      registers: [registry],
+    });
+    this.actions = new Counter({
+      name: "stallwatch_policy_actions_total",
+      help: "What came of a policy's matches: would_act (dry run), acted, skipped_cap, failed.",
+      labelNames: ["policy", "outcome"],
+      registers: [registry],
+    });
+    this.capReached = new Counter({
+      name: "stallwatch_policy_cap_reached_total",
+      help: "Windows in which a policy reached its max_actions cap (counted once per window by the gateway that hit it).",
+      labelNames: ["policy"],
+      registers: [registry],
+    });
+    this.dryRunOverride = new Gauge({
+      name: "stallwatch_policy_dry_run_override",
+      help: "1 while the operator switch holds every policy in dry run.",
+      registers: [registry],
+    });
+    for (const policy of policies) {
+      for (const mode of MODES) this.matches.inc({ policy, mode }, 0);
+      for (const outcome of OUTCOMES) this.actions.inc({ policy, outcome }, 0);
+      this.capReached.inc({ policy }, 0);
+    }
+  }
+
+  matched(policy: string, mode: PolicyMetricMode): void {
+    this.matches.inc({ policy, mode });
+  }
+
+  outcome(policy: string, outcome: PolicyMetricOutcome): void {
+    this.actions.inc({ policy, outcome });
+  }
+
+  capBinds(policy: string): void {
+    this.capReached.inc({ policy });
+  }
+
+  override(on: boolean): void {
+    this.dryRunOverride.set(on ? 1 : 0);
+  }
+}
