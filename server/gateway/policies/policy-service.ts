@@ -136,7 +136,7 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
           atMs,
           endedAtMs: atMs,
           actor: caller.actor,
-          kind: ActionKind.UNSPECIFIED,
+          kind: ActionKind.POLICY_SWITCH,
           reason: reason || "(no reason given)",
           result: ActionStatus.SUCCEEDED,
           outcome: `policy dry-run switch ${request.on ? "on" : "off"}: ${outcome}`,
