@@ -8,6 +8,10 @@
 //   name such as `liveness.ts`, which a folder's README must find in its own
 //   folder or below (root-level docs: anywhere). `x.js` also finds `x.ts`,
 //   the name TypeScript's ESM imports use.
+// - a figure must name the bench that prints it: in a table with a `bench`
+//   column, each row's cell must name a `bench/<name>.bench.ts` that exists;
+//   and under a "Benchmarks" heading every table must have that column, or sit
+//   under a heading that names its bench file.
 // Exits non-zero listing each stale reference as file:line.
 //
 // STALLWATCH_CHECK_ROOT runs it on another tree (scripts/check-docs.test.js).
@@ -15,6 +19,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { remark } from "remark";
+import remarkGfm from "remark-gfm";
 import remarkValidateLinks from "remark-validate-links";
 import { read } from "to-vfile";
 import { visit } from "unist-util-visit";
@@ -94,6 +99,57 @@ for (const file of markdown) {
       `${file}:${node.position?.start.line ?? 0}: \`${node.value}\` names no ${anchored ? "path in the repository" : "tracked path ending so"}`,
     );
   });
+}
+
+/** The text of a node and its children (a table cell, a heading). */
+function textOf(node) {
+  if (node.value !== undefined) return node.value;
+  return (node.children ?? []).map(textOf).join("");
+}
+
+const benches = new Set(
+  files.flatMap((f) => {
+    const m = /^bench\/(.+)\.bench\.ts$/.exec(f);
+    return m ? [m[1]] : [];
+  }),
+);
+
+/** Figures name their bench: see the header comment. */
+function checkFigureTables(file, tree) {
+  let inBenchmarks = false;
+  let headingNamesBench = false;
+  for (const node of tree.children) {
+    if (node.type === "heading") {
+      const text = textOf(node);
+      if (node.depth <= 2) inBenchmarks = /benchmarks/i.test(text);
+      headingNamesBench = /bench\/[\w-]+\.bench\.ts/.test(text);
+      continue;
+    }
+    if (node.type !== "table") continue;
+    const [head, ...rows] = node.children;
+    const column = head.children.findIndex((cell) => textOf(cell).trim().toLowerCase() === "bench");
+    const line = node.position?.start.line ?? 0;
+    if (column < 0) {
+      if (inBenchmarks && !headingNamesBench)
+        problems.push(`${file}:${line}: a figures table without a \`bench\` column`);
+      continue;
+    }
+    for (const row of rows) {
+      const name = textOf(row.children[column] ?? { value: "" }).trim();
+      if (!benches.has(name))
+        problems.push(
+          `${file}:${row.position?.start.line ?? line}: bench "${name}" is not a bench/<name>.bench.ts`,
+        );
+    }
+  }
+}
+
+for (const file of markdown) {
+  // GitHub's Markdown: tables are an extension of CommonMark.
+  const tree = remark()
+    .use(remarkGfm)
+    .parse(await read(join(root, file)));
+  checkFigureTables(file, tree);
 }
 
 for (const line of problems) say(line);

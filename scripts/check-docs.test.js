@@ -83,4 +83,32 @@ describe("scripts/check-docs.js", { timeout: 60_000 }, () => {
     expect(result.out).toContain("`ARCHITECTURE-NOTES.md`");
     expect(result.status).toBe(1);
   });
+
+  it("fails on a figure without its bench: a bench cell naming no bench, or a benchmarks table without the column", () => {
+    const table = (bench) =>
+      `| what | figure | bench |\n| --- | --- | --- |\n| p99 | 2 ms | \`${bench}\` |\n`;
+    const good = check(
+      tree({
+        ...code,
+        "bench/probe-cpu.bench.ts": "export {};\n",
+        "README.md":
+          `# Top\n\n## Benchmarks\n\n${table("probe-cpu")}\n` +
+          "### First load (`bench/probe-cpu.bench.ts`)\n\n| what | figure |\n| --- | --- |\n| load | 1 s |\n",
+      }),
+    );
+    expect(good.out).toContain("every link and named path exists");
+    expect(good.status).toBe(0);
+    const bad = check(
+      tree({
+        ...code,
+        "bench/probe-cpu.bench.ts": "export {};\n",
+        "README.md":
+          `# Top\n\n## Benchmarks\n\n${table("probe-gpu")}\n` +
+          "| what | figure |\n| --- | --- |\n| load | 1 s |\n",
+      }),
+    );
+    expect(bad.out).toContain('README.md:7: bench "probe-gpu" is not a bench/<name>.bench.ts');
+    expect(bad.out).toContain("README.md:9: a figures table without a `bench` column");
+    expect(bad.status).toBe(1);
+  });
 });
