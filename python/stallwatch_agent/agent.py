@@ -161,7 +161,10 @@ class Agent:
                 return
             delay_s = min(delay_s * 2, RESPAWN_MAX_S)
 
-    def _handle(self, message):
+    def _handle(self, message, reply=None):
+        """Answers one gateway message on a pool thread; `reply` (default: to the
+        helper) takes the answer."""
+        reply = reply or self._reply
         which = message.WhichOneof("message")
         if which is None:
             return  # a newer gateway's message: nothing to answer
@@ -170,19 +173,19 @@ class Agent:
             if not busy:
                 self._in_flight += 1
         if busy:
-            self._reply(_busy_answer(message))
+            reply(_busy_answer(message))
             return
         if which == "status_request":
             pool, work = self._status_pool, lambda: _status(self._registry, message.status_request)
         else:
             pool, work = self._command_pool, lambda: _command(self._registry, message.command)
-        pool.submit(self._answer, work)
+        pool.submit(self._answer, work, reply)
 
-    def _answer(self, work):
+    def _answer(self, work, reply):
         try:
             answer = contained("answer the gateway", work)
             if answer is not None:
-                self._reply(answer)
+                reply(answer)
         finally:
             with self._count_lock:
                 self._in_flight -= 1
@@ -223,6 +226,56 @@ class Agent:
         faulthandler.dump_traceback_later(
             self.config.gil_timeout_s, repeat=False, file=self._fault_w
         )
+
+
+class InProcessAgent(Agent):
+    """The agent without its helper process (STALLWATCH_AGENT_HELPER=0, start(helper=False)):
+    a daemon thread of the worker holds the gateway stream and answers on it.
+
+    What is lost (README): when native code holds the GIL nothing answers, so
+    the gateway sees the agent go silent rather than where it is stuck, and
+    cancel-worker cannot end a worker that cannot run (no "kill-worker").
+    """
+
+    def start(self):
+        self._stream = None
+        threading.Thread(target=self._connect, name="stallwatch-agent-stream", daemon=True).start()
+        return self
+
+    def _connect(self):
+        from .connect_loop import connect_forever
+
+        contained(
+            "hold the gateway stream",
+            lambda: connect_forever(
+                self.config.gateway,
+                self.config.announce(),
+                self.config.token,
+                self._on_stream,
+                self._on_message,
+                lambda text: log.info("stallwatch agent: %s", text),
+                self._stopped,
+            ),
+        )
+
+    def _on_stream(self, stream):
+        self._stream = stream
+
+    def _on_message(self, message):
+        # An answer goes on the stream its request came on: put() on a closed
+        # stream drops it, so a late answer never reaches a newer stream (the
+        # gateway counts unsolicited answers against us).
+        self._handle(message, self._stream.put)
+
+    def stop(self, timeout_s=5.0):
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+        self._status_pool.shutdown(wait=False, cancel_futures=True)
+        self._command_pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _status(registry, request):

@@ -36,11 +36,11 @@ def gateway():
 class Worker:
     """tiny_worker in its own process, with the agent started in it."""
 
-    def __init__(self, gateway_address, worker_id, *extra):
+    def __init__(self, gateway_address, worker_id, *extra, env=None):
         args = [sys.executable, "-m", "stallwatch_agent.testing.tiny_worker", "--id", worker_id]
         args += ["--gateway", gateway_address, *extra]
         python_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ, PYTHONPATH=python_dir)
+        env = dict(os.environ, PYTHONPATH=python_dir, **(env or {}))
         self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
@@ -92,8 +92,8 @@ class Worker:
 def spawn():
     started = []
 
-    def start(*args):
-        w = Worker(*args)
+    def start(*args, env=None):
+        w = Worker(*args, env=env)
         started.append(w)
         return w
 
@@ -208,6 +208,60 @@ def test_a_worker_whose_gil_is_held_shows_every_stack_and_says_so(gateway, spawn
     action = cancel(gateway, "py-gil", session.session_id, grace_ms=300)
     assert action.status == control_pb2.ACTION_STATUS_FAILED
     assert "GIL" in action.outcome and "not cancelled" in action.outcome
+
+
+def cancel_worker(gateway, worker_id):
+    """Cancel worker through the dashboard API; waits for the action's end."""
+    request = control_pb2.CancelWorkerRequest(
+        action_id=str(uuid.uuid4()), worker_id=worker_id, reason="test"
+    )
+
+    def done():
+        action = gateway.call(
+            "ControlService/CancelWorker",
+            request,
+            control_pb2.CancelWorkerResponse,
+            operator=True,
+        ).action
+        return action if action.status != control_pb2.ACTION_STATUS_RUNNING else None
+
+    return wait_for("the cancel-worker to end", done, timeout_s=40, every_s=0.3)
+
+
+def test_cancel_worker_ends_a_gil_held_worker_through_the_helper_and_says_so(gateway, spawn):
+    w = spawn(gateway.grpc, "py-kill")
+    w.execute("gil")
+    live_session(gateway, "py-kill", "gil")
+    dump_with(gateway, "py-kill", lambda ts: any(t.thread_id == "gil-held" for t in ts))
+    # Manage needs the GIL too: the shutdown goes unanswered, the helper kills the process.
+    action = cancel_worker(gateway, "py-kill")
+    assert action.status == control_pb2.ACTION_STATUS_SUCCEEDED, action.outcome
+    assert "killed (SIGKILL) by the agent helper" in action.outcome, action.outcome
+    assert "GIL held by native code" in action.outcome, action.outcome
+    assert "Manage shutdown went unanswered" in action.outcome, action.outcome
+    assert w.process.wait(10) == -signal.SIGKILL
+
+
+def test_without_the_helper_the_agent_runs_in_process_and_says_what_it_lacks(gateway, spawn):
+    w = spawn(gateway.grpc, "py-nohelper", env={"STALLWATCH_AGENT_HELPER": "0"})
+    detail = wait_for("the worker", lambda: gateway.worker("py-nohelper"), timeout_s=20)
+    assert w.helper_pid() is None  # no second process
+    capabilities = detail.worker.agent.capabilities
+    assert "thread-dump" in capabilities and "cancel-session" in capabilities
+    assert "gil-watchdog" not in capabilities and "kill-worker" not in capabilities
+    w.execute("recv")
+    session = live_session(gateway, "py-nohelper", "recv")
+    dump_with(
+        gateway,
+        "py-nohelper",
+        lambda ts: any(
+            t.session_id == session.session_id and "recv_into" in t.frames[0] for t in ts
+        ),
+    )
+    w.execute("spin")
+    spin = live_session(gateway, "py-nohelper", "spin")
+    action = cancel(gateway, "py-nohelper", spin.session_id, grace_ms=300)
+    assert action.status == control_pb2.ACTION_STATUS_SUCCEEDED, action.outcome
 
 
 def test_the_agent_token_comes_from_a_file_and_a_wrong_one_is_refused(spawn):

@@ -6,6 +6,7 @@ newer one replaces it); command results are kept over status reports.
 
 import collections
 import threading
+import time
 
 import grpc
 
@@ -42,6 +43,17 @@ class GatewayStream:
                 del self._queue[i]
                 return
         self._queue.popleft()
+
+    def wait_sent(self, timeout_s):
+        """Waits until grpcio took everything queued (True), or timeout_s passed."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._queue and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+            return not self._queue
 
     def close(self):
         with self._cond:

@@ -28,8 +28,10 @@ GIL_THREAD_ID = "gil-held"
 
 
 class Relay:
-    def __init__(self, to_worker, gil_timeout_s, worker_pid, clock=time.monotonic):
+    def __init__(self, to_worker, gil_timeout_s, worker_pid, clock=time.monotonic, on_kill=None):
         self._worker_pid = worker_pid
+        #: (Command) -> None: a kill_worker command, carried out by the helper itself.
+        self._on_kill = on_kill
         self._to_worker = to_worker  # (ConnectResponse) -> None
         self._to_gateway = None  # (ConnectRequest) -> None, per connection
         self._gil_timeout_s = gil_timeout_s
@@ -55,6 +57,11 @@ class Relay:
     def from_gateway(self, message):
         which = message.WhichOneof("message")
         if which is None:
+            return
+        if which == "command" and message.command.WhichOneof("kind") == "kill_worker":
+            # Never forwarded: the worker is exactly what may not be able to act.
+            if self._on_kill is not None:
+                self._on_kill(message.command)
             return
         now = self._clock()
         with self._lock:
@@ -132,6 +139,18 @@ class Relay:
             for request_id, (received, _) in list(self._status.items()):
                 if now - received > FORGET_AFTER_S:
                     del self._status[request_id]
+
+    def why_stuck(self):
+        """Why the worker cannot stop itself, in words, for a kill's outcome."""
+        with self._lock:
+            if self.gil_since is not None:
+                return f"GIL held by native code for {self._held_for()}"
+            return "the worker runs Python but did not answer the Manage shutdown"
+
+    def answer(self, request):
+        """Sends the helper's own answer (a kill's result) on the current stream."""
+        with self._lock:
+            self._send(request)
 
     # Answers in the worker's place ---------------------------------------------
 

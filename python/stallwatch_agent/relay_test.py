@@ -149,3 +149,13 @@ def test_a_new_stream_forgets_what_was_pending_on_the_old_one():
     relay.connected(wires.to_gateway.append)
     relay.from_worker(agent_pb2.ConnectRequest(status=agent_pb2.StatusReport(request_id="old")))
     assert wires.to_gateway == []
+
+
+def test_kill_worker_is_carried_out_by_the_helper_and_never_forwarded_to_the_worker():
+    forwarded, kills = [], []
+    relay = Relay(forwarded.append, 2.0, 4242, on_kill=kills.append)
+    relay.connected(lambda _request: None)
+    kill = agent_pb2.Command(command_id="k1", kill_worker=agent_pb2.KillWorker(grace_ms=100))
+    relay.from_gateway(agent_pb2.ConnectResponse(command=kill))
+    assert forwarded == [] and [k.command_id for k in kills] == ["k1"]
+    assert "did not answer the Manage shutdown" in relay.why_stuck()

@@ -10,6 +10,7 @@ import type { ManageClient } from "../heartbeats/manage-client.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatDuration } from "../../shared/words/durations.js";
+import { canKillThroughAgent, killThroughAgent } from "./kill-through-agent.js";
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 const PROGRESS_POLL_MS = 500;
@@ -141,6 +142,12 @@ export async function shutdownWorker(
     SHUTDOWN_DEADLINE_MS,
   );
   if (!result.ok) {
+    // A worker that cannot run its own code (a GIL held by native code) may
+    // still have an agent beside it that can end the process.
+    if (cancelSessions && canKillThroughAgent(ops, worker)) {
+      await killThroughAgent(ops, action, worker, result.reason, atStart);
+      return;
+    }
     await ops.finish(action, ActionStatus.FAILED, `failed: worker unreachable (${result.reason})`);
     return;
   }
