@@ -279,7 +279,9 @@ class InProcessAgent(Agent):
 
 
 def _status(registry, request):
-    return agent_pb2.ConnectRequest(status=status.status_report(registry, request))
+    answer = agent_pb2.ConnectRequest()
+    status.status_report(registry, request, into=answer.status)
+    return answer
 
 
 def _command(registry, command):
