@@ -18,11 +18,13 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Optional
 
 from stallwatch_proto import agent_pb2
 
 from . import status, wire
 from .contained import contained, log
+from .gateway_stream import GatewayStream
 
 #: A helper that dies is replaced after 1 s, doubling to 30 s; one that lived a minute resets it.
 RESPAWN_FIRST_S = 1.0
@@ -49,9 +51,9 @@ class Agent:
         self._command_pool = concurrent.futures.ThreadPoolExecutor(
             8, thread_name_prefix="stallwatch-agent-command"
         )
-        self._sock = None
-        self._fault_w = None
-        self.helper = None
+        self._sock: Optional[socket.socket] = None
+        self._fault_w: Optional[int] = None
+        self.helper: Optional[subprocess.Popen] = None
         #: Held while faulthandler is armed on, or we swap, the pipe to the helper.
         self._watch_lock = threading.Lock()
 
@@ -94,7 +96,7 @@ class Agent:
     def _respawn(self, delay_s):
         """A helper that died is replaced (after delay_s): status must not end for good."""
         old = self.helper
-        code = contained("reap the old helper", lambda: old.wait(5))
+        code = contained("reap the old helper", lambda: old.wait(5)) if old else None
         log.warning(
             "stallwatch agent: the helper process ended (exit %s); starting another in %.0f s",
             code,
@@ -102,9 +104,8 @@ class Agent:
         )
         with self._watch_lock:
             contained("disarm the watchdog", faulthandler.cancel_dump_traceback_later)
-            contained("close the old pipe", lambda: os.close(self._fault_w))
-            self._fault_w = None
-        contained("close the old socket", self._sock.close)
+            self._close_pipe()
+        self._close_sock()
         if self._stopped.wait(delay_s):
             return False
         return contained("start a helper", lambda: self._spawn() or True, False)
@@ -125,19 +126,31 @@ class Agent:
                 helper.kill()
                 helper.wait(1)
         with self._watch_lock:
-            contained("close the helper's socket", self._sock.close)
-            if self._fault_w is not None:
-                contained("close the helper's pipe", lambda: os.close(self._fault_w))
-                self._fault_w = None
+            self._close_sock()
+            self._close_pipe()
         self._status_pool.shutdown(wait=False, cancel_futures=True)
         self._command_pool.shutdown(wait=False, cancel_futures=True)
 
     # The helper's requests ---------------------------------------------------
 
+    def _close_sock(self):
+        sock = self._sock
+        if sock is not None:
+            contained("close the helper's socket", sock.close)
+
+    def _close_pipe(self):
+        """Closes the watchdog's pipe to the helper; the caller holds _watch_lock."""
+        fault_w, self._fault_w = self._fault_w, None
+        if fault_w is not None:
+            contained("close the helper's pipe", lambda: os.close(fault_w))
+
     def _send(self, kind, payload=b""):
         frame = wire.encode(kind, payload)
         with self._send_lock:
-            self._sock.sendall(frame)
+            sock = self._sock
+            if sock is None:
+                raise OSError("no helper socket")
+            sock.sendall(frame)
 
     def _read(self):
         delay_s = RESPAWN_FIRST_S
@@ -223,9 +236,10 @@ class Agent:
             self._stopped.wait(self.config.rearm_s)
 
     def _arm(self):
-        faulthandler.dump_traceback_later(
-            self.config.gil_timeout_s, repeat=False, file=self._fault_w
-        )
+        if self._fault_w is not None:
+            faulthandler.dump_traceback_later(
+                self.config.gil_timeout_s, repeat=False, file=self._fault_w
+            )
 
 
 class InProcessAgent(Agent):
@@ -238,7 +252,7 @@ class InProcessAgent(Agent):
     """
 
     def start(self):
-        self._stream = None
+        self._stream: Optional[GatewayStream] = None
         threading.Thread(target=self._connect, name="stallwatch-agent-stream", daemon=True).start()
         return self
 
@@ -265,7 +279,9 @@ class InProcessAgent(Agent):
         # An answer goes on the stream its request came on: put() on a closed
         # stream drops it, so a late answer never reaches a newer stream (the
         # gateway counts unsolicited answers against us).
-        self._handle(message, self._stream.put)
+        stream = self._stream
+        if stream is not None:
+            self._handle(message, stream.put)
 
     def stop(self, timeout_s=5.0):
         if self._stopped.is_set():

@@ -122,6 +122,7 @@ def _worker(gateway_address, worker_id, env=None):
         text=True,
         env=dict(os.environ, PYTHONPATH=python_dir, **(env or {})),
     )
+    assert p.stdout is not None  # piped
     port = int(p.stdout.readline().split()[1])
     return p, port
 

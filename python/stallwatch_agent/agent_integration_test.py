@@ -45,6 +45,7 @@ class Worker:
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         self.id = worker_id
+        assert self.process.stdout is not None and self.process.stderr is not None  # piped
         line = self.process.stdout.readline()
         assert line.startswith("listening "), line + self.process.stderr.read()
         self.port = int(line.split()[1])

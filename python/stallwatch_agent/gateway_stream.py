@@ -21,7 +21,7 @@ class GatewayStream:
     def __init__(self, announce, say):
         self._announce = announce
         self._say = say
-        self._queue = collections.deque()
+        self._queue: collections.deque = collections.deque()
         self._cond = threading.Condition()
         self._closed = False
         self.answered = False

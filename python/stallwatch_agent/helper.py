@@ -84,8 +84,6 @@ def main(argv=None):
         with send_lock:
             sock.sendall(frame)
 
-    relay = None
-
     def on_kill(command):
         if KILL.running.is_set():
             return  # one at a time: the first one's result answers for the worker

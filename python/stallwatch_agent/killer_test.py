@@ -18,6 +18,7 @@ IGNORES_TERM = (
 
 def start(code):
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None  # piped
     assert p.stdout.readline().strip() == "ready"
     return p
 

@@ -152,7 +152,8 @@ def test_a_new_stream_forgets_what_was_pending_on_the_old_one():
 
 
 def test_kill_worker_is_carried_out_by_the_helper_and_never_forwarded_to_the_worker():
-    forwarded, kills = [], []
+    forwarded: list = []
+    kills: list = []
     relay = Relay(forwarded.append, 2.0, 4242, on_kill=kills.append)
     relay.connected(lambda _request: None)
     kill = agent_pb2.Command(command_id="k1", kill_worker=agent_pb2.KillWorker(grace_ms=100))

@@ -58,12 +58,12 @@ def format_frame(fn, file, line, source):
 #: (code, line) -> (frame text, fn, file, source): formatting a frame (linecache,
 #: f-strings) is the costly part of a dump, and a parked thread shows the same
 #: frames at every dump.
-_TEXT = {}
+_TEXT: dict = {}
 _TEXT_MAX = 20_000
 #: The whole stack, as (code, line, code, line, ...) -> (frame texts, state): most
 #: threads of a worker (pool threads, parked sessions) do not move between dumps,
 #: so their stack costs one walk and one dict lookup.
-_STACKS = {}
+_STACKS: dict = {}
 _STACKS_MAX = 5_000
 
 

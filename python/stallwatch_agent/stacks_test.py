@@ -22,7 +22,7 @@ def _by_name(dump):
 
 def test_every_thread_with_file_line_function_and_source_and_the_right_idle_class():
     stop = threading.Event()
-    q = queue.Queue()
+    q: queue.Queue = queue.Queue()
     ours, theirs = socket.socketpair()
     sel = selectors.DefaultSelector()
     sel.register(ours, selectors.EVENT_READ)

@@ -8,6 +8,7 @@ re-exports the modules the agent and the worker use, each loaded when first used
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 _GEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen")
 if _GEN not in sys.path:
@@ -27,6 +28,20 @@ _MODULES = {
     "udf_service_pb2": "org.apache.spark.udf.worker.udf_service_pb2",
     "udf_service_pb2_grpc": "org.apache.spark.udf.worker.udf_service_pb2_grpc",
 }
+
+
+if TYPE_CHECKING:
+    # For mypy only: the generated modules, untyped (Any) but still modules, so
+    # `udf_message_pb2.UdfRequest` is a valid annotation.
+    from org.apache.spark.udf.worker import common_pb2 as common_pb2
+    from org.apache.spark.udf.worker import udf_message_pb2 as udf_message_pb2
+    from org.apache.spark.udf.worker import udf_service_pb2 as udf_service_pb2
+    from org.apache.spark.udf.worker import udf_service_pb2_grpc as udf_service_pb2_grpc
+    from stallwatch.v1 import agent_pb2 as agent_pb2
+    from stallwatch.v1 import agent_pb2_grpc as agent_pb2_grpc
+    from stallwatch.v1 import control_pb2 as control_pb2
+    from stallwatch.v1 import fleet_pb2 as fleet_pb2
+    from stallwatch.v1 import profile_pb2 as profile_pb2
 
 
 def __getattr__(name):
