@@ -25,6 +25,7 @@ from stallwatch_proto import agent_pb2
 from . import status, wire
 from .contained import contained, log
 from .gateway_stream import GatewayStream
+from .profiler import Profiler
 
 #: A helper that dies is replaced after 1 s, doubling to 30 s; one that lived a minute resets it.
 RESPAWN_FIRST_S = 1.0
@@ -51,6 +52,7 @@ class Agent:
         self._command_pool = concurrent.futures.ThreadPoolExecutor(
             8, thread_name_prefix="stallwatch-agent-command"
         )
+        self._profiler = Profiler(registry)
         self._sock: Optional[socket.socket] = None
         self._fault_w: Optional[int] = None
         self.helper: Optional[subprocess.Popen] = None
@@ -115,6 +117,7 @@ class Agent:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        self._profiler.stop()
         self._registry.on_change = None
         contained("stop the watchdog", faulthandler.cancel_dump_traceback_later)
         contained("tell the helper to stop", lambda: self._send(wire.STOP))
@@ -187,6 +190,14 @@ class Agent:
                 self._in_flight += 1
         if busy:
             reply(_busy_answer(message))
+            return
+        if which == "command" and message.command.WhichOneof("kind") == "start_profile":
+            # Validated here and answered by the profiler's own thread when sampling ends.
+            try:
+                contained("start a profile", lambda: self._profiler.start(message.command, reply))
+            finally:
+                with self._count_lock:
+                    self._in_flight -= 1
             return
         if which == "status_request":
             pool, work = self._status_pool, lambda: _status(self._registry, message.status_request)
@@ -287,6 +298,7 @@ class InProcessAgent(Agent):
         if self._stopped.is_set():
             return
         self._stopped.set()
+        self._profiler.stop()
         stream = self._stream
         if stream is not None:
             stream.close()

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from stallwatch_proto import agent_pb2, control_pb2, udf_message_pb2 as m
+from stallwatch_proto import agent_pb2, control_pb2, profile_pb2, udf_message_pb2 as m
 from stallwatch_proto import udf_service_pb2_grpc
 
 from .testing.gateway import REPO, Gateway, stop_process, wait_for
@@ -330,3 +330,71 @@ def test_a_helper_that_dies_is_replaced_and_the_worker_is_seen_again(gateway, sp
         timeout_s=30,
     )
     assert w.process.poll() is None
+
+
+def run_profile(gateway, worker_id, session_id, mode, duration_ms=3000):
+    """A profile of one session's thread through the dashboard API, followed to its end."""
+    profile_id = f"py-{uuid.uuid4().hex[:12]}"
+    gateway.call(
+        "ProfileService/StartProfile",
+        profile_pb2.StartProfileRequest(
+            profile_id=profile_id,
+            worker_id=worker_id,
+            session_id=session_id,
+            mode=mode,
+            duration_ms=duration_ms,
+            reason="test",
+        ),
+        profile_pb2.StartProfileResponse,
+        operator=True,
+    )
+
+    def finished():
+        profile = gateway.call(
+            "ProfileService/GetProfile",
+            profile_pb2.GetProfileRequest(profile_id=profile_id),
+            profile_pb2.GetProfileResponse,
+        ).profile
+        return profile if profile.status != control_pb2.ACTION_STATUS_RUNNING else None
+
+    return wait_for("the profile to end", finished, timeout_s=duration_ms / 1000 + 30, every_s=0.5)
+
+
+def share_of(result, function):
+    """py-spy's %Total of `function` over every kept sample of the result's threads."""
+    kept = hits = 0
+    for thread in result.threads:
+        for stack in thread.stacks:
+            kept += stack.count
+            if any(result.frames[i].function == function for i in stack.frames):
+                hits += stack.count
+    return hits / kept if kept else 0.0
+
+
+def test_profiles_of_a_python_worker_spin_in_cpu_mode_and_a_hung_read_in_both(gateway, spawn):
+    w = spawn(gateway.grpc, "py-profile")
+    detail = wait_for("the worker", lambda: gateway.worker("py-profile"), timeout_s=20)
+    assert {"profile", "profile-cpu"} <= set(detail.worker.agent.capabilities)
+    w.execute("spin")
+    spin = live_session(gateway, "py-profile", "spin")
+    w.execute("recv")
+    recv = live_session(gateway, "py-profile", "recv")
+
+    profile = run_profile(gateway, "py-profile", spin.session_id, agent_pb2.PROFILE_MODE_CPU)
+    assert profile.status == control_pb2.ACTION_STATUS_SUCCEEDED, profile.error
+    result = profile.result
+    assert "sys._current_frames" in result.sampler and result.mode == agent_pb2.PROFILE_MODE_CPU
+    assert [t.session_id for t in result.threads] == [spin.session_id]
+    assert share_of(result, "_run") >= 0.9, result
+    run = next(f for f in result.frames if f.function == "_run")
+    assert run.file.endswith("tiny_worker.py") and run.line > 0
+
+    profile = run_profile(gateway, "py-profile", recv.session_id, agent_pb2.PROFILE_MODE_WALL)
+    assert profile.status == control_pb2.ACTION_STATUS_SUCCEEDED, profile.error
+    assert share_of(profile.result, "recv_into") >= 0.95, profile.result
+
+    profile = run_profile(gateway, "py-profile", recv.session_id, agent_pb2.PROFILE_MODE_CPU)
+    assert profile.status == control_pb2.ACTION_STATUS_SUCCEEDED, profile.error
+    [thread] = profile.result.threads
+    assert thread.samples_taken > 0 and not thread.stacks
+    assert thread.note.startswith("idle: 0 of"), thread.note

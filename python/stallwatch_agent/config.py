@@ -8,10 +8,12 @@ import time
 
 from stallwatch_proto import agent_pb2
 
+from . import thread_cpu
+
 #: What the gateway accepts as Announce.worker_id (gateway/agent-endpoint/agent-adopt.ts).
 WORKER_ID = re.compile(r"^[\w.:@-]{1,128}$", re.ASCII)
 VERSION = "0.1.0"
-CAPABILITIES = ("sessions", "thread-dump", "cancel-session")
+CAPABILITIES = ("sessions", "thread-dump", "cancel-session", "profile")
 #: What only the helper process makes possible (it runs while the worker's GIL is held).
 HELPER_CAPABILITIES = ("gil-watchdog", "kill-worker")
 
@@ -97,5 +99,9 @@ class Config:
             runtime=f"python {v.major}.{v.minor}.{v.micro} ({sys.implementation.name})",
             version=VERSION,
             started_at_ms=self.started_at_ms,
-            capabilities=list(CAPABILITIES) + list(HELPER_CAPABILITIES if self.helper else ()),
+            capabilities=[
+                *CAPABILITIES,
+                *(("profile-cpu",) if thread_cpu.available() else ()),
+                *(HELPER_CAPABILITIES if self.helper else ()),
+            ],
         )
