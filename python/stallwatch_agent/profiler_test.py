@@ -44,7 +44,7 @@ class Workload:
 
 def profile(profiler, mode, duration_ms, **filters):
     """Runs one profile; returns (interim results, final result)."""
-    answers = []
+    answers: list = []
     done = threading.Event()
 
     def reply(request):
@@ -138,7 +138,7 @@ def test_refusals_come_at_once_as_errors():
     errors = {}
 
     def ask(name, **fields):
-        got = []
+        got: list = []
         start = agent_pb2.StartProfile(**fields)
         profiler.start(agent_pb2.Command(command_id=name, start_profile=start), got.append)
         errors[name] = got[0].profile_result.error if got else None
@@ -152,7 +152,7 @@ def test_refusals_come_at_once_as_errors():
     assert errors["session"] == "no session nope on this worker"
     assert errors["thread"] == "no thread 12345 in this worker"
 
-    answers = []
+    answers: list = []
     first = agent_pb2.StartProfile(mode=WALL, duration_ms=1000)
     profiler.start(agent_pb2.Command(command_id="first", start_profile=first), answers.append)
     ask("second", mode=WALL, duration_ms=1000)
