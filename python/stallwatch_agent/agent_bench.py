@@ -6,6 +6,9 @@
   tiny_worker processes side by side for the same window against a real
   gateway at its defaults, one with the agent (worker + helper CPU), one
   without; 4 sessions stuck in a socket read in each;
+- sampling overhead at 100 Hz (target <= 3% of one core): a whole-worker
+  profile through the gateway, wall-clock then CPU mode, the worker's and
+  helper's CPU during it less their rate without one;
 - agent memory (target < 20 MB): what the agent adds to the machine is the
   worker's growth (RSS, agent vs. no agent) plus the helper's private pages
   (USS): the helper's other pages are the interpreter's and grpcio's shared
@@ -20,13 +23,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import grpc
 
 from stallwatch_proto import udf_message_pb2 as m
 from stallwatch_proto import udf_service_pb2_grpc
 
-from stallwatch_proto import agent_pb2
+from stallwatch_proto import agent_pb2, control_pb2, profile_pb2
 
 from . import stacks, status
 from .sessions import SessionRegistry
@@ -148,6 +152,56 @@ def _children(pid):
         return [int(x) for x in f.read().split()]
 
 
+PROFILE_S = float(os.environ.get("STALLWATCH_BENCH_PROFILE_S", "20"))
+
+
+def _bench_profile(gateway, worker_id, pids, mode, idle_rate):
+    """A whole-worker profile at the default ~100 Hz: the worker's (and helper's) CPU during it,
+    less what they use without one (idle_rate, CPU seconds per second)."""
+    profile_id = f"bench-{uuid.uuid4().hex[:12]}"
+    before = sum(_cpu_s(p) for p in pids)
+    started = time.monotonic()
+    gateway.call(
+        "ProfileService/StartProfile",
+        profile_pb2.StartProfileRequest(
+            profile_id=profile_id,
+            worker_id=worker_id,
+            mode=mode,
+            duration_ms=int(PROFILE_S * 1000),
+            reason="bench",
+        ),
+        profile_pb2.StartProfileResponse,
+        operator=True,
+    )
+    deadline = started + PROFILE_S + 30
+    profile = None
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        profile = gateway.call(
+            "ProfileService/GetProfile",
+            profile_pb2.GetProfileRequest(profile_id=profile_id),
+            profile_pb2.GetProfileResponse,
+        ).profile
+        if profile.status != control_pb2.ACTION_STATUS_RUNNING:
+            break
+    window = time.monotonic() - started
+    used = sum(_cpu_s(p) for p in pids) - before
+    if profile is None or profile.status != control_pb2.ACTION_STATUS_SUCCEEDED:
+        print(f"sampling overhead: the profile did not succeed ({profile and profile.error})")
+        return
+    result = profile.result
+    overhead = (used - idle_rate * window) / window * 100
+    name = "CPU" if mode == agent_pb2.PROFILE_MODE_CPU else "wall-clock"
+    samples = sum(t.samples_taken for t in result.threads)
+    print(
+        f"sampling overhead, {name} mode, {len(result.threads)} threads at "
+        f"{1e6 / result.interval_us:.0f} Hz for {result.duration_ms / 1000:.0f} s: "
+        f"{overhead:.2f}% of one core (worker + helper CPU over the window, less their idle "
+        f"rate); the sampler's own thread {result.cost_micros / 1e6 / window * 100:.2f}% "
+        f"(cost_micros); {samples} thread samples"
+    )
+
+
 def bench_cpu_and_memory():
     gateway = Gateway()  # its defaults: the cadence a real fleet runs at
     plain, plain_port = _worker(None, "")
@@ -186,6 +240,9 @@ def bench_cpu_and_memory():
             f"the agent without its helper (STALLWATCH_AGENT_HELPER=0): the worker "
             f"{in_process['rss'] - bare['rss']:+.1f} MB RSS ({in_process['rss']:.1f} MB)"
         )
+        idle_rate = used["agent"] / WINDOW_S
+        for mode in (agent_pb2.PROFILE_MODE_WALL, agent_pb2.PROFILE_MODE_CPU):
+            _bench_profile(gateway, "bench-python-agent", pids["agent"], mode, idle_rate)
     finally:
         for channel, calls in opened:
             for c in calls:
