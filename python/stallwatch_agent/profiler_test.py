@@ -1,6 +1,7 @@
 """The in-process sampler on real threads: a spin, a socket read nobody answers, refusals."""
 
 import socket
+import sys
 import threading
 
 from stallwatch_proto import agent_pb2
@@ -34,6 +35,12 @@ class Workload:
         for t in (self.spinner, self.reader):
             t.daemon = True
             t.start()
+        # Profiled from inside the read: a thread still starting up has CPU time to count.
+        wait_for(
+            "the reader inside recv_into",
+            lambda: getattr(sys._current_frames().get(self.reader.ident), "f_code", None)
+            is _read_for_profile.__code__,
+        )
 
     def close(self):
         self.stop.set()
