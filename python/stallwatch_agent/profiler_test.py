@@ -36,9 +36,10 @@ class Workload:
             t.daemon = True
             t.start()
         # Profiled from inside the read: a thread still starting up has CPU time to count.
+        reader = self.reader.ident or 0
         wait_for(
             "the reader inside recv_into",
-            lambda: getattr(sys._current_frames().get(self.reader.ident), "f_code", None)
+            lambda: getattr(sys._current_frames().get(reader), "f_code", None)
             is _read_for_profile.__code__,
         )
 
