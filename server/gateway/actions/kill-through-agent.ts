@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { CommandOutcome, KillWorkerSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
-import type { ActionOps } from "./action-steps.js";
+import type { ActionOps } from "./action-ops.js";
 
 /** The capability an agent announces when it can end its worker process by signal. */
 export const KILL_WORKER_CAPABILITY = "kill-worker";
