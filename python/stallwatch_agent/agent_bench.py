@@ -33,6 +33,7 @@ from stallwatch_proto import udf_service_pb2_grpc
 from stallwatch_proto import agent_pb2, control_pb2, profile_pb2
 
 from . import stacks, status
+from .profiler import Profiler
 from .sessions import SessionRegistry
 from .testing.gateway import Gateway
 
@@ -76,6 +77,8 @@ def bench_dump():
             size = len(answer())
             answers.append((time.perf_counter() - t0) * 1000)
         n = len(dump.threads)
+        for mode in (agent_pb2.PROFILE_MODE_WALL, agent_pb2.PROFILE_MODE_CPU):
+            _bench_sampler_in_process(registry, mode, n)
     finally:
         release.set()
 
@@ -90,6 +93,30 @@ def bench_dump():
     print(
         f"the whole status answer with that dump (report built and serialized, {size >> 10} KiB): "
         f"{spread(answers)}"
+    )
+
+
+def _bench_sampler_in_process(registry, mode, n):
+    """The sampler over this process's parked threads: its own thread's CPU per second."""
+    done = threading.Event()
+    final = []
+
+    def reply(request):
+        if not request.profile_result.interim:
+            final.append(request.profile_result)
+            done.set()
+
+    start = agent_pb2.StartProfile(mode=mode, duration_ms=5000)
+    Profiler(registry).start(agent_pb2.Command(command_id="bench", start_profile=start), reply)
+    if not done.wait(30) or final[0].error:
+        print(f"sampler over {n} threads: no result ({final and final[0].error})")
+        return
+    r = final[0]
+    name = "CPU" if mode == agent_pb2.PROFILE_MODE_CPU else "wall-clock"
+    print(
+        f"sampler over {n} parked Python threads, {name} mode, {1e6 / r.interval_us:.0f} Hz for "
+        f"{r.duration_ms / 1000:.0f} s: {r.cost_micros / 10 / r.duration_ms:.2f}% of one core "
+        "(its thread's CPU time)"
     )
 
 

@@ -43,14 +43,34 @@ class ThreadSamples:
         self.taken = 0
         self.kept = 0
         self.last_cpu_ns: Optional[int] = None
+        #: The last sample's top frame, instruction and key. Holding the frame keeps its
+        #: locals alive until the next sample of this thread or the profile's end.
+        self.last_top: Optional[object] = None
+        self.last_lasti = -1
+        self.last_key: Tuple = ()
         self.cpu_ns = 0
         self.stacks: Dict[Tuple, int] = collections.defaultdict(int)
+        #: Consecutive samples of one stack (the same key object), not yet in stacks.
+        self._run_key: Tuple = ()
+        self._run_count = 0
 
     def keep(self, key: Tuple) -> None:
         self.kept += 1
+        if key is self._run_key:
+            self._run_count += 1  # the same stack again: counted without hashing it
+            return
+        self.flush()
+        self._run_key, self._run_count = key, 1
+
+    def flush(self) -> None:
+        """Folds the run of identical samples into stacks (before a result is built)."""
+        key, count = self._run_key, self._run_count
+        self._run_count = 0
+        if count == 0:
+            return
         if len(self.stacks) >= MAX_STACKS_PER_THREAD and key not in self.stacks:
             key = _OTHER_STACKS
-        self.stacks[key] += 1
+        self.stacks[key] += count
 
 
 class FrameTable:
@@ -105,6 +125,8 @@ def fill_threads(
     returns a note naming what was left out, or ""."""
     table = FrameTable(result)
     ranked = sorted(threads.items(), key=lambda item: (-item[1].kept, -item[1].taken))
+    for samples in threads.values():
+        samples.flush()
     for ident, samples in ranked[:MAX_THREADS]:
         thread = result.threads.add(
             thread_id=str(ident),

@@ -16,6 +16,7 @@ intervals it really achieved are reported (`interval_us`), as is its own
 CPU time (`cost_micros`). The agent's own threads are left out.
 """
 
+import inspect
 import sys
 import threading
 import time
@@ -181,19 +182,15 @@ class Profiler:
                     run.threads[ident] = thread
                 if thread is _SKIP:
                     continue
-                walk: list = []
-                leaf = native_call.callee(top.f_code, top.f_lasti)
-                if leaf is not None:
-                    walk.extend((None, leaf))  # the C function it is in: recv_into, sleep
-                depth = 0
-                frame: Optional[FrameType] = top
-                while frame is not None and depth < MAX_DEPTH:
-                    walk.append(frame.f_code)
-                    walk.append(frame.f_lineno)
-                    frame = frame.f_back
-                    depth += 1
-                if frame is not None:
-                    walk.extend(CUT)
+                lasti = top.f_lasti
+                if top is thread.last_top and lasti == thread.last_lasti:
+                    # Same frame object at the same instruction: the callers of a live
+                    # frame cannot change, so a parked thread costs no walk.
+                    key = thread.last_key
+                else:
+                    key = _walk(top, lasti)
+                    if not top.f_code.co_flags & _RESUMABLE:
+                        thread.last_top, thread.last_lasti, thread.last_key = top, lasti, key
                 thread.taken += 1
                 if cpu is not None:
                     ns = cpu.ns(thread.native_id) if thread.native_id else None
@@ -201,7 +198,7 @@ class Profiler:
                     if ns is None or last is None or ns <= last:
                         continue
                     thread.cpu_ns += ns - last
-                thread.keep(tuple(walk))
+                thread.keep(key)
             if run.session_id:
                 session = self._registry.get(run.session_id)
                 if session is None or session.ended.is_set():
@@ -254,6 +251,28 @@ class Profiler:
             "send a profile result",
             lambda: run.reply(agent_pb2.ConnectRequest(profile_result=result)),
         )
+
+
+#: Generators and coroutines: the same frame can be resumed from another caller.
+_RESUMABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _walk(top: FrameType, lasti: int) -> tuple:
+    """The stack as a fold key: (code, line, ...) innermost first, after the native leaf."""
+    walk: list = []
+    leaf = native_call.callee(top.f_code, lasti)
+    if leaf is not None:
+        walk.extend((None, leaf))  # the C function it is in: recv_into, sleep
+    depth = 0
+    frame: Optional[FrameType] = top
+    while frame is not None and depth < MAX_DEPTH:
+        walk.append(frame.f_code)
+        walk.append(frame.f_lineno)
+        frame = frame.f_back
+        depth += 1
+    if frame is not None:
+        walk.extend(CUT)
+    return tuple(walk)
 
 
 #: Marks a thread the sampler leaves out (the agent's own).
