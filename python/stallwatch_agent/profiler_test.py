@@ -166,3 +166,33 @@ def test_refusals_come_at_once_as_errors():
     ask("second", mode=WALL, duration_ms=1000)
     assert errors["second"] == "a profile is already running"
     wait_for("the first profile's end", lambda: any(not a.profile_result.interim for a in answers))
+
+
+def _first_wait(event):
+    event.wait(30)
+
+
+def _second_wait(event):
+    event.wait(30)
+
+
+def test_a_parked_thread_that_moves_mid_profile_is_counted_where_it_was_each_time():
+    go_on, done = threading.Event(), threading.Event()
+
+    def body():
+        _first_wait(go_on)
+        _second_wait(done)
+
+    t = threading.Thread(target=body, name="mover", daemon=True)
+    t.start()
+    threading.Timer(0.7, go_on.set).start()
+    try:
+        _, result = profile(Profiler(SessionRegistry()), WALL, 1500, thread_id=str(t.ident))
+    finally:
+        go_on.set()
+        done.set()
+    [mover] = result.threads
+    first = share(result, mover, lambda f: f.function == "_first_wait")
+    second = share(result, mover, lambda f: f.function == "_second_wait")
+    assert first > 0.1 and second > 0.1 and abs(first + second - 1) < 1e-9
+    assert sum(s.count for s in mover.stacks) == mover.samples_taken
