@@ -301,7 +301,7 @@ class InProcessAgent(Agent):
         self._profiler.stop()
         stream = self._stream
         if stream is not None:
-            stream.close()
+            stream.abort()
         self._status_pool.shutdown(wait=False, cancel_futures=True)
         self._command_pool.shutdown(wait=False, cancel_futures=True)
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -398,3 +399,30 @@ def test_profiles_of_a_python_worker_spin_in_cpu_mode_and_a_hung_read_in_both(ga
     [thread] = profile.result.threads
     assert thread.samples_taken > 0 and not thread.stacks
     assert thread.note.startswith("idle: 0 of"), thread.note
+
+
+def test_an_in_process_agent_stops_at_once_and_the_gateway_sees_it_go(gateway):
+    from .agent import InProcessAgent
+    from .config import Config
+    from .sessions import SessionRegistry
+
+    agent = InProcessAgent(
+        Config(gateway.grpc, worker_id="py-inproc-stop", helper=False), SessionRegistry()
+    ).start()
+    try:
+        wait_for(
+            "the agent connected",
+            lambda: (d := gateway.worker("py-inproc-stop")) and d.worker.agent.connected,
+            timeout_s=20,
+        )
+    finally:
+        agent.stop()
+    wait_for(
+        "the gateway to see the agent gone",
+        lambda: not gateway.worker("py-inproc-stop").worker.agent.connected,
+        timeout_s=10,
+    )
+    streams = [t for t in threading.enumerate() if t.name == "stallwatch-agent-stream"]
+    for t in streams:
+        t.join(5)
+    assert not any(t.is_alive() for t in streams)

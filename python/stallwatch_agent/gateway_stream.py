@@ -26,6 +26,7 @@ class GatewayStream:
         self._closed = False
         self.answered = False
         self.dropped = 0
+        self._call = None
 
     def put(self, request):
         with self._cond:
@@ -61,6 +62,13 @@ class GatewayStream:
             self._queue.clear()
             self._cond.notify_all()
 
+    def abort(self):
+        """Closes the stream and cancels the call at once (the agent is stopping)."""
+        self.close()
+        call = self._call
+        if call is not None:
+            contained("cancel the stream", call.cancel)
+
     def _requests(self):
         yield agent_pb2.ConnectRequest(announce=self._announce)
         while True:
@@ -78,6 +86,7 @@ class GatewayStream:
         call = None
         try:
             call = stub.Connect(self._requests(), metadata=metadata)
+            self._call = call
             for message in call:
                 if not self.answered:
                     self.answered = True
