@@ -31,7 +31,7 @@ const layerRules = gatewayLayers.map((layer, i) => {
 const fleetWriters = [
   "gateway\\.ts",
   "worker-endpoints\\.ts",
-  "actions/action-(runner|steps)\\.ts",
+  "actions/action-(runner|steps|ops)\\.ts",
   "agent-endpoint/agent-(adopt|service|stream)\\.ts",
   "beam-endpoint/beam-status-service\\.ts",
   "heartbeats/heartbeat-prober\\.ts",

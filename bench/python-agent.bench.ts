@@ -1,5 +1,7 @@
-// The Python agent's figures (issue 21): a dump of 200 Python threads, agent
-// CPU at the default status cadence, agent RSS. The measuring is Python's
+// The Python agent's figures (issue 21): a dump of 200 Python threads (p50/p95),
+// agent CPU at the default status cadence, agent memory (worker growth + the
+// helper's private pages; the helper's RSS and PSS beside), and (issue 22) the
+// sampler's overhead at 100 Hz. The measuring is Python's
 // own (python/stallwatch_agent/agent_bench.py, against the built gateway);
 // this file runs it under Debian's interpreter. Printed, never asserted.
 import { spawnSync } from "node:child_process";

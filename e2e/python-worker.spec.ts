@@ -102,7 +102,7 @@ test("cancel a Python session spinning in pure Python: it succeeds, and says how
   });
 });
 
-test("a Python worker whose GIL is held in C: shown as such, and its cancel says it did not happen", async ({
+test("a Python worker whose GIL is held in C: shown as such, its cancel says it did not happen, and cancel worker kills it and says so", async ({
   page,
   demo,
 }) => {
@@ -125,4 +125,16 @@ test("a Python worker whose GIL is held in C: shown as such, and its cancel says
   // Honest: native code ignored the cancel; nothing claims it happened.
   await expect(dialog.getByRole("status")).toContainText(/failed: .*GIL/, { timeout: 30_000 });
   await expect(dialog.getByRole("status")).not.toContainText(/^cancelled/);
+  await dialog.getByRole("button", { name: "Close" }).click();
+
+  // "Cancel worker": Manage needs the GIL too, so the shutdown goes unanswered;
+  // the agent's helper process ends the worker and the outcome says how.
+  await page.getByRole("button", { name: "Cancel all" }).click();
+  const worker = page.getByRole("dialog");
+  await worker.getByLabel(/Reason/).fill("GIL held, e2e journey: end the process");
+  await worker.getByRole("button", { name: "Cancel worker now" }).click();
+  await expect(worker.getByRole("status")).toContainText(
+    /cancelled: .*killed \(SIGKILL\) by the agent helper .*GIL held/,
+    { timeout: 40_000 },
+  );
 });

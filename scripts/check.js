@@ -43,6 +43,14 @@ const steps = [
   ],
   ["python lint (pyflakes3)", () => run("pyflakes3", pythonSources()).then((c) => c === 0)],
   [
+    // Settings (generated stubs excluded, grpcio and protobuf untyped) in python/pyproject.toml.
+    "python types (mypy)",
+    () =>
+      run("/usr/bin/python3", ["-m", "mypy", "--config-file", "python/pyproject.toml", "python"], {
+        timeoutMs: 5 * 60_000,
+      }).then((c) => c === 0),
+  ],
+  [
     "docs name only what exists (links, headings, code paths)",
     () => run("node", ["scripts/check-docs.js"], { timeoutMs: 120_000 }).then((c) => c === 0),
   ],

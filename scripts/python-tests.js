@@ -15,6 +15,7 @@ export const PYTHON_PACKAGES = [
   { name: "protobuf-compiler-grpc", binary: "/usr/bin/grpc_python_plugin" },
   { name: "black", binary: "/usr/bin/black" },
   { name: "pyflakes3", binary: "/usr/bin/pyflakes3" },
+  { name: "mypy", binary: `${DIST}/mypy/__init__.py` },
 ];
 
 export function ensurePythonPackages() {

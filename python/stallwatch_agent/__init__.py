@@ -44,11 +44,16 @@ def start(
     token=None,
     token_file=None,
     gil_timeout_s=2.0,
+    helper=None,
 ):
     """Starts the agent (once per process) and returns it; returns None when it cannot start.
 
     Non-blocking: spawns the helper process and two daemon threads, never
-    waits for the gateway. gateway defaults to STALLWATCH_GATEWAY; the token
+    waits for the gateway. helper=False (default: STALLWATCH_AGENT_HELPER,
+    else True) runs without the helper process, for images that allow no
+    second process: the worker then holds the gateway stream itself, and
+    loses what the helper gives (a GIL held by native code is not seen, and
+    cancel-worker cannot kill a worker that cannot run). gateway defaults to STALLWATCH_GATEWAY; the token
     to STALLWATCH_AGENT_TOKEN or the file named by STALLWATCH_AGENT_TOKEN_FILE.
     Any problem is logged (logger "stallwatch_agent") and the worker goes on
     without an agent.
@@ -56,7 +61,8 @@ def start(
     global _started
     import os
 
-    from .agent import Agent
+    from .agent import Agent, InProcessAgent
+    from .config import helper_from_env
 
     with _start_lock:
         if _started is not None:
@@ -71,8 +77,10 @@ def start(
                 manage_address=manage_address,
                 token=read_token(token, token_file),
                 gil_timeout_s=gil_timeout_s,
+                helper=helper_from_env() if helper is None else bool(helper),
             )
-            _started = Agent(config, REGISTRY).start()
+            kind = Agent if config.helper else InProcessAgent
+            _started = kind(config, REGISTRY).start()
         except ConfigError as err:
             log.error("stallwatch agent not started: %s", err)
         except Exception:  # noqa: BLE001 - the worker must start anyway

@@ -18,11 +18,14 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Optional
 
 from stallwatch_proto import agent_pb2
 
 from . import status, wire
 from .contained import contained, log
+from .gateway_stream import GatewayStream
+from .profiler import Profiler
 
 #: A helper that dies is replaced after 1 s, doubling to 30 s; one that lived a minute resets it.
 RESPAWN_FIRST_S = 1.0
@@ -49,9 +52,10 @@ class Agent:
         self._command_pool = concurrent.futures.ThreadPoolExecutor(
             8, thread_name_prefix="stallwatch-agent-command"
         )
-        self._sock = None
-        self._fault_w = None
-        self.helper = None
+        self._profiler = Profiler(registry)
+        self._sock: Optional[socket.socket] = None
+        self._fault_w: Optional[int] = None
+        self.helper: Optional[subprocess.Popen] = None
         #: Held while faulthandler is armed on, or we swap, the pipe to the helper.
         self._watch_lock = threading.Lock()
 
@@ -94,7 +98,7 @@ class Agent:
     def _respawn(self, delay_s):
         """A helper that died is replaced (after delay_s): status must not end for good."""
         old = self.helper
-        code = contained("reap the old helper", lambda: old.wait(5))
+        code = contained("reap the old helper", lambda: old.wait(5)) if old else None
         log.warning(
             "stallwatch agent: the helper process ended (exit %s); starting another in %.0f s",
             code,
@@ -102,9 +106,8 @@ class Agent:
         )
         with self._watch_lock:
             contained("disarm the watchdog", faulthandler.cancel_dump_traceback_later)
-            contained("close the old pipe", lambda: os.close(self._fault_w))
-            self._fault_w = None
-        contained("close the old socket", self._sock.close)
+            self._close_pipe()
+        self._close_sock()
         if self._stopped.wait(delay_s):
             return False
         return contained("start a helper", lambda: self._spawn() or True, False)
@@ -114,6 +117,7 @@ class Agent:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        self._profiler.stop()
         self._registry.on_change = None
         contained("stop the watchdog", faulthandler.cancel_dump_traceback_later)
         contained("tell the helper to stop", lambda: self._send(wire.STOP))
@@ -125,19 +129,31 @@ class Agent:
                 helper.kill()
                 helper.wait(1)
         with self._watch_lock:
-            contained("close the helper's socket", self._sock.close)
-            if self._fault_w is not None:
-                contained("close the helper's pipe", lambda: os.close(self._fault_w))
-                self._fault_w = None
+            self._close_sock()
+            self._close_pipe()
         self._status_pool.shutdown(wait=False, cancel_futures=True)
         self._command_pool.shutdown(wait=False, cancel_futures=True)
 
     # The helper's requests ---------------------------------------------------
 
+    def _close_sock(self):
+        sock = self._sock
+        if sock is not None:
+            contained("close the helper's socket", sock.close)
+
+    def _close_pipe(self):
+        """Closes the watchdog's pipe to the helper; the caller holds _watch_lock."""
+        fault_w, self._fault_w = self._fault_w, None
+        if fault_w is not None:
+            contained("close the helper's pipe", lambda: os.close(fault_w))
+
     def _send(self, kind, payload=b""):
         frame = wire.encode(kind, payload)
         with self._send_lock:
-            self._sock.sendall(frame)
+            sock = self._sock
+            if sock is None:
+                raise OSError("no helper socket")
+            sock.sendall(frame)
 
     def _read(self):
         delay_s = RESPAWN_FIRST_S
@@ -161,7 +177,10 @@ class Agent:
                 return
             delay_s = min(delay_s * 2, RESPAWN_MAX_S)
 
-    def _handle(self, message):
+    def _handle(self, message, reply=None):
+        """Answers one gateway message on a pool thread; `reply` (default: to the
+        helper) takes the answer."""
+        reply = reply or self._reply
         which = message.WhichOneof("message")
         if which is None:
             return  # a newer gateway's message: nothing to answer
@@ -170,19 +189,27 @@ class Agent:
             if not busy:
                 self._in_flight += 1
         if busy:
-            self._reply(_busy_answer(message))
+            reply(_busy_answer(message))
+            return
+        if which == "command" and message.command.WhichOneof("kind") == "start_profile":
+            # Validated here and answered by the profiler's own thread when sampling ends.
+            try:
+                contained("start a profile", lambda: self._profiler.start(message.command, reply))
+            finally:
+                with self._count_lock:
+                    self._in_flight -= 1
             return
         if which == "status_request":
             pool, work = self._status_pool, lambda: _status(self._registry, message.status_request)
         else:
             pool, work = self._command_pool, lambda: _command(self._registry, message.command)
-        pool.submit(self._answer, work)
+        pool.submit(self._answer, work, reply)
 
-    def _answer(self, work):
+    def _answer(self, work, reply):
         try:
             answer = contained("answer the gateway", work)
             if answer is not None:
-                self._reply(answer)
+                reply(answer)
         finally:
             with self._count_lock:
                 self._in_flight -= 1
@@ -220,13 +247,69 @@ class Agent:
             self._stopped.wait(self.config.rearm_s)
 
     def _arm(self):
-        faulthandler.dump_traceback_later(
-            self.config.gil_timeout_s, repeat=False, file=self._fault_w
+        if self._fault_w is not None:
+            faulthandler.dump_traceback_later(
+                self.config.gil_timeout_s, repeat=False, file=self._fault_w
+            )
+
+
+class InProcessAgent(Agent):
+    """The agent without its helper process (STALLWATCH_AGENT_HELPER=0, start(helper=False)):
+    a daemon thread of the worker holds the gateway stream and answers on it.
+
+    What is lost (README): when native code holds the GIL nothing answers, so
+    the gateway sees the agent go silent rather than where it is stuck, and
+    cancel-worker cannot end a worker that cannot run (no "kill-worker").
+    """
+
+    def start(self):
+        self._stream: Optional[GatewayStream] = None
+        threading.Thread(target=self._connect, name="stallwatch-agent-stream", daemon=True).start()
+        return self
+
+    def _connect(self):
+        from .connect_loop import connect_forever
+
+        contained(
+            "hold the gateway stream",
+            lambda: connect_forever(
+                self.config.gateway,
+                self.config.announce(),
+                self.config.token,
+                self._on_stream,
+                self._on_message,
+                lambda text: log.info("stallwatch agent: %s", text),
+                self._stopped,
+            ),
         )
+
+    def _on_stream(self, stream):
+        self._stream = stream
+
+    def _on_message(self, message):
+        # An answer goes on the stream its request came on: put() on a closed
+        # stream drops it, so a late answer never reaches a newer stream (the
+        # gateway counts unsolicited answers against us).
+        stream = self._stream
+        if stream is not None:
+            self._handle(message, stream.put)
+
+    def stop(self, timeout_s=5.0):
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self._profiler.stop()
+        stream = self._stream
+        if stream is not None:
+            stream.abort()
+        self._status_pool.shutdown(wait=False, cancel_futures=True)
+        self._command_pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _status(registry, request):
-    return agent_pb2.ConnectRequest(status=status.status_report(registry, request))
+    answer = agent_pb2.ConnectRequest()
+    status.status_report(registry, request, into=answer.status)
+    return answer
 
 
 def _command(registry, command):

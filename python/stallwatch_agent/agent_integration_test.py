@@ -8,12 +8,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
 import pytest
 
-from stallwatch_proto import agent_pb2, control_pb2, udf_message_pb2 as m
+from stallwatch_proto import agent_pb2, control_pb2, profile_pb2, udf_message_pb2 as m
 from stallwatch_proto import udf_service_pb2_grpc
 
 from .testing.gateway import REPO, Gateway, stop_process, wait_for
@@ -36,15 +37,16 @@ def gateway():
 class Worker:
     """tiny_worker in its own process, with the agent started in it."""
 
-    def __init__(self, gateway_address, worker_id, *extra):
+    def __init__(self, gateway_address, worker_id, *extra, env=None):
         args = [sys.executable, "-m", "stallwatch_agent.testing.tiny_worker", "--id", worker_id]
         args += ["--gateway", gateway_address, *extra]
         python_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ, PYTHONPATH=python_dir)
+        env = dict(os.environ, PYTHONPATH=python_dir, **(env or {}))
         self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         self.id = worker_id
+        assert self.process.stdout is not None and self.process.stderr is not None  # piped
         line = self.process.stdout.readline()
         assert line.startswith("listening "), line + self.process.stderr.read()
         self.port = int(line.split()[1])
@@ -92,8 +94,8 @@ class Worker:
 def spawn():
     started = []
 
-    def start(*args):
-        w = Worker(*args)
+    def start(*args, env=None):
+        w = Worker(*args, env=env)
         started.append(w)
         return w
 
@@ -210,6 +212,60 @@ def test_a_worker_whose_gil_is_held_shows_every_stack_and_says_so(gateway, spawn
     assert "GIL" in action.outcome and "not cancelled" in action.outcome
 
 
+def cancel_worker(gateway, worker_id):
+    """Cancel worker through the dashboard API; waits for the action's end."""
+    request = control_pb2.CancelWorkerRequest(
+        action_id=str(uuid.uuid4()), worker_id=worker_id, reason="test"
+    )
+
+    def done():
+        action = gateway.call(
+            "ControlService/CancelWorker",
+            request,
+            control_pb2.CancelWorkerResponse,
+            operator=True,
+        ).action
+        return action if action.status != control_pb2.ACTION_STATUS_RUNNING else None
+
+    return wait_for("the cancel-worker to end", done, timeout_s=40, every_s=0.3)
+
+
+def test_cancel_worker_ends_a_gil_held_worker_through_the_helper_and_says_so(gateway, spawn):
+    w = spawn(gateway.grpc, "py-kill")
+    w.execute("gil")
+    live_session(gateway, "py-kill", "gil")
+    dump_with(gateway, "py-kill", lambda ts: any(t.thread_id == "gil-held" for t in ts))
+    # Manage needs the GIL too: the shutdown goes unanswered, the helper kills the process.
+    action = cancel_worker(gateway, "py-kill")
+    assert action.status == control_pb2.ACTION_STATUS_SUCCEEDED, action.outcome
+    assert "killed (SIGKILL) by the agent helper" in action.outcome, action.outcome
+    assert "GIL held by native code" in action.outcome, action.outcome
+    assert "Manage shutdown went unanswered" in action.outcome, action.outcome
+    assert w.process.wait(10) == -signal.SIGKILL
+
+
+def test_without_the_helper_the_agent_runs_in_process_and_says_what_it_lacks(gateway, spawn):
+    w = spawn(gateway.grpc, "py-nohelper", env={"STALLWATCH_AGENT_HELPER": "0"})
+    detail = wait_for("the worker", lambda: gateway.worker("py-nohelper"), timeout_s=20)
+    assert w.helper_pid() is None  # no second process
+    capabilities = detail.worker.agent.capabilities
+    assert "thread-dump" in capabilities and "cancel-session" in capabilities
+    assert "gil-watchdog" not in capabilities and "kill-worker" not in capabilities
+    w.execute("recv")
+    session = live_session(gateway, "py-nohelper", "recv")
+    dump_with(
+        gateway,
+        "py-nohelper",
+        lambda ts: any(
+            t.session_id == session.session_id and "recv_into" in t.frames[0] for t in ts
+        ),
+    )
+    w.execute("spin")
+    spin = live_session(gateway, "py-nohelper", "spin")
+    action = cancel(gateway, "py-nohelper", spin.session_id, grace_ms=300)
+    assert action.status == control_pb2.ACTION_STATUS_SUCCEEDED, action.outcome
+
+
 def test_the_agent_token_comes_from_a_file_and_a_wrong_one_is_refused(spawn):
     g = Gateway([*FAST, "--agent-token", "right-token-of-20-chars"])
     try:
@@ -275,3 +331,98 @@ def test_a_helper_that_dies_is_replaced_and_the_worker_is_seen_again(gateway, sp
         timeout_s=30,
     )
     assert w.process.poll() is None
+
+
+def run_profile(gateway, worker_id, session_id, mode, duration_ms=3000):
+    """A profile of one session's thread through the dashboard API, followed to its end."""
+    profile_id = f"py-{uuid.uuid4().hex[:12]}"
+    gateway.call(
+        "ProfileService/StartProfile",
+        profile_pb2.StartProfileRequest(
+            profile_id=profile_id,
+            worker_id=worker_id,
+            session_id=session_id,
+            mode=mode,
+            duration_ms=duration_ms,
+            reason="test",
+        ),
+        profile_pb2.StartProfileResponse,
+        operator=True,
+    )
+
+    def finished():
+        profile = gateway.call(
+            "ProfileService/GetProfile",
+            profile_pb2.GetProfileRequest(profile_id=profile_id),
+            profile_pb2.GetProfileResponse,
+        ).profile
+        return profile if profile.status != control_pb2.ACTION_STATUS_RUNNING else None
+
+    return wait_for("the profile to end", finished, timeout_s=duration_ms / 1000 + 30, every_s=0.5)
+
+
+def share_of(result, function):
+    """py-spy's %Total of `function` over every kept sample of the result's threads."""
+    kept = hits = 0
+    for thread in result.threads:
+        for stack in thread.stacks:
+            kept += stack.count
+            if any(result.frames[i].function == function for i in stack.frames):
+                hits += stack.count
+    return hits / kept if kept else 0.0
+
+
+def test_profiles_of_a_python_worker_spin_in_cpu_mode_and_a_hung_read_in_both(gateway, spawn):
+    w = spawn(gateway.grpc, "py-profile")
+    detail = wait_for("the worker", lambda: gateway.worker("py-profile"), timeout_s=20)
+    assert {"profile", "profile-cpu"} <= set(detail.worker.agent.capabilities)
+    w.execute("spin")
+    spin = live_session(gateway, "py-profile", "spin")
+    w.execute("recv")
+    recv = live_session(gateway, "py-profile", "recv")
+
+    profile = run_profile(gateway, "py-profile", spin.session_id, agent_pb2.PROFILE_MODE_CPU)
+    assert profile.status == control_pb2.ACTION_STATUS_SUCCEEDED, profile.error
+    result = profile.result
+    assert "sys._current_frames" in result.sampler and result.mode == agent_pb2.PROFILE_MODE_CPU
+    assert [t.session_id for t in result.threads] == [spin.session_id]
+    assert share_of(result, "_run") >= 0.9, result
+    run = next(f for f in result.frames if f.function == "_run")
+    assert run.file.endswith("tiny_worker.py") and run.line > 0
+
+    profile = run_profile(gateway, "py-profile", recv.session_id, agent_pb2.PROFILE_MODE_WALL)
+    assert profile.status == control_pb2.ACTION_STATUS_SUCCEEDED, profile.error
+    assert share_of(profile.result, "recv_into") >= 0.95, profile.result
+
+    profile = run_profile(gateway, "py-profile", recv.session_id, agent_pb2.PROFILE_MODE_CPU)
+    assert profile.status == control_pb2.ACTION_STATUS_SUCCEEDED, profile.error
+    [thread] = profile.result.threads
+    assert thread.samples_taken > 0 and not thread.stacks
+    assert thread.note.startswith("idle: 0 of"), thread.note
+
+
+def test_an_in_process_agent_stops_at_once_and_the_gateway_sees_it_go(gateway):
+    from .agent import InProcessAgent
+    from .config import Config
+    from .sessions import SessionRegistry
+
+    agent = InProcessAgent(
+        Config(gateway.grpc, worker_id="py-inproc-stop", helper=False), SessionRegistry()
+    ).start()
+    try:
+        wait_for(
+            "the agent connected",
+            lambda: (d := gateway.worker("py-inproc-stop")) and d.worker.agent.connected,
+            timeout_s=20,
+        )
+    finally:
+        agent.stop()
+    wait_for(
+        "the gateway to see the agent gone",
+        lambda: not gateway.worker("py-inproc-stop").worker.agent.connected,
+        timeout_s=10,
+    )
+    streams = [t for t in threading.enumerate() if t.name == "stallwatch-agent-stream"]
+    for t in streams:
+        t.join(5)
+    assert not any(t.is_alive() for t in streams)

@@ -8,10 +8,24 @@ import time
 
 from stallwatch_proto import agent_pb2
 
+from . import thread_cpu
+
 #: What the gateway accepts as Announce.worker_id (gateway/agent-endpoint/agent-adopt.ts).
 WORKER_ID = re.compile(r"^[\w.:@-]{1,128}$", re.ASCII)
 VERSION = "0.1.0"
-CAPABILITIES = ("sessions", "thread-dump", "cancel-session", "gil-watchdog")
+CAPABILITIES = ("sessions", "thread-dump", "cancel-session", "profile")
+#: What only the helper process makes possible (it runs while the worker's GIL is held).
+HELPER_CAPABILITIES = ("gil-watchdog", "kill-worker")
+
+
+def helper_from_env(env=os.environ):
+    """STALLWATCH_AGENT_HELPER: "0" (or false/no/off) runs the agent in-process only."""
+    text = env.get("STALLWATCH_AGENT_HELPER", "").strip().lower()
+    if text in ("", "1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"STALLWATCH_AGENT_HELPER={text!r}: use 1 (the default) or 0")
 
 
 class ConfigError(ValueError):
@@ -55,6 +69,7 @@ class Config:
         token=None,
         gil_timeout_s=2.0,
         rearm_s=1.0,
+        helper=True,
     ):
         self.gateway = check_address(gateway, "gateway address")
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
@@ -71,6 +86,8 @@ class Config:
         self.gil_timeout_s = gil_timeout_s
         self.rearm_s = rearm_s
         self.started_at_ms = int(time.time() * 1000)
+        #: False: no helper process; the worker holds the gateway stream itself.
+        self.helper = helper
 
     def announce(self):
         v = sys.version_info
@@ -82,5 +99,9 @@ class Config:
             runtime=f"python {v.major}.{v.minor}.{v.micro} ({sys.implementation.name})",
             version=VERSION,
             started_at_ms=self.started_at_ms,
-            capabilities=list(CAPABILITIES),
+            capabilities=[
+                *CAPABILITIES,
+                *(("profile-cpu",) if thread_cpu.available() else ()),
+                *(HELPER_CAPABILITIES if self.helper else ()),
+            ],
         )

@@ -23,7 +23,7 @@ class Engine:
         self._calls = []
 
     def open(self, udf, task_context=None):
-        requests = queue.Queue()
+        requests: queue.Queue = queue.Queue()
         init = m.Init(udf=m.UdfPayload(name=udf, format="test"), task_context=task_context or {})
         requests.put(m.UdfRequest(control=m.UdfControlRequest(init=init)))
 

@@ -27,7 +27,7 @@ MAX_TEXT = 1 << 20
 
 def parse(text):
     """[(ident, [(fn, file, line), ...innermost first], cut)] in the order written."""
-    threads = []
+    threads: list = []
     current = None
     for line in text[:MAX_TEXT].splitlines():
         head = _THREAD.match(line)

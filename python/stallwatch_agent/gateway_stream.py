@@ -6,6 +6,7 @@ newer one replaces it); command results are kept over status reports.
 
 import collections
 import threading
+import time
 
 import grpc
 
@@ -20,11 +21,12 @@ class GatewayStream:
     def __init__(self, announce, say):
         self._announce = announce
         self._say = say
-        self._queue = collections.deque()
+        self._queue: collections.deque = collections.deque()
         self._cond = threading.Condition()
         self._closed = False
         self.answered = False
         self.dropped = 0
+        self._call = None
 
     def put(self, request):
         with self._cond:
@@ -43,11 +45,29 @@ class GatewayStream:
                 return
         self._queue.popleft()
 
+    def wait_sent(self, timeout_s):
+        """Waits until grpcio took everything queued (True), or timeout_s passed."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._queue and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+            return not self._queue
+
     def close(self):
         with self._cond:
             self._closed = True
             self._queue.clear()
             self._cond.notify_all()
+
+    def abort(self):
+        """Closes the stream and cancels the call at once (the agent is stopping)."""
+        self.close()
+        call = self._call
+        if call is not None:
+            contained("cancel the stream", call.cancel)
 
     def _requests(self):
         yield agent_pb2.ConnectRequest(announce=self._announce)
@@ -66,6 +86,7 @@ class GatewayStream:
         call = None
         try:
             call = stub.Connect(self._requests(), metadata=metadata)
+            self._call = call
             for message in call:
                 if not self.answered:
                     self.answered = True

@@ -14,7 +14,6 @@ process group is for the worker; the helper follows it out), SIGTERM ends it.
 import argparse
 import json
 import os
-import random
 import select
 import signal
 import socket
@@ -22,18 +21,36 @@ import sys
 import threading
 import time
 
-from stallwatch_proto import agent_pb2, agent_pb2_grpc
+from stallwatch_proto import agent_pb2
 
-from . import wire
-from .gateway_stream import GatewayStream
+from . import killer, wire
+from .connect_loop import connect_forever
 from .relay import Relay
 
-BACKOFF_FIRST_S = 0.25
-BACKOFF_MAX_S = 15.0
-#: A stream that lasted this long resets the backoff.
-HEALTHY_AFTER_S = 10.0
 #: faulthandler's output is complete once the pipe has been quiet this long.
 FAULT_QUIET_S = 0.1
+#: After a kill, how long the helper stays to send its result before it exits.
+KILL_REPORT_S = 3.0
+
+
+class Kill:
+    """A kill in progress: the worker's end is then expected, and the helper
+    outlives it until the result is on its way to the gateway."""
+
+    def __init__(self):
+        self.running = threading.Event()
+        self.done = threading.Event()
+        self.stream = None  # the current GatewayStream, to wait for the result to leave
+
+
+KILL = Kill()
+
+
+def exit_with_worker():
+    """The worker is gone: exit, unless a kill of ours is still reporting it."""
+    if KILL.running.is_set():
+        KILL.done.wait(killer.MAX_GRACE_S + killer.AFTER_KILL_S + KILL_REPORT_S + 5)
+    os._exit(0)
 
 
 def say(message):
@@ -67,7 +84,15 @@ def main(argv=None):
         with send_lock:
             sock.sendall(frame)
 
-    relay = Relay(to_worker, args.gil_timeout_s, args.worker_pid)
+    def on_kill(command):
+        if KILL.running.is_set():
+            return  # one at a time: the first one's result answers for the worker
+        KILL.running.set()
+        threading.Thread(
+            target=_kill, args=(command, args.worker_pid, relay), name="kill", daemon=True
+        ).start()
+
+    relay = Relay(to_worker, args.gil_timeout_s, args.worker_pid, on_kill=on_kill)
     for name, target, extra in (
         ("worker", _read_worker, (sock, relay)),
         ("fault", _read_faults, (args.fault_fd, relay)),
@@ -75,7 +100,12 @@ def main(argv=None):
     ):
         threading.Thread(target=target, args=extra, name=name, daemon=True).start()
     token = os.environ.get("STALLWATCH_AGENT_TOKEN") or None
-    _connect_forever(args.gateway, announce, token, relay)
+
+    def on_stream(stream):
+        KILL.stream = stream
+        relay.connected(stream.put)
+
+    connect_forever(args.gateway, announce, token, on_stream, relay.from_gateway, say)
     return 0
 
 
@@ -96,7 +126,37 @@ def _read_worker(sock, relay):
                     say("the worker runs Python again: GIL released")
     except Exception as err:  # noqa: BLE001 - any break means the worker is gone
         say(f"worker link broke: {err}")
-    os._exit(0)
+    exit_with_worker()
+
+
+def _kill(command, worker_pid, relay):
+    """Carries out a kill_worker command and reports it; exits once the worker is gone."""
+    try:
+        started = time.monotonic()
+        grace_s = killer.grace_of(command.kill_worker)
+        why = relay.why_stuck()
+        say(f"kill_worker ({command.kill_worker.reason}): SIGTERM to {worker_pid}, then SIGKILL")
+        outcome, message = killer.end_process(
+            worker_pid, grace_s, why, alive=lambda: os.getppid() == worker_pid
+        )
+        say(message)
+        result = agent_pb2.CommandResult(
+            command_id=command.command_id,
+            outcome=outcome,
+            message=message,
+            took_ms=round((time.monotonic() - started) * 1000),
+        )
+        relay.answer(agent_pb2.ConnectRequest(command_result=result))
+        stream = KILL.stream
+        if stream is not None:
+            stream.wait_sent(KILL_REPORT_S)
+        time.sleep(0.5)  # grpcio writes what it took from the queue on its own threads
+    finally:
+        KILL.done.set()
+    if os.getppid() != worker_pid:
+        os._exit(0)
+    KILL.running.clear()
+    KILL.done.clear()
 
 
 def _read_faults(fd, relay):
@@ -121,43 +181,8 @@ def _tick(worker_pid, relay):
     while True:
         time.sleep(0.2)
         if os.getppid() != worker_pid:
-            os._exit(0)
+            exit_with_worker()
         relay.tick()
-
-
-def _connect_forever(address, announce, token, relay):
-    import grpc
-
-    metadata = (("authorization", f"Bearer {token}"),) if token else ()
-    delay = BACKOFF_FIRST_S
-    last_reason = None
-    channel = grpc.insecure_channel(
-        address,
-        options=[
-            ("grpc.max_receive_message_length", 4 << 20),
-            ("grpc.max_send_message_length", 4 << 20),
-            ("grpc.enable_retries", 0),
-            ("grpc.keepalive_time_ms", 30_000),
-        ],
-    )
-    stub = agent_pb2_grpc.AgentServiceStub(channel)
-    while True:
-        stream = GatewayStream(announce, say)
-        relay.connected(stream.put)
-        started = time.monotonic()
-        reason = stream.run(stub, metadata, relay.from_gateway)
-        stream.close()
-        if stream.answered:
-            say(f"disconnected from {address}: {reason}")
-        if time.monotonic() - started >= HEALTHY_AFTER_S:
-            delay = BACKOFF_FIRST_S
-        if reason != last_reason:
-            say(
-                f"gateway {address}: {reason}; retrying with backoff (logged again when it changes)"
-            )
-            last_reason = reason
-        time.sleep(delay * random.uniform(0.5, 1.0))
-        delay = min(delay * 2, BACKOFF_MAX_S)
 
 
 if __name__ == "__main__":

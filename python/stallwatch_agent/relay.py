@@ -28,8 +28,10 @@ GIL_THREAD_ID = "gil-held"
 
 
 class Relay:
-    def __init__(self, to_worker, gil_timeout_s, worker_pid, clock=time.monotonic):
+    def __init__(self, to_worker, gil_timeout_s, worker_pid, clock=time.monotonic, on_kill=None):
         self._worker_pid = worker_pid
+        #: (Command) -> None: a kill_worker command, carried out by the helper itself.
+        self._on_kill = on_kill
         self._to_worker = to_worker  # (ConnectResponse) -> None
         self._to_gateway = None  # (ConnectRequest) -> None, per connection
         self._gil_timeout_s = gil_timeout_s
@@ -37,6 +39,9 @@ class Relay:
         self._lock = threading.Lock()
         self._status = {}  # request_id -> (received at, include_threads)
         self._commands = {}  # command_id -> (received at, answer-by)
+        #: command_id -> the last interim ProfileResult (None before the first) of a profile
+        #: still sampling; kept so a GIL taken mid-profile still leaves a partial profile.
+        self._profiles = {}
         self._sessions = []
         self._names = {}
         self.gil_since = None  # monotonic, while Python does not run
@@ -51,10 +56,16 @@ class Relay:
             self._to_gateway = to_gateway
             self._status.clear()
             self._commands.clear()
+            self._profiles.clear()
 
     def from_gateway(self, message):
         which = message.WhichOneof("message")
         if which is None:
+            return
+        if which == "command" and message.command.WhichOneof("kind") == "kill_worker":
+            # Never forwarded: the worker is exactly what may not be able to act.
+            if self._on_kill is not None:
+                self._on_kill(message.command)
             return
         now = self._clock()
         with self._lock:
@@ -66,10 +77,18 @@ class Relay:
                 self._status[request.request_id] = (now, request.include_threads)
             else:
                 command = message.command
+                profile = command.WhichOneof("kind") == "start_profile"
                 if held:
+                    if profile:
+                        return self._send(self._gil_profile(command.command_id, None))
                     return self._send(self._gil_refusal(command))
-                grace_s = (command.cancel_session.grace_ms or 2000) / 1000
-                self._commands[command.command_id] = (now, now + grace_s + 1.0)
+                if profile:
+                    # The sampler runs in the worker: a GIL held past the end leaves what it sent.
+                    answer_by = now + command.start_profile.duration_ms / 1000 + 3.0
+                    self._profiles[command.command_id] = None
+                else:
+                    answer_by = now + (command.cancel_session.grace_ms or 2000) / 1000 + 1.0
+                self._commands[command.command_id] = (now, answer_by)
         self._to_worker(message)
 
     # The worker side -----------------------------------------------------------
@@ -86,6 +105,15 @@ class Relay:
             elif which == "command_result":
                 if self._commands.pop(request.command_result.command_id, None) is None:
                     return
+            elif which == "profile_result":
+                result = request.profile_result
+                if result.command_id not in self._commands:
+                    return
+                if result.interim:
+                    self._profiles[result.command_id] = result
+                else:
+                    del self._commands[result.command_id]
+                    self._profiles.pop(result.command_id, None)
             else:
                 return
             self._send(request)
@@ -126,12 +154,28 @@ class Relay:
             for command_id, (received, answer_by) in list(self._commands.items()):
                 if self.gil_since is not None and now >= answer_by:
                     del self._commands[command_id]
-                    self._send(self._gil_refusal(agent_pb2.Command(command_id=command_id)))
+                    if command_id in self._profiles:
+                        self._send(self._gil_profile(command_id, self._profiles.pop(command_id)))
+                    else:
+                        self._send(self._gil_refusal(agent_pb2.Command(command_id=command_id)))
                 elif now - received > FORGET_AFTER_S:
                     del self._commands[command_id]
+                    self._profiles.pop(command_id, None)
             for request_id, (received, _) in list(self._status.items()):
                 if now - received > FORGET_AFTER_S:
                     del self._status[request_id]
+
+    def why_stuck(self):
+        """Why the worker cannot stop itself, in words, for a kill's outcome."""
+        with self._lock:
+            if self.gil_since is not None:
+                return f"GIL held by native code for {self._held_for()}"
+            return "the worker runs Python but did not answer the Manage shutdown"
+
+    def answer(self, request):
+        """Sends the helper's own answer (a kill's result) on the current stream."""
+        with self._lock:
+            self._send(request)
 
     # Answers in the worker's place ---------------------------------------------
 
@@ -169,6 +213,21 @@ class Relay:
             )
         return agent_pb2.ConnectRequest(status=report)
 
+    def _gil_profile(self, command_id, last):
+        """A profile's answer while the GIL is held: `last`, the last interim result, marked
+        partial, or an error when the sampler sent none."""
+        why = (
+            f"GIL held by native code for {self._held_for()}: no Python thread runs, so the "
+            "in-process sampler cannot either"
+        )
+        result = agent_pb2.ProfileResult(command_id=command_id, error=why)
+        if last is not None:
+            result.CopyFrom(last)
+            result.interim = False
+            result.partial = True
+            result.partial_reason = why
+        return agent_pb2.ConnectRequest(profile_result=result)
+
     def _gil_refusal(self, command):
         result = agent_pb2.CommandResult(
             command_id=command.command_id,
@@ -176,8 +235,9 @@ class Relay:
             message=(
                 f"not cancelled: the GIL has been held by native code for {self._held_for()}, so "
                 "neither the cancel flag nor an async exception can reach the session's thread "
-                "until it returns to Python. 'cancel worker' asks the process to exit through "
-                f"Manage, which needs the GIL too: if it does not, kill pid {self._worker_pid}"
+                "until it returns to Python. 'cancel worker' ends the process: its Manage shutdown "
+                "needs the GIL too and goes unanswered, then the agent's helper process kills "
+                f"pid {self._worker_pid}"
             ),
         )
         return agent_pb2.ConnectRequest(command_result=result)

@@ -125,7 +125,7 @@ def test_a_cancel_while_the_gil_is_held_is_refused_honestly_and_never_reported_d
     results = [m.command_result for m in wires.to_gateway]
     assert [r.command_id for r in results] == ["during"]
     assert results[0].outcome == agent_pb2.COMMAND_OUTCOME_FAILED
-    assert "GIL" in results[0].message and "kill pid 4242" in results[0].message
+    assert "GIL" in results[0].message and "kills pid 4242" in results[0].message
     # The one forwarded before the GIL was taken is answered at its deadline.
     relay._commands["before"] = (0.0, 0.0)
     relay.tick()
@@ -149,3 +149,60 @@ def test_a_new_stream_forgets_what_was_pending_on_the_old_one():
     relay.connected(wires.to_gateway.append)
     relay.from_worker(agent_pb2.ConnectRequest(status=agent_pb2.StatusReport(request_id="old")))
     assert wires.to_gateway == []
+
+
+def test_kill_worker_is_carried_out_by_the_helper_and_never_forwarded_to_the_worker():
+    forwarded: list = []
+    kills: list = []
+    relay = Relay(forwarded.append, 2.0, 4242, on_kill=kills.append)
+    relay.connected(lambda _request: None)
+    kill = agent_pb2.Command(command_id="k1", kill_worker=agent_pb2.KillWorker(grace_ms=100))
+    relay.from_gateway(agent_pb2.ConnectResponse(command=kill))
+    assert forwarded == [] and [k.command_id for k in kills] == ["k1"]
+    assert "did not answer the Manage shutdown" in relay.why_stuck()
+
+
+def profile_command(command_id, duration_ms=1000):
+    start = agent_pb2.StartProfile(mode=agent_pb2.PROFILE_MODE_WALL, duration_ms=duration_ms)
+    return agent_pb2.ConnectResponse(
+        command=agent_pb2.Command(command_id=command_id, start_profile=start)
+    )
+
+
+def profile_result(command_id, interim, samples):
+    thread = agent_pb2.ProfileThread(thread_id="1", samples_taken=samples)
+    result = agent_pb2.ProfileResult(command_id=command_id, interim=interim, threads=[thread])
+    return agent_pb2.ConnectRequest(profile_result=result)
+
+
+def test_profile_results_interim_and_final_pass_through_once_and_nothing_after():
+    relay, wires = relay_with_wires()
+    relay.from_gateway(profile_command("p1"))
+    assert [m.command.command_id for m in wires.to_worker] == ["p1"]
+    relay.from_worker(profile_result("p1", True, 10))
+    relay.from_worker(profile_result("p1", False, 20))
+    relay.from_worker(profile_result("p1", False, 30))  # nobody waits any more
+    relay.from_worker(profile_result("zz", False, 1))
+    got = [
+        (m.profile_result.interim, m.profile_result.threads[0].samples_taken)
+        for m in wires.to_gateway
+    ]
+    assert got == [(True, 10), (False, 20)]
+
+
+def test_a_gil_taken_mid_profile_leaves_the_last_interim_result_marked_partial():
+    text, _, _ = real_fault_text()
+    relay, wires = relay_with_wires()
+    relay.from_gateway(profile_command("p1"))
+    relay.from_worker(profile_result("p1", True, 10))
+    relay.gil_held(text)
+    relay._commands["p1"] = (0.0, 0.0)  # past its answer-by
+    relay.tick()
+    final = wires.to_gateway[-1].profile_result
+    assert final.command_id == "p1" and not final.interim and final.partial
+    assert final.threads[0].samples_taken == 10
+    assert final.partial_reason.startswith("GIL held by native code")
+    # A profile asked while the GIL is held is refused at once, as a ProfileResult.
+    relay.from_gateway(profile_command("p2"))
+    refused = wires.to_gateway[-1].profile_result
+    assert refused.command_id == "p2" and "GIL held by native code" in refused.error

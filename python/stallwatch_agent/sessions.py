@@ -26,7 +26,7 @@ MAX_TEXT = 4096
 _ids = itertools.count(1)
 # Which session runs on which thread, whatever registry it belongs to: what
 # stallwatch_agent.cancelled() asks from UDF code.
-_on_thread = {}
+_on_thread: dict = {}
 _on_thread_lock = threading.Lock()
 
 
@@ -205,7 +205,7 @@ class SessionRegistry:
         # Re-entrant: Session methods take it and some call into the registry.
         self._lock = threading.RLock()
         self._live = {}
-        self._finished = collections.deque(maxlen=MAX_FINISHED)
+        self._finished: collections.deque = collections.deque(maxlen=MAX_FINISHED)
         #: Called (outside the lock) when a session opens or is named: the agent
         #: tells its helper at once, so a GIL taken right after is not blind.
         self.on_change = None

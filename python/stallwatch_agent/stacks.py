@@ -55,10 +55,16 @@ def format_frame(fn, file, line, source):
     return f"{fn} ({file}:{line})" + (f" — {source}" if source else "")
 
 
-#: (code, line) -> (frame text, fn, file, source): a parked thread's frames are
-#: read again at every dump, and formatting them is most of a dump's cost.
-_TEXT = {}
+#: (code, line) -> (frame text, fn, file, source): formatting a frame (linecache,
+#: f-strings) is the costly part of a dump, and a parked thread shows the same
+#: frames at every dump.
+_TEXT: dict = {}
 _TEXT_MAX = 20_000
+#: The whole stack, as (code, line, code, line, ...) -> (frame texts, state): most
+#: threads of a worker (pool threads, parked sessions) do not move between dumps,
+#: so their stack costs one walk and one dict lookup.
+_STACKS: dict = {}
+_STACKS_MAX = 5_000
 
 
 def _frame_text(code, line):
@@ -74,56 +80,60 @@ def _frame_text(code, line):
     return known
 
 
-def _frames(frame):
-    """(text, fn, file, source) innermost first, at most MAX_FRAMES, and how many were cut."""
-    out = []
+def _stack(top, agent_thread):
+    """(frame texts innermost first, at most MAX_FRAMES plus a cut marker, state)."""
+    walk = []
     depth = 0
+    frame = top
     while frame is not None:
         if depth < MAX_FRAMES:
-            out.append(_frame_text(frame.f_code, frame.f_lineno or 0))
+            walk.append(frame.f_code)
+            walk.append(frame.f_lineno or 0)
         depth += 1
         frame = frame.f_back
-    return out, depth - len(out)
-
-
-def dump_threads(registry):
-    """A ThreadDump of every thread of this interpreter; cost_micros is what it took."""
-    started = time.perf_counter_ns()
-    frames_by_ident = sys._current_frames()
-    names = {t.ident: t for t in threading.enumerate()}
-    sessions = {s.thread.ident: s for s in registry.live() if s.thread is not None}
-    threads = []
-    for ident, top in list(frames_by_ident.items())[:MAX_THREADS]:
-        thread = names.get(ident)
-        name = thread.name if thread is not None else f"thread {ident}"
-        frames, cut = _frames(top)
+    key = (agent_thread, depth, *walk)
+    known = _STACKS.get(key)
+    if known is None:
+        frames = [_frame_text(walk[i], walk[i + 1]) for i in range(0, len(walk), 2)]
         text = [f[0] for f in frames]
-        if cut:
-            text.append(f"… {cut} outer frames cut")
-        session = sessions.get(ident)
-        threads.append(
-            agent_pb2.Thread(
-                thread_id=str(ident),
-                name=name,
-                state=_state(name, frames),
-                frames=text,
-                session_id=session.session_id if session is not None else "",
-            )
+        if depth > MAX_FRAMES:
+            text.append(f"… {depth - MAX_FRAMES} outer frames cut")
+        idle = agent_thread or (frames and frame_idle(frames[0][2], frames[0][1], frames[0][3]))
+        known = (text, "idle" if idle else "running")
+        if len(_STACKS) >= _STACKS_MAX:
+            _STACKS.clear()
+        _STACKS[key] = known
+    return known
+
+
+def dump_threads(registry, into=None):
+    """A ThreadDump of every thread of this interpreter; cost_micros is what it took.
+
+    `into` (a ThreadDump field of a message being built) is filled in place:
+    building the dump where it is sent saves a copy of every frame string.
+    """
+    started = time.perf_counter_ns()
+    dump = agent_pb2.ThreadDump() if into is None else into
+    frames_by_ident = sys._current_frames()
+    names = {t.ident: t.name for t in threading.enumerate()}
+    sessions = {s.thread.ident: s.session_id for s in registry.live() if s.thread is not None}
+    add = dump.threads.add
+    for ident, top in list(frames_by_ident.items())[:MAX_THREADS]:
+        name = names.get(ident)
+        if name is None:
+            name = f"thread {ident}"
+        text, state = _stack(top, name.startswith(AGENT_THREAD_PREFIX))
+        add(
+            thread_id=str(ident),
+            name=name,
+            state=state,
+            frames=text,
+            session_id=sessions.get(ident, ""),
         )
     del frames_by_ident, top  # frames keep their locals alive
-    return agent_pb2.ThreadDump(
-        taken_at_ms=now_ms(),
-        cost_micros=(time.perf_counter_ns() - started) // 1000,
-        threads=threads,
-    )
-
-
-def _state(name, frames):
-    if name.startswith(AGENT_THREAD_PREFIX):
-        return "idle"
-    if frames and frame_idle(frames[0][2], frames[0][1], frames[0][3]):
-        return "idle"
-    return "running"
+    dump.taken_at_ms = now_ms()
+    dump.cost_micros = (time.perf_counter_ns() - started) // 1000
+    return dump
 
 
 def innermost(ident):

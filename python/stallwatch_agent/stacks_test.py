@@ -22,7 +22,7 @@ def _by_name(dump):
 
 def test_every_thread_with_file_line_function_and_source_and_the_right_idle_class():
     stop = threading.Event()
-    q = queue.Queue()
+    q: queue.Queue = queue.Queue()
     ours, theirs = socket.socketpair()
     sel = selectors.DefaultSelector()
     sel.register(ours, selectors.EVENT_READ)
@@ -100,3 +100,36 @@ def test_the_frame_format_and_idle_rules_match_the_gateways():
     assert stacks.frame_idle("/x/grpc/_server.py", "_serve", "")
     assert stacks.frame_idle("/my/udf.py", "loop", "time.sleep(1)")
     assert not stacks.frame_idle("/usr/lib/python3.11/socket.py", "recv_into", "")
+
+
+def _first_stop(release):
+    release.wait(30)
+
+
+def _second_stop(release):
+    release.wait(30)
+
+
+def test_a_thread_that_moved_between_dumps_shows_where_it_is_now_not_a_cached_stack():
+    go_on, done = threading.Event(), threading.Event()
+
+    def body():
+        _first_stop(go_on)
+        _second_stop(done)
+
+    _thread(body, "moves")
+    try:
+
+        def at(where):
+            dump = stacks.dump_threads(SessionRegistry())
+            frames = _by_name(dump)["moves"].frames
+            return any(where in f for f in frames) and dump
+
+        wait_for("the thread at line A", lambda: at("_first_stop ("))
+        stacks.dump_threads(SessionRegistry())  # cached now
+        go_on.set()
+        dump = wait_for("the thread at line B", lambda: at("_second_stop ("))
+        assert not any("_first_stop (" in f for f in _by_name(dump)["moves"].frames)
+    finally:
+        go_on.set()
+        done.set()

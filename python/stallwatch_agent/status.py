@@ -25,13 +25,17 @@ def _message(err):
     return f"{type(err).__name__}: {err}"[:2000]
 
 
-def status_report(registry, request):
-    report = agent_pb2.StatusReport(request_id=request.request_id)
+def status_report(registry, request, into=None):
+    """The answer to one StatusRequest; `into` (a StatusReport field of a message
+    being built) is filled in place, saving a copy of the whole dump."""
+    report = agent_pb2.StatusReport() if into is None else into
+    report.request_id = request.request_id
     errors = []
     if request.include_threads:
         try:
-            report.dump.CopyFrom(stacks.dump_threads(registry))
+            stacks.dump_threads(registry, into=report.dump)
         except Exception as err:  # noqa: BLE001 - named in the report
+            report.ClearField("dump")
             errors.append(f"thread dump failed: {_message(err)}")
     try:
         report.sessions.extend(registry.sessions())

@@ -9,6 +9,7 @@ its thread forever.
 from __future__ import annotations
 
 import argparse
+import io
 import ipaddress
 import os
 import re
@@ -17,7 +18,7 @@ import socket
 import sys
 import threading
 import time
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, cast
 
 import stallwatch_agent
 
@@ -215,7 +216,8 @@ def watch_lifeline(log: JsonLog) -> None:
 
     def read() -> None:
         try:
-            while sys.stdin.buffer.read1(4096):
+            stdin = cast(io.BufferedReader, sys.stdin.buffer)
+            while stdin.read1(4096):
                 pass  # whatever the parent writes is not for us
         except (OSError, ValueError):
             pass

@@ -19,7 +19,7 @@ class JsonLog:
         self._out = out
         self._min = LEVELS.get(level, 30)
         self._lock = threading.Lock()
-        self._base = {"pid": os.getpid(), "hostname": socket.gethostname(), **base}
+        self._base: dict[str, Any] = {"pid": os.getpid(), "hostname": socket.gethostname(), **base}
 
     def child(self, **fields: Any) -> "JsonLog":
         log = JsonLog(self._out, "info", **{**self._base, **fields})
@@ -31,7 +31,12 @@ class JsonLog:
         number = LEVELS[level]
         if number < self._min:
             return
-        line = {"level": number, "time": int(time.time() * 1000), **self._base, **fields}
+        line: dict[str, Any] = {
+            "level": number,
+            "time": int(time.time() * 1000),
+            **self._base,
+            **fields,
+        }
         line["msg"] = msg
         text = json.dumps(line, default=str)
         with self._lock:

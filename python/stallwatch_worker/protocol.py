@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from stallwatch_proto import common_pb2, udf_message_pb2, udf_service_pb2_grpc
+from stallwatch_proto import common_pb2
+from stallwatch_proto import udf_message_pb2 as pb
+from stallwatch_proto import udf_service_pb2_grpc
 
-pb = udf_message_pb2
 service = udf_service_pb2_grpc
 ARROW = common_pb2.ARROW
 

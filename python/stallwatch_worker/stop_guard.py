@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Optional
 
 GRACE_S = 10.0
 STOPPING = {signal.SIGINT, signal.SIGTERM}
@@ -53,7 +54,7 @@ def _guard(read_end: int, worker: int, grace_s: float) -> None:
     # Our own group's SIGINT is for the worker: we leave with it, when the pipe closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    deadline = None
+    deadline: Optional[float] = None
     signals = 0
     while True:
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -37,6 +37,7 @@ class WorkerProcess:
         self.stub = p.service.UdfWorkerStub(self.channel)
 
     def wait_for(self, msg: str) -> dict:
+        assert self.proc.stdout is not None and self.proc.stderr is not None  # both piped
         deadline = time.monotonic() + DEADLINE_S
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
@@ -50,7 +51,7 @@ class WorkerProcess:
 
     def stuck_session(self, fn: str) -> EngineStream:
         s = EngineStream(self.stub).send(init(fn))
-        assert s.next().control.WhichOneof("control") == "init"
+        assert s.next_name() == "init"
         s.send(data())
         # Stuck once the worker counted the batch: it does so before calling user code.
         for _ in range(200):
@@ -135,7 +136,7 @@ def test_a_second_signal_stops_at_once(started):
 def test_the_stop_guard_kills_a_worker_whose_thread_holds_the_gil(started):
     w = started("--stop-guard-ms", "1000")
     s = EngineStream(w.stub).send(init("gil", seconds=3600))
-    assert s.next().control.WhichOneof("control") == "init"
+    assert s.next_name() == "init"
     s.send(data())
     # The match starts: heartbeats now stop being answered (the GIL is held).
     with pytest.raises(grpc.RpcError) as silent:

@@ -77,8 +77,8 @@ def test_gil_length_grows_with_the_seconds_asked():
 
 
 def test_context_with_an_extra_flag():
-    flag = []
+    flag: list[bool] = []
     ctx = UdfContext(extra_cancel=lambda: bool(flag))
     assert not ctx.cancelled
-    flag.append(1)
+    flag.append(True)
     assert ctx.cancelled and ctx.wait(5)

@@ -3,6 +3,7 @@ an Execute stream driven message by message (grpcio as the client, every call wi
 
 from __future__ import annotations
 
+import io
 import json
 import queue
 from typing import Any, Iterator, Optional
@@ -48,12 +49,16 @@ class LocalWorker:
         self.server.stop(0).wait(5)
 
 
-class _Lines:
+class _Lines(io.StringIO):
+    """Keeps each line written, in a list (JsonLog writes one line per call)."""
+
     def __init__(self, lines: list[str]) -> None:
+        super().__init__()
         self.lines = lines
 
-    def write(self, text: str) -> None:
+    def write(self, text: str) -> int:
         self.lines.append(text)
+        return len(text)
 
     def flush(self) -> None:
         pass

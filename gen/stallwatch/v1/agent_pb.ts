@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stallwatch/v1/agent.proto.
  */
 export const file_stallwatch_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGFsbHdhdGNoL3YxL2FnZW50LnByb3RvEg1zdGFsbHdhdGNoLnYxIucBCg5Db25uZWN0UmVxdWVzdBIrCghhbm5vdW5jZRgBIAEoCzIXLnN0YWxsd2F0Y2gudjEuQW5ub3VuY2VIABItCgZzdGF0dXMYAiABKAsyGy5zdGFsbHdhdGNoLnYxLlN0YXR1c1JlcG9ydEgAEjYKDmNvbW1hbmRfcmVzdWx0GAMgASgLMhwuc3RhbGx3YXRjaC52MS5Db21tYW5kUmVzdWx0SAASNgoOcHJvZmlsZV9yZXN1bHQYBCABKAsyHC5zdGFsbHdhdGNoLnYxLlByb2ZpbGVSZXN1bHRIAEIJCgdtZXNzYWdlIn8KD0Nvbm5lY3RSZXNwb25zZRI2Cg5zdGF0dXNfcmVxdWVzdBgBIAEoCzIcLnN0YWxsd2F0Y2gudjEuU3RhdHVzUmVxdWVzdEgAEikKB2NvbW1hbmQYAiABKAsyFi5zdGFsbHdhdGNoLnYxLkNvbW1hbmRIAEIJCgdtZXNzYWdlIp8BCghBbm5vdW5jZRIRCgl3b3JrZXJfaWQYASABKAkSFgoObWFuYWdlX2FkZHJlc3MYAiABKAkSCwoDcGlkGAMgASgNEgwKBGhvc3QYBCABKAkSDwoHcnVudGltZRgFIAEoCRIPCgd2ZXJzaW9uGAYgASgJEhUKDXN0YXJ0ZWRfYXRfbXMYByABKAMSFAoMY2FwYWJpbGl0aWVzGAggAygJIlIKDVN0YXR1c1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9pbmNsdWRlX3RocmVhZHMYAiABKAgSFAoMbWF4X2ZpbmlzaGVkGAMgASgNIsQBCgxTdGF0dXNSZXBvcnQSEgoKcmVxdWVzdF9pZBgBIAEoCRIoCghzZXNzaW9ucxgCIAMoCzIWLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbhIwCghmaW5pc2hlZBgDIAMoCzIeLnN0YWxsd2F0Y2gudjEuRmluaXNoZWRTZXNzaW9uEiwKBGR1bXAYBCABKAsyGS5zdGFsbHdhdGNoLnYxLlRocmVhZER1bXBIAIgBARINCgVlcnJvchgFIAEoCUIHCgVfZHVtcCKYAQoIUHJvZ3Jlc3MSDwoHcm93c19pbhgBIAEoBBIQCghyb3dzX291dBgCIAEoBBISCgpiYXRjaGVzX2luGAMgASgEEhMKC2JhdGNoZXNfb3V0GAQgASgEEhAKCGJ5dGVzX2luGAUgASgEEhEKCWJ5dGVzX291dBgGIAEoBBIbChNsYXN0X3Byb2dyZXNzX2F0X21zGAcgASgDItQCCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy5zdGFsbHdhdGNoLnYxLlNlc3Npb25TdGF0ZRIbChNzdGF0ZV9lbnRlcmVkX2F0X21zGAMgASgDEikKCHByb2dyZXNzGAQgASgLMhcuc3RhbGx3YXRjaC52MS5Qcm9ncmVzcxIQCgh1ZGZfbmFtZRgFIAEoCRISCgp1ZGZfZm9ybWF0GAYgASgJEj0KDHRhc2tfY29udGV4dBgHIAMoCzInLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbi5UYXNrQ29udGV4dEVudHJ5EhUKDXN0YXJ0ZWRfYXRfbXMYCCABKAMSEQoJdGhyZWFkX2lkGAkgASgJGjIKEFRhc2tDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLlAgoPRmluaXNoZWRTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSEAoIdWRmX25hbWUYAiABKAkSLgoHb3V0Y29tZRgDIAEoDjIdLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbk91dGNvbWUSFQoNc3RhcnRlZF9hdF9tcxgEIAEoAxITCgtlbmRlZF9hdF9tcxgFIAEoAxI+CgdtZXRyaWNzGAYgASgLMi0ub3JnLmFwYWNoZS5zcGFyay51ZGYud29ya2VyLkV4ZWN1dGlvbk1ldHJpY3MSFQoNZXJyb3JfbWVzc2FnZRgHIAEoCRJFCgx0YXNrX2NvbnRleHQYCCADKAsyLy5zdGFsbHdhdGNoLnYxLkZpbmlzaGVkU2Vzc2lvbi5UYXNrQ29udGV4dEVudHJ5GjIKEFRhc2tDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJeCgpUaHJlYWREdW1wEhMKC3Rha2VuX2F0X21zGAEgASgDEhMKC2Nvc3RfbWljcm9zGAIgASgEEiYKB3RocmVhZHMYAyADKAsyFS5zdGFsbHdhdGNoLnYxLlRocmVhZCJcCgZUaHJlYWQSEQoJdGhyZWFkX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGZnJhbWVzGAQgAygJEhIKCnNlc3Npb25faWQYBSABKAkikwEKB0NvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRI2Cg5jYW5jZWxfc2Vzc2lvbhgCIAEoCzIcLnN0YWxsd2F0Y2gudjEuQ2FuY2VsU2Vzc2lvbkgAEjQKDXN0YXJ0X3Byb2ZpbGUYAyABKAsyGy5zdGFsbHdhdGNoLnYxLlN0YXJ0UHJvZmlsZUgAQgYKBGtpbmQiRQoNQ2FuY2VsU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIQCghncmFjZV9tcxgDIAEoDSJ1Cg1Db21tYW5kUmVzdWx0EhIKCmNvbW1hbmRfaWQYASABKAkSLgoHb3V0Y29tZRgCIAEoDjIdLnN0YWxsd2F0Y2gudjEuQ29tbWFuZE91dGNvbWUSDwoHbWVzc2FnZRgDIAEoCRIPCgd0b29rX21zGAQgASgEIokBCgxTdGFydFByb2ZpbGUSKAoEbW9kZRgBIAEoDjIaLnN0YWxsd2F0Y2gudjEuUHJvZmlsZU1vZGUSEwoLZHVyYXRpb25fbXMYAiABKA0SEQoJdGhyZWFkX2lkGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkSEwoLaW50ZXJ2YWxfdXMYBSABKA0iPAoMUHJvZmlsZUZyYW1lEhAKCGZ1bmN0aW9uGAEgASgJEgwKBGZpbGUYAiABKAkSDAoEbGluZRgDIAEoDSIsCgtGb2xkZWRTdGFjaxIOCgZmcmFtZXMYASADKA0SDQoFY291bnQYAiABKAQilQEKDVByb2ZpbGVUaHJlYWQSEQoJdGhyZWFkX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRIVCg1zYW1wbGVzX3Rha2VuGAQgASgEEioKBnN0YWNrcxgFIAMoCzIaLnN0YWxsd2F0Y2gudjEuRm9sZGVkU3RhY2sSDAoEbm90ZRgGIAEoCSLnAgoNUHJvZmlsZVJlc3VsdBISCgpjb21tYW5kX2lkGAEgASgJEg0KBWVycm9yGAIgASgJEg8KB3NhbXBsZXIYAyABKAkSKAoEbW9kZRgEIAEoDjIaLnN0YWxsd2F0Y2gudjEuUHJvZmlsZU1vZGUSEwoLaW50ZXJ2YWxfdXMYBSABKA0SFQoNc3RhcnRlZF9hdF9tcxgGIAEoAxITCgtkdXJhdGlvbl9tcxgHIAEoDRIrCgZmcmFtZXMYCCADKAsyGy5zdGFsbHdhdGNoLnYxLlByb2ZpbGVGcmFtZRItCgd0aHJlYWRzGAkgAygLMhwuc3RhbGx3YXRjaC52MS5Qcm9maWxlVGhyZWFkEg8KB3BhcnRpYWwYCiABKAgSFgoOcGFydGlhbF9yZWFzb24YCyABKAkSEwoLY29zdF9taWNyb3MYDCABKAQSDAoEbm90ZRgNIAEoCRIPCgdpbnRlcmltGA4gASgIKssBCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEh4KGlNFU1NJT05fU1RBVEVfSU5JVElBTElaSU5HEAESIwofU0VTU0lPTl9TVEFURV9XQUlUSU5HX0ZPUl9JTlBVVBACEhwKGFNFU1NJT05fU1RBVEVfUFJPQ0VTU0lORxADEhsKF1NFU1NJT05fU1RBVEVfRklOSVNISU5HEAQSHAoYU0VTU0lPTl9TVEFURV9DQU5DRUxMSU5HEAUqigEKDlNlc3Npb25PdXRjb21lEh8KG1NFU1NJT05fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhwKGFNFU1NJT05fT1VUQ09NRV9GSU5JU0hFRBABEh0KGVNFU1NJT05fT1VUQ09NRV9DQU5DRUxMRUQQAhIaChZTRVNTSU9OX09VVENPTUVfRkFJTEVEEAMq4wEKDkNvbW1hbmRPdXRjb21lEh8KG0NPTU1BTkRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEisKJ0NPTU1BTkRfT1VUQ09NRV9DQU5DRUxMRURfQ09PUEVSQVRJVkVMWRABEiUKIUNPTU1BTkRfT1VUQ09NRV9USFJFQURfVEVSTUlOQVRFRBACEh0KGUNPTU1BTkRfT1VUQ09NRV9OT1RfRk9VTkQQAxIhCh1DT01NQU5EX09VVENPTUVfQUxSRUFEWV9FTkRFRBAEEhoKFkNPTU1BTkRfT1VUQ09NRV9GQUlMRUQQBSpYCgtQcm9maWxlTW9kZRIcChhQUk9GSUxFX01PREVfVU5TUEVDSUZJRUQQABIVChFQUk9GSUxFX01PREVfV0FMTBABEhQKEFBST0ZJTEVfTU9ERV9DUFUQAjJcCgxBZ2VudFNlcnZpY2USTAoHQ29ubmVjdBIdLnN0YWxsd2F0Y2gudjEuQ29ubmVjdFJlcXVlc3QaHi5zdGFsbHdhdGNoLnYxLkNvbm5lY3RSZXNwb25zZSgBMAFiBnByb3RvMw", [file_org_apache_spark_udf_worker_udf_message]);
+  fileDesc("ChlzdGFsbHdhdGNoL3YxL2FnZW50LnByb3RvEg1zdGFsbHdhdGNoLnYxIucBCg5Db25uZWN0UmVxdWVzdBIrCghhbm5vdW5jZRgBIAEoCzIXLnN0YWxsd2F0Y2gudjEuQW5ub3VuY2VIABItCgZzdGF0dXMYAiABKAsyGy5zdGFsbHdhdGNoLnYxLlN0YXR1c1JlcG9ydEgAEjYKDmNvbW1hbmRfcmVzdWx0GAMgASgLMhwuc3RhbGx3YXRjaC52MS5Db21tYW5kUmVzdWx0SAASNgoOcHJvZmlsZV9yZXN1bHQYBCABKAsyHC5zdGFsbHdhdGNoLnYxLlByb2ZpbGVSZXN1bHRIAEIJCgdtZXNzYWdlIn8KD0Nvbm5lY3RSZXNwb25zZRI2Cg5zdGF0dXNfcmVxdWVzdBgBIAEoCzIcLnN0YWxsd2F0Y2gudjEuU3RhdHVzUmVxdWVzdEgAEikKB2NvbW1hbmQYAiABKAsyFi5zdGFsbHdhdGNoLnYxLkNvbW1hbmRIAEIJCgdtZXNzYWdlIp8BCghBbm5vdW5jZRIRCgl3b3JrZXJfaWQYASABKAkSFgoObWFuYWdlX2FkZHJlc3MYAiABKAkSCwoDcGlkGAMgASgNEgwKBGhvc3QYBCABKAkSDwoHcnVudGltZRgFIAEoCRIPCgd2ZXJzaW9uGAYgASgJEhUKDXN0YXJ0ZWRfYXRfbXMYByABKAMSFAoMY2FwYWJpbGl0aWVzGAggAygJIlIKDVN0YXR1c1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9pbmNsdWRlX3RocmVhZHMYAiABKAgSFAoMbWF4X2ZpbmlzaGVkGAMgASgNIsQBCgxTdGF0dXNSZXBvcnQSEgoKcmVxdWVzdF9pZBgBIAEoCRIoCghzZXNzaW9ucxgCIAMoCzIWLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbhIwCghmaW5pc2hlZBgDIAMoCzIeLnN0YWxsd2F0Y2gudjEuRmluaXNoZWRTZXNzaW9uEiwKBGR1bXAYBCABKAsyGS5zdGFsbHdhdGNoLnYxLlRocmVhZER1bXBIAIgBARINCgVlcnJvchgFIAEoCUIHCgVfZHVtcCKYAQoIUHJvZ3Jlc3MSDwoHcm93c19pbhgBIAEoBBIQCghyb3dzX291dBgCIAEoBBISCgpiYXRjaGVzX2luGAMgASgEEhMKC2JhdGNoZXNfb3V0GAQgASgEEhAKCGJ5dGVzX2luGAUgASgEEhEKCWJ5dGVzX291dBgGIAEoBBIbChNsYXN0X3Byb2dyZXNzX2F0X21zGAcgASgDItQCCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy5zdGFsbHdhdGNoLnYxLlNlc3Npb25TdGF0ZRIbChNzdGF0ZV9lbnRlcmVkX2F0X21zGAMgASgDEikKCHByb2dyZXNzGAQgASgLMhcuc3RhbGx3YXRjaC52MS5Qcm9ncmVzcxIQCgh1ZGZfbmFtZRgFIAEoCRISCgp1ZGZfZm9ybWF0GAYgASgJEj0KDHRhc2tfY29udGV4dBgHIAMoCzInLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbi5UYXNrQ29udGV4dEVudHJ5EhUKDXN0YXJ0ZWRfYXRfbXMYCCABKAMSEQoJdGhyZWFkX2lkGAkgASgJGjIKEFRhc2tDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLlAgoPRmluaXNoZWRTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSEAoIdWRmX25hbWUYAiABKAkSLgoHb3V0Y29tZRgDIAEoDjIdLnN0YWxsd2F0Y2gudjEuU2Vzc2lvbk91dGNvbWUSFQoNc3RhcnRlZF9hdF9tcxgEIAEoAxITCgtlbmRlZF9hdF9tcxgFIAEoAxI+CgdtZXRyaWNzGAYgASgLMi0ub3JnLmFwYWNoZS5zcGFyay51ZGYud29ya2VyLkV4ZWN1dGlvbk1ldHJpY3MSFQoNZXJyb3JfbWVzc2FnZRgHIAEoCRJFCgx0YXNrX2NvbnRleHQYCCADKAsyLy5zdGFsbHdhdGNoLnYxLkZpbmlzaGVkU2Vzc2lvbi5UYXNrQ29udGV4dEVudHJ5GjIKEFRhc2tDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJeCgpUaHJlYWREdW1wEhMKC3Rha2VuX2F0X21zGAEgASgDEhMKC2Nvc3RfbWljcm9zGAIgASgEEiYKB3RocmVhZHMYAyADKAsyFS5zdGFsbHdhdGNoLnYxLlRocmVhZCJcCgZUaHJlYWQSEQoJdGhyZWFkX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGZnJhbWVzGAQgAygJEhIKCnNlc3Npb25faWQYBSABKAkixQEKB0NvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRI2Cg5jYW5jZWxfc2Vzc2lvbhgCIAEoCzIcLnN0YWxsd2F0Y2gudjEuQ2FuY2VsU2Vzc2lvbkgAEjQKDXN0YXJ0X3Byb2ZpbGUYAyABKAsyGy5zdGFsbHdhdGNoLnYxLlN0YXJ0UHJvZmlsZUgAEjAKC2tpbGxfd29ya2VyGAQgASgLMhkuc3RhbGx3YXRjaC52MS5LaWxsV29ya2VySABCBgoEa2luZCIuCgpLaWxsV29ya2VyEg4KBnJlYXNvbhgBIAEoCRIQCghncmFjZV9tcxgCIAEoDSJFCg1DYW5jZWxTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSDgoGcmVhc29uGAIgASgJEhAKCGdyYWNlX21zGAMgASgNInUKDUNvbW1hbmRSZXN1bHQSEgoKY29tbWFuZF9pZBgBIAEoCRIuCgdvdXRjb21lGAIgASgOMh0uc3RhbGx3YXRjaC52MS5Db21tYW5kT3V0Y29tZRIPCgdtZXNzYWdlGAMgASgJEg8KB3Rvb2tfbXMYBCABKAQiiQEKDFN0YXJ0UHJvZmlsZRIoCgRtb2RlGAEgASgOMhouc3RhbGx3YXRjaC52MS5Qcm9maWxlTW9kZRITCgtkdXJhdGlvbl9tcxgCIAEoDRIRCgl0aHJlYWRfaWQYAyABKAkSEgoKc2Vzc2lvbl9pZBgEIAEoCRITCgtpbnRlcnZhbF91cxgFIAEoDSI8CgxQcm9maWxlRnJhbWUSEAoIZnVuY3Rpb24YASABKAkSDAoEZmlsZRgCIAEoCRIMCgRsaW5lGAMgASgNIiwKC0ZvbGRlZFN0YWNrEg4KBmZyYW1lcxgBIAMoDRINCgVjb3VudBgCIAEoBCKVAQoNUHJvZmlsZVRocmVhZBIRCgl0aHJlYWRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRISCgpzZXNzaW9uX2lkGAMgASgJEhUKDXNhbXBsZXNfdGFrZW4YBCABKAQSKgoGc3RhY2tzGAUgAygLMhouc3RhbGx3YXRjaC52MS5Gb2xkZWRTdGFjaxIMCgRub3RlGAYgASgJIucCCg1Qcm9maWxlUmVzdWx0EhIKCmNvbW1hbmRfaWQYASABKAkSDQoFZXJyb3IYAiABKAkSDwoHc2FtcGxlchgDIAEoCRIoCgRtb2RlGAQgASgOMhouc3RhbGx3YXRjaC52MS5Qcm9maWxlTW9kZRITCgtpbnRlcnZhbF91cxgFIAEoDRIVCg1zdGFydGVkX2F0X21zGAYgASgDEhMKC2R1cmF0aW9uX21zGAcgASgNEisKBmZyYW1lcxgIIAMoCzIbLnN0YWxsd2F0Y2gudjEuUHJvZmlsZUZyYW1lEi0KB3RocmVhZHMYCSADKAsyHC5zdGFsbHdhdGNoLnYxLlByb2ZpbGVUaHJlYWQSDwoHcGFydGlhbBgKIAEoCBIWCg5wYXJ0aWFsX3JlYXNvbhgLIAEoCRITCgtjb3N0X21pY3JvcxgMIAEoBBIMCgRub3RlGA0gASgJEg8KB2ludGVyaW0YDiABKAgqywEKDFNlc3Npb25TdGF0ZRIdChlTRVNTSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHgoaU0VTU0lPTl9TVEFURV9JTklUSUFMSVpJTkcQARIjCh9TRVNTSU9OX1NUQVRFX1dBSVRJTkdfRk9SX0lOUFVUEAISHAoYU0VTU0lPTl9TVEFURV9QUk9DRVNTSU5HEAMSGwoXU0VTU0lPTl9TVEFURV9GSU5JU0hJTkcQBBIcChhTRVNTSU9OX1NUQVRFX0NBTkNFTExJTkcQBSqKAQoOU2Vzc2lvbk91dGNvbWUSHwobU0VTU0lPTl9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHAoYU0VTU0lPTl9PVVRDT01FX0ZJTklTSEVEEAESHQoZU0VTU0lPTl9PVVRDT01FX0NBTkNFTExFRBACEhoKFlNFU1NJT05fT1VUQ09NRV9GQUlMRUQQAyqHAgoOQ29tbWFuZE91dGNvbWUSHwobQ09NTUFORF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASKwonQ09NTUFORF9PVVRDT01FX0NBTkNFTExFRF9DT09QRVJBVElWRUxZEAESJQohQ09NTUFORF9PVVRDT01FX1RIUkVBRF9URVJNSU5BVEVEEAISHQoZQ09NTUFORF9PVVRDT01FX05PVF9GT1VORBADEiEKHUNPTU1BTkRfT1VUQ09NRV9BTFJFQURZX0VOREVEEAQSGgoWQ09NTUFORF9PVVRDT01FX0ZBSUxFRBAFEiIKHkNPTU1BTkRfT1VUQ09NRV9QUk9DRVNTX0tJTExFRBAGKlgKC1Byb2ZpbGVNb2RlEhwKGFBST0ZJTEVfTU9ERV9VTlNQRUNJRklFRBAAEhUKEVBST0ZJTEVfTU9ERV9XQUxMEAESFAoQUFJPRklMRV9NT0RFX0NQVRACMlwKDEFnZW50U2VydmljZRJMCgdDb25uZWN0Eh0uc3RhbGx3YXRjaC52MS5Db25uZWN0UmVxdWVzdBoeLnN0YWxsd2F0Y2gudjEuQ29ubmVjdFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_org_apache_spark_udf_worker_udf_message]);
 
 /**
  * Worker -> gateway.
@@ -487,6 +487,18 @@ export type Command = Message<"stallwatch.v1.Command"> & {
      */
     value: StartProfile;
     case: "startProfile";
+  } | {
+    /**
+     * Ends the worker process by signal: SIGTERM, then SIGKILL after
+     * `grace_ms`. Sent only to an agent announcing "kill-worker", and only
+     * after the worker did not acknowledge a cancel-worker through Manage
+     * (e.g. native code holds the GIL of a Python worker, so nothing in the
+     * worker can run; the Python agent's helper process carries it out).
+     *
+     * @generated from field: stallwatch.v1.KillWorker kill_worker = 4;
+     */
+    value: KillWorker;
+    case: "killWorker";
   } | { case: undefined; value?: undefined };
 };
 
@@ -496,6 +508,30 @@ export type Command = Message<"stallwatch.v1.Command"> & {
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
   messageDesc(file_stallwatch_v1_agent, 10);
+
+/**
+ * @generated from message stallwatch.v1.KillWorker
+ */
+export type KillWorker = Message<"stallwatch.v1.KillWorker"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+
+  /**
+   * Time between SIGTERM and SIGKILL; 0 = the agent's default (2 s).
+   *
+   * @generated from field: uint32 grace_ms = 2;
+   */
+  graceMs: number;
+};
+
+/**
+ * Describes the message stallwatch.v1.KillWorker.
+ * Use `create(KillWorkerSchema)` to create a new message.
+ */
+export const KillWorkerSchema: GenMessage<KillWorker> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_agent, 11);
 
 /**
  * @generated from message stallwatch.v1.CancelSession
@@ -524,7 +560,7 @@ export type CancelSession = Message<"stallwatch.v1.CancelSession"> & {
  * Use `create(CancelSessionSchema)` to create a new message.
  */
 export const CancelSessionSchema: GenMessage<CancelSession> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_agent, 11);
+  messageDesc(file_stallwatch_v1_agent, 12);
 
 /**
  * @generated from message stallwatch.v1.CommandResult
@@ -556,7 +592,7 @@ export type CommandResult = Message<"stallwatch.v1.CommandResult"> & {
  * Use `create(CommandResultSchema)` to create a new message.
  */
 export const CommandResultSchema: GenMessage<CommandResult> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_agent, 12);
+  messageDesc(file_stallwatch_v1_agent, 13);
 
 /**
  * Gateway -> worker: sample stacks for `duration_ms`, then answer with one
@@ -606,7 +642,7 @@ export type StartProfile = Message<"stallwatch.v1.StartProfile"> & {
  * Use `create(StartProfileSchema)` to create a new message.
  */
 export const StartProfileSchema: GenMessage<StartProfile> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_agent, 13);
+  messageDesc(file_stallwatch_v1_agent, 14);
 
 /**
  * One frame of the result's frame table. Stacks refer to frames by index.
@@ -641,7 +677,7 @@ export type ProfileFrame = Message<"stallwatch.v1.ProfileFrame"> & {
  * Use `create(ProfileFrameSchema)` to create a new message.
  */
 export const ProfileFrameSchema: GenMessage<ProfileFrame> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_agent, 14);
+  messageDesc(file_stallwatch_v1_agent, 15);
 
 /**
  * One distinct stack and how many samples saw it.
@@ -667,7 +703,7 @@ export type FoldedStack = Message<"stallwatch.v1.FoldedStack"> & {
  * Use `create(FoldedStackSchema)` to create a new message.
  */
 export const FoldedStackSchema: GenMessage<FoldedStack> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_agent, 15);
+  messageDesc(file_stallwatch_v1_agent, 16);
 
 /**
  * @generated from message stallwatch.v1.ProfileThread
@@ -718,7 +754,7 @@ export type ProfileThread = Message<"stallwatch.v1.ProfileThread"> & {
  * Use `create(ProfileThreadSchema)` to create a new message.
  */
 export const ProfileThreadSchema: GenMessage<ProfileThread> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_agent, 16);
+  messageDesc(file_stallwatch_v1_agent, 17);
 
 /**
  * Worker -> gateway: the answer to one StartProfile.
@@ -824,7 +860,7 @@ export type ProfileResult = Message<"stallwatch.v1.ProfileResult"> & {
  * Use `create(ProfileResultSchema)` to create a new message.
  */
 export const ProfileResultSchema: GenMessage<ProfileResult> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_agent, 17);
+  messageDesc(file_stallwatch_v1_agent, 18);
 
 /**
  * @generated from enum stallwatch.v1.SessionState
@@ -947,6 +983,14 @@ export enum CommandOutcome {
    * @generated from enum value: COMMAND_OUTCOME_FAILED = 5;
    */
   FAILED = 5,
+
+  /**
+   * KillWorker: the worker process ended on the agent's signal (the message
+   * says which signal and after how long).
+   *
+   * @generated from enum value: COMMAND_OUTCOME_PROCESS_KILLED = 6;
+   */
+  PROCESS_KILLED = 6,
 }
 
 /**

@@ -38,7 +38,7 @@ class Gateway:
         self.process = subprocess.Popen(
             args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        self.logs = []
+        self.logs: list = []
         self._listening = threading.Event()
         threading.Thread(target=self._read_logs, daemon=True).start()
         if not self._listening.wait(start_timeout_s) or not hasattr(self, "grpc"):
@@ -48,6 +48,7 @@ class Gateway:
             )
 
     def _read_logs(self):
+        assert self.process.stdout is not None  # piped
         for line in self.process.stdout:
             try:
                 entry = json.loads(line)

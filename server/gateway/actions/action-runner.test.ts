@@ -33,7 +33,10 @@ afterEach(async () => {
 });
 
 /** A runner over a real SQLite store, with a fake clock and a worker that has an agent. */
-async function setup(manage: ManageClients = { clientFor: () => undefined }) {
+async function setup(
+  manage: ManageClients = { clientFor: () => undefined },
+  capabilities: string[] = [],
+) {
   const dir = mkdtempSync(join(tmpdir(), "stallwatch-actions-"));
   const store: Store = await openStore({
     clock: systemClock,
@@ -47,7 +50,7 @@ async function setup(manage: ManageClients = { clientFor: () => undefined }) {
   const events = new EventLog(systemClock);
   const fleet = new Fleet({ clock, events });
   const worker = fleet.enroll("w-1", "agent", "127.0.0.1:7071");
-  fleet.agentConnected(worker, create(AnnounceSchema, { workerId: "w-1" }));
+  fleet.agentConnected(worker, create(AnnounceSchema, { workerId: "w-1", capabilities }));
   fleet.beatAnswered(worker, clock.now(), { metrics: { active_sessions: "3" } });
   const channel = new AgentChannel("w-1", clock);
   const runner = new ActionRunner({
@@ -174,5 +177,84 @@ describe("ActionRunner with a fake clock", () => {
     await clock.advance(1_500);
     expect(action.status).toBe(ActionStatus.FAILED);
     expect(action.outcome).toBe("failed: worker still running 60 s after the cancel request");
+  });
+
+  /** A worker whose Manage shutdown goes unanswered (its GIL held by native code). */
+  const unanswered: ManageClients = {
+    clientFor: () => ({
+      shutdown: () =>
+        Promise.resolve({
+          ok: false,
+          kind: "timeout",
+          reason: "no answer within 5000 ms",
+          rttMs: 5000,
+        }),
+      heartbeat: () => Promise.reject(new Error("not used")),
+    }),
+  };
+
+  it("ends a cancel-worker the worker cannot answer through an agent that can kill it, in its words", async () => {
+    const { runner, channel, sent, clock } = await setup(unanswered, ["kill-worker"]);
+    const action = await runner.start(
+      ActionKind.CANCEL_WORKER,
+      { actionId: "k-1", workerId: "w-1", reason: "GIL held" },
+      operator,
+    );
+    await clock.advance(0);
+    const [command] = await sent();
+    const kill = command?.message.case === "command" ? command.message.value : undefined;
+    expect(kill?.kind.case).toBe("killWorker");
+    expect(action.outcome).toMatch(/did not answer the shutdown .*its agent is ending the process/);
+    channel.onCommandResult(
+      create(CommandResultSchema, {
+        commandId: kill?.commandId ?? "",
+        outcome: CommandOutcome.PROCESS_KILLED,
+        message: "worker process 4242 killed (SIGKILL) by the agent helper after 2.0 s: GIL held",
+      }),
+    );
+    await clock.advance(0);
+    expect(action.status).toBe(ActionStatus.SUCCEEDED);
+    expect(action.outcome).toBe(
+      "cancelled: 3 sessions aborted; worker process 4242 killed (SIGKILL) by the agent helper after 2.0 s: GIL held (the Manage shutdown went unanswered: no answer within 5000 ms)",
+    );
+  });
+
+  it("never reports a kill the agent could not carry out as done", async () => {
+    const { runner, channel, sent, clock } = await setup(unanswered, ["kill-worker"]);
+    const action = await runner.start(
+      ActionKind.CANCEL_WORKER,
+      { actionId: "k-2", workerId: "w-1", reason: "GIL held" },
+      operator,
+    );
+    await clock.advance(0);
+    const [command] = await sent();
+    channel.onCommandResult(
+      create(CommandResultSchema, {
+        commandId: command?.message.case === "command" ? command.message.value.commandId : "",
+        outcome: CommandOutcome.FAILED,
+        message: "not killed: worker process 4242 still runs",
+      }),
+    );
+    await clock.advance(0);
+    expect(action.status).toBe(ActionStatus.FAILED);
+    expect(action.outcome).toMatch(/its agent could not end it: not killed/);
+  });
+
+  it("kills nothing for a drain, nor through an agent that cannot", async () => {
+    for (const [kind, capabilities] of [
+      [ActionKind.DRAIN_WORKER, ["kill-worker"]],
+      [ActionKind.CANCEL_WORKER, []],
+    ] as const) {
+      const { runner, sent, clock } = await setup(unanswered, [...capabilities]);
+      const action = await runner.start(
+        kind,
+        { actionId: `n-${kind}`, workerId: "w-1", reason: "stuck" },
+        operator,
+      );
+      await clock.advance(0);
+      expect(await sent()).toEqual([]);
+      expect(action.status).toBe(ActionStatus.FAILED);
+      expect(action.outcome).toBe("failed: worker unreachable (no answer within 5000 ms)");
+    }
   });
 });

@@ -3,40 +3,16 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CancelSessionSchema, CommandOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 import { ShutdownRequestSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
-import type { AgentChannels } from "../agent-endpoint/agent-options.js";
-import type { Fleet } from "../fleet/fleet.js";
 import type { FleetWorker } from "../fleet/fleet-worker.js";
-import type { ManageClient } from "../heartbeats/manage-client.js";
-import { sleep, type Clock } from "../../shared/clock/clock.js";
-import type { Logger } from "../../shared/logging/logger.js";
+import { sleep } from "../../shared/clock/clock.js";
 import { formatDuration } from "../../shared/words/durations.js";
+import type { ActionOps } from "./action-ops.js";
+import { canKillThroughAgent, killThroughAgent } from "./kill-through-agent.js";
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 const PROGRESS_POLL_MS = 500;
 
-/** Manage clients of probed workers, for shutdowns (the heartbeat prober keeps them). */
-export interface ManageClients {
-  clientFor(workerId: string): Pick<ManageClient, "shutdown" | "heartbeat"> | undefined;
-}
-
-/** What the steps of an action need from the runner that owns it. */
-export interface ActionOps {
-  fleet: Fleet;
-  prober: ManageClients;
-  agents: AgentChannels;
-  log: Logger;
-  clock: Clock;
-  defaultGraceMs: number;
-  drainTimeoutMs: number;
-  /** Ends the action: action and audit committed together, then announced. */
-  finish(action: Action, status: ActionStatus, outcome: string): Promise<void>;
-  /** Shows progress to watchers; `durable` also commits it (action and audit). */
-  update(
-    action: Action,
-    patch: Partial<Pick<Action, "outcome" | "sessionsRemaining" | "workerAcknowledged">>,
-    durable?: boolean,
-  ): Promise<void>;
-}
+export type { ActionOps, ManageClients } from "./action-ops.js";
 
 /** Refuses an action the worker has no path for (FailedPrecondition, saying which path). */
 export function checkReachable(
@@ -141,6 +117,12 @@ export async function shutdownWorker(
     SHUTDOWN_DEADLINE_MS,
   );
   if (!result.ok) {
+    // A worker that cannot run its own code (a GIL held by native code) may
+    // still have an agent beside it that can end the process.
+    if (cancelSessions && canKillThroughAgent(ops, worker)) {
+      await killThroughAgent(ops, action, worker, result.reason, atStart);
+      return;
+    }
     await ops.finish(action, ActionStatus.FAILED, `failed: worker unreachable (${result.reason})`);
     return;
   }

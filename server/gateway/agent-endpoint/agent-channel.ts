@@ -9,6 +9,7 @@ import {
   type Command,
   type CommandResult,
   type ConnectResponse,
+  type KillWorker,
   type ProfileResult,
   type StartProfile,
   type StatusReport,
@@ -93,6 +94,18 @@ export class AgentChannel {
     const id = randomUUID();
     const promise = this.await(this.pendingCommands, id, deadlineMs, "command result");
     this.sendCommand(id, { case: "cancelSession", value: cancel });
+    return promise;
+  }
+
+  /**
+   * Asks the agent to end its worker process by signal (only agents that
+   * announce "kill-worker"); resolves with the outcome, which says whether
+   * the process ended and how.
+   */
+  killWorker(kill: KillWorker, deadlineMs: number): Promise<CommandResult> {
+    const id = randomUUID();
+    const promise = this.await(this.pendingCommands, id, deadlineMs, "command result");
+    this.sendCommand(id, { case: "killWorker", value: kill });
     return promise;
   }
 

@@ -76,6 +76,13 @@ async function carryOut(
         outcome: CommandOutcome.FAILED,
         message: "start_profile is answered with a ProfileResult, not a CommandResult",
       };
+    case "killWorker":
+      // Never sent to this worker (it does not announce "kill-worker"): its
+      // Manage shutdown runs on the main thread, which user code never holds.
+      return {
+        outcome: CommandOutcome.FAILED,
+        message: "unsupported command kill_worker: this worker understands cancel_session",
+      };
     case undefined:
       return {
         outcome: CommandOutcome.FAILED,
