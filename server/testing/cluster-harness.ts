@@ -2,6 +2,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { FleetService } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { sendClusterToken } from "../gateway/cluster/peer-auth.js";
+import type { CliFlags } from "./cli-flags.js";
 import { startTestGateway, type TestGateway } from "./test-gateway.js";
 
 export const CLUSTER_TOKEN = "cluster-test-token-0123456789";
@@ -24,7 +25,22 @@ export async function startClusterGateway(
     leaseMs = 3000,
     intervalMs = 500,
     cli,
-  }: { leaseMs?: number; intervalMs?: number; cli?: string } = {},
+    flags = {},
+    env = {},
+    http,
+    grpc,
+  }: {
+    leaseMs?: number;
+    intervalMs?: number;
+    cli?: string;
+    /** More gateway flags (`{ "policy-file": path }`). */
+    flags?: CliFlags;
+    /** More environment. */
+    env?: Record<string, string>;
+    /** Addresses to bind (a restart passes the ones it had). */
+    http?: string;
+    grpc?: string;
+  } = {},
 ): Promise<ClusterGateway> {
   const process = await startTestGateway({
     db,
@@ -34,8 +50,15 @@ export async function startClusterGateway(
       "gateway-id": id,
       "lease-ms": leaseMs,
       "cluster-interval-ms": intervalMs,
+      ...flags,
     },
-    env: { STALLWATCH_CLUSTER_TOKEN: CLUSTER_TOKEN, STALLWATCH_OPERATOR_TOKEN: OPERATOR_TOKEN },
+    env: {
+      STALLWATCH_CLUSTER_TOKEN: CLUSTER_TOKEN,
+      STALLWATCH_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      ...env,
+    },
+    ...(http ? { http } : {}),
+    ...(grpc ? { grpc } : {}),
     cli,
   });
   return { id, process, http: process.http, peerUrl: String(process.listening.peer) };
