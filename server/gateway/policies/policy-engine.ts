@@ -160,7 +160,8 @@ export class PolicyEngine {
     return this.ticking;
   }
 
-  private async evaluate(): Promise<void> {
+  /** Reads the switch from the store (every gateway's); unreadable holds policies in dry run. */
+  private async readOverride(): Promise<void> {
     try {
       const override = await this.deps.store.getDryRunOverride();
       this.overrideKnown = true;
@@ -174,6 +175,10 @@ export class PolicyEngine {
         "dry-run switch unreadable; policies held in dry run",
       );
     }
+  }
+
+  private async evaluate(): Promise<void> {
+    await this.readOverride();
     const nowMs = this.deps.clock.now();
     const workers = this.deps.fleet.all().filter(actionable);
     let budget = MAX_SESSIONS_PER_TICK;
@@ -184,10 +189,13 @@ export class PolicyEngine {
       for (const worker of workers) {
         if (budget <= 0 || matches.length >= MAX_DECISIONS_PER_TICK) break;
         for (const view of worker.status.sessions) {
-          if (--budget < 0) break;
+          if (--budget < 0 || matches.length >= MAX_DECISIONS_PER_TICK) break;
           const evidence = matchSession(spec.match, worker, view, nowMs);
           if (evidence === undefined) continue;
-          matches.push({ worker, view, evidence });
+          const match = { worker, view, evidence };
+          // Already decided: costs nothing, and leaves room for new matches.
+          if (this.isSettled(spec, mode, match, nowMs)) continue;
+          matches.push(match);
           // One decision per worker for an action on the whole worker.
           if (actsOnWorker(spec.action)) break;
         }
@@ -220,6 +228,14 @@ export class PolicyEngine {
       actionId: mode === PolicyMode.ENFORCE ? id : "",
       gatewayId: this.deps.gatewayId,
     });
+  }
+
+  private isSettled(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number): boolean {
+    const ids = decisionIds(this.target(spec, match));
+    if (mode === PolicyMode.DRY_RUN) return this.settled.has(ids.dryRun);
+    return (
+      this.settled.has(ids.act) || this.settled.has(ids.skipped(Math.floor(nowMs / spec.windowMs)))
+    );
   }
 
   private async consider(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number) {
@@ -385,6 +401,7 @@ export class PolicyEngine {
    * marked FAILED with why. Never both: the action's id is the decision's.
    */
   async resumeUnstarted(): Promise<number> {
+    await this.readOverride();
     const pending = await this.deps.store.listUnstartedDecisions();
     const nowMs = this.deps.clock.now();
     for (const decision of pending) {
