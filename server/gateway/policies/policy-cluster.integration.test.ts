@@ -11,7 +11,7 @@ import { pollUntil } from "../../testing/poll.js";
 import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startHealthyAgent } from "../../testing/test-worker.js";
-import { hangSession, hungPolicy, writePolicyFile } from "./testing/policy-fixtures.js";
+import { hangSession, hungPolicy, writePolicyFile } from "../../testing/policy-fixtures.js";
 
 describe("a policy on 3 gateways sharing one PostgreSQL", () => {
   let pg: PostgresServer;

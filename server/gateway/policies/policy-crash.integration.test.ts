@@ -6,7 +6,7 @@ import { pollUntil } from "../../testing/poll.js";
 import { freshDbPath, killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway } from "../../testing/test-gateway.js";
 import { startHealthyAgent } from "../../testing/test-worker.js";
-import { hangSession, hungPolicy, writePolicyFile } from "./testing/policy-fixtures.js";
+import { hangSession, hungPolicy, writePolicyFile } from "../../testing/policy-fixtures.js";
 
 const TOKEN = "policy-crash-operator-token";
 
