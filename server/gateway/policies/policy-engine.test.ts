@@ -195,6 +195,23 @@ describe("PolicyEngine", () => {
     expect(actions.started).toHaveLength(3);
   });
 
+  it("dry run obeys the same cap, so it shows what enforcing would have done", async () => {
+    workers.push(hungSessions("w1", 3));
+    const engine = engineFor(policy("dry-run", ", max_actions: 1"));
+    await engine.tick();
+    await engine.tick();
+    const outcomes = (await decisions()).map((d) => d.outcome).sort();
+    expect(outcomes).toEqual([
+      PolicyOutcome.WOULD_ACT,
+      PolicyOutcome.SKIPPED_CAP,
+      PolicyOutcome.SKIPPED_CAP,
+    ]);
+    expect(actions.started).toEqual([]);
+    // Enforcing later is a separate count: it still acts (within its own cap).
+    await engineFor(policy("enforce", ", max_actions: 1")).tick();
+    expect(actions.started).toHaveLength(1);
+  });
+
   it("the switch holds every policy in dry run, read from the store each tick", async () => {
     workers.push(hungSessions("w1", 1));
     const on = create(DryRunOverrideSchema, {

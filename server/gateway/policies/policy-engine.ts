@@ -230,22 +230,69 @@ export class PolicyEngine {
     });
   }
 
-  private isSettled(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number): boolean {
+  /** The decision ids of a match in this mode: the one that acts (or would), and the skip for this window. */
+  private idsOf(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number) {
     const ids = decisionIds(this.target(spec, match));
-    if (mode === PolicyMode.DRY_RUN) return this.settled.has(ids.dryRun);
-    return (
-      this.settled.has(ids.act) || this.settled.has(ids.skipped(Math.floor(nowMs / spec.windowMs)))
-    );
+    const dryRun = mode === PolicyMode.DRY_RUN;
+    const windowIndex = Math.floor(nowMs / spec.windowMs);
+    return {
+      main: dryRun ? ids.dryRun : ids.act,
+      skipped: ids.skipped(windowIndex, dryRun),
+      windowIndex,
+    };
   }
 
+  private isSettled(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number): boolean {
+    const ids = this.idsOf(spec, mode, match, nowMs);
+    return this.settled.has(ids.main) || this.settled.has(ids.skipped);
+  }
+
+  /**
+   * Records one match's decision and carries it out. Dry run goes through
+   * the same cap (counting its own would-have-acted decisions), so it shows
+   * exactly what enforcing would have done.
+   */
   private async consider(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number) {
-    const ids = decisionIds(this.target(spec, match));
-    if (mode === PolicyMode.DRY_RUN) {
-      if (this.settled.has(ids.dryRun)) return;
-      const { decision, fresh } = await this.deps.store.recordDecision(
-        this.decision(spec, mode, match, nowMs, ids.dryRun),
+    if (this.isSettled(spec, mode, match, nowMs)) return;
+    const ids = this.idsOf(spec, mode, match, nowMs);
+    const dryRun = mode === PolicyMode.DRY_RUN;
+    const metricMode = dryRun ? "dry_run" : "enforce";
+    const skipped = this.decision(spec, mode, match, nowMs, ids.skipped);
+    skipped.outcome = PolicyOutcome.SKIPPED_CAP;
+    skipped.actionId = "";
+    skipped.detail = `cap reached: ${spec.maxActions} actions per ${formatDuration(spec.windowMs)}, fleet-wide${dryRun ? " (dry run)" : ""}`;
+    const { decision, fresh } = await this.deps.store.recordDecision(
+      this.decision(spec, mode, match, nowMs, ids.main),
+      {
+        maxActions: spec.maxActions,
+        windowMs: spec.windowMs,
+        counted: dryRun ? PolicyOutcome.WOULD_ACT : PolicyOutcome.ACTED,
+        skipped,
+      },
+    );
+    if (decision.outcome === PolicyOutcome.SKIPPED_CAP) {
+      this.settled.add(ids.skipped);
+      if (!fresh) return;
+      this.deps.metrics.matched(spec.name, metricMode);
+      this.deps.metrics.outcome(spec.name, "skipped_cap");
+      const capKey = `${spec.name}\u0000${metricMode}\u0000${ids.windowIndex}`;
+      if (!this.capAnnounced.has(capKey)) {
+        this.capAnnounced.add(capKey);
+        this.deps.metrics.capBinds(spec.name);
+        this.deps.log.warn(
+          { policy: spec.name, maxActions: spec.maxActions, dryRun },
+          "policy cap reached: no more actions this window",
+        );
+      }
+      this.tell(
+        decision,
+        "policy_cap_reached",
+        `policy ${spec.name} ${dryRun ? "would not" : "did not"} ${verb(spec.action)}: ${decision.detail}; ${decision.evidence}`,
       );
-      this.settled.add(ids.dryRun);
+      return;
+    }
+    if (decision.outcome === PolicyOutcome.WOULD_ACT) {
+      this.settled.add(ids.main);
       if (!fresh) return;
       this.deps.metrics.matched(spec.name, "dry_run");
       this.deps.metrics.outcome(spec.name, "would_act");
@@ -257,41 +304,8 @@ export class PolicyEngine {
       await this.pinSnapshot(spec, decision);
       return;
     }
-    if (this.settled.has(ids.act)) return;
-    const windowIndex = Math.floor(nowMs / spec.windowMs);
-    const skippedId = ids.skipped(windowIndex);
-    if (this.settled.has(skippedId)) return;
-    const skipped = this.decision(spec, mode, match, nowMs, skippedId);
-    skipped.outcome = PolicyOutcome.SKIPPED_CAP;
-    skipped.actionId = "";
-    skipped.detail = `cap reached: ${spec.maxActions} actions per ${formatDuration(spec.windowMs)}, fleet-wide`;
-    const { decision, fresh } = await this.deps.store.recordDecision(
-      this.decision(spec, mode, match, nowMs, ids.act),
-      { maxActions: spec.maxActions, windowMs: spec.windowMs, skipped },
-    );
-    if (decision.outcome === PolicyOutcome.SKIPPED_CAP) {
-      this.settled.add(skippedId);
-      if (!fresh) return;
-      this.deps.metrics.matched(spec.name, "enforce");
-      this.deps.metrics.outcome(spec.name, "skipped_cap");
-      const capKey = `${spec.name}\u0000${windowIndex}`;
-      if (!this.capAnnounced.has(capKey)) {
-        this.capAnnounced.add(capKey);
-        this.deps.metrics.capBinds(spec.name);
-        this.deps.log.warn(
-          { policy: spec.name, maxActions: spec.maxActions },
-          "policy cap reached: no more actions this window",
-        );
-      }
-      this.tell(
-        decision,
-        "policy_cap_reached",
-        `policy ${spec.name} did not ${verb(spec.action)}: ${decision.detail}; ${decision.evidence}`,
-      );
-      return;
-    }
     if (decision.outcome !== PolicyOutcome.ACTED) {
-      this.settled.add(ids.act);
+      this.settled.add(ids.main);
       return;
     }
     if (fresh) {

@@ -314,6 +314,7 @@ export function defineStoreSuite(
     const cap = (id: string, atMs: number) => ({
       maxActions: 2,
       windowMs: 60_000,
+      counted: PolicyOutcome.ACTED,
       skipped: decision(`skip-${id}`, atMs, PolicyOutcome.SKIPPED_CAP),
     });
     const now = Date.now();

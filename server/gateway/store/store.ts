@@ -68,9 +68,7 @@ export interface Store extends ActionStore, SnapshotStore, PolicyStore {
   readonly fatal: StoreFatalError | undefined;
   /** Operations through `guard` that failed since open, fatal or not (for /metrics). */
   readonly failures: number;
-  prune(
-    nowMs?: number,
-  ): Promise<{
+  prune(nowMs?: number): Promise<{
     snapshots: number;
     events: number;
     audit: number;
