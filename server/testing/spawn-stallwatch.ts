@@ -81,7 +81,6 @@ export async function startStallwatch(
   });
   child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
 
-
   const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = 10_000) =>
     new Promise<LogLine>((resolve, reject) => {
       const check = () => {
