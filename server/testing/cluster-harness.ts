@@ -25,15 +25,21 @@ export async function startClusterGateway(
     leaseMs = 3000,
     intervalMs = 500,
     cli,
-    flags,
-    env,
+    flags = {},
+    env = {},
+    http,
+    grpc,
   }: {
     leaseMs?: number;
     intervalMs?: number;
     cli?: string;
-    /** More gateway flags (`{ "notify-webhook": [url] }`). */
+    /** More gateway flags (`{ "policy-file": path }`, `{ "notify-webhook": [url] }`). */
     flags?: CliFlags;
+    /** More environment. */
     env?: Record<string, string>;
+    /** Addresses to bind (a restart passes the ones it had). */
+    http?: string;
+    grpc?: string;
   } = {},
 ): Promise<ClusterGateway> {
   const process = await startTestGateway({
@@ -51,6 +57,8 @@ export async function startClusterGateway(
       STALLWATCH_OPERATOR_TOKEN: OPERATOR_TOKEN,
       ...env,
     },
+    ...(http ? { http } : {}),
+    ...(grpc ? { grpc } : {}),
     cli,
   });
   return { id, process, http: process.http, peerUrl: String(process.listening.peer) };

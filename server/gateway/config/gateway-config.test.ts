@@ -202,4 +202,31 @@ describe("people-facing security settings", () => {
       /--snapshots-per-minute: expected a number >= 1/,
     );
   });
+
+  it("reads --policy-file from a flag, the environment or the config file, and refuses a bad one naming the field", () => {
+    const dir = mkdtempSync(join(tmpdir(), "swcfg-"));
+    const good = join(dir, "p.yaml");
+    writeFileSync(
+      good,
+      `- { name: hung, action: cancel-session, match: { in_state_for: 10m, selector: "worker_id=etl-*" } }`,
+    );
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, `- { name: hung, action: cancel-session, match: { in_state_for: 10m } }`);
+    expect(loadGatewayConfig({ "policy-file": good }, {}).policies.map((p) => p.name)).toEqual([
+      "hung",
+    ]);
+    expect(loadGatewayConfig({}, { STALLWATCH_POLICY_FILE: good }).policySource).toBe(
+      `STALLWATCH_POLICY_FILE ${good}`,
+    );
+    const config = join(dir, "gw.json");
+    writeFileSync(config, JSON.stringify({ policyFile: good }));
+    expect(loadGatewayConfig({ config }, {}).policies).toHaveLength(1);
+    expect(loadGatewayConfig({}, {}).policies).toEqual([]);
+    expect(() => loadGatewayConfig({ "policy-file": bad }, {})).toThrow(
+      /--policy-file .*bad\.yaml: policies\[0\]\.match\.selector: missing: the policy would match every worker/,
+    );
+    expect(() => loadGatewayConfig({ "policy-file": join(dir, "none.yaml") }, {})).toThrow(
+      /--policy-file .*none\.yaml: ENOENT/,
+    );
+  });
 });

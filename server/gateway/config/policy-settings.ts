@@ -29,7 +29,7 @@ export function loadPolicySettings(
   const { values, from } = read.raw("policy-file");
   const path = values[0];
   if (!path) return { policies: [], policySource: "" };
-  const source = `${from === "--policy-file" ? "--policy-file" : from} ${path}`;
+  const source = `${from} ${path}`;
   try {
     // Checked before reading: a huge or special file must not be read whole.
     const stat = statSync(path);

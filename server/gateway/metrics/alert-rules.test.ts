@@ -7,6 +7,7 @@ import { Fleet } from "../fleet/fleet.js";
 import { EventLog } from "../events/event-log.js";
 import { FakeClock } from "../../testing/fake-clock.js";
 import { PROMTOOL, requireBinary } from "../../testing/prometheus-binaries.js";
+import { PolicyMetrics } from "../policies/policy-metrics.js";
 import { ClusterMetrics } from "./cluster-metrics.js";
 import { GatewayMetrics } from "./gateway-metrics.js";
 import { HealthMetrics } from "./health-metrics.js";
@@ -34,6 +35,7 @@ function exportedNames(): Set<string> {
     dumpBudget: () => ({ perSecond: 50, demandPerSecond: 1, maxPerSecond: 500 }),
   });
   new ClusterMetrics(metrics.registry);
+  new PolicyMetrics(metrics.registry, ["p"]);
   const names = new Set<string>();
   for (const m of metrics.registry.getMetricsAsArray()) {
     names.add(m.name);

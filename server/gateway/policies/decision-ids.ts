@@ -22,7 +22,7 @@ export const decisionIds = (t: DecisionTarget) => ({
   act: `pol-${digest("act", t.policy, t.workerId, t.target)}`,
   /** A dry-run match: its own id, so enforcing later still acts once. */
   dryRun: `dry-${digest("dry", t.policy, t.workerId, t.target)}`,
-  /** Skipped under the cap in one window; the next window decides again. */
-  skipped: (windowIndex: number) =>
-    `cap-${digest("cap", t.policy, t.workerId, t.target, String(windowIndex))}`,
+  /** Skipped under the cap in one window (enforcing, or in dry run); the next window decides again. */
+  skipped: (windowIndex: number, dryRun: boolean) =>
+    `cap-${digest(dryRun ? "dry-cap" : "cap", t.policy, t.workerId, t.target, String(windowIndex))}`,
 });

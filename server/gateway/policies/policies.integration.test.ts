@@ -11,7 +11,7 @@ import {
   hungPolicy,
   metricsText,
   writePolicyFile,
-} from "./testing/policy-fixtures.js";
+} from "../../testing/policy-fixtures.js";
 
 const TOKEN = "policies-operator-token";
 const STATUS_INTERVAL_MS = 1000;

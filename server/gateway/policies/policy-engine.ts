@@ -160,7 +160,8 @@ export class PolicyEngine {
     return this.ticking;
   }
 
-  private async evaluate(): Promise<void> {
+  /** Reads the switch from the store (every gateway's); unreadable holds policies in dry run. */
+  private async readOverride(): Promise<void> {
     try {
       const override = await this.deps.store.getDryRunOverride();
       this.overrideKnown = true;
@@ -174,6 +175,10 @@ export class PolicyEngine {
         "dry-run switch unreadable; policies held in dry run",
       );
     }
+  }
+
+  private async evaluate(): Promise<void> {
+    await this.readOverride();
     const nowMs = this.deps.clock.now();
     const workers = this.deps.fleet.all().filter(actionable);
     let budget = MAX_SESSIONS_PER_TICK;
@@ -184,10 +189,13 @@ export class PolicyEngine {
       for (const worker of workers) {
         if (budget <= 0 || matches.length >= MAX_DECISIONS_PER_TICK) break;
         for (const view of worker.status.sessions) {
-          if (--budget < 0) break;
+          if (--budget < 0 || matches.length >= MAX_DECISIONS_PER_TICK) break;
           const evidence = matchSession(spec.match, worker, view, nowMs);
           if (evidence === undefined) continue;
-          matches.push({ worker, view, evidence });
+          const match = { worker, view, evidence };
+          // Already decided: costs nothing, and leaves room for new matches.
+          if (this.isSettled(spec, mode, match, nowMs)) continue;
+          matches.push(match);
           // One decision per worker for an action on the whole worker.
           if (actsOnWorker(spec.action)) break;
         }
@@ -222,14 +230,69 @@ export class PolicyEngine {
     });
   }
 
-  private async consider(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number) {
+  /** The decision ids of a match in this mode: the one that acts (or would), and the skip for this window. */
+  private idsOf(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number) {
     const ids = decisionIds(this.target(spec, match));
-    if (mode === PolicyMode.DRY_RUN) {
-      if (this.settled.has(ids.dryRun)) return;
-      const { decision, fresh } = await this.deps.store.recordDecision(
-        this.decision(spec, mode, match, nowMs, ids.dryRun),
+    const dryRun = mode === PolicyMode.DRY_RUN;
+    const windowIndex = Math.floor(nowMs / spec.windowMs);
+    return {
+      main: dryRun ? ids.dryRun : ids.act,
+      skipped: ids.skipped(windowIndex, dryRun),
+      windowIndex,
+    };
+  }
+
+  private isSettled(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number): boolean {
+    const ids = this.idsOf(spec, mode, match, nowMs);
+    return this.settled.has(ids.main) || this.settled.has(ids.skipped);
+  }
+
+  /**
+   * Records one match's decision and carries it out. Dry run goes through
+   * the same cap (counting its own would-have-acted decisions), so it shows
+   * exactly what enforcing would have done.
+   */
+  private async consider(spec: PolicySpec, mode: PolicyMode, match: Match, nowMs: number) {
+    if (this.isSettled(spec, mode, match, nowMs)) return;
+    const ids = this.idsOf(spec, mode, match, nowMs);
+    const dryRun = mode === PolicyMode.DRY_RUN;
+    const metricMode = dryRun ? "dry_run" : "enforce";
+    const skipped = this.decision(spec, mode, match, nowMs, ids.skipped);
+    skipped.outcome = PolicyOutcome.SKIPPED_CAP;
+    skipped.actionId = "";
+    skipped.detail = `cap reached: ${spec.maxActions} actions per ${formatDuration(spec.windowMs)}, fleet-wide${dryRun ? " (dry run)" : ""}`;
+    const { decision, fresh } = await this.deps.store.recordDecision(
+      this.decision(spec, mode, match, nowMs, ids.main),
+      {
+        maxActions: spec.maxActions,
+        windowMs: spec.windowMs,
+        counted: dryRun ? PolicyOutcome.WOULD_ACT : PolicyOutcome.ACTED,
+        skipped,
+      },
+    );
+    if (decision.outcome === PolicyOutcome.SKIPPED_CAP) {
+      this.settled.add(ids.skipped);
+      if (!fresh) return;
+      this.deps.metrics.matched(spec.name, metricMode);
+      this.deps.metrics.outcome(spec.name, "skipped_cap");
+      const capKey = `${spec.name}\u0000${metricMode}\u0000${ids.windowIndex}`;
+      if (!this.capAnnounced.has(capKey)) {
+        this.capAnnounced.add(capKey);
+        this.deps.metrics.capBinds(spec.name);
+        this.deps.log.warn(
+          { policy: spec.name, maxActions: spec.maxActions, dryRun },
+          "policy cap reached: no more actions this window",
+        );
+      }
+      this.tell(
+        decision,
+        "policy_cap_reached",
+        `policy ${spec.name} ${dryRun ? "would not" : "did not"} ${verb(spec.action)}: ${decision.detail}; ${decision.evidence}`,
       );
-      this.settled.add(ids.dryRun);
+      return;
+    }
+    if (decision.outcome === PolicyOutcome.WOULD_ACT) {
+      this.settled.add(ids.main);
       if (!fresh) return;
       this.deps.metrics.matched(spec.name, "dry_run");
       this.deps.metrics.outcome(spec.name, "would_act");
@@ -241,41 +304,8 @@ export class PolicyEngine {
       await this.pinSnapshot(spec, decision);
       return;
     }
-    if (this.settled.has(ids.act)) return;
-    const windowIndex = Math.floor(nowMs / spec.windowMs);
-    const skippedId = ids.skipped(windowIndex);
-    if (this.settled.has(skippedId)) return;
-    const skipped = this.decision(spec, mode, match, nowMs, skippedId);
-    skipped.outcome = PolicyOutcome.SKIPPED_CAP;
-    skipped.actionId = "";
-    skipped.detail = `cap reached: ${spec.maxActions} actions per ${formatDuration(spec.windowMs)}, fleet-wide`;
-    const { decision, fresh } = await this.deps.store.recordDecision(
-      this.decision(spec, mode, match, nowMs, ids.act),
-      { maxActions: spec.maxActions, windowMs: spec.windowMs, skipped },
-    );
-    if (decision.outcome === PolicyOutcome.SKIPPED_CAP) {
-      this.settled.add(skippedId);
-      if (!fresh) return;
-      this.deps.metrics.matched(spec.name, "enforce");
-      this.deps.metrics.outcome(spec.name, "skipped_cap");
-      const capKey = `${spec.name}\u0000${windowIndex}`;
-      if (!this.capAnnounced.has(capKey)) {
-        this.capAnnounced.add(capKey);
-        this.deps.metrics.capBinds(spec.name);
-        this.deps.log.warn(
-          { policy: spec.name, maxActions: spec.maxActions },
-          "policy cap reached: no more actions this window",
-        );
-      }
-      this.tell(
-        decision,
-        "policy_cap_reached",
-        `policy ${spec.name} did not ${verb(spec.action)}: ${decision.detail}; ${decision.evidence}`,
-      );
-      return;
-    }
     if (decision.outcome !== PolicyOutcome.ACTED) {
-      this.settled.add(ids.act);
+      this.settled.add(ids.main);
       return;
     }
     if (fresh) {
@@ -385,6 +415,7 @@ export class PolicyEngine {
    * marked FAILED with why. Never both: the action's id is the decision's.
    */
   async resumeUnstarted(): Promise<number> {
+    await this.readOverride();
     const pending = await this.deps.store.listUnstartedDecisions();
     const nowMs = this.deps.clock.now();
     for (const decision of pending) {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ActionKind } from "../../../gen/stallwatch/v1/control_pb.js";
 import { PolicyMode } from "../../../gen/stallwatch/v1/policy_pb.js";
@@ -196,5 +197,12 @@ describe("parsePolicyFile", () => {
 
   it("refuses a file over its size cap before parsing it", () => {
     expect(problemsOf(`# ${"x".repeat(300_000)}\n[]`)[0]).toMatch(/larger than 262144 bytes/);
+  });
+
+  it("reads the demo's file: dry run only, so npm start never cancels the sessions e2e journeys use", () => {
+    const path = new URL("../../demo/policies.yaml", import.meta.url);
+    const specs = parsePolicyFile(readFileSync(path, "utf8"), "demo");
+    expect(specs.length).toBeGreaterThan(0);
+    expect(specs.every((s) => s.mode === PolicyMode.DRY_RUN)).toBe(true);
   });
 });

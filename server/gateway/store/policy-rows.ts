@@ -77,7 +77,7 @@ export function createPolicyRows(
               .selectFrom("policy_decisions")
               .select((eb) => eb.fn.countAll<number | string | bigint>().as("n"))
               .where("policy", "=", decision.policy)
-              .where("outcome", "=", PolicyOutcome.ACTED)
+              .where("outcome", "=", cap.counted)
               .where("at_ms", ">", Number(decision.atMs) - cap.windowMs)
               .executeTakeFirst();
             if (Number(acted?.n ?? 0) >= cap.maxActions) return insertOnce(trx, cap.skipped);

@@ -5,6 +5,8 @@ import type { DryRunOverride, PolicyDecision } from "../../../gen/stallwatch/v1/
 export interface DecisionCap {
   maxActions: number;
   windowMs: number;
+  /** The outcome the cap counts: ACTED when enforcing, WOULD_ACT in dry run. */
+  counted: number;
   /** What is recorded instead when the cap binds (outcome SKIPPED_CAP, its own id). */
   skipped: PolicyDecision;
 }
@@ -28,7 +30,7 @@ export interface PolicyStore {
   /**
    * In one transaction, serialised per policy across gateways: returns the
    * decision already recorded under the same id, if any; otherwise, with a
-   * `cap`, counts the policy's ACTED decisions inside the window and records
+   * `cap`, counts the policy's `cap.counted` decisions inside the window and records
    * `cap.skipped` instead when the cap binds; otherwise records `decision`.
    * `fresh` tells whether this call inserted what it returns.
    */

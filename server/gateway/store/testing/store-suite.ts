@@ -339,6 +339,7 @@ export function defineStoreSuite(
     const cap = (id: string, atMs: number) => ({
       maxActions: 2,
       windowMs: 60_000,
+      counted: PolicyOutcome.ACTED,
       skipped: decision(`skip-${id}`, atMs, PolicyOutcome.SKIPPED_CAP),
     });
     const now = Date.now();
@@ -416,4 +417,44 @@ export function defineStoreSuite(
       "au-o1",
     ]);
   });
+
+  it.runIf(sharedByProcesses)(
+    "holds a policy's cap across gateways deciding at the same moment",
+    async () => {
+      // Two stores are two gateways' connection pools on one database.
+      const [one, two] = [await open(), await open()];
+      const now = Date.now();
+      const decide = (s: Store, i: number) =>
+        s.recordDecision(
+          create(PolicyDecisionSchema, {
+            decisionId: `race-${i}`,
+            actionId: `race-${i}`,
+            policy: "race",
+            outcome: PolicyOutcome.ACTED,
+            workerId: `w${i}`,
+            atMs: BigInt(now),
+          }),
+          {
+            maxActions: 5,
+            windowMs: 60_000,
+            counted: PolicyOutcome.ACTED,
+            skipped: create(PolicyDecisionSchema, {
+              decisionId: `race-skip-${i}`,
+              policy: "race",
+              outcome: PolicyOutcome.SKIPPED_CAP,
+              workerId: `w${i}`,
+              atMs: BigInt(now),
+            }),
+          },
+        );
+      const results = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => decide(i % 2 === 0 ? one : two, i)),
+      );
+      const acted = results.filter((r) => r.decision.outcome === PolicyOutcome.ACTED);
+      expect(acted).toHaveLength(5);
+      const tally = (await one.tallyPolicies([{ policy: "race", sinceMs: 0 }])).get("race");
+      expect(tally?.byOutcome.get(PolicyOutcome.ACTED)).toBe(5);
+      expect(tally?.byOutcome.get(PolicyOutcome.SKIPPED_CAP)).toBe(19);
+    },
+  );
 }

@@ -1,10 +1,10 @@
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { engineSays } from "../../../engine/execute-driver.js";
-import { arrowBatch, clientsFor, openSession } from "../../../testing/protocol-fixtures.js";
-import type { apiClients } from "../../../testing/api-clients.js";
-import { pollUntil } from "../../../testing/poll.js";
+import { engineSays } from "../engine/execute-driver.js";
+import { arrowBatch, clientsFor, openSession } from "./protocol-fixtures.js";
+import type { apiClients } from "./api-clients.js";
+import { pollUntil } from "./poll.js";
 
 /** Writes `text` as a policy file in a new temporary directory; returns its path. */
 export function writePolicyFile(text: string, name = "policies.yaml"): string {
