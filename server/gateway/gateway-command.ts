@@ -14,14 +14,19 @@ import { GATEWAY_HELP } from "./gateway-help.js";
 import { authFromConfig, gatewayOptionsFromConfig } from "./options-from-config.js";
 import { createGateway } from "./gateway.js";
 import { createEdgeListeners } from "./lifecycle/edge-listeners.js";
+import { RefusalLog } from "./agent-endpoint/refusal-log.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
 import { storeFailureForCallers } from "./store/store-errors.js";
 
 /** Exit code when the database cannot be opened or written (see README). */
 export const EXIT_STORE = 3;
-/** Time a stop may take after its grace: late answers (3 s), closing listeners, the store. */
-const STOP_AFTER_GRACE_MS = 10_000;
+/**
+ * Time a stop may take after its grace: late answers and arrivals (3 s),
+ * answering accepted connections once the listener closed (5.5 s, then 1 s),
+ * the store.
+ */
+const STOP_AFTER_GRACE_MS = 15_000;
 /** After a storage fault, time for the request that hit it to get its answer. */
 const FATAL_GRACE_MS = 1000;
 
@@ -110,9 +115,27 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
     clock: systemClock,
     log,
   });
+  // A flood of connections from one host is one log line per 10 s after the first 10.
+  const connectionRefusals = new RefusalLog(
+    log,
+    10,
+    10_000,
+    "more worker connections refused than logged one by one",
+  );
   const listeners = createEdgeListeners(
     { http: gateway.httpHandler, grpc: gateway.grpcHandler },
     systemClock,
+    {
+      maxConnectionsPerAddress: config.maxWorkerConnectionsPerAddress,
+      onRefused: ({ address, open }) => {
+        gateway.metrics.workerConnectionRefused();
+        connectionRefusals.refused(
+          "connections_per_address",
+          { peer: address, open },
+          `worker connection refused: ${address} already holds ${open} connections (--max-worker-connections-per-address)`,
+        );
+      },
+    },
   );
   // A fatal failure is reported through onFatal.
   const storeCheck = systemClock.every(config.storeCheckMs, () => {
