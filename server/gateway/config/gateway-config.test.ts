@@ -90,7 +90,10 @@ describe("loadGatewayConfig", () => {
   it("reads the agent edge settings and refuses short tokens and unsafe redaction patterns", () => {
     const c = loadGatewayConfig(
       { "trust-announced-address": true, "max-agents": "50", "agent-pending-memory-mib": "8" },
-      { STALLWATCH_AGENT_TOKEN: "0123456789abcdef", STALLWATCH_MAX_WORKER_CONNECTIONS_PER_ADDRESS: "5" },
+      {
+        STALLWATCH_AGENT_TOKEN: "0123456789abcdef",
+        STALLWATCH_MAX_WORKER_CONNECTIONS_PER_ADDRESS: "5",
+      },
     );
     expect(c.maxWorkerConnectionsPerAddress).toBe(5);
     expect(c.agentPendingMemoryMib).toBe(8);

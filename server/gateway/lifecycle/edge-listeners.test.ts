@@ -63,7 +63,9 @@ function answerOn(socket: Socket): Promise<string> {
     let text = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => (text += chunk));
-    socket.once("error", (err: NodeJS.ErrnoException) => resolve(`error:${err.code ?? err.message}`));
+    socket.once("error", (err: NodeJS.ErrnoException) =>
+      resolve(`error:${err.code ?? err.message}`),
+    );
     socket.once("close", () => {
       const status = /^HTTP\/1\.1 (\d+)/.exec(text)?.[1];
       const retry = /\r\nretry-after: \d+\r\n/i.test(text) ? "+retry-after" : "";

@@ -1,5 +1,6 @@
 // A flood of agent streams from one client process, for hostile-peer tests:
-// `node flood-client.js GRPC CONNECTIONS STREAMS_PER_CONNECTION`. Opens every
+// `node flood-client.js GRPC CONNECTIONS STREAMS_PER_CONNECTION [FROM]` (FROM: the
+// loopback address to connect from, e.g. 127.0.0.2). Opens every
 // stream at once (announcing flood-<c>-<s>, answering nothing), prints one
 // JSON line {"open":N,"refused":{code:count},"refusedIds":[...]} once every
 // stream is either refused or admitted (it got its first status request) or
@@ -8,8 +9,8 @@ import { Code } from "@connectrpc/connect";
 import { rogueConnection, startRogueAgent } from "./rogue-agent.js";
 
 const MAX_SETTLE_MS = 30_000;
-const [grpc = "", connArg = "200", streamArg = "10"] = process.argv.slice(2);
-const connections = Array.from({ length: Number(connArg) }, () => rogueConnection(grpc));
+const [grpc = "", connArg = "200", streamArg = "10", from] = process.argv.slice(2);
+const connections = Array.from({ length: Number(connArg) }, () => rogueConnection(grpc, from));
 const results = new Map<string, Code | "ok" | "open">();
 const agents: ReturnType<typeof startRogueAgent>[] = [];
 connections.forEach((c, ci) => {
