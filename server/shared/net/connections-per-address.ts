@@ -14,8 +14,8 @@ export interface RefusedConnection {
  * session, its streams) is built for it, and reported to `onRefused`.
  * 500 connections from one host cost the gateway hundreds of MB and seconds
  * of event loop even when every stream on them was refused; honest workers
- * on other addresses keep connecting. Installed ahead of the server's own
- * connection listener.
+ * on other addresses keep connecting. Install it before anything else
+ * listens for "connection": listeners added later see refused sockets too.
  */
 export function capConnectionsPerAddress(
   server: Server,
@@ -23,7 +23,11 @@ export function capConnectionsPerAddress(
   onRefused: (refused: RefusedConnection) => void,
 ): { open(address: string): number } {
   const perAddress = new Map<string, number>();
-  server.prependListener("connection", (socket: Socket) => {
+  // The server's own connection listeners (an HTTP/2 session per socket) run
+  // only for connections let in: a refused one costs an accept and a close.
+  const inner = server.listeners("connection") as ((socket: Socket) => void)[];
+  server.removeAllListeners("connection");
+  server.on("connection", (socket: Socket) => {
     const address = normalizeAddress(socket.remoteAddress ?? "unknown");
     const open = perAddress.get(address) ?? 0;
     if (open >= max) {
@@ -31,6 +35,7 @@ export function capConnectionsPerAddress(
       onRefused({ address, open });
       return;
     }
+    for (const listener of inner) listener.call(server, socket);
     perAddress.set(address, open + 1);
     socket.once("close", () => {
       const left = (perAddress.get(address) ?? 1) - 1;
