@@ -82,11 +82,11 @@ export function createAgentService(
       let release: (() => void) | undefined;
       let pending: PendingStream | undefined;
       try {
-        pending = memory.enter();
         admission.admit(host, context.requestHeader.get("authorization"));
         release = slots.take(stream?.session);
+        pending = memory.enter();
       } catch (err) {
-        pending?.release();
+        release?.();
         throw refuse(err, peer);
       }
       // Until its worker joins, what the stream sends is charged to the

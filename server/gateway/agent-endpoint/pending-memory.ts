@@ -79,11 +79,16 @@ export class PendingMemory {
   refusal(): AgentRefusal {
     return new AgentRefusal(
       "memory",
-      `agent streams that have not joined yet already hold ${Math.round(this.maxBytes / MIB)} MiB ` +
+      `agent streams that have not joined yet already hold ${sizeText(this.maxBytes)} ` +
         "(--agent-pending-memory-mib); retry with backoff",
       Code.ResourceExhausted,
     );
   }
+}
+
+/** `64 MiB`, or `256 KiB` below a MiB. */
+function sizeText(bytes: number): string {
+  return bytes >= MIB ? `${Math.round(bytes / MIB)} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 /** What {@link chargeArrivals} reads: an HTTP/2 stream's DATA as it arrives. */
