@@ -20,6 +20,8 @@ export interface FloodFigures {
   admitted: number;
   /** CPU seconds the gateway spent from the flood's start until it left. */
   cpuSeconds: number;
+  /** The gateway's longest event-loop delay over the same time (its own /metrics). */
+  loopDelayMaxMs: number;
   refused: Record<string, number>;
   rssBeforeMiB: number;
   rssPeakMiB: number;
@@ -36,6 +38,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The gateway's longest event-loop delay since the previous scrape (which this one resets). */
+async function loopDelayMaxMs(http: string): Promise<number> {
+  const text = await (await fetch(`http://${http}/metrics`)).text();
+  return Number(/^nodejs_eventloop_delay_max_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) * 1000;
 }
 
 function rssMiB(pid: number): number {
@@ -55,6 +63,7 @@ export async function floodPhase(
 ): Promise<FloodFigures> {
   const rssBeforeMiB = rssMiB(gateway.pid);
   const cpuBefore = cpuSeconds(gateway.pid);
+  await loopDelayMaxMs(gateway.http); // starts the window
   let rssPeakMiB = rssBeforeMiB;
   const sampler = setInterval(() => {
     rssPeakMiB = Math.max(rssPeakMiB, rssMiB(gateway.pid));
@@ -98,6 +107,7 @@ export async function floodPhase(
     flood.stdin.end();
     await new Promise((r) => flood.once("exit", r));
     const cpu = cpuSeconds(gateway.pid) - cpuBefore;
+    const loopMax = await loopDelayMaxMs(gateway.http);
     poll.on = false;
     await poller;
     clearInterval(sampler);
@@ -108,6 +118,7 @@ export async function floodPhase(
       streams: connections * streamsPerConnection,
       admitted: summary.admitted,
       cpuSeconds: cpu,
+      loopDelayMaxMs: loopMax,
       refused: summary.refused,
       rssBeforeMiB,
       rssPeakMiB,

@@ -80,6 +80,7 @@ function floodRows(): Promise<Record<string, string | number>[]> {
     "/healthz worst ms": f.healthzWorstMs.toFixed(0),
     "/healthz p99 ms": f.healthzP99Ms.toFixed(0),
     "gateway CPU s": f.cpuSeconds.toFixed(1),
+    "loop delay max ms": f.loopDelayMaxMs.toFixed(0),
     samples: f.healthzSamples,
   });
   return (async () => {
