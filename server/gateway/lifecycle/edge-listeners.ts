@@ -21,11 +21,17 @@ const QUIET_MS = 500;
  */
 const MAX_BUSY_MS = 3000;
 /**
- * Closing: how long the connections accepted before the listener closed may
- * take to be answered: 3 s for a loaded client to send its first request,
- * then its refusal's wait for the body (2 s) and its write.
+ * Stopping: how long a connection that has sent nothing yet is waited for,
+ * from its accept or from the stop's start if it came before (a loaded
+ * client writes its request a while after connecting).
  */
-const DRAIN_AFTER_CLOSE_MS = 5500;
+const FIRST_REQUEST_WAIT_MS = 3000;
+/**
+ * Closing: how long the connections accepted before the listener closed may
+ * take to be answered: the first request's wait, then its refusal's wait for
+ * the body (2 s) and its write.
+ */
+const DRAIN_AFTER_CLOSE_MS = FIRST_REQUEST_WAIT_MS + 2500;
 
 const SHUTTING_DOWN = "the gateway is shutting down";
 
@@ -65,7 +71,7 @@ export function createEdgeListeners(
 ): EdgeListeners {
   let stopping = false;
   let refusal = SHUTTING_DOWN;
-  const inFlight = new InFlight<http.ServerResponse>(clock);
+  const inFlight = new InFlight<http.ServerResponse>(clock, FIRST_REQUEST_WAIT_MS);
   const httpServer = http.createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => {
@@ -99,6 +105,7 @@ export function createEdgeListeners(
     refuseNew(why = SHUTTING_DOWN) {
       if (!stopping) refusal = why;
       stopping = true;
+      inFlight.stopping();
       // Answers still to come close their connection, so no client sends
       // another request on a socket that is about to go.
       for (const res of inFlight.running()) res.shouldKeepAlive = false;
@@ -115,6 +122,7 @@ export function createEdgeListeners(
     },
     async close() {
       stopping = true;
+      inFlight.stopping();
       // GOAWAY: the workers' streams were told Unavailable when stopping began.
       for (const session of workerSessions) session.close();
       setTimeout(() => {

@@ -103,13 +103,14 @@ describe("requests in flight at shutdown", () => {
 describe("connections accepted before the listener stopped accepting", () => {
   it("are waited for until each sent its request and got its answer, or went away", async () => {
     const clock = new FakeClock();
-    const inFlight = new InFlight(clock);
+    const inFlight = new InFlight(clock, 3_000);
     const silent = response();
     const slow = response();
-    // Accepted long before the stop: the wait still starts with the close.
+    // Accepted long before the stop: their wait starts with the stop.
     inFlight.connected(silent.res);
     inFlight.connected(slow.res);
     await clock.advance(10_000);
+    inFlight.stopping();
     let left: number | undefined;
     void inFlight.drained(10_000).then((n) => (left = n));
     await clock.advance(500);
@@ -126,14 +127,28 @@ describe("connections accepted before the listener stopped accepting", () => {
     expect(left).toBe(0);
   });
 
+  it("let a silent connection go once its wait is over", async () => {
+    const clock = new FakeClock();
+    const inFlight = new InFlight(clock, 3_000);
+    inFlight.connected(response().res); // a browser's speculative connection
+    await clock.advance(60_000);
+    // Accepted a minute before the stop: it gets 3 s from the stop, no more.
+    inFlight.stopping();
+    let left: number | undefined;
+    void inFlight.drained(10_000).then((n) => (left = n));
+    await clock.advance(2_900);
+    expect(left).toBeUndefined();
+    await clock.advance(200);
+    expect(left).toBe(0);
+  });
+
   it("gives up after its bound and says how many were left", async () => {
     const clock = new FakeClock();
     const inFlight = new InFlight(clock);
     inFlight.track(response().res); // a request that never ends
-    inFlight.connected(response().res); // a connection that never speaks
     let left: number | undefined;
     void inFlight.drained(1_000).then((n) => (left = n));
     await clock.advance(1_050);
-    expect(left).toBe(2);
+    expect(left).toBe(1);
   });
 });

@@ -36,11 +36,29 @@ export const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolv
 export class InFlight<R extends TrackedResponse = TrackedResponse> {
   private readonly open = new Set<R>();
   private readonly refusals = new Set<TrackedResponse>();
-  /** Connections accepted that have not sent their first request yet. */
-  private readonly fresh = new Set<object>();
+  /** Connections accepted that have not sent their first request yet, by when. */
+  private readonly fresh = new Map<object, number>();
   private lastStartMs = Number.NEGATIVE_INFINITY;
+  private stopStartMs: number | undefined;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param freshWaitMs how long a connection that has sent nothing yet is
+   *   waited for: from its accept, or from the stop's start if it came before.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly freshWaitMs = 3000,
+  ) {}
+
+  /**
+   * The stop began: connections accepted before now that have sent nothing
+   * get their wait from now. A loaded client may have connected seconds
+   * before it writes; a wait counted from the accept had run out for those
+   * by the close, and they were reset with their request on its way.
+   */
+  stopping(): void {
+    this.stopStartMs ??= this.clock.monotonic();
+  }
 
   /** Counts `res` until it closes (a ServerResponse, or anything that says "close"). */
   track(res: R): void {
@@ -60,18 +78,14 @@ export class InFlight<R extends TrackedResponse = TrackedResponse> {
   }
 
   /**
-   * Counts a new connection until its first request ({@link requestOn}) or
-   * its close: a client that connected is about to send, and closing under it
-   * would reset a request it believes sent. A silent one (a browser's
-   * speculative connection) holds no drain: it only keeps the wait from
-   * calling it "idle", and {@link drained} is bounded.
-   *
-   * No wait of its own: one that started at accept (3 s, before issue 19's
-   * fix) was mostly spent before the stop for connections a loaded client
-   * had opened early, and they were reset with their request on its way.
+   * Counts a new connection until its first request ({@link requestOn}), its
+   * close, or its wait (see the constructor and {@link stopping}): a client
+   * that connected is about to send, and closing under it would reset a
+   * request it believes sent. The wait keeps a silent one (a browser's
+   * speculative connection) from holding a stop for long.
    */
   connected(socket: TrackedResponse): void {
-    this.fresh.add(socket);
+    this.fresh.set(socket, this.clock.monotonic());
     this.lastStartMs = this.clock.monotonic();
     socket.once("close", () => this.fresh.delete(socket));
   }
@@ -88,12 +102,16 @@ export class InFlight<R extends TrackedResponse = TrackedResponse> {
 
   /** Everything the close must still answer: requests, refusals being written, silent connections. */
   get unanswered(): number {
-    return this.open.size + this.refusals.size + this.fresh.size;
+    return this.open.size + this.refusals.size + this.waitedFor();
   }
 
-  /** Whether `socket` was accepted and has not sent its first request yet. */
-  isFresh(socket: object): boolean {
-    return this.fresh.has(socket);
+  /** Silent connections still within their wait (the others are let go). */
+  private waitedFor(): number {
+    const now = this.clock.monotonic();
+    let n = 0;
+    for (const acceptedMs of this.fresh.values())
+      if (now < Math.max(acceptedMs, this.stopStartMs ?? acceptedMs) + this.freshWaitMs) n += 1;
+    return n;
   }
 
   /** The responses still running, for shutdown to answer once its grace is over. */
