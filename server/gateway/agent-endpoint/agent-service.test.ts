@@ -67,12 +67,14 @@ function setup(admission: Partial<AdmissionOptions> = {}) {
   const fleet = new Fleet({ clock, events });
   const prober = new HeartbeatProber(fleet, { ...defaultProberOptions, log, clock });
   const channels = new Map<string, AgentChannel>();
+  const refusals: string[] = [];
   const service = createAgentService(fleet, prober, channels, {
     intervalMs: 1000,
     statusIntervalMs: 10_000,
     statusDeadlineMs: 2000,
     announceTimeoutMs: 5000,
     admission,
+    onRefused: (reason) => refusals.push(reason),
     redact: createRedactor(),
     events,
     log,
@@ -118,7 +120,7 @@ function setup(admission: Partial<AdmissionOptions> = {}) {
     const skipStatus = () => (answered = sent.length);
     return { worker, sent, outcome, answerStatus, skipStatus, stop };
   };
-  return { clock, fleet, events, channels, open, prober };
+  return { clock, fleet, events, channels, open, prober, refusals };
 }
 
 describe("AgentService with a fake clock", () => {
@@ -192,7 +194,7 @@ describe("AgentService with a fake clock", () => {
 
   // Issue 19 item 6: 2,000 streams that never join could each hold a 4 MiB message.
   it("refuses a stream not joined yet whose bytes take the pending memory over its budget; a joined one no longer counts", async () => {
-    const { clock, fleet, open, prober } = setup({ maxPendingBytes: 256 << 10 });
+    const { clock, fleet, open, prober, refusals } = setup({ maxPendingBytes: 256 << 10 });
     const joinedStream = fakeH2Stream();
     const joined = open(joinedStream);
     joined.worker.send({ case: "announce", value: create(AnnounceSchema, { workerId: "ok" }) });
@@ -214,6 +216,7 @@ describe("AgentService with a fake clock", () => {
       /have not joined yet already hold 256 KiB \(--agent-pending-memory-mib\)/,
     );
     expect(fleet.get("greedy")).toBeUndefined();
+    expect(refusals).toEqual(["memory"]);
     expect(fleet.get("ok")?.agent?.connected).toBe(true);
     joined.worker.end();
     await clock.advance(1000);

@@ -191,11 +191,12 @@ export async function* serveAgent(a: ServeArgs) {
     );
     return worker;
   };
+  // Not joined means the first status request is still out: closing the
+  // channel fails it, and poll's catch logs and counts this refusal once.
   void a.overBudget?.then((refusal) => {
     if (joined.worker || ended.reason !== undefined) return;
     ended.refusal = refusal;
     ended.reason = refusal.rawMessage;
-    a.refused(refusal);
     channel.close(refusal.rawMessage);
   });
   void poll();
