@@ -143,29 +143,42 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
   });
   let cluster: ClusterRuntime | undefined;
 
+  /** The stop itself: refuse, leave the cluster, settle, answer, close. */
+  const stopInOrder = async (reason: string, graceMs: number, refusal?: string) => {
+    listeners.refuseNew(refusal);
+    storeCheck.cancel();
+    gateway.beginShutdown(reason);
+    stopStatic();
+    // Peers take this gateway's workers over now, not at the lease's end.
+    await cluster?.leave();
+    const startedMs = performance.now();
+    const settled = await listeners.settled(graceMs);
+    const tookMs = Math.round(performance.now() - startedMs);
+    if (settled.why === "grace") {
+      // Answered, not reset: every request accepted gets a response.
+      const answered = await listeners.answerRunning();
+      log.warn(
+        { requests: answered, graceMs, why: settled.why },
+        "requests still in flight at the end of the grace answered 503 with Retry-After",
+      );
+    } else log.info({ tookMs, why: settled.why }, "requests in flight settled");
+    gateway.close();
+    await listeners.close();
+    await store.close();
+  };
   let stopped: Promise<void> | undefined;
   stopFor = (reason, graceMs, refusal) => {
     stopped ??= (async () => {
-      listeners.refuseNew(refusal);
-      storeCheck.cancel();
-      gateway.beginShutdown(reason);
-      stopStatic();
-      // Peers take this gateway's workers over now, not at the lease's end.
-      await cluster?.leave();
-      const startedMs = performance.now();
-      const settled = await listeners.settled(graceMs);
-      const tookMs = Math.round(performance.now() - startedMs);
-      if (settled.why === "grace") {
-        // Answered, not reset: every request accepted gets a response.
-        const answered = await listeners.answerRunning();
-        log.warn(
-          { requests: answered, graceMs, why: settled.why },
-          "requests still in flight at the end of the grace answered 503 with Retry-After",
-        );
-      } else log.info({ tookMs, why: settled.why }, "requests in flight settled");
-      gateway.close();
-      await listeners.close();
-      await store.close();
+      // The clock's timers are unref'd: once the listeners have closed, a
+      // wait on one (the close answering the last connections) left the loop
+      // empty, and the process exited 0 before its stop decided the exit
+      // code (seen: 0 instead of 3 on a full disk). Held until the stop ends.
+      const holdLoop = setInterval(() => {}, 60_000);
+      try {
+        await stopInOrder(reason, graceMs, refusal);
+      } finally {
+        clearInterval(holdLoop);
+      }
     })();
     return stopped;
   };
