@@ -1,6 +1,10 @@
 // Heartbeat p99 of 100 healthy workers with and without a hostile agent
 // streaming worst-case text at the message cap (issue 8, "Performance").
 // Printed, never asserted. Target: within 2 ms of the quiet run.
+// Then an agent flood over 500 connections from one address (issue 19 item
+// 6), against the default caps and with them lifted: streams admitted, RSS
+// peak and after, /healthz worst. Target: /healthz under 200 ms, RSS back.
+// BENCH_ONLY=flood runs only the floods.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +18,7 @@ import {
 import { killAll, percentile, startProcess, table } from "./harness.js";
 import { testGatewayArgs } from "../server/testing/test-gateway.js";
 import { startFarms } from "./probe-harness.js";
+import { floodPhase, type FloodFigures } from "./edge-flood.js";
 
 const WORKERS = 100;
 const PHASE_S = 15;
@@ -44,11 +49,60 @@ function worstReport() {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const FLOOD_CONNECTIONS = 500;
+/** The caps of issue 19 item 6 lifted: what the flood cost before them. */
+const UNCAPPED = [
+  ...["--max-worker-connections-per-address", "100000"],
+  ...["--agent-pending-memory-mib", "100000"],
+  ...["--agent-admissions-per-turn", "100000"],
+];
+
+/** One flood against a fresh gateway started with `extraArgs`; prints nothing. */
+async function floodAgainst(extraArgs: string[]): Promise<FloodFigures> {
+  const db = join(mkdtempSync(join(tmpdir(), "sw-edge-flood-")), "db.sqlite");
+  const { child, line } = await startProcess([...testGatewayArgs({ db }), ...extraArgs]);
+  await sleep(3000); // workers probed, start-up garbage settled
+  try {
+    return await floodPhase(
+      { pid: child.pid ?? 0, http: String(line.http), grpc: String(line.grpc) },
+      FLOOD_CONNECTIONS,
+    );
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+function floodRows(): Promise<Record<string, string | number>[]> {
+  const row = (run: string, f: FloodFigures) => ({
+    run,
+    "streams admitted": `${f.admitted} of ${f.streams}`,
+    "RSS before/peak/after MiB": `${f.rssBeforeMiB.toFixed(0)} / ${f.rssPeakMiB.toFixed(0)} / ${f.rssAfterMiB.toFixed(0)}`,
+    "/healthz worst ms": f.healthzWorstMs.toFixed(0),
+    "/healthz p99 ms": f.healthzP99Ms.toFixed(0),
+    "gateway CPU s": f.cpuSeconds.toFixed(1),
+    "loop delay max ms": f.loopDelayMaxMs.toFixed(0),
+    samples: f.healthzSamples,
+  });
+  return (async () => {
+    const capped = await floodAgainst([]);
+    const uncapped = await floodAgainst(UNCAPPED);
+    return [
+      row(`${FLOOD_CONNECTIONS} connections x 4 agent streams, default caps`, capped),
+      row(`the same, caps of issue 19 item 6 lifted`, uncapped),
+    ];
+  })();
+}
+
 try {
   const { addresses } = await startFarms(WORKERS);
   const dir = mkdtempSync(join(tmpdir(), "sw-edge-bench-"));
   process.env.STALLWATCH_WORKERS = addresses.join(",");
   process.env.STALLWATCH_DB = join(dir, "db.sqlite");
+  if (process.env.BENCH_ONLY === "flood") {
+    table(await floodRows());
+    killAll();
+    process.exit(0);
+  }
   const { child, line } = await startProcess(testGatewayArgs());
   const http = String(line.http);
   const grpc = String(line.grpc);
@@ -151,6 +205,7 @@ try {
         .join(", ")} (target: p99 within 2 ms of quiet)`,
   );
   child.kill("SIGTERM");
+  table(await floodRows());
 } finally {
   killAll();
 }

@@ -65,7 +65,7 @@ describe("storage failures reach the caller", () => {
           });
         }
         // /readyz from the fault to the exit. Whether one lands before the
-        // listener closes (200 ms without a request) depends on the machine,
+        // listener closes (0.5 s without a request) depends on the machine,
         // so edge-listeners.test.ts pins the refusal's words; this checks the wiring.
         const notReady = new Set<string>();
         const readyzPoller = (async () => {

@@ -14,6 +14,7 @@ import { GATEWAY_HELP } from "./gateway-help.js";
 import { authFromConfig, gatewayOptionsFromConfig } from "./options-from-config.js";
 import { createGateway } from "./gateway.js";
 import { createEdgeListeners } from "./lifecycle/edge-listeners.js";
+import { RefusalLog } from "./agent-endpoint/refusal-log.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
 import { PolicyMode } from "../../gen/stallwatch/v1/policy_pb.js";
@@ -22,8 +23,12 @@ import { storeFailureForCallers } from "./store/store-errors.js";
 
 /** Exit code when the database cannot be opened or written (see README). */
 export const EXIT_STORE = 3;
-/** Time a stop may take after its grace: late answers (3 s), closing listeners, the store. */
-const STOP_AFTER_GRACE_MS = 10_000;
+/**
+ * Time a stop may take after its grace: late answers and arrivals (3 s),
+ * answering accepted connections once the listener closed (5.5 s, then 1 s),
+ * the store.
+ */
+const STOP_AFTER_GRACE_MS = 15_000;
 /** After a storage fault, time for the request that hit it to get its answer. */
 const FATAL_GRACE_MS = 1000;
 
@@ -133,9 +138,27 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
     clock: systemClock,
     log,
   });
+  // A flood of connections from one host is one log line per 10 s after the first 10.
+  const connectionRefusals = new RefusalLog(
+    log,
+    10,
+    10_000,
+    "more worker connections refused than logged one by one",
+  );
   const listeners = createEdgeListeners(
     { http: gateway.httpHandler, grpc: gateway.grpcHandler },
     systemClock,
+    {
+      maxConnectionsPerAddress: config.maxWorkerConnectionsPerAddress,
+      onRefused: ({ address, open }) => {
+        gateway.metrics.workerConnectionRefused();
+        connectionRefusals.refused(
+          "connections_per_address",
+          { peer: address, open },
+          `worker connection refused: ${address} already holds ${open} connections (--max-worker-connections-per-address)`,
+        );
+      },
+    },
   );
   // A fatal failure is reported through onFatal.
   const storeCheck = systemClock.every(config.storeCheckMs, () => {
@@ -143,29 +166,42 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
   });
   let cluster: ClusterRuntime | undefined;
 
+  /** The stop itself: refuse, leave the cluster, settle, answer, close. */
+  const stopInOrder = async (reason: string, graceMs: number, refusal?: string) => {
+    listeners.refuseNew(refusal);
+    storeCheck.cancel();
+    gateway.beginShutdown(reason);
+    stopStatic();
+    // Peers take this gateway's workers over now, not at the lease's end.
+    await cluster?.leave();
+    const startedMs = performance.now();
+    const settled = await listeners.settled(graceMs);
+    const tookMs = Math.round(performance.now() - startedMs);
+    if (settled.why === "grace") {
+      // Answered, not reset: every request accepted gets a response.
+      const answered = await listeners.answerRunning();
+      log.warn(
+        { requests: answered, graceMs, why: settled.why },
+        "requests still in flight at the end of the grace answered 503 with Retry-After",
+      );
+    } else log.info({ tookMs, why: settled.why }, "requests in flight settled");
+    gateway.close();
+    await listeners.close();
+    await store.close();
+  };
   let stopped: Promise<void> | undefined;
   stopFor = (reason, graceMs, refusal) => {
     stopped ??= (async () => {
-      listeners.refuseNew(refusal);
-      storeCheck.cancel();
-      gateway.beginShutdown(reason);
-      stopStatic();
-      // Peers take this gateway's workers over now, not at the lease's end.
-      await cluster?.leave();
-      const startedMs = performance.now();
-      const settled = await listeners.settled(graceMs);
-      const tookMs = Math.round(performance.now() - startedMs);
-      if (settled.why === "grace") {
-        // Answered, not reset: every request accepted gets a response.
-        const answered = await listeners.answerRunning();
-        log.warn(
-          { requests: answered, graceMs, why: settled.why },
-          "requests still in flight at the end of the grace answered 503 with Retry-After",
-        );
-      } else log.info({ tookMs, why: settled.why }, "requests in flight settled");
-      gateway.close();
-      await listeners.close();
-      await store.close();
+      // The clock's timers are unref'd: once the listeners have closed, a
+      // wait on one (the close answering the last connections) left the loop
+      // empty, and the process exited 0 before its stop decided the exit
+      // code (seen: 0 instead of 3 on a full disk). Held until the stop ends.
+      const holdLoop = setInterval(() => {}, 60_000);
+      try {
+        await stopInOrder(reason, graceMs, refusal);
+      } finally {
+        clearInterval(holdLoop);
+      }
     })();
     return stopped;
   };

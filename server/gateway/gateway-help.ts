@@ -45,6 +45,12 @@ Flags:
   --agent-token-file FILE       read the agent token from FILE
   --trust-announced-address     accept a Manage address on another host than the agent
   --max-agents N                agent streams at once (default 10000)
+  --max-worker-connections-per-address N
+                                connections one address may hold on --grpc; more are
+                                closed on accept (default 64; raise it behind NAT)
+  --agent-pending-memory-mib N  memory agent streams may hold before they join, all
+                                together; over it they get ResourceExhausted (default 64)
+  --agent-admissions-per-turn N agent streams admitted per event-loop turn (default 32)
   --db PATH|URL                 SQLite database (default ./.stallwatch/stallwatch.db;
                                 created 0600, its directory 0700), or postgres://… URL
   --worker-dns NAME:PORT        one static worker per address NAME resolves to,

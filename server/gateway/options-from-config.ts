@@ -95,6 +95,8 @@ export function gatewayOptionsFromConfig(
       ...(config.agentToken ? { agentToken: config.agentToken } : {}),
       trustAnnouncedAddress: config.trustAnnouncedAddress,
       maxAgents: config.maxAgents,
+      maxPendingBytes: config.agentPendingMemoryMib << 20,
+      admissionsPerTurn: config.agentAdmissionsPerTurn,
     },
     log: parts.log,
   };

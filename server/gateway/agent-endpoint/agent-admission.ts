@@ -19,6 +19,8 @@ export type RefusalReason =
   | "cap_total"
   | "cap_connection"
   | "rate"
+  | "memory"
+  | "busy"
   | "unsolicited"
   | "oversized"
   | "no_answer";
@@ -45,6 +47,15 @@ export interface AdmissionOptions {
   maxAgentsPerConnection: number;
   /** New agent streams admitted per second, fleet-wide (burst: twice this). */
   maxNewAgentsPerSecond: number;
+  /**
+   * Bytes all agent streams not yet joined may hold together (a fixed cost per
+   * stream plus what each sent): see `PendingMemory`.
+   */
+  maxPendingBytes: number;
+  /** Agent streams admitted per event-loop turn; the rest wait for the next (see AdmissionPacer). */
+  admissionsPerTurn: number;
+  /** Agent streams that may wait for their turn; more are refused. */
+  maxWaitingAdmissions: number;
 }
 
 export const DEFAULT_ADMISSION: Omit<AdmissionOptions, "agentToken"> = {
@@ -52,6 +63,9 @@ export const DEFAULT_ADMISSION: Omit<AdmissionOptions, "agentToken"> = {
   maxAgents: 10_000,
   maxAgentsPerConnection: 4,
   maxNewAgentsPerSecond: 200,
+  maxPendingBytes: 64 << 20,
+  admissionsPerTurn: 32,
+  maxWaitingAdmissions: 2_000,
 };
 
 /** The header an agent sends its token in: `authorization: Bearer <token>`. */

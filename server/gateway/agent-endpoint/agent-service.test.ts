@@ -10,12 +10,15 @@ import {
   type ConnectRequest,
   type ConnectResponse,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
-import { peerAddressKey } from "../../shared/net/peer-address.js";
+import { EventEmitter } from "node:events";
+import type { ServerHttp2Stream } from "node:http2";
+import { peerAddressKey, peerStreamKey } from "../../shared/net/peer-address.js";
 import { FakeClock } from "../../testing/fake-clock.js";
 import { EventLog } from "../events/event-log.js";
 import { Fleet } from "../fleet/fleet.js";
 import { defaultProberOptions, HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import { createRedactor } from "../redaction/redact.js";
+import type { AdmissionOptions } from "./agent-admission.js";
 import type { AgentChannel } from "./agent-channel.js";
 import { createAgentService } from "./agent-service.js";
 import { systemClock } from "../../shared/clock/clock.js";
@@ -53,24 +56,32 @@ function agentStream() {
   };
 }
 
-function setup() {
+/** Stands for the HTTP/2 stream a request came on: its DATA as the test emits it, and a connection. */
+function fakeH2Stream(): EventEmitter & { session: object } {
+  return Object.assign(new EventEmitter(), { session: {} });
+}
+
+function setup(admission: Partial<AdmissionOptions> = {}) {
   const clock = new FakeClock(1_000_000);
   const events = new EventLog(systemClock);
   const fleet = new Fleet({ clock, events });
   const prober = new HeartbeatProber(fleet, { ...defaultProberOptions, log, clock });
   const channels = new Map<string, AgentChannel>();
+  const refusals: string[] = [];
   const service = createAgentService(fleet, prober, channels, {
     intervalMs: 1000,
     statusIntervalMs: 10_000,
     statusDeadlineMs: 2000,
     announceTimeoutMs: 5000,
+    admission,
+    onRefused: (reason) => refusals.push(reason),
     redact: createRedactor(),
     events,
     log,
     clock,
   });
   /** Opens a stream from a loopback peer; collects what the gateway sends, and how it ended. */
-  const open = () => {
+  const open = (h2Stream?: EventEmitter) => {
     const worker = agentStream();
     const stop = new AbortController();
     const context = createHandlerContext({
@@ -80,7 +91,9 @@ function setup() {
       requestMethod: "POST",
       url: "http://127.0.0.1/",
       requestSignal: stop.signal,
-      contextValues: createContextValues().set(peerAddressKey, "127.0.0.1:40000"),
+      contextValues: createContextValues()
+        .set(peerAddressKey, "127.0.0.1:40000")
+        .set(peerStreamKey, h2Stream as ServerHttp2Stream | undefined),
     });
     const sent: ConnectResponse[] = [];
     const outcome = (async () => {
@@ -107,7 +120,7 @@ function setup() {
     const skipStatus = () => (answered = sent.length);
     return { worker, sent, outcome, answerStatus, skipStatus, stop };
   };
-  return { clock, fleet, events, channels, open, prober };
+  return { clock, fleet, events, channels, open, prober, refusals };
 }
 
 describe("AgentService with a fake clock", () => {
@@ -176,6 +189,37 @@ describe("AgentService with a fake clock", () => {
     expect(err?.rawMessage).toMatch(/no answer to the first status request within 2000 ms/);
     expect(fleet.get("junk")).toBeUndefined();
     expect(channels.size).toBe(0);
+    prober.stop();
+  });
+
+  // Issue 19 item 6: 2,000 streams that never join could each hold a 4 MiB message.
+  it("refuses a stream not joined yet whose bytes take the pending memory over its budget; a joined one no longer counts", async () => {
+    const { clock, fleet, open, prober, refusals } = setup({ maxPendingBytes: 256 << 10 });
+    const joinedStream = fakeH2Stream();
+    const joined = open(joinedStream);
+    joined.worker.send({ case: "announce", value: create(AnnounceSchema, { workerId: "ok" }) });
+    await clock.advance(0);
+    joined.answerStatus();
+    await clock.advance(0);
+    expect(fleet.get("ok")?.liveness.current.state).toBe("healthy");
+    joinedStream.emit("data", Buffer.alloc(300 << 10)); // a big report later: not pending any more
+
+    const greedyStream = fakeH2Stream();
+    const greedy = open(greedyStream);
+    greedy.worker.send({ case: "announce", value: create(AnnounceSchema, { workerId: "greedy" }) });
+    await clock.advance(0);
+    greedyStream.emit("data", Buffer.alloc(300 << 10)); // before its first answer
+    await clock.advance(2100);
+    const err = await greedy.outcome;
+    expect(err?.code).toBe(Code.ResourceExhausted);
+    expect(err?.rawMessage).toMatch(
+      /have not joined yet already hold 256 KiB \(--agent-pending-memory-mib\)/,
+    );
+    expect(fleet.get("greedy")).toBeUndefined();
+    expect(refusals).toEqual(["memory"]);
+    expect(fleet.get("ok")?.agent?.connected).toBe(true);
+    joined.worker.end();
+    await clock.advance(1000);
     prober.stop();
   });
 });

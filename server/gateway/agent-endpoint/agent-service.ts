@@ -17,6 +17,8 @@ import type { AgentChannels, AgentServiceOptions } from "./agent-options.js";
 import { serveAgent } from "./agent-stream.js";
 import { RefusalLog } from "./refusal-log.js";
 import { AgentIngest, DEFAULT_INGEST_CAPS, type IngestStats } from "./agent-ingest.js";
+import { AdmissionPacer } from "./admission-pacer.js";
+import { chargeArrivals, PendingMemory, type PendingStream } from "./pending-memory.js";
 
 /**
  * `AgentService.Connect`: a worker announces itself and keeps the stream
@@ -38,6 +40,11 @@ export function createAgentService(
 ): ServiceImpl<typeof AgentService> {
   const admission = new AgentAdmission({ ...DEFAULT_ADMISSION, ...opts.admission }, opts.clock);
   const slots = new AgentSlots(admission.opts);
+  const memory = new PendingMemory(admission.opts.maxPendingBytes);
+  const pacer = new AdmissionPacer(
+    admission.opts.admissionsPerTurn,
+    admission.opts.maxWaitingAdmissions,
+  );
   const ownership = opts.ownership ?? new WorkerOwnership();
   const ingest = new AgentIngest(opts.redact, opts.caps ?? DEFAULT_INGEST_CAPS);
   const counted = (stats: IngestStats) => {
@@ -73,12 +80,24 @@ export function createAgentService(
       const host = peerHost(peer);
       const stream = context.values.get(peerStreamKey);
       let release: (() => void) | undefined;
+      let pending: PendingStream | undefined;
       try {
         admission.admit(host, context.requestHeader.get("authorization"));
         release = slots.take(stream?.session);
+        pending = memory.enter();
       } catch (err) {
+        release?.();
         throw refuse(err, peer);
       }
+      // Until its worker joins, what the stream sends is charged to the
+      // budget of streams not admitted yet; over it, the stream is refused.
+      let overBudget: (refusal: AgentRefusal) => void = () => {};
+      const over = new Promise<AgentRefusal>((resolve) => (overBudget = resolve));
+      const stopCharging = chargeArrivals(stream, pending, () => overBudget(memory.refusal()));
+      const joined = () => {
+        stopCharging();
+        pending.release();
+      };
       const channelRef: { channel?: AgentChannel } = {};
       const holder: StreamHolder = {
         kind: "agent",
@@ -91,7 +110,13 @@ export function createAgentService(
         const iterator = requests[Symbol.asyncIterator]();
         let announce;
         try {
-          announce = await readAnnounce(iterator, opts.announceTimeoutMs, opts.clock);
+          announce = await Promise.race([
+            readAnnounce(iterator, opts.announceTimeoutMs, opts.clock),
+            over.then((refusal) => Promise.reject(refusal)),
+          ]);
+          // The costly part of admission (redaction, ownership, the first
+          // status request) goes a bounded number of streams per loop turn.
+          await pacer.turn();
           counted(ingest.announce(announce));
           announce.manageAddress = admission.manageAddress(announce.manageAddress, host);
         } catch (err) {
@@ -166,6 +191,8 @@ export function createAgentService(
           ingest,
           counted,
           peerGone: context.signal,
+          overBudget: over,
+          onJoined: joined,
           refused: (err) => {
             refuse(err, peer, id);
           },
@@ -180,6 +207,7 @@ export function createAgentService(
               "worker id not released in the cluster",
             );
           });
+        joined();
         release();
       }
     },

@@ -30,6 +30,10 @@ export interface ServeArgs {
   peerGone: AbortSignal;
   /** Logs and counts a refusal that ends an admitted stream. */
   refused: (err: AgentRefusal) => void;
+  /** Settles when the stream, not joined yet, holds more than its budget allows. */
+  overBudget?: Promise<AgentRefusal>;
+  /** The worker joined (answered its first status request): its stream is admitted. */
+  onJoined?: () => void;
 }
 
 /** Answers nobody asked for that one stream may send per 10 s before it is cut off (late answers count too). */
@@ -179,6 +183,7 @@ export async function* serveAgent(a: ServeArgs) {
     }
   };
   const join = (): FleetWorker => {
+    a.onJoined?.();
     const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer);
     log.info(
       { pid: announce.pid, host: announce.host, manage: announce.manageAddress, peer: a.peer },
@@ -186,6 +191,14 @@ export async function* serveAgent(a: ServeArgs) {
     );
     return worker;
   };
+  // Not joined means the first status request is still out: closing the
+  // channel fails it, and poll's catch logs and counts this refusal once.
+  void a.overBudget?.then((refusal) => {
+    if (joined.worker || ended.reason !== undefined) return;
+    ended.refusal = refusal;
+    ended.reason = refusal.rawMessage;
+    channel.close(refusal.rawMessage);
+  });
   void poll();
   const ticker = clock.every(hasManage ? opts.statusIntervalMs : opts.intervalMs, () => {
     if (joined.worker) void poll();

@@ -15,6 +15,7 @@ export class RefusalLog {
     private readonly log: Logger,
     private readonly perWindow = 10,
     private readonly windowMs = 10_000,
+    private readonly summary = "more agent refusals than logged one by one",
   ) {}
 
   /**
@@ -38,7 +39,7 @@ export class RefusalLog {
       if (n > this.perWindow)
         this.log.warn(
           { reason, suppressed: n - this.perWindow, total: n, windowMs: this.windowMs },
-          "more agent refusals than logged one by one",
+          this.summary,
         );
     }
     this.counts.clear();

@@ -89,8 +89,17 @@ describe("loadGatewayConfig", () => {
 
   it("reads the agent edge settings and refuses short tokens and unsafe redaction patterns", () => {
     const c = loadGatewayConfig(
-      { "trust-announced-address": true, "max-agents": "50" },
-      { STALLWATCH_AGENT_TOKEN: "0123456789abcdef" },
+      { "trust-announced-address": true, "max-agents": "50", "agent-pending-memory-mib": "8" },
+      {
+        STALLWATCH_AGENT_TOKEN: "0123456789abcdef",
+        STALLWATCH_MAX_WORKER_CONNECTIONS_PER_ADDRESS: "5",
+      },
+    );
+    expect(c.maxWorkerConnectionsPerAddress).toBe(5);
+    expect(c.agentPendingMemoryMib).toBe(8);
+    expect(c.agentAdmissionsPerTurn).toBe(32);
+    expect(() => loadGatewayConfig({ "agent-admissions-per-turn": "0" }, {})).toThrow(
+      /--agent-admissions-per-turn/,
     );
     expect(c.agentToken).toBe("0123456789abcdef");
     expect(c.trustAnnouncedAddress).toBe(true);

@@ -15,6 +15,26 @@ export const WORKER_EDGE_SETTINGS = {
     fallback: "false",
   },
   "max-agents": { env: "STALLWATCH_MAX_AGENTS", kind: "count", fallback: "10000", min: 1 },
+  // What admitting agents may cost (issue 19 item 6): a flood of 500
+  // connections from one host held 600 MB and the loop for 2 s.
+  "max-worker-connections-per-address": {
+    env: "STALLWATCH_MAX_WORKER_CONNECTIONS_PER_ADDRESS",
+    kind: "count",
+    fallback: "64",
+    min: 1,
+  },
+  "agent-pending-memory-mib": {
+    env: "STALLWATCH_AGENT_PENDING_MEMORY_MIB",
+    kind: "count",
+    fallback: "64",
+    min: 1,
+  },
+  "agent-admissions-per-turn": {
+    env: "STALLWATCH_AGENT_ADMISSIONS_PER_TURN",
+    kind: "count",
+    fallback: "32",
+    min: 1,
+  },
   redact: { env: "STALLWATCH_REDACT", kind: "regexes" },
 } as const;
 
@@ -25,6 +45,12 @@ export interface WorkerEdgeSettings {
   agentToken: string | undefined;
   trustAnnouncedAddress: boolean;
   maxAgents: number;
+  /** Connections one address may hold on --grpc; more are closed on accept. */
+  maxWorkerConnectionsPerAddress: number;
+  /** MiB that agent streams not joined yet may hold together; over it they are refused. */
+  agentPendingMemoryMib: number;
+  /** Agent streams admitted per event-loop turn; the rest wait for the next turn. */
+  agentAdmissionsPerTurn: number;
   /** `--redact` patterns, on top of the built-in ones; each checked for linear time. */
   redact: string[];
 }
@@ -58,6 +84,9 @@ export function loadWorkerEdgeSettings(
     agentToken,
     trustAnnouncedAddress: trustValue === "true" || trustValue === "1",
     maxAgents: read.number("max-agents"),
+    maxWorkerConnectionsPerAddress: read.number("max-worker-connections-per-address"),
+    agentPendingMemoryMib: read.number("agent-pending-memory-mib"),
+    agentAdmissionsPerTurn: read.number("agent-admissions-per-turn"),
     redact: redact.values,
   };
 }

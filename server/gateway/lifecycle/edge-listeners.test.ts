@@ -1,4 +1,5 @@
-import type { AddressInfo } from "node:net";
+import { once } from "node:events";
+import { connect, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../shared/clock/clock.js";
 import { StoreFatalError, storeFailureForCallers } from "../store/store-errors.js";
@@ -53,5 +54,62 @@ describe("requests refused while the gateway stops", () => {
         /^the gateway cannot write to its database \(SQLITE_FULL\) and is restarting/,
       );
     }
+  });
+});
+
+/** Reads what the server says on a raw socket until it closes: the status line, or how it broke. */
+function answerOn(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (text += chunk));
+    socket.once("error", (err: NodeJS.ErrnoException) =>
+      resolve(`error:${err.code ?? err.message}`),
+    );
+    socket.once("close", () => {
+      const status = /^HTTP\/1\.1 (\d+)/.exec(text)?.[1];
+      const retry = /\r\nretry-after: \d+\r\n/i.test(text) ? "+retry-after" : "";
+      resolve(status ? `${status}${retry}` : `closed without an answer`);
+    });
+  });
+}
+
+describe("closing the listeners (issue 19 item 7)", () => {
+  // The close destroyed every connection a second after it began: a client
+  // whose request was still on its way (a loaded machine) saw ECONNRESET.
+  it("answers a connection accepted before the close whose request comes after it began", async () => {
+    const { edge, base } = await started();
+    const socket = connect(Number(new URL(base).port), "127.0.0.1");
+    await once(socket, "connect");
+    const answer = answerOn(socket);
+    await new Promise((r) => setTimeout(r, 50)); // accepted by the server
+    edge.refuseNew();
+    const closing = edge.close();
+    // A slow client: longer than the second the close used to give everyone.
+    await new Promise((r) => setTimeout(r, 1500));
+    socket.write("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    expect(await answer).toBe("503+retry-after");
+    await closing;
+    listeners = undefined;
+  });
+
+  it("refuses new connections once it closes, and closes kept-alive ones that sit idle", async () => {
+    const { edge, base } = await started();
+    const port = Number(new URL(base).port);
+    const kept = connect(port, "127.0.0.1");
+    await once(kept, "connect");
+    const keptAnswer = answerOn(kept);
+    kept.write("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 100));
+    edge.refuseNew();
+    await edge.close();
+    listeners = undefined;
+    expect(await keptAnswer).toBe("200"); // its one request answered, then closed
+    const late = connect(port, "127.0.0.1");
+    const refused = await new Promise<string>((resolve) => {
+      late.once("connect", () => resolve("connected"));
+      late.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    expect(refused).toBe("ECONNREFUSED");
   });
 });

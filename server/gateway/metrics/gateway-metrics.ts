@@ -83,8 +83,13 @@ export class GatewayMetrics {
   // The worker-facing edge: refused agents, and what the ingest caps cut.
   private readonly refusals = new Counter<"reason">({
     name: "stallwatch_agent_refusals_total",
-    help: "Agent streams refused or cut off, by reason (token, not_loopback, announce, address, id_in_use, kind, cap_total, cap_connection, rate, unsolicited, oversized, no_answer).",
+    help: "Agent streams refused or cut off, by reason (token, not_loopback, announce, address, id_in_use, kind, cap_total, cap_connection, rate, memory, busy, unsolicited, oversized, no_answer).",
     labelNames: ["reason"],
+    registers: this.registers,
+  });
+  private readonly connectionsRefused = new Counter({
+    name: "stallwatch_worker_connections_refused_total",
+    help: "Connections to --grpc closed on accept because their address already held --max-worker-connections-per-address.",
     registers: this.registers,
   });
   private readonly cutStrings = new Counter({
@@ -140,6 +145,10 @@ export class GatewayMetrics {
 
   agentRefused(reason: string): void {
     this.refusals.inc({ reason });
+  }
+
+  workerConnectionRefused(): void {
+    this.connectionsRefused.inc();
   }
 
   workerTextCut(stats: { truncatedStrings: number; droppedItems: number }): void {

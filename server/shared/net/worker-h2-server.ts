@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import { capConnectionsPerAddress, type RefusedConnection } from "./connections-per-address.js";
 
 /**
  * HTTP/2 limits for the worker-facing listener. Node's defaults advertise
@@ -21,9 +22,18 @@ export const WORKER_H2_LIMITS = {
   maxConnections: 12_000,
 } as const;
 
-/** `http2.createServer` with {@link WORKER_H2_LIMITS} applied. */
+/** Per-peer limits of the worker-facing listener (settings of the gateway). */
+export interface WorkerConnectionCap {
+  /** Connections one peer address may hold at once; more are closed on accept. */
+  maxConnectionsPerAddress: number;
+  /** Told about each connection closed for its address (a log line, a counter). */
+  onRefused: (refused: RefusedConnection) => void;
+}
+
+/** `http2.createServer` with {@link WORKER_H2_LIMITS} and the per-address cap applied. */
 export function createWorkerH2Server(
   handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  cap?: WorkerConnectionCap,
 ): http2.Http2Server {
   const l = WORKER_H2_LIMITS;
   const server = http2.createServer(
@@ -39,5 +49,6 @@ export function createWorkerH2Server(
     handler,
   );
   server.maxConnections = l.maxConnections;
+  if (cap) capConnectionsPerAddress(server, cap.maxConnectionsPerAddress, cap.onRefused);
   return server;
 }

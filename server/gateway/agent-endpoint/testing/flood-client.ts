@@ -1,15 +1,17 @@
 // A flood of agent streams from one client process, for hostile-peer tests:
-// `node flood-client.js GRPC CONNECTIONS STREAMS_PER_CONNECTION`. Opens every
+// `node flood-client.js GRPC CONNECTIONS STREAMS_PER_CONNECTION [FROM]` (FROM: the
+// loopback address to connect from, e.g. 127.0.0.2). Opens every
 // stream at once (announcing flood-<c>-<s>, answering nothing), prints one
-// JSON line {"open":N,"refused":{code:count},"refusedIds":[...]} once every
+// JSON line {"open":N,"admitted":N,"refused":{code:count},"refusedIds":[...]}
+// ("admitted": got a status request, even if closed since) once every
 // stream is either refused or admitted (it got its first status request) or
 // after MAX_SETTLE_MS, then holds the open streams until stdin closes or SIGTERM.
 import { Code } from "@connectrpc/connect";
 import { rogueConnection, startRogueAgent } from "./rogue-agent.js";
 
 const MAX_SETTLE_MS = 30_000;
-const [grpc = "", connArg = "200", streamArg = "10"] = process.argv.slice(2);
-const connections = Array.from({ length: Number(connArg) }, () => rogueConnection(grpc));
+const [grpc = "", connArg = "200", streamArg = "10", from] = process.argv.slice(2);
+const connections = Array.from({ length: Number(connArg) }, () => rogueConnection(grpc, from));
 const results = new Map<string, Code | "ok" | "open">();
 const agents: ReturnType<typeof startRogueAgent>[] = [];
 connections.forEach((c, ci) => {
@@ -38,7 +40,8 @@ const check = setInterval(() => {
       refusedIds.push(id);
     }
   }
-  process.stdout.write(JSON.stringify({ open, refused, refusedIds }) + "\n");
+  const admitted = agents.filter((a) => a.requests.length > 0).length;
+  process.stdout.write(JSON.stringify({ open, admitted, refused, refusedIds }) + "\n");
 }, 250);
 const end = () => {
   for (const c of connections) c.close();

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
@@ -20,12 +21,28 @@ export interface RogueAgent {
   close(): void;
 }
 
-/** One HTTP/2 connection that many rogue agents can share (the "one client" of a flood). */
-export function rogueConnection(grpcAddress: string): {
+/**
+ * One HTTP/2 connection that many rogue agents can share (the "one client" of
+ * a flood), from loopback address `from` when given (127.0.0.2 stands for
+ * another host than the honest workers on 127.0.0.1).
+ */
+export function rogueConnection(
+  grpcAddress: string,
+  from?: string,
+): {
   transport: ReturnType<typeof createGrpcTransport>;
   close(): void;
 } {
-  const sessions = new Http2SessionManager(`http://${grpcAddress}`);
+  const colon = grpcAddress.lastIndexOf(":");
+  const host = grpcAddress.slice(0, colon).replace(/^\[|\]$/g, "");
+  const port = grpcAddress.slice(colon + 1);
+  const sessions = new Http2SessionManager(
+    `http://${grpcAddress}`,
+    undefined,
+    from === undefined
+      ? undefined
+      : { createConnection: () => connect({ host, port: Number(port), localAddress: from }) },
+  );
   const transport = createGrpcTransport({
     baseUrl: `http://${grpcAddress}`,
     sessionManager: sessions,
