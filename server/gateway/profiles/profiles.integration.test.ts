@@ -103,6 +103,28 @@ describe("profiles of real workers", () => {
     expect(thread?.note).toMatch(/^idle: 0 of \d+ samples on CPU/);
   });
 
+  it("a snapshot taken after a profile keeps the worker's latest, result included; the fleet summary lists it without", async () => {
+    // After the hung-read case: "hang-cpu" is the hung worker's latest profile.
+    await pollUntil(async () =>
+      (await api.profiles.getProfile({ profileId: "hang-cpu" })).profile?.status ===
+      ActionStatus.SUCCEEDED
+        ? true
+        : undefined,
+    );
+    const worker = await api.snapshots.createSnapshot({ workerId: "hung", note: "" });
+    const id = worker.info?.id ?? "";
+    const permalink = (await api.snapshots.getSnapshot({ id, workerId: "hung" })).snapshot;
+    expect(permalink?.profiles.map((p) => p.profileId)).toEqual(["hang-cpu"]);
+    expect(permalink?.profiles[0]?.result?.threads[0]?.note).toMatch(/^idle: 0 of \d+ samples/);
+
+    const fleet = await api.snapshots.createSnapshot({ workerId: "", note: "" });
+    const summary = (await api.snapshots.getSnapshot({ id: fleet.info?.id ?? "", summary: true }))
+      .snapshot;
+    const listed = summary?.profiles.find((p) => p.workerId === "hung");
+    expect(listed?.profileId).toBe("hang-cpu");
+    expect(listed?.result).toBeUndefined();
+  });
+
   it("refuses a duration over the cap, a second profile at once and an unknown worker, recording nothing", async () => {
     const refusal = (request: { profileId: string; workerId: string; durationMs?: number }) =>
       api.profiles
