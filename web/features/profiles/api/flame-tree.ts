@@ -22,30 +22,43 @@ export function frameLabel(result: ProfileResult, index: number): string {
  */
 export function flameTree(result: ProfileResult, threadId = ""): FlameNode {
   const root: FlameNode = { name: "all", value: 0, children: [] };
-  const childIndex = new Map<FlameNode, Map<string, FlameNode>>();
-  const child = (parent: FlameNode, name: string): FlameNode => {
-    let index = childIndex.get(parent);
-    if (!index) childIndex.set(parent, (index = new Map<string, FlameNode>()));
-    let node = index.get(name);
-    if (!node) {
-      node = { name, value: 0, children: [] };
-      index.set(name, node);
-      parent.children.push(node);
-    }
-    return node;
+  // Every node's children by frame index, in one Map keyed by a number
+  // (node id × (frames + 1) + frame): no string keys, no Map per node. A
+  // 5,000-frame profile has ~130,000 frame references to walk.
+  const width = result.frames.length + 1;
+  const nodes: FlameNode[] = [root];
+  const childOf = new Map<number, number>();
+  const child = (parentId: number, frame: number, name: () => string): number => {
+    const key = parentId * width + frame;
+    const known = childOf.get(key);
+    if (known !== undefined) return known;
+    const node: FlameNode = { name: name(), value: 0, children: [] };
+    const id = nodes.length;
+    nodes.push(node);
+    nodes[parentId]?.children.push(node);
+    childOf.set(key, id);
+    return id;
   };
-  const labels = result.frames.map((_, i) => frameLabel(result, i));
   for (const thread of result.threads) {
     if (threadId !== "" && thread.threadId !== threadId) continue;
-    const top = threadId === "" ? child(root, thread.name || thread.threadId) : root;
+    let top = 0;
+    if (threadId === "") {
+      // All threads: each under a node of its own, so no thread's time merges into another's.
+      top = nodes.length;
+      const node: FlameNode = { name: thread.name || thread.threadId, value: 0, children: [] };
+      nodes.push(node);
+      root.children.push(node);
+    }
     for (const stack of thread.stacks) {
       const n = Number(stack.count);
-      if (top !== root) top.value += n;
       root.value += n;
+      const topNode = nodes[top];
+      if (top !== 0 && topNode) topNode.value += n;
       let at = top;
       for (const frame of stack.frames) {
-        at = child(at, labels[frame] ?? "?");
-        at.value += n;
+        at = child(at, frame, () => frameLabel(result, frame));
+        const node = nodes[at];
+        if (node) node.value += n;
       }
     }
   }

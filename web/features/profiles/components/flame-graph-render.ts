@@ -1,11 +1,12 @@
 /**
- * The flame graph's drawing, in its own chunk: d3-flame-graph and
- * d3-selection are imported only here, and this file only by a dynamic
- * import from flame-graph.tsx, so their code loads with a profile's view
- * and never with the fleet or the worker page.
+ * The flame graph's drawing, in its own chunk (imported only by
+ * flame-graph.tsx, dynamically): an icicle on one canvas. Why not a library
+ * is in the README ("Profiles"): d3-flame-graph, the kept one that fits,
+ * builds five DOM nodes per frame and took 155 ms of main thread for a
+ * 5,000-frame profile (bench/profile-view.bench.ts); a canvas draws the same
+ * frames in a few milliseconds.
  */
-import flamegraph, { type FlameGraph } from "d3-flame-graph";
-import { select } from "d3-selection";
+import { frameAt, layoutFlame, searchFlame, type LaidFrame } from "../api/flame-layout";
 import type { FlameNode } from "../api/flame-tree";
 
 export interface FlameGraphHandle {
@@ -16,53 +17,133 @@ export interface FlameGraphHandle {
 
 export interface FlameGraphOptions {
   width: number;
-  /** What a hovered frame or a search says, in words; null when nothing is hovered. */
+  /** What a hovered frame says, in words; null when nothing is hovered. */
   onDetails: (text: string | null) => void;
   onSearch: (matchedSamples: number, totalSamples: number) => void;
   onZoom: (name: string) => void;
 }
 
+const ROW = 18;
+/** Frames narrower than this many pixels are not drawn (they would be a smear). */
+const MIN_PX = 0.5;
+/** Labels need this much room; an average character of the 11 px font is ~6.5 px. */
+const LABEL_MIN_PX = 36;
+const CHAR_PX = 6.5;
+
 const pct = (part: number, whole: number) =>
   whole === 0 ? "0%" : `${((100 * part) / whole).toFixed(1)}%`;
 
+/** A warm color per name (flamegraph.pl's palette idea): the same function, the same color. */
+function colorOf(name: string): string {
+  let h = 0;
+  for (let i = 0; i < Math.min(name.length, 24); i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return `hsl(${10 + (h % 45)}, ${70 + (h % 20)}%, ${58 + (h % 12)}%)`;
+}
+
+function label(name: string, px: number): string {
+  const fits = Math.floor((px - 6) / CHAR_PX);
+  return name.length <= fits ? name : `${name.slice(0, Math.max(0, fits - 1))}…`;
+}
+
 /**
- * Draws `tree` as an icicle (root on top) into `host`. Frames narrower than
- * 1.5 px are not drawn (d3-flame-graph's minFrameSize), which bounds the DOM
- * by the width rather than by the frame count; a click zooms to a frame, and
- * the search matches plain text (not a regular expression: a name such as
- * `get(int)` must not be a syntax error), case-insensitively.
+ * Draws `tree` as an icicle (root on top) into `host`. A click zooms to a
+ * frame (its ancestors stay above it, faded), hovering says a frame's
+ * samples, the search highlights frames whose name contains the text
+ * (plain text, case-insensitive) and says the share of samples under them.
  */
 export function renderFlameGraph(
   host: HTMLElement,
   tree: FlameNode,
   opts: FlameGraphOptions,
 ): FlameGraphHandle {
+  const frames: LaidFrame[] = layoutFlame(tree);
   const total = tree.value;
-  const chart: FlameGraph = flamegraph()
-    .width(opts.width)
-    .cellHeight(18)
-    .minFrameSize(1.5)
-    .transitionDuration(0)
-    .inverted(true)
-    .sort(false)
-    .selfValue(false)
-    .setColorHue("warm")
-    .setLabelHandler(
-      (d) => `${d.data.name}: ${d.value} samples, ${pct(d.value, total)} of the view's samples`,
-    )
-    .setSearchMatch(
-      (d, term) => term !== "" && d.data.name.toLowerCase().includes(term.toLowerCase()),
-    )
-    .setSearchHandler((_results, sum) => opts.onSearch(sum, total))
-    .setDetailsHandler((text) => opts.onDetails(text))
-    .onClick((d) => opts.onZoom(d.data.name));
-  select(host).datum(tree).call(chart);
+  const depth = frames.reduce((d, f) => Math.max(d, f.depth), 0) + 1;
+  const canvas = document.createElement("canvas");
+  const ratio = window.devicePixelRatio || 1;
+  const width = opts.width;
+  const height = depth * ROW;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.dataset.rows = String(depth);
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute(
+    "aria-label",
+    `Flame graph of ${total} samples, ${frames.length} frames; py-spy's table below has the same numbers`,
+  );
+  host.replaceChildren(canvas);
+  const ctx = canvas.getContext("2d");
+  let zoom = 0;
+  let matched = new Set<number>();
+
+  const view = () => frames[zoom] ?? frames[0];
+  const draw = () => {
+    const v = view();
+    if (!ctx || !v) return;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    const scale = width / Math.max(1, v.x1 - v.x0);
+    let drawn = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i];
+      if (!f || f.x1 <= v.x0 || f.x0 >= v.x1) continue;
+      const px0 = Math.max(0, (f.x0 - v.x0) * scale);
+      const px1 = Math.min(width, (f.x1 - v.x0) * scale);
+      if (px1 - px0 < MIN_PX) continue;
+      const y = f.depth * ROW;
+      ctx.globalAlpha = f.depth < v.depth ? 0.55 : 1;
+      ctx.fillStyle = matched.has(i) ? "#e600e6" : colorOf(f.name);
+      ctx.fillRect(px0, y, Math.max(MIN_PX, px1 - px0 - 0.5), ROW - 1);
+      if (px1 - px0 >= LABEL_MIN_PX) {
+        ctx.fillStyle = "#1b1f24";
+        ctx.fillText(label(f.name, px1 - px0), px0 + 3, y + ROW / 2);
+      }
+      drawn += 1;
+    }
+    ctx.globalAlpha = 1;
+    canvas.dataset.drawn = String(drawn);
+  };
+
+  /** The frame under a mouse event, or -1. */
+  const hit = (e: MouseEvent) => {
+    const v = view();
+    if (!v) return -1;
+    const rect = canvas.getBoundingClientRect();
+    const x = v.x0 + ((e.clientX - rect.left) / width) * (v.x1 - v.x0);
+    const i = frameAt(frames, x, Math.floor((e.clientY - rect.top) / ROW));
+    // Above the zoomed frame only its ancestors are shown.
+    const f = frames[i];
+    return f && (f.depth >= v.depth || f.x0 <= v.x0) ? i : -1;
+  };
+  canvas.addEventListener("click", (e) => {
+    const i = hit(e);
+    const f = frames[i];
+    if (!f) return;
+    zoom = i;
+    draw();
+    opts.onZoom(f.name);
+  });
+  canvas.addEventListener("mousemove", (e) => {
+    const f = frames[hit(e)];
+    opts.onDetails(f ? `${f.name}: ${f.value} samples, ${pct(f.value, total)} of the view` : null);
+  });
+  canvas.addEventListener("mouseleave", () => opts.onDetails(null));
+  draw();
   return {
-    search: (term) => (term ? chart.search(term) : chart.clear()),
-    resetZoom: () => chart.resetZoom(),
-    destroy: () => {
-      chart.destroy();
-      host.replaceChildren();
+    search: (term) => {
+      const found = searchFlame(frames, term);
+      matched = found.matched;
+      draw();
+      opts.onSearch(found.samples, total);
     },
+    resetZoom: () => {
+      zoom = 0;
+      draw();
+    },
+    destroy: () => host.replaceChildren(),
   };
 }

@@ -2,7 +2,6 @@ import { useMemo, useState } from "react";
 import { ProfileMode } from "../../../../gen/stallwatch/v1/agent_pb";
 import { ProfileSource, type Profile } from "../../../../gen/stallwatch/v1/profile_pb";
 import { clip } from "../../../shared/format";
-import { flameTree } from "../api/flame-tree";
 import { collapsedStacks, speedscopeJson } from "../api/profile-export";
 import { profileRows } from "../api/profile-table";
 import { download } from "./download";
@@ -29,13 +28,9 @@ export function ProfileResultView({ profile }: { profile: Profile }) {
   const result = profile.result;
   const [threadId, setThreadId] = useState("");
   const rows = useMemo(() => (result ? profileRows(result, threadId) : []), [result, threadId]);
-  const tree = useMemo(
-    () => (result ? flameTree(result, threadId) : undefined),
-    [result, threadId],
-  );
   if (!result) return null;
   const shown = result.threads.filter((t) => threadId === "" || t.threadId === threadId);
-  const kept = tree?.value ?? 0;
+  const kept = shown.reduce((n, t) => t.stacks.reduce((m, st) => m + Number(st.count), n), 0);
   const taken = shown.reduce((n, t) => n + Number(t.samplesTaken), 0);
   const notes = shown.filter((t) => t.note !== "");
   return (
@@ -104,7 +99,7 @@ export function ProfileResultView({ profile }: { profile: Profile }) {
           <h2>Where the time goes</h2>
           <ProfileTableView rows={rows} />
           <h2>Flame graph</h2>
-          {tree && <FlameGraph key={threadId} tree={tree} />}
+          <FlameGraph key={threadId} result={result} threadId={threadId} />
         </>
       )}
     </div>

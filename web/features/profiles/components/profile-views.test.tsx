@@ -111,13 +111,14 @@ describe("ProfileResultView", () => {
     expect(firstRow()?.textContent).toContain("96.67%");
     fireEvent.click(within(table).getByRole("button", { name: /%Total/ }));
     await waitFor(() => expect(firstRow()?.textContent).toContain("main"));
-    // The flame graph's code loads on demand and draws the frames (d3-flame-graph in jsdom).
+    // The flame graph's code loads on demand and puts its canvas in place (jsdom cannot
+    // draw on it: the drawing is checked in Chromium, e2e/profiles.spec.ts): all, udf-1,
+    // main, process, cancelled.
     await waitFor(() =>
       expect(document.querySelector(".flame-host")?.getAttribute("data-ready")).toBe("true"),
     );
-    expect(
-      document.querySelector('.flame-host g[name="process (/app/demo-udfs.js:98)"]'),
-    ).toBeTruthy();
+    expect(document.querySelector(".flame-host canvas")?.getAttribute("data-rows")).toBe("5");
+
     expect(screen.getByRole("button", { name: "Export collapsed stacks" })).toBeTruthy();
     expect(screen.getByRole("button", { name: "Export speedscope JSON" })).toBeTruthy();
   });
