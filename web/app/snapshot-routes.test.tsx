@@ -130,9 +130,7 @@ describe("SnapshotPage", () => {
     render(<App transport={transport} initialPath="/snapshots/worker-snapshot-id-000000" />);
     expect(await screen.findByText(/Started by alice: “why so slow”/)).toBeTruthy();
     const rows = await screen.findAllByRole("row");
-    expect(rows.some((r) => /100\.00%.*recv_into.*ssl\.py:1821/.test(r.textContent))).toBe(
-      true,
-    );
+    expect(rows.some((r) => /100\.00%.*recv_into.*ssl\.py:1821/.test(r.textContent))).toBe(true);
     expect(screen.getByRole("button", { name: "Export collapsed stacks" })).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Profile" })).toBeNull();
   });
