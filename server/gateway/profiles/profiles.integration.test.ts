@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProfileMode, type ProfileResult } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
 import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
+import { ProfileSource } from "../../../gen/stallwatch/v1/profile_pb.js";
 import type { Profile } from "../../../gen/stallwatch/v1/profile_pb.js";
 import { engineSays } from "../../engine/execute-driver.js";
 import { apiClients } from "../../testing/api-clients.js";
@@ -12,6 +14,7 @@ import { arrowBatch, clientsFor, openSession } from "../../testing/protocol-fixt
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestGateway, type TestGateway } from "../../testing/test-gateway.js";
 import { startHealthyAgent, type TestWorker } from "../../testing/test-worker.js";
+import { startTestHarness } from "../beam-text/testing/fixture-harness.js";
 
 const TOKEN = "profiles-operator-token-22";
 const codeOf = (err: unknown) => ConnectError.from(err).code;
@@ -123,6 +126,34 @@ describe("profiles of real workers", () => {
     const listed = summary?.profiles.find((p) => p.workerId === "hung");
     expect(listed?.profileId).toBe("hang-cpu");
     expect(listed?.result).toBeUndefined();
+  });
+
+  it("a Beam harness, which has no sampler, is profiled from its repeated thread dumps, labelled so", async () => {
+    const text = readFileSync(
+      new URL("../beam-text/fixtures/python-sdk-status.txt", import.meta.url),
+      "utf8",
+    );
+    const harness = startTestHarness(gateway.grpc, "beam-py", () => text);
+    try {
+      await waitForLiveness(api.fleet, "beam-py", Liveness.HEALTHY);
+      const profile = await profileOf("beam-py", "beam-wall", ProfileMode.WALL, 5000);
+      expect(profile?.status).toBe(ActionStatus.SUCCEEDED);
+      expect(profile?.source).toBe(ProfileSource.DUMPS);
+      expect(profile?.sourceLabel).toMatch(/^from \d+ dumps?, one every/);
+      // The fixture's hung thread sits in a socket read: every dump shows it there.
+      const result = profile?.result;
+      if (!result) throw new Error("no result");
+      const hung = result.threads.find((t) => t.name === "pod-launcher-sync");
+      expect(hung?.stacks.length).toBe(1);
+      const leaf = hung?.stacks[0]?.frames.at(-1);
+      expect(result.frames[leaf ?? -1]).toMatchObject({
+        function: "stuck_in_recv",
+        file: "/opt/pipeline/launcher.py",
+        line: 28,
+      });
+    } finally {
+      harness.close();
+    }
   });
 
   it("refuses a duration over the cap, a second profile at once and an unknown worker, recording nothing", async () => {

@@ -140,7 +140,9 @@ export function WorkerPage() {
                   sessionIds={detail.sessions
                     .map((v) => v.session?.sessionId ?? "")
                     .filter(Boolean)}
-                  unavailable={ended}
+                  // A Beam harness has no control endpoint, but its thread dumps fold into a
+                  // profile (the gateway samples them): only an ended worker cannot be profiled.
+                  unavailable={endedReason(w?.liveness)}
                 />
                 <ShareSnapshotButton workerId={workerId} />
               </span>
