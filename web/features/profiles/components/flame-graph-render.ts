@@ -57,6 +57,8 @@ export function renderFlameGraph(
   opts: FlameGraphOptions,
 ): FlameGraphHandle {
   const frames: LaidFrame[] = layoutFlame(tree);
+  // One color per frame, worked out once (not on every redraw).
+  const colors = frames.map((f) => colorOf(f.name));
   const total = tree.value;
   const depth = frames.reduce((d, f) => Math.max(d, f.depth), 0) + 1;
   const canvas = document.createElement("canvas");
@@ -88,6 +90,13 @@ export function renderFlameGraph(
     ctx.textBaseline = "middle";
     const scale = width / Math.max(1, v.x1 - v.x0);
     let drawn = 0;
+    // Canvas state changes parse and cost: set each only when it differs from the last.
+    let alpha = 1;
+    let fill = "";
+    const setFill = (color: string) => {
+      if (color !== fill) ctx.fillStyle = fill = color;
+    };
+    const labels: { text: string; x: number; y: number }[] = [];
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i];
       if (!f || f.x1 <= v.x0 || f.x0 >= v.x1) continue;
@@ -95,15 +104,18 @@ export function renderFlameGraph(
       const px1 = Math.min(width, (f.x1 - v.x0) * scale);
       if (px1 - px0 < MIN_PX) continue;
       const y = f.depth * ROW;
-      ctx.globalAlpha = f.depth < v.depth ? 0.55 : 1;
-      ctx.fillStyle = matched.has(i) ? "#e600e6" : colorOf(f.name);
+      const a = f.depth < v.depth ? 0.55 : 1;
+      if (a !== alpha) ctx.globalAlpha = alpha = a;
+      setFill(matched.has(i) ? "#e600e6" : (colors[i] ?? "#f0a050"));
       ctx.fillRect(px0, y, Math.max(MIN_PX, px1 - px0 - 0.5), ROW - 1);
-      if (px1 - px0 >= LABEL_MIN_PX) {
-        ctx.fillStyle = "#1b1f24";
-        ctx.fillText(label(f.name, px1 - px0), px0 + 3, y + ROW / 2);
-      }
+      if (px1 - px0 >= LABEL_MIN_PX)
+        labels.push({ text: label(f.name, px1 - px0), x: px0 + 3, y: y + ROW / 2 });
       drawn += 1;
     }
+    // Labels last, in one color: one fillStyle change instead of two per frame.
+    ctx.globalAlpha = 1;
+    setFill("#1b1f24");
+    for (const l of labels) ctx.fillText(l.text, l.x, l.y);
     ctx.globalAlpha = 1;
     canvas.dataset.drawn = String(drawn);
   };
