@@ -184,6 +184,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onCreated: () => metrics.snapshotCreated(),
     onRefused: (scope) => metrics.snapshotRefused(scope),
     ...(opts.gatherShards ? { gatherShards: opts.gatherShards } : {}),
+    profiles: () => profiles.book.list("", 100),
     log,
   };
   const snapshotService = createSnapshotService(snapshotDeps);

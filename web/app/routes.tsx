@@ -27,6 +27,13 @@ export const routes: RouteObject[] = [
         lazy: async () => ({ Component: (await loadWorkerView()).WorkerPage }),
       },
       {
+        // A profile is a link: its progress, then its table and flame graph.
+        path: "/workers/:workerId/profiles/:profileId",
+        lazy: async () => ({
+          Component: (await import("../features/profiles/index")).ProfilePage,
+        }),
+      },
+      {
         path: "/snapshots",
         lazy: async () => ({
           Component: (await import("../features/snapshots/index")).SnapshotsPage,

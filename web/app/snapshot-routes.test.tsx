@@ -5,6 +5,8 @@ import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SnapshotSchema, SnapshotService } from "../../gen/stallwatch/v1/snapshot_pb";
 import { Liveness } from "../../gen/stallwatch/v1/fleet_pb";
+import { ProfileMode } from "../../gen/stallwatch/v1/agent_pb";
+import { ActionStatus } from "../../gen/stallwatch/v1/control_pb";
 import { App } from "./app";
 import { fixtureWorker } from "../shared/testing/fixtures";
 import { giveElementsAScreenSizedBox } from "../shared/testing/jsdom-layout";
@@ -29,6 +31,24 @@ const transport = createRouterTransport(({ service }) => {
             details: req.summary
               ? []
               : [{ worker: fixtureWorker("w-9", { liveness: Liveness.UNRESPONSIVE }) }],
+            // The worker's latest profile when the snapshot was taken (issue 22).
+            profiles: [
+              {
+                profileId: "ui-p-1",
+                workerId: "w-9",
+                status: ActionStatus.SUCCEEDED,
+                actor: "alice",
+                reason: "why so slow",
+                result: {
+                  mode: ProfileMode.WALL,
+                  intervalUs: 10_000,
+                  frames: [{ function: "recv_into", file: "ssl.py", line: 1821 }],
+                  threads: [
+                    { threadId: "t1", name: "MainThread", stacks: [{ frames: [0], count: 50n }] },
+                  ],
+                },
+              },
+            ],
           }),
         };
       }
@@ -104,6 +124,15 @@ describe("SnapshotPage", () => {
     expect(await screen.findByRole("heading", { name: "w-9" })).toBeTruthy();
     expect(screen.queryByText(/1 workers/)).toBeNull();
     expect(screen.queryByRole("link", { name: /All events/ })).toBeNull();
+  });
+
+  it("issue 22: shows the profile the snapshot kept, read-only: the table and the exports", async () => {
+    render(<App transport={transport} initialPath="/snapshots/worker-snapshot-id-000000" />);
+    expect(await screen.findByText(/Started by alice: “why so slow”/)).toBeTruthy();
+    const rows = await screen.findAllByRole("row");
+    expect(rows.some((r) => /100\.00%.*recv_into.*ssl\.py:1821/.test(r.textContent))).toBe(true);
+    expect(screen.getByRole("button", { name: "Export collapsed stacks" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Profile" })).toBeNull();
   });
 
   it("bug 6: trusts the gateway's word that an id is unknown, without asking the API", async () => {

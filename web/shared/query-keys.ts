@@ -16,6 +16,8 @@ export const queryKeys = {
   /** One action as it runs (WatchAction). */
   action: (actionId: string) => ["stallwatch", "action", actionId] as const,
   whoAmI: () => ["stallwatch", "whoami"] as const,
+  /** One profile as it runs, then its result (WatchProfile). */
+  profile: (profileId: string) => ["stallwatch", "profile", profileId] as const,
   /** Every stalled session in the fleet (WatchStalledSessions). */
   stalled: () => ["stallwatch", "stalled"] as const,
   audit: {

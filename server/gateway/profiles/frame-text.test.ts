@@ -13,6 +13,10 @@ describe("parseFrame", () => {
       file: "SocketInputStream.java",
       line: 171,
     });
+    // As the Beam text parser writes a Python frame: the source line after a dash.
+    expect(
+      parseFrame("stuck_in_recv (/opt/pipeline/launcher.py:28) — chunk = sock.recv(1)"),
+    ).toEqual({ fn: "stuck_in_recv", file: "/opt/pipeline/launcher.py", line: 28 });
     expect(parseFrame('File "OpenSSL/SSL.py", line 1821, in recv_into')).toEqual({
       fn: "recv_into",
       file: "OpenSSL/SSL.py",

@@ -6,8 +6,12 @@ export interface ParsedFrame {
 }
 
 // Each pattern is anchored, without nested quantifiers, on at most 2,000 characters.
-/** Ours and V8's: `fn (file:line:col)` or `fn (file:line)`. */
-const V8 = /^(.*?) \(([^()]*?):(\d+)(?::\d+)?\)$/;
+/**
+ * Ours and V8's: `fn (file:line:col)` or `fn (file:line)`; the Beam text
+ * parser's frames add the source line after a dash
+ * (`fn (file:line) — chunk = sock.recv(1)`), which is not part of the frame.
+ */
+const V8 = /^(.*?) \(([^()]*?):(\d+)(?::\d+)?\)(?: — .*)?$/;
 /** Java's: `at pkg.Class.method(File.java:123)`. */
 const JAVA = /^(?:at )?([\w$.<>]+)\(([^():]*):(\d+)\)$/;
 /** Python's traceback: `File "path", line N, in fn`. */

@@ -27,7 +27,9 @@ import type { Logger } from "../../shared/logging/logger.js";
 import { createLogOnce } from "../../shared/logging/log-once.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
 import type { StatusCollector } from "../status-intake/status-collector.js";
+import type { Profile } from "../../../gen/stallwatch/v1/profile_pb.js";
 import { captureSnapshot } from "./build-snapshot.js";
+import { profilesForSnapshot, profilesForView } from "./snapshot-profiles.js";
 import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
 import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "../store/snapshot-store.js";
@@ -38,6 +40,8 @@ export interface SnapshotServiceDeps {
   events: EventLog;
   collector: StatusCollector;
   store: SnapshotStore & Pick<ActionStore, "listAudit">;
+  /** The gateway's profiles, newest first (ProfileBook.list): a snapshot keeps the latest per worker. */
+  profiles?: () => readonly Profile[];
   /** Adds what other gateways of a cluster hold to a snapshot built from this one's fleet. */
   gatherShards?: (snapshot: Snapshot) => Promise<void>;
   auth: AuthConfig;
@@ -134,6 +138,9 @@ export function createSnapshotTaker(deps: SnapshotServiceDeps) {
     );
     // In a cluster, the other gateways' workers (server/gateway/cluster/shard-gather.ts).
     await deps.gatherShards?.(snapshot);
+    // The latest ended profile of each worker in it, results included (snapshot-profiles.ts).
+    const inSnapshot = new Set(snapshot.workers.map((w) => w.id));
+    snapshot.profiles = profilesForSnapshot(deps.profiles?.() ?? [], (id) => inSnapshot.has(id));
     // Series packing, encoding and gzip yield to the event loop (build-snapshot.ts, snapshot-codec.ts).
     const info = await deps.store.putSnapshotBody(
       snapshot.info ?? create(SnapshotInfoSchema),
@@ -173,6 +180,7 @@ export function createSnapshotService(
         throw new ConnectError("no such snapshot: it never existed or has expired", Code.NotFound);
       // Gunzip off the event loop; the summary and worker views skip other details.
       const snapshot = await decodeSnapshotView(stored.body, request);
+      snapshot.profiles = profilesForView(snapshot.profiles, request);
       // The stored info carries the size, known only once the body was encoded.
       snapshot.info = stored.info;
       if (request.workerId && snapshot.details.length === 0) {

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 
 /** Share of a poll window the thread must have run for its samples to count as on-CPU. */
 const ON_CPU_SHARE = 0.3;
+/** A 60 s profile makes 4 inspector calls per 2 s chunk: 120; more is a bug, not a reason to grow. */
+const MAX_OWN_WORK_SPANS = 1000;
 
 /**
  * A thread's CPU time over a window, polled from Linux's per-thread
@@ -13,6 +15,8 @@ const ON_CPU_SHARE = 0.3;
  */
 export class CpuTrack {
   private readonly points: { tUs: number; cpuNs: number }[] = [];
+  /** Spans (µs) when the thread served the profiler's own inspector messages. */
+  private readonly ownWork: { fromUs: number; toUs: number }[] = [];
   private readonly path: string;
   private timer: NodeJS.Timeout | undefined;
   /** False when the thread's CPU time cannot be read: CPU mode is not possible. */
@@ -29,12 +33,26 @@ export class CpuTrack {
     clearInterval(this.timer);
   }
 
-  /** Whether the thread was running around `tUs`. */
+  /**
+   * Marks a span when the thread ran for the profiler, not for its user
+   * code: V8 serves each inspector message (start, stop, the coverage reset)
+   * by interrupting the thread, so a thread blocked in a read wakes and
+   * uses CPU for it. A poll window that overlaps such a span cannot tell
+   * that work from the thread's own, so its samples do not count as on-CPU.
+   * Without this, a blocked thread's CPU profile showed the blocking frame
+   * "on CPU" for the sample taken while it answered the profiler.
+   */
+  markOwnWork(fromUs: number, toUs: number): void {
+    if (this.ownWork.length < MAX_OWN_WORK_SPANS) this.ownWork.push({ fromUs, toUs });
+  }
+
+  /** Whether the thread was running its own code around `tUs`. */
   onCpu(tUs: number): boolean {
     const i = this.windowAt(tUs);
     const a = this.points[i - 1];
     const b = this.points[i];
     if (!a || !b || b.tUs <= a.tUs) return false;
+    if (this.ownWork.some((w) => w.fromUs <= b.tUs && w.toUs >= a.tUs)) return false;
     return (b.cpuNs - a.cpuNs) / 1000 / (b.tUs - a.tUs) >= ON_CPU_SHARE;
   }
 
@@ -61,10 +79,15 @@ export class CpuTrack {
     try {
       const cpuNs = Number(readFileSync(this.path, "utf8").split(" ")[0]);
       if (!Number.isFinite(cpuNs)) return false;
-      this.points.push({ tUs: Number(process.hrtime.bigint() / 1000n), cpuNs });
+      this.points.push({ tUs: nowUs(), cpuNs });
       return true;
     } catch {
       return false;
     }
   }
+}
+
+/** Microseconds on the monotonic clock V8's profiler stamps its samples with. */
+export function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }

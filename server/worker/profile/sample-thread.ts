@@ -5,7 +5,7 @@ import {
   type ProfileThread,
 } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
-import { CpuTrack } from "./cpu-track.js";
+import { CpuTrack, nowUs } from "./cpu-track.js";
 import { StackCounts, type FrameTable } from "./folded-stacks.js";
 import type { ThreadInspector } from "./thread-inspector.js";
 import { foldV8Profile, type V8Profile } from "./v8-fold.js";
@@ -70,6 +70,30 @@ export class ThreadSamples {
 }
 
 /**
+ * Makes the thread's code compile again while the profiler listens, so its
+ * samples name the function that runs. V8's profiler (Node 20, V8 11.3)
+ * learns code from creation events while it runs plus an enumeration of
+ * existing code when it starts, and that enumeration misses code compiled
+ * earlier, above all a loop's on-stack-replacement code: a UDF that started
+ * spinning before the profile had its samples attributed to its caller
+ * (`udf-thread.js`) with no frame of its own. Starting and stopping precise
+ * coverage deoptimizes every function of the thread (a frame on the stack
+ * deoptimizes when control returns to it, at the loop's next call), so the
+ * hot code is compiled anew, in view of the profiler, within milliseconds.
+ * Measured on the demo's `spin`: 0% of samples in `process` without this,
+ * ~100% with it (`profiles.integration.test.ts`).
+ */
+async function forgetCompiledCode(call: Call): Promise<void> {
+  await call("Profiler.startPreciseCoverage", { callCount: false, detailed: false });
+  await call("Profiler.stopPreciseCoverage");
+}
+
+type Call = (method: string, params?: object) => Promise<unknown>;
+
+/** How long after its answer a thread may still be busy with one inspector message (deopts, GC). */
+const OWN_WORK_TAIL_US = 20_000;
+
+/**
  * Samples one UDF thread with its own V8 CPU profiler (started and stopped
  * through the thread's inspector), folding each chunk into `into`. CPU mode
  * keeps a sample only when the thread's CPU time moved around it
@@ -100,22 +124,33 @@ export async function sampleThread(
   const keep = cpu
     ? (tUs: number, leaf: string) => leaf !== "(idle)" && cpu.onCpu(tUs)
     : () => true;
+  // Every message to the thread goes through here, so CPU mode can leave out
+  // the CPU the thread spent answering it (CpuTrack.markOwnWork).
+  const call: Call = async (method, params) => {
+    const fromUs = nowUs();
+    try {
+      return await inspector.call(sessionId, method, params);
+    } finally {
+      cpu?.markOwnWork(fromUs, nowUs() + OWN_WORK_TAIL_US);
+    }
+  };
   const started = opts.clock.monotonic();
   try {
-    await inspector.call(sessionId, "Profiler.enable");
-    await inspector.call(sessionId, "Profiler.setSamplingInterval", {
+    await call("Profiler.enable");
+    await call("Profiler.setSamplingInterval", {
       interval: opts.intervalUs,
     });
     for (;;) {
       const left = opts.durationMs - (opts.clock.monotonic() - started);
       if (left <= 0 || opts.signal.aborted) break;
-      await inspector.call(sessionId, "Profiler.start");
+      await call("Profiler.start");
+      await forgetCompiledCode(call);
       await sleep(opts.clock, Math.min(CHUNK_MS, left), opts.signal);
       if (target.gone() || !inspector.isAttached(sessionId)) {
         into.partialReason = `${target.name} ended after ${((opts.clock.monotonic() - started) / 1000).toFixed(1)} s; the samples up to its last ${CHUNK_MS / 1000} s chunk are kept`;
         break;
       }
-      const { profile } = (await inspector.call(sessionId, "Profiler.stop")) as {
+      const { profile } = (await call("Profiler.stop")) as {
         profile: V8Profile;
       };
       into.taken += foldV8Profile(profile, table, into.counts, keep);

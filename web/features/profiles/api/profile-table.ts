@@ -20,25 +20,38 @@ export interface ProfileRow {
  * `threadId` "" = every thread. Linear in the total stack length.
  */
 export function profileRows(result: ProfileResult, threadId = ""): ProfileRow[] {
-  const own = new Map<number, number>();
-  const total = new Map<number, number>();
+  // Indexed by frame: typed arrays, no allocation per stack (a 5,000-frame
+  // profile has ~130,000 frame references; Maps and a Set per stack made
+  // this a 50-170 ms long task in the browser).
+  const n = result.frames.length;
+  const own = new Float64Array(n);
+  const total = new Float64Array(n);
+  /** The stack a frame was last counted in: a recursive frame counts once per stack. */
+  const seenIn = new Int32Array(n).fill(-1);
   let kept = 0;
+  let stackNo = 0;
   for (const thread of result.threads) {
     if (threadId !== "" && thread.threadId !== threadId) continue;
     for (const stack of thread.stacks) {
-      const n = Number(stack.count);
-      kept += n;
+      const count = Number(stack.count);
+      kept += count;
       const leaf = stack.frames[stack.frames.length - 1];
-      if (leaf !== undefined) own.set(leaf, (own.get(leaf) ?? 0) + n);
-      for (const f of new Set(stack.frames)) total.set(f, (total.get(f) ?? 0) + n);
+      if (leaf !== undefined && leaf < n) own[leaf] = (own[leaf] ?? 0) + count;
+      for (const f of stack.frames) {
+        if (f >= n || seenIn[f] === stackNo) continue;
+        seenIn[f] = stackNo;
+        total[f] = (total[f] ?? 0) + count;
+      }
+      stackNo += 1;
     }
   }
   const seconds = (samples: number) => (samples * result.intervalUs) / 1e6;
   const rows: ProfileRow[] = [];
-  for (const [index, totalSamples] of total) {
+  for (let index = 0; index < n; index++) {
+    const totalSamples = total[index] ?? 0;
     const frame = result.frames[index];
-    if (!frame) continue;
-    const ownSamples = own.get(index) ?? 0;
+    if (totalSamples === 0 || !frame) continue;
+    const ownSamples = own[index] ?? 0;
     rows.push({
       function: frame.function,
       location: frame.file ? `${frame.file}:${frame.line}` : "",

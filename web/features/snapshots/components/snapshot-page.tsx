@@ -10,6 +10,7 @@ import {
   viewFleet,
   type BannerLinks,
 } from "../../fleet/index";
+import { ProfileResultView } from "../../profiles/index";
 import { ThreadDumpView } from "../../thread-dumps/index";
 import { WorkerDetailView } from "../../worker/index";
 import { useSnapshot } from "../api/snapshots";
@@ -111,6 +112,20 @@ export function SnapshotPage() {
               <p className="sub">No thread dump was available for this worker.</p>
             )}
           </section>
+          {snapshot.profiles
+            .filter((p) => p.workerId === workerId && p.result)
+            .map((p) => (
+              // The worker's latest profile when the snapshot was taken, read-only.
+              <section key={p.profileId} aria-labelledby={`snap-profile-${p.profileId}`}>
+                <h2 id={`snap-profile-${p.profileId}`}>
+                  Profile, {formatClock(Number(p.endedAtMs))}
+                </h2>
+                <p className="sub">
+                  Started by {p.actor}: “{p.reason}”.
+                </p>
+                <ProfileResultView profile={p} />
+              </section>
+            ))}
         </>
       ) : workerId ? (
         <p role="alert">
@@ -136,6 +151,17 @@ export function SnapshotPage() {
             onSort={() => undefined}
             linkBase={`${base}/workers/`}
           />
+          {snapshot.profiles.length > 0 && (
+            <p className="sub">
+              Profiles kept:{" "}
+              {snapshot.profiles.map((p, i) => (
+                <span key={p.profileId}>
+                  {i > 0 && ", "}
+                  <Link to={snapshotPath(snapshotId, p.workerId)}>{p.workerId}</Link>
+                </span>
+              ))}
+            </p>
+          )}
         </>
       )}
     </section>

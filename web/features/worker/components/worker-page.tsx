@@ -6,6 +6,7 @@ import { useNow } from "../../../shared/use-now";
 import { ActionButton } from "../../actions/index";
 import { ConnectionIndicator } from "../../../shared/connection-indicator";
 import { ShareSnapshotButton } from "../../share-snapshot/index";
+import { ProfileButton } from "../../profiles/index";
 import { ThreadDumpPanel } from "../../thread-dumps/index";
 import { useWorkerWatch } from "../api/use-worker-watch";
 import { WINDOWS, WorkerDetailView } from "./worker-detail-view";
@@ -133,6 +134,15 @@ export function WorkerPage() {
                   workerId={workerId}
                   unavailable={ended}
                   consequence={`Cancel aborts ${plural(active)} now (each gets an error, then CancelResponse), then the worker exits.`}
+                />
+                <ProfileButton
+                  workerId={workerId}
+                  sessionIds={detail.sessions
+                    .map((v) => v.session?.sessionId ?? "")
+                    .filter(Boolean)}
+                  // A Beam harness has no control endpoint, but its thread dumps fold into a
+                  // profile (the gateway samples them): only an ended worker cannot be profiled.
+                  unavailable={endedReason(w?.liveness)}
                 />
                 <ShareSnapshotButton workerId={workerId} />
               </span>

@@ -1,0 +1,161 @@
+/**
+ * The flame graph's drawing, in its own chunk (imported only by
+ * flame-graph.tsx, dynamically): an icicle on one canvas. Why not a library
+ * is in the README ("Profiles"): d3-flame-graph, the kept one that fits,
+ * builds five DOM nodes per frame and took 155 ms of main thread for a
+ * 5,000-frame profile (bench/profile-view.bench.ts); a canvas draws the same
+ * frames in a few milliseconds.
+ */
+import { frameAt, layoutFlame, searchFlame, type LaidFrame } from "../api/flame-layout";
+import type { FlameNode } from "../api/flame-tree";
+
+export interface FlameGraphHandle {
+  search(term: string): void;
+  resetZoom(): void;
+  destroy(): void;
+}
+
+export interface FlameGraphOptions {
+  width: number;
+  /** What a hovered frame says, in words; null when nothing is hovered. */
+  onDetails: (text: string | null) => void;
+  onSearch: (matchedSamples: number, totalSamples: number) => void;
+  onZoom: (name: string) => void;
+}
+
+const ROW = 18;
+/** Frames narrower than this many pixels are not drawn (they would be a smear). */
+const MIN_PX = 0.5;
+/** Labels need this much room; an average character of the 11 px font is ~6.5 px. */
+const LABEL_MIN_PX = 36;
+const CHAR_PX = 6.5;
+
+const pct = (part: number, whole: number) =>
+  whole === 0 ? "0%" : `${((100 * part) / whole).toFixed(1)}%`;
+
+/** A warm color per name (flamegraph.pl's palette idea): the same function, the same color. */
+function colorOf(name: string): string {
+  let h = 0;
+  for (let i = 0; i < Math.min(name.length, 24); i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return `hsl(${10 + (h % 45)}, ${70 + (h % 20)}%, ${58 + (h % 12)}%)`;
+}
+
+function label(name: string, px: number): string {
+  const fits = Math.floor((px - 6) / CHAR_PX);
+  return name.length <= fits ? name : `${name.slice(0, Math.max(0, fits - 1))}…`;
+}
+
+/**
+ * Draws `tree` as an icicle (root on top) into `host`. A click zooms to a
+ * frame (its ancestors stay above it, faded), hovering says a frame's
+ * samples, the search highlights frames whose name contains the text
+ * (plain text, case-insensitive) and says the share of samples under them.
+ */
+export function renderFlameGraph(
+  host: HTMLElement,
+  tree: FlameNode,
+  opts: FlameGraphOptions,
+): FlameGraphHandle {
+  const frames: LaidFrame[] = layoutFlame(tree);
+  // One color per frame, worked out once (not on every redraw).
+  const colors = frames.map((f) => colorOf(f.name));
+  const total = tree.value;
+  const depth = frames.reduce((d, f) => Math.max(d, f.depth), 0) + 1;
+  const canvas = document.createElement("canvas");
+  const ratio = window.devicePixelRatio || 1;
+  const width = opts.width;
+  const height = depth * ROW;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.dataset.rows = String(depth);
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute(
+    "aria-label",
+    `Flame graph of ${total} samples, ${frames.length} frames; py-spy's table below has the same numbers`,
+  );
+  host.replaceChildren(canvas);
+  const ctx = canvas.getContext("2d");
+  let zoom = 0;
+  let matched = new Set<number>();
+
+  const view = () => frames[zoom] ?? frames[0];
+  const draw = () => {
+    const v = view();
+    if (!ctx || !v) return;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    const scale = width / Math.max(1, v.x1 - v.x0);
+    let drawn = 0;
+    // Canvas state changes parse and cost: set each only when it differs from the last.
+    let alpha = 1;
+    let fill = "";
+    const setFill = (color: string) => {
+      if (color !== fill) ctx.fillStyle = fill = color;
+    };
+    const labels: { text: string; x: number; y: number }[] = [];
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i];
+      if (!f || f.x1 <= v.x0 || f.x0 >= v.x1) continue;
+      const px0 = Math.max(0, (f.x0 - v.x0) * scale);
+      const px1 = Math.min(width, (f.x1 - v.x0) * scale);
+      if (px1 - px0 < MIN_PX) continue;
+      const y = f.depth * ROW;
+      const a = f.depth < v.depth ? 0.55 : 1;
+      if (a !== alpha) ctx.globalAlpha = alpha = a;
+      setFill(matched.has(i) ? "#e600e6" : (colors[i] ?? "#f0a050"));
+      ctx.fillRect(px0, y, Math.max(MIN_PX, px1 - px0 - 0.5), ROW - 1);
+      if (px1 - px0 >= LABEL_MIN_PX)
+        labels.push({ text: label(f.name, px1 - px0), x: px0 + 3, y: y + ROW / 2 });
+      drawn += 1;
+    }
+    // Labels last, in one color: one fillStyle change instead of two per frame.
+    ctx.globalAlpha = 1;
+    setFill("#1b1f24");
+    for (const l of labels) ctx.fillText(l.text, l.x, l.y);
+    ctx.globalAlpha = 1;
+    canvas.dataset.drawn = String(drawn);
+  };
+
+  /** The frame under a mouse event, or -1. */
+  const hit = (e: MouseEvent) => {
+    const v = view();
+    if (!v) return -1;
+    const rect = canvas.getBoundingClientRect();
+    const x = v.x0 + ((e.clientX - rect.left) / width) * (v.x1 - v.x0);
+    const i = frameAt(frames, x, Math.floor((e.clientY - rect.top) / ROW));
+    // Above the zoomed frame only its ancestors are shown.
+    const f = frames[i];
+    return f && (f.depth >= v.depth || f.x0 <= v.x0) ? i : -1;
+  };
+  canvas.addEventListener("click", (e) => {
+    const i = hit(e);
+    const f = frames[i];
+    if (!f) return;
+    zoom = i;
+    draw();
+    opts.onZoom(f.name);
+  });
+  canvas.addEventListener("mousemove", (e) => {
+    const f = frames[hit(e)];
+    opts.onDetails(f ? `${f.name}: ${f.value} samples, ${pct(f.value, total)} of the view` : null);
+  });
+  canvas.addEventListener("mouseleave", () => opts.onDetails(null));
+  draw();
+  return {
+    search: (term) => {
+      const found = searchFlame(frames, term);
+      matched = found.matched;
+      draw();
+      opts.onSearch(found.samples, total);
+    },
+    resetZoom: () => {
+      zoom = 0;
+      draw();
+    },
+    destroy: () => host.replaceChildren(),
+  };
+}

@@ -1,0 +1,110 @@
+import { useEffect, useRef, useState } from "react";
+import type { ProfileResult } from "../../../../gen/stallwatch/v1/agent_pb";
+import { flameTree } from "../api/flame-tree";
+import type { FlameGraphHandle } from "./flame-graph-render";
+
+/** Lets the browser paint and take input before the next piece of work. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** The renderer's chunk (d3-flame-graph, d3-selection), fetched once, when a flame graph is first shown. */
+let rendererCode: Promise<typeof import("./flame-graph-render")> | undefined;
+const loadRenderer = () => (rendererCode ??= import("./flame-graph-render"));
+
+/**
+ * The icicle of one profile (root on top): hover says a frame's samples,
+ * a click zooms to it, "Reset zoom" goes back, the search highlights every
+ * frame whose name contains the text and says what share of the samples
+ * they hold. The drawing code loads with the first flame graph shown.
+ * One thread or all (`threadId` ""): callers key this component by it, so
+ * zoom and search start afresh.
+ */
+export function FlameGraph({ result, threadId }: { result: ProfileResult; threadId: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const handle = useRef<FlameGraphHandle | undefined>(undefined);
+  const [term, setTerm] = useState("");
+  const [details, setDetails] = useState<string | null>(null);
+  const [found, setFound] = useState<string | undefined>(undefined);
+  const [zoomed, setZoomed] = useState<string | undefined>(undefined);
+  const [failed, setFailed] = useState<string | undefined>(undefined);
+  const [ready, setReady] = useState(false);
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const run = { cancelled: false };
+    // A call, not a property read: TypeScript would keep the first check's narrowing across await.
+    const stopped = () => run.cancelled;
+    // Three tasks, each short: the code, the call tree, then layout and drawing.
+    // Done in one, a 5,000-frame profile held the main thread for over 100 ms
+    // on a loaded machine (bench/profile-view.bench.ts).
+    loadRenderer()
+      .then(async ({ renderFlameGraph }) => {
+        await nextTask();
+        if (stopped()) return;
+        const tree = flameTree(result, threadId);
+        await nextTask();
+        if (stopped()) return;
+        handle.current = renderFlameGraph(el, tree, {
+          width: Math.max(320, el.clientWidth || 960),
+          onDetails: setDetails,
+          onSearch: (matched, total) =>
+            setFound(
+              `${matched} of ${total} samples (${total === 0 ? 0 : ((100 * matched) / total).toFixed(1)}%) in matching frames`,
+            ),
+          onZoom: setZoomed,
+        });
+        setReady(true);
+      })
+      .catch((err: unknown) => setFailed((err as Error).message));
+    return () => {
+      run.cancelled = true;
+      handle.current?.destroy();
+      handle.current = undefined;
+    };
+  }, [result, threadId]);
+
+  const search = (text: string) => {
+    setTerm(text);
+    handle.current?.search(text.trim());
+    if (!text.trim()) setFound(undefined);
+  };
+
+  return (
+    <div className="flame-graph">
+      <div className="flame-tools">
+        <label>
+          Search frames{" "}
+          <input
+            type="search"
+            value={term}
+            maxLength={200}
+            onChange={(e) => search(e.target.value)}
+            placeholder="e.g. recv_into"
+          />
+        </label>
+        <button
+          type="button"
+          disabled={zoomed === undefined}
+          onClick={() => {
+            handle.current?.resetZoom();
+            setZoomed(undefined);
+          }}
+        >
+          Reset zoom
+        </button>
+        <span className="sub" role="status" aria-live="polite">
+          {found ?? (zoomed ? `zoomed to ${zoomed}` : "click a frame to zoom to it")}
+        </span>
+      </div>
+      {failed && (
+        <p role="alert">
+          The flame graph could not load: {failed}. Reload the page to try again; the table below
+          has the same samples.
+        </p>
+      )}
+      {/* An icicle: the root on top, callees below, a frame's width its share of the samples. */}
+      <div ref={host} className="flame-host" data-ready={ready ? "true" : "false"} />
+      <p className="sub flame-details">{details ?? "Hover a frame for its samples."}</p>
+    </div>
+  );
+}
