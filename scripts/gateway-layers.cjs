@@ -9,7 +9,7 @@ module.exports = [
   // The one writer of worker state.
   ["fleet"],
   // What feeds the fleet: probes, dial-in endpoints, stall rules, metrics, readiness.
-  ["agent-endpoint", "beam-endpoint", "heartbeats", "lifecycle", "metrics", "stalls"],
+  ["agent-endpoint", "beam-endpoint", "heartbeats", "process-lifecycle", "metrics", "stalls"],
   // When to ask for dumps and what an answer means.
   ["status-intake"],
   // What people call or are told: actions, snapshots, the people's listener

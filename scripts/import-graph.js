@@ -15,7 +15,7 @@ export function directoryOf(path) {
 
 /**
  * The feature a file belongs to: its path cut after three segments
- * (`server/gateway/status`, `web/features/worker`, `server/worker/sessions`),
+ * (`server/gateway/status-intake`, `web/features/worker-page`, `server/worker/sessions`),
  * so a subfolder counts as its feature. A file nearer the root stays in its
  * own directory (`server/gateway/gateway.ts` is `server/gateway`).
  */

@@ -13,7 +13,7 @@ import { prepareCluster, type ClusterRuntime } from "./gateway-cluster.js";
 import { GATEWAY_HELP } from "./gateway-help.js";
 import { authFromConfig, gatewayOptionsFromConfig } from "./options-from-config.js";
 import { createGateway } from "./gateway.js";
-import { createEdgeListeners } from "./lifecycle/edge-listeners.js";
+import { createEdgeListeners } from "./process-lifecycle/edge-listeners.js";
 import { RefusalLog } from "./agent-endpoint/refusal-log.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";

@@ -73,8 +73,8 @@ function findCycle(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] | 
 describe("feature import graph", () => {
   it("reads every feature and sees the edges that exist", () => {
     const graph = featureGraph(sources);
-    expect([...graph.keys()].sort()).toContain("worker");
-    expect(graph.get("snapshots")?.has("worker")).toBe(true);
+    expect([...graph.keys()].sort()).toContain("worker-page");
+    expect(graph.get("snapshots")?.has("worker-page")).toBe(true);
   });
 
   it("has no cycle between features", () => {

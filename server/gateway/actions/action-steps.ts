@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CancelSessionSchema, CommandOutcome } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionKind, ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
 import { ShutdownRequestSchema } from "../../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import { sleep } from "../../shared/clock/clock.js";
 import { formatDuration } from "../../shared/words/durations.js";
 import type { ActionOps } from "./action-ops.js";
@@ -101,7 +101,7 @@ export async function cancelSession(ops: ActionOps, action: Action): Promise<voi
 export async function shutdownWorker(
   ops: ActionOps,
   action: Action,
-  worker: FleetWorker,
+  worker: TrackedWorker,
 ): Promise<void> {
   const cancelSessions = action.kind === ActionKind.CANCEL_WORKER;
   const client = ops.prober.clientFor(worker.id);
@@ -145,7 +145,7 @@ export async function shutdownWorker(
 export async function watchShutdown(
   ops: ActionOps,
   action: Action,
-  worker: FleetWorker,
+  worker: TrackedWorker,
   startedMs: number,
 ): Promise<void> {
   const cancelSessions = action.kind === ActionKind.CANCEL_WORKER;

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { CommandOutcome, KillWorkerSchema } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { ActionStatus, type Action } from "../../../gen/stallwatch/v1/control_pb.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { ActionOps } from "./action-ops.js";
 
 /** The capability an agent announces when it can end its worker process by signal. */
@@ -12,7 +12,10 @@ const KILL_GRACE_MS = 2000;
 const KILL_REPORT_SLACK_MS = 10_000;
 
 /** True when the worker's agent can end the worker process itself. */
-export function canKillThroughAgent(ops: Pick<ActionOps, "agents">, worker: FleetWorker): boolean {
+export function canKillThroughAgent(
+  ops: Pick<ActionOps, "agents">,
+  worker: TrackedWorker,
+): boolean {
   const capabilities = worker.agent?.announce.capabilities ?? [];
   return capabilities.includes(KILL_WORKER_CAPABILITY) && ops.agents.has(worker.id);
 }
@@ -29,7 +32,7 @@ export function canKillThroughAgent(ops: Pick<ActionOps, "agents">, worker: Flee
 export async function killThroughAgent(
   ops: ActionOps,
   action: Action,
-  worker: FleetWorker,
+  worker: TrackedWorker,
   manageFailure: string,
   sessionsAtStart: number,
 ): Promise<void> {

@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import type { Announce, ConnectRequest } from "../../../gen/stallwatch/v1/agent_pb.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
@@ -74,7 +74,7 @@ export function adoptAgentWorker(
   prober: HeartbeatProber,
   announce: Announce,
   peer: string,
-): FleetWorker {
+): TrackedWorker {
   const worker = fleet.enroll(announce.workerId, "agent", announce.manageAddress || peer);
   fleet.agentConnected(worker, announce);
   if (announce.manageAddress !== "")

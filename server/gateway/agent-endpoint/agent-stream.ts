@@ -4,7 +4,7 @@ import { ProfileResultSchema, type ConnectRequest } from "../../../gen/stallwatc
 import { checkProfileResult } from "./profile-ingest.js";
 import { sleep } from "../../shared/clock/clock.js";
 import type { Fleet } from "../fleet/fleet.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { HeartbeatProber } from "../heartbeats/heartbeat-prober.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { AgentRefusal } from "./agent-admission.js";
@@ -60,7 +60,7 @@ export async function* serveAgent(a: ServeArgs) {
   const id = announce.workerId;
   const hasManage = announce.manageAddress !== "";
   // Set once the first answer arrived; everything judging the worker waits for it.
-  const joined: { worker?: FleetWorker } = {};
+  const joined: { worker?: TrackedWorker } = {};
 
   // Answers nobody asked for are dropped before any work is spent on them; a
   // peer that keeps sending them is cut off (a flood of unsolicited 4 MiB
@@ -182,7 +182,7 @@ export async function* serveAgent(a: ServeArgs) {
         fleet.beatMissed(worker, clock.now(), (err as Error).message);
     }
   };
-  const join = (): FleetWorker => {
+  const join = (): TrackedWorker => {
     a.onJoined?.();
     const worker = adoptAgentWorker(fleet, a.prober, announce, a.peer);
     log.info(

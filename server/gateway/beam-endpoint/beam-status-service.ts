@@ -4,7 +4,7 @@ import type { ThreadDumpView } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { sleep, type Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { peerAddressKey } from "../../shared/net/peer-address.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import { WorkerOwnership, type ClusterOwnership } from "../fleet/ownership.js";
 import { admitBeamStream } from "./beam-admission.js";
@@ -32,7 +32,7 @@ export interface BeamStatusOptions extends BeamStreamLimits {
   /** Cluster-wide claim on the worker id, asked before the stream is adopted (server/gateway/cluster). */
   clusterOwnership?: ClusterOwnership;
   /** Parses and stores one answer (once, on arrival); returns the dump it made. */
-  ingest(worker: FleetWorker, answer: BeamAnswer, trigger: string): ThreadDumpView | undefined;
+  ingest(worker: TrackedWorker, answer: BeamAnswer, trigger: string): ThreadDumpView | undefined;
   /** Records a fleet event about a harness (identity problems). */
   onEvent(workerId: string, summary: string): void;
   metrics?: BeamMetrics;
@@ -141,7 +141,7 @@ export function createBeamStatusService(
 /** What the end of a stream says about the harness's liveness. */
 function recordEnd(
   fleet: Fleet,
-  worker: FleetWorker,
+  worker: TrackedWorker,
   log: Logger,
   nowMs: number,
   abortReason: string | undefined,

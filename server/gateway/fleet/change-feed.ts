@@ -1,9 +1,9 @@
 import type { Clock, Timer } from "../../shared/clock/clock.js";
-import type { FleetWorker } from "./fleet-worker.js";
+import type { TrackedWorker } from "./tracked-worker.js";
 
 /** One batch of changes, as every watcher receives it. */
 export interface FleetDelta {
-  changed: FleetWorker[];
+  changed: TrackedWorker[];
   removedIds: string[];
   asOfMs: number;
 }
@@ -16,7 +16,7 @@ export type FleetListener = (delta: FleetDelta) => void;
  * `publishIntervalMs`, so a fleet where every worker beats every second costs
  * watchers one message per interval, not one per beat.
  */
-export class ChangeFeed<W extends FleetWorker> {
+export class ChangeFeed<W extends TrackedWorker> {
   private readonly workers = new Map<string, W>();
   private readonly dirty = new Set<string>();
   private readonly removed = new Set<string>();
@@ -70,7 +70,7 @@ export class ChangeFeed<W extends FleetWorker> {
     this.timer?.cancel();
     this.timer = undefined;
     if (this.dirty.size === 0 && this.removed.size === 0) return;
-    const changed: FleetWorker[] = [];
+    const changed: TrackedWorker[] = [];
     for (const id of this.dirty) {
       const worker = this.workers.get(id);
       if (worker) changed.push(worker);

@@ -1,5 +1,5 @@
 import type { FleetListener } from "./change-feed.js";
-import type { FleetWorker } from "./fleet-worker.js";
+import type { TrackedWorker } from "./tracked-worker.js";
 
 /**
  * The fleet as everyone but its writers sees it: look workers up, list
@@ -10,8 +10,8 @@ import type { FleetWorker } from "./fleet-worker.js";
  */
 export interface FleetReader {
   readonly size: number;
-  get(id: string): FleetWorker | undefined;
-  all(): FleetWorker[];
+  get(id: string): TrackedWorker | undefined;
+  all(): TrackedWorker[];
   /** Listens to batches of changes; returns the unsubscribe function. */
   subscribe(listener: FleetListener): () => void;
 }

@@ -6,11 +6,11 @@ import type { EventLog } from "../events/event-log.js";
 import { ChangeFeed, type FleetListener } from "./change-feed.js";
 import type {
   EvidenceSource,
-  FleetWorker,
+  TrackedWorker,
   SessionVerdict,
   StatusArrival,
   WorkerKind,
-} from "./fleet-worker.js";
+} from "./tracked-worker.js";
 import type { FleetReader } from "./fleet-reader.js";
 import type { LivenessChange, LivenessTracker } from "./liveness.js";
 import { createWorkerRecord, keepMetrics, type WorkerRecord } from "./worker-record.js";
@@ -49,11 +49,11 @@ export class Fleet implements FleetReader {
     return this.feed.size;
   }
 
-  get(id: string): FleetWorker | undefined {
+  get(id: string): TrackedWorker | undefined {
     return this.feed.get(id);
   }
 
-  all(): FleetWorker[] {
+  all(): TrackedWorker[] {
     return this.feed.all();
   }
 
@@ -79,7 +79,7 @@ export class Fleet implements FleetReader {
   // Membership
 
   /** The worker under `id`, created as `kind` at `address` when there is none. */
-  enroll(id: string, kind: WorkerKind, address: string): FleetWorker {
+  enroll(id: string, kind: WorkerKind, address: string): TrackedWorker {
     const existing = this.feed.get(id);
     if (existing) return existing;
     const worker = createWorkerRecord(
@@ -102,7 +102,7 @@ export class Fleet implements FleetReader {
   }
 
   /** The worker is now reached at `address` (a new port, a peer that reconnected). */
-  moveTo(worker: FleetWorker, address: string): void {
+  moveTo(worker: TrackedWorker, address: string): void {
     const record = this.record(worker);
     if (!record || record.address === address) return;
     record.address = address;
@@ -113,7 +113,7 @@ export class Fleet implements FleetReader {
 
   /** A heartbeat (Manage call, agent status round trip, HTTP/2 PING) was answered. */
   beatAnswered(
-    worker: FleetWorker,
+    worker: TrackedWorker,
     atMs: number,
     sample: { rttMs?: number; metrics?: Readonly<Record<string, string>> } = {},
   ): void {
@@ -125,29 +125,29 @@ export class Fleet implements FleetReader {
   }
 
   /** A heartbeat got no answer within its deadline, or an error status. */
-  beatMissed(worker: FleetWorker, atMs: number, reason: string): void {
+  beatMissed(worker: TrackedWorker, atMs: number, reason: string): void {
     this.moveLiveness(worker, (liveness) => liveness.missed(atMs, reason));
   }
 
   /** The connection was refused, reset or closed, or the peer is not a worker. */
-  connectionLost(worker: FleetWorker, atMs: number, reason: string): void {
+  connectionLost(worker: TrackedWorker, atMs: number, reason: string): void {
     this.moveLiveness(worker, (liveness) => liveness.gone(atMs, reason));
   }
 
   /** The worker ended its own connection cleanly. */
-  exited(worker: FleetWorker, atMs: number, reason: string): void {
+  exited(worker: TrackedWorker, atMs: number, reason: string): void {
     this.moveLiveness(worker, (liveness) => liveness.exited(atMs, reason));
   }
 
   /** An operator asked the worker to drain or cancel all. */
-  draining(worker: FleetWorker, atMs: number, reason: string): void {
+  draining(worker: TrackedWorker, atMs: number, reason: string): void {
     this.moveLiveness(worker, (liveness) => liveness.draining(atMs, reason));
   }
 
   // The agent link
 
   /** An agent announced this worker: it is an agent worker from now on. */
-  agentConnected(worker: FleetWorker, announce: Announce): void {
+  agentConnected(worker: TrackedWorker, announce: Announce): void {
     const record = this.record(worker);
     if (!record) return;
     record.kind = "agent";
@@ -156,7 +156,7 @@ export class Fleet implements FleetReader {
   }
 
   /** The agent answered a status request (sessions only, no threads). */
-  agentReported(worker: FleetWorker, report: StatusReport, rttMs: number, atMs: number): void {
+  agentReported(worker: TrackedWorker, report: StatusReport, rttMs: number, atMs: number): void {
     const record = this.record(worker);
     if (!record?.agent) return;
     record.agent.lastReport = { receivedAtMs: atMs, rttMs, report };
@@ -164,7 +164,7 @@ export class Fleet implements FleetReader {
   }
 
   /** The agent's stream ended: what it last reported can no longer be vouched for. */
-  agentDisconnected(worker: FleetWorker, reason: string): void {
+  agentDisconnected(worker: TrackedWorker, reason: string): void {
     const record = this.record(worker);
     if (!record) return;
     if (record.agent) {
@@ -179,7 +179,7 @@ export class Fleet implements FleetReader {
   // Status
 
   /** Sessions (and a dump, finished sessions, Beam text when present) arrived. */
-  statusArrived(worker: FleetWorker, status: StatusArrival): void {
+  statusArrived(worker: TrackedWorker, status: StatusArrival): void {
     const record = this.record(worker);
     if (!record) return;
     record.status.lastStatusAtMs = status.atMs;
@@ -191,7 +191,7 @@ export class Fleet implements FleetReader {
   }
 
   /** The stall rules' verdicts on the worker's live sessions, by session id. */
-  sessionsJudged(worker: FleetWorker, verdicts: ReadonlyMap<string, SessionVerdict>): void {
+  sessionsJudged(worker: TrackedWorker, verdicts: ReadonlyMap<string, SessionVerdict>): void {
     const record = this.record(worker);
     if (!record) return;
     let flipped = false;
@@ -208,13 +208,13 @@ export class Fleet implements FleetReader {
   }
 
   /** The record behind a view, if it is still the fleet's (not removed and re-added meanwhile). */
-  private record(worker: FleetWorker): WorkerRecord | undefined {
+  private record(worker: TrackedWorker): WorkerRecord | undefined {
     const record = this.feed.get(worker.id);
     return record === worker ? record : undefined;
   }
 
   private moveLiveness(
-    worker: FleetWorker,
+    worker: TrackedWorker,
     move: (liveness: LivenessTracker) => LivenessChange | undefined,
   ): void {
     const record = this.record(worker);

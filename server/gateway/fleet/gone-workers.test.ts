@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Announce } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { Fleet } from "./fleet.js";
-import type { WorkerKind } from "./fleet-worker.js";
+import type { WorkerKind } from "./tracked-worker.js";
 import { expiredGoneWorkers, NEVER_ANSWERED_RETENTION_MS } from "./gone-workers.js";
 import { systemClock } from "../../shared/clock/clock.js";
 

@@ -1,4 +1,4 @@
-import type { FleetWorker } from "./fleet-worker.js";
+import type { TrackedWorker } from "./tracked-worker.js";
 
 /** How long a gone agent row that never answered a status request or heartbeat stays. */
 export const NEVER_ANSWERED_RETENTION_MS = 60_000;
@@ -13,7 +13,7 @@ export const NEVER_ANSWERED_RETENTION_MS = 60_000;
  * nothing worth keeping for an hour.
  */
 export function expiredGoneWorkers(
-  workers: Iterable<FleetWorker>,
+  workers: Iterable<TrackedWorker>,
   staticIds: ReadonlySet<string>,
   retentionMs: number,
   nowMs: number,

@@ -1,4 +1,4 @@
-import type { WorkerKind } from "./fleet-worker.js";
+import type { WorkerKind } from "./tracked-worker.js";
 
 /**
  * One live stream that speaks for a worker id (an agent's Connect stream, a

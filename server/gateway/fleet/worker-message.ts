@@ -11,7 +11,7 @@ import {
   type WorkerDetail,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { LivenessState } from "./liveness.js";
-import type { FleetWorker, WorkerKind as Kind } from "./fleet-worker.js";
+import type { TrackedWorker, WorkerKind as Kind } from "./tracked-worker.js";
 
 const livenessToProto: Record<LivenessState, Liveness> = {
   pending: Liveness.UNSPECIFIED,
@@ -43,7 +43,7 @@ function nearestRank(sorted: Float64Array, p: number): number {
 }
 
 /** The dashboard's view of a worker. */
-export function toWorkerMessage(worker: FleetWorker): Worker {
+export function toWorkerMessage(worker: TrackedWorker): Worker {
   const live = worker.liveness.current;
   const recent = worker.roundTrips.lastValues(SUMMARY_SAMPLES);
   // Sorted once for both percentiles: a snapshot makes thousands of these in a row.
@@ -92,7 +92,7 @@ export function toWorkerMessage(worker: FleetWorker): Worker {
 
 /** The worker page's data: series over the window, sessions, dump, events. */
 export function toWorkerDetail(
-  worker: FleetWorker,
+  worker: TrackedWorker,
   windowMs: number,
   events: FleetEvent[],
   nowMs: number,
@@ -121,7 +121,7 @@ export function toWorkerDetail(
  * Snapshots add their series downsampled (snapshots/worker-series.ts).
  */
 export function toWorkerDetailWithoutSeries(
-  worker: FleetWorker,
+  worker: TrackedWorker,
   events: FleetEvent[],
   message: Worker = toWorkerMessage(worker),
 ): WorkerDetail {

@@ -3,19 +3,19 @@ import { createRedactor } from "../redaction/redact.js";
 import type {
   AgentLink,
   BeamStatusSnapshot,
-  FleetWorker,
+  TrackedWorker,
   WorkerKind,
   WorkerStatus,
-} from "./fleet-worker.js";
+} from "./tracked-worker.js";
 import { LivenessTracker } from "./liveness.js";
 import { SampleRing } from "./sample-ring.js";
 
 /**
- * A worker as the fleet holds it: the same shape as {@link FleetWorker}, but
+ * A worker as the fleet holds it: the same shape as {@link TrackedWorker}, but
  * writable. It never leaves fleet/ under this type: everyone else gets the
  * read-only view and changes it through the fleet's operations.
  */
-export interface WorkerRecord extends FleetWorker {
+export interface WorkerRecord extends TrackedWorker {
   kind: WorkerKind;
   address: string;
   liveness: LivenessTracker;

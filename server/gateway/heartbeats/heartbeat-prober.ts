@@ -1,7 +1,7 @@
 import type { Clock } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { formatHostPort, type HostPort } from "../../shared/net/host-port.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import { ManageClient } from "./manage-client.js";
 import { ProbePool } from "./probe-pool.js";
@@ -59,7 +59,7 @@ const TICK_MS = 10;
 const FLUSH_MS = 50;
 
 interface Target {
-  worker: FleetWorker;
+  worker: TrackedWorker;
   slot: number;
   address: HostPort;
   /** Made on first use, for shutdown actions: heartbeats use the probe shard's own. */
@@ -117,7 +117,7 @@ export class HeartbeatProber {
    * agent that announces its Manage address passes its own worker entry, which
    * replaces a static target on the same address (one worker, one row).
    */
-  addTarget(address: HostPort, existingWorker?: FleetWorker): FleetWorker {
+  addTarget(address: HostPort, existingWorker?: TrackedWorker): TrackedWorker {
     const addressId = formatHostPort(address);
     const id = existingWorker?.id ?? addressId;
     const existing = this.targets.get(id);

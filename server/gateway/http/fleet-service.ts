@@ -18,7 +18,7 @@ import type { StatusCollector } from "../status-intake/status-collector.js";
 import { BoundedQueue } from "../../shared/streams/bounded-queue.js";
 import type { FleetDelta } from "../fleet/change-feed.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import { toWorkerDetail, toWorkerMessage } from "../fleet/worker-message.js";
 
 export interface FleetServiceDeps {
@@ -58,7 +58,7 @@ export function createFleetService(
       totals: collector.totals(),
     });
 
-  const requireWorker = (id: string): FleetWorker => {
+  const requireWorker = (id: string): TrackedWorker => {
     const worker = fleet.get(id);
     if (!worker)
       throw new ConnectError(`no worker "${id.slice(0, 200)}" in the fleet`, Code.NotFound);
@@ -71,7 +71,7 @@ export function createFleetService(
     return (minutes || 5) * MINUTE;
   };
 
-  const detail = (worker: FleetWorker, window: number) =>
+  const detail = (worker: TrackedWorker, window: number) =>
     toWorkerDetail(worker, window, events.list({ workerId: worker.id, limit: 50 }), clock.now());
 
   return {

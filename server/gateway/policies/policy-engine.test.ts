@@ -18,7 +18,7 @@ import { AuditRecordSchema } from "../../../gen/stallwatch/v1/control_pb.js";
 import type { ActionRequest } from "../actions/action-request.js";
 import type { Caller } from "../auth/caller.js";
 import type { EventInit } from "../events/event-log.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import { openStore, type Store } from "../store/store.js";
 import { FakeClock } from "../../testing/fake-clock.js";
 import { decisionIds } from "./decision-ids.js";
@@ -62,7 +62,7 @@ describe("PolicyEngine", () => {
   let store: Store;
   let actions: RecordingActions;
   let events: EventInit[];
-  let workers: FleetWorker[];
+  let workers: TrackedWorker[];
   let snapshotRefusal: string | undefined;
   let registry: Registry;
 

@@ -15,7 +15,7 @@ import type { ActionRequest } from "../actions/action-request.js";
 import type { Caller } from "../auth/caller.js";
 import type { EventInit } from "../events/event-log.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { PolicyStore } from "../store/policy-store.js";
 import { decisionIds } from "./decision-ids.js";
 import { matchSession } from "./policy-match.js";
@@ -60,13 +60,13 @@ export interface PolicyEngineDeps {
 }
 
 interface Match {
-  worker: FleetWorker;
+  worker: TrackedWorker;
   view: SessionView;
   evidence: string;
 }
 
 /** A worker a policy may act on: not on its way out already. */
-function actionable(worker: FleetWorker): boolean {
+function actionable(worker: TrackedWorker): boolean {
   const state = worker.liveness.current.state;
   return state !== "gone" && state !== "exited" && state !== "draining";
 }

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { SessionState } from "../../../gen/stallwatch/v1/agent_pb.js";
 import { PolicyMode } from "../../../gen/stallwatch/v1/policy_pb.js";
-import type { WorkerKind } from "../fleet/fleet-worker.js";
+import type { WorkerKind } from "../fleet/tracked-worker.js";
 import { parseDuration } from "./duration.js";
 import { POLICY_ACTIONS, POLICY_MODES, type PolicySpec } from "./policy-spec.js";
 import { parseSelector, selectsEverything } from "./selector.js";

@@ -1,7 +1,7 @@
 import { SessionState } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { SessionView, ThreadView } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { formatDuration } from "../../shared/words/durations.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { PolicyMatchSpec } from "./policy-spec.js";
 import { selectorMatches } from "./selector.js";
 
@@ -9,7 +9,7 @@ import { selectorMatches } from "./selector.js";
 export const MAX_EVIDENCE_CHARS = 2000;
 
 /** The thread running a session's user code in the worker's latest dump, if any. */
-function sessionThread(worker: FleetWorker, view: SessionView): ThreadView | undefined {
+function sessionThread(worker: TrackedWorker, view: SessionView): ThreadView | undefined {
   const session = view.session;
   const threads = worker.status.latestDump?.threads ?? [];
   if (!session) return undefined;
@@ -28,7 +28,7 @@ function sessionThread(worker: FleetWorker, view: SessionView): ThreadView | und
  */
 export function matchSession(
   match: PolicyMatchSpec,
-  worker: FleetWorker,
+  worker: TrackedWorker,
   view: SessionView,
   nowMs: number,
 ): string | undefined {

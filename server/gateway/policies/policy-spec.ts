@@ -1,6 +1,6 @@
 import { ActionKind } from "../../../gen/stallwatch/v1/control_pb.js";
 import { PolicyMode } from "../../../gen/stallwatch/v1/policy_pb.js";
-import type { WorkerKind } from "../fleet/fleet-worker.js";
+import type { WorkerKind } from "../fleet/tracked-worker.js";
 import { formatDuration } from "../../shared/words/durations.js";
 import type { SelectorTerm } from "./selector.js";
 

@@ -3,20 +3,20 @@ import { describe, expect, it } from "vitest";
 import { ProfileMode } from "../../../gen/stallwatch/v1/agent_pb.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { FakeClock } from "../../testing/fake-clock.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import { ProfileRunner, type ProfileRunnerDeps } from "./profile-runner.js";
 
 /** The parts of a fleet worker that admitting a profile reads. */
-function worker(id: string, state: string, capabilities: string[] = ["profile"]): FleetWorker {
+function worker(id: string, state: string, capabilities: string[] = ["profile"]): TrackedWorker {
   return {
     id,
     liveness: { current: { state, reason: state === "gone" ? "stream closed" : "" } },
     agent: capabilities.length ? { announce: { capabilities }, connected: true } : undefined,
-    // A partial FleetWorker: admit() reads only the fields above.
-  } as unknown as FleetWorker;
+    // A partial TrackedWorker: admit() reads only the fields above.
+  } as unknown as TrackedWorker;
 }
 
-function runnerWith(workers: FleetWorker[], perMinute: number, clock = new FakeClock()) {
+function runnerWith(workers: TrackedWorker[], perMinute: number, clock = new FakeClock()) {
   const byId = new Map(workers.map((w) => [w.id, w]));
   const withAgent = (id: string) => (byId.get(id)?.agent ? true : false);
   const deps = {

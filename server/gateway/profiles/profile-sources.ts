@@ -1,5 +1,5 @@
 import { ProfileSource } from "../../../gen/stallwatch/v1/profile_pb.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 
 /** How a worker can be profiled, and the words that say so. */
 export type SourceChoice =
@@ -13,7 +13,7 @@ export type SourceChoice =
  * Beam harness); else none, with the reason in a plain sentence.
  */
 export function chooseSource(
-  worker: FleetWorker,
+  worker: TrackedWorker,
   has: { agent: boolean; beam: boolean },
 ): SourceChoice {
   const caps = worker.agent?.announce.capabilities ?? [];

@@ -4,7 +4,7 @@ import type { FleetEvent, Worker, WorkerDetail } from "../../../gen/stallwatch/v
 import { SnapshotSchema, type Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { EventLog } from "../events/event-log.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import { toWorkerDetailWithoutSeries, toWorkerMessage } from "../fleet/worker-message.js";
 import type { StatusCollector } from "../status-intake/status-collector.js";
 import { EVENTS_PER_WORKER, recentEventsByWorker } from "./recent-events.js";
@@ -38,7 +38,7 @@ function frame(
   events: EventLog,
   collector: StatusCollector,
   audit: AuditRecord[],
-): { snapshot: Snapshot; workers: FleetWorker[]; recent: Map<string, FleetEvent[]> } {
+): { snapshot: Snapshot; workers: TrackedWorker[]; recent: Map<string, FleetEvent[]> } {
   const workers = scope.workerId
     ? [fleet.get(scope.workerId)].filter((w) => w !== undefined)
     : fleet.all();
@@ -115,7 +115,7 @@ export function buildSnapshot(
 
 /** One worker as a snapshot keeps it: its message, its detail, and its series packed (cut at `nowMs`). */
 function workerParts(
-  worker: FleetWorker,
+  worker: TrackedWorker,
   recent: ReadonlyMap<string, FleetEvent[]>,
   nowMs: number,
   out: ByteWriter,

@@ -5,7 +5,7 @@ import {
   type MetricSeries,
   type Series,
 } from "../../../gen/stallwatch/v1/fleet_pb.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import {
   ByteReader,
   ByteWriter,
@@ -33,7 +33,7 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 /** Appends `worker`'s series over the window ending at `nowMs` to `out`. */
 export function packWorkerSeries(
   out: ByteWriter,
-  worker: Pick<FleetWorker, "roundTrips" | "metricSeries">,
+  worker: Pick<TrackedWorker, "roundTrips" | "metricSeries">,
   nowMs: number,
   res: Resolution = SNAPSHOT_RESOLUTION,
 ): void {

@@ -1,6 +1,6 @@
 import type { SessionView } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import type { EventLog } from "../events/event-log.js";
-import type { FleetWorker, SessionVerdict } from "../fleet/fleet-worker.js";
+import type { TrackedWorker, SessionVerdict } from "../fleet/tracked-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import { judgeSession, type StallThresholds } from "./stall-rules.js";
 
@@ -19,7 +19,7 @@ export class StallWatch {
     private readonly thresholds: StallThresholds,
   ) {}
 
-  judge(worker: FleetWorker, nowMs: number): void {
+  judge(worker: TrackedWorker, nowMs: number): void {
     const before = this.stalled.get(worker.id) ?? new Map<string, number>();
     const after = new Map<string, number>();
     const verdicts = new Map<string, SessionVerdict>();

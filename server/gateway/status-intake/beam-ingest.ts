@@ -12,7 +12,7 @@ import type { BeamMetrics } from "../beam-endpoint/beam-metrics.js";
 import type { BeamParseLimits, BeamThread, ParsedBeamStatus } from "../beam-text/beam-types.js";
 import { parseBeamStatus } from "../beam-text/status-text.js";
 import { rawView, readableText } from "./readable-text.js";
-import type { BeamStatusSnapshot } from "../fleet/fleet-worker.js";
+import type { BeamStatusSnapshot } from "../fleet/tracked-worker.js";
 import type { Redactor } from "../redaction/redact.js";
 import type { ObservedThread, ThreadMotionTracker } from "./thread-motion.js";
 

@@ -8,7 +8,7 @@ import type { Clock } from "../../shared/clock/clock.js";
 import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { BeamAnswer, BeamChannels } from "../beam-endpoint/beam-status-service.js";
 import type { EventLog } from "../events/event-log.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import { StallWatch } from "../stalls/stall-watch.js";
 import type { StallThresholds } from "../stalls/stall-rules.js";
@@ -72,17 +72,17 @@ export class StatusCollector {
   }
 
   /** Takes a dump now (bounded by the deadline); undefined when the worker cannot give one. */
-  collectNow(worker: FleetWorker, trigger: string): Promise<ThreadDumpView | undefined> {
+  collectNow(worker: TrackedWorker, trigger: string): Promise<ThreadDumpView | undefined> {
     return this.scheduler.collectNow(worker, trigger);
   }
 
   /** Sessions (and a dump, if present) from an agent report. */
-  ingestReport(worker: FleetWorker, report: StatusReport, trigger: string) {
+  ingestReport(worker: TrackedWorker, report: StatusReport, trigger: string) {
     return this.ingest.report(worker, report, trigger);
   }
 
   /** One Beam answer, parsed once on arrival (called by the Beam status service). */
-  ingestBeam(worker: FleetWorker, answer: BeamAnswer, trigger: string): ThreadDumpView {
+  ingestBeam(worker: TrackedWorker, answer: BeamAnswer, trigger: string): ThreadDumpView {
     return this.ingest.beam(worker, answer, trigger);
   }
 

@@ -4,7 +4,7 @@ import { SessionViewSchema, type ThreadDumpView } from "../../../gen/stallwatch/
 import type { Clock } from "../../shared/clock/clock.js";
 import type { BeamAnswer } from "../beam-endpoint/beam-status-service.js";
 import type { BeamMetrics } from "../beam-endpoint/beam-metrics.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { Redactor } from "../redaction/redact.js";
 import type { StallWatch } from "../stalls/stall-watch.js";
@@ -31,7 +31,7 @@ export interface StatusIngestOptions {
  */
 export class StatusIngest {
   /** Per worker, learned dump after dump; goes with the worker's row. */
-  private readonly motion = new WeakMap<FleetWorker, ThreadMotionTracker>();
+  private readonly motion = new WeakMap<TrackedWorker, ThreadMotionTracker>();
 
   constructor(
     private readonly fleet: Fleet,
@@ -42,7 +42,7 @@ export class StatusIngest {
   ) {}
 
   /** Sessions (and a dump, if present) from an agent report. */
-  report(worker: FleetWorker, report: StatusReport, trigger: string): ThreadDumpView | undefined {
+  report(worker: TrackedWorker, report: StatusReport, trigger: string): ThreadDumpView | undefined {
     const now = this.clock.now();
     this.totals.count(worker.id, report.finished);
     this.fleet.statusArrived(worker, {
@@ -60,7 +60,7 @@ export class StatusIngest {
   }
 
   /** One Beam answer, parsed once on arrival. */
-  beam(worker: FleetWorker, answer: BeamAnswer, trigger: string): ThreadDumpView {
+  beam(worker: TrackedWorker, answer: BeamAnswer, trigger: string): ThreadDumpView {
     const got = ingestBeamAnswer(
       worker.id,
       answer,
@@ -80,7 +80,7 @@ export class StatusIngest {
     return got.dump;
   }
 
-  private motionOf(worker: FleetWorker): ThreadMotionTracker {
+  private motionOf(worker: TrackedWorker): ThreadMotionTracker {
     let tracker = this.motion.get(worker);
     if (!tracker) {
       tracker = new ThreadMotionTracker(this.opts.notMovingMs ?? 10_000);

@@ -3,7 +3,7 @@ import type { Clock, Timer } from "../../shared/clock/clock.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import type { AgentChannels } from "../agent-endpoint/agent-options.js";
 import type { BeamChannels } from "../beam-endpoint/beam-status-service.js";
-import type { FleetWorker } from "../fleet/fleet-worker.js";
+import type { TrackedWorker } from "../fleet/tracked-worker.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { StallWatch } from "../stalls/stall-watch.js";
 import { DumpBudget, type DumpTarget } from "./dump-scheduler.js";
@@ -27,7 +27,7 @@ export interface StatusSchedulerOptions {
 const TICK_MS = 250;
 
 interface Target extends DumpTarget {
-  worker: FleetWorker;
+  worker: TrackedWorker;
 }
 
 /** Dumps per second: allowed now, asked for by the fleet, and the ceiling. */
@@ -49,7 +49,10 @@ export class StatusScheduler {
   private lastTickMs: number;
   private readonly inFlight = new Set<string>();
   /** Per worker: dashboard views watching it, and when its next dump is due. */
-  private readonly cadence = new WeakMap<FleetWorker, { watchers: number; nextDumpAtMs: number }>();
+  private readonly cadence = new WeakMap<
+    TrackedWorker,
+    { watchers: number; nextDumpAtMs: number }
+  >();
 
   constructor(
     private readonly fleet: FleetReader,
@@ -102,7 +105,7 @@ export class StatusScheduler {
   }
 
   /** Takes a dump now (bounded by the deadline); undefined when the worker cannot give one. */
-  async collectNow(worker: FleetWorker, trigger: string): Promise<ThreadDumpView | undefined> {
+  async collectNow(worker: TrackedWorker, trigger: string): Promise<ThreadDumpView | undefined> {
     if (worker.kind === "beam") {
       const beam = this.beams.get(worker.id);
       return beam ? beam.requestStatus(trigger) : worker.status.latestDump;
@@ -160,7 +163,7 @@ export class StatusScheduler {
         this.stalls.judge(t.worker, now);
   }
 
-  private cadenceOf(worker: FleetWorker) {
+  private cadenceOf(worker: TrackedWorker) {
     let cadence = this.cadence.get(worker);
     if (!cadence) {
       cadence = { watchers: 0, nextDumpAtMs: 0 };

@@ -6,7 +6,7 @@ import {
   type SessionView,
 } from "../../../../gen/stallwatch/v1/fleet_pb.js";
 import type { FleetReader } from "../../fleet/fleet-reader.js";
-import type { FleetWorker, WorkerKind } from "../../fleet/fleet-worker.js";
+import type { TrackedWorker, WorkerKind } from "../../fleet/tracked-worker.js";
 
 /** A session in PROCESSING since `enteredAtMs` whose progress last moved at `progressAtMs`. */
 export function processingSession(
@@ -31,7 +31,7 @@ export function processingSession(
   });
 }
 
-/** What a unit test says about a worker; the rest of FleetWorker is never read by policies. */
+/** What a unit test says about a worker; the rest of TrackedWorker is never read by policies. */
 export interface WorkerStub {
   id: string;
   kind?: WorkerKind;
@@ -43,7 +43,7 @@ export interface WorkerStub {
 }
 
 /** A worker as policies read it (id, kind, liveness, sessions, the latest dump). */
-export function stubWorker(w: WorkerStub): FleetWorker {
+export function stubWorker(w: WorkerStub): TrackedWorker {
   const latestDump = w.threads
     ? create(ThreadDumpViewSchema, {
         takenAtMs: BigInt(w.dumpAtMs ?? 0),
@@ -66,11 +66,11 @@ export function stubWorker(w: WorkerStub): FleetWorker {
     },
   };
   // Only the fields above are read by server/gateway/policies.
-  return worker as unknown as FleetWorker;
+  return worker as unknown as TrackedWorker;
 }
 
 /** A fleet reader over a list that the test changes in place. */
-export function stubFleet(workers: FleetWorker[]): FleetReader {
+export function stubFleet(workers: TrackedWorker[]): FleetReader {
   return {
     get size() {
       return workers.length;

@@ -12,7 +12,7 @@ import {
 } from "../../fleet/index";
 import { ProfileResultView } from "../../profiles/index";
 import { ThreadDumpView } from "../../thread-dumps/index";
-import { WorkerDetailView } from "../../worker/index";
+import { WorkerDetailView } from "../../worker-page/index";
 import { useSnapshot } from "../api/snapshots";
 
 /** Banner links that stay inside the snapshot: only to its own worker pages. */

@@ -17,7 +17,7 @@ export type SampleSeries = Omit<SampleRing, "push">;
  * Only the fleet (fleet.ts) changes a worker, through its named operations,
  * so every change emits its event and reaches watchers the same way.
  */
-export interface FleetWorker {
+export interface TrackedWorker {
   readonly id: string;
   readonly kind: WorkerKind;
   /** host:port the gateway probes, or the peer address. */
@@ -79,7 +79,7 @@ export interface BeamStatusSnapshot {
 
 /** A thread dump to pin to a worker's "late" event, taken when it turned late (bounded). */
 export type EvidenceSource = (
-  worker: FleetWorker,
+  worker: TrackedWorker,
   trigger: string,
 ) => Promise<ThreadDumpView | undefined>;
 
