@@ -148,6 +148,19 @@ describe("PolicyEngine", () => {
     expect(actions.started).toHaveLength(1);
   });
 
+  it("drain: one decision per worker run however many of its sessions match", async () => {
+    workers.push(hungSessions("w1", 3));
+    const engine = engineFor(
+      `- { name: drain-stuck, mode: enforce, action: drain, match: { no_progress_for: 10m, selector: "worker_id=w*" } }`,
+    );
+    await engine.tick();
+    await engine.tick();
+    expect(actions.started).toHaveLength(1);
+    expect(actions.started[0]?.kind).toBe(ActionKind.DRAIN_WORKER);
+    expect(actions.started[0]?.request.sessionId).toBeUndefined();
+    expect(await decisions()).toHaveLength(1);
+  });
+
   it("a refused snapshot does not hold the action back; the decision says why there is none", async () => {
     workers.push(hungSessions("w1", 1));
     snapshotRefusal = "too many snapshots: at most 10 per minute per caller";
