@@ -52,6 +52,13 @@ class RecordingActions implements PolicyActions {
     this.byId.set(request.actionId, action);
     return action;
   }
+  /** Workers with no way to take an action (no agent, no Manage endpoint). */
+  readonly unreachable = new Set<string>();
+  whyNot(_kind: ActionKind, workerId: string): string | undefined {
+    return this.unreachable.has(workerId)
+      ? `worker ${workerId} has no agent connection`
+      : undefined;
+  }
   get(actionId: string): Promise<Action | undefined> {
     return Promise.resolve(this.byId.get(actionId));
   }
@@ -206,6 +213,19 @@ describe("PolicyEngine", () => {
     await clock.advance(10 * MIN + 1);
     await engine.tick();
     expect(actions.started).toHaveLength(3);
+  });
+
+  it("dry run says when the action could not have started", async () => {
+    workers.push(hungSessions("w-beam", 1));
+    actions.unreachable.add("w-beam");
+    const engine = engineFor(policy("dry-run"));
+    await engine.tick();
+    await engine.tick();
+    const [only, ...rest] = await decisions();
+    expect(rest).toEqual([]);
+    expect(only?.outcome).toBe(PolicyOutcome.FAILED);
+    expect(only?.detail).toBe("dry run: it would fail: worker w-beam has no agent connection");
+    expect(events.map((e) => e.kind)).toEqual(["policy_failed"]);
   });
 
   it("dry run obeys the same cap, so it shows what enforcing would have done", async () => {
