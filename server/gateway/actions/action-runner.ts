@@ -147,6 +147,21 @@ export class ActionRunner {
     return this.begin(old.kind, request, caller, old);
   }
 
+  /**
+   * Why `kind` could not be started on the worker now (not in the fleet, no
+   * agent for a session cancel, no Manage endpoint for a shutdown), or
+   * undefined when it could: what a policy's dry run checks.
+   */
+  whyNot(kind: ActionKind, workerId: string): string | undefined {
+    if (!this.deps.fleet.get(workerId)) return `no worker "${workerId.slice(0, 200)}" in the fleet`;
+    try {
+      checkReachable(this.ops, kind, workerId);
+      return undefined;
+    } catch (err) {
+      return ConnectError.from(err).rawMessage;
+    }
+  }
+
   async get(actionId: string): Promise<Action | undefined> {
     return this.running.get(actionId) ?? (await this.deps.store.getAction(actionId));
   }

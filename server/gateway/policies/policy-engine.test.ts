@@ -52,6 +52,13 @@ class RecordingActions implements PolicyActions {
     this.byId.set(request.actionId, action);
     return action;
   }
+  /** Workers with no way to take an action (no agent, no Manage endpoint). */
+  readonly unreachable = new Set<string>();
+  whyNot(_kind: ActionKind, workerId: string): string | undefined {
+    return this.unreachable.has(workerId)
+      ? `worker ${workerId} has no agent connection`
+      : undefined;
+  }
   get(actionId: string): Promise<Action | undefined> {
     return Promise.resolve(this.byId.get(actionId));
   }
@@ -148,6 +155,19 @@ describe("PolicyEngine", () => {
     expect(actions.started).toHaveLength(1);
   });
 
+  it("drain: one decision per worker run however many of its sessions match", async () => {
+    workers.push(hungSessions("w1", 3));
+    const engine = engineFor(
+      `- { name: drain-stuck, mode: enforce, action: drain, match: { no_progress_for: 10m, selector: "worker_id=w*" } }`,
+    );
+    await engine.tick();
+    await engine.tick();
+    expect(actions.started).toHaveLength(1);
+    expect(actions.started[0]?.kind).toBe(ActionKind.DRAIN_WORKER);
+    expect(actions.started[0]?.request.sessionId).toBeUndefined();
+    expect(await decisions()).toHaveLength(1);
+  });
+
   it("a refused snapshot does not hold the action back; the decision says why there is none", async () => {
     workers.push(hungSessions("w1", 1));
     snapshotRefusal = "too many snapshots: at most 10 per minute per caller";
@@ -193,6 +213,19 @@ describe("PolicyEngine", () => {
     await clock.advance(10 * MIN + 1);
     await engine.tick();
     expect(actions.started).toHaveLength(3);
+  });
+
+  it("dry run says when the action could not have started", async () => {
+    workers.push(hungSessions("w-beam", 1));
+    actions.unreachable.add("w-beam");
+    const engine = engineFor(policy("dry-run"));
+    await engine.tick();
+    await engine.tick();
+    const [only, ...rest] = await decisions();
+    expect(rest).toEqual([]);
+    expect(only?.outcome).toBe(PolicyOutcome.FAILED);
+    expect(only?.detail).toBe("dry run: it would fail: worker w-beam has no agent connection");
+    expect(events.map((e) => e.kind)).toEqual(["policy_failed"]);
   });
 
   it("dry run obeys the same cap, so it shows what enforcing would have done", async () => {

@@ -38,6 +38,8 @@ export type PolicyCrashPoint = "policy-decided";
 export interface PolicyActions {
   start(kind: ActionKind, request: ActionRequest, caller: Caller): Promise<Action>;
   get(actionId: string): Promise<Action | undefined>;
+  /** Why `kind` could not start on the worker now, or undefined (checked in dry run). */
+  whyNot(kind: ActionKind, workerId: string): string | undefined;
 }
 
 export interface PolicyEngineDeps {
@@ -261,14 +263,24 @@ export class PolicyEngine {
     skipped.outcome = PolicyOutcome.SKIPPED_CAP;
     skipped.actionId = "";
     skipped.detail = `cap reached: ${spec.maxActions} actions per ${formatDuration(spec.windowMs)}, fleet-wide${dryRun ? " (dry run)" : ""}`;
+    const main = this.decision(spec, mode, match, nowMs, ids.main);
+    // A dry run says so when the action could not have started (a Beam
+    // harness has no agent to cancel one session through).
+    const wouldFail = dryRun ? this.deps.actions.whyNot(spec.action, match.worker.id) : undefined;
+    if (wouldFail !== undefined) {
+      main.outcome = PolicyOutcome.FAILED;
+      main.detail = `dry run: it would fail: ${wouldFail}`.slice(0, 500);
+    }
     const { decision, fresh } = await this.deps.store.recordDecision(
-      this.decision(spec, mode, match, nowMs, ids.main),
-      {
-        maxActions: spec.maxActions,
-        windowMs: spec.windowMs,
-        counted: dryRun ? PolicyOutcome.WOULD_ACT : PolicyOutcome.ACTED,
-        skipped,
-      },
+      main,
+      wouldFail !== undefined
+        ? undefined
+        : {
+            maxActions: spec.maxActions,
+            windowMs: spec.windowMs,
+            counted: dryRun ? PolicyOutcome.WOULD_ACT : PolicyOutcome.ACTED,
+            skipped,
+          },
     );
     if (decision.outcome === PolicyOutcome.SKIPPED_CAP) {
       this.settled.add(ids.skipped);
@@ -306,6 +318,11 @@ export class PolicyEngine {
     }
     if (decision.outcome !== PolicyOutcome.ACTED) {
       this.settled.add(ids.main);
+      if (fresh && decision.outcome === PolicyOutcome.FAILED) {
+        this.deps.metrics.matched(spec.name, metricMode);
+        this.deps.metrics.outcome(spec.name, "failed");
+        this.tell(decision, "policy_failed", `policy ${spec.name}: ${decision.detail}`);
+      }
       return;
     }
     if (fresh) {

@@ -106,6 +106,11 @@ describe("parsePolicyFile", () => {
       `policies[0].match.selector: "worker_id=*" matches every worker`,
     ],
     [
+      "an empty selector",
+      one(`match: { in_state_for: 10m, selector: " , " }`),
+      `policies[0].match.selector: " , " matches every worker`,
+    ],
+    [
       "no duration at all",
       one(`match: { selector: "worker_id=a" }`),
       "policies[0].match: no duration",

@@ -242,19 +242,23 @@ function readMatch(
     );
   let selectorText = "";
   let selector: PolicySpec["match"]["selector"] = [];
+  let unreadable = false;
   if (value.selector !== undefined) {
+    unreadable = true;
     if (typeof value.selector !== "string")
       problems.push(`${at}.selector: expected text such as "worker_id=etl-*"`);
     else {
       const parsed = parseSelector(value.selector);
       if (typeof parsed === "string") problems.push(`${at}.selector: ${parsed}`);
       else {
+        unreadable = false;
         selector = parsed;
         selectorText = parsed.map((t) => `${t.key}=${t.glob}`).join(", ");
       }
     }
   }
-  if (selectsEverything(selector) && !allowMatchAll && typeof value.selector !== "object")
+  // A selector that did not parse was reported above; an empty one selects everything.
+  if (!unreadable && selectsEverything(selector) && !allowMatchAll)
     problems.push(
       value.selector === undefined
         ? `${at}.selector: missing: the policy would match every worker; name the workers (e.g. "worker_id=etl-*"), or allow_match_all: true`
