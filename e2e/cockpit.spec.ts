@@ -107,10 +107,13 @@ test("the fleet's first load is small, precompressed and cached for good; charts
   await page.waitForTimeout(1500);
   const first = [...scripts.entries()];
   expect(first.length).toBeGreaterThan(0);
-  for (const [, s] of first) {
-    expect(s.encoding).toBe("br");
-    expect(s.cache).toBe("public, max-age=31536000, immutable");
+  for (const [path, s] of first) {
+    // The build precompresses every file of 512 bytes or more (vite.config.ts);
+    // a smaller chunk (a shared helper Rollup split out) gains nothing from it.
+    if (s.bytes >= 512 || s.encoding !== "") expect(s.encoding, path).toBe("br");
+    expect(s.cache, path).toBe("public, max-age=31536000, immutable");
   }
+  expect(first.filter(([, s]) => s.encoding === "br").length).toBeGreaterThan(0);
   expect(first.filter(([, s]) => s.charts).map(([path]) => path)).toEqual([]);
   const total = first.reduce((n, [, s]) => n + s.bytes, 0);
   expect(total).toBeLessThan(200 * 1024);

@@ -23,11 +23,12 @@ test("see what the policies would have done to the incident, with evidence, and 
   await expect(policy).toContainText("dry-run");
   await expect(policy).toContainText("cancel session");
 
-  // The hung session in demo-1 matches once it has been stuck past the threshold.
+  // A hung demo session matches once it has been stuck past the threshold
+  // (which one depends on what earlier journeys on this demo cancelled).
   const decision = page
     .locator("table.policy-decisions tr")
     .filter({ hasText: "would have acted" })
-    .filter({ hasText: "demo-1" })
+    .filter({ hasText: /demo-/ })
     .first();
   await expect(decision).toBeVisible({ timeout: 75_000 });
   await expect(decision).toContainText(/no progress for/);
@@ -59,9 +60,6 @@ test("see what the policies would have done to the incident, with evidence, and 
   const record = page.getByRole("row").filter({ hasText: "policy switch" });
   await expect(record).toContainText("e2e: hold during the incident review");
 
-  // Nothing was cancelled by a policy: the demo's hung session is still there.
-  await page.goto(`${demo.url}/stalled`);
-  await expect(page.getByRole("row").filter({ hasText: "demo-1" }).first()).toBeVisible({
-    timeout: 30_000,
-  });
+  // Dry run: no policy acted, so no audit record names one as its actor.
+  await expect(page.getByRole("row").filter({ hasText: "policy:" })).toHaveCount(0);
 });
