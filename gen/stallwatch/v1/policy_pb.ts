@@ -90,7 +90,8 @@ export const PolicyMatchSchema: GenMessage<PolicyMatch> = /*@__PURE__*/
  */
 export type PolicyCounts = Message<"stallwatch.v1.PolicyCounts"> & {
   /**
-   * Since this gateway started (cluster: every gateway's, summed).
+   * Over every decision the store still keeps (as long as the audit), from
+   * every gateway of a cluster.
    *
    * @generated from field: uint64 matches = 1;
    */
