@@ -1,7 +1,9 @@
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 import { ActionStatus } from "../../../../gen/stallwatch/v1/control_pb";
+import { ReasonField } from "../../../shared/reason-field";
 import { stateKey } from "../../../shared/state-key";
+import { useModalDialog } from "../../../shared/use-modal-dialog";
 import { useAction, type ActionKindName } from "../api/use-action";
 
 const TITLES: Record<ActionKindName, string> = {
@@ -30,19 +32,12 @@ export function ActionDialog({
   consequence,
   onClose,
 }: ActionDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const { ref, close } = useModalDialog(onClose);
   const [reason, setReason] = useState("");
   // What the operator confirmed; live counts must not rewrite it while the action runs
   // (the host already keeps the text the dialog opened with).
   const [confirmed, setConfirmed] = useState<string | undefined>(undefined);
   const { action, error, pending, start } = useAction();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog || dialog.open) return;
-    // jsdom (component tests) has no showModal; a plain open dialog is enough there.
-    if (typeof (dialog as Partial<HTMLDialogElement>).showModal === "function") dialog.showModal();
-    else dialog.setAttribute("open", "");
-  }, []);
   const done = action !== undefined && action.status !== ActionStatus.RUNNING;
   const submit = (e: React.SyntheticEvent) => {
     e.preventDefault();
@@ -65,19 +60,12 @@ export function ActionDialog({
           </p>
         )}
         {!action && (
-          <>
-            <label htmlFor="action-reason">Reason (recorded in the audit log)</label>
-            <textarea
-              id="action-reason"
-              required
-              maxLength={1000}
-              rows={3}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              placeholder="e.g. stuck in recv_into for 12 minutes, INC-2231"
-              autoFocus
-            />
-          </>
+          <ReasonField
+            id="action-reason"
+            value={reason}
+            onChange={setReason}
+            placeholder="e.g. stuck in recv_into for 12 minutes, INC-2231"
+          />
         )}
         {action && (
           <div
@@ -120,15 +108,7 @@ export function ActionDialog({
               {pending ? "Sending…" : `${TITLES[kind]} now`}
             </button>
           )}
-          <button
-            type="button"
-            onClick={() => {
-              const dialog = ref.current as Partial<HTMLDialogElement> | null;
-              // jsdom's dialog has no close(); onClose is what closing leads to anyway.
-              if (dialog?.open && typeof dialog.close === "function") dialog.close();
-              else onClose();
-            }}
-          >
+          <button type="button" onClick={close}>
             {done || !action ? "Close" : "Close (keeps running)"}
           </button>
         </div>

@@ -1,5 +1,7 @@
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import type { DryRunOverride } from "../../../../gen/stallwatch/v1/policy_pb";
+import { ReasonField } from "../../../shared/reason-field";
+import { useModalDialog } from "../../../shared/use-modal-dialog";
 import { useWhoAmI } from "../../actions/index";
 import { useDryRunSwitch } from "../api/use-dry-run-switch";
 
@@ -29,21 +31,9 @@ export function DryRunSwitch({ override }: { override: DryRunOverride | undefine
 }
 
 function SwitchDialog({ turnOn, onClose }: { turnOn: boolean; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const { ref, close } = useModalDialog(onClose);
   const [reason, setReason] = useState("");
   const { set, pending, done, error } = useDryRunSwitch();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog || dialog.open) return;
-    // jsdom (component tests) has no showModal; a plain open dialog is enough there.
-    if (typeof (dialog as Partial<HTMLDialogElement>).showModal === "function") dialog.showModal();
-    else dialog.setAttribute("open", "");
-  }, []);
-  const close = () => {
-    const dialog = ref.current as Partial<HTMLDialogElement> | null;
-    if (dialog?.open && typeof dialog.close === "function") dialog.close();
-    else onClose();
-  };
   return (
     <dialog ref={ref} className="action-dialog" aria-labelledby="switch-title" onClose={onClose}>
       <form
@@ -61,19 +51,12 @@ function SwitchDialog({ turnOn, onClose }: { turnOn: boolean; onClose: () => voi
             : "Policies configured as enforce act again on their next match, within their caps."}
         </p>
         {!done && (
-          <>
-            <label htmlFor="switch-reason">Reason (recorded in the audit log)</label>
-            <textarea
-              id="switch-reason"
-              required
-              maxLength={1000}
-              rows={3}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              placeholder="e.g. policy cancelled healthy sessions, INC-2240"
-              autoFocus
-            />
-          </>
+          <ReasonField
+            id="switch-reason"
+            value={reason}
+            onChange={setReason}
+            placeholder="e.g. policy cancelled healthy sessions, INC-2240"
+          />
         )}
         {done && (
           <div role="status" className="action-outcome status-succeeded">

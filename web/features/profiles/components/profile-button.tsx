@@ -1,7 +1,9 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import { useNavigate } from "react-router";
 import { ProfileMode } from "../../../../gen/stallwatch/v1/agent_pb";
 import { clip } from "../../../shared/format";
+import { ReasonField } from "../../../shared/reason-field";
+import { useModalDialog } from "../../../shared/use-modal-dialog";
 import { useWhoAmI } from "../../actions/index";
 import { useStartProfile } from "../api/use-profile";
 
@@ -60,20 +62,13 @@ function ProfileDialog({
   sessionIds: string[];
   onClose: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const { ref, close } = useModalDialog(onClose);
   const navigate = useNavigate();
   const { start, pending, error } = useStartProfile();
   const [mode, setMode] = useState<ProfileMode>(ProfileMode.WALL);
   const [seconds, setSeconds] = useState(String(DEFAULT_SECONDS));
   const [sessionId, setSessionId] = useState("");
   const [why, setWhy] = useState("");
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog || dialog.open) return;
-    // jsdom (component tests) has no showModal; a plain open dialog is enough there.
-    if (typeof (dialog as Partial<HTMLDialogElement>).showModal === "function") dialog.showModal();
-    else dialog.setAttribute("open", "");
-  }, []);
   const n = Number(seconds);
   const durationProblem =
     !Number.isInteger(n) || n < 1 || n > MAX_SECONDS
@@ -89,11 +84,6 @@ function ProfileDialog({
           `/workers/${encodeURIComponent(workerId)}/profiles/${encodeURIComponent(profileId)}`,
         ),
     );
-  };
-  const close = () => {
-    const dialog = ref.current as Partial<HTMLDialogElement> | null;
-    if (dialog?.open && typeof dialog.close === "function") dialog.close();
-    else onClose();
   };
   return (
     <dialog
@@ -150,16 +140,12 @@ function ProfileDialog({
             </option>
           ))}
         </select>
-        <label htmlFor="profile-reason">Reason (recorded in the audit log)</label>
-        <textarea
+        <ReasonField
           id="profile-reason"
-          required
-          maxLength={1000}
           rows={2}
           value={why}
-          onChange={(e) => setWhy(e.target.value)}
+          onChange={setWhy}
           placeholder="e.g. batch 4 takes 10x longer than usual, INC-2231"
-          autoFocus
         />
         {error && (
           <p role="alert" className="error">
