@@ -76,31 +76,6 @@ function matcher(path, anchored) {
 const files = trackedFiles();
 const markdown = files.filter((f) => f.endsWith(".md") && !/(^|\/)fixtures\//.test(f));
 const problems = [];
-const processor = remark().use(remarkValidateLinks, { repository: false });
-
-for (const file of markdown) {
-  const vfile = await read(join(root, file));
-  const tree = processor.parse(vfile);
-  await processor.run(tree, vfile);
-  for (const message of vfile.messages)
-    problems.push(`${file}:${message.line ?? 0}: ${message.reason}`);
-  visit(tree, "inlineCode", (node) => {
-    const path = pathIn(node.value);
-    if (!path) return;
-    const anchored = TOP_LEVEL.test(path);
-    const re = matcher(path, anchored);
-    // A bare name in a folder's README is that folder's; elsewhere, anyone's.
-    const folder = dirname(file);
-    const within = path.includes("/") || folder === "." || folder === "docs" ? "" : `${folder}/`;
-    if (files.some((f) => f.startsWith(within) && re.test(f.slice(within.length)))) return;
-    // Paths relative to the Markdown file (`../shared/...` is skipped above).
-    if (existsSync(join(root, dirname(file), path))) return;
-    problems.push(
-      `${file}:${node.position?.start.line ?? 0}: \`${node.value}\` names no ${anchored ? "path in the repository" : "tracked path ending so"}`,
-    );
-  });
-}
-
 /** The text of a node and its children (a table cell, a heading). */
 function textOf(node) {
   if (node.value !== undefined) return node.value;
@@ -144,12 +119,31 @@ function checkFigureTables(file, tree) {
   }
 }
 
+// GitHub's Markdown: tables are an extension of CommonMark.
+const processor = remark().use(remarkGfm).use(remarkValidateLinks, { repository: false });
+
 for (const file of markdown) {
-  // GitHub's Markdown: tables are an extension of CommonMark.
-  const tree = remark()
-    .use(remarkGfm)
-    .parse(await read(join(root, file)));
+  const vfile = await read(join(root, file));
+  const tree = processor.parse(vfile);
+  await processor.run(tree, vfile);
   checkFigureTables(file, tree);
+  for (const message of vfile.messages)
+    problems.push(`${file}:${message.line ?? 0}: ${message.reason}`);
+  visit(tree, "inlineCode", (node) => {
+    const path = pathIn(node.value);
+    if (!path) return;
+    const anchored = TOP_LEVEL.test(path);
+    const re = matcher(path, anchored);
+    // A bare name in a folder's README is that folder's; elsewhere, anyone's.
+    const folder = dirname(file);
+    const within = path.includes("/") || folder === "." || folder === "docs" ? "" : `${folder}/`;
+    if (files.some((f) => f.startsWith(within) && re.test(f.slice(within.length)))) return;
+    // Paths relative to the Markdown file (`../shared/...` is skipped above).
+    if (existsSync(join(root, dirname(file), path))) return;
+    problems.push(
+      `${file}:${node.position?.start.line ?? 0}: \`${node.value}\` names no ${anchored ? "path in the repository" : "tracked path ending so"}`,
+    );
+  });
 }
 
 for (const line of problems) say(line);

@@ -5,7 +5,7 @@ import {
   PolicyMode,
   PolicyOutcome,
 } from "../../../../gen/stallwatch/v1/policy_pb";
-import { capReached, capText, modeText, outcomeWord, targetText } from "./policy-words";
+import { capReached, capText, modeText, outcomeWord } from "./policy-words";
 
 const counts = (actionsInWindow: number) => create(PolicyCountsSchema, { actionsInWindow });
 
@@ -28,10 +28,8 @@ describe("policy words", () => {
     expect(capReached({ maxActions: 0, counts: counts(0) })).toBe(false);
   });
 
-  it("words every outcome and target", () => {
+  it("words every outcome", () => {
     expect(outcomeWord(PolicyOutcome.WOULD_ACT)).toBe("would have acted");
     expect(outcomeWord(PolicyOutcome.SKIPPED_CAP)).toBe("skipped: cap reached");
-    expect(targetText({ workerId: "w-1", sessionId: "s-7" })).toBe("w-1 / s-7");
-    expect(targetText({ workerId: "w-1", sessionId: "" })).toBe("w-1");
   });
 });

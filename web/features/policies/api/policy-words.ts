@@ -1,10 +1,5 @@
 import { ActionKind } from "../../../../gen/stallwatch/v1/control_pb";
-import {
-  PolicyMode,
-  PolicyOutcome,
-  type Policy,
-  type PolicyDecision,
-} from "../../../../gen/stallwatch/v1/policy_pb";
+import { PolicyMode, PolicyOutcome, type Policy } from "../../../../gen/stallwatch/v1/policy_pb";
 import { formatDuration } from "../../../shared/format";
 
 /** A mode as the configuration file spells it, so the page and the file agree. */
@@ -92,9 +87,4 @@ export function capText(policy: Pick<Policy, "maxActions" | "windowMs" | "counts
 /** The cap is used up: the policy will only record skips until the window moves. */
 export function capReached(policy: Pick<Policy, "maxActions" | "counts">): boolean {
   return policy.maxActions > 0 && (policy.counts?.actionsInWindow ?? 0) >= policy.maxActions;
-}
-
-/** What a decision was about: "w-1 / s-7", or the worker alone for a worker action. */
-export function targetText(decision: Pick<PolicyDecision, "workerId" | "sessionId">): string {
-  return decision.sessionId ? `${decision.workerId} / ${decision.sessionId}` : decision.workerId;
 }
