@@ -13,12 +13,34 @@ See python/README.md.
 """
 
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import ConfigError
+    from .sessions import Session, SessionCancelled, State
+
+#: Names re-exported from submodules, loaded on first use (PEP 562). The
+#: helper process runs `python -m stallwatch_agent.helper`, which imports this
+#: package first: importing grpcio or protobuf here would put them in the
+#: helper's memory, and the helper is kept free of both (python/README.md).
+_LAZY = {
+    "ConfigError": "config",
+    "Session": "sessions",
+    "SessionCancelled": "sessions",
+    "State": "sessions",
+}
 
 
-from .config import Config, ConfigError, read_token
-from .contained import log
-from .interceptor import ExecuteInterceptor
-from .sessions import REGISTRY, Session, SessionCancelled, State, session_on_thread
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ConfigError",
@@ -62,7 +84,9 @@ def start(
     import os
 
     from .agent import Agent, InProcessAgent
-    from .config import helper_from_env
+    from .config import Config, ConfigError, helper_from_env, read_token
+    from .contained import log
+    from .sessions import REGISTRY
 
     with _start_lock:
         if _started is not None:
@@ -97,13 +121,18 @@ def stop():
         agent.stop()
 
 
-def interceptor(registry=REGISTRY):
+def interceptor(registry=None):
     """A grpc.ServerInterceptor that tracks every UdfWorker.Execute stream as a session."""
-    return ExecuteInterceptor(registry)
+    from .interceptor import ExecuteInterceptor
+    from .sessions import REGISTRY
+
+    return ExecuteInterceptor(REGISTRY if registry is None else registry)
 
 
 def current_session():
     """The session whose code runs on the calling thread, or None."""
+    from .sessions import session_on_thread
+
     return session_on_thread(threading.get_ident())
 
 
@@ -120,7 +149,9 @@ def check_cancelled():
         session.check_cancelled()
 
 
-def track_session(udf_name="", udf_format="", task_context=None, registry=REGISTRY):
+def track_session(udf_name="", udf_format="", task_context=None, registry=None):
     """Opens a session by hand, bound to the calling thread; use as a context manager
     (ends FINISHED, CANCELLED on SessionCancelled, FAILED on another exception)."""
-    return registry.open(udf_name, udf_format, task_context)
+    from .sessions import REGISTRY
+
+    return (REGISTRY if registry is None else registry).open(udf_name, udf_format, task_context)
