@@ -19,6 +19,12 @@ export interface ActionOps {
   clock: Clock;
   defaultGraceMs: number;
   drainTimeoutMs: number;
+  /**
+   * How long a cancel-worker the worker acknowledged may leave it running
+   * before its agent, if it can, ends the process (a session's thread stuck
+   * in native code ignores every cancel, so the worker never exits by itself).
+   */
+  cancelKillAfterMs: number;
   /** Ends the action: action and audit committed together, then announced. */
   finish(action: Action, status: ActionStatus, outcome: string): Promise<void>;
   /** Shows progress to watchers; `durable` also commits it (action and audit). */

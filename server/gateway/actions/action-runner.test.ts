@@ -204,7 +204,9 @@ describe("ActionRunner with a fake clock", () => {
     const [command] = await sent();
     const kill = command?.message.case === "command" ? command.message.value : undefined;
     expect(kill?.kind.case).toBe("killWorker");
-    expect(action.outcome).toMatch(/did not answer the shutdown .*its agent is ending the process/);
+    expect(action.outcome).toBe(
+      "the Manage shutdown went unanswered: no answer within 5000 ms; its agent is ending the process",
+    );
     channel.onCommandResult(
       create(CommandResultSchema, {
         commandId: kill?.commandId ?? "",
@@ -238,6 +240,58 @@ describe("ActionRunner with a fake clock", () => {
     await clock.advance(0);
     expect(action.status).toBe(ActionStatus.FAILED);
     expect(action.outcome).toMatch(/its agent could not end it: not killed/);
+  });
+
+  /** A worker that acknowledges the shutdown and then never exits (a thread stuck in native code). */
+  const acknowledged: ManageClients = {
+    clientFor: () => ({
+      shutdown: () =>
+        Promise.resolve({ ok: true, value: true, rttMs: 1, firstOnConnection: false }),
+      heartbeat: () => Promise.reject(new Error("not used")),
+    }),
+  };
+
+  it("ends a cancel-worker the worker acknowledged but outlived through its agent after 30 s", async () => {
+    const { runner, channel, sent, clock } = await setup(acknowledged, ["kill-worker"]);
+    const action = await runner.start(
+      ActionKind.CANCEL_WORKER,
+      { actionId: "k-3", workerId: "w-1", reason: "read never returns" },
+      operator,
+    );
+    await clock.advance(29_000);
+    expect(await sent()).toEqual([]);
+    expect(action.status).toBe(ActionStatus.RUNNING);
+    await clock.advance(1_500);
+    const [command] = await sent();
+    const kill = command?.message.case === "command" ? command.message.value : undefined;
+    expect(kill?.kind.case).toBe("killWorker");
+    expect(action.outcome).toBe(
+      "the worker acknowledged the shutdown but was still running 30 s later; its agent is ending the process",
+    );
+    channel.onCommandResult(
+      create(CommandResultSchema, {
+        commandId: kill?.commandId ?? "",
+        outcome: CommandOutcome.PROCESS_KILLED,
+        message: "worker process 4242 ended on SIGTERM from the agent helper after 0.1 s",
+      }),
+    );
+    await clock.advance(0);
+    expect(action.status).toBe(ActionStatus.SUCCEEDED);
+    expect(action.outcome).toBe(
+      "cancelled: 3 sessions aborted; worker process 4242 ended on SIGTERM from the agent helper after 0.1 s (the worker acknowledged the shutdown but was still running 30 s later)",
+    );
+  });
+
+  it("never kills a drained worker that is still finishing, whatever its agent can do", async () => {
+    const { runner, sent, clock } = await setup(acknowledged, ["kill-worker"]);
+    const action = await runner.start(
+      ActionKind.DRAIN_WORKER,
+      { actionId: "d-9", workerId: "w-1", reason: "rolling restart" },
+      operator,
+    );
+    await clock.advance(59_000);
+    expect(await sent()).toEqual([]);
+    expect(action.status).toBe(ActionStatus.RUNNING);
   });
 
   it("kills nothing for a drain, nor through an agent that cannot", async () => {

@@ -47,6 +47,11 @@ export interface ActionRunnerDeps {
   defaultGraceMs?: number;
   /** How long a drain may take before the action is reported failed (default 30 min). */
   drainTimeoutMs?: number;
+  /**
+   * How long an acknowledged cancel-worker may leave the worker running before
+   * an agent that announces kill-worker ends the process (default 30 s).
+   */
+  cancelKillAfterMs?: number;
   /** Carries out ACTION_KIND_PROFILE actions (server/gateway/profiles); absent = refused. */
   profiles?: ProfileExecutor;
   /** Called when an action ends (for /metrics). */
@@ -80,6 +85,7 @@ export class ActionRunner {
       clock: this.clock,
       defaultGraceMs: deps.defaultGraceMs ?? 2000,
       drainTimeoutMs: deps.drainTimeoutMs ?? 30 * 60_000,
+      cancelKillAfterMs: deps.cancelKillAfterMs ?? 30_000,
       finish: (action, status, outcome) => this.finish(action, status, outcome),
       update: async (action, patch, durable) => {
         Object.assign(action, patch);

@@ -120,7 +120,8 @@ export async function shutdownWorker(
     // A worker that cannot run its own code (a GIL held by native code) may
     // still have an agent beside it that can end the process.
     if (cancelSessions && canKillThroughAgent(ops, worker)) {
-      await killThroughAgent(ops, action, worker, result.reason, atStart);
+      const stuck = `the Manage shutdown went unanswered: ${result.reason}`;
+      await killThroughAgent(ops, action, worker, stuck, atStart);
       return;
     }
     await ops.finish(action, ActionStatus.FAILED, `failed: worker unreachable (${result.reason})`);
@@ -176,6 +177,14 @@ export async function watchShutdown(
           ? `cancelled: ${atStart} session${atStart === 1 ? "" : "s"} aborted, worker exited after ${took}`
           : `drained: ${atStart} session${atStart === 1 ? "" : "s"} finished in ${took}, worker exited`,
       );
+      return;
+    }
+    const running = ops.clock.now() - startedMs;
+    if (cancelSessions && running >= ops.cancelKillAfterMs && canKillThroughAgent(ops, worker)) {
+      // Acknowledged, yet still running: a session's thread in native code
+      // ignores the cancel, so the worker never exits; its agent can end it.
+      const stuck = `the worker acknowledged the shutdown but was still running ${formatDuration(running)} later`;
+      await killThroughAgent(ops, action, worker, stuck, atStart);
       return;
     }
   }

@@ -22,9 +22,12 @@ export function canKillThroughAgent(
 
 /**
  * The second step of a cancel-worker whose `Manage` shutdown went
- * unanswered: a worker that cannot run its own code (a Python worker whose
- * GIL native code holds) cannot answer, but its agent may run beside it (the
- * Python agent's helper process holds the agent stream). The agent sends
+ * unanswered, or was acknowledged but left the worker running: a worker that
+ * cannot run its own code (a Python worker whose GIL native code holds)
+ * cannot answer, and one whose session's thread is stuck in native code
+ * cannot end that session, but its agent may run beside it (the Python
+ * agent's helper process holds the agent stream). `stuck` says which, in
+ * words the outcome repeats. The agent sends
  * SIGTERM, then SIGKILL, and says which ended the process and after how
  * long; the action's outcome repeats it word for word, so a kill is never
  * reported as a clean exit, nor one that did not happen as done.
@@ -33,7 +36,7 @@ export async function killThroughAgent(
   ops: ActionOps,
   action: Action,
   worker: TrackedWorker,
-  manageFailure: string,
+  stuck: string,
   sessionsAtStart: number,
 ): Promise<void> {
   const channel = ops.agents.get(worker.id);
@@ -41,14 +44,14 @@ export async function killThroughAgent(
     await ops.finish(
       action,
       ActionStatus.FAILED,
-      `failed: worker unreachable (${manageFailure}) and its agent disconnected`,
+      `failed: ${stuck}, and its agent disconnected`,
     );
     return;
   }
   await ops.update(
     action,
     {
-      outcome: `the worker did not answer the shutdown (${manageFailure}); its agent is ending the process`,
+      outcome: `${stuck}; its agent is ending the process`,
     },
     true,
   );
@@ -68,7 +71,7 @@ export async function killThroughAgent(
     await ops.finish(
       action,
       ActionStatus.FAILED,
-      `failed: worker unreachable (${manageFailure}), and its agent did not report a kill (${(err as Error).message})`,
+      `failed: ${stuck}, and its agent did not report a kill (${(err as Error).message})`,
     );
     return;
   }
@@ -76,7 +79,7 @@ export async function killThroughAgent(
     await ops.finish(
       action,
       ActionStatus.FAILED,
-      `failed: worker unreachable (${manageFailure}), and its agent could not end it: ${message || "no reason given"}`,
+      `failed: ${stuck}, and its agent could not end it: ${message || "no reason given"}`,
     );
     return;
   }
@@ -85,6 +88,6 @@ export async function killThroughAgent(
   await ops.finish(
     action,
     ActionStatus.SUCCEEDED,
-    `cancelled: ${sessions} aborted; ${message} (the Manage shutdown went unanswered: ${manageFailure})`,
+    `cancelled: ${sessions} aborted; ${message} (${stuck})`,
   );
 }
