@@ -41,11 +41,7 @@ export async function killThroughAgent(
 ): Promise<void> {
   const channel = ops.agents.get(worker.id);
   if (!channel) {
-    await ops.finish(
-      action,
-      ActionStatus.FAILED,
-      `failed: ${stuck}, and its agent disconnected`,
-    );
+    await ops.finish(action, ActionStatus.FAILED, `failed: ${stuck}, and its agent disconnected`);
     return;
   }
   await ops.update(
