@@ -6,8 +6,7 @@
  * 5,000-frame profile (bench/profile-view.bench.ts); a canvas draws the same
  * frames in a few milliseconds.
  */
-import { frameAt, layoutFlame, searchFlame, type LaidFrame } from "../api/flame-layout";
-import type { FlameNode } from "../api/flame-tree";
+import { frameAt, searchFlame, type LaidFrame } from "../api/flame-layout";
 
 export interface FlameGraphHandle {
   search(term: string): void;
@@ -46,20 +45,23 @@ function label(name: string, px: number): string {
 }
 
 /**
- * Draws `tree` as an icicle (root on top) into `host`. A click zooms to a
+ * Draws laid-out `frames` (flame-layout.ts, root first) as an icicle (root
+ * on top) into `host`. A click zooms to a
  * frame (its ancestors stay above it, faded), hovering says a frame's
  * samples, the search highlights frames whose name contains the text
  * (plain text, case-insensitive) and says the share of samples under them.
  */
 export function renderFlameGraph(
   host: HTMLElement,
-  tree: FlameNode,
+  frames: readonly LaidFrame[],
   opts: FlameGraphOptions,
 ): FlameGraphHandle {
-  const frames: LaidFrame[] = layoutFlame(tree);
-  // One color per frame, worked out once (not on every redraw).
-  const colors = frames.map((f) => colorOf(f.name));
-  const total = tree.value;
+  // A frame's color, worked out when it is first drawn and kept: about half
+  // of a 5,000-frame profile's frames are too narrow to draw, and hashing
+  // them all up front was a fifth of the drawing task.
+  const colors: (string | undefined)[] = new Array<string | undefined>(frames.length);
+  const colorAt = (i: number, name: string) => (colors[i] ??= colorOf(name));
+  const total = frames[0]?.value ?? 0;
   const depth = frames.reduce((d, f) => Math.max(d, f.depth), 0) + 1;
   const canvas = document.createElement("canvas");
   const ratio = window.devicePixelRatio || 1;
@@ -106,7 +108,7 @@ export function renderFlameGraph(
       const y = f.depth * ROW;
       const a = f.depth < v.depth ? 0.55 : 1;
       if (a !== alpha) ctx.globalAlpha = alpha = a;
-      setFill(matched.has(i) ? "#e600e6" : (colors[i] ?? "#f0a050"));
+      setFill(matched.has(i) ? "#e600e6" : colorAt(i, f.name));
       ctx.fillRect(px0, y, Math.max(MIN_PX, px1 - px0 - 0.5), ROW - 1);
       if (px1 - px0 >= LABEL_MIN_PX)
         labels.push({ text: label(f.name, px1 - px0), x: px0 + 3, y: y + ROW / 2 });

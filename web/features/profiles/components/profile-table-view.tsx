@@ -30,9 +30,16 @@ export function sortRows(rows: ProfileRow[], key: SortKey): ProfileRow[] {
 /**
  * py-spy's table ("%Own %Total OwnTime TotalTime Function (filename:line)"),
  * sortable by any column, virtualized: a profile of thousands of distinct
- * frames keeps only the rows in view in the DOM.
+ * frames keeps only the rows in view in the DOM. `pending`: these rows are
+ * the previous thread's while the chosen one's are folded (aria-busy).
  */
-export function ProfileTableView({ rows }: { rows: ProfileRow[] }) {
+export function ProfileTableView({
+  rows,
+  pending = false,
+}: {
+  rows: ProfileRow[];
+  pending?: boolean;
+}) {
   const [sort, setSort] = useState<SortKey>("ownPct");
   const sorted = useMemo(() => sortRows(rows, sort), [rows, sort]);
   const scroller = useRef<HTMLDivElement>(null);
@@ -41,10 +48,10 @@ export function ProfileTableView({ rows }: { rows: ProfileRow[] }) {
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 8,
-    getItemKey: (i) => {
-      const r = sorted[i];
-      return r ? `${r.function}\0${r.location}` : i;
-    },
+    // No getItemKey: the virtualizer keys only its size cache by it, and rows
+    // are never measured (fixed height). A key function made anew on each
+    // render also made it lay out every row again on each render: 5,000
+    // string keys, a quarter of a 68 ms commit (bench/profile-view.bench.ts).
     initialRect: { width: 1200, height: 600 },
   });
   const virtual = sorted.length >= VIRTUALIZE_FROM;
@@ -57,7 +64,7 @@ export function ProfileTableView({ rows }: { rows: ProfileRow[] }) {
   const after = virtual ? virtualizer.getTotalSize() - (last?.end ?? 0) : 0;
   return (
     <div ref={scroller} className="profile-table-scroller" tabIndex={-1}>
-      <table className="profile-table" aria-rowcount={sorted.length + 1}>
+      <table className="profile-table" aria-rowcount={sorted.length + 1} aria-busy={pending}>
         <thead>
           <tr>
             {COLUMNS.map((c) => (
