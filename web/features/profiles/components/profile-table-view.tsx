@@ -1,8 +1,10 @@
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { useVirtualizer, type Rect, type Virtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState } from "react";
 import type { ProfileRow } from "../api/profile-table";
 
 const ROW_HEIGHT = 28;
+/** The scroller's height until it is observed: its CSS max-height (profiles.css). */
+const SCROLLER_HEIGHT = 420;
 /** Below this many rows, render them all. */
 const VIRTUALIZE_FROM = 200;
 
@@ -25,6 +27,27 @@ export function sortRows(rows: ProfileRow[], key: SortKey): ProfileRow[] {
       : b[key] - a[key] || b.ownSamples - a.ownSamples || b.totalSamples - a.totalSamples,
   );
   return sorted;
+}
+
+/**
+ * The scroller's size from a ResizeObserver only. The virtualizer's own
+ * observer also reads `clientHeight` at once, in the commit's layout effect,
+ * which forces a layout of the whole page inside the commit: on the first
+ * profile shown, 14-16 ms of a 45 ms task (bench/profile-view.bench.ts). A
+ * ResizeObserver reports after the browser's own layout; until then the
+ * initial rect (the CSS max-height) stands.
+ */
+function observeScrollerSize(
+  instance: Virtualizer<HTMLDivElement, Element>,
+  onRect: (rect: Rect) => void,
+): (() => void) | undefined {
+  const element = instance.scrollElement;
+  if (!element || typeof ResizeObserver === "undefined") return undefined;
+  const observer = new ResizeObserver(() =>
+    onRect({ width: element.clientWidth, height: element.clientHeight }),
+  );
+  observer.observe(element);
+  return () => observer.disconnect();
 }
 
 /**
@@ -52,7 +75,8 @@ export function ProfileTableView({
     // are never measured (fixed height). A key function made anew on each
     // render also made it lay out every row again on each render: 5,000
     // string keys, a quarter of a 68 ms commit (bench/profile-view.bench.ts).
-    initialRect: { width: 1200, height: 600 },
+    initialRect: { width: 1200, height: SCROLLER_HEIGHT },
+    observeElementRect: observeScrollerSize,
   });
   const virtual = sorted.length >= VIRTUALIZE_FROM;
   const items = virtual
