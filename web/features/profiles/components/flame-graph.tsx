@@ -35,8 +35,9 @@ export function FlameGraph({ result, threadId }: { result: ProfileResult; thread
     // The code, the call tree, the layout, then the drawing, each in tasks of
     // its own, the tree and layout themselves in slices of ~10 ms (sliced.ts):
     // a 5,000-frame profile's graph in one task held the main thread for over
-    // 100 ms on a loaded machine; split in three, layout and drawing together
-    // still took 41-59 ms in a cold Chromium trace (bench/profile-view.bench.ts).
+    // 100 ms on a loaded machine; split in three, the last (layout and drawing)
+    // still took ~50 ms in a Chromium trace, and drawing alone 41-59 ms cold
+    // until it was batched by colour (bench/profile-view.bench.ts).
     loadRenderer()
       .then(async ({ renderFlameGraph }) => {
         const tree = await runSliced(flameTreeSteps(result, threadId), { signal });
