@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { frameAt, layoutFlame, searchFlame } from "./flame-layout";
-import type { FlameNode } from "./flame-tree";
+import { countPauses, wideProfile } from "../testing/wide-profile";
+import {
+  frameAt,
+  layoutFlame,
+  layoutFlameSteps,
+  searchFlame,
+  type LaidFrame,
+} from "./flame-layout";
+import { flameTree, type FlameNode } from "./flame-tree";
+import { runSliced } from "./sliced";
 
 const n = (name: string, value: number, children: FlameNode[] = []): FlameNode => ({
   name,
@@ -19,6 +27,31 @@ describe("layoutFlame", () => {
       ["spin", 3, 0, 2, 2],
       ["read", 2, 6, 9, 1],
     ]);
+  });
+});
+
+/** The icicle laid out recursively, pre-order: what the steps must agree with. */
+function plainLayout(node: FlameNode, depth = 0, x0 = 0, parent = -1, out: LaidFrame[] = []) {
+  const index = out.length;
+  out.push({ name: node.name, value: node.value, depth, x0, x1: x0 + node.value, parent });
+  let x = x0;
+  for (const c of node.children) {
+    plainLayout(c, depth + 1, x, index, out);
+    x += c.value;
+  }
+  return out;
+}
+
+describe("layoutFlameSteps", () => {
+  const wide = flameTree(wideProfile());
+
+  it("lays out a wide tree in many short steps, the same as recursively", async () => {
+    const { value, pauses } = countPauses(layoutFlameSteps(wide));
+    expect(value).toEqual(plainLayout(wide));
+    // A pause before every 1,024th frame of the ~21,000-node tree (paths of up to 30 frames).
+    expect(value.length).toBeGreaterThan(20_000);
+    expect(pauses).toBe(Math.floor(value.length / 1024));
+    expect(await runSliced(layoutFlameSteps(wide), { budgetMs: 0 })).toEqual(value);
   });
 });
 

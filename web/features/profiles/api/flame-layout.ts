@@ -1,4 +1,5 @@
 import type { FlameNode } from "./flame-tree";
+import { runNow, type Steps } from "./sliced";
 
 /** One frame of the icicle, laid out: x in samples from the left edge, depth from the root. */
 export interface LaidFrame {
@@ -18,6 +19,14 @@ export interface LaidFrame {
  * 256-deep stack cannot overflow anything.
  */
 export function layoutFlame(root: FlameNode): LaidFrame[] {
+  return runNow(layoutFlameSteps(root));
+}
+
+/** Frames laid out between two pauses. */
+const FRAMES_PER_STEP = 1024;
+
+/** `layoutFlame` as steps, for `runSliced`: it pauses every 1,024 frames (see sliced.ts). */
+export function* layoutFlameSteps(root: FlameNode): Steps<LaidFrame[]> {
   const out: LaidFrame[] = [];
   const stack: { node: FlameNode; depth: number; x0: number; parent: number }[] = [
     { node: root, depth: 0, x0: 0, parent: -1 },
@@ -26,6 +35,7 @@ export function layoutFlame(root: FlameNode): LaidFrame[] {
     const at = stack.pop();
     if (!at) break;
     const index = out.length;
+    if (index % FRAMES_PER_STEP === FRAMES_PER_STEP - 1) yield;
     out.push({
       name: at.node.name,
       value: at.node.value,

@@ -1,12 +1,11 @@
 import { useEffect, useRef, useState } from "react";
 import type { ProfileResult } from "../../../../gen/stallwatch/v1/agent_pb";
-import { flameTree } from "../api/flame-tree";
+import { layoutFlameSteps } from "../api/flame-layout";
+import { flameTreeSteps } from "../api/flame-tree";
+import { nextTask, runSliced } from "../api/sliced";
 import type { FlameGraphHandle } from "./flame-graph-render";
 
-/** Lets the browser paint and take input before the next piece of work. */
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-/** The renderer's chunk (d3-flame-graph, d3-selection), fetched once, when a flame graph is first shown. */
+/** The renderer's chunk (the canvas drawing), fetched once, when a flame graph is first shown. */
 let rendererCode: Promise<typeof import("./flame-graph-render")> | undefined;
 const loadRenderer = () => (rendererCode ??= import("./flame-graph-render"));
 
@@ -31,20 +30,21 @@ export function FlameGraph({ result, threadId }: { result: ProfileResult; thread
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const run = { cancelled: false };
-    // A call, not a property read: TypeScript would keep the first check's narrowing across await.
-    const stopped = () => run.cancelled;
-    // Three tasks, each short: the code, the call tree, then layout and drawing.
-    // Done in one, a 5,000-frame profile held the main thread for over 100 ms
-    // on a loaded machine (bench/profile-view.bench.ts).
+    const abort = new AbortController();
+    const { signal } = abort;
+    // The code, the call tree, the layout, then the drawing, each in tasks of
+    // its own, the tree and layout themselves in slices of ~10 ms (sliced.ts):
+    // a 5,000-frame profile's graph in one task held the main thread for over
+    // 100 ms on a loaded machine; split in three, the last (layout and drawing)
+    // still took ~50 ms in a Chromium trace, and drawing alone 41-59 ms cold
+    // until it was batched by colour (bench/profile-view.bench.ts).
     loadRenderer()
       .then(async ({ renderFlameGraph }) => {
+        const tree = await runSliced(flameTreeSteps(result, threadId), { signal });
+        const frames = await runSliced(layoutFlameSteps(tree), { signal });
         await nextTask();
-        if (stopped()) return;
-        const tree = flameTree(result, threadId);
-        await nextTask();
-        if (stopped()) return;
-        handle.current = renderFlameGraph(el, tree, {
+        signal.throwIfAborted();
+        handle.current = renderFlameGraph(el, frames, {
           width: Math.max(320, el.clientWidth || 960),
           onDetails: setDetails,
           onSearch: (matched, total) =>
@@ -55,9 +55,12 @@ export function FlameGraph({ result, threadId }: { result: ProfileResult; thread
         });
         setReady(true);
       })
-      .catch((err: unknown) => setFailed((err as Error).message));
+      .catch((err: unknown) => {
+        // Superseded (another thread, the view left): not a failure.
+        if (!signal.aborted) setFailed((err as Error).message);
+      });
     return () => {
-      run.cancelled = true;
+      abort.abort();
       handle.current?.destroy();
       handle.current = undefined;
     };

@@ -1,9 +1,9 @@
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { ProfileMode } from "../../../../gen/stallwatch/v1/agent_pb";
 import { ProfileSource, type Profile } from "../../../../gen/stallwatch/v1/profile_pb";
 import { clip } from "../../../shared/format";
 import { collapsedStacks, speedscopeJson } from "../api/profile-export";
-import { profileRows } from "../api/profile-table";
+import { useProfileRows } from "../api/use-profile-rows";
 import { download } from "./download";
 import { FlameGraph } from "./flame-graph";
 import { ProfileTableView } from "./profile-table-view";
@@ -27,7 +27,7 @@ const fileBase = (p: Profile) => `profile-${p.workerId}-${p.profileId}`.replace(
 export function ProfileResultView({ profile }: { profile: Profile }) {
   const result = profile.result;
   const [threadId, setThreadId] = useState("");
-  const rows = useMemo(() => (result ? profileRows(result, threadId) : []), [result, threadId]);
+  const { rows, pending } = useProfileRows(result, threadId);
   if (!result) return null;
   const shown = result.threads.filter((t) => threadId === "" || t.threadId === threadId);
   const kept = shown.reduce((n, t) => t.stacks.reduce((m, st) => m + Number(st.count), n), 0);
@@ -97,7 +97,13 @@ export function ProfileResultView({ profile }: { profile: Profile }) {
       ) : (
         <>
           <h2>Where the time goes</h2>
-          <ProfileTableView rows={rows} />
+          {rows ? (
+            <ProfileTableView rows={rows} pending={pending} />
+          ) : (
+            <p className="sub" role="status">
+              Folding the samples…
+            </p>
+          )}
           <h2>Flame graph</h2>
           <FlameGraph key={threadId} result={result} threadId={threadId} />
         </>

@@ -1,8 +1,10 @@
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { useVirtualizer, type Rect, type Virtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState } from "react";
 import type { ProfileRow } from "../api/profile-table";
 
 const ROW_HEIGHT = 28;
+/** The scroller's height until it is observed: its CSS max-height (profiles.css). */
+const SCROLLER_HEIGHT = 420;
 /** Below this many rows, render them all. */
 const VIRTUALIZE_FROM = 200;
 
@@ -28,11 +30,39 @@ export function sortRows(rows: ProfileRow[], key: SortKey): ProfileRow[] {
 }
 
 /**
+ * The scroller's size from a ResizeObserver only. The virtualizer's own
+ * observer also reads `clientHeight` at once, in the commit's layout effect,
+ * which forces a layout of the whole page inside the commit: on the first
+ * profile shown, 14-16 ms of a 45 ms task (bench/profile-view.bench.ts). A
+ * ResizeObserver reports after the browser's own layout; until then the
+ * initial rect (the CSS max-height) stands.
+ */
+function observeScrollerSize(
+  instance: Virtualizer<HTMLDivElement, Element>,
+  onRect: (rect: Rect) => void,
+): (() => void) | undefined {
+  const element = instance.scrollElement;
+  if (!element || typeof ResizeObserver === "undefined") return undefined;
+  const observer = new ResizeObserver(() =>
+    onRect({ width: element.clientWidth, height: element.clientHeight }),
+  );
+  observer.observe(element);
+  return () => observer.disconnect();
+}
+
+/**
  * py-spy's table ("%Own %Total OwnTime TotalTime Function (filename:line)"),
  * sortable by any column, virtualized: a profile of thousands of distinct
- * frames keeps only the rows in view in the DOM.
+ * frames keeps only the rows in view in the DOM. `pending`: these rows are
+ * the previous thread's while the chosen one's are folded (aria-busy).
  */
-export function ProfileTableView({ rows }: { rows: ProfileRow[] }) {
+export function ProfileTableView({
+  rows,
+  pending = false,
+}: {
+  rows: ProfileRow[];
+  pending?: boolean;
+}) {
   const [sort, setSort] = useState<SortKey>("ownPct");
   const sorted = useMemo(() => sortRows(rows, sort), [rows, sort]);
   const scroller = useRef<HTMLDivElement>(null);
@@ -41,11 +71,12 @@ export function ProfileTableView({ rows }: { rows: ProfileRow[] }) {
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 8,
-    getItemKey: (i) => {
-      const r = sorted[i];
-      return r ? `${r.function}\0${r.location}` : i;
-    },
-    initialRect: { width: 1200, height: 600 },
+    // No getItemKey: the virtualizer keys only its size cache by it, and rows
+    // are never measured (fixed height). A key function made anew on each
+    // render also made it lay out every row again on each render: 5,000
+    // string keys, a quarter of a 68 ms commit (bench/profile-view.bench.ts).
+    initialRect: { width: 1200, height: SCROLLER_HEIGHT },
+    observeElementRect: observeScrollerSize,
   });
   const virtual = sorted.length >= VIRTUALIZE_FROM;
   const items = virtual
@@ -57,7 +88,7 @@ export function ProfileTableView({ rows }: { rows: ProfileRow[] }) {
   const after = virtual ? virtualizer.getTotalSize() - (last?.end ?? 0) : 0;
   return (
     <div ref={scroller} className="profile-table-scroller" tabIndex={-1}>
-      <table className="profile-table" aria-rowcount={sorted.length + 1}>
+      <table className="profile-table" aria-rowcount={sorted.length + 1} aria-busy={pending}>
         <thead>
           <tr>
             {COLUMNS.map((c) => (

@@ -105,7 +105,10 @@ const idle = create(ProfileSchema, {
 describe("ProfileResultView", () => {
   it("shows py-spy's table with the spinning function on top, sortable by %Total", async () => {
     renderApp(<ProfileResultView profile={spinning} />, Role.VIEWER);
-    const table = screen.getByRole("table");
+    // The rows are folded in tasks after the first render (sliced.ts), so the table follows.
+    expect(screen.getByText("Folding the samples…")).toBeTruthy();
+    const table = await screen.findByRole("table");
+    expect(table.getAttribute("aria-busy")).toBe("false");
     const firstRow = () => within(table).getAllByRole("row")[1];
     expect(firstRow()?.textContent).toContain("process");
     expect(firstRow()?.textContent).toContain("96.67%");
@@ -121,6 +124,33 @@ describe("ProfileResultView", () => {
 
     expect(screen.getByRole("button", { name: "Export collapsed stacks" })).toBeTruthy();
     expect(screen.getByRole("button", { name: "Export speedscope JSON" })).toBeTruthy();
+  });
+
+  it("on another thread, keeps the table (busy) until that thread's rows are folded", async () => {
+    const twoThreads = create(ProfileSchema, {
+      profileId: "p2",
+      workerId: "w-1",
+      status: ActionStatus.SUCCEEDED,
+      result: create(ProfileResultSchema, {
+        mode: ProfileMode.WALL,
+        intervalUs: 1000,
+        durationMs: 1000,
+        frames,
+        threads: [
+          { threadId: "udf-1", name: "udf-1", stacks: [{ frames: [0, 1], count: 9n }] },
+          { threadId: "udf-2", name: "udf-2", stacks: [{ frames: [2], count: 1n }] },
+        ],
+      }),
+    });
+    renderApp(<ProfileResultView profile={twoThreads} />, Role.VIEWER);
+    const rows = () => within(screen.getByRole("table")).getAllByRole("row").slice(1);
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    fireEvent.change(screen.getByLabelText(/Thread/), { target: { value: "udf-2" } });
+    expect(screen.getByRole("table").getAttribute("aria-busy")).toBe("true");
+    expect(rows()).toHaveLength(3);
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(rows()[0]?.textContent).toContain("cancelled");
+    expect(screen.getByRole("table").getAttribute("aria-busy")).toBe("false");
   });
 
   it("says an idle thread was idle in CPU mode, marks the profile partial, and draws no empty graph", () => {
