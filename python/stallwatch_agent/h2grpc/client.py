@@ -378,10 +378,12 @@ class BidiCall:
                 self._cond.wait(remaining)
             ready = self._settings_received
             outcome = self._outcome
-        if outcome is not None:  # (a call that already ended OK is returned: it has messages)
+        if ready:  # even if the call has already ended: receive() tells how, after its messages
+            return
+        if outcome is not None:
             self.cancel()
             raise CallError(outcome.code, outcome.message)
-        if not ready:
+        else:
             error = CallError(
                 UNAVAILABLE,
                 f"no HTTP/2 SETTINGS from {self._address} within {timeout_s}s "
