@@ -383,15 +383,14 @@ class BidiCall:
         if outcome is not None:
             self.cancel()
             raise CallError(outcome.code, outcome.message)
-        else:
-            error = CallError(
-                UNAVAILABLE,
-                f"no HTTP/2 SETTINGS from {self._address} within {timeout_s}s "
-                "(not an h2c server, or not answering)",
-            )
-            self._end(error, self._goaway_frame(fr.SETTINGS_TIMEOUT))
-            self.cancel()
-            raise error
+        error = CallError(
+            UNAVAILABLE,
+            f"no HTTP/2 SETTINGS from {self._address} within {timeout_s}s "
+            "(not an h2c server, or not answering)",
+        )
+        self._end(error, self._goaway_frame(fr.SETTINGS_TIMEOUT))
+        self.cancel()
+        raise error
 
     # -- sending helpers -------------------------------------------------------------------
 
