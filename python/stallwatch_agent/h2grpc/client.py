@@ -71,6 +71,7 @@ _USER_AGENT = "stallwatch-agent-helper (pure-python h2)"
 _RECV_WINDOW = 1 << 20  # our stream and connection receive windows
 _MAX_FRAME = fr.DEFAULT_MAX_FRAME_SIZE
 _MAX_HEADER_BLOCK = 16384  # HEADERS + CONTINUATION bytes, and the decoded header list
+_MAX_CONTINUATIONS = 64  # empty CONTINUATION frames would never reach the byte cap
 _MAX_QUEUED = 256  # messages waiting for receive() before we stop reopening the window
 _MAX_CONTROL_PER_S = 500  # PING and SETTINGS frames we answer per second before calling it abuse
 _WRITE_TIMEOUT_S = 10.0  # a peer that does not read for this long is gone
@@ -208,6 +209,7 @@ class BidiCall:
         self._decoder = hpack.Decoder(4096, _MAX_HEADER_BLOCK)
         self._block = bytearray()
         self._block_flags = 0
+        self._block_frames = 0
         self._in_block = False
         self._response_started = False
         self._remote_closed = False
@@ -361,7 +363,7 @@ class BidiCall:
                     fr.pack(fr.HEADERS if i == 0 else fr.CONTINUATION, flags, _STREAM, chunk)
                 )
             sock.sendall(b"".join(out))
-            sock.settimeout(_WRITE_TIMEOUT_S)  # reads wait in select(); this bounds writes
+            sock.settimeout(_WRITE_TIMEOUT_S)  # reads wait in poll(); this bounds writes
         except OSError as e:
             sock.close()
             raise CallError(UNAVAILABLE, f"cannot start HTTP/2 with {self._address}: {e}") from None
@@ -487,7 +489,7 @@ class BidiCall:
             finally:
                 self._write_lock.release()
         try:
-            sock.shutdown(socket.SHUT_RDWR)  # wakes the reader's select() and any sendall()
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the reader's poll() and any sendall()
         except OSError:
             pass
         reader = self._reader
@@ -499,13 +501,14 @@ class BidiCall:
     def _run(self) -> None:
         sock = self._sock
         assert sock is not None
+        poller = select.poll()  # not select(): no FD_SETSIZE limit on the descriptor
+        poller.register(sock, select.POLLIN)
         try:
             while not self._closed:
                 wait = self._keepalive()
                 if self._closed:
                     break
-                readable, _, _ = select.select([sock], [], [], wait)
-                if not readable:
+                if not poller.poll(max(wait, 0.0) * 1000 + 1):
                     continue
                 data = sock.recv(65536)
                 if not data:
@@ -535,8 +538,10 @@ class BidiCall:
             )
         except CallError:
             pass  # a write failed; _write has ended the call
-        except (OSError, ValueError) as e:  # ValueError: select() on a socket closed under us
-            self._end(CallError(UNAVAILABLE, f"connection to {self._address} failed: {e}"), b"")
+        except (OSError, ValueError) as e:  # ValueError: a socket closed under us
+            partial = self._frames.describe_partial()
+            message = f"connection to {self._address} failed{partial}: {e}"
+            self._end(CallError(UNAVAILABLE, message), b"")
         except Exception as e:  # a bug here must not leave waiters hanging
             self._end(CallError(INTERNAL, f"h2 reader failed: {e!r}"), b"")
         finally:
@@ -544,7 +549,7 @@ class BidiCall:
             sock.close()
 
     def _keepalive(self) -> float:
-        """Ping when idle; fail when a ping goes unanswered. Returns how long select() may wait."""
+        """Ping when idle; fail when a ping goes unanswered. Returns how long poll() may wait."""
         now = time.monotonic()
         if self._ping_sent_at is not None:
             left = self._ping_sent_at + self._keepalive_timeout_s - now
@@ -706,6 +711,7 @@ class BidiCall:
         priority = 5 if f.flags & fr.PRIORITY_FLAG else 0
         self._block = bytearray(fr.strip_padding(f, priority))
         self._block_flags = f.flags
+        self._block_frames = 1
         self._in_block = True
         self._continue_block(f.flags)
 
@@ -713,6 +719,15 @@ class BidiCall:
         if not self._in_block or f.stream_id != _STREAM:
             raise fr.H2Error(fr.PROTOCOL_ERROR, "CONTINUATION without an open header block")
         self._block += f.payload
+        self._block_frames += 1
+        if self._block_frames > _MAX_CONTINUATIONS:
+            raise _Fatal(
+                CallError(
+                    INTERNAL,
+                    f"response header block in over {_MAX_CONTINUATIONS} CONTINUATION frames",
+                ),
+                fr.ENHANCE_YOUR_CALM,
+            )
         self._continue_block(f.flags)
 
     def _continue_block(self, flags: int) -> None:

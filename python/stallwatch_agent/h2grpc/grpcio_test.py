@@ -58,8 +58,8 @@ def server():
     grpc_server = grpc.server(pool, handlers=[handler], options=options)
     port = grpc_server.add_insecure_port("127.0.0.1:0")
     grpc_server.start()
-    grpc_server.servicer = servicer  # type: ignore[attr-defined]
-    grpc_server.address = f"127.0.0.1:{port}"  # type: ignore[attr-defined]
+    grpc_server.servicer = servicer
+    grpc_server.address = f"127.0.0.1:{port}"
     yield grpc_server
     grpc_server.stop(0).wait(5)
     pool.shutdown(wait=False)

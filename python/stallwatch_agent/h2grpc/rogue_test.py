@@ -1,6 +1,7 @@
 """The client against raw servers that misbehave: each ends the call with a clear CallError,
 the reader thread gone and no hang (every wait here has a timeout)."""
 
+import socket
 import struct
 import time
 
@@ -72,12 +73,41 @@ def test_continuation_flood():
         conn.frame(fr.HEADERS, 0, 1, hpack.encode([(":status", "200")]))
         try:
             for _ in range(100000):  # endless, until the client gives up on us
-                conn.frame(fr.CONTINUATION, 0, 1, b"\x00\x01a\x01b" * 20)
+                conn.frame(fr.CONTINUATION, 0, 1, b"\x00\x01a\x01b" * 800)
         except OSError:
             pass
 
     server = _fails(script, 13, "header block over 16384 bytes")
     assert server.error is None
+
+
+def test_continuation_flood_of_empty_frames():
+    def script(conn: RogueConnection) -> None:
+        conn.handshake()
+        conn.frame(fr.HEADERS, 0, 1, hpack.encode([(":status", "200")]))
+        try:
+            for _ in range(100000):
+                conn.frame(fr.CONTINUATION, 0, 1, b"")
+        except OSError:
+            pass
+
+    _fails(script, 13, "header block in over 64 CONTINUATION frames")
+
+
+def test_send_after_close_send_is_a_programming_error():
+    def script(conn: RogueConnection) -> None:
+        conn.handshake()
+        conn.drain()
+
+    with RogueServer(script) as server:
+        with open_bidi_stream(server.address, PATH, connect_timeout_s=2.0) as call:
+            call.send(b"one")
+            call.close_send()
+            call.close_send()  # once is enough; again is a no-op
+            with pytest.raises(RuntimeError, match="after close_send"):
+                call.send(b"two")
+    data = server.frames_of_type(fr.DATA)
+    assert [(f.flags, f.payload) for f in data] == [(0, b"\x00\x00\x00\x00\x03one"), (1, b"")]
 
 
 def test_message_prefix_claiming_2_gib_is_refused_and_stream_cancelled():
@@ -199,6 +229,8 @@ def test_closing_mid_frame():
         conn.handshake()
         conn.response_headers()
         conn.send(fr.pack(fr.DATA, 0, 1, b"x" * 100)[:19])
+        conn.sock.shutdown(socket.SHUT_WR)  # FIN; a close() with unread input would be a reset
+        conn.drain()
 
     _fails(script, 14, "in the middle of a frame (10 of 100 payload bytes)")
 
