@@ -21,6 +21,7 @@ class Servicer:
         self.metadata: list = []
         self.cancel_seen = threading.Event()
         self.in_call = threading.Event()
+        self.yielded = 0
 
     def connect(self, requests, context):
         metadata = dict(context.invocation_metadata())
@@ -32,6 +33,11 @@ class Servicer:
             return
         if mode == "big":
             yield b"x" * (2 * MiB)
+            return
+        if mode == "flood":  # as fast as flow control lets it
+            for i in range(400):
+                self.yielded = i + 1
+                yield b"%06d" % i + b"f" * (64 * 1024 - 6)
             return
         for request in requests:
             yield request
@@ -210,3 +216,17 @@ def test_ipv6_literal_address(server):
             assert call.receive(timeout_s=10) == b"v6"
     finally:
         ipv6.stop(0).wait(5)
+
+
+def test_slow_consumer_stalls_the_server_instead_of_buffering(server):
+    # 400 messages of 64 KiB (25 MiB) from the server; we read none for a while. We stop
+    # reopening the window at max_receive_bytes (2 MiB here) queued, so the server stalls with
+    # at most that plus one window (1 MiB) and grpcio's own buffers sent.
+    options = {"max_receive_bytes": 2 * MiB}
+    with open_bidi_stream(server.address, PATH, [("x-mode", "flood")], **options) as call:
+        time.sleep(1.0)
+        stalled_at = server.servicer.yielded
+        assert 0 < stalled_at < 100, stalled_at
+        for i in range(400):
+            assert call.receive(timeout_s=10)[:6] == b"%06d" % i
+        assert call.receive(timeout_s=10) is None

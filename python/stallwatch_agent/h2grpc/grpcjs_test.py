@@ -103,3 +103,11 @@ def test_unknown_method(peer):
         with pytest.raises(CallError) as info:
             call.receive(timeout_s=10)
     assert info.value.code == 12, info.value
+
+
+def test_keepalive_pings_are_answered_and_the_call_lives_on(peer):
+    with open_bidi_stream(peer, PATH, keepalive_s=0.05, keepalive_timeout_s=1.0) as call:
+        time.sleep(0.6)  # about ten keepalive PINGs, each answered
+        assert not call.done
+        call.send(b"still here")
+        assert call.receive(timeout_s=10) == b"still here"
