@@ -251,24 +251,23 @@ class BidiCall:
             sent = 0
             while sent < len(data):
                 with self._cond:
-                    while True:
-                        self._raise_if_unsendable()
-                        allowance = min(
-                            self._conn_send_window, self._stream_send_window, self._peer_max_frame
-                        )
-                        if allowance > 0:
-                            break
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            raise self._send_timeout(timeout_s, sent, len(data))
-                        self._cond.wait(remaining)
+                    allowance = self._wait_for_window(deadline)
+                    if allowance == 0:
+                        timeout = self._send_timeout(timeout_s, sent, len(data))
+                        break
                     chunk = min(allowance, len(data) - sent)
                     self._conn_send_window -= chunk
                     self._stream_send_window -= chunk
                 self._write(fr.pack(fr.DATA, 0, _STREAM, bytes(data[sent : sent + chunk])))
                 sent += chunk
+            else:
+                return
         finally:
             self._send_lock.release()
+        if sent:  # a partial message would corrupt the stream: the call cannot go on
+            rst = fr.pack(fr.RST_STREAM, 0, _STREAM, struct.pack(">I", fr.CANCEL))
+            self._end(timeout, rst + self._goaway_frame(fr.NO_ERROR))
+        raise timeout
 
     def receive(self, timeout_s: Optional[float] = None) -> Optional[bytes]:
         """The next message; None once the server ended the call with status OK. Raises CallError
@@ -311,12 +310,9 @@ class BidiCall:
 
     def cancel(self) -> None:
         """RST_STREAM(CANCEL) and GOAWAY, best effort, and close. Idempotent; wakes waiters."""
-        with self._cond:
-            if not self._finished:
-                self._queue.clear()
-                self._queued_bytes = 0
         frames = fr.pack(fr.RST_STREAM, 0, _STREAM, struct.pack(">I", fr.CANCEL))
-        self._end(CallError(CANCELLED, "cancelled by the client"), frames + self._goaway_frame(0))
+        error = CallError(CANCELLED, "cancelled by the client")
+        self._end(error, frames + self._goaway_frame(fr.NO_ERROR), drop_queued=True)
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
             reader.join(timeout=2.0)
@@ -404,21 +400,25 @@ class BidiCall:
         if self._half_closed:
             raise RuntimeError("send() after close_send()")
 
+    def _wait_for_window(self, deadline: float) -> int:
+        """With _cond held: bytes we may send now in one frame, or 0 once the deadline passed."""
+        while True:
+            self._raise_if_unsendable()
+            allowance = min(self._conn_send_window, self._stream_send_window, self._peer_max_frame)
+            if allowance > 0:
+                return allowance
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return 0
+            self._cond.wait(remaining)
+
     def _send_timeout(self, timeout_s: float, sent: int, total: int) -> CallError:
-        """Called with _cond held."""
-        error = CallError(
+        return CallError(
             DEADLINE_EXCEEDED,
             f"send blocked by HTTP/2 flow control for {timeout_s}s ({sent} of {total} bytes "
             f"sent; send windows: connection {self._conn_send_window}, "
             f"stream {self._stream_send_window})",
         )
-        if sent:  # a partial message would corrupt the stream: the call cannot go on
-            threading.Thread(target=self._end_after_partial, args=(error,), daemon=True).start()
-        return error
-
-    def _end_after_partial(self, error: CallError) -> None:
-        rst = fr.pack(fr.RST_STREAM, 0, _STREAM, struct.pack(">I", fr.CANCEL))
-        self._end(error, rst + self._goaway_frame(0))
 
     def _write(self, data: bytes) -> None:
         """Write whole frames, or fail the call (UNAVAILABLE) and raise."""
@@ -467,12 +467,15 @@ class BidiCall:
 
     # -- ending ----------------------------------------------------------------------------
 
-    def _end(self, outcome: Optional[CallError], frames: bytes) -> None:
+    def _end(self, outcome: Optional[CallError], frames: bytes, drop_queued: bool = False) -> None:
         """Record the outcome (the first one wins), send `frames` best effort, shut the socket."""
         with self._cond:
             if not self._finished:
                 self._finished = True
                 self._outcome = outcome
+                if drop_queued:  # cancel(): receive() raises at once
+                    self._queue.clear()
+                    self._queued_bytes = 0
             if self._closed:
                 return
             self._closed = True

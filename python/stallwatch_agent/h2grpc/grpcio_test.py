@@ -228,5 +228,6 @@ def test_slow_consumer_stalls_the_server_instead_of_buffering(server):
         stalled_at = server.servicer.yielded
         assert 0 < stalled_at < 100, stalled_at
         for i in range(400):
-            assert call.receive(timeout_s=10)[:6] == b"%06d" % i
+            message = call.receive(timeout_s=10)
+            assert message is not None and message[:6] == b"%06d" % i
         assert call.receive(timeout_s=10) is None
