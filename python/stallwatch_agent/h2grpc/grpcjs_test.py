@@ -17,7 +17,7 @@ import pytest
 from .client import CallError, open_bidi_stream
 
 PATH = "/stallwatch.v1.AgentService/Connect"
-PEER = pathlib.Path(__file__).parent / "testing" / "grpcjs_echo_peer.mjs"
+PEER = pathlib.Path(__file__).parent / "testing" / "grpcjs_echo_peer.js"
 MiB = 1 << 20
 
 

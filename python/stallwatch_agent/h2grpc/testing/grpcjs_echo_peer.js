@@ -1,5 +1,5 @@
 // A gRPC server written by others (@grpc/grpc-js) for h2grpc's interop tests.
-// Usage: node grpcjs_echo_peer.mjs <path to node_modules/@grpc/grpc-js>
+// Usage: node grpcjs_echo_peer.js <path to node_modules/@grpc/grpc-js>
 // Prints "PORT <n>" once listening on 127.0.0.1 (kernel-chosen port); exits when stdin closes.
 // One method, /stallwatch.v1.AgentService/Connect, bidi, bytes in and out: each message is
 // echoed; when the client half-closes, the call ends with OK, or with the code in metadata
