@@ -27,25 +27,11 @@ INTERNAL = 13
 UNAVAILABLE = 14
 UNAUTHENTICATED = 16
 
-_CODE_NAMES = {
-    0: "OK",
-    1: "CANCELLED",
-    2: "UNKNOWN",
-    3: "INVALID_ARGUMENT",
-    4: "DEADLINE_EXCEEDED",
-    5: "NOT_FOUND",
-    6: "ALREADY_EXISTS",
-    7: "PERMISSION_DENIED",
-    8: "RESOURCE_EXHAUSTED",
-    9: "FAILED_PRECONDITION",
-    10: "ABORTED",
-    11: "OUT_OF_RANGE",
-    12: "UNIMPLEMENTED",
-    13: "INTERNAL",
-    14: "UNAVAILABLE",
-    15: "DATA_LOSS",
-    16: "UNAUTHENTICATED",
-}
+_CODE_NAMES = (
+    "OK CANCELLED UNKNOWN INVALID_ARGUMENT DEADLINE_EXCEEDED NOT_FOUND ALREADY_EXISTS "
+    "PERMISSION_DENIED RESOURCE_EXHAUSTED FAILED_PRECONDITION ABORTED OUT_OF_RANGE "
+    "UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS UNAUTHENTICATED"
+).split()
 
 # gRPC's doc/http-grpc-status-mapping.md: HTTP status of a response without grpc-status.
 _HTTP_TO_GRPC = {
@@ -83,7 +69,8 @@ class CallError(Exception):
     """The call failed: a gRPC status code and a human-readable message."""
 
     def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"{_CODE_NAMES.get(code, str(code))}: {message}")
+        name = _CODE_NAMES[code] if 0 <= code < len(_CODE_NAMES) else str(code)
+        super().__init__(f"{name}: {message}")
         self.code = code
         self.message = message
 
