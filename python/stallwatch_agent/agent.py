@@ -274,7 +274,7 @@ class InProcessAgent(Agent):
             "hold the gateway stream",
             lambda: connect_forever(
                 self.config.gateway,
-                self.config.announce(),
+                self.config.announce().SerializeToString(),
                 self.config.token,
                 self._on_stream,
                 self._on_message,
@@ -292,7 +292,10 @@ class InProcessAgent(Agent):
         # gateway counts unsolicited answers against us).
         stream = self._stream
         if stream is not None:
-            self._handle(message, stream.put)
+            self._handle(
+                agent_pb2.ConnectResponse.FromString(message),
+                lambda answer: stream.put(answer.SerializeToString()),
+            )
 
     def stop(self, timeout_s=5.0):
         if self._stopped.is_set():

@@ -9,12 +9,11 @@
 - sampling overhead at 100 Hz (target <= 3% of one core): a whole-worker
   profile through the gateway, wall-clock then CPU mode, the worker's and
   helper's CPU during it less their rate without one;
-- agent memory (target < 20 MB): what the agent adds to the machine is the
-  worker's growth (RSS, agent vs. no agent) plus the helper's private pages
-  (USS): the helper's other pages are the interpreter's and grpcio's shared
-  libraries, which the grpcio worker maps already (the same page-cache pages).
-  Also printed: the helper's RSS and PSS (shared pages split among the
-  processes mapping them), and a worker running the agent without its helper.
+- agent memory (target < 20 MB): the worker's growth (RSS, agent vs. no
+  agent) plus the helper's whole RSS, every page it maps counted in full
+  (the helper imports neither grpcio nor protobuf, so little of it is shared).
+  Also printed: the helper's PSS and USS, and a worker running the agent
+  without its helper.
 """
 
 import os
@@ -254,14 +253,13 @@ def bench_cpu_and_memory():
         in_process = _memory_mb(alone.pid)
         grown = worker["rss"] - bare["rss"]
         print(
-            f"agent memory added to the machine: {grown + helped['uss']:.1f} MB = the worker's "
-            f"growth {grown:+.1f} MB RSS ({worker['rss']:.1f} vs {bare['rss']:.1f} MB without the "
-            f"agent) + the helper's private pages {helped['uss']:.1f} MB (USS)"
+            f"agent memory: {grown + helped['rss']:.1f} MB = the worker's growth {grown:+.1f} MB "
+            f"RSS ({worker['rss']:.1f} vs {bare['rss']:.1f} MB without the agent) + the helper "
+            f"process's whole RSS {helped['rss']:.1f} MB"
         )
         print(
-            f"the helper process alone: RSS {helped['rss']:.1f} MB (mostly the interpreter's and "
-            f"grpcio's shared libraries, mapped by the worker already), PSS {helped['pss']:.1f} MB, "
-            f"USS {helped['uss']:.1f} MB"
+            f"the helper process alone: RSS {helped['rss']:.1f} MB, PSS {helped['pss']:.1f} MB, "
+            f"USS {helped['uss']:.1f} MB (private pages)"
         )
         print(
             f"the agent without its helper (STALLWATCH_AGENT_HELPER=0): the worker "

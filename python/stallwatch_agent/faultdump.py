@@ -1,4 +1,4 @@
-"""faulthandler's text, as its C watchdog writes it, turned into ThreadDump threads.
+"""faulthandler's text, as its C watchdog writes it, turned into the threads of a ThreadDump.
 
     Timeout (0:00:02)!
     Thread 0x00007f3c2a1fc6c0 (most recent call first):
@@ -14,10 +14,9 @@ marks a cut with "  ..." — a limit of faulthandler, named in the README.
 
 import linecache
 import re
+from typing import List, NamedTuple
 
-from stallwatch_proto import agent_pb2
-
-from .stacks import AGENT_THREAD_PREFIX, format_frame, frame_idle
+from .frame_text import AGENT_THREAD_PREFIX, format_frame, frame_idle
 
 _THREAD = re.compile(r"^(?:Current thread|Thread) (0x[0-9a-fA-F]+) \(most recent call first\):$")
 _FRAME = re.compile(r'^  File "(.*)", line (\d+) in (.*)$')
@@ -45,8 +44,18 @@ def parse(text):
     return [(ident, frames, cut[0]) for ident, frames, cut in threads]
 
 
-def to_threads(parsed, names, session_by_thread):
-    """agent_pb2.Thread list; `names` maps ident -> name, `session_by_thread` ident -> session id."""
+class DumpThread(NamedTuple):
+    """One thread of the dump, as the agent protocol's Thread message has it."""
+
+    thread_id: str
+    name: str
+    state: str  # "idle" or "running"
+    frames: List[str]
+    session_id: str
+
+
+def to_threads(parsed, names, session_by_thread) -> List[DumpThread]:
+    """`names` maps ident -> name, `session_by_thread` ident -> session id."""
     out = []
     for ident, frames, cut in parsed:
         name = names.get(ident, f"thread {int(ident):#x}")
@@ -63,7 +72,7 @@ def to_threads(parsed, names, session_by_thread):
             )
         )
         out.append(
-            agent_pb2.Thread(
+            DumpThread(
                 thread_id=ident,
                 name=name,
                 state="idle" if idle else "running",

@@ -6,6 +6,10 @@ reconnects with exponential backoff and jitter; sends the agent token as
 `authorization: Bearer`. It reads faulthandler's watchdog output from a pipe
 and answers in the worker's place while the GIL is held.
 
+It imports neither grpcio nor protobuf (the agent's memory budget, README
+"What the agent costs"): the stream is h2grpc's, and messages stay bytes,
+read and written by pbwire where the helper needs a field.
+
 It dies with its worker: at end of file on the worker's socket, when its
 parent changes, or on the worker's STOP. SIGINT is ignored (a Ctrl-C to the
 process group is for the worker; the helper follows it out), SIGTERM ends it.
@@ -21,9 +25,8 @@ import sys
 import threading
 import time
 
-from stallwatch_proto import agent_pb2
-
-from . import killer, wire
+from . import agent_fields as f
+from . import killer, pbwire, wire
 from .connect_loop import connect_forever
 from .relay import Relay
 
@@ -76,11 +79,11 @@ def main(argv=None):
         say("no Announce from the worker; exiting")
         return 2
     sock.settimeout(None)
-    announce = agent_pb2.Announce.FromString(first[1])
+    announce = first[1]  # a serialized Announce, sent as is
     send_lock = threading.Lock()
 
     def to_worker(message):
-        frame = wire.encode(wire.RESPONSE, message.SerializeToString())
+        frame = wire.encode(wire.RESPONSE, message)
         with send_lock:
             sock.sendall(frame)
 
@@ -117,9 +120,9 @@ def _read_worker(sock, relay):
                 break
             kind, payload = frame
             if kind == wire.REQUEST:
-                relay.from_worker(agent_pb2.ConnectRequest.FromString(payload))
+                relay.from_worker(payload)
             elif kind == wire.SESSIONS:
-                relay.sessions_seen(agent_pb2.StatusReport.FromString(payload).sessions)
+                relay.sessions_seen(payload)
             elif kind == wire.ALIVE:
                 names = json.loads(payload) if payload else None
                 if relay.alive(names):
@@ -130,23 +133,29 @@ def _read_worker(sock, relay):
 
 
 def _kill(command, worker_pid, relay):
-    """Carries out a kill_worker command and reports it; exits once the worker is gone."""
+    """Carries out a kill_worker command (a Command's bytes) and reports it; exits once the
+    worker is gone."""
     try:
         started = time.monotonic()
-        grace_s = killer.grace_of(command.kill_worker)
+        kill_worker = pbwire.last(command, f.Command.KILL_WORKER, b"")
+        assert isinstance(kill_worker, bytes)
+        grace_s = killer.grace_of(kill_worker)
         why = relay.why_stuck()
-        say(f"kill_worker ({command.kill_worker.reason}): SIGTERM to {worker_pid}, then SIGKILL")
+        reason = pbwire.text(kill_worker, f.KillWorker.REASON)
+        say(f"kill_worker ({reason}): SIGTERM to {worker_pid}, then SIGKILL")
         outcome, message = killer.end_process(
             worker_pid, grace_s, why, alive=lambda: os.getppid() == worker_pid
         )
         say(message)
-        result = agent_pb2.CommandResult(
-            command_id=command.command_id,
-            outcome=outcome,
-            message=message,
-            took_ms=round((time.monotonic() - started) * 1000),
+        result = (
+            pbwire.string_field(
+                f.CommandResult.COMMAND_ID, pbwire.text(command, f.Command.COMMAND_ID)
+            )
+            + pbwire.uint_field(f.CommandResult.OUTCOME, outcome)
+            + pbwire.string_field(f.CommandResult.MESSAGE, message)
+            + pbwire.uint_field(f.CommandResult.TOOK_MS, round((time.monotonic() - started) * 1000))
         )
-        relay.answer(agent_pb2.ConnectRequest(command_result=result))
+        relay.answer(pbwire.bytes_field(f.ConnectRequest.COMMAND_RESULT, result))
         stream = KILL.stream
         if stream is not None:
             stream.wait_sent(KILL_REPORT_S)

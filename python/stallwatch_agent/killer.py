@@ -13,7 +13,8 @@ import signal
 import time
 from typing import Callable, Tuple
 
-from stallwatch_proto import agent_pb2
+from . import pbwire
+from .agent_fields import COMMAND_OUTCOME_FAILED, COMMAND_OUTCOME_PROCESS_KILLED, KillWorker
 
 #: Time between SIGTERM and SIGKILL when the command names none; the most it may name.
 DEFAULT_GRACE_S = 2.0
@@ -50,14 +51,14 @@ def end_process(
         return True
 
     if not alive():
-        return agent_pb2.COMMAND_OUTCOME_PROCESS_KILLED, f"worker process {pid} had already exited"
+        return COMMAND_OUTCOME_PROCESS_KILLED, f"worker process {pid} had already exited"
     try:
         send(pid, signal.SIGTERM)
     except ProcessLookupError:
         pass
     if gone_within(grace_s):
         return (
-            agent_pb2.COMMAND_OUTCOME_PROCESS_KILLED,
+            COMMAND_OUTCOME_PROCESS_KILLED,
             f"worker process {pid} ended on SIGTERM from the agent helper after {took()} ({why})",
         )
     try:
@@ -66,17 +67,18 @@ def end_process(
         pass
     if gone_within(AFTER_KILL_S):
         return (
-            agent_pb2.COMMAND_OUTCOME_PROCESS_KILLED,
+            COMMAND_OUTCOME_PROCESS_KILLED,
             f"worker process {pid} killed (SIGKILL) by the agent helper after {took()}: {why}; "
             f"SIGTERM went unanswered for {grace_s:.1f} s",
         )
     return (
-        agent_pb2.COMMAND_OUTCOME_FAILED,
+        COMMAND_OUTCOME_FAILED,
         f"not killed: worker process {pid} still runs {took()} after SIGTERM and SIGKILL "
         "(a process in uninterruptible sleep ends only when its system call returns)",
     )
 
 
-def grace_of(command: agent_pb2.KillWorker) -> float:
-    """The command's grace in seconds, defaulted and capped."""
-    return min(command.grace_ms / 1000 or DEFAULT_GRACE_S, MAX_GRACE_S)
+def grace_of(kill_worker: bytes) -> float:
+    """The KillWorker message's grace in seconds, defaulted and capped."""
+    grace_ms = pbwire.number_of(kill_worker, KillWorker.GRACE_MS)
+    return min(grace_ms / 1000 or DEFAULT_GRACE_S, MAX_GRACE_S)

@@ -52,6 +52,9 @@ def test_a_process_that_outlives_sigkill_is_not_reported_as_killed():
 
 
 def test_the_grace_defaults_and_is_capped():
-    assert killer.grace_of(agent_pb2.KillWorker()) == killer.DEFAULT_GRACE_S
-    assert killer.grace_of(agent_pb2.KillWorker(grace_ms=500)) == 0.5
-    assert killer.grace_of(agent_pb2.KillWorker(grace_ms=3_600_000)) == killer.MAX_GRACE_S
+    assert killer.grace_of(agent_pb2.KillWorker().SerializeToString()) == killer.DEFAULT_GRACE_S
+    assert killer.grace_of(agent_pb2.KillWorker(grace_ms=500).SerializeToString()) == 0.5
+    assert (
+        killer.grace_of(agent_pb2.KillWorker(grace_ms=3_600_000).SerializeToString())
+        == killer.MAX_GRACE_S
+    )

@@ -4,9 +4,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from stallwatch_proto import agent_pb2
 
-from . import faultdump
+from . import faultdump, pbwire
 from .relay import GIL_THREAD_ID, Relay
 
 HOLDER = textwrap.dedent(
@@ -55,15 +57,34 @@ def test_faulthandler_output_parses_into_threads_with_frames_innermost_first():
 
 
 class Wires:
+    """What the relay sent each way, parsed by the real protobuf: the relay writes
+    its own answers by hand (pbwire), so these tests check its bytes too."""
+
     def __init__(self):
         self.to_worker = []
         self.to_gateway = []
 
+    def worker(self, message: bytes):
+        self.to_worker.append(agent_pb2.ConnectResponse.FromString(message))
+
+    def gateway(self, request: bytes):
+        self.to_gateway.append(agent_pb2.ConnectRequest.FromString(request))
+
+
+class MessageRelay(Relay):
+    """The relay fed protobuf messages, serialized as the helper's wires deliver them."""
+
+    def from_gateway(self, message):
+        super().from_gateway(message.SerializeToString())
+
+    def from_worker(self, request):
+        super().from_worker(request.SerializeToString())
+
 
 def relay_with_wires():
     wires = Wires()
-    relay = Relay(wires.to_worker.append, 2.0, worker_pid=4242)
-    relay.connected(wires.to_gateway.append)
+    relay = MessageRelay(wires.worker, 2.0, worker_pid=4242)
+    relay.connected(wires.gateway)
     return relay, wires
 
 
@@ -146,7 +167,7 @@ def test_once_python_runs_again_requests_reach_the_worker_again():
 def test_a_new_stream_forgets_what_was_pending_on_the_old_one():
     relay, wires = relay_with_wires()
     relay.from_gateway(status_request("old"))
-    relay.connected(wires.to_gateway.append)
+    relay.connected(wires.gateway)
     relay.from_worker(agent_pb2.ConnectRequest(status=agent_pb2.StatusReport(request_id="old")))
     assert wires.to_gateway == []
 
@@ -154,12 +175,12 @@ def test_a_new_stream_forgets_what_was_pending_on_the_old_one():
 def test_kill_worker_is_carried_out_by_the_helper_and_never_forwarded_to_the_worker():
     forwarded: list = []
     kills: list = []
-    relay = Relay(forwarded.append, 2.0, 4242, on_kill=kills.append)
+    relay = MessageRelay(forwarded.append, 2.0, 4242, on_kill=kills.append)
     relay.connected(lambda _request: None)
     kill = agent_pb2.Command(command_id="k1", kill_worker=agent_pb2.KillWorker(grace_ms=100))
     relay.from_gateway(agent_pb2.ConnectResponse(command=kill))
-    assert forwarded == [] and [k.command_id for k in kills] == ["k1"]
-    assert "did not answer the Manage shutdown" in relay.why_stuck()
+    assert forwarded == [] and [agent_pb2.Command.FromString(k) for k in kills] == [kill]
+    assert "did not end itself after the shutdown request" in relay.why_stuck()
 
 
 def profile_command(command_id, duration_ms=1000):
@@ -202,7 +223,47 @@ def test_a_gil_taken_mid_profile_leaves_the_last_interim_result_marked_partial()
     assert final.command_id == "p1" and not final.interim and final.partial
     assert final.threads[0].samples_taken == 10
     assert final.partial_reason.startswith("GIL held by native code")
+    assert len(final.threads) == 1  # the interim result's own fields, kept byte for byte
     # A profile asked while the GIL is held is refused at once, as a ProfileResult.
     relay.from_gateway(profile_command("p2"))
     refused = wires.to_gateway[-1].profile_result
     assert refused.command_id == "p2" and "GIL held by native code" in refused.error
+
+
+def test_the_sessions_the_worker_pushes_are_what_the_helper_reports_while_the_gil_is_held():
+    text, main_ident, _ = real_fault_text()
+    relay, wires = relay_with_wires()
+    parked = agent_pb2.Session(
+        session_id="s2", thread_id="1", state=agent_pb2.SESSION_STATE_WAITING_FOR_INPUT
+    )
+    cancelling = agent_pb2.Session(
+        session_id="s3", thread_id=main_ident, state=agent_pb2.SESSION_STATE_CANCELLING
+    )
+    running = agent_pb2.Session(
+        session_id="s1",
+        thread_id=main_ident,
+        state=agent_pb2.SESSION_STATE_WAITING_FOR_INPUT,
+        task_context={"stage": "7"},
+        progress=agent_pb2.Progress(rows_in=5),
+    )
+    pushed = agent_pb2.StatusReport(sessions=[running, parked, cancelling])
+    relay.sessions_seen(pushed.SerializeToString())
+    relay.gil_held(text)
+    relay.from_gateway(status_request("r", threads=False))
+    report = wires.to_gateway[-1].status
+    assert not report.HasField("dump")
+    by_id = {s.session_id: s for s in report.sessions}
+    # Seen by faulthandler outside a wait: running user code, everything else kept.
+    assert by_id["s1"].state == agent_pb2.SESSION_STATE_PROCESSING
+    assert by_id["s1"].task_context == {"stage": "7"} and by_id["s1"].progress.rows_in == 5
+    assert by_id["s2"].state == agent_pb2.SESSION_STATE_WAITING_FOR_INPUT
+    assert by_id["s3"].state == agent_pb2.SESSION_STATE_CANCELLING
+
+
+def test_bytes_that_are_not_a_message_are_refused_and_change_nothing():
+    relay, wires = relay_with_wires()
+    with pytest.raises(pbwire.WireError):
+        Relay.from_gateway(relay, b"\x0a\x09short")
+    with pytest.raises(pbwire.WireError):
+        Relay.from_worker(relay, b"\x12\xff")
+    assert wires.to_worker == [] and wires.to_gateway == []

@@ -3,9 +3,7 @@
 Frames read `fn (file:line) — source`, innermost first: the format the
 gateway's Beam-Python parser writes, so both kinds of Python worker look
 alike on the dashboard. A thread parked where threads wait for work is
-"idle" (the gateway's resting state); the list mirrors the gateway's
-PYTHON_IDLE_FRAMES (server/gateway/status/beam-text/idle-frames.ts). A socket
-read is deliberately NOT idle: that is what a stuck session looks like.
+"idle" (the gateway's resting state): frame_text.py says which.
 """
 
 import linecache
@@ -15,45 +13,13 @@ import time
 
 from stallwatch_proto import agent_pb2
 
+from .frame_text import AGENT_THREAD_PREFIX, format_frame, frame_idle
 from .sessions import now_ms, thread_key
 
 #: Frames kept per thread (the gateway keeps 200).
 MAX_FRAMES = 64
 #: Threads reported at most (the gateway caps at 5000).
 MAX_THREADS = 2000
-
-# (file suffix, function, source prefix, why); None matches anything.
-IDLE_FRAMES = (
-    ("threading.py", "wait", None, "Condition.wait / Event.wait"),
-    ("threading.py", "_wait_for_tstate_lock", None, "Thread.join"),
-    ("queue.py", "get", None, "queue.get"),
-    ("concurrent/futures/thread.py", "_worker", None, "an idle executor thread"),
-    ("selectors.py", "select", None, "an event loop's select"),
-    ("grpc/_channel.py", "channel_spin", None, "gRPC's channel spin thread"),
-    ("grpc/_server.py", "_serve", None, "gRPC's server loop"),
-    (None, None, "time.sleep(", "a sleep loop"),
-    (None, None, "waiter.acquire()", "Condition.wait"),
-)
-
-#: Names of the agent's own threads: busy answering us, never a suspect.
-AGENT_THREAD_PREFIX = "stallwatch-agent"
-
-
-def frame_idle(file, fn, source):
-    for suffix, name, prefix, _why in IDLE_FRAMES:
-        if suffix is not None and not file.endswith(suffix):
-            continue
-        if name is not None and fn != name:
-            continue
-        if prefix is not None and not source.startswith(prefix):
-            continue
-        return True
-    return False
-
-
-def format_frame(fn, file, line, source):
-    return f"{fn} ({file}:{line})" + (f" — {source}" if source else "")
-
 
 #: (code, line) -> (frame text, fn, file, source): formatting a frame (linecache,
 #: f-strings) is the costly part of a dump, and a parked thread shows the same
