@@ -303,6 +303,21 @@ def test_a_gateway_that_is_down_delays_nothing_and_is_joined_when_it_comes_up(sp
         g.stop()
 
 
+def test_the_running_helper_maps_neither_grpcio_nor_protobuf(gateway, spawn):
+    # Issue 21's memory budget: the helper holds the stream with h2grpc and reads
+    # messages with pbwire, so neither library is ever loaded, not even lazily.
+    w = spawn(gateway.grpc, "py-lean")
+    wait_for("the worker", lambda: gateway.worker("py-lean"), timeout_s=20)
+    helper = w.helper_pid()
+    assert helper is not None
+    with open(f"/proc/{helper}/maps") as f:
+        maps = f.read()
+    with open(f"/proc/{w.process.pid}/maps") as f:
+        assert "cygrpc" in f.read()  # the worker itself does map grpcio: the check can see it
+    for library in ("cygrpc", "libprotobuf", "google/protobuf", "_ssl"):
+        assert library not in maps, library
+
+
 def test_the_helper_dies_with_its_worker(gateway, spawn):
     w = spawn(gateway.grpc, "py-dies")
     wait_for("the worker", lambda: gateway.worker("py-dies"), timeout_s=20)
