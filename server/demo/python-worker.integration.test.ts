@@ -13,6 +13,7 @@ import {
   type WorkerResponse,
 } from "../../gen/org/apache/spark/udf/worker/udf_message_pb.js";
 import { SessionState } from "../../gen/stallwatch/v1/agent_pb.js";
+import { ActionStatus } from "../../gen/stallwatch/v1/control_pb.js";
 import { Liveness } from "../../gen/stallwatch/v1/fleet_pb.js";
 import { apiClients } from "../testing/api-clients.js";
 import { waitForLiveness } from "../testing/fleet-client.js";
@@ -160,6 +161,53 @@ describe("the Python reference worker among real peers", () => {
       await engine.stop();
     }
   });
+});
+
+describe("cancel worker of a Python worker whose session never yields", () => {
+  it("is acknowledged, outlives the cancel, and its agent's helper ends it 30 s later, saying so", async () => {
+    const gateway = await startTestGateway({
+      operatorToken: TOKEN,
+      flags: { "stall-processing-ms": 1000, "not-moving-ms": 1000 },
+    });
+    const stuck = await startPythonWorker(["--id", "py-it-4", "--gateway", gateway.grpc]);
+    const engine = await startStallwatch(
+      ["engine", "--worker", stuck.address, "--udf", '{"fn":"hang"}', "--sessions", "1"],
+      { startTimeoutMs: 30_000 },
+    );
+    try {
+      const { fleet, control } = apiClients(gateway.http, TOKEN);
+      await pollUntil(
+        async () => {
+          const { sessions } = await fleet.listStalledSessions({});
+          return sessions.find((s) => s.workerId === "py-it-4");
+        },
+        { timeoutMs: 30_000, what: "the hung session (recv_into) in the stalled list" },
+      );
+      const actionId = "py-it-4-cancel";
+      const request = { workerId: "py-it-4", reason: "read never returns", actionId };
+      // The worker answers the Manage shutdown and cancels its session, but the
+      // session's thread sits in recv_into, so the worker never exits by itself.
+      const started = await control.cancelWorker(request, { timeoutMs: 10_000 });
+      expect(started.action?.outcome).not.toMatch(/unanswered/);
+      const ended = await pollUntil(
+        async () => {
+          const { action } = await control.cancelWorker(request, { timeoutMs: 10_000 });
+          return action && action.status !== ActionStatus.RUNNING ? action : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: "the cancel-worker to end" },
+      );
+      expect(ended.status, ended.outcome).toBe(ActionStatus.SUCCEEDED);
+      expect(ended.outcome).toMatch(/^cancelled: 1 session aborted; worker process \d+ /);
+      expect(ended.outcome).toMatch(/by the agent helper/);
+      expect(ended.outcome).toMatch(
+        /\(the worker acknowledged the shutdown but was still running 3\d s later\)$/,
+      );
+      expect(await stuck.exited).not.toBe(0);
+    } finally {
+      await engine.stop();
+      await Promise.all([stuck.stop(), gateway.stop()]);
+    }
+  }, 120_000);
 });
 
 describe("a Python worker alone", () => {
