@@ -1,5 +1,5 @@
 import { useSearchParams } from "react-router";
-import { ActionKind } from "../../../../gen/stallwatch/v1/control_pb";
+import { actionKindWord } from "../../../shared/action-kind-word";
 import { DataTable } from "../../../shared/data-table";
 import { clip, formatClock } from "../../../shared/format";
 import { LoadError } from "../../../shared/load-error";
@@ -38,7 +38,7 @@ export function AuditPage() {
             >
               <td>{formatClock(r.atMs)}</td>
               <td>{clip(r.actor, 40)}</td>
-              <td>{ActionKind[r.kind].toLowerCase().replace("_", " ")}</td>
+              <td>{actionKindWord(r.kind)}</td>
               <td>
                 {clip(r.workerId, 40)}
                 {r.sessionId && <div className="sub">{clip(r.sessionId, 20)}</div>}

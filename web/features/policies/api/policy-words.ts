@@ -1,4 +1,3 @@
-import { ActionKind } from "../../../../gen/stallwatch/v1/control_pb";
 import { PolicyMode, PolicyOutcome, type Policy } from "../../../../gen/stallwatch/v1/policy_pb";
 import { formatDuration } from "../../../shared/format";
 
@@ -34,19 +33,6 @@ export function modeText(policy: Pick<Policy, "configuredMode" | "effectiveMode"
   return policy.effectiveMode === policy.configuredMode
     ? effective
     : `${effective} (configured: ${modeWord(policy.configuredMode)})`;
-}
-
-export function actionWord(kind: ActionKind): string {
-  switch (kind) {
-    case ActionKind.CANCEL_SESSION:
-      return "cancel session";
-    case ActionKind.DRAIN_WORKER:
-      return "drain worker";
-    case ActionKind.CANCEL_WORKER:
-      return "cancel worker";
-    default:
-      return "unknown action";
-  }
 }
 
 export function outcomeWord(outcome: PolicyOutcome): string {

@@ -3,7 +3,8 @@ import type { Policy } from "../../../../gen/stallwatch/v1/policy_pb";
 import { DataTable } from "../../../shared/data-table";
 import { ago } from "../../../shared/format";
 import { useNow } from "../../../shared/use-now";
-import { actionWord, capReached, capText, modeText, modeTone } from "../api/policy-words";
+import { actionKindWord } from "../../../shared/action-kind-word";
+import { capReached, capText, modeText, modeTone } from "../api/policy-words";
 
 const COLUMNS = [
   "Policy",
@@ -38,7 +39,7 @@ export function PolicyTable({ policies, selected }: { policies: Policy[]; select
             <td>
               <span className={`badge ${modeTone(p.effectiveMode)}`}>{modeText(p)}</span>
             </td>
-            <td>{actionWord(p.action)}</td>
+            <td>{actionKindWord(p.action)}</td>
             <td className="num">{String(counts?.matches ?? 0n)}</td>
             <td className="num">{String(counts?.wouldHaveActed ?? 0n)}</td>
             <td className="num">{String(counts?.acted ?? 0n)}</td>
