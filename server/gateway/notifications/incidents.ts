@@ -29,6 +29,11 @@ function effectOf(
   return undefined;
 }
 
+/** True for the events that can start, end or report something; the rest never reach the store. */
+export function mayNotify(event: IncidentEvent): boolean {
+  return event.kind === "action" || effectOf(event) !== undefined;
+}
+
 /** What to send for `event` when the store cannot say: bad news as new, nothing else. */
 export function announcedWithoutStore(event: IncidentEvent): NoticeKind | undefined {
   if (event.kind === "action") return "action";

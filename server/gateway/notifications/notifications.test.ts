@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../shared/clock/clock.js";
 import { openStore, type Store } from "../store/store.js";
 import { retention, silentLog as log } from "../store/testing/store-fixtures.js";
-import { announcedWithoutStore, Incidents } from "./incidents.js";
+import { announcedWithoutStore, Incidents, mayNotify } from "./incidents.js";
 import { jsonPayload, signature, slackPayload, type Notice } from "./payloads.js";
 import { isForbiddenAddress, resolveTarget } from "./target-guard.js";
 import { backoffMs } from "./webhook-sender.js";
@@ -90,6 +90,23 @@ describe("Incidents (on a real SQLite store)", () => {
     expect(announcedWithoutStore(ev("session_stalled", "", "s1"))).toBe("stalled");
     expect(announcedWithoutStore(ev("liveness", "healthy"))).toBeUndefined();
     expect(announcedWithoutStore(ev("action"))).toBe("action");
+  });
+});
+
+describe("mayNotify", () => {
+  it("lets through only events that can open, close or report something", () => {
+    for (const e of [
+      ev("action"),
+      ev("liveness", "gone"),
+      ev("liveness", "unresponsive"),
+      ev("liveness", "healthy"),
+      ev("liveness", "exited"),
+      ev("session_stalled", "", "s1"),
+      ev("session_cleared", "", "s1"),
+    ])
+      expect(mayNotify(e), `${e.kind} ${e.toState}`).toBe(true);
+    for (const e of [ev("liveness", "draining"), ev("session_started", "", "s1"), ev("dump")])
+      expect(mayNotify(e), `${e.kind} ${e.toState}`).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@ import type { Logger } from "../../shared/logging/logger.js";
 import type { EventLog } from "../events/event-log.js";
 import type { NotifyMetrics } from "../metrics/notify-metrics.js";
 import type { IncidentStore } from "../store/incident-store.js";
-import { announcedWithoutStore, Incidents } from "./incidents.js";
+import { announcedWithoutStore, Incidents, mayNotify } from "./incidents.js";
 import { jsonPayload, signature, slackPayload, SIGNATURE_HEADER, type Notice } from "./payloads.js";
 import { NotifyRate } from "./notify-rate.js";
 import { DeliveryError, deliver, postOnce, type RetryPolicy } from "./webhook-sender.js";
@@ -40,8 +40,6 @@ export interface NotifierOptions {
   log: Logger;
 }
 
-/** The fleet event kinds that can start, end or report something (the rest never reach the store). */
-const MAY_NOTIFY = new Set(["action", "liveness", "session_stalled", "session_cleared"]);
 /** Events waiting to be judged at most; beyond it they are dropped and counted (queue_full). */
 const JUDGE_QUEUE_CAP = 10_000;
 
@@ -82,7 +80,7 @@ export class Notifier {
   }
 
   private onEvent(event: FleetEvent): void {
-    if (!MAY_NOTIFY.has(event.kind)) return;
+    if (!mayNotify(event)) return;
     if (this.judging.length >= JUDGE_QUEUE_CAP) {
       this.opts.metrics.dropped("queue_full");
       return;
