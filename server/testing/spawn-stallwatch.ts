@@ -1,11 +1,25 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
-const CLI = fileURLToPath(new URL("../../bin/stallwatch.js", import.meta.url));
+/**
+ * The repository's `bin/stallwatch.js`, found by walking up from this file:
+ * it is two levels up in the source tree (server/testing/) and three once
+ * compiled for a bench (dist/server/testing/).
+ */
+function findCli(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 5; dir = dirname(dir), i++) {
+    const candidate = join(dir, "bin", "stallwatch.js");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`bin/stallwatch.js not found in any folder above ${here}`);
+}
+
+const CLI = findCli();
 
 /** One JSON log line as pino writes it. */
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
@@ -42,7 +56,7 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Added to the environment, after the fresh STALLWATCH_DB. */
   env?: Record<string, string>;
-  /** The CLI entry point (benches run from dist/, where bin/ is not). */
+  /** The CLI entry point (default: the repository's bin/stallwatch.js). */
   cli?: string;
 }
 
