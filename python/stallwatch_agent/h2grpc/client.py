@@ -15,6 +15,7 @@ from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 from . import frames as fr
 from . import hpack
+from .resolve import resolve
 
 OK = 0
 CANCELLED = 1
@@ -96,6 +97,25 @@ def _parse_address(address: str) -> Tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"address {address!r} is not host:port, [IPv6]:port or name:port")
     return host, int(port)
+
+
+def _connect_tcp(host: str, port: int, deadline: float) -> socket.socket:
+    """A TCP connection to the first address of host that accepts, all within the deadline
+    (name resolution included: resolve.py)."""
+    last: Optional[OSError] = None
+    for family, addr in resolve(host, port, max(deadline - time.monotonic(), 0.001)):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(remaining)
+            sock.connect(addr)
+            return sock
+        except OSError as err:
+            sock.close()
+            last = err
+    raise last or OSError(f"no address of {host!r} answered in time")
 
 
 def _check_metadata(metadata: Sequence[Tuple[str, str]]) -> None:
@@ -315,7 +335,7 @@ class BidiCall:
     def _connect(self, host: str, port: int, header_block: bytes, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         try:
-            sock = socket.create_connection((host, port), timeout=timeout_s)
+            sock = _connect_tcp(host, port, deadline)
         except OSError as e:
             raise CallError(UNAVAILABLE, f"cannot connect to {self._address}: {e}") from None
         self._sock = sock
