@@ -76,8 +76,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: "(^|/)features/[^/]+/(?!index$).+",
-              message: "The app imports a feature only through its index.ts (features/<x>/index).",
+              regex: "(^|/)features/[^/]+/(?!index$|preload$).+",
+              message:
+                "The app imports a feature only through its index.ts (features/<x>/index), or its preload.ts (only import() calls: head starts from the main bundle).",
             },
           ],
         },

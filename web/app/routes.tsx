@@ -23,7 +23,7 @@ export const routes: RouteObject[] = [
       },
       {
         path: "/workers/:workerId",
-        // The charts' code is asked for as soon as the view's is here (worker-view-code.ts).
+        // The charts' code is asked for with the view's (worker-view-code.ts).
         lazy: async () => ({ Component: (await loadWorkerView()).WorkerPage }),
       },
       {

@@ -29,7 +29,7 @@ giveElementsAScreenSizedBox();
 // is Vite transforming recharts, once, for seconds on a busy machine: done
 // before the tests, so no test's wait for the page pays it.
 beforeAll(async () => {
-  await (await import("../features/worker-page/index")).preloadCharts();
+  await (await import("../features/worker-page/preload")).preloadCharts();
 }, 60_000);
 
 const hung = (state = SessionState.PROCESSING) =>
