@@ -48,6 +48,8 @@ function precompress(): Plugin {
 export default defineConfig({
   root: "web",
   plugins: [react(), precompress()],
+  // Module workers (the profile view's stream reader), code-split like the app.
+  worker: { format: "es" },
   build: {
     outDir: "../dist/web",
     emptyOutDir: true,

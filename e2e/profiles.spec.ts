@@ -15,6 +15,16 @@ test("profile the spinning worker in CPU mode: table, flame graph, exports, snap
   // The spin session starts within the demo's first minute.
   await expect(page.locator("tr[data-session-id]").first()).toBeVisible({ timeout: 60_000 });
 
+  // The profile is followed in a Web Worker (its decode off the main thread), with the
+  // operator token's header like the app's own calls.
+  const workers: string[] = [];
+  page.on("worker", (w) => workers.push(w.url()));
+  const watchAuth: (string | undefined)[] = [];
+  page.on("request", (req) => {
+    if (req.url().endsWith("/stallwatch.v1.ProfileService/WatchProfile"))
+      watchAuth.push(req.headers().authorization);
+  });
+
   await page.getByRole("button", { name: "Profile", exact: true }).click();
   const dialog = page.getByRole("dialog");
   await dialog.getByLabel(/CPU: only samples/).check();
@@ -28,6 +38,14 @@ test("profile the spinning worker in CPU mode: table, flame graph, exports, snap
   await expect(page.getByRole("heading", { name: "Where the time goes" })).toBeVisible({
     timeout: 30_000,
   });
+
+  expect(workers.filter((url) => /\/profile-stream\.worker-[\w-]+\.js$/.test(url))).toHaveLength(1);
+  expect(watchAuth.length).toBeGreaterThan(0);
+  expect(watchAuth.every((a) => a === `Bearer ${OPERATOR_TOKEN}`)).toBe(true);
+  // The finished profile came from the worker: the main thread copied it (stallwatch:profile-copy).
+  expect(
+    await page.evaluate(() => performance.getEntriesByName("stallwatch:profile-copy").length),
+  ).toBeGreaterThanOrEqual(1);
 
   // py-spy's table, sorted by %Own: the spinning function on top.
   const firstRow = page.locator(".profile-table tbody tr").first();

@@ -21,3 +21,10 @@ export function useClient<T extends DescService>(service: T): Client<T> {
   if (!transport) throw new Error("useClient outside TransportProvider");
   return useMemo(() => createClient(service, transport), [service, transport]);
 }
+
+/** The app's transport itself (e.g. to describe it to a Web Worker). */
+export function useTransport(): Transport {
+  const transport = useContext(TransportContext);
+  if (!transport) throw new Error("useTransport outside TransportProvider");
+  return transport;
+}

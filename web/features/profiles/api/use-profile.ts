@@ -9,8 +9,10 @@ import {
 } from "../../../../gen/stallwatch/v1/profile_pb";
 import { newActionId } from "../../../shared/action-id";
 import { queryKeys } from "../../../shared/query-keys";
-import { useClient } from "../../../shared/transport-context";
+import { useClient, useTransport } from "../../../shared/transport-context";
 import { useStreamedQuery } from "../../../shared/use-streamed-query";
+import { workerTransportSettings } from "../../../shared/worker-transport";
+import { streamFromWorker, workerSettingsIfUsable, type WorkerLike } from "./profile-stream";
 
 /** A profile as the page shows it: the record and how long it has sampled so far. */
 export interface ProfileProgress {
@@ -21,18 +23,51 @@ export interface ProfileProgress {
 const finished = (p: ProfileProgress) =>
   p.profile !== undefined && p.profile.status !== ActionStatus.RUNNING;
 
+/** Set once a profile worker failed to run: the page follows profiles on the main thread since. */
+let workersFailed = false;
+
+/** The profile stream's worker, a chunk of its own that Vite emits and this view alone loads. */
+function spawnWorker(): WorkerLike {
+  return new Worker(new URL("./profile-stream.worker.ts", import.meta.url), {
+    type: "module",
+    name: "stallwatch-profile-stream",
+  }) as unknown as WorkerLike;
+}
+
 /**
  * One profile, followed to its end (WatchProfile: progress about once a
  * second, then the finished profile with its result). Once finished it is
  * final, so the stream closes for good and the cache keeps it.
+ *
+ * The stream is read in a Web Worker where there is one (profile-stream.ts):
+ * decoding a big finished profile was the one task over 50 ms left between
+ * its arrival and the view on screen. Where there is none (jsdom, a router
+ * transport), the same stream on the main thread.
  */
 export function useProfile(profileId: string) {
+  const transport = useTransport();
   const client = useClient(ProfileService);
   return useStreamedQuery<WatchProfileResponse, ProfileProgress>({
     queryKey: queryKeys.profile(profileId),
-    open: (signal) => client.watchProfile({ profileId }, { signal }),
+    open: (signal) => {
+      const settings = workerSettingsIfUsable({
+        workerAvailable: typeof Worker === "function",
+        settings: workerTransportSettings(transport),
+        workersFailed,
+      });
+      return settings
+        ? streamFromWorker({
+            spawn: spawnWorker,
+            profileId,
+            settings,
+            signal,
+            onWorkerFailed: () => (workersFailed = true),
+          })
+        : client.watchProfile({ profileId }, { signal });
+    },
     fold: (state, update) => {
-      // Where bench/profile-view.bench.ts starts its render clock: the result is here.
+      // Where bench/profile-view.bench.ts starts its render clock: the result is on the
+      // main thread (decoded, and copied from the worker if there is one).
       if (update.profile?.result && update.profile.status !== ActionStatus.RUNNING)
         performance.mark("stallwatch:profile-received");
       return { profile: update.profile ?? state.profile, elapsedMs: update.elapsedMs };
