@@ -193,6 +193,23 @@ describe("ActionRunner with a fake clock", () => {
     }),
   };
 
+  /**
+   * Takes the one command the gateway sent the agent, checks it is a kill,
+   * and answers it as the agent would.
+   */
+  async function answerKill(
+    { sent, channel }: Pick<Awaited<ReturnType<typeof setup>>, "sent" | "channel">,
+    outcome: CommandOutcome,
+    message: string,
+  ): Promise<void> {
+    const [command] = await sent();
+    const kill = command?.message.case === "command" ? command.message.value : undefined;
+    expect(kill?.kind.case).toBe("killWorker");
+    channel.onCommandResult(
+      create(CommandResultSchema, { commandId: kill?.commandId ?? "", outcome, message }),
+    );
+  }
+
   it("ends a cancel-worker the worker cannot answer through an agent that can kill it, in its words", async () => {
     const { runner, channel, sent, clock } = await setup(unanswered, ["kill-worker"]);
     const action = await runner.start(
@@ -201,18 +218,13 @@ describe("ActionRunner with a fake clock", () => {
       operator,
     );
     await clock.advance(0);
-    const [command] = await sent();
-    const kill = command?.message.case === "command" ? command.message.value : undefined;
-    expect(kill?.kind.case).toBe("killWorker");
     expect(action.outcome).toBe(
       "the Manage shutdown went unanswered: no answer within 5000 ms; its agent is ending the process",
     );
-    channel.onCommandResult(
-      create(CommandResultSchema, {
-        commandId: kill?.commandId ?? "",
-        outcome: CommandOutcome.PROCESS_KILLED,
-        message: "worker process 4242 killed (SIGKILL) by the agent helper after 2.0 s: GIL held",
-      }),
+    await answerKill(
+      { sent, channel },
+      CommandOutcome.PROCESS_KILLED,
+      "worker process 4242 killed (SIGKILL) by the agent helper after 2.0 s: GIL held",
     );
     await clock.advance(0);
     expect(action.status).toBe(ActionStatus.SUCCEEDED);
@@ -229,13 +241,10 @@ describe("ActionRunner with a fake clock", () => {
       operator,
     );
     await clock.advance(0);
-    const [command] = await sent();
-    channel.onCommandResult(
-      create(CommandResultSchema, {
-        commandId: command?.message.case === "command" ? command.message.value.commandId : "",
-        outcome: CommandOutcome.FAILED,
-        message: "not killed: worker process 4242 still runs",
-      }),
+    await answerKill(
+      { sent, channel },
+      CommandOutcome.FAILED,
+      "not killed: worker process 4242 still runs",
     );
     await clock.advance(0);
     expect(action.status).toBe(ActionStatus.FAILED);
@@ -262,18 +271,13 @@ describe("ActionRunner with a fake clock", () => {
     expect(await sent()).toEqual([]);
     expect(action.status).toBe(ActionStatus.RUNNING);
     await clock.advance(1_500);
-    const [command] = await sent();
-    const kill = command?.message.case === "command" ? command.message.value : undefined;
-    expect(kill?.kind.case).toBe("killWorker");
     expect(action.outcome).toBe(
       "the worker acknowledged the shutdown but was still running 30 s later; its agent is ending the process",
     );
-    channel.onCommandResult(
-      create(CommandResultSchema, {
-        commandId: kill?.commandId ?? "",
-        outcome: CommandOutcome.PROCESS_KILLED,
-        message: "worker process 4242 ended on SIGTERM from the agent helper after 0.1 s",
-      }),
+    await answerKill(
+      { sent, channel },
+      CommandOutcome.PROCESS_KILLED,
+      "worker process 4242 ended on SIGTERM from the agent helper after 0.1 s",
     );
     await clock.advance(0);
     expect(action.status).toBe(ActionStatus.SUCCEEDED);
