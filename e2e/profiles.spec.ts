@@ -80,6 +80,21 @@ test("profile the spinning worker in CPU mode: table, flame graph, exports, snap
   await page.mouse.click(box.x + box.width / 2, box.y + row * 18 + 9);
   await expect(page.locator(".flame-tools [role=status]")).toContainText("zoomed to process (");
   await page.getByRole("button", { name: "Reset zoom" }).click();
+  // The same from the keyboard: focus the graph, follow the widest callees down to the spin.
+  const status = page.locator(".flame-tools [role=status]");
+  await canvas.focus();
+  await expect(details).toContainText(/samples, 100\.0% of the view/);
+  let reached = false;
+  for (let r = 0; r < rowsDrawn && !reached; r++) {
+    await page.keyboard.press("ArrowDown");
+    await page.evaluate("new Promise((resolve) => requestAnimationFrame(resolve))");
+    reached = /^process \(/.test((await details.textContent()) ?? "");
+  }
+  expect(reached, "ArrowDown follows the widest callee down to the spinning function").toBe(true);
+  await page.keyboard.press("Enter");
+  await expect(status).toContainText("zoomed to process (");
+  await page.keyboard.press("Escape");
+  await expect(status).toContainText("click a frame to zoom to it");
 
   // Both exports download, in their formats.
   const [folded] = await Promise.all([

@@ -5,6 +5,7 @@ import {
   layoutFlame,
   layoutFlameSteps,
   searchFlame,
+  stepFrom,
   type LaidFrame,
 } from "./flame-layout";
 import { flameTree, type FlameNode } from "./flame-tree";
@@ -71,5 +72,34 @@ describe("frameAt", () => {
     const frames = layoutFlame(tree);
     expect(frames[frameAt(frames, 7, 2)]?.name).toBe("read");
     expect(frameAt(frames, 9.5, 2)).toBe(-1);
+  });
+});
+
+describe("stepFrom (the keyboard's moves)", () => {
+  // all(10) → main(10) → [spin(6) → spin(2), read(3)], and a second root child.
+  const frames = layoutFlame(
+    n("all", 12, [n("main", 10, [n("spin", 6, [n("spin", 2)]), n("read", 3)]), n("gc", 2)]),
+  );
+  const at = (name: string, depth: number) =>
+    frames.findIndex((f) => f.name === name && f.depth === depth);
+  const name = (i: number) => `${frames[i]?.name ?? "?"}@${frames[i]?.depth ?? -1}`;
+
+  it("goes down to the widest callee, up to the caller, and along the callers' callees", () => {
+    expect(name(stepFrom(frames, 0, "child"))).toBe("main@1");
+    expect(name(stepFrom(frames, at("main", 1), "child"))).toBe("spin@2");
+    expect(name(stepFrom(frames, at("spin", 2), "next"))).toBe("read@2");
+    expect(name(stepFrom(frames, at("read", 2), "previous"))).toBe("spin@2");
+    expect(name(stepFrom(frames, at("read", 2), "parent"))).toBe("main@1");
+    expect(name(stepFrom(frames, at("main", 1), "next"))).toBe("gc@1");
+    expect(name(stepFrom(frames, at("gc", 1), "previous"))).toBe("main@1");
+  });
+
+  it("stays put where there is nothing that way", () => {
+    expect(stepFrom(frames, 0, "parent")).toBe(0);
+    expect(stepFrom(frames, 0, "next")).toBe(0);
+    expect(stepFrom(frames, at("spin", 3), "child")).toBe(at("spin", 3));
+    expect(stepFrom(frames, at("read", 2), "next")).toBe(at("read", 2)); // not gc: another caller's
+    expect(stepFrom(frames, at("spin", 2), "previous")).toBe(at("spin", 2));
+    expect(stepFrom(frames, 99, "child")).toBe(99);
   });
 });

@@ -88,3 +88,45 @@ export function frameAt(frames: readonly LaidFrame[], x: number, depth: number):
   }
   return -1;
 }
+
+/** A keyboard move in the icicle: up to the caller, down to a callee, along the callers' callees. */
+export type FlameStep = "parent" | "child" | "previous" | "next";
+
+/**
+ * The frame one keyboard step from `from` (frames in layout order: pre-order,
+ * so a frame's subtree follows it and ends at the next frame no deeper than
+ * it), or `from` itself when there is none that way. "child" goes to the
+ * widest callee, where most of the samples are; "previous"/"next" to the
+ * sibling drawn left/right of it.
+ */
+export function stepFrom(frames: readonly LaidFrame[], from: number, step: FlameStep): number {
+  const f = frames[from];
+  if (!f) return from;
+  if (step === "parent") return f.parent >= 0 ? f.parent : from;
+  if (step === "child") {
+    let best = from;
+    let bestValue = -1;
+    for (let i = from + 1; i < frames.length; i++) {
+      const c = frames[i];
+      if (!c || c.depth <= f.depth) break;
+      if (c.depth === f.depth + 1 && c.value > bestValue) {
+        best = i;
+        bestValue = c.value;
+      }
+    }
+    return best;
+  }
+  if (step === "next") {
+    for (let i = from + 1; i < frames.length; i++) {
+      const s = frames[i];
+      if (!s || s.depth < f.depth) break;
+      if (s.depth === f.depth) return s.parent === f.parent ? i : from;
+    }
+    return from;
+  }
+  for (let i = from - 1; i > f.parent; i--) {
+    const s = frames[i];
+    if (s && s.depth === f.depth) return i;
+  }
+  return from;
+}

@@ -27,6 +27,7 @@ interface Rect {
 function recordingContext() {
   const rects: Rect[] = [];
   const texts: string[] = [];
+  const outlines: { x: number; y: number }[] = [];
   let fill = "";
   let fillSets = 0;
   const ctx = {
@@ -41,11 +42,15 @@ function recordingContext() {
       fillSets += 1;
     },
     setTransform: () => undefined,
+    strokeStyle: "",
+    lineWidth: 1,
     clearRect: () => {
       rects.length = 0;
       texts.length = 0;
+      outlines.length = 0;
       fillSets = 0;
     },
+    strokeRect: (x: number, y: number) => outlines.push({ x, y }),
     fillRect(x: number, y: number) {
       rects.push({ x, y, fill, alpha: this.globalAlpha });
     },
@@ -54,7 +59,7 @@ function recordingContext() {
   vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(
     ctx as unknown as CanvasRenderingContext2D,
   );
-  return { rects, texts, fillSets: () => fillSets };
+  return { rects, texts, outlines, fillSets: () => fillSets };
 }
 
 const options = {
@@ -107,5 +112,46 @@ describe("renderFlameGraph", () => {
     expect(at(36)?.alpha).toBe(1);
     // Zoomed: spin fills the width, read is out of view.
     expect(drawn.rects).toHaveLength(4);
+  });
+
+  it("is usable from the keyboard: arrows move an outlined frame and say it, Enter zooms, Escape resets", () => {
+    const drawn = recordingContext();
+    const said: (string | null)[] = [];
+    const zooms: (string | undefined)[] = [];
+    const host = document.createElement("div");
+    renderFlameGraph(host, layoutFlame(tree), {
+      ...options,
+      onDetails: (text) => said.push(text),
+      onZoom: (name) => zooms.push(name),
+    });
+    const canvas = host.querySelector("canvas");
+    if (!canvas) throw new Error("no canvas");
+    expect(canvas.tabIndex).toBe(0);
+    const press = (key: string) => {
+      const event = new KeyboardEvent("keydown", { key, cancelable: true });
+      canvas.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    canvas.dispatchEvent(new FocusEvent("focus"));
+    expect(said.at(-1)).toBe("all: 10 samples, 100.0% of the view");
+    expect(drawn.outlines).toEqual([{ x: 1, y: 1 }]);
+    expect(press("ArrowDown")).toBe(true); // the page does not scroll
+    press("ArrowDown");
+    expect(said.at(-1)).toBe("spin: 6 samples, 60.0% of the view");
+    press("ArrowRight");
+    expect(said.at(-1)).toBe("read: 3 samples, 30.0% of the view");
+    expect(drawn.outlines).toEqual([{ x: 601, y: 37 }]);
+    press("Enter");
+    expect(zooms).toEqual(["read"]);
+    press("ArrowLeft"); // spin is outside the zoomed view: the outline stays on read
+    expect(said.at(-1)).toBe("read: 3 samples, 30.0% of the view");
+    press("ArrowUp");
+    expect(said.at(-1)).toBe("main: 10 samples, 100.0% of the view");
+    press("Escape");
+    expect(zooms).toEqual(["read", undefined]);
+    expect(press("a")).toBe(false); // other keys are left to the page
+    canvas.dispatchEvent(new FocusEvent("blur"));
+    expect(said.at(-1)).toBeNull();
+    expect(drawn.outlines).toEqual([]);
   });
 });

@@ -6,7 +6,13 @@
  * 5,000-frame profile (bench/profile-view.bench.ts); a canvas draws the same
  * frames in a few milliseconds.
  */
-import { frameAt, searchFlame, type LaidFrame } from "../api/flame-layout";
+import {
+  frameAt,
+  searchFlame,
+  stepFrom,
+  type FlameStep,
+  type LaidFrame,
+} from "../api/flame-layout";
 
 export interface FlameGraphHandle {
   search(term: string): void;
@@ -19,8 +25,17 @@ export interface FlameGraphOptions {
   /** What a hovered frame says, in words; null when nothing is hovered. */
   onDetails: (text: string | null) => void;
   onSearch: (matchedSamples: number, totalSamples: number) => void;
-  onZoom: (name: string) => void;
+  /** The frame zoomed to, or undefined when the zoom was reset (Escape). */
+  onZoom: (name: string | undefined) => void;
 }
+
+/** The keyboard: arrows move between frames (stepFrom), Enter or Space zooms, Escape resets. */
+const STEPS: Partial<Record<string, FlameStep>> = {
+  ArrowUp: "parent",
+  ArrowDown: "child",
+  ArrowLeft: "previous",
+  ArrowRight: "next",
+};
 
 const ROW = 18;
 /** Frames narrower than this many pixels are not drawn (they would be a smear). */
@@ -61,6 +76,8 @@ function label(name: string, px: number): string {
  * frame (its ancestors stay above it, faded), hovering says a frame's
  * samples, the search highlights frames whose name contains the text
  * (plain text, case-insensitive) and says the share of samples under them.
+ * The canvas takes focus: the arrows move an outlined frame (saying its
+ * samples as hovering does), Enter or Space zooms to it, Escape resets.
  */
 export function renderFlameGraph(
   host: HTMLElement,
@@ -92,12 +109,17 @@ export function renderFlameGraph(
   canvas.setAttribute("role", "img");
   canvas.setAttribute(
     "aria-label",
-    `Flame graph of ${total} samples, ${frames.length} frames; py-spy's table below has the same numbers`,
+    `Flame graph of ${total} samples, ${frames.length} frames: arrow keys move between frames, ` +
+      "Enter zooms to one, Escape resets; py-spy's table below has the same numbers",
   );
+  canvas.tabIndex = 0;
   host.replaceChildren(canvas);
   const ctx = canvas.getContext("2d");
   let zoom = 0;
   let matched = new Set<number>();
+  /** The keyboard's frame, outlined while the canvas has focus. */
+  let cursor = 0;
+  let focused = false;
 
   const view = () => frames[zoom] ?? frames[0];
   const draw = () => {
@@ -145,7 +167,36 @@ export function renderFlameGraph(
     ctx.globalAlpha = 1;
     ctx.fillStyle = "#1b1f24";
     for (const l of labels) ctx.fillText(l.text, l.x, l.y);
+    const c = frames[cursor];
+    if (focused && c) {
+      // At least 4 px wide, so a frame too narrow to draw still shows where the keyboard is.
+      const px0 = Math.max(0, (c.x0 - v.x0) * scale);
+      const px1 = Math.min(width, Math.max(px0 + 4, (c.x1 - v.x0) * scale));
+      ctx.strokeStyle = "#1b1f24";
+      ctx.lineWidth = 2;
+      ctx.strokeRect(px0 + 1, c.depth * ROW + 1, px1 - px0 - 2, ROW - 3);
+    }
     canvas.dataset.drawn = String(drawn);
+  };
+
+  /** What a frame says when hovered or reached by the keyboard. */
+  const describe = (i: number) => {
+    const f = frames[i];
+    return f ? `${f.name}: ${f.value} samples, ${pct(f.value, total)} of the view` : null;
+  };
+  /** Shown in the current view: inside the zoomed frame, or one of its ancestors above it. */
+  const visible = (i: number) => {
+    const f = frames[i];
+    const v = view();
+    return !!f && !!v && f.x1 > v.x0 && f.x0 < v.x1 && (f.depth >= v.depth || f.x0 <= v.x0);
+  };
+  const zoomTo = (i: number) => {
+    const f = frames[i];
+    if (!f) return;
+    zoom = i;
+    cursor = i;
+    draw();
+    opts.onZoom(f.name);
   };
 
   /** The frame under a mouse event, or -1. */
@@ -159,19 +210,40 @@ export function renderFlameGraph(
     const f = frames[i];
     return f && (f.depth >= v.depth || f.x0 <= v.x0) ? i : -1;
   };
-  canvas.addEventListener("click", (e) => {
-    const i = hit(e);
-    const f = frames[i];
-    if (!f) return;
-    zoom = i;
+  canvas.addEventListener("click", (e) => zoomTo(hit(e)));
+  canvas.addEventListener("mousemove", (e) => opts.onDetails(describe(hit(e))));
+  canvas.addEventListener("mouseleave", () => opts.onDetails(focused ? describe(cursor) : null));
+  canvas.addEventListener("keydown", (e) => {
+    const step = STEPS[e.key];
+    if (step) {
+      e.preventDefault(); // the arrows would scroll the page
+      const next = stepFrom(frames, cursor, step);
+      if (next !== cursor && visible(next)) {
+        cursor = next;
+        draw();
+      }
+      opts.onDetails(describe(cursor));
+    } else if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      zoomTo(cursor);
+    } else if (e.key === "Escape" && zoom !== 0) {
+      e.preventDefault();
+      zoom = 0;
+      draw();
+      opts.onZoom(undefined);
+    }
+  });
+  canvas.addEventListener("focus", () => {
+    focused = true;
+    if (!visible(cursor)) cursor = zoom;
     draw();
-    opts.onZoom(f.name);
+    opts.onDetails(describe(cursor));
   });
-  canvas.addEventListener("mousemove", (e) => {
-    const f = frames[hit(e)];
-    opts.onDetails(f ? `${f.name}: ${f.value} samples, ${pct(f.value, total)} of the view` : null);
+  canvas.addEventListener("blur", () => {
+    focused = false;
+    draw();
+    opts.onDetails(null);
   });
-  canvas.addEventListener("mouseleave", () => opts.onDetails(null));
   draw();
   return {
     search: (term) => {

@@ -10,8 +10,8 @@ let rendererCode: Promise<typeof import("./flame-graph-render")> | undefined;
 const loadRenderer = () => (rendererCode ??= import("./flame-graph-render"));
 
 /**
- * The icicle of one profile (root on top): hover says a frame's samples,
- * a click zooms to it, "Reset zoom" goes back, the search highlights every
+ * The icicle of one profile (root on top): hover (or the arrow keys) says a
+ * frame's samples, a click (or Enter) zooms to it, "Reset zoom" (or Escape) goes back, the search highlights every
  * frame whose name contains the text and says what share of the samples
  * they hold. The drawing code loads with the first flame graph shown.
  * One thread or all (`threadId` ""): callers key this component by it, so
@@ -96,7 +96,10 @@ export function FlameGraph({ result, threadId }: { result: ProfileResult; thread
           Reset zoom
         </button>
         <span className="sub" role="status" aria-live="polite">
-          {found ?? (zoomed ? `zoomed to ${zoomed}` : "click a frame to zoom to it")}
+          {found ??
+            (zoomed
+              ? `zoomed to ${zoomed}`
+              : "click a frame to zoom to it (or focus the graph: arrows move, Enter zooms, Escape resets)")}
         </span>
       </div>
       {failed && (
@@ -107,7 +110,10 @@ export function FlameGraph({ result, threadId }: { result: ProfileResult; thread
       )}
       {/* An icicle: the root on top, callees below, a frame's width its share of the samples. */}
       <div ref={host} className="flame-host" data-ready={ready ? "true" : "false"} />
-      <p className="sub flame-details">{details ?? "Hover a frame for its samples."}</p>
+      {/* Live: the keyboard's moves are read out as the mouse's hover is shown. */}
+      <p className="sub flame-details" aria-live="polite">
+        {details ?? "Hover a frame for its samples."}
+      </p>
     </div>
   );
 }
