@@ -1,3 +1,4 @@
+import type { Profile } from "../../gen/stallwatch/v1/profile_pb.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { formatHostPort, type HostPort } from "../shared/net/host-port.js";
@@ -55,6 +56,8 @@ export interface Gateway {
   clusterMetrics: ClusterMetrics;
   /** Live agent streams by worker id. */
   agents: AgentChannels;
+  /** This gateway's recent profiles, newest first (its peers gather them into snapshots). */
+  recentProfiles(): readonly Profile[];
   prober: HeartbeatProber;
   /** Which static workers this gateway probes (all, or its share of a cluster's). */
   staticWorkers: StaticAssignment;
@@ -168,6 +171,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const controlService = createControlService(actions, store, opts.auth, clock);
   const snapshotsPerMinute = opts.snapshotsPerMinute ?? { perCaller: 10, total: 60 };
   metrics.snapshotRateLimits(snapshotsPerMinute.perCaller, snapshotsPerMinute.total);
+  const recentProfiles = () => profiles.book.list("", 100);
   const snapshotDeps: SnapshotServiceDeps = {
     fleet,
     events,
@@ -184,7 +188,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onCreated: () => metrics.snapshotCreated(),
     onRefused: (scope) => metrics.snapshotRefused(scope),
     ...(opts.gatherShards ? { gatherShards: opts.gatherShards } : {}),
-    profiles: () => profiles.book.list("", 100),
+    profiles: () => recentProfiles(),
     log,
   };
   const snapshotService = createSnapshotService(snapshotDeps);
@@ -305,6 +309,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     metrics,
     clusterMetrics,
     agents,
+    recentProfiles,
     prober,
     staticWorkers,
     httpHandler: browser.handler,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProfileMode } from "../../../gen/stallwatch/v1/agent_pb.js";
+import { engineSays } from "../../engine/execute-driver.js";
 import { ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
 import { Liveness } from "../../../gen/stallwatch/v1/fleet_pb.js";
 import { apiClients } from "../../testing/api-clients.js";
@@ -10,6 +12,7 @@ import {
 } from "../../testing/cluster-harness.js";
 import { startManageFarm, type ManageFarm } from "../../testing/manage-farm.js";
 import { pollUntil } from "../../testing/poll.js";
+import { arrowBatch, clientsFor, openSession } from "../../testing/protocol-fixtures.js";
 import { startPostgres, type PostgresServer } from "../../testing/postgres.js";
 import { killAllStarted } from "../../testing/spawn-stallwatch.js";
 import { startTestWorker, startTestWorkers } from "../../testing/test-worker.js";
@@ -142,6 +145,46 @@ describe("a gateway cluster on PostgreSQL, with real processes", () => {
     await first.stop();
     await ownedBy(c, "twin", 20_000);
     await second.stop();
+  });
+
+  it("keeps a profile taken through one gateway in a snapshot taken through another", async () => {
+    const [a, , c] = gateways;
+    if (!a || !c) throw new Error("missing gateways");
+    const worker = await startTestWorker({ id: "profiled", gateway: a.process.grpc });
+    // A session spinning in user code: the UDF thread the profile samples.
+    const { driver } = await openSession(clientsFor(worker.address).udf, { fn: "spin" });
+    driver.send(engineSays.data(arrowBatch([1n])));
+    try {
+      await ownedBy(a, "profiled");
+      const { profiles } = apiClients(a.http, OPERATOR_TOKEN);
+      await profiles.startProfile({
+        profileId: "cluster-profile-1",
+        workerId: "profiled",
+        mode: ProfileMode.WALL,
+        durationMs: 1000,
+        reason: "test",
+      });
+      const ended = await pollUntil(
+        async () => {
+          const { profile } = await profiles.getProfile({ profileId: "cluster-profile-1" });
+          return profile && profile.status !== ActionStatus.RUNNING ? profile : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 200, what: "the profile to end on gw-a" },
+      );
+      expect(ended.status, ended.error).toBe(ActionStatus.SUCCEEDED);
+      // gw-c owns neither the worker nor the profile: gw-a's shard brings both.
+      const { snapshots } = apiClients(c.http, OPERATOR_TOKEN);
+      const { info } = await snapshots.createSnapshot({ note: "a profile from a peer" });
+      const { snapshot } = await snapshots.getSnapshot({
+        id: info?.id ?? "",
+        workerId: "profiled",
+      });
+      expect(snapshot?.profiles.map((p) => p.profileId)).toEqual(["cluster-profile-1"]);
+      expect(snapshot?.profiles[0]?.result?.threads.length).toBeGreaterThan(0);
+    } finally {
+      driver.abort();
+      await worker.stop();
+    }
   });
 
   it("holds a Beam harness's id on one gateway too: another gateway refuses it until it is let go", async () => {

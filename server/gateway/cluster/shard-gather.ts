@@ -5,20 +5,24 @@ import {
   GatherShardResponseSchema,
   type ClusterService,
 } from "../../../gen/stallwatch/v1/cluster_pb.js";
+import type { Profile } from "../../../gen/stallwatch/v1/profile_pb.js";
 import type { Snapshot } from "../../../gen/stallwatch/v1/snapshot_pb.js";
 import type { EventLog } from "../events/event-log.js";
 import type { FleetReader } from "../fleet/fleet-reader.js";
 import type { Logger } from "../../shared/logging/logger.js";
 import { buildSnapshot } from "../snapshots/build-snapshot.js";
+import { profilesForSnapshot } from "../snapshots/snapshot-profiles.js";
 import type { StatusCollector } from "../status-intake/status-collector.js";
 import { DEPARTED, type ClusterFront } from "./cluster-front.js";
 
-/** What a shard is built from: this gateway's own workers, events and status. */
+/** What a shard is built from: this gateway's own workers, events, status and profiles. */
 export interface ShardParts {
   clock: Clock;
   fleet: FleetReader;
   events: EventLog;
   collector: StatusCollector;
+  /** This gateway's recent profiles, newest first (a profile lives where its worker's agent is). */
+  recentProfiles(): readonly Profile[];
 }
 
 /** `ClusterService.GatherShard` on the --peer listener: this gateway's part of a snapshot. */
@@ -42,6 +46,9 @@ export function createShardService(
         parts.collector,
         [],
       );
+      // The latest ended profile of each of its workers, kept as a snapshot keeps them.
+      const own = new Set(shard.workers.map((w) => w.id));
+      shard.profiles = profilesForSnapshot(parts.recentProfiles(), (id) => own.has(id));
       return create(GatherShardResponseSchema, { shard, gatewayId });
     },
   };
@@ -93,6 +100,8 @@ export function createShardGatherer(front: ClusterFront, log: Logger) {
         snapshot.workers.push(...shard.workers.filter((w) => fresh.has(w.id)));
         snapshot.details.push(...shard.details.filter((d) => d.worker && fresh.has(d.worker.id)));
         snapshot.stalled.push(...shard.stalled.filter((s) => fresh.has(s.workerId)));
+        // The owner's profiles; snapshot-service.ts keeps the newest within a snapshot's budget.
+        snapshot.profiles.push(...shard.profiles.filter((p) => fresh.has(p.workerId)));
         for (const e of shard.events) events.set(e.id, e);
         for (const id of fresh) seen.add(id);
         continue;

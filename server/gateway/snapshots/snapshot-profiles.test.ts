@@ -5,6 +5,7 @@ import { ProfileSchema, type Profile } from "../../../gen/stallwatch/v1/profile_
 import {
   MAX_SNAPSHOT_PROFILE_BYTES,
   MAX_SNAPSHOT_PROFILES,
+  newestEndedFirst,
   profilesForSnapshot,
   profilesForView,
 } from "./snapshot-profiles.js";
@@ -51,5 +52,20 @@ describe("profilesForView", () => {
     expect(ids(summary)).toEqual(["a", "b"]);
     expect(summary.every((p) => p.result === undefined)).toBe(true);
     expect(kept[0]?.result).toBeDefined();
+  });
+});
+
+describe("newestEndedFirst", () => {
+  it("merges this gateway's book with peers' shards: newest ended first, each profile once", () => {
+    const at = (id: string, worker: string, endedAtMs: number) => ({
+      ...profile(id, worker),
+      endedAtMs: BigInt(endedAtMs),
+    });
+    const local = [at("here-new", "w1", 300), at("here-old", "w2", 100)];
+    const shard = [at("peer", "w2", 200), at("here-new", "w1", 300)];
+    const merged = newestEndedFirst(local, shard);
+    expect(ids(merged)).toEqual(["here-new", "peer", "here-old"]);
+    // The worker that moved between gateways keeps its newest profile, from the peer.
+    expect(ids(profilesForSnapshot(merged, everyone))).toEqual(["here-new", "peer"]);
   });
 });

@@ -41,6 +41,18 @@ export function profilesForSnapshot(
 }
 
 /**
+ * Profiles from several gateways (this one's book and its peers' shards) as
+ * one list, newest ended first, each profile once, for
+ * {@link profilesForSnapshot}.
+ */
+export function newestEndedFirst(...lists: readonly (readonly Profile[])[]): Profile[] {
+  const byId = new Map<string, Profile>();
+  for (const list of lists)
+    for (const p of list) if (!byId.has(p.profileId)) byId.set(p.profileId, p);
+  return [...byId.values()].sort((a, b) => Number(b.endedAtMs - a.endedAtMs));
+}
+
+/**
  * The profiles a snapshot view returns: a worker's permalink gets that
  * worker's, whole; the fleet summary gets every kept profile without its
  * result (the fleet page lists them, a worker's page shows them).

@@ -29,7 +29,7 @@ import { peerAddressKey } from "../../shared/net/peer-address.js";
 import type { StatusCollector } from "../status-intake/status-collector.js";
 import type { Profile } from "../../../gen/stallwatch/v1/profile_pb.js";
 import { captureSnapshot } from "./build-snapshot.js";
-import { profilesForSnapshot, profilesForView } from "./snapshot-profiles.js";
+import { newestEndedFirst, profilesForSnapshot, profilesForView } from "./snapshot-profiles.js";
 import { decodeSnapshotView, encodeSnapshot } from "./snapshot-codec.js";
 import type { RateScope, SnapshotRateLimit } from "./snapshot-rate-limit.js";
 import type { SnapshotStore } from "../store/snapshot-store.js";
@@ -138,9 +138,13 @@ export function createSnapshotTaker(deps: SnapshotServiceDeps) {
     );
     // In a cluster, the other gateways' workers (server/gateway/cluster/shard-gather.ts).
     await deps.gatherShards?.(snapshot);
-    // The latest ended profile of each worker in it, results included (snapshot-profiles.ts).
+    // The latest ended profile of each worker in it, results included, from this
+    // gateway's book and the peers' shards (snapshot-profiles.ts).
     const inSnapshot = new Set(snapshot.workers.map((w) => w.id));
-    snapshot.profiles = profilesForSnapshot(deps.profiles?.() ?? [], (id) => inSnapshot.has(id));
+    snapshot.profiles = profilesForSnapshot(
+      newestEndedFirst(deps.profiles?.() ?? [], snapshot.profiles),
+      (id) => inSnapshot.has(id),
+    );
     // Series packing, encoding and gzip yield to the event loop (build-snapshot.ts, snapshot-codec.ts).
     const info = await deps.store.putSnapshotBody(
       snapshot.info ?? create(SnapshotInfoSchema),
