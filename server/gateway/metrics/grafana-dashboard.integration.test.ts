@@ -8,6 +8,7 @@ import { startTestGateway, type TestGateway } from "../../testing/test-gateway.j
 import { startHealthyAgent, startTestWorkers } from "../../testing/test-worker.js";
 
 const DEPLOY = fileURLToPath(new URL("../../../deploy/", import.meta.url));
+const POLICY_FILE = fileURLToPath(new URL("../../demo/policies.yaml", import.meta.url));
 
 interface Panel {
   id: number;
@@ -42,7 +43,11 @@ describe("deploy/grafana/stallwatch.json against a real Prometheus", () => {
 
   beforeAll(async () => {
     const workers = await startTestWorkers(["dash-1", "dash-2"]);
-    gateway = await startTestGateway({ workers: workers.map((w) => w.address) });
+    // A dry-run policy, so the policy panels' series exist (each policy's counters start at 0).
+    gateway = await startTestGateway({
+      workers: workers.map((w) => w.address),
+      flags: { "policy-file": POLICY_FILE },
+    });
     await startHealthyAgent(gateway, "dash-agent");
     prometheus = await startPrometheus({
       targets: [gateway.http],
