@@ -159,7 +159,9 @@ def _kill(command, worker_pid, relay):
         stream = KILL.stream
         if stream is not None:
             stream.wait_sent(KILL_REPORT_S)
-        time.sleep(0.5)  # grpcio writes what it took from the queue on its own threads
+        # Written to the socket; a moment for the gateway to read it before the process (and the
+        # socket) goes: a close with unread data in our receive buffer would reset the stream.
+        time.sleep(0.5)
     finally:
         KILL.done.set()
     if os.getppid() != worker_pid:
