@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, clip, formatBytes, formatDuration, formatMs } from "./format";
+import { ago, clip, formatBytes, formatClock, formatDuration, formatMs } from "./format";
 
 describe("formatting", () => {
   it("says durations the way people read them", () => {
@@ -28,5 +28,14 @@ describe("formatting", () => {
     expect(formatMs(532.4)).toBe("532 ms");
     expect(formatMs(0)).toBe("—");
     expect(clip("x".repeat(10), 5)).toBe("xxxx…");
+  });
+});
+
+describe("formatClock", () => {
+  it("reads as toLocaleTimeString did, from one formatter made once", () => {
+    for (const ms of [1, 1_700_000_000_000, 1_765_180_800_123, 1_765_223_999_999])
+      expect(formatClock(ms)).toBe(new Date(ms).toLocaleTimeString([], { hour12: false }));
+    expect(formatClock(1_700_000_000_000n)).toBe(formatClock(1_700_000_000_000));
+    expect(formatClock(0)).toBe("—");
   });
 });
