@@ -19,6 +19,8 @@ import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
 import { PolicyMode } from "../../gen/stallwatch/v1/policy_pb.js";
 import type { PolicyCrashPoint } from "./policies/policy-engine.js";
+import { reloadPolicies } from "./policies/policy-reload.js";
+import { policyFileProblems, readPolicyFile } from "./config/policy-settings.js";
 import { storeFailureForCallers } from "./store/store-errors.js";
 
 /** Exit code when the database cannot be opened or written (see README). */
@@ -242,6 +244,17 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
       },
       "policies loaded",
     );
+  // SIGHUP reads the policy file again (policy-reload.ts); a broken file changes nothing.
+  const onHangup = () =>
+    reloadPolicies({
+      path: config.policyFile,
+      read: readPolicyFile,
+      problemsOf: (err) => policyFileProblems(err, config.policyFile),
+      engine: gateway.policies,
+      log,
+    });
+  process.on("SIGHUP", onHangup);
+  void done.then(() => process.off("SIGHUP", onHangup));
   const shutdown = () => stopFor("SIGTERM", config.shutdownGraceMs);
   // Beyond the grace: answering what is left, closing, the store's own wait.
   return { stop: shutdown, done, stopTimeoutMs: config.shutdownGraceMs + STOP_AFTER_GRACE_MS };

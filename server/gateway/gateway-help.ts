@@ -96,7 +96,8 @@ Notifications (README "Alerts, dashboard and notifications"):
 Remediation policies (README "Remediation policies"):
   --policy-file FILE            YAML or JSON policies that cancel or drain stuck work
                                 (dry run unless a policy says mode: enforce); a malformed
-                                or match-all policy stops the start (exit 2)
+                                or match-all policy stops the start (exit 2); SIGHUP
+                                reads it again (a broken file changes nothing)
 
 Cluster (several gateways on one PostgreSQL; README "Running a cluster"):
   --cluster-token TOKEN         shared by the gateways (>= 16 characters); joins a cluster

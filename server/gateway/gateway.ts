@@ -220,7 +220,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
     snapshot: snapshotService,
     profile: createProfileService({ runner: profiles, actions, auth: opts.auth, clock }),
     policy: createPolicyService({
-      specs: policySpecs,
       engine: policies,
       store,
       auth: opts.auth,

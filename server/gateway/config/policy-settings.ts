@@ -15,6 +15,27 @@ export interface PolicySettings {
   policies: PolicySpec[];
   /** Where they came from, shown by ListPolicies ("" for none). */
   policySource: string;
+  /** The policy file's path, read again on SIGHUP ("" for none). */
+  policyFile: string;
+}
+
+/**
+ * Reads and validates a policy file: its specs, or a PolicyFileError whose
+ * problems each name a field (or an Error for a file that cannot be read).
+ */
+export function readPolicyFile(path: string): PolicySpec[] {
+  // Checked before reading: a huge or special file must not be read whole.
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new Error("not a regular file");
+  if (stat.size > MAX_POLICY_FILE_BYTES)
+    throw new Error(`larger than ${MAX_POLICY_FILE_BYTES} bytes`);
+  return parsePolicyFile(readFileSync(path, "utf8"), path);
+}
+
+/** A failed read's problems, one line each, prefixed with `where`. */
+export function policyFileProblems(err: unknown, where: string): string[] {
+  if (err instanceof PolicyFileError) return err.problems.map((p) => `${where}: ${p}`);
+  return [`${where}: ${(err as Error).message}`];
 }
 
 /**
@@ -28,19 +49,11 @@ export function loadPolicySettings(
 ): PolicySettings {
   const { values, from } = read.raw("policy-file");
   const path = values[0];
-  if (!path) return { policies: [], policySource: "" };
-  const source = `${from} ${path}`;
+  if (!path) return { policies: [], policySource: "", policyFile: "" };
   try {
-    // Checked before reading: a huge or special file must not be read whole.
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new Error("not a regular file");
-    if (stat.size > MAX_POLICY_FILE_BYTES)
-      throw new Error(`larger than ${MAX_POLICY_FILE_BYTES} bytes`);
-    return { policies: parsePolicyFile(readFileSync(path, "utf8"), path), policySource: source };
+    return { policies: readPolicyFile(path), policySource: `${from} ${path}`, policyFile: path };
   } catch (err) {
-    if (err instanceof PolicyFileError)
-      problems.push(...err.problems.map((p) => `${from} ${path}: ${p}`));
-    else problems.push(`${from} ${path}: ${(err as Error).message}`);
-    return { policies: [], policySource: "" };
+    problems.push(...policyFileProblems(err, `${from} ${path}`));
+    return { policies: [], policySource: "", policyFile: "" };
   }
 }

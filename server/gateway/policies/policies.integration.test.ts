@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ActionStatus } from "../../../gen/stallwatch/v1/control_pb.js";
 import { PolicyMode, PolicyOutcome } from "../../../gen/stallwatch/v1/policy_pb.js";
@@ -218,6 +219,60 @@ describe("remediation policies on a real gateway and real workers", () => {
     ).toBe(PolicyMode.ENFORCE);
     driver.abort();
   });
+});
+
+describe("SIGHUP reloads the policy file", () => {
+  it("adds a policy that then acts, and a broken file changes nothing, naming its problem", async () => {
+    const file = writePolicyFile(`policies:\n${hungPolicy("kept", "dry-run", "rl-")}`);
+    const gateway = await startTestGateway({
+      operatorToken: TOKEN,
+      flags: {
+        "policy-file": file,
+        "status-interval-ms": STATUS_INTERVAL_MS,
+        "watched-status-interval-ms": STATUS_INTERVAL_MS,
+      },
+    });
+    const api = apiClients(gateway.http, TOKEN);
+    const names = async () => (await api.policies.listPolicies({})).policies.map((p) => p.name);
+    try {
+      expect(await names()).toEqual(["kept"]);
+      writeFileSync(
+        file,
+        `policies:\n${hungPolicy("kept", "dry-run", "rl-")}${hungPolicy("added", "enforce", "rl2-")}`,
+      );
+      gateway.child.kill("SIGHUP");
+      const reloaded = await gateway.waitForLog((l) => l.msg === "policies reloaded");
+      expect(reloaded.added).toEqual(["added"]);
+      expect(await names()).toEqual(["kept", "added"]);
+      expect(await metricsText(gateway.http)).toContain(
+        'stallwatch_policy_matches_total{policy="added",mode="enforce"} 0',
+      );
+      // The added policy judges from the next tick: it cancels a hung session.
+      const worker = await startHealthyAgent(gateway, "rl2-1");
+      const { sessionId, driver } = await hangSession(api, "rl2-1", worker.address);
+      const record = await pollUntil(
+        async () =>
+          (await api.control.listAudit({ actor: "policy:added" })).records.find(
+            (r) => r.sessionId === sessionId && r.result !== ActionStatus.RUNNING,
+          ),
+        { timeoutMs: 30_000, what: "the reloaded policy's action to end" },
+      );
+      expect(record.result).toBe(ActionStatus.SUCCEEDED);
+      driver.abort();
+
+      // A broken edit: refused whole, the policies in force kept, the gateway running.
+      writeFileSync(file, `policies:\n  - { name: broken, action: drain, match: {} }\n`);
+      gateway.child.kill("SIGHUP");
+      const refused = await gateway.waitForLog(
+        (l) => l.msg === "policy file not reloaded: the policies in force are kept",
+      );
+      expect(String(refused.problems)).toMatch(/policies\[0\]/);
+      expect(await names()).toEqual(["kept", "added"]);
+      expect(gateway.child.exitCode).toBeNull();
+    } finally {
+      await gateway.stop();
+    }
+  }, 60_000);
 });
 
 describe("a policy file the gateway refuses", () => {

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   ActionKind,
   ActionSchema,
@@ -153,6 +153,30 @@ describe("PolicyEngine", () => {
     // A second engine (a restart, another gateway) finds the decision and its action.
     await engineFor(policy("enforce")).tick();
     expect(actions.started).toHaveLength(1);
+  });
+
+  it("a reload (replaceSpecs): a policy added to a started engine judges from its next tick; one kept never acts twice; all off stops", async () => {
+    workers.push(hungSessions("w1", 1));
+    const engine = engineFor(policy("off"));
+    engine.start(60_000);
+    await clock.advance(5_000);
+    expect(actions.started).toEqual([]); // nothing enabled: no timer at all
+    engine.replaceSpecs(parsePolicyFile(policy("enforce"), "t"));
+    expect(engine.specs.map((s) => s.name)).toEqual(["hung"]);
+    await clock.advance(5_000);
+    // The timer the reload started judges it (no tick called by hand here).
+    await vi.waitFor(() => expect(actions.started).toHaveLength(1), { timeout: 5_000 });
+    // Kept across another reload: its decision is in the store, so it does not act again.
+    engine.replaceSpecs(parsePolicyFile(policy("enforce"), "t"));
+    await clock.advance(5_000);
+    await engine.tick();
+    expect(actions.started).toHaveLength(1);
+    // Every policy off: the engine stops judging.
+    engine.replaceSpecs(parsePolicyFile(policy("off"), "t"));
+    workers.push(hungSessions("w2", 1));
+    await clock.advance(5_000);
+    expect(actions.started).toHaveLength(1);
+    engine.stop();
   });
 
   it("drain: one decision per worker run however many of its sessions match", async () => {

@@ -43,6 +43,7 @@ export interface PolicyActions {
 }
 
 export interface PolicyEngineDeps {
+  /** The policies at start; `replaceSpecs` swaps them (a reload). */
   specs: readonly PolicySpec[];
   fleet: FleetReader;
   actions: PolicyActions;
@@ -107,11 +108,38 @@ export class PolicyEngine {
   /** Until the switch has been read once, nothing acts. */
   private overrideKnown = false;
 
-  constructor(private readonly deps: PolicyEngineDeps) {}
+  private current: readonly PolicySpec[];
+  private started = false;
+
+  constructor(private readonly deps: PolicyEngineDeps) {
+    this.current = deps.specs;
+  }
+
+  /** The policies judged now. */
+  get specs(): readonly PolicySpec[] {
+    return this.current;
+  }
+
+  /**
+   * Judges `specs` from the next tick on (a reload of the policy file). What
+   * was decided stays decided: decision ids name the policy, so a policy kept
+   * across the reload never acts twice on one session, and its cap counts
+   * the decisions already in the store.
+   */
+  replaceSpecs(specs: readonly PolicySpec[]): void {
+    this.current = specs;
+    this.deps.metrics.add(specs.map((s) => s.name));
+    const enabled = specs.some((s) => s.mode !== PolicyMode.OFF);
+    if (!this.started) return;
+    if (enabled && !this.timer)
+      this.timer = this.deps.clock.every(this.deps.intervalMs, () => void this.tick());
+    if (!enabled) this.stop();
+  }
 
   /** Starts judging; after `resumeAfterMs`, settles decisions a previous process left unstarted. */
   start(resumeAfterMs: number): void {
-    const enabled = this.deps.specs.some((s) => s.mode !== PolicyMode.OFF);
+    this.started = true;
+    const enabled = this.current.some((s) => s.mode !== PolicyMode.OFF);
     if (!enabled) return;
     this.timer = this.deps.clock.every(this.deps.intervalMs, () => void this.tick());
     const resume = this.deps.clock.after(resumeAfterMs, () => {
@@ -184,7 +212,7 @@ export class PolicyEngine {
     const nowMs = this.deps.clock.now();
     const workers = this.deps.fleet.all().filter(actionable);
     let budget = MAX_SESSIONS_PER_TICK;
-    for (const spec of this.deps.specs) {
+    for (const spec of this.current) {
       const mode = this.effectiveMode(spec);
       if (mode === PolicyMode.OFF) continue;
       const matches: Match[] = [];
@@ -437,7 +465,7 @@ export class PolicyEngine {
     const nowMs = this.deps.clock.now();
     for (const decision of pending) {
       if (this.settled.has(decision.decisionId)) continue;
-      const spec = this.deps.specs.find((s) => s.name === decision.policy);
+      const spec = this.current.find((s) => s.name === decision.policy);
       const worker = this.deps.fleet.get(decision.workerId);
       const view = worker?.status.sessions.find((s) => s.session?.sessionId === decision.sessionId);
       const still =

@@ -40,6 +40,11 @@ export class PolicyMetrics {
       help: "1 while the operator switch holds every policy in dry run.",
       registers: [registry],
     });
+    this.add(policies);
+  }
+
+  /** Starts every series of `policies` at 0 (at start, and for policies a reload added). */
+  add(policies: readonly string[]): void {
     for (const policy of policies) {
       for (const mode of MODES) this.matches.inc({ policy, mode }, 0);
       for (const outcome of OUTCOMES) this.actions.inc({ policy, outcome }, 0);

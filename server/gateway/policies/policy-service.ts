@@ -23,10 +23,10 @@ import { requireOperator, type AuthConfig } from "../auth/caller.js";
 import type { EventInit } from "../events/event-log.js";
 import type { PolicyStore } from "../store/policy-store.js";
 import type { PolicyEngine } from "./policy-engine.js";
-import { summarize, type PolicySpec } from "./policy-spec.js";
+import { summarize } from "./policy-spec.js";
 
 export interface PolicyServiceDeps {
-  specs: readonly PolicySpec[];
+  /** The policies are the engine's (`engine.specs`), current after a reload. */
   engine: PolicyEngine;
   store: PolicyStore;
   auth: AuthConfig;
@@ -49,10 +49,11 @@ const MAX_REASON = 1000;
  * every gateway's decisions.
  */
 export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof PolicyService> {
-  const { specs, store, engine, clock } = deps;
+  const { store, engine, clock } = deps;
   return {
     async listPolicies() {
       const nowMs = clock.now();
+      const specs = engine.specs;
       const tallies = await store.tallyPolicies(
         specs.map((s) => ({ policy: s.name, sinceMs: nowMs - s.windowMs })),
       );
