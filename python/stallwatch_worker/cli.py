@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import ipaddress
+import itertools
 import os
 import re
 import signal
@@ -200,11 +201,20 @@ def stop_worker(server, registry: SessionRegistry, log: JsonLog, code: int) -> i
 
 
 def install_signals(stop: threading.Event, log: JsonLog) -> None:
+    # The handler can run nested in itself (a second signal arriving while the first one's
+    # handler runs) or in the middle of any code of the main thread, so it takes no lock before
+    # it knows which signal it is: the count is a C-level counter (next() is atomic), and its
+    # lines are written without the log's lock. A first signal that took the log's lock here
+    # once deadlocked with the second one's handler, nested inside it, and the stop guard had
+    # to SIGKILL the worker.
+    received = itertools.count()
+
     def on_signal(signum: int, _frame: object) -> None:
-        if stop.is_set():
-            log.warn("second signal: stopping at once", signal=signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if next(received) >= 1:
+            log.write_from_signal_handler("warn", "second signal: stopping at once", signal=name)
             _leave(1)
-        log.info("stopping", signal=signal.Signals(signum).name)
+        log.write_from_signal_handler("info", "stopping", signal=name)
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
@@ -243,5 +253,8 @@ def _bracket(host: str) -> str:
 
 
 def _leave(code: int) -> None:
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except RuntimeError:
+        pass  # called from a signal handler that interrupted a write to stdout: leave anyway
     os._exit(code)

@@ -27,18 +27,32 @@ class JsonLog:
         log._lock = self._lock
         return log
 
-    def write(self, level: str, msg: str, **fields: Any) -> None:
-        number = LEVELS[level]
-        if number < self._min:
-            return
+    def _line(self, level: str, msg: str, fields: dict[str, Any]) -> str:
         line: dict[str, Any] = {
-            "level": number,
+            "level": LEVELS[level],
             "time": int(time.time() * 1000),
             **self._base,
             **fields,
         }
         line["msg"] = msg
-        text = json.dumps(line, default=str)
+        return json.dumps(line, default=str)
+
+    def write_from_signal_handler(self, level: str, msg: str, **fields: Any) -> None:
+        """One line with one os.write, taking no lock: a signal handler runs on the main thread
+        between two bytecodes, possibly inside write() below (its lock held) or inside itself
+        (a second signal), where taking the lock would deadlock. Lines of up to PIPE_BUF bytes
+        reach a pipe whole, and the other threads write theirs whole too (write() flushes)."""
+        if LEVELS[level] < self._min:
+            return
+        try:
+            os.write(self._out.fileno(), (self._line(level, msg, fields) + "\n").encode())
+        except (OSError, ValueError):
+            pass  # stdout gone: nothing left to tell
+
+    def write(self, level: str, msg: str, **fields: Any) -> None:
+        if LEVELS[level] < self._min:
+            return
+        text = self._line(level, msg, fields)
         with self._lock:
             try:
                 self._out.write(text + "\n")

@@ -60,10 +60,10 @@ def _guard(read_end: int, worker: int, grace_s: float) -> None:
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())
         readable = _wait_readable(read_end, wait)
         if not readable:
+            waited = f"{grace_s:g} s of the signal" if signals < 2 else "1 s of a second signal"
             _kill(
                 worker,
-                f"the worker did not stop within {grace_s:g} s of the signal "
-                "(a thread holding the GIL?): killing it",
+                f"the worker did not stop within {waited} (a thread holding the GIL?): killing it",
             )
             return
         data = os.read(read_end, 64)
