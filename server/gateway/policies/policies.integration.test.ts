@@ -222,6 +222,7 @@ describe("remediation policies on a real gateway and real workers", () => {
 });
 
 describe("SIGHUP reloads the policy file", () => {
+  afterAll(() => killAllStarted());
   it("adds a policy that then acts, and a broken file changes nothing, naming its problem", async () => {
     const file = writePolicyFile(`policies:\n${hungPolicy("kept", "dry-run", "rl-")}`);
     const gateway = await startTestGateway({
@@ -234,6 +235,7 @@ describe("SIGHUP reloads the policy file", () => {
     });
     const api = apiClients(gateway.http, TOKEN);
     const names = async () => (await api.policies.listPolicies({})).policies.map((p) => p.name);
+    let worker: Awaited<ReturnType<typeof startHealthyAgent>> | undefined;
     try {
       expect(await names()).toEqual(["kept"]);
       writeFileSync(
@@ -248,7 +250,7 @@ describe("SIGHUP reloads the policy file", () => {
         'stallwatch_policy_matches_total{policy="added",mode="enforce"} 0',
       );
       // The added policy judges from the next tick: it cancels a hung session.
-      const worker = await startHealthyAgent(gateway, "rl2-1");
+      worker = await startHealthyAgent(gateway, "rl2-1");
       const { sessionId, driver } = await hangSession(api, "rl2-1", worker.address);
       const record = await pollUntil(
         async () =>
@@ -270,6 +272,7 @@ describe("SIGHUP reloads the policy file", () => {
       expect(await names()).toEqual(["kept", "added"]);
       expect(gateway.child.exitCode).toBeNull();
     } finally {
+      await worker?.stop();
       await gateway.stop();
     }
   }, 60_000);
