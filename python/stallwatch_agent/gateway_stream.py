@@ -29,26 +29,6 @@ KEEPALIVE_S = 30.0
 #: The first byte of a serialized ConnectRequest whose `status` is set (field 2, bytes).
 _STATUS_KEY = ConnectRequest.STATUS << 3 | 2
 
-#: gRPC status codes by number, for the log line that says why a stream ended.
-CODE_NAMES = {
-    1: "CANCELLED",
-    2: "UNKNOWN",
-    3: "INVALID_ARGUMENT",
-    4: "DEADLINE_EXCEEDED",
-    5: "NOT_FOUND",
-    6: "ALREADY_EXISTS",
-    7: "PERMISSION_DENIED",
-    8: "RESOURCE_EXHAUSTED",
-    9: "FAILED_PRECONDITION",
-    10: "ABORTED",
-    11: "OUT_OF_RANGE",
-    12: "UNIMPLEMENTED",
-    13: "INTERNAL",
-    14: "UNAVAILABLE",
-    15: "DATA_LOSS",
-    16: "UNAUTHENTICATED",
-}
-
 
 class GatewayStream:
     def __init__(self, announce: bytes, say: Callable[[str], None]):
@@ -122,7 +102,7 @@ class GatewayStream:
                         self._sending = False
                         self._cond.notify_all()
         except CallError as err:
-            failed.append(_reason(err))
+            failed.append(str(err))  # "CODE_NAME: message"
             call.cancel()
         except Exception as err:  # noqa: BLE001 - reported, then we reconnect
             failed.append(f"{type(err).__name__}: {err}")
@@ -164,14 +144,10 @@ class GatewayStream:
                     self._say("connected to the gateway")
                 contained("relay a gateway message", lambda: on_message(message))
         except CallError as err:
-            return failed[0] if failed else _reason(err)
+            return failed[0] if failed else str(err)
         except Exception as err:  # noqa: BLE001 - reported, then we reconnect
             return f"{type(err).__name__}: {err}"
         finally:
             self.close()
             if call is not None:
                 contained("cancel a finished stream", call.cancel)
-
-
-def _reason(err: CallError) -> str:
-    return f"{CODE_NAMES.get(err.code, str(err.code))}: {err.message}"

@@ -17,9 +17,8 @@ import { createEdgeListeners } from "./process-lifecycle/edge-listeners.js";
 import { RefusalLog } from "./agent-endpoint/refusal-log.js";
 import { isPostgresUrl, redactUrl } from "./store/connect.js";
 import { openStore } from "./store/store.js";
-import { PolicyMode } from "../../gen/stallwatch/v1/policy_pb.js";
 import type { PolicyCrashPoint } from "./policies/policy-engine.js";
-import { reloadPolicies } from "./policies/policy-reload.js";
+import { describePolicies, reloadPolicies } from "./policies/policy-reload.js";
 import { policyFileProblems, readPolicyFile } from "./config/policy-settings.js";
 import { storeFailureForCallers } from "./store/store-errors.js";
 
@@ -240,7 +239,7 @@ async function runGateway(flags: FlagValues, log: Logger): Promise<Running> {
     log.info(
       {
         source: config.policySource,
-        policies: config.policies.map((p) => `${p.name} (${PolicyMode[p.mode].toLowerCase()})`),
+        policies: describePolicies(config.policies),
       },
       "policies loaded",
     );

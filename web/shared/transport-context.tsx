@@ -17,14 +17,13 @@ export function TransportProvider({
 
 /** A typed client for `service` over the app's transport (stable across renders). */
 export function useClient<T extends DescService>(service: T): Client<T> {
-  const transport = useContext(TransportContext);
-  if (!transport) throw new Error("useClient outside TransportProvider");
+  const transport = useTransport();
   return useMemo(() => createClient(service, transport), [service, transport]);
 }
 
 /** The app's transport itself (e.g. to describe it to a Web Worker). */
 export function useTransport(): Transport {
   const transport = useContext(TransportContext);
-  if (!transport) throw new Error("useTransport outside TransportProvider");
+  if (!transport) throw new Error("a data hook used outside TransportProvider");
   return transport;
 }

@@ -14,7 +14,8 @@ export interface PolicyReloadDeps {
   log: Logger;
 }
 
-const described = (specs: readonly PolicySpec[]) =>
+/** Policies as the log names them: "name (mode)". */
+export const describePolicies = (specs: readonly PolicySpec[]) =>
   specs.map((p) => `${p.name} (${PolicyMode[p.mode].toLowerCase()})`);
 
 /**
@@ -34,7 +35,11 @@ export function reloadPolicies(deps: PolicyReloadDeps): boolean {
     specs = deps.read(deps.path);
   } catch (err) {
     deps.log.error(
-      { file: deps.path, problems: deps.problemsOf(err), kept: described(deps.engine.specs) },
+      {
+        file: deps.path,
+        problems: deps.problemsOf(err),
+        kept: describePolicies(deps.engine.specs),
+      },
       "policy file not reloaded: the policies in force are kept",
     );
     return false;
@@ -44,7 +49,7 @@ export function reloadPolicies(deps: PolicyReloadDeps): boolean {
   deps.log.info(
     {
       file: deps.path,
-      policies: described(specs),
+      policies: describePolicies(specs),
       added: specs.filter((s) => !before.has(s.name)).map((s) => s.name),
       removed: [...before].filter((name) => !specs.some((s) => s.name === name)),
     },
