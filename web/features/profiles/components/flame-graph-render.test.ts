@@ -149,9 +149,33 @@ describe("renderFlameGraph", () => {
     expect(said.at(-1)).toBe("main: 10 samples, 100.0% of the view");
     press("Escape");
     expect(zooms).toEqual(["read", undefined]);
+    expect(said.at(-1)).toBe("main: 10 samples, 100.0% of the view"); // Escape keeps the cursor
+    expect(press("Home")).toBe(true);
+    expect(said.at(-1)).toBe("all: 10 samples, 100.0% of the view");
     expect(press("a")).toBe(false); // other keys are left to the page
     canvas.dispatchEvent(new FocusEvent("blur"));
     expect(said.at(-1)).toBeNull();
     expect(drawn.outlines).toEqual([]);
+  });
+
+  it("starts the keyboard from the root after Reset zoom, not at the frame a click zoomed to", () => {
+    recordingContext();
+    const said: (string | null)[] = [];
+    const host = document.createElement("div");
+    const handle = renderFlameGraph(host, layoutFlame(tree), {
+      ...options,
+      onDetails: (text) => said.push(text),
+    });
+    const canvas = host.querySelector("canvas");
+    if (!canvas) throw new Error("no canvas");
+    vi.spyOn(canvas, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, 1000, 54));
+    // A click on "read" (depth 2, the right part of main) zooms to it.
+    canvas.dispatchEvent(new MouseEvent("click", { clientX: 800, clientY: 40 }));
+    canvas.dispatchEvent(new FocusEvent("focus"));
+    expect(said.at(-1)).toBe("read: 3 samples, 30.0% of the view");
+    canvas.dispatchEvent(new FocusEvent("blur"));
+    handle.resetZoom();
+    canvas.dispatchEvent(new FocusEvent("focus"));
+    expect(said.at(-1)).toBe("all: 10 samples, 100.0% of the view");
   });
 });

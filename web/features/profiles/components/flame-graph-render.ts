@@ -29,7 +29,10 @@ export interface FlameGraphOptions {
   onZoom: (name: string | undefined) => void;
 }
 
-/** The keyboard: arrows move between frames (stepFrom), Enter or Space zooms, Escape resets. */
+/**
+ * The keyboard: arrows move between frames (stepFrom), Home goes back to the
+ * top of the view, Enter or Space zooms, Escape resets (the cursor stays).
+ */
 const STEPS: Partial<Record<string, FlameStep>> = {
   ArrowUp: "parent",
   ArrowDown: "child",
@@ -77,7 +80,8 @@ function label(name: string, px: number): string {
  * samples, the search highlights frames whose name contains the text
  * (plain text, case-insensitive) and says the share of samples under them.
  * The canvas takes focus: the arrows move an outlined frame (saying its
- * samples as hovering does), Enter or Space zooms to it, Escape resets.
+ * samples as hovering does), Home goes to the top of the view, Enter or
+ * Space zooms to it, Escape resets.
  */
 export function renderFlameGraph(
   host: HTMLElement,
@@ -110,7 +114,7 @@ export function renderFlameGraph(
   canvas.setAttribute(
     "aria-label",
     `Flame graph of ${total} samples, ${frames.length} frames: arrow keys move between frames, ` +
-      "Enter zooms to one, Escape resets; py-spy's table below has the same numbers",
+      "Home goes to the top, Enter zooms to one, Escape resets; py-spy's table below has the same numbers",
   );
   canvas.tabIndex = 0;
   host.replaceChildren(canvas);
@@ -223,6 +227,11 @@ export function renderFlameGraph(
         draw();
       }
       opts.onDetails(describe(cursor));
+    } else if (e.key === "Home") {
+      e.preventDefault();
+      cursor = zoom;
+      draw();
+      opts.onDetails(describe(cursor));
     } else if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
       zoomTo(cursor);
@@ -253,7 +262,11 @@ export function renderFlameGraph(
       opts.onSearch(found.samples, total);
     },
     resetZoom: () => {
+      // The whole graph again, and the keyboard starts from its root: the
+      // frame a click zoomed to would otherwise stay the cursor, and the
+      // next focus would begin deep inside the graph.
       zoom = 0;
+      cursor = 0;
       draw();
     },
     destroy: () => host.replaceChildren(),

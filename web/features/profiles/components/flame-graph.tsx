@@ -99,7 +99,7 @@ export function FlameGraph({ result, threadId }: { result: ProfileResult; thread
           {found ??
             (zoomed
               ? `zoomed to ${zoomed}`
-              : "click a frame to zoom to it (or focus the graph: arrows move, Enter zooms, Escape resets)")}
+              : "click a frame to zoom to it (or focus the graph: arrows move, Home goes to the top, Enter zooms, Escape resets)")}
         </span>
       </div>
       {failed && (
