@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 import grpc
 
@@ -127,11 +128,15 @@ def main(argv=None):
             token_file=args.token_file,
         )
     print(f"listening {port}", flush=True)
-    done = threading.Event()
+    # A plain flag, not a threading.Event: the handler runs on the main thread
+    # between bytecodes, possibly while that thread holds the Event's lock
+    # inside wait(), and Event.set() would then wait for itself forever (the
+    # deadlock the reference worker had, stallwatch_worker/cli.py).
+    signals: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    while not done.wait(0.5):
-        pass
+        signal.signal(sig, lambda signum, _frame: signals.append(signum))
+    while not signals:
+        time.sleep(0.2)
     stallwatch_agent.stop()
     server.stop(0.5).wait(2)
     # UDF threads stuck for good (recv, gil, sleep) would keep the interpreter from exiting.

@@ -128,7 +128,7 @@ export class PolicyEngine {
    */
   replaceSpecs(specs: readonly PolicySpec[]): void {
     this.current = specs;
-    this.deps.metrics.add(specs.map((s) => s.name));
+    this.deps.metrics.keepOnly(specs.map((s) => s.name));
     const enabled = specs.some((s) => s.mode !== PolicyMode.OFF);
     if (!this.started) return;
     if (enabled && !this.timer)

@@ -7,14 +7,18 @@ export type PolicyMetricOutcome = (typeof OUTCOMES)[number];
 
 /**
  * /metrics for remediation policies. The `policy` label takes only the
- * configured names (at most 50, validated at start), so every series exists
- * at 0 from the start and none grows per worker.
+ * configured names (at most 50 per file, validated), so every series exists
+ * at 0 from the start and none grows per worker. A reload (SIGHUP) drops the
+ * series of policies it removed: otherwise every name a file ever held would
+ * stay on /metrics until restart, and edits could grow it without bound.
  */
 export class PolicyMetrics {
   private readonly matches: Counter<"policy" | "mode">;
   private readonly actions: Counter<"policy" | "outcome">;
   private readonly capReached: Counter<"policy">;
   private readonly dryRunOverride: Gauge;
+  /** The policies whose series are on /metrics. */
+  private readonly names = new Set<string>();
 
   constructor(registry: Registry, policies: readonly string[]) {
     this.matches = new Counter({
@@ -40,12 +44,25 @@ export class PolicyMetrics {
       help: "1 while the operator switch holds every policy in dry run.",
       registers: [registry],
     });
-    this.add(policies);
+    this.keepOnly(policies);
   }
 
-  /** Starts every series of `policies` at 0 (at start, and for policies a reload added). */
-  add(policies: readonly string[]): void {
-    for (const policy of policies) {
+  /**
+   * The series of exactly `policies`: new names start at 0 (at start, and
+   * for policies a reload added), names no longer configured lose theirs.
+   */
+  keepOnly(policies: readonly string[]): void {
+    const wanted = new Set(policies);
+    for (const policy of this.names) {
+      if (wanted.has(policy)) continue;
+      for (const mode of MODES) this.matches.remove({ policy, mode });
+      for (const outcome of OUTCOMES) this.actions.remove({ policy, outcome });
+      this.capReached.remove({ policy });
+      this.names.delete(policy);
+    }
+    for (const policy of wanted) {
+      if (this.names.has(policy)) continue;
+      this.names.add(policy);
       for (const mode of MODES) this.matches.inc({ policy, mode }, 0);
       for (const outcome of OUTCOMES) this.actions.inc({ policy, outcome }, 0);
       this.capReached.inc({ policy }, 0);
