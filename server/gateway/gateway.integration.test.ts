@@ -102,6 +102,15 @@ describe("gateway watching real workers", () => {
     }
     const thawed = await waitForLiveness(client, betaId, Liveness.HEALTHY, 15_000);
     expect(thawed.livenessReason).toBe("heartbeats answered again");
+    // The worker page marks each miss at its time, as recorded, not inferred from gaps.
+    const detail = (await client.getWorker({ workerId: betaId })).detail;
+    const misses = (detail?.missedBeats?.timesMs ?? []).map(Number);
+    expect(misses.length).toBeGreaterThanOrEqual(3);
+    const answered = (detail?.roundTripsMs?.timesMs ?? []).map(Number);
+    expect(misses.every((t) => !answered.includes(t))).toBe(true);
+    // Present for every worker, so the page never falls back to guessing from gaps.
+    const alpha = (await client.getWorker({ workerId: alphaId })).detail;
+    expect(alpha?.missedBeats).toBeDefined();
   });
 
   it("shows a killed worker as gone with the reason", async () => {

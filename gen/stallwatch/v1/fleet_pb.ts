@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stallwatch/v1/fleet.proto.
  */
 export const file_stallwatch_v1_fleet: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGFsbHdhdGNoL3YxL2ZsZWV0LnByb3RvEg1zdGFsbHdhdGNoLnYxIlIKDkxhdGVuY3lTdW1tYXJ5Eg8KB2xhc3RfbXMYASABKAESDgoGcDUwX21zGAIgASgBEg4KBnA5OV9tcxgDIAEoARIPCgdzYW1wbGVzGAQgASgNIq0ECgZXb3JrZXISCgoCaWQYASABKAkSJwoEa2luZBgCIAEoDjIZLnN0YWxsd2F0Y2gudjEuV29ya2VyS2luZBIPCgdhZGRyZXNzGAMgASgJEikKCGxpdmVuZXNzGAQgASgOMhcuc3RhbGx3YXRjaC52MS5MaXZlbmVzcxIZChFsaXZlbmVzc19zaW5jZV9tcxgFIAEoAxIXCg9saXZlbmVzc19yZWFzb24YBiABKAkSHAoUbGFzdF9oZWFydGJlYXRfYXRfbXMYByABKAMSLgoHbGF0ZW5jeRgIIAEoCzIdLnN0YWxsd2F0Y2gudjEuTGF0ZW5jeVN1bW1hcnkSMwoHbWV0cmljcxgJIAMoCzIiLnN0YWxsd2F0Y2gudjEuV29ya2VyLk1ldHJpY3NFbnRyeRIaChJjb25zZWN1dGl2ZV9taXNzZXMYCiABKA0SFwoPYWN0aXZlX3Nlc3Npb25zGAsgASgNEhgKEHN0YWxsZWRfc2Vzc2lvbnMYDCABKA0SJwoFYWdlbnQYDSABKAsyGC5zdGFsbHdhdGNoLnYxLkFnZW50SW5mbxIZChFsYXN0X3N0YXR1c19hdF9tcxgOIAEoAxIaChJ0aHJlYWRzX25vdF9tb3ZpbmcYDyABKA0SHAoUcmVjZW50X3J0dF90ZW50aHNfbXMYECADKA0aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1gEKC0ZsZWV0VG90YWxzEhkKEXNlc3Npb25zX2ZpbmlzaGVkGAEgASgEEhoKEnNlc3Npb25zX2NhbmNlbGxlZBgCIAEoBBIXCg9zZXNzaW9uc19mYWlsZWQYAyABKAQSDwoHcm93c19pbhgEIAEoBBIQCghyb3dzX291dBgFIAEoBBIQCghieXRlc19pbhgGIAEoBBIRCglieXRlc19vdXQYByABKAQSFwoPd29ya193YWxsX25hbm9zGAggASgEEhYKDndvcmtfY3B1X25hbm9zGAkgASgEIskBCglBZ2VudEluZm8SEQoJY29ubmVjdGVkGAEgASgIEhAKCHNpbmNlX21zGAIgASgDEhUKDWNsb3NlZF9yZWFzb24YAyABKAkSCwoDcGlkGAQgASgNEgwKBGhvc3QYBSABKAkSDwoHcnVudGltZRgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJEhUKDXN0YXJ0ZWRfYXRfbXMYCCABKAMSFAoMY2FwYWJpbGl0aWVzGAkgAygJEhYKDm1hbmFnZV9hZGRyZXNzGAogASgJIioKBlNlcmllcxIQCgh0aW1lc19tcxgBIAMoAxIOCgZ2YWx1ZXMYAiADKAEiQwoMTWV0cmljU2VyaWVzEgwKBG5hbWUYASABKAkSJQoGc2VyaWVzGAIgASgLMhUuc3RhbGx3YXRjaC52MS5TZXJpZXMipwEKC1Nlc3Npb25WaWV3EhEKCXdvcmtlcl9pZBgBIAEoCRInCgdzZXNzaW9uGAIgASgLMhYuc3RhbGx3YXRjaC52MS5TZXNzaW9uEg8KB3N0YWxsZWQYAyABKAgSFAoMc3RhbGxfcmVhc29uGAQgASgJEhgKEHN0YWxsZWRfc2luY2VfbXMYBSABKAMSGwoTbGFzdF9wcm9ncmVzc19hdF9tcxgGIAEoAyJjCgpUaHJlYWRWaWV3EiUKBnRocmVhZBgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuVGhyZWFkEhoKEnVuY2hhbmdlZF9zaW5jZV9tcxgCIAEoAxISCgpub3RfbW92aW5nGAMgASgIIssBCg5UaHJlYWREdW1wVmlldxIKCgJpZBgBIAEoCRIRCgl3b3JrZXJfaWQYAiABKAkSEwoLdGFrZW5fYXRfbXMYAyABKAMSEwoLY29zdF9taWNyb3MYBCABKAQSKgoHdGhyZWFkcxgFIAMoCzIZLnN0YWxsd2F0Y2gudjEuVGhyZWFkVmlldxIOCgZzb3VyY2UYBiABKAkSEAoIcmF3X3RleHQYByABKAkSDwoHdHJpZ2dlchgIIAEoCRIRCgl0cnVuY2F0ZWQYCSABKAgiiQEKCkJlYW1CdW5kbGUSFgoOaW5zdHJ1Y3Rpb25faWQYASABKAkSFQoNZGVzY3JpcHRvcl9pZBgCIAEoCRIWCg50cmFja2VkX3RocmVhZBgDIAEoCRIhChl0aW1lX3NpbmNlX3RyYW5zaXRpb25fc2VjGAQgASgBEhEKCXRocmVhZF9pZBgFIAEoCSK9AQoOQmVhbVN0YXR1c1ZpZXcSFgoOcmVjZWl2ZWRfYXRfbXMYASABKAMSCwoDcmF3GAIgASgJEhEKCXRydW5jYXRlZBgDIAEoCBINCgVlcnJvchgEIAEoCRIqCgdidW5kbGVzGAUgAygLMhkuc3RhbGx3YXRjaC52MS5CZWFtQnVuZGxlEg4KBmZvcm1hdBgGIAEoCRIQCgh1bnBhcnNlZBgHIAEoCRIWCg51bnBhcnNlZF9saW5lcxgIIAEoDSLEAQoKRmxlZXRFdmVudBIKCgJpZBgBIAEoCRINCgVhdF9tcxgCIAEoAxIRCgl3b3JrZXJfaWQYAyABKAkSDAoEa2luZBgEIAEoCRIPCgdzdW1tYXJ5GAUgASgJEhIKCmZyb21fc3RhdGUYBiABKAkSEAoIdG9fc3RhdGUYByABKAkSEgoKc2Vzc2lvbl9pZBgIIAEoCRIvCghldmlkZW5jZRgJIAEoCzIdLnN0YWxsd2F0Y2gudjEuVGhyZWFkRHVtcFZpZXcijwMKDFdvcmtlckRldGFpbBIlCgZ3b3JrZXIYASABKAsyFS5zdGFsbHdhdGNoLnYxLldvcmtlchItCg5yb3VuZF90cmlwc19tcxgCIAEoCzIVLnN0YWxsd2F0Y2gudjEuU2VyaWVzEiwKB21ldHJpY3MYAyADKAsyGy5zdGFsbHdhdGNoLnYxLk1ldHJpY1NlcmllcxIsCghzZXNzaW9ucxgEIAMoCzIaLnN0YWxsd2F0Y2gudjEuU2Vzc2lvblZpZXcSMAoIZmluaXNoZWQYBSADKAsyHi5zdGFsbHdhdGNoLnYxLkZpbmlzaGVkU2Vzc2lvbhIyCgtsYXRlc3RfZHVtcBgGIAEoCzIdLnN0YWxsd2F0Y2gudjEuVGhyZWFkRHVtcFZpZXcSMgoLYmVhbV9zdGF0dXMYByABKAsyHS5zdGFsbHdhdGNoLnYxLkJlYW1TdGF0dXNWaWV3EikKBmV2ZW50cxgIIAMoCzIZLnN0YWxsd2F0Y2gudjEuRmxlZXRFdmVudEoICKCNBhChjQYiPQoQR2V0V29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSFgoOd2luZG93X21pbnV0ZXMYAiABKA0iUgoRR2V0V29ya2VyUmVzcG9uc2USKwoGZGV0YWlsGAEgASgLMhsuc3RhbGx3YXRjaC52MS5Xb3JrZXJEZXRhaWwSEAoIYXNfb2ZfbXMYAiABKAMiPwoSV2F0Y2hXb3JrZXJSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIWCg53aW5kb3dfbWludXRlcxgCIAEoDSJUChNXYXRjaFdvcmtlclJlc3BvbnNlEisKBmRldGFpbBgBIAEoCzIbLnN0YWxsd2F0Y2gudjEuV29ya2VyRGV0YWlsEhAKCGFzX29mX21zGAIgASgDIkEKF1dhdGNoVGhyZWFkRHVtcHNSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRITCgtpbnRlcnZhbF9tcxgCIAEoDSJWChhXYXRjaFRocmVhZER1bXBzUmVzcG9uc2USKwoEZHVtcBgBIAEoCzIdLnN0YWxsd2F0Y2gudjEuVGhyZWFkRHVtcFZpZXcSDQoFZXJyb3IYAiABKAkiHAoaTGlzdFN0YWxsZWRTZXNzaW9uc1JlcXVlc3QiXQobTGlzdFN0YWxsZWRTZXNzaW9uc1Jlc3BvbnNlEiwKCHNlc3Npb25zGAEgAygLMhouc3RhbGx3YXRjaC52MS5TZXNzaW9uVmlldxIQCghhc19vZl9tcxgCIAEoAyIdChtXYXRjaFN0YWxsZWRTZXNzaW9uc1JlcXVlc3QiXgocV2F0Y2hTdGFsbGVkU2Vzc2lvbnNSZXNwb25zZRIsCghzZXNzaW9ucxgBIAMoCzIaLnN0YWxsd2F0Y2gudjEuU2Vzc2lvblZpZXcSEAoIYXNfb2ZfbXMYAiABKAMiQwoRTGlzdEV2ZW50c1JlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFbGltaXQYAyABKA0iPwoSTGlzdEV2ZW50c1Jlc3BvbnNlEikKBmV2ZW50cxgBIAMoCzIZLnN0YWxsd2F0Y2gudjEuRmxlZXRFdmVudCIUChJMaXN0V29ya2Vyc1JlcXVlc3QiTwoTTGlzdFdvcmtlcnNSZXNwb25zZRImCgd3b3JrZXJzGAEgAygLMhUuc3RhbGx3YXRjaC52MS5Xb3JrZXISEAoIYXNfb2ZfbXMYAiABKAMiEwoRV2F0Y2hGbGVldFJlcXVlc3QiqgEKEldhdGNoRmxlZXRSZXNwb25zZRISCgpmdWxsX3N0YXRlGAEgASgIEiYKB3dvcmtlcnMYAiADKAsyFS5zdGFsbHdhdGNoLnYxLldvcmtlchIaChJyZW1vdmVkX3dvcmtlcl9pZHMYAyADKAkSEAoIYXNfb2ZfbXMYBCABKAMSKgoGdG90YWxzGAUgASgLMhouc3RhbGx3YXRjaC52MS5GbGVldFRvdGFscyptCgpXb3JrZXJLaW5kEhsKF1dPUktFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRV09SS0VSX0tJTkRfU1BBUksQARIUChBXT1JLRVJfS0lORF9CRUFNEAISFQoRV09SS0VSX0tJTkRfQUdFTlQQAyqnAQoITGl2ZW5lc3MSGAoUTElWRU5FU1NfVU5TUEVDSUZJRUQQABIUChBMSVZFTkVTU19IRUFMVEhZEAESEQoNTElWRU5FU1NfTEFURRACEhkKFUxJVkVORVNTX1VOUkVTUE9OU0lWRRADEhEKDUxJVkVORVNTX0dPTkUQBBIVChFMSVZFTkVTU19EUkFJTklORxAFEhMKD0xJVkVORVNTX0VYSVRFRBAGMvwFCgxGbGVldFNlcnZpY2USVAoLTGlzdFdvcmtlcnMSIS5zdGFsbHdhdGNoLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBoiLnN0YWxsd2F0Y2gudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJTCgpXYXRjaEZsZWV0EiAuc3RhbGx3YXRjaC52MS5XYXRjaEZsZWV0UmVxdWVzdBohLnN0YWxsd2F0Y2gudjEuV2F0Y2hGbGVldFJlc3BvbnNlMAESTgoJR2V0V29ya2VyEh8uc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXF1ZXN0GiAuc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXNwb25zZRJWCgtXYXRjaFdvcmtlchIhLnN0YWxsd2F0Y2gudjEuV2F0Y2hXb3JrZXJSZXF1ZXN0GiIuc3RhbGx3YXRjaC52MS5XYXRjaFdvcmtlclJlc3BvbnNlMAESZQoQV2F0Y2hUaHJlYWREdW1wcxImLnN0YWxsd2F0Y2gudjEuV2F0Y2hUaHJlYWREdW1wc1JlcXVlc3QaJy5zdGFsbHdhdGNoLnYxLldhdGNoVGhyZWFkRHVtcHNSZXNwb25zZTABEmwKE0xpc3RTdGFsbGVkU2Vzc2lvbnMSKS5zdGFsbHdhdGNoLnYxLkxpc3RTdGFsbGVkU2Vzc2lvbnNSZXF1ZXN0Giouc3RhbGx3YXRjaC52MS5MaXN0U3RhbGxlZFNlc3Npb25zUmVzcG9uc2UScQoUV2F0Y2hTdGFsbGVkU2Vzc2lvbnMSKi5zdGFsbHdhdGNoLnYxLldhdGNoU3RhbGxlZFNlc3Npb25zUmVxdWVzdBorLnN0YWxsd2F0Y2gudjEuV2F0Y2hTdGFsbGVkU2Vzc2lvbnNSZXNwb25zZTABElEKCkxpc3RFdmVudHMSIC5zdGFsbHdhdGNoLnYxLkxpc3RFdmVudHNSZXF1ZXN0GiEuc3RhbGx3YXRjaC52MS5MaXN0RXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_stallwatch_v1_agent]);
+  fileDesc("ChlzdGFsbHdhdGNoL3YxL2ZsZWV0LnByb3RvEg1zdGFsbHdhdGNoLnYxIlIKDkxhdGVuY3lTdW1tYXJ5Eg8KB2xhc3RfbXMYASABKAESDgoGcDUwX21zGAIgASgBEg4KBnA5OV9tcxgDIAEoARIPCgdzYW1wbGVzGAQgASgNIq0ECgZXb3JrZXISCgoCaWQYASABKAkSJwoEa2luZBgCIAEoDjIZLnN0YWxsd2F0Y2gudjEuV29ya2VyS2luZBIPCgdhZGRyZXNzGAMgASgJEikKCGxpdmVuZXNzGAQgASgOMhcuc3RhbGx3YXRjaC52MS5MaXZlbmVzcxIZChFsaXZlbmVzc19zaW5jZV9tcxgFIAEoAxIXCg9saXZlbmVzc19yZWFzb24YBiABKAkSHAoUbGFzdF9oZWFydGJlYXRfYXRfbXMYByABKAMSLgoHbGF0ZW5jeRgIIAEoCzIdLnN0YWxsd2F0Y2gudjEuTGF0ZW5jeVN1bW1hcnkSMwoHbWV0cmljcxgJIAMoCzIiLnN0YWxsd2F0Y2gudjEuV29ya2VyLk1ldHJpY3NFbnRyeRIaChJjb25zZWN1dGl2ZV9taXNzZXMYCiABKA0SFwoPYWN0aXZlX3Nlc3Npb25zGAsgASgNEhgKEHN0YWxsZWRfc2Vzc2lvbnMYDCABKA0SJwoFYWdlbnQYDSABKAsyGC5zdGFsbHdhdGNoLnYxLkFnZW50SW5mbxIZChFsYXN0X3N0YXR1c19hdF9tcxgOIAEoAxIaChJ0aHJlYWRzX25vdF9tb3ZpbmcYDyABKA0SHAoUcmVjZW50X3J0dF90ZW50aHNfbXMYECADKA0aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1gEKC0ZsZWV0VG90YWxzEhkKEXNlc3Npb25zX2ZpbmlzaGVkGAEgASgEEhoKEnNlc3Npb25zX2NhbmNlbGxlZBgCIAEoBBIXCg9zZXNzaW9uc19mYWlsZWQYAyABKAQSDwoHcm93c19pbhgEIAEoBBIQCghyb3dzX291dBgFIAEoBBIQCghieXRlc19pbhgGIAEoBBIRCglieXRlc19vdXQYByABKAQSFwoPd29ya193YWxsX25hbm9zGAggASgEEhYKDndvcmtfY3B1X25hbm9zGAkgASgEIskBCglBZ2VudEluZm8SEQoJY29ubmVjdGVkGAEgASgIEhAKCHNpbmNlX21zGAIgASgDEhUKDWNsb3NlZF9yZWFzb24YAyABKAkSCwoDcGlkGAQgASgNEgwKBGhvc3QYBSABKAkSDwoHcnVudGltZRgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJEhUKDXN0YXJ0ZWRfYXRfbXMYCCABKAMSFAoMY2FwYWJpbGl0aWVzGAkgAygJEhYKDm1hbmFnZV9hZGRyZXNzGAogASgJIioKBlNlcmllcxIQCgh0aW1lc19tcxgBIAMoAxIOCgZ2YWx1ZXMYAiADKAEiHgoKQmVhdE1pc3NlcxIQCgh0aW1lc19tcxgBIAMoAyJDCgxNZXRyaWNTZXJpZXMSDAoEbmFtZRgBIAEoCRIlCgZzZXJpZXMYAiABKAsyFS5zdGFsbHdhdGNoLnYxLlNlcmllcyKnAQoLU2Vzc2lvblZpZXcSEQoJd29ya2VyX2lkGAEgASgJEicKB3Nlc3Npb24YAiABKAsyFi5zdGFsbHdhdGNoLnYxLlNlc3Npb24SDwoHc3RhbGxlZBgDIAEoCBIUCgxzdGFsbF9yZWFzb24YBCABKAkSGAoQc3RhbGxlZF9zaW5jZV9tcxgFIAEoAxIbChNsYXN0X3Byb2dyZXNzX2F0X21zGAYgASgDImMKClRocmVhZFZpZXcSJQoGdGhyZWFkGAEgASgLMhUuc3RhbGx3YXRjaC52MS5UaHJlYWQSGgoSdW5jaGFuZ2VkX3NpbmNlX21zGAIgASgDEhIKCm5vdF9tb3ZpbmcYAyABKAgiywEKDlRocmVhZER1bXBWaWV3EgoKAmlkGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRITCgt0YWtlbl9hdF9tcxgDIAEoAxITCgtjb3N0X21pY3JvcxgEIAEoBBIqCgd0aHJlYWRzGAUgAygLMhkuc3RhbGx3YXRjaC52MS5UaHJlYWRWaWV3Eg4KBnNvdXJjZRgGIAEoCRIQCghyYXdfdGV4dBgHIAEoCRIPCgd0cmlnZ2VyGAggASgJEhEKCXRydW5jYXRlZBgJIAEoCCKJAQoKQmVhbUJ1bmRsZRIWCg5pbnN0cnVjdGlvbl9pZBgBIAEoCRIVCg1kZXNjcmlwdG9yX2lkGAIgASgJEhYKDnRyYWNrZWRfdGhyZWFkGAMgASgJEiEKGXRpbWVfc2luY2VfdHJhbnNpdGlvbl9zZWMYBCABKAESEQoJdGhyZWFkX2lkGAUgASgJIr0BCg5CZWFtU3RhdHVzVmlldxIWCg5yZWNlaXZlZF9hdF9tcxgBIAEoAxILCgNyYXcYAiABKAkSEQoJdHJ1bmNhdGVkGAMgASgIEg0KBWVycm9yGAQgASgJEioKB2J1bmRsZXMYBSADKAsyGS5zdGFsbHdhdGNoLnYxLkJlYW1CdW5kbGUSDgoGZm9ybWF0GAYgASgJEhAKCHVucGFyc2VkGAcgASgJEhYKDnVucGFyc2VkX2xpbmVzGAggASgNIsQBCgpGbGVldEV2ZW50EgoKAmlkGAEgASgJEg0KBWF0X21zGAIgASgDEhEKCXdvcmtlcl9pZBgDIAEoCRIMCgRraW5kGAQgASgJEg8KB3N1bW1hcnkYBSABKAkSEgoKZnJvbV9zdGF0ZRgGIAEoCRIQCgh0b19zdGF0ZRgHIAEoCRISCgpzZXNzaW9uX2lkGAggASgJEi8KCGV2aWRlbmNlGAkgASgLMh0uc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wVmlldyLAAwoMV29ya2VyRGV0YWlsEiUKBndvcmtlchgBIAEoCzIVLnN0YWxsd2F0Y2gudjEuV29ya2VyEi0KDnJvdW5kX3RyaXBzX21zGAIgASgLMhUuc3RhbGx3YXRjaC52MS5TZXJpZXMSLAoHbWV0cmljcxgDIAMoCzIbLnN0YWxsd2F0Y2gudjEuTWV0cmljU2VyaWVzEiwKCHNlc3Npb25zGAQgAygLMhouc3RhbGx3YXRjaC52MS5TZXNzaW9uVmlldxIwCghmaW5pc2hlZBgFIAMoCzIeLnN0YWxsd2F0Y2gudjEuRmluaXNoZWRTZXNzaW9uEjIKC2xhdGVzdF9kdW1wGAYgASgLMh0uc3RhbGx3YXRjaC52MS5UaHJlYWREdW1wVmlldxIyCgtiZWFtX3N0YXR1cxgHIAEoCzIdLnN0YWxsd2F0Y2gudjEuQmVhbVN0YXR1c1ZpZXcSKQoGZXZlbnRzGAggAygLMhkuc3RhbGx3YXRjaC52MS5GbGVldEV2ZW50Ei8KDG1pc3NlZF9iZWF0cxgJIAEoCzIZLnN0YWxsd2F0Y2gudjEuQmVhdE1pc3Nlc0oICKCNBhChjQYiPQoQR2V0V29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSFgoOd2luZG93X21pbnV0ZXMYAiABKA0iUgoRR2V0V29ya2VyUmVzcG9uc2USKwoGZGV0YWlsGAEgASgLMhsuc3RhbGx3YXRjaC52MS5Xb3JrZXJEZXRhaWwSEAoIYXNfb2ZfbXMYAiABKAMiPwoSV2F0Y2hXb3JrZXJSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIWCg53aW5kb3dfbWludXRlcxgCIAEoDSJUChNXYXRjaFdvcmtlclJlc3BvbnNlEisKBmRldGFpbBgBIAEoCzIbLnN0YWxsd2F0Y2gudjEuV29ya2VyRGV0YWlsEhAKCGFzX29mX21zGAIgASgDIkEKF1dhdGNoVGhyZWFkRHVtcHNSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRITCgtpbnRlcnZhbF9tcxgCIAEoDSJWChhXYXRjaFRocmVhZER1bXBzUmVzcG9uc2USKwoEZHVtcBgBIAEoCzIdLnN0YWxsd2F0Y2gudjEuVGhyZWFkRHVtcFZpZXcSDQoFZXJyb3IYAiABKAkiHAoaTGlzdFN0YWxsZWRTZXNzaW9uc1JlcXVlc3QiXQobTGlzdFN0YWxsZWRTZXNzaW9uc1Jlc3BvbnNlEiwKCHNlc3Npb25zGAEgAygLMhouc3RhbGx3YXRjaC52MS5TZXNzaW9uVmlldxIQCghhc19vZl9tcxgCIAEoAyIdChtXYXRjaFN0YWxsZWRTZXNzaW9uc1JlcXVlc3QiXgocV2F0Y2hTdGFsbGVkU2Vzc2lvbnNSZXNwb25zZRIsCghzZXNzaW9ucxgBIAMoCzIaLnN0YWxsd2F0Y2gudjEuU2Vzc2lvblZpZXcSEAoIYXNfb2ZfbXMYAiABKAMiQwoRTGlzdEV2ZW50c1JlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFbGltaXQYAyABKA0iPwoSTGlzdEV2ZW50c1Jlc3BvbnNlEikKBmV2ZW50cxgBIAMoCzIZLnN0YWxsd2F0Y2gudjEuRmxlZXRFdmVudCIUChJMaXN0V29ya2Vyc1JlcXVlc3QiTwoTTGlzdFdvcmtlcnNSZXNwb25zZRImCgd3b3JrZXJzGAEgAygLMhUuc3RhbGx3YXRjaC52MS5Xb3JrZXISEAoIYXNfb2ZfbXMYAiABKAMiEwoRV2F0Y2hGbGVldFJlcXVlc3QiqgEKEldhdGNoRmxlZXRSZXNwb25zZRISCgpmdWxsX3N0YXRlGAEgASgIEiYKB3dvcmtlcnMYAiADKAsyFS5zdGFsbHdhdGNoLnYxLldvcmtlchIaChJyZW1vdmVkX3dvcmtlcl9pZHMYAyADKAkSEAoIYXNfb2ZfbXMYBCABKAMSKgoGdG90YWxzGAUgASgLMhouc3RhbGx3YXRjaC52MS5GbGVldFRvdGFscyptCgpXb3JrZXJLaW5kEhsKF1dPUktFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRV09SS0VSX0tJTkRfU1BBUksQARIUChBXT1JLRVJfS0lORF9CRUFNEAISFQoRV09SS0VSX0tJTkRfQUdFTlQQAyqnAQoITGl2ZW5lc3MSGAoUTElWRU5FU1NfVU5TUEVDSUZJRUQQABIUChBMSVZFTkVTU19IRUFMVEhZEAESEQoNTElWRU5FU1NfTEFURRACEhkKFUxJVkVORVNTX1VOUkVTUE9OU0lWRRADEhEKDUxJVkVORVNTX0dPTkUQBBIVChFMSVZFTkVTU19EUkFJTklORxAFEhMKD0xJVkVORVNTX0VYSVRFRBAGMvwFCgxGbGVldFNlcnZpY2USVAoLTGlzdFdvcmtlcnMSIS5zdGFsbHdhdGNoLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBoiLnN0YWxsd2F0Y2gudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJTCgpXYXRjaEZsZWV0EiAuc3RhbGx3YXRjaC52MS5XYXRjaEZsZWV0UmVxdWVzdBohLnN0YWxsd2F0Y2gudjEuV2F0Y2hGbGVldFJlc3BvbnNlMAESTgoJR2V0V29ya2VyEh8uc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXF1ZXN0GiAuc3RhbGx3YXRjaC52MS5HZXRXb3JrZXJSZXNwb25zZRJWCgtXYXRjaFdvcmtlchIhLnN0YWxsd2F0Y2gudjEuV2F0Y2hXb3JrZXJSZXF1ZXN0GiIuc3RhbGx3YXRjaC52MS5XYXRjaFdvcmtlclJlc3BvbnNlMAESZQoQV2F0Y2hUaHJlYWREdW1wcxImLnN0YWxsd2F0Y2gudjEuV2F0Y2hUaHJlYWREdW1wc1JlcXVlc3QaJy5zdGFsbHdhdGNoLnYxLldhdGNoVGhyZWFkRHVtcHNSZXNwb25zZTABEmwKE0xpc3RTdGFsbGVkU2Vzc2lvbnMSKS5zdGFsbHdhdGNoLnYxLkxpc3RTdGFsbGVkU2Vzc2lvbnNSZXF1ZXN0Giouc3RhbGx3YXRjaC52MS5MaXN0U3RhbGxlZFNlc3Npb25zUmVzcG9uc2UScQoUV2F0Y2hTdGFsbGVkU2Vzc2lvbnMSKi5zdGFsbHdhdGNoLnYxLldhdGNoU3RhbGxlZFNlc3Npb25zUmVxdWVzdBorLnN0YWxsd2F0Y2gudjEuV2F0Y2hTdGFsbGVkU2Vzc2lvbnNSZXNwb25zZTABElEKCkxpc3RFdmVudHMSIC5zdGFsbHdhdGNoLnYxLkxpc3RFdmVudHNSZXF1ZXN0GiEuc3RhbGx3YXRjaC52MS5MaXN0RXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_stallwatch_v1_agent]);
 
 /**
  * @generated from message stallwatch.v1.LatencySummary
@@ -312,6 +312,26 @@ export const SeriesSchema: GenMessage<Series> = /*@__PURE__*/
   messageDesc(file_stallwatch_v1_fleet, 4);
 
 /**
+ * Heartbeats that got no answer within their deadline, or an error status (a refused or
+ * lost connection is liveness "gone", not a miss), by the gateway's clock.
+ *
+ * @generated from message stallwatch.v1.BeatMisses
+ */
+export type BeatMisses = Message<"stallwatch.v1.BeatMisses"> & {
+  /**
+   * @generated from field: repeated int64 times_ms = 1;
+   */
+  timesMs: bigint[];
+};
+
+/**
+ * Describes the message stallwatch.v1.BeatMisses.
+ * Use `create(BeatMissesSchema)` to create a new message.
+ */
+export const BeatMissesSchema: GenMessage<BeatMisses> = /*@__PURE__*/
+  messageDesc(file_stallwatch_v1_fleet, 5);
+
+/**
  * @generated from message stallwatch.v1.MetricSeries
  */
 export type MetricSeries = Message<"stallwatch.v1.MetricSeries"> & {
@@ -331,7 +351,7 @@ export type MetricSeries = Message<"stallwatch.v1.MetricSeries"> & {
  * Use `create(MetricSeriesSchema)` to create a new message.
  */
 export const MetricSeriesSchema: GenMessage<MetricSeries> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 5);
+  messageDesc(file_stallwatch_v1_fleet, 6);
 
 /**
  * @generated from message stallwatch.v1.SessionView
@@ -377,7 +397,7 @@ export type SessionView = Message<"stallwatch.v1.SessionView"> & {
  * Use `create(SessionViewSchema)` to create a new message.
  */
 export const SessionViewSchema: GenMessage<SessionView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 6);
+  messageDesc(file_stallwatch_v1_fleet, 7);
 
 /**
  * @generated from message stallwatch.v1.ThreadView
@@ -406,7 +426,7 @@ export type ThreadView = Message<"stallwatch.v1.ThreadView"> & {
  * Use `create(ThreadViewSchema)` to create a new message.
  */
 export const ThreadViewSchema: GenMessage<ThreadView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 7);
+  messageDesc(file_stallwatch_v1_fleet, 8);
 
 /**
  * @generated from message stallwatch.v1.ThreadDumpView
@@ -469,7 +489,7 @@ export type ThreadDumpView = Message<"stallwatch.v1.ThreadDumpView"> & {
  * Use `create(ThreadDumpViewSchema)` to create a new message.
  */
 export const ThreadDumpViewSchema: GenMessage<ThreadDumpView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 8);
+  messageDesc(file_stallwatch_v1_fleet, 9);
 
 /**
  * @generated from message stallwatch.v1.BeamBundle
@@ -508,7 +528,7 @@ export type BeamBundle = Message<"stallwatch.v1.BeamBundle"> & {
  * Use `create(BeamBundleSchema)` to create a new message.
  */
 export const BeamBundleSchema: GenMessage<BeamBundle> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 9);
+  messageDesc(file_stallwatch_v1_fleet, 10);
 
 /**
  * @generated from message stallwatch.v1.BeamStatusView
@@ -564,7 +584,7 @@ export type BeamStatusView = Message<"stallwatch.v1.BeamStatusView"> & {
  * Use `create(BeamStatusViewSchema)` to create a new message.
  */
 export const BeamStatusViewSchema: GenMessage<BeamStatusView> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 10);
+  messageDesc(file_stallwatch_v1_fleet, 11);
 
 /**
  * @generated from message stallwatch.v1.FleetEvent
@@ -626,7 +646,7 @@ export type FleetEvent = Message<"stallwatch.v1.FleetEvent"> & {
  * Use `create(FleetEventSchema)` to create a new message.
  */
 export const FleetEventSchema: GenMessage<FleetEvent> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 11);
+  messageDesc(file_stallwatch_v1_fleet, 12);
 
 /**
  * @generated from message stallwatch.v1.WorkerDetail
@@ -671,6 +691,14 @@ export type WorkerDetail = Message<"stallwatch.v1.WorkerDetail"> & {
    * @generated from field: repeated stallwatch.v1.FleetEvent events = 8;
    */
   events: FleetEvent[];
+
+  /**
+   * The misses over the same window as round_trips_ms. Absent (not empty) from a gateway or a
+   * snapshot older than this field: the dashboard then infers misses from gaps in round trips.
+   *
+   * @generated from field: stallwatch.v1.BeatMisses missed_beats = 9;
+   */
+  missedBeats?: BeatMisses | undefined;
 };
 
 /**
@@ -678,7 +706,7 @@ export type WorkerDetail = Message<"stallwatch.v1.WorkerDetail"> & {
  * Use `create(WorkerDetailSchema)` to create a new message.
  */
 export const WorkerDetailSchema: GenMessage<WorkerDetail> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 12);
+  messageDesc(file_stallwatch_v1_fleet, 13);
 
 /**
  * @generated from message stallwatch.v1.GetWorkerRequest
@@ -702,7 +730,7 @@ export type GetWorkerRequest = Message<"stallwatch.v1.GetWorkerRequest"> & {
  * Use `create(GetWorkerRequestSchema)` to create a new message.
  */
 export const GetWorkerRequestSchema: GenMessage<GetWorkerRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 13);
+  messageDesc(file_stallwatch_v1_fleet, 14);
 
 /**
  * @generated from message stallwatch.v1.GetWorkerResponse
@@ -724,7 +752,7 @@ export type GetWorkerResponse = Message<"stallwatch.v1.GetWorkerResponse"> & {
  * Use `create(GetWorkerResponseSchema)` to create a new message.
  */
 export const GetWorkerResponseSchema: GenMessage<GetWorkerResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 14);
+  messageDesc(file_stallwatch_v1_fleet, 15);
 
 /**
  * @generated from message stallwatch.v1.WatchWorkerRequest
@@ -746,7 +774,7 @@ export type WatchWorkerRequest = Message<"stallwatch.v1.WatchWorkerRequest"> & {
  * Use `create(WatchWorkerRequestSchema)` to create a new message.
  */
 export const WatchWorkerRequestSchema: GenMessage<WatchWorkerRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 15);
+  messageDesc(file_stallwatch_v1_fleet, 16);
 
 /**
  * @generated from message stallwatch.v1.WatchWorkerResponse
@@ -768,7 +796,7 @@ export type WatchWorkerResponse = Message<"stallwatch.v1.WatchWorkerResponse"> &
  * Use `create(WatchWorkerResponseSchema)` to create a new message.
  */
 export const WatchWorkerResponseSchema: GenMessage<WatchWorkerResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 16);
+  messageDesc(file_stallwatch_v1_fleet, 17);
 
 /**
  * @generated from message stallwatch.v1.WatchThreadDumpsRequest
@@ -792,7 +820,7 @@ export type WatchThreadDumpsRequest = Message<"stallwatch.v1.WatchThreadDumpsReq
  * Use `create(WatchThreadDumpsRequestSchema)` to create a new message.
  */
 export const WatchThreadDumpsRequestSchema: GenMessage<WatchThreadDumpsRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 17);
+  messageDesc(file_stallwatch_v1_fleet, 18);
 
 /**
  * @generated from message stallwatch.v1.WatchThreadDumpsResponse
@@ -816,7 +844,7 @@ export type WatchThreadDumpsResponse = Message<"stallwatch.v1.WatchThreadDumpsRe
  * Use `create(WatchThreadDumpsResponseSchema)` to create a new message.
  */
 export const WatchThreadDumpsResponseSchema: GenMessage<WatchThreadDumpsResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 18);
+  messageDesc(file_stallwatch_v1_fleet, 19);
 
 /**
  * @generated from message stallwatch.v1.ListStalledSessionsRequest
@@ -829,7 +857,7 @@ export type ListStalledSessionsRequest = Message<"stallwatch.v1.ListStalledSessi
  * Use `create(ListStalledSessionsRequestSchema)` to create a new message.
  */
 export const ListStalledSessionsRequestSchema: GenMessage<ListStalledSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 19);
+  messageDesc(file_stallwatch_v1_fleet, 20);
 
 /**
  * @generated from message stallwatch.v1.ListStalledSessionsResponse
@@ -851,7 +879,7 @@ export type ListStalledSessionsResponse = Message<"stallwatch.v1.ListStalledSess
  * Use `create(ListStalledSessionsResponseSchema)` to create a new message.
  */
 export const ListStalledSessionsResponseSchema: GenMessage<ListStalledSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 20);
+  messageDesc(file_stallwatch_v1_fleet, 21);
 
 /**
  * @generated from message stallwatch.v1.WatchStalledSessionsRequest
@@ -864,7 +892,7 @@ export type WatchStalledSessionsRequest = Message<"stallwatch.v1.WatchStalledSes
  * Use `create(WatchStalledSessionsRequestSchema)` to create a new message.
  */
 export const WatchStalledSessionsRequestSchema: GenMessage<WatchStalledSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 21);
+  messageDesc(file_stallwatch_v1_fleet, 22);
 
 /**
  * @generated from message stallwatch.v1.WatchStalledSessionsResponse
@@ -888,7 +916,7 @@ export type WatchStalledSessionsResponse = Message<"stallwatch.v1.WatchStalledSe
  * Use `create(WatchStalledSessionsResponseSchema)` to create a new message.
  */
 export const WatchStalledSessionsResponseSchema: GenMessage<WatchStalledSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 22);
+  messageDesc(file_stallwatch_v1_fleet, 23);
 
 /**
  * @generated from message stallwatch.v1.ListEventsRequest
@@ -921,7 +949,7 @@ export type ListEventsRequest = Message<"stallwatch.v1.ListEventsRequest"> & {
  * Use `create(ListEventsRequestSchema)` to create a new message.
  */
 export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 23);
+  messageDesc(file_stallwatch_v1_fleet, 24);
 
 /**
  * @generated from message stallwatch.v1.ListEventsResponse
@@ -938,7 +966,7 @@ export type ListEventsResponse = Message<"stallwatch.v1.ListEventsResponse"> & {
  * Use `create(ListEventsResponseSchema)` to create a new message.
  */
 export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 24);
+  messageDesc(file_stallwatch_v1_fleet, 25);
 
 /**
  * @generated from message stallwatch.v1.ListWorkersRequest
@@ -951,7 +979,7 @@ export type ListWorkersRequest = Message<"stallwatch.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 25);
+  messageDesc(file_stallwatch_v1_fleet, 26);
 
 /**
  * @generated from message stallwatch.v1.ListWorkersResponse
@@ -973,7 +1001,7 @@ export type ListWorkersResponse = Message<"stallwatch.v1.ListWorkersResponse"> &
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 26);
+  messageDesc(file_stallwatch_v1_fleet, 27);
 
 /**
  * @generated from message stallwatch.v1.WatchFleetRequest
@@ -986,7 +1014,7 @@ export type WatchFleetRequest = Message<"stallwatch.v1.WatchFleetRequest"> & {
  * Use `create(WatchFleetRequestSchema)` to create a new message.
  */
 export const WatchFleetRequestSchema: GenMessage<WatchFleetRequest> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 27);
+  messageDesc(file_stallwatch_v1_fleet, 28);
 
 /**
  * @generated from message stallwatch.v1.WatchFleetResponse
@@ -1029,7 +1057,7 @@ export type WatchFleetResponse = Message<"stallwatch.v1.WatchFleetResponse"> & {
  * Use `create(WatchFleetResponseSchema)` to create a new message.
  */
 export const WatchFleetResponseSchema: GenMessage<WatchFleetResponse> = /*@__PURE__*/
-  messageDesc(file_stallwatch_v1_fleet, 28);
+  messageDesc(file_stallwatch_v1_fleet, 29);
 
 /**
  * @generated from enum stallwatch.v1.WorkerKind

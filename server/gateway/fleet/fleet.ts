@@ -14,6 +14,7 @@ import type {
 import type { FleetReader } from "./fleet-reader.js";
 import type { LivenessChange, LivenessTracker } from "./liveness.js";
 import { createWorkerRecord, keepMetrics, type WorkerRecord } from "./worker-record.js";
+import { SampleRing } from "./sample-ring.js";
 
 export interface FleetOptions {
   clock: Clock;
@@ -126,7 +127,13 @@ export class Fleet implements FleetReader {
 
   /** A heartbeat got no answer within its deadline, or an error status. */
   beatMissed(worker: TrackedWorker, atMs: number, reason: string): void {
-    this.moveLiveness(worker, (liveness) => liveness.missed(atMs, reason));
+    const record = this.record(worker);
+    if (!record) return;
+    // The chart marks these; inferring them from gaps between answered beats
+    // marked answered beats too (the first on a connection carries no round
+    // trip) and assumed the default interval.
+    (record.missedBeats ??= new SampleRing(record.roundTrips.capacity)).push(atMs, 1);
+    this.livenessChanged(record, record.liveness.missed(atMs, reason));
   }
 
   /** The connection was refused, reset or closed, or the peer is not a worker. */

@@ -25,6 +25,12 @@ export interface TrackedWorker {
   readonly liveness: { readonly current: Readonly<LivenessSnapshot> };
   /** Heartbeat round trips in milliseconds. */
   readonly roundTrips: SampleSeries;
+  /**
+   * When heartbeats went unanswered (deadline or error status), same
+   * retention as round trips; made at the first miss, so a worker that
+   * never missed one costs nothing for it.
+   */
+  readonly missedBeats?: SampleSeries;
   /** Latest HeartbeatResponse metrics, capped and redacted. */
   readonly metrics: Readonly<Record<string, string>>;
   /** Numeric heartbeat metrics over time, same retention as round trips. */

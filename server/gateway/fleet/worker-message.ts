@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import {
   Liveness,
+  BeatMissesSchema,
   MetricSeriesSchema,
   SeriesSchema,
   WorkerDetailSchema,
@@ -105,6 +106,10 @@ export function toWorkerDetail(
   detail.roundTripsMs = create(SeriesSchema, {
     timesMs: rtt.times.map((t) => BigInt(Math.round(t))),
     values: rtt.values,
+  });
+  // Present even when empty: the dashboard then knows there were none.
+  detail.missedBeats = create(BeatMissesSchema, {
+    timesMs: (worker.missedBeats?.since(since).times ?? []).map((t) => BigInt(Math.round(t))),
   });
   detail.metrics = [...worker.metricSeries].map(([name, ring]) => {
     const s = ring.since(since);

@@ -20,6 +20,7 @@ export interface WorkerRecord extends TrackedWorker {
   address: string;
   liveness: LivenessTracker;
   roundTrips: SampleRing;
+  missedBeats?: SampleRing;
   metrics: Record<string, string>;
   metricSeries: Map<string, SampleRing>;
   beamStatus?: BeamStatusSnapshot;

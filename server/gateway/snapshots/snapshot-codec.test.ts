@@ -113,6 +113,7 @@ describe("snapshot codec with packed series", () => {
           rttMs: s === 200 ? 99 : 0.5,
           metrics: { uptime_ms: String(nowMs - s * 1000) },
         });
+      if (id === "w-1") fleet.beatMissed(w, nowMs - 150_500, "deadline exceeded after 1000 ms");
     }
     const collector = { stalledSessions: () => [] } as never;
     const scope = { id: "x", createdBy: "t", workerId: "", note: "", retentionMs: 1, nowMs };
@@ -133,6 +134,9 @@ describe("snapshot codec with packed series", () => {
     expect(rtt?.values).toContain(99);
     expect(rtt?.timesMs.at(-1)).toBe(BigInt(nowMs));
     expect(all.details[1]?.metrics[0]?.series?.values.at(-1)).toBe(nowMs);
+    // Misses are kept at their own times (not downsampled), and none is none.
+    expect(all.details[1]?.missedBeats?.timesMs).toEqual([BigInt(nowMs - 150_500)]);
+    expect(all.details[0]?.missedBeats?.timesMs).toEqual([]);
     const one = await decodeSnapshotView(body, { workerId: "w-1", summary: true });
     expect(equals(SnapshotSchema, one, { ...all, details: all.details.slice(1) })).toBe(true);
     // A plain reader (the unfurl) reads it too, details without series.

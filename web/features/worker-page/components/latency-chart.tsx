@@ -10,7 +10,8 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import type { Series } from "../../../../gen/stallwatch/v1/fleet_pb";
+import type { BeatMisses, Series } from "../../../../gen/stallwatch/v1/fleet_pb";
+import { formatClock } from "../../../shared/format";
 
 export interface LatencyPoint {
   t: number;
@@ -19,13 +20,18 @@ export interface LatencyPoint {
   p99: number;
 }
 
+/** Most missed-beat marks drawn: past this the chart would be a red wall. */
+const MAX_MARKS = 200;
+
 /**
  * Shapes round trips for the chart: each point carries a rolling p50/p99 over
- * the previous 30 samples, and gaps longer than 1.5 intervals are the missed
- * beats. Pure, tested with fixtures.
+ * the previous 30 samples. Missed beats are the gateway's own record
+ * (`misses`) when it sent one; from an older gateway or snapshot, gaps longer
+ * than 1.5 intervals stand in for them. Pure, tested with fixtures.
  */
 export function shapeLatency(
   series: Series | undefined,
+  misses?: BeatMisses,
   intervalMs = 1000,
 ): { points: LatencyPoint[]; missed: number[] } {
   const times = series?.timesMs ?? [];
@@ -43,12 +49,12 @@ export function shapeLatency(
       sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
     points.push({ t, rtt, p50: at(50), p99: at(99) });
     const prev = Number(times[i - 1] ?? 0n);
-    if (i > 0 && t - prev > intervalMs * 1.5) {
+    if (!misses && i > 0 && t - prev > intervalMs * 1.5) {
       for (let m = prev + intervalMs; m < t - intervalMs / 2; m += intervalMs) missed.push(m);
     }
   }
-  // Past the chart's last point: beats still missing now.
-  return { points, missed: missed.slice(-200) };
+  if (misses) return { points, missed: misses.timesMs.slice(-MAX_MARKS).map(Number) };
+  return { points, missed: missed.slice(-MAX_MARKS) };
 }
 
 /** The lines of the chart, in the order of the legend. */
@@ -85,9 +91,24 @@ export function LatencyLegend({ missed }: { missed: number }) {
 }
 
 /** Heartbeat round trips with rolling p50/p99; missed beats as red marks. */
-export function LatencyChart({ series }: { series: Series | undefined }) {
-  const { points, missed } = useMemo(() => shapeLatency(series), [series]);
-  if (points.length === 0) return <p className="sub">No heartbeats in this window.</p>;
+export function LatencyChart({
+  series,
+  misses,
+}: {
+  series: Series | undefined;
+  misses: BeatMisses | undefined;
+}) {
+  const { points, missed } = useMemo(() => shapeLatency(series, misses), [series, misses]);
+  if (points.length === 0) {
+    const last = missed.at(-1);
+    return (
+      <p className="sub">
+        {last === undefined
+          ? "No heartbeats in this window."
+          : `No heartbeat answered in this window: ${missed.length} missed, the last at ${formatClock(last)}.`}
+      </p>
+    );
+  }
   return (
     <figure className="chart" aria-label="Heartbeat latency chart">
       <ResponsiveContainer width="100%" height={220}>
@@ -97,7 +118,15 @@ export function LatencyChart({ series }: { series: Series | undefined }) {
           <YAxis unit=" ms" width={70} />
           <Tooltip labelFormatter={clockLabel} formatter={(v) => `${Number(v).toFixed(2)} ms`} />
           {missed.map((m) => (
-            <ReferenceLine key={m} x={m} stroke="var(--bad-fg)" strokeDasharray="2 2" />
+            // extendDomain: misses after the last answer (a worker that stopped
+            // answering) are the marks that matter most; they widen the axis.
+            <ReferenceLine
+              key={m}
+              x={m}
+              ifOverflow="extendDomain"
+              stroke="var(--bad-fg)"
+              strokeDasharray="2 2"
+            />
           ))}
           {LATENCY_SERIES.map((line) => (
             <Line

@@ -107,7 +107,7 @@ export function WorkerDetailView({
             </div>
           )}
         </div>
-        <LatencyChart series={detail.roundTripsMs} />
+        <LatencyChart series={detail.roundTripsMs} misses={detail.missedBeats} />
       </section>
 
       <section aria-labelledby="sessions-title">
