@@ -99,6 +99,14 @@ export function LatencyChart({
   misses: BeatMisses | undefined;
 }) {
   const { points, missed } = useMemo(() => shapeLatency(series, misses), [series, misses]);
+  // Misses after the last answer (a worker that stopped answering) are the
+  // marks that matter most: rows without values put them on the axis, ticks
+  // and all, and the lines end at the last answer.
+  const rows = useMemo(() => {
+    const lastT = points.at(-1)?.t ?? -Infinity;
+    const after = missed.filter((m) => m > lastT).map((t) => ({ t }));
+    return after.length > 0 ? [...points, ...after] : points;
+  }, [points, missed]);
   if (points.length === 0) {
     const last = missed.at(-1);
     return (
@@ -112,21 +120,13 @@ export function LatencyChart({
   return (
     <figure className="chart" aria-label="Heartbeat latency chart">
       <ResponsiveContainer width="100%" height={220}>
-        <LineChart data={points} margin={CHART_MARGIN}>
+        <LineChart data={rows} margin={CHART_MARGIN}>
           <CartesianGrid strokeDasharray="3 3" opacity={0.3} />
           <XAxis {...TIME_AXIS} />
           <YAxis unit=" ms" width={70} />
           <Tooltip labelFormatter={clockLabel} formatter={(v) => `${Number(v).toFixed(2)} ms`} />
           {missed.map((m) => (
-            // extendDomain: misses after the last answer (a worker that stopped
-            // answering) are the marks that matter most; they widen the axis.
-            <ReferenceLine
-              key={m}
-              x={m}
-              ifOverflow="extendDomain"
-              stroke="var(--bad-fg)"
-              strokeDasharray="2 2"
-            />
+            <ReferenceLine key={m} x={m} stroke="var(--bad-fg)" strokeDasharray="2 2" />
           ))}
           {LATENCY_SERIES.map((line) => (
             <Line
