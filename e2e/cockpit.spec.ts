@@ -199,3 +199,24 @@ test("small visual faults (bug 6): identity once, placeholder fits, one outline 
   expect(outlines.length).toBeGreaterThan(0);
   expect(outlines.every((o) => o === "none")).toBe(true);
 });
+
+test("a page open across an upgrade: a view whose code is gone says to reload, and reloading opens it", async ({
+  page,
+  demo,
+}) => {
+  await page.goto(`${demo.url}/`);
+  await expect(page.locator("tr[data-worker-id]").first()).toBeVisible({ timeout: 30_000 });
+  // The gateway now serves another build: this page's chunk names are gone.
+  await page.route("**/assets/**", (route) => route.fulfill({ status: 404, body: "" }));
+  await page
+    .getByRole("navigation", { name: "Sections" })
+    .getByRole("link", { name: "Audit" })
+    .click();
+  // Chromium's own error for the missing chunk is recognised as such.
+  await expect(page.getByRole("heading", { name: "This view could not be loaded" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Sections" })).toBeVisible();
+  await page.unroute("**/assets/**");
+  await page.getByRole("button", { name: "Reload this page" }).click();
+  await expect(page).toHaveURL(/\/audit$/);
+  await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible({ timeout: 15_000 });
+});
