@@ -220,3 +220,20 @@ test("a page open across an upgrade: a view whose code is gone says to reload, a
   await expect(page).toHaveURL(/\/audit$/);
   await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible({ timeout: 15_000 });
 });
+
+test("a page whose own code cannot load says so instead of staying blank; a working page never shows it", async ({
+  page,
+  demo,
+}) => {
+  await page.route("**/assets/*.js", (route) => route.fulfill({ status: 404, body: "" }));
+  await page.goto(`${demo.url}/workers/demo-1`);
+  const notStarted = page.getByRole("heading", { name: "Stallwatch has not started" });
+  await expect(notStarted).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByText(/Reload the page/)).toBeVisible();
+  await page.unroute("**/assets/*.js");
+  await page.reload();
+  await expect(page.locator("tr[data-session-id]").first()).toBeVisible({ timeout: 30_000 });
+  // Past the 6 s after which the notice would show: the app replaced it.
+  await page.waitForTimeout(6_500);
+  await expect(page.locator(".boot-failed")).toHaveCount(0);
+});
