@@ -18,6 +18,7 @@ export function SessionsTable({
   nowMs,
   selected,
   dumpLink,
+  threadNames,
   renderCancel,
 }: {
   sessions: SessionView[];
@@ -25,6 +26,8 @@ export function SessionsTable({
   selected?: string;
   /** Where a session's thread is shown. */
   dumpLink?: (view: SessionView) => string;
+  /** Names to show for thread ids, from the latest dump (the id is in the link's title). */
+  threadNames?: ReadonlyMap<string, string>;
   renderCancel?: (view: SessionView) => React.ReactNode;
 }) {
   if (sessions.length === 0) return <p className="sub">No live sessions.</p>;
@@ -64,7 +67,9 @@ export function SessionsTable({
               {clip(s.udfName || "—", 40)}
               {s.threadId && dumpLink && (
                 <div>
-                  <Link to={dumpLink(view)}>thread {clip(s.threadId, 20)}</Link>
+                  <Link to={dumpLink(view)} title={`thread id ${clip(s.threadId, 100)}`}>
+                    thread {clip(threadNames?.get(s.threadId) ?? s.threadId, 24)}
+                  </Link>
                 </div>
               )}
             </td>
