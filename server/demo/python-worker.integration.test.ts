@@ -157,6 +157,17 @@ describe("the Python reference worker among real peers", () => {
       }
       expect(innermost).toMatch(/recv_into/);
       expect(innermost).toMatch(/stallwatch_worker\/udfs\.py:\d+/);
+      // The stalled list names the thread as Python does, not by its numeric ident.
+      const named = await pollUntil(
+        async () => {
+          const { sessions } = await fleet.listStalledSessions({});
+          const s = sessions.find((v) => v.session?.sessionId === stalled.session?.sessionId);
+          return s?.threadName ? s : undefined;
+        },
+        { timeoutMs: 15_000, what: "the stalled session's thread name" },
+      );
+      expect(named.session?.threadId).toMatch(/^\d+$/);
+      expect(named.threadName).toMatch(/^grpc-udf_\d+$/);
     } finally {
       await engine.stop();
     }

@@ -12,6 +12,7 @@ import type { BeamMetrics } from "../beam-endpoint/beam-metrics.js";
 import type { BeamParseLimits, BeamThread, ParsedBeamStatus } from "../beam-text/beam-types.js";
 import { parseBeamStatus } from "../beam-text/status-text.js";
 import { rawView, readableText } from "./readable-text.js";
+import { threadNameIn } from "./dump-view.js";
 import type { BeamStatusSnapshot } from "../fleet/tracked-worker.js";
 import type { Redactor } from "../redaction/redact.js";
 import type { ObservedThread, ThreadMotionTracker } from "./thread-motion.js";
@@ -123,6 +124,7 @@ export function ingestBeamAnswer(
         threadId: threadIdOf(b.trackedThreadKey),
         progress: { lastProgressAtMs: enteredAt },
       }),
+      threadName: threadNameIn(dump, threadIdOf(b.trackedThreadKey)),
     });
   });
   return {

@@ -60,3 +60,21 @@ export function agentDumpView(
     threads: withMotion(threads, motion, takenAtMs),
   });
 }
+
+/** Most characters of a thread name put on a session (the dump keeps the whole, capped, name). */
+const MAX_SESSION_THREAD_NAME = 200;
+
+/**
+ * The name a session's thread has in `dump`, where it says more than its id
+ * (a Python thread's id is its ident); "" when the dump has no such thread
+ * or the name is the id.
+ */
+export function threadNameIn(dump: ThreadDumpView | undefined, threadId: string): string {
+  if (!dump || !threadId) return "";
+  for (const view of dump.threads) {
+    const t = view.thread;
+    if (t?.threadId !== threadId) continue;
+    return t.name && t.name !== threadId ? t.name.slice(0, MAX_SESSION_THREAD_NAME) : "";
+  }
+  return "";
+}

@@ -171,4 +171,51 @@ describe("StatusCollector with a fake clock", () => {
     expect(collector.stalledSessions()).toEqual([]);
     expect(events.list({ kind: "session_cleared" })[0]?.summary).toBe("session s-1 ended");
   });
+
+  it("names each session's thread as the latest dump does, also in reports that carry no dump", () => {
+    const { clock, collector, fleet } = setup(["py-1"]);
+    const worker = fleet.get("py-1");
+    if (!worker) throw new Error("no worker");
+    const session = create(SessionSchema, {
+      ...processing("s-1", clock.now(), clock.now()),
+      threadId: "140581904828096",
+    });
+    const ts = create(SessionSchema, {
+      ...processing("s-2", clock.now(), clock.now()),
+      threadId: "udf-2",
+    });
+    const dump = create(ThreadDumpSchema, {
+      threads: [
+        { threadId: "140581904828096", name: "grpc-udf_3", frames: ["recv_into (socket.py:706)"] },
+        { threadId: "udf-2", name: "udf-2", frames: ["spin (udfs.js:1)"] },
+      ],
+    });
+    const names = () => worker.status.sessions.map((v) => [v.session?.sessionId, v.threadName]);
+    collector.ingestReport(
+      worker,
+      create(StatusReportSchema, { sessions: [session, ts], dump }),
+      "periodic",
+    );
+    // A name that is the id says nothing more: left empty.
+    expect(names()).toEqual([
+      ["s-1", "grpc-udf_3"],
+      ["s-2", ""],
+    ]);
+    collector.ingestReport(
+      worker,
+      create(StatusReportSchema, { sessions: [session, ts] }),
+      "periodic",
+    );
+    expect(names()).toEqual([
+      ["s-1", "grpc-udf_3"],
+      ["s-2", ""],
+    ]);
+    // A thread the dump does not have: no name, not a wrong one.
+    const other = create(SessionSchema, {
+      ...processing("s-3", clock.now(), clock.now()),
+      threadId: "7",
+    });
+    collector.ingestReport(worker, create(StatusReportSchema, { sessions: [other] }), "periodic");
+    expect(names()).toEqual([["s-3", ""]]);
+  });
 });

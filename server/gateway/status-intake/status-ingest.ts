@@ -10,7 +10,7 @@ import type { Redactor } from "../redaction/redact.js";
 import type { StallWatch } from "../stalls/stall-watch.js";
 import { ingestBeamAnswer } from "./beam-ingest.js";
 import type { BeamParseLimits } from "../beam-text/beam-types.js";
-import { agentDumpView } from "./dump-view.js";
+import { agentDumpView, threadNameIn } from "./dump-view.js";
 import type { SessionTotals } from "./session-totals.js";
 import { ThreadMotionTracker } from "./thread-motion.js";
 
@@ -45,15 +45,22 @@ export class StatusIngest {
   report(worker: TrackedWorker, report: StatusReport, trigger: string): ThreadDumpView | undefined {
     const now = this.clock.now();
     this.totals.count(worker.id, report.finished);
+    const dump = report.dump
+      ? agentDumpView(worker.id, report.dump, trigger, this.motionOf(worker), now)
+      : undefined;
+    // Names from this report's dump, else the latest one (dumps come less often than sessions).
+    const names = dump ?? worker.status.latestDump;
     this.fleet.statusArrived(worker, {
       atMs: now,
       finished: report.finished,
       sessions: report.sessions.map((session) =>
-        create(SessionViewSchema, { workerId: worker.id, session }),
+        create(SessionViewSchema, {
+          workerId: worker.id,
+          session,
+          threadName: threadNameIn(names, session.threadId),
+        }),
       ),
-      ...(report.dump
-        ? { dump: agentDumpView(worker.id, report.dump, trigger, this.motionOf(worker), now) }
-        : {}),
+      ...(dump ? { dump } : {}),
     });
     this.stalls.judge(worker, now);
     return worker.status.latestDump;

@@ -52,8 +52,11 @@ export function StalledPage() {
                 <td>{clip(v.stallReason, 100)}</td>
                 <td>
                   {s?.threadId && (
-                    <Link to={`${worker}?tab=threads&session=${encodeURIComponent(s.sessionId)}`}>
-                      {clip(s.threadId, 24)}
+                    <Link
+                      to={`${worker}?tab=threads&session=${encodeURIComponent(s.sessionId)}`}
+                      title={`thread id ${clip(s.threadId, 100)}`}
+                    >
+                      {clip(v.threadName || s.threadId, 24)}
                     </Link>
                   )}
                 </td>

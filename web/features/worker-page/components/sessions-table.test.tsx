@@ -9,21 +9,21 @@ import { SessionsTable } from "./sessions-table";
 
 afterEach(cleanup);
 
-const view = (sessionId: string, threadId: string) =>
+const view = (sessionId: string, threadId: string, threadName = "") =>
   create(SessionViewSchema, {
     workerId: "demo-py",
     session: { sessionId, state: SessionState.PROCESSING, udfName: "hang", threadId },
+    threadName,
   });
 
 describe("SessionsTable's thread links", () => {
-  it("name a thread as the latest dump does, its id in the title, and fall back to the id", () => {
+  it("name a thread as the gateway found it in the latest dump, its id in the title, else by id", () => {
     render(
       <MemoryRouter>
         <SessionsTable
-          sessions={[view("py-1", "140581904828096"), view("ts-1", "udf-2")]}
+          sessions={[view("py-1", "140581904828096", "grpc-udf_3"), view("ts-1", "udf-2")]}
           nowMs={0}
           dumpLink={(v) => `/workers/demo-py?tab=threads&session=${v.session?.sessionId}`}
-          threadNames={new Map([["140581904828096", "grpc-udf_3"]])}
         />
       </MemoryRouter>,
     );

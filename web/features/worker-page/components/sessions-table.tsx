@@ -18,7 +18,6 @@ export function SessionsTable({
   nowMs,
   selected,
   dumpLink,
-  threadNames,
   renderCancel,
 }: {
   sessions: SessionView[];
@@ -26,8 +25,6 @@ export function SessionsTable({
   selected?: string;
   /** Where a session's thread is shown. */
   dumpLink?: (view: SessionView) => string;
-  /** Names to show for thread ids, from the latest dump (the id is in the link's title). */
-  threadNames?: ReadonlyMap<string, string>;
   renderCancel?: (view: SessionView) => React.ReactNode;
 }) {
   if (sessions.length === 0) return <p className="sub">No live sessions.</p>;
@@ -68,7 +65,7 @@ export function SessionsTable({
               {s.threadId && dumpLink && (
                 <div>
                   <Link to={dumpLink(view)} title={`thread id ${clip(s.threadId, 100)}`}>
-                    thread {clip(threadNames?.get(s.threadId) ?? s.threadId, 24)}
+                    thread {clip(view.threadName || s.threadId, 24)}
                   </Link>
                 </div>
               )}

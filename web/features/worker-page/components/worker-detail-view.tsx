@@ -117,7 +117,6 @@ export function WorkerDetailView({
           nowMs={nowMs}
           {...(selectedSession ? { selected: selectedSession } : {})}
           dumpLink={(v) => threadLink(v.session?.sessionId ?? "")}
-          threadNames={threadNamesOf(detail)}
           {...(sessionAction
             ? {
                 renderCancel: sessionAction,
@@ -157,18 +156,4 @@ export function WorkerDetailView({
       </section>
     </>
   );
-}
-
-/**
- * Thread names by id from the latest dump, where they say more than the id:
- * a Python thread's id is its ident (140581904828096), its name "grpc-udf_3".
- */
-function threadNamesOf(detail: WorkerDetail): ReadonlyMap<string, string> {
-  const names = new Map<string, string>();
-  for (const t of detail.latestDump?.threads ?? []) {
-    const id = t.thread?.threadId;
-    const name = t.thread?.name;
-    if (id && name && name !== id) names.set(id, name);
-  }
-  return names;
 }
