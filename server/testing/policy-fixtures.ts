@@ -1,6 +1,7 @@
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ActionStatus } from "../../gen/stallwatch/v1/control_pb.js";
 import { engineSays } from "../engine/execute-driver.js";
 import { arrowBatch, clientsFor, openSession } from "./protocol-fixtures.js";
 import type { apiClients } from "./api-clients.js";
@@ -60,4 +61,20 @@ export async function hangSession(
 export async function metricsText(http: string): Promise<string> {
   const res = await fetch(`http://${http}/metrics`, { signal: AbortSignal.timeout(5000) });
   return res.text();
+}
+
+/** The audit record of policy `policy`'s action on `sessionId`, once that action has ended. */
+export function policyActionEnded(
+  api: ReturnType<typeof apiClients>,
+  policy: string,
+  sessionId: string,
+  what = `policy ${policy}'s action to end`,
+) {
+  return pollUntil(
+    async () =>
+      (await api.control.listAudit({ actor: `policy:${policy}` })).records.find(
+        (r) => r.sessionId === sessionId && r.result !== ActionStatus.RUNNING,
+      ),
+    { timeoutMs: 30_000, what },
+  );
 }

@@ -11,6 +11,7 @@ import {
   hangSession,
   hungPolicy,
   metricsText,
+  policyActionEnded,
   writePolicyFile,
 } from "../../testing/policy-fixtures.js";
 
@@ -46,13 +47,7 @@ describe("remediation policies on a real gateway and real workers", () => {
   it("enforce: cancels a hung session as policy:<name>, with the evidence pinned to the action and its audit record", async () => {
     const worker = await startHealthyAgent(gateway, "enf-1");
     const { sessionId, driver } = await hangSession(api, "enf-1", worker.address);
-    const record = await pollUntil(
-      async () =>
-        (await api.control.listAudit({ actor: "policy:enforce-hung" })).records.find(
-          (r) => r.sessionId === sessionId && r.result !== ActionStatus.RUNNING,
-        ),
-      { timeoutMs: 30_000, what: "the policy's action to end" },
-    );
+    const record = await policyActionEnded(api, "enforce-hung", sessionId);
     expect(record).toMatchObject({
       actor: "policy:enforce-hung",
       workerId: "enf-1",
@@ -252,12 +247,11 @@ describe("SIGHUP reloads the policy file", () => {
       // The added policy judges from the next tick: it cancels a hung session.
       worker = await startHealthyAgent(gateway, "rl2-1");
       const { sessionId, driver } = await hangSession(api, "rl2-1", worker.address);
-      const record = await pollUntil(
-        async () =>
-          (await api.control.listAudit({ actor: "policy:added" })).records.find(
-            (r) => r.sessionId === sessionId && r.result !== ActionStatus.RUNNING,
-          ),
-        { timeoutMs: 30_000, what: "the reloaded policy's action to end" },
+      const record = await policyActionEnded(
+        api,
+        "added",
+        sessionId,
+        "the reloaded policy's action to end",
       );
       expect(record.result).toBe(ActionStatus.SUCCEEDED);
       driver.abort();

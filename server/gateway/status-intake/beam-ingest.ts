@@ -12,7 +12,7 @@ import type { BeamMetrics } from "../beam-endpoint/beam-metrics.js";
 import type { BeamParseLimits, BeamThread, ParsedBeamStatus } from "../beam-text/beam-types.js";
 import { parseBeamStatus } from "../beam-text/status-text.js";
 import { rawView, readableText } from "./readable-text.js";
-import { threadNameIn } from "./dump-view.js";
+import { threadNamesIn } from "./dump-view.js";
 import type { BeamStatusSnapshot } from "../fleet/tracked-worker.js";
 import type { Redactor } from "../redaction/redact.js";
 import type { ObservedThread, ThreadMotionTracker } from "./thread-motion.js";
@@ -111,8 +111,10 @@ export function ingestBeamAnswer(
     truncated,
     threads,
   });
+  const threadName = threadNamesIn(dump);
   const sessions = parsed.bundles.map((b) => {
     const enteredAt = BigInt(Math.round(at - b.timeSinceTransitionSec * 1000));
+    const threadId = threadIdOf(b.trackedThreadKey);
     return create(SessionViewSchema, {
       workerId,
       session: create(SessionSchema, {
@@ -121,10 +123,10 @@ export function ingestBeamAnswer(
         stateEnteredAtMs: enteredAt,
         udfName: clip(b.descriptorId),
         udfFormat: `beam-${parsed.format}`,
-        threadId: threadIdOf(b.trackedThreadKey),
+        threadId,
         progress: { lastProgressAtMs: enteredAt },
       }),
-      threadName: threadNameIn(dump, threadIdOf(b.trackedThreadKey)),
+      threadName: threadName(threadId),
     });
   });
   return {

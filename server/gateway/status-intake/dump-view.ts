@@ -65,16 +65,17 @@ export function agentDumpView(
 const MAX_SESSION_THREAD_NAME = 200;
 
 /**
- * The name a session's thread has in `dump`, where it says more than its id
- * (a Python thread's id is its ident); "" when the dump has no such thread
- * or the name is the id.
+ * Looks up the name a session's thread has in `dump`, where it says more
+ * than its id (a Python thread's id is its ident): "" when the dump has no
+ * such thread or the name is the id. The dump is indexed once, not scanned
+ * per session.
  */
-export function threadNameIn(dump: ThreadDumpView | undefined, threadId: string): string {
-  if (!dump || !threadId) return "";
-  for (const view of dump.threads) {
+export function threadNamesIn(dump: ThreadDumpView | undefined): (threadId: string) => string {
+  const names = new Map<string, string>();
+  for (const view of dump?.threads ?? []) {
     const t = view.thread;
-    if (t?.threadId !== threadId) continue;
-    return t.name && t.name !== threadId ? t.name.slice(0, MAX_SESSION_THREAD_NAME) : "";
+    if (t?.threadId && t.name && t.name !== t.threadId)
+      names.set(t.threadId, t.name.slice(0, MAX_SESSION_THREAD_NAME));
   }
-  return "";
+  return (threadId) => names.get(threadId) ?? "";
 }

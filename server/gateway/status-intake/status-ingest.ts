@@ -10,7 +10,7 @@ import type { Redactor } from "../redaction/redact.js";
 import type { StallWatch } from "../stalls/stall-watch.js";
 import { ingestBeamAnswer } from "./beam-ingest.js";
 import type { BeamParseLimits } from "../beam-text/beam-types.js";
-import { agentDumpView, threadNameIn } from "./dump-view.js";
+import { agentDumpView, threadNamesIn } from "./dump-view.js";
 import type { SessionTotals } from "./session-totals.js";
 import { ThreadMotionTracker } from "./thread-motion.js";
 
@@ -49,7 +49,7 @@ export class StatusIngest {
       ? agentDumpView(worker.id, report.dump, trigger, this.motionOf(worker), now)
       : undefined;
     // Names from this report's dump, else the latest one (dumps come less often than sessions).
-    const names = dump ?? worker.status.latestDump;
+    const threadName = threadNamesIn(dump ?? worker.status.latestDump);
     this.fleet.statusArrived(worker, {
       atMs: now,
       finished: report.finished,
@@ -57,7 +57,7 @@ export class StatusIngest {
         create(SessionViewSchema, {
           workerId: worker.id,
           session,
-          threadName: threadNameIn(names, session.threadId),
+          threadName: threadName(session.threadId),
         }),
       ),
       ...(dump ? { dump } : {}),
